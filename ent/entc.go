@@ -1,0 +1,163 @@
+//go:build ignore
+
+// entc generates the ent client and, through entgql, the GraphQL schema of
+// the ent types (graph/ent.graphqls). Run it with `go generate ./...` from the
+// repository root.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log"
+	"strings"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent/entc"
+	"entgo.io/ent/entc/gen"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+)
+
+func main() {
+	ex, err := entgql.NewExtension(
+		entgql.WithConfigPath("./gqlgen.yml"),
+		entgql.WithSchemaGenerator(),
+		entgql.WithSchemaPath("./graph/ent.graphqls"),
+		entgql.WithWhereInputs(true),
+		entgql.WithSchemaHook(stampFieldAccess, dropAppendInputs),
+	)
+	if err != nil {
+		log.Fatalf("creating entgql extension: %v", err)
+	}
+	err = entc.Generate("./ent/schema", &gen.Config{
+		Features: []gen.Feature{
+			gen.FeatureIntercept,
+			gen.FeatureModifier,
+			gen.FeatureExecQuery,
+			gen.FeatureVersionedMigration,
+		},
+	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/owner.tmpl"))
+	if err != nil {
+		log.Fatalf("running ent codegen: %v", err)
+	}
+}
+
+// stampFieldAccess puts an access directive on every field of every object
+// type entgql generated: the field's or edge's own fieldaccess rule, else its
+// type's default. Relay plumbing (connections, edges, page info) is public;
+// what it carries is guarded on the node types. A node type without a
+// default, or any other undecided object type, fails generation.
+func stampFieldAccess(g *gen.Graph, s *ast.Schema) error {
+	decided := map[string]bool{"PageInfo": true}
+	for _, n := range g.Nodes {
+		name := gqlTypeName(n)
+		obj := s.Types[name]
+		if obj == nil {
+			continue
+		}
+		def, err := ruleOf(n.Annotations)
+		if err != nil || def == nil || len(def.Owners) == 0 {
+			return fmt.Errorf("ent type %s has no fieldaccess rule with owner columns (%v): every GraphQL type needs one", n.Name, err)
+		}
+		rules := map[string]*fieldaccess.Rule{}
+		for _, f := range append([]*gen.Field{n.ID}, n.Fields...) {
+			if r, err := ruleOf(f.Annotations); err != nil {
+				return err
+			} else if r != nil {
+				rules[fieldaccess.GraphQLName(f.Name)] = r
+			}
+		}
+		for _, e := range n.Edges {
+			if r, err := ruleOf(e.Annotations); err != nil {
+				return err
+			} else if r != nil {
+				rules[fieldaccess.GraphQLName(e.Name)] = r
+			}
+		}
+		for _, f := range obj.Fields {
+			r := rules[f.Name]
+			if r == nil {
+				r = def
+			}
+			f.Directives = append(f.Directives, directive(*r))
+		}
+		for _, plumbing := range []string{name + "Connection", name + "Edge"} {
+			decided[plumbing] = true
+		}
+		decided[name] = true
+	}
+	for name, t := range s.Types {
+		if t.Kind != ast.Object || strings.HasPrefix(name, "__") {
+			continue
+		}
+		if name == "Query" {
+			// node, nodes and the root connections return only the rows the
+			// row filters let through; each field of those rows is guarded.
+			for _, f := range t.Fields {
+				f.Directives = append(f.Directives, directive(fieldaccess.Public()))
+			}
+			continue
+		}
+		if !decided[name] {
+			return fmt.Errorf("generated object type %s has no access decision", name)
+		}
+		if name == "PageInfo" || strings.HasSuffix(name, "Connection") || strings.HasSuffix(name, "Edge") {
+			for _, f := range t.Fields {
+				f.Directives = append(f.Directives, directive(fieldaccess.Public()))
+			}
+		}
+	}
+	return nil
+}
+
+// gqlTypeName is the GraphQL name of an ent type: its entgql.Type, if any.
+func gqlTypeName(n *gen.Type) string {
+	var ant entgql.Annotation
+	if raw, ok := n.Annotations[ant.Name()]; ok {
+		if err := ant.Decode(raw); err == nil && ant.Type != "" {
+			return ant.Type
+		}
+	}
+	return n.Name
+}
+
+// dropAppendInputs removes entgql's appendX fields from update inputs. A
+// list is replaced whole, so that the schema hooks that normalise and check
+// each element (roles, domains, features) see every value that is stored.
+func dropAppendInputs(_ *gen.Graph, s *ast.Schema) error {
+	for name, t := range s.Types {
+		if t.Kind != ast.InputObject || !strings.HasPrefix(name, "Update") {
+			continue
+		}
+		kept := t.Fields[:0]
+		for _, f := range t.Fields {
+			if !strings.HasPrefix(f.Name, "append") {
+				kept = append(kept, f)
+			}
+		}
+		t.Fields = kept
+	}
+	return nil
+}
+
+func ruleOf(ants gen.Annotations) (*fieldaccess.Rule, error) {
+	raw, ok := ants[fieldaccess.Name]
+	if !ok {
+		return nil, nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	var r fieldaccess.Rule
+	return &r, json.Unmarshal(b, &r)
+}
+
+func directive(r fieldaccess.Rule) *ast.Directive {
+	d := &ast.Directive{Name: r.Directive}
+	if r.Level != "" {
+		d.Arguments = ast.ArgumentList{{Name: "level", Value: &ast.Value{Raw: string(r.Level), Kind: ast.EnumValue}}}
+	}
+	return d
+}

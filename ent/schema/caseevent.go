@@ -1,0 +1,76 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ids"
+)
+
+// CaseEvent is one entry of a case's append-only history. Events feed the
+// case timeline, subscriptions and audit.
+type CaseEvent struct {
+	ent.Schema
+}
+
+// FieldChange is one field's value before and after an event.
+type FieldChange struct {
+	Field  string  `json:"field"`
+	Before *string `json:"before,omitempty"`
+	After  *string `json:"after,omitempty"`
+}
+
+func (CaseEvent) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: ids.CaseEvent}, createdMixin{}}
+}
+
+func (CaseEvent) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("case_id").Immutable().Comment("The case the event happened to."),
+		field.String("customer_id").Immutable().Comment("The customer of the case.").
+			Annotations(hidden()),
+		field.String("actor_id").Optional().Nillable().Immutable().
+			Comment("Who caused the event; empty for the system (e.g. a timer)."),
+		field.Enum("kind").
+			Values("CREATED", "COMMENTED", "STATUS_CHANGED", "SEVERITY_CHANGED", "ESCALATED", "CLOSED",
+				"REOPENED", "ATTACHMENT_ADDED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED",
+				"PRIMARY_CONTACT_CHANGED", "UPDATED").
+			Immutable().
+			Comment("What happened."),
+		field.JSON("changes", []FieldChange{}).Default([]FieldChange{}).Immutable().
+			Comment("The fields that changed, with their values before and after.").
+			Annotations(entgql.Type("[FieldChange!]")),
+		field.Enum("visibility").Values("PUBLIC", "INTERNAL").Default("PUBLIC").Immutable().
+			Comment("INTERNAL events (about internal comments) reach vendor contacts only."),
+		field.String("comment_id").Optional().Nillable().Immutable().
+			Comment("The comment, for COMMENTED events."),
+	}
+}
+
+func (CaseEvent) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("case", SupportCase.Type).Ref("events").Field("case_id").
+			Unique().Required().Immutable().Comment("The case the event happened to."),
+		edge.To("actor", Contact.Type).Field("actor_id").
+			Unique().Immutable().Comment("Who caused the event."),
+		edge.To("comment", CaseComment.Type).Field("comment_id").
+			Unique().Immutable().Comment("The comment, for COMMENTED events."),
+	}
+}
+
+func (CaseEvent) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("case_id", "created_at"),
+		index.Fields("customer_id", "created_at"),
+	}
+}
+
+func (CaseEvent) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.Grant(access.Look).OwnedBy("customer_id")}
+}

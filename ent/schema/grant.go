@@ -1,0 +1,104 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ids"
+)
+
+// Grant is a customer's permission for a partner, or one of its contacts, to
+// work on its behalf at a level until a date. Grants are never deleted: their
+// history decides which cases a partner may see (SPEC §2.4) and is audited.
+type Grant struct {
+	ent.Schema
+}
+
+func (Grant) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: ids.Grant}, createdMixin{}}
+}
+
+func (Grant) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("partner_id").Immutable().Comment("The partner that asked for access."),
+		field.String("customer_id").Immutable().Comment("The customer that gives access."),
+		field.String("grantee_id").
+			Optional().Nillable().Immutable().
+			Comment("The partner contact an individual grant is for; empty for an organisation grant."),
+		field.String("requested_by_id").Immutable().Comment("The partner admin who made the request."),
+		field.String("decided_by_id").
+			Optional().Nillable().
+			Comment("The customer contact who approved or rejected the request."),
+		field.String("ended_by_id").
+			Optional().Nillable().
+			Comment("The contact who revoked the grant."),
+		field.Enum("level").
+			GoType(access.Level("")).
+			Immutable().
+			Comment("What the grant allows; changing it takes a new request.").
+			Annotations(entgql.Type("AccessLevel"), entgql.OrderField("LEVEL")),
+		field.String("partner_domain").
+			Optional().Nillable().Immutable().
+			Comment("When set, the grant covers only partner contacts whose email is in this domain."),
+		field.Enum("status").
+			Values("PENDING", "ACTIVE", "REJECTED", "REVOKED", "EXPIRED", "SUPERSEDED").
+			Default("PENDING").
+			Comment("Where the grant is in its life. An ACTIVE grant past its expiry gives no access even before a job marks it EXPIRED.").
+			Annotations(entgql.OrderField("STATUS")),
+		field.Int("expires_in_days").
+			Range(1, 730).
+			Immutable().
+			Comment("How long the grant lasts once approved."),
+		field.String("note").
+			Optional().
+			MaxLen(2000).
+			Immutable().
+			Comment("The partner's note to the customer."),
+		field.Time("decided_at").Optional().Nillable().Comment("When the request was approved or rejected."),
+		field.Time("starts_at").Optional().Nillable().Comment("When the grant became active.").
+			Annotations(entgql.OrderField("STARTS_AT")),
+		field.Time("expires_at").Optional().Nillable().Comment("When the grant stops giving access.").
+			Annotations(entgql.OrderField("EXPIRES_AT")),
+		field.Time("ended_at").Optional().Nillable().
+			Comment("When the grant was revoked, superseded or expired, or the request lapsed."),
+	}
+}
+
+func (Grant) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("partner", Organization.Type).Ref("partner_grants").Field("partner_id").
+			Unique().Required().Immutable().Comment("The partner that asked for access."),
+		edge.From("customer", Organization.Type).Ref("customer_grants").Field("customer_id").
+			Unique().Required().Immutable().Comment("The customer that gives access."),
+		edge.To("grantee", Contact.Type).Field("grantee_id").
+			Unique().Immutable().Comment("The partner contact an individual grant is for."),
+		edge.To("requested_by", Contact.Type).Field("requested_by_id").
+			Unique().Required().Immutable().Comment("The partner admin who made the request."),
+		edge.To("decided_by", Contact.Type).Field("decided_by_id").
+			Unique().Comment("The customer contact who approved or rejected the request."),
+		edge.To("ended_by", Contact.Type).Field("ended_by_id").
+			Unique().Comment("The contact who revoked the grant."),
+	}
+}
+
+func (Grant) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("partner_id", "customer_id", "status"),
+		index.Fields("customer_id", "status"),
+		index.Fields("grantee_id"),
+		index.Fields("status", "expires_at"),
+	}
+}
+
+func (Grant) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		fieldaccess.OwnOrganization().OwnedBy("partner_id", "customer_id"),
+	}
+}

@@ -1,0 +1,121 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ids"
+	"github.com/partnerdesk/partnerdesk/validate"
+)
+
+// Organization is the vendor, a partner or a customer.
+type Organization struct {
+	ent.Schema
+}
+
+// License is one product entitlement of a customer.
+type License struct {
+	// Product names the licensed product.
+	Product string `json:"product"`
+	// Quantity is the number of seats or units.
+	Quantity int `json:"quantity"`
+	// ExpiresAt is nil for a perpetual licence.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+func (Organization) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: ids.Organization}, createdMixin{}}
+}
+
+func (Organization) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("kind").
+			GoType(access.OrgKind("")).
+			Immutable().
+			Comment("Which side of the support relationship the organisation is on.").
+			Annotations(entgql.Type("OrganizationKind"), fieldaccess.Public()),
+		field.String("name").
+			NotEmpty().
+			MaxLen(200).
+			Comment("Display name, as the organisation calls itself.").
+			Annotations(entgql.OrderField("NAME"), fieldaccess.Public()),
+		field.Strings("domains").
+			Default([]string{}).
+			Comment("Verified email domains. A partner's domains scope its organisation grants (SPEC §2.2).").
+			Annotations(fieldaccess.Grant(access.CC)),
+		field.Strings("sites").
+			Default([]string{}).
+			Comment("Service sites, e.g. acme.webex.com.").
+			Annotations(fieldaccess.Grant(access.Look)),
+		field.Enum("support_plan").
+			Values("STANDARD", "PREMIUM").
+			Optional().
+			Nillable().
+			Comment("The customer's support plan; escalation needs PREMIUM. Empty for the vendor and partners.").
+			Annotations(fieldaccess.Grant(access.CC)),
+		field.JSON("licenses", []License{}).
+			Default([]License{}).
+			Comment("Products the customer is licensed for.").
+			Annotations(entgql.Type("[License!]"), noInput(), fieldaccess.Grant(access.Look)),
+		field.Bool("share_case_history_with_partners").
+			Default(false).
+			Comment("When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).").
+			Annotations(fieldaccess.Grant(access.Look)),
+	}
+}
+
+func (Organization) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("contacts", Contact.Type).
+			Comment("People of the organisation.").
+			Annotations(entgql.RelayConnection(), noInput(), fieldaccess.Grant(access.Look)),
+		edge.To("devices", Device.Type).
+			Comment("Devices registered to the organisation.").
+			Annotations(entgql.RelayConnection(), noInput(), fieldaccess.Grant(access.Look)),
+		edge.To("phone_numbers", PhoneNumber.Type).
+			Comment("The organisation's phone-number inventory.").
+			Annotations(entgql.RelayConnection(), noInput(), fieldaccess.Grant(access.Look)),
+		edge.To("cases", SupportCase.Type).
+			Comment("Support cases of the customer.").
+			Annotations(entgql.RelayConnection(), noInput(), fieldaccess.Grant(access.CC)),
+		edge.To("customer_grants", Grant.Type).
+			Comment("Grants this customer gave to partners.").
+			Annotations(hidden()),
+		edge.To("partner_grants", Grant.Type).
+			Comment("Grants this partner holds on customers.").
+			Annotations(hidden()),
+		edge.To("filed_cases", SupportCase.Type).
+			Comment("Cases this partner filed on behalf of customers.").
+			Annotations(hidden()),
+	}
+}
+
+func (Organization) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("kind", "name"),
+	}
+}
+
+func (Organization) Hooks() []ent.Hook {
+	return []ent.Hook{normalizeList(map[string]func(string) (string, error){
+		"domains": validate.Domain,
+		"sites":   validate.Domain,
+	})}
+}
+
+func (Organization) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.QueryField(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		fieldaccess.Grant(access.CC).OwnedBy("id"),
+	}
+}

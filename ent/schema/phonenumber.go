@@ -1,0 +1,111 @@
+package schema
+
+import (
+	"context"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ids"
+	"github.com/partnerdesk/partnerdesk/validate"
+)
+
+// PhoneNumber is one number of an organisation's inventory.
+type PhoneNumber struct {
+	ent.Schema
+}
+
+func (PhoneNumber) Mixin() []ent.Mixin {
+	return []ent.Mixin{idMixin{prefix: ids.PhoneNumber}, createdMixin{}}
+}
+
+func (PhoneNumber) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("organization_id").
+			Immutable().
+			Comment("The organisation that holds the number.").
+			Annotations(createOnly()),
+		field.String("number").
+			Unique().
+			Validate(validate.Check(validate.Phone)).
+			Comment("The number in E.164 form; accepted as typed with + and a country code.").
+			Annotations(entgql.OrderField("NUMBER")),
+		field.Enum("kind").
+			Values("USER", "DEVICE", "AUTO_ATTENDANT", "CALL_QUEUE", "PAGING_GROUP", "HUNT_GROUP", "VIRTUAL_LINE", "VOICEMAIL_GROUP").
+			Comment("What the number is used for."),
+		field.Enum("state").
+			Values("ACTIVE", "INACTIVE", "UNASSIGNED").
+			Default("UNASSIGNED").
+			Comment("Whether the number is in service."),
+		field.String("contact_id").
+			Optional().
+			Nillable().
+			Comment("The contact the number is assigned to, if any."),
+		field.String("device_id").
+			Optional().
+			Nillable().
+			Comment("The device the number is assigned to, if any."),
+	}
+}
+
+func (PhoneNumber) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("organization", Organization.Type).
+			Ref("phone_numbers").
+			Field("organization_id").
+			Unique().
+			Required().
+			Immutable().
+			Comment("The organisation that holds the number."),
+		edge.To("contact", Contact.Type).
+			Field("contact_id").
+			Unique().
+			Comment("The contact the number is assigned to."),
+		edge.From("device", Device.Type).
+			Ref("phone_numbers").
+			Field("device_id").
+			Unique().
+			Comment("The device the number is assigned to."),
+	}
+}
+
+func (PhoneNumber) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("organization_id", "kind"),
+	}
+}
+
+func (PhoneNumber) Hooks() []ent.Hook {
+	return []ent.Hook{
+		normalize(map[string]func(string) (string, error){"number": validate.Phone}),
+		oneAssignee,
+	}
+}
+
+func (PhoneNumber) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		fieldaccess.Grant(access.Look).OwnedBy("organization_id"),
+	}
+}
+
+// oneAssignee refuses a number assigned to a contact and a device at once
+// within one change.
+func oneAssignee(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		_, toContact := m.Field("contact_id")
+		_, toDevice := m.Field("device_id")
+		if toContact && toDevice {
+			return nil, apperr.Invalid("device_id", "a number is assigned to a contact or to a device, not both")
+		}
+		return next.Mutate(ctx, m)
+	})
+}

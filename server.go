@@ -1,0 +1,274 @@
+// Command partnerdesk serves the partner support portal's GraphQL API.
+//
+//	partnerdesk [flags]                          serve (the default)
+//	partnerdesk token create --email EMAIL [--expires-in 90d]
+//	partnerdesk bootstrap --vendor NAME --email EMAIL
+//
+// Every flag has an environment twin, PARTNERDESK_<FLAG> in upper case with
+// dashes as underscores (--data-dir is PARTNERDESK_DATA_DIR).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/partnerdesk/partnerdesk/app"
+	"github.com/partnerdesk/partnerdesk/clock"
+	"github.com/partnerdesk/partnerdesk/demo"
+	"github.com/partnerdesk/partnerdesk/httpapi"
+	"github.com/partnerdesk/partnerdesk/operator"
+	"github.com/partnerdesk/partnerdesk/store"
+	"github.com/partnerdesk/partnerdesk/viewer"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "partnerdesk:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	switch {
+	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
+		return tokenCreate(ctx, args[2:])
+	case len(args) >= 1 && args[0] == "token":
+		return errors.New("usage: partnerdesk token create --email EMAIL [--expires-in 90d]")
+	case len(args) >= 1 && args[0] == "bootstrap":
+		return bootstrap(ctx, args[1:])
+	}
+	return serve(ctx, args)
+}
+
+// storeFlags are the flags every command shares.
+type storeFlags struct{ dataDir, db string }
+
+func (s *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.dataDir, "data-dir", "./data", "directory for the database and attachments")
+	fs.StringVar(&s.db, "db", "", "SQLite database file (default <data-dir>/partnerdesk.db)")
+}
+
+func (s *storeFlags) open(ctx context.Context) (*store.DB, error) {
+	path := s.db
+	if path == "" {
+		path = filepath.Join(s.dataDir, "partnerdesk.db")
+	}
+	return app.Open(ctx, path, store.Options{})
+}
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("partnerdesk", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	addr := fs.String("addr", ":8080", "address to listen on")
+	demoMode := fs.Bool("demo", false, "load the demo world into an empty database and print a token per persona")
+	origins := fs.String("cors-origins", "", "comma-separated browser origins allowed to call the API (demo default: any)")
+	introspection := fs.Bool("introspection", false, "allow schema introspection (on in demo mode)")
+	timeout := fs.Duration("request-timeout", 30*time.Second, "longest a query or mutation may run")
+	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest JSON request body")
+	set, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+
+	db, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	allowed := splitList(*origins)
+	if *demoMode {
+		if err := loadDemo(ctx, db); err != nil {
+			return err
+		}
+		if len(allowed) == 0 {
+			allowed = []string{"*"}
+		}
+		if !set["introspection"] {
+			*introspection = true
+		}
+	}
+
+	// Requests derive from base, which shutdown cancels so that websockets
+	// and event streams end instead of holding the server open.
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	srv := &http.Server{
+		Addr: *addr,
+		Handler: httpapi.New(httpapi.Config{
+			DB:             db,
+			Clock:          clock.System,
+			CORSOrigins:    allowed,
+			Introspection:  *introspection,
+			MaxBodyBytes:   *maxBody,
+			RequestTimeout: *timeout,
+		}),
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		// No WriteTimeout: subscriptions stream for as long as they live;
+		// queries are bounded by --request-timeout instead.
+	}
+	srv.RegisterOnShutdown(cancelBase)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	slog.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://"+displayAddr(ln.Addr())+"/")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// loadDemo fills an empty database with the demo world; on every start it
+// prints a fresh token for each persona, as tokens cannot be shown again.
+func loadDemo(ctx context.Context, db *store.DB) error {
+	now := clock.System.Now()
+	n, err := db.Client.Organization.Query().Count(viewer.SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := demo.Load(ctx, db.Client, now); err != nil {
+			return fmt.Errorf("loading the demo world: %w", err)
+		}
+	}
+	fmt.Println("Demo personas (send as Authorization: Bearer <token>):")
+	for _, p := range demo.Personas() {
+		token, err := operator.CreateToken(ctx, db.Client, p.Email, 0, now)
+		if err != nil {
+			fmt.Printf("  %-22s %-36s (no token: %v)\n", p.Key, p.Email, err)
+			continue
+		}
+		fmt.Printf("  %-22s %-36s %s\n", p.Key, p.Email, token)
+	}
+	return nil
+}
+
+func tokenCreate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	email := fs.String("email", "", "email of the contact the token signs in as")
+	expiresIn := fs.String("expires-in", "", "lifetime such as 90d or 12h (default: never expires)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("--email is required")
+	}
+	var ttl time.Duration
+	if *expiresIn != "" {
+		var err error
+		if ttl, err = operator.ParseTTL(*expiresIn); err != nil {
+			return err
+		}
+	}
+	db, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	token, err := operator.CreateToken(ctx, db.Client, *email, ttl, clock.System.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Println(token)
+	return nil
+}
+
+func bootstrap(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	vendor := fs.String("vendor", "", "name of the vendor organisation")
+	email := fs.String("email", "", "email of its first admin")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *vendor == "" || *email == "" {
+		return errors.New("--vendor and --email are required")
+	}
+	db, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	token, err := operator.Bootstrap(ctx, db.Client, *vendor, *email, clock.System.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Println(token)
+	return nil
+}
+
+// parse reads the command line, then fills each flag not given there from
+// its environment twin, parsed exactly as the flag would be. It returns the
+// names of the flags set either way.
+func parse(fs *flag.FlagSet, args []string) (map[string]bool, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "PARTNERDESK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v, ok := os.LookupEnv(name)
+		if !ok || set[f.Name] || err != nil {
+			return
+		}
+		if serr := fs.Set(f.Name, v); serr != nil {
+			err = fmt.Errorf("%s=%q: %v", name, v, serr)
+			return
+		}
+		set[f.Name] = true
+	})
+	return set, err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, _ := net.SplitHostPort(a.String())
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

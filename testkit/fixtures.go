@@ -1,0 +1,101 @@
+package testkit
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+)
+
+var seq atomic.Int64
+
+func next() int64 { return seq.Add(1) }
+
+// Org creates an organisation of kind k; customers get the STANDARD plan.
+func (e *Env) Org(k access.OrgKind, name string) *ent.Organization {
+	e.t.Helper()
+	q := e.Client.Organization.Create().SetKind(k).SetName(name).
+		SetDomains([]string{slug(name) + ".example"})
+	if k == access.Customer {
+		q.SetSupportPlan(organization.SupportPlanSTANDARD)
+	}
+	org, err := q.Save(e.System())
+	if err != nil {
+		e.t.Fatalf("creating organisation %s: %v", name, err)
+	}
+	return org
+}
+
+// Contact creates an active contact of org with the given roles and an
+// email in org's first domain.
+func (e *Env) Contact(org *ent.Organization, name string, roles ...access.Role) *ent.Contact {
+	e.t.Helper()
+	c, err := e.Client.Contact.Create().
+		SetOrganizationID(org.ID).
+		SetName(name).
+		SetEmail(fmt.Sprintf("%s.%d@%s", slug(name), next(), org.Domains[0])).
+		SetRoles(roles).
+		Save(e.System())
+	if err != nil {
+		e.t.Fatalf("creating contact %s: %v", name, err)
+	}
+	return c
+}
+
+// Token issues a token for c.
+func (e *Env) Token(c *ent.Contact) string {
+	e.t.Helper()
+	token, _, err := auth.Issue(e.System(), e.Client, c.ID, "test", nil)
+	if err != nil {
+		e.t.Fatalf("issuing a token: %v", err)
+	}
+	return token
+}
+
+// Case creates a case of customer filed by author.
+func (e *Env) Case(customer *ent.Organization, author *ent.Contact, title string) *ent.SupportCase {
+	e.t.Helper()
+	now := e.Clock.Now()
+	c, err := e.Client.SupportCase.Create().
+		SetNumber(int(next())).
+		SetCustomerID(customer.ID).
+		SetCreatedByID(author.ID).
+		SetTitle(title).
+		SetSeverity(supportcase.SeverityS3).
+		SetCreatedAt(now).
+		SetUpdatedAt(now).
+		SetFirstResponseDueAt(now.Add(4 * time.Hour)).
+		Save(e.System())
+	if err != nil {
+		e.t.Fatalf("creating case %s: %v", title, err)
+	}
+	return c
+}
+
+// Device registers a device with org.
+func (e *Env) Device(org *ent.Organization, model string) *ent.Device {
+	e.t.Helper()
+	d, err := e.Client.Device.Create().SetOrganizationID(org.ID).SetModel(model).Save(e.System())
+	if err != nil {
+		e.t.Fatalf("creating device %s: %v", model, err)
+	}
+	return d
+}
+
+func slug(s string) string {
+	return strings.Trim(strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, s), "-")
+}

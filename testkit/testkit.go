@@ -1,0 +1,181 @@
+// Package testkit runs partnerdesk for tests the way it runs in production:
+// a real SQLite file, the real rules and the real HTTP handler behind an
+// httptest server. It adds a SQL statement counter, a clock the test
+// controls, a small GraphQL client and fixture builders that fill in
+// defaults, so that each test states only what matters to it.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/partnerdesk/partnerdesk/app"
+	"github.com/partnerdesk/partnerdesk/clock"
+	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/httpapi"
+	"github.com/partnerdesk/partnerdesk/store"
+	"github.com/partnerdesk/partnerdesk/viewer"
+)
+
+// Epoch is where every test clock starts.
+var Epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// Env is one running partnerdesk.
+type Env struct {
+	t      testing.TB
+	DB     *store.DB
+	Client *ent.Client
+	Server *httptest.Server
+	Clock  *clock.Manual
+	// Statements counts the SQL statements sent to the database.
+	Statements atomic.Int64
+}
+
+// New starts partnerdesk on a fresh database; it stops with the test.
+func New(t testing.TB) *Env {
+	t.Helper()
+	e := &Env{t: t, Clock: clock.NewManual(Epoch)}
+	ctx := context.Background()
+	db, err := app.Open(ctx, filepath.Join(t.TempDir(), "partnerdesk.db"), store.Options{
+		Wrap: func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &e.Statements} },
+	})
+	if err != nil {
+		t.Fatalf("opening the database: %v", err)
+	}
+	e.DB, e.Client = db, db.Client
+	e.Server = httptest.NewServer(httpapi.New(httpapi.Config{
+		DB:            db,
+		Clock:         e.Clock,
+		Introspection: true,
+	}))
+	t.Cleanup(func() {
+		e.Server.Close()
+		db.Close()
+	})
+	return e
+}
+
+// System returns a context that passes the row filters, for fixtures and
+// for reading back what a request did.
+func (e *Env) System() context.Context { return viewer.SystemContext(context.Background()) }
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Status int
+	Header http.Header
+	Data   json.RawMessage
+	Errors []Error
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code returns the first error's extensions.code, or "" without errors.
+func (r Response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// NoData reports whether the response carries no data, as when a request
+// is refused before execution.
+func (r Response) NoData() bool { return len(r.Data) == 0 || string(r.Data) == "null" }
+
+// Decode unmarshals data into v, failing the test on errors in the response.
+func (r Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.Data, err)
+	}
+}
+
+// Query POSTs a GraphQL operation with a bearer token ("" sends none).
+func (e *Env) Query(token, query string, vars map[string]any) Response {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.Do(req)
+}
+
+// Do sends a prepared request and decodes its GraphQL response.
+func (e *Env) Do(req *http.Request) Response {
+	e.t.Helper()
+	res, err := e.Server.Client().Do(req)
+	if err != nil {
+		e.t.Fatalf("request: %v", err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := Response{Status: res.StatusCode, Header: res.Header}
+	var payload struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []Error         `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &payload); err != nil {
+		e.t.Fatalf("status %d, body is not GraphQL JSON: %s", res.StatusCode, raw)
+	}
+	out.Data, out.Errors = payload.Data, payload.Errors
+	return out
+}
+
+// countingDriver counts every statement, inside transactions too.
+type countingDriver struct {
+	dialect.Driver
+	n *atomic.Int64
+}
+
+func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, q, args, v)
+}
+
+func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, q, args, v)
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, n: d.n}, nil
+}
+
+type countingTx struct {
+	dialect.Tx
+	n *atomic.Int64
+}
+
+func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Exec(ctx, q, args, v)
+}
+
+func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Query(ctx, q, args, v)
+}
