@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,22 +36,24 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "partnerdesk:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string) error {
+// run executes one command; out receives what the command prints for its
+// user (tokens), logs go to stderr.
+func run(ctx context.Context, args []string, out io.Writer) error {
 	switch {
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
-		return tokenCreate(ctx, args[2:])
+		return tokenCreate(ctx, args[2:], out)
 	case len(args) >= 1 && args[0] == "token":
 		return errors.New("usage: partnerdesk token create --email EMAIL [--expires-in 90d]")
 	case len(args) >= 1 && args[0] == "bootstrap":
-		return bootstrap(ctx, args[1:])
+		return bootstrap(ctx, args[1:], out)
 	}
-	return serve(ctx, args)
+	return serve(ctx, args, out)
 }
 
 // storeFlags are the flags every command shares.
@@ -69,7 +72,7 @@ func (s *storeFlags) open(ctx context.Context) (*store.DB, error) {
 	return app.Open(ctx, path, store.Options{})
 }
 
-func serve(ctx context.Context, args []string) error {
+func serve(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("partnerdesk", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
@@ -92,7 +95,7 @@ func serve(ctx context.Context, args []string) error {
 
 	allowed := splitList(*origins)
 	if *demoMode {
-		if err := loadDemo(ctx, db); err != nil {
+		if err := loadDemo(ctx, db, out); err != nil {
 			return err
 		}
 		if len(allowed) == 0 {
@@ -147,7 +150,7 @@ func serve(ctx context.Context, args []string) error {
 
 // loadDemo fills an empty database with the demo world; on every start it
 // prints a fresh token for each persona, as tokens cannot be shown again.
-func loadDemo(ctx context.Context, db *store.DB) error {
+func loadDemo(ctx context.Context, db *store.DB, out io.Writer) error {
 	now := clock.System.Now()
 	n, err := db.Client.Organization.Query().Count(viewer.SystemContext(ctx))
 	if err != nil {
@@ -158,19 +161,19 @@ func loadDemo(ctx context.Context, db *store.DB) error {
 			return fmt.Errorf("loading the demo world: %w", err)
 		}
 	}
-	fmt.Println("Demo personas (send as Authorization: Bearer <token>):")
+	fmt.Fprintln(out, "Demo personas (send as Authorization: Bearer <token>):")
 	for _, p := range demo.Personas() {
 		token, err := operator.CreateToken(ctx, db.Client, p.Email, 0, now)
 		if err != nil {
-			fmt.Printf("  %-22s %-36s (no token: %v)\n", p.Key, p.Email, err)
+			fmt.Fprintf(out, "  %-22s %-36s (no token: %v)\n", p.Key, p.Email, err)
 			continue
 		}
-		fmt.Printf("  %-22s %-36s %s\n", p.Key, p.Email, token)
+		fmt.Fprintf(out, "  %-22s %-36s %s\n", p.Key, p.Email, token)
 	}
 	return nil
 }
 
-func tokenCreate(ctx context.Context, args []string) error {
+func tokenCreate(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
@@ -198,11 +201,11 @@ func tokenCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(token)
+	fmt.Fprintln(out, token)
 	return nil
 }
 
-func bootstrap(ctx context.Context, args []string) error {
+func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
@@ -223,7 +226,7 @@ func bootstrap(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(token)
+	fmt.Fprintln(out, token)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -86,4 +87,24 @@ func vendorOnly(ctx context.Context, _ any, next graphql.Resolver) (any, error) 
 		return nil, apperr.Forbiddenf("only the vendor's staff may do this")
 	}
 	return next(ctx)
+}
+
+// Decisions are the directives that state who may read a field.
+var Decisions = []string{"hasGrant", "public", "ownOrganization", "vendorOnly"}
+
+// RequireDecision is a field middleware that denies a field whose schema
+// definition carries none of the Decisions: a field added without an access
+// rule fails closed instead of leaking. Introspection is left to the
+// introspection switch.
+func RequireDecision(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if strings.HasPrefix(fc.Object, "__") || strings.HasPrefix(fc.Field.Name, "__") {
+		return next(ctx)
+	}
+	for _, d := range fc.Field.Definition.Directives {
+		if slices.Contains(Decisions, d.Name) {
+			return next(ctx)
+		}
+	}
+	return nil, apperr.Forbiddenf("%s.%s has no access rule", fc.Object, fc.Field.Name)
 }

@@ -123,6 +123,7 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(entgql.Transactioner{TxOpener: cfg.DB.Client})
 	srv.Use(graph.PageSize{})
+	srv.AroundFields(graph.RequireDecision)
 	srv.AroundFields(audit.Middleware)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)

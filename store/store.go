@@ -134,6 +134,12 @@ func (d *splitDriver) Query(ctx context.Context, query string, args, v any) erro
 	return d.reads.Query(ctx, query, args, v)
 }
 
+// QueryContext serves raw reads (ent's execquery API) from the read pool
+// too; the embedded writer's method would take them otherwise.
+func (d *splitDriver) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	return d.reads.QueryContext(ctx, query, args...)
+}
+
 // BeginTx lets ent.Client.BeginTx reach the writer; the embedded driver's
 // own method would be hidden behind the interface otherwise.
 func (d *splitDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
