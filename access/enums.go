@@ -39,8 +39,11 @@ func (l Level) rank() int {
 	return 0
 }
 
-// AtLeast reports whether l grants everything min grants.
-func (l Level) AtLeast(min Level) bool { return l.rank() > 0 && l.rank() >= min.rank() }
+// AtLeast reports whether l grants everything min grants. An unknown or
+// empty min is satisfied by nothing, so a forgotten level fails closed.
+func (l Level) AtLeast(min Level) bool {
+	return l.rank() > 0 && min.rank() > 0 && l.rank() >= min.rank()
+}
 
 // Valid reports whether l is one of the six levels.
 func (l Level) Valid() bool { return l.rank() > 0 }

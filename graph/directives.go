@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
@@ -92,19 +93,28 @@ func vendorOnly(ctx context.Context, _ any, next graphql.Resolver) (any, error) 
 // Decisions are the directives that state who may read a field.
 var Decisions = []string{"hasGrant", "public", "ownOrganization", "vendorOnly"}
 
-// RequireDecision is a field middleware that denies a field whose schema
-// definition carries none of the Decisions: a field added without an access
-// rule fails closed instead of leaking. Introspection is left to the
-// introspection switch.
-func RequireDecision(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if strings.HasPrefix(fc.Object, "__") || strings.HasPrefix(fc.Field.Name, "__") {
-		return next(ctx)
-	}
-	for _, d := range fc.Field.Definition.Directives {
-		if slices.Contains(Decisions, d.Name) {
+// RequireDecision returns a field middleware that denies a field whose
+// schema definition carries none of the Decisions: a field added without an
+// access rule fails closed instead of leaking. The definition is looked up
+// on the concrete type, as a field selected through an interface (node {
+// id }) carries the interface's. Introspection is left to its own switch.
+func RequireDecision(schema *ast.Schema) graphql.FieldMiddleware {
+	return func(ctx context.Context, next graphql.Resolver) (any, error) {
+		fc := graphql.GetFieldContext(ctx)
+		if strings.HasPrefix(fc.Object, "__") || strings.HasPrefix(fc.Field.Name, "__") {
 			return next(ctx)
 		}
+		def := fc.Field.Definition
+		if t := schema.Types[fc.Object]; t != nil {
+			if f := t.Fields.ForName(fc.Field.Name); f != nil {
+				def = f
+			}
+		}
+		for _, d := range def.Directives {
+			if slices.Contains(Decisions, d.Name) {
+				return next(ctx)
+			}
+		}
+		return nil, apperr.Forbiddenf("%s.%s has no access rule", fc.Object, fc.Field.Name)
 	}
-	return nil, apperr.Forbiddenf("%s.%s has no access rule", fc.Object, fc.Field.Name)
 }

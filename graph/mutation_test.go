@@ -80,7 +80,7 @@ func TestDeviceIdentifiersAreStoredInOneForm(t *testing.T) {
 	w.Query(w.Token(w.acmeAdmin), `mutation($in: CreateDeviceInput!) { registerDevice(input: $in) { id macAddress sipAddress } }`,
 		map[string]any{"in": map[string]any{
 			"organizationID": w.acme.ID, "model": "Desk Pro",
-			"macAddress": "00-1a.2B:3c4D5e", "sipAddress": "sip:room-12@Acme.Example",
+			"macAddress": "00-1a-2B-3c-4D-5e", "sipAddress": "sip:room-12@Acme.Example",
 		}}).Decode(t, &got)
 	if got.RegisterDevice.MacAddress != "00:1A:2B:3C:4D:5E" || got.RegisterDevice.SipAddress != "sip:room-12@acme.example" {
 		t.Fatalf("stored %+v", got.RegisterDevice)

@@ -88,7 +88,8 @@ func New(cfg Config) http.Handler {
 }
 
 func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
-	srv := handler.New(graph.NewSchema(&graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock}))
+	schema := graph.NewSchema(&graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock})
+	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
 		InitTimeout:           10 * time.Second,
@@ -123,7 +124,7 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(entgql.Transactioner{TxOpener: cfg.DB.Client})
 	srv.Use(graph.PageSize{})
-	srv.AroundFields(graph.RequireDecision)
+	srv.AroundFields(graph.RequireDecision(schema.Schema()))
 	srv.AroundFields(audit.Middleware)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)

@@ -19,14 +19,18 @@ import (
 
 // Email lower-cases and trims an address and checks that it is a bare
 // addr-spec ("ana@example.com", not "Ana <ana@example.com>").
-func Email(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+func Email(typed string) (string, error) {
+	s := strings.ToLower(strings.TrimSpace(typed))
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
-		return "", fmt.Errorf("%q is not an email address", s)
+		return "", fmt.Errorf("%q is not an email address", typed)
 	}
-	if _, domain, _ := strings.Cut(s, "@"); !strings.Contains(domain, ".") {
-		return "", fmt.Errorf("%q is not an email address: the domain has no dot", s)
+	_, domain, _ := strings.Cut(s, "@")
+	if !strings.Contains(domain, ".") {
+		return "", fmt.Errorf("%q is not an email address: the domain has no dot", typed)
+	}
+	if _, err := Domain(domain); err != nil {
+		return "", fmt.Errorf("%q is not an email address: %v", typed, err)
 	}
 	return s, nil
 }
@@ -37,6 +41,11 @@ func EmailDomain(email string) string {
 	return domain
 }
 
+// phoneChars is what a typed number may hold besides digits. Letters are
+// refused rather than read as keypad digits (+1-800-FLOWERS), and so are
+// extensions: either would store a number other than the one typed.
+var phoneTyped = regexp.MustCompile(`^\+[0-9 ().\-]+$`)
+
 // Phone parses a number as a person types it ("+1 (212) 456-7890") and
 // returns its E.164 form ("+12124567890"). Numbers without a leading + and
 // country code are refused: we serve customers in many countries and will not
@@ -45,6 +54,9 @@ func Phone(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, "+") {
 		return "", fmt.Errorf("phone number %q must start with + and the country code, e.g. +12124567890", s)
+	}
+	if !phoneTyped.MatchString(s) {
+		return "", fmt.Errorf("phone number %q may hold only digits, spaces, dashes, dots and brackets after the +", s)
 	}
 	n, err := phonenumbers.Parse(s, "")
 	if err != nil {
@@ -56,15 +68,18 @@ func Phone(s string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
-var macHex = regexp.MustCompile(`^[0-9A-F]{12}$`)
+// macForms are the ways MAC addresses are written: six pairs with colons
+// or dashes, three quads with dots (Cisco), or twelve bare digits.
+var macForms = regexp.MustCompile(`^(?i)([0-9a-f]{2}(:[0-9a-f]{2}){5}|[0-9a-f]{2}(-[0-9a-f]{2}){5}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}|[0-9a-f]{12})$`)
 
 // MAC accepts a MAC address with colons, dashes, dots or no separators, in
 // any case, and returns it as AA:BB:CC:DD:EE:FF.
 func MAC(s string) (string, error) {
-	hex := strings.ToUpper(strings.NewReplacer(":", "", "-", "", ".", "", " ", "").Replace(strings.TrimSpace(s)))
-	if !macHex.MatchString(hex) {
-		return "", fmt.Errorf("%q is not a MAC address: it needs 12 hexadecimal digits", s)
+	s = strings.TrimSpace(s)
+	if !macForms.MatchString(s) {
+		return "", fmt.Errorf("%q is not a MAC address: it needs 12 hexadecimal digits, as AA:BB:CC:DD:EE:FF, AA-BB-CC-DD-EE-FF, AABB.CCDD.EEFF or AABBCCDDEEFF", s)
 	}
+	hex := strings.ToUpper(strings.NewReplacer(":", "", "-", "", ".", "").Replace(s))
 	parts := make([]string, 6)
 	for i := range parts {
 		parts[i] = hex[2*i : 2*i+2]
@@ -107,6 +122,9 @@ func Domain(s string) (string, error) {
 			return "", fmt.Errorf("%q is not a domain name", s)
 		}
 	}
+	if tld := labels[len(labels)-1]; strings.Trim(tld, "0123456789") == "" {
+		return "", fmt.Errorf("%q is an address, not a domain name", s)
+	}
 	return s, nil
 }
 
@@ -124,7 +142,7 @@ func TimeZone(s string) error {
 // Locale returns the canonical BCP 47 form of a language tag ("pl-PL").
 func Locale(s string) (string, error) {
 	tag, err := language.Parse(strings.TrimSpace(s))
-	if err != nil {
+	if base, conf := tag.Base(); err != nil || conf == language.No || base.String() == "und" {
 		return "", fmt.Errorf("%q is not a BCP 47 language tag such as en-US", s)
 	}
 	return tag.String(), nil
