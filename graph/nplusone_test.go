@@ -42,7 +42,9 @@ func statementsFor(t *testing.T, n int) int64 {
 
 	before := e.Statements.Load()
 	var got struct {
-		Organizations struct{ Edges []struct{ Node struct{ Name string } } }
+		Organizations struct {
+			Edges []struct{ Node struct{ Name string } }
+		}
 	}
 	e.Query(token, nestedOrganizations, map[string]any{"n": n}).Decode(t, &got)
 	if len(got.Organizations.Edges) != n {
