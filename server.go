@@ -27,6 +27,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/app"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/demo"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/operator"
 	"github.com/partnerdesk/partnerdesk/store"
@@ -130,6 +131,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.RegisterOnShutdown(cancelBase)
 
+	go sweepGrants(base, db)
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -146,6 +149,25 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// sweepGrants marks lapsed grants and requests EXPIRED, at start and then
+// every minute, until ctx ends. Access never waits for it.
+func sweepGrants(ctx context.Context, db *store.DB) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		if n, err := grants.ExpireStale(ctx, db.Client, clock.System.Now()); err != nil {
+			slog.Error("expiring grants", "error", err)
+		} else if n > 0 {
+			slog.Info("grants expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // loadDemo fills an empty database with the demo world; on every start it

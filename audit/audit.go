@@ -53,7 +53,12 @@ func write(ctx context.Context, fc *graphql.FieldContext, rec *record, res any) 
 	if v == nil || client == nil {
 		return nil // unreachable: mutations need a caller and run in a transaction
 	}
-	objType, objID := object(res)
+	objType, objID, objCustomer := object(res)
+	if rec.orgID == "" {
+		// Directives that are not about one customer (own-organisation
+		// checks of grants, say) leave it to the object acted on.
+		rec.orgID = objCustomer
+	}
 	q := client.AuditEntry.Create().
 		SetActorID(v.ContactID).
 		SetActorOrganizationID(v.OrgID).
@@ -95,24 +100,28 @@ func changedFields(ctx context.Context, fc *graphql.FieldContext) []string {
 }
 
 // object names the node a mutation returned, or the first node in its
-// payload, for the entry's object columns.
-func object(res any) (typ, id string) {
+// payload, for the entry's object columns, with the node's customer when it
+// has one.
+func object(res any) (typ, id, customer string) {
 	if n, ok := res.(ent.Noder); ok {
 		return nodeOf(n)
 	}
 	rv := reflect.Indirect(reflect.ValueOf(res))
 	if rv.Kind() != reflect.Struct {
-		return "", ""
+		return "", "", ""
 	}
 	for i := 0; i < rv.NumField(); i++ {
 		if n, ok := rv.Field(i).Interface().(ent.Noder); ok && !rv.Field(i).IsNil() {
 			return nodeOf(n)
 		}
 	}
-	return "", ""
+	return "", "", ""
 }
 
-func nodeOf(n ent.Noder) (string, string) {
+func nodeOf(n ent.Noder) (typ, id, customer string) {
 	rv := reflect.Indirect(reflect.ValueOf(n))
-	return rv.Type().Name(), rv.FieldByName("ID").String()
+	if c := rv.FieldByName("CustomerID"); c.Kind() == reflect.String {
+		customer = c.String()
+	}
+	return rv.Type().Name(), rv.FieldByName("ID").String(), customer
 }

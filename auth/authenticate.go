@@ -12,6 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -68,26 +69,38 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 		Email:     c.Email,
 		Active:    true,
 	}
-	return viewer.New(caller, now, a.grantLoader(caller.OrgID)), nil
+	return viewer.New(caller, now, a.partnershipLoader(caller.OrgID)), nil
 }
 
-// grantLoader loads, once per request, the grants of a partner that can
-// still give access: approved ones not yet revoked, superseded or expired
-// by a job. Whether each is active at the request's instant is decided by
-// access.Effective, not by the status alone.
-func (a *Authenticator) grantLoader(partnerID string) func(context.Context) ([]access.Grant, error) {
-	return func(ctx context.Context) ([]access.Grant, error) {
+// partnershipLoader loads, once per request, every grant the partner ever
+// had approved (whether each gives access now is decided by
+// access.Effective at the request's instant; past ones decide the partner
+// era of cases) and which of those customers share their case history.
+func (a *Authenticator) partnershipLoader(partnerID string) func(context.Context) (access.Partnership, error) {
+	return func(ctx context.Context) (access.Partnership, error) {
+		ctx = viewer.SystemContext(ctx)
 		rows, err := a.Client.Grant.Query().
-			Where(grant.PartnerID(partnerID), grant.StatusEQ(grant.StatusACTIVE)).
-			All(viewer.SystemContext(ctx))
+			Where(grant.PartnerID(partnerID), grant.StartsAtNotNil()).
+			All(ctx)
 		if err != nil {
-			return nil, err
+			return access.Partnership{}, err
 		}
-		out := make([]access.Grant, len(rows))
+		p := access.Partnership{Grants: make([]access.Grant, len(rows)), SharesHistory: map[string]bool{}}
+		customers := make([]string, len(rows))
 		for i, g := range rows {
-			out[i] = FromEnt(g)
+			p.Grants[i] = FromEnt(g)
+			customers[i] = g.CustomerID
 		}
-		return out, nil
+		sharing, err := a.Client.Organization.Query().
+			Where(organization.IDIn(customers...), organization.ShareCaseHistoryWithPartners(true)).
+			IDs(ctx)
+		if err != nil {
+			return access.Partnership{}, err
+		}
+		for _, id := range sharing {
+			p.SharesHistory[id] = true
+		}
+		return p, nil
 	}
 }
 

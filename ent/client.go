@@ -1113,6 +1113,22 @@ func (c *ContactClient) QueryDevices(_m *Contact) *DeviceQuery {
 	return query
 }
 
+// QueryCollaborations queries the collaborations edge of a Contact.
+func (c *ContactClient) QueryCollaborations(_m *Contact) *SupportCaseQuery {
+	query := (&SupportCaseClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, id),
+			sqlgraph.To(supportcase.Table, supportcase.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, contact.CollaborationsTable, contact.CollaborationsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryAccessTokens queries the access_tokens edge of a Contact.
 func (c *ContactClient) QueryAccessTokens(_m *Contact) *AccessTokenQuery {
 	query := (&AccessTokenClient{config: c.config}).Query()
@@ -2174,7 +2190,7 @@ func (c *SupportCaseClient) QueryCollaborators(_m *SupportCase) *ContactQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
 			sqlgraph.To(contact.Table, contact.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.CollaboratorsTable, supportcase.CollaboratorsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, supportcase.CollaboratorsTable, supportcase.CollaboratorsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

@@ -25,7 +25,7 @@ type Contact struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// The organisation the contact belongs to.
 	OrganizationID string `json:"organization_id,omitempty"`
-	// Full name.
+	// Full name. Readable by whoever may see the contact; its details need LOOK on its organisation.
 	Name string `json:"name,omitempty"`
 	// Email address, unique across the deployment whatever its case.
 	Email string `json:"email,omitempty"`
@@ -45,9 +45,8 @@ type Contact struct {
 	Features []string `json:"features,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContactQuery when eager-loading is set.
-	Edges                      ContactEdges `json:"edges"`
-	support_case_collaborators *string
-	selectValues               sql.SelectValues
+	Edges        ContactEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // ContactEdges holds the relations/edges for other nodes in the graph.
@@ -56,16 +55,19 @@ type ContactEdges struct {
 	Organization *Organization `json:"organization,omitempty"`
 	// Devices the contact owns.
 	Devices []*Device `json:"devices,omitempty"`
+	// Cases the contact collaborates on.
+	Collaborations []*SupportCase `json:"collaborations,omitempty"`
 	// API tokens of the contact.
 	AccessTokens []*AccessToken `json:"access_tokens,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
-	namedDevices      map[string][]*Device
-	namedAccessTokens map[string][]*AccessToken
+	namedDevices        map[string][]*Device
+	namedCollaborations map[string][]*SupportCase
+	namedAccessTokens   map[string][]*AccessToken
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -88,10 +90,19 @@ func (e ContactEdges) DevicesOrErr() ([]*Device, error) {
 	return nil, &NotLoadedError{edge: "devices"}
 }
 
+// CollaborationsOrErr returns the Collaborations value or an error if the edge
+// was not loaded in eager-loading.
+func (e ContactEdges) CollaborationsOrErr() ([]*SupportCase, error) {
+	if e.loadedTypes[2] {
+		return e.Collaborations, nil
+	}
+	return nil, &NotLoadedError{edge: "collaborations"}
+}
+
 // AccessTokensOrErr returns the AccessTokens value or an error if the edge
 // was not loaded in eager-loading.
 func (e ContactEdges) AccessTokensOrErr() ([]*AccessToken, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.AccessTokens, nil
 	}
 	return nil, &NotLoadedError{edge: "access_tokens"}
@@ -108,8 +119,6 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case contact.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
-		case contact.ForeignKeys[0]: // support_case_collaborators
-			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -202,13 +211,6 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field features: %w", err)
 				}
 			}
-		case contact.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field support_case_collaborators", values[i])
-			} else if value.Valid {
-				_m.support_case_collaborators = new(string)
-				*_m.support_case_collaborators = value.String
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -230,6 +232,11 @@ func (_m *Contact) QueryOrganization() *OrganizationQuery {
 // QueryDevices queries the "devices" edge of the Contact entity.
 func (_m *Contact) QueryDevices() *DeviceQuery {
 	return NewContactClient(_m.config).QueryDevices(_m)
+}
+
+// QueryCollaborations queries the "collaborations" edge of the Contact entity.
+func (_m *Contact) QueryCollaborations() *SupportCaseQuery {
+	return NewContactClient(_m.config).QueryCollaborations(_m)
 }
 
 // QueryAccessTokens queries the "access_tokens" edge of the Contact entity.
@@ -319,6 +326,30 @@ func (_m *Contact) appendNamedDevices(name string, edges ...*Device) {
 		_m.Edges.namedDevices[name] = []*Device{}
 	} else {
 		_m.Edges.namedDevices[name] = append(_m.Edges.namedDevices[name], edges...)
+	}
+}
+
+// NamedCollaborations returns the Collaborations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Contact) NamedCollaborations(name string) ([]*SupportCase, error) {
+	if _m.Edges.namedCollaborations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCollaborations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Contact) appendNamedCollaborations(name string, edges ...*SupportCase) {
+	if _m.Edges.namedCollaborations == nil {
+		_m.Edges.namedCollaborations = make(map[string][]*SupportCase)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCollaborations[name] = []*SupportCase{}
+	} else {
+		_m.Edges.namedCollaborations[name] = append(_m.Edges.namedCollaborations[name], edges...)
 	}
 }
 

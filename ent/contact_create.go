@@ -15,6 +15,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
 
 // ContactCreate is the builder for creating a Contact entity.
@@ -170,6 +171,21 @@ func (_c *ContactCreate) AddDevices(v ...*Device) *ContactCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddDeviceIDs(ids...)
+}
+
+// AddCollaborationIDs adds the "collaborations" edge to the SupportCase entity by IDs.
+func (_c *ContactCreate) AddCollaborationIDs(ids ...string) *ContactCreate {
+	_c.mutation.AddCollaborationIDs(ids...)
+	return _c
+}
+
+// AddCollaborations adds the "collaborations" edges to the SupportCase entity.
+func (_c *ContactCreate) AddCollaborations(v ...*SupportCase) *ContactCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCollaborationIDs(ids...)
 }
 
 // AddAccessTokenIDs adds the "access_tokens" edge to the AccessToken entity by IDs.
@@ -441,6 +457,22 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CollaborationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   contact.CollaborationsTable,
+			Columns: contact.CollaborationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

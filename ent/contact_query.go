@@ -17,23 +17,25 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
+	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
 
 // ContactQuery is the builder for querying Contact entities.
 type ContactQuery struct {
 	config
-	ctx                   *QueryContext
-	order                 []contact.OrderOption
-	inters                []Interceptor
-	predicates            []predicate.Contact
-	withOrganization      *OrganizationQuery
-	withDevices           *DeviceQuery
-	withAccessTokens      *AccessTokenQuery
-	withFKs               bool
-	loadTotal             []func(context.Context, []*Contact) error
-	modifiers             []func(*sql.Selector)
-	withNamedDevices      map[string]*DeviceQuery
-	withNamedAccessTokens map[string]*AccessTokenQuery
+	ctx                     *QueryContext
+	order                   []contact.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Contact
+	withOrganization        *OrganizationQuery
+	withDevices             *DeviceQuery
+	withCollaborations      *SupportCaseQuery
+	withAccessTokens        *AccessTokenQuery
+	loadTotal               []func(context.Context, []*Contact) error
+	modifiers               []func(*sql.Selector)
+	withNamedDevices        map[string]*DeviceQuery
+	withNamedCollaborations map[string]*SupportCaseQuery
+	withNamedAccessTokens   map[string]*AccessTokenQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -107,6 +109,28 @@ func (_q *ContactQuery) QueryDevices() *DeviceQuery {
 			sqlgraph.From(contact.Table, contact.FieldID, selector),
 			sqlgraph.To(device.Table, device.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, contact.DevicesTable, contact.DevicesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCollaborations chains the current query on the "collaborations" edge.
+func (_q *ContactQuery) QueryCollaborations() *SupportCaseQuery {
+	query := (&SupportCaseClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, selector),
+			sqlgraph.To(supportcase.Table, supportcase.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, contact.CollaborationsTable, contact.CollaborationsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -323,14 +347,15 @@ func (_q *ContactQuery) Clone() *ContactQuery {
 		return nil
 	}
 	return &ContactQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]contact.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Contact{}, _q.predicates...),
-		withOrganization: _q.withOrganization.Clone(),
-		withDevices:      _q.withDevices.Clone(),
-		withAccessTokens: _q.withAccessTokens.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]contact.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Contact{}, _q.predicates...),
+		withOrganization:   _q.withOrganization.Clone(),
+		withDevices:        _q.withDevices.Clone(),
+		withCollaborations: _q.withCollaborations.Clone(),
+		withAccessTokens:   _q.withAccessTokens.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -357,6 +382,17 @@ func (_q *ContactQuery) WithDevices(opts ...func(*DeviceQuery)) *ContactQuery {
 		opt(query)
 	}
 	_q.withDevices = query
+	return _q
+}
+
+// WithCollaborations tells the query-builder to eager-load the nodes that are connected to
+// the "collaborations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ContactQuery) WithCollaborations(opts ...func(*SupportCaseQuery)) *ContactQuery {
+	query := (&SupportCaseClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCollaborations = query
 	return _q
 }
 
@@ -448,17 +484,14 @@ func (_q *ContactQuery) prepareQuery(ctx context.Context) error {
 func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Contact, error) {
 	var (
 		nodes       = []*Contact{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withOrganization != nil,
 			_q.withDevices != nil,
+			_q.withCollaborations != nil,
 			_q.withAccessTokens != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, contact.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Contact).scanValues(nil, columns)
 	}
@@ -497,6 +530,13 @@ func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cont
 			return nil, err
 		}
 	}
+	if query := _q.withCollaborations; query != nil {
+		if err := _q.loadCollaborations(ctx, query, nodes,
+			func(n *Contact) { n.Edges.Collaborations = []*SupportCase{} },
+			func(n *Contact, e *SupportCase) { n.Edges.Collaborations = append(n.Edges.Collaborations, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withAccessTokens; query != nil {
 		if err := _q.loadAccessTokens(ctx, query, nodes,
 			func(n *Contact) { n.Edges.AccessTokens = []*AccessToken{} },
@@ -508,6 +548,13 @@ func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cont
 		if err := _q.loadDevices(ctx, query, nodes,
 			func(n *Contact) { n.appendNamedDevices(name) },
 			func(n *Contact, e *Device) { n.appendNamedDevices(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCollaborations {
+		if err := _q.loadCollaborations(ctx, query, nodes,
+			func(n *Contact) { n.appendNamedCollaborations(name) },
+			func(n *Contact, e *SupportCase) { n.appendNamedCollaborations(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -585,6 +632,67 @@ func (_q *ContactQuery) loadDevices(ctx context.Context, query *DeviceQuery, nod
 			return fmt.Errorf(`unexpected referenced foreign-key "owner_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *ContactQuery) loadCollaborations(ctx context.Context, query *SupportCaseQuery, nodes []*Contact, init func(*Contact), assign func(*Contact, *SupportCase)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[string]*Contact)
+	nids := make(map[string]map[*Contact]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(contact.CollaborationsTable)
+		s.Join(joinT).On(s.C(supportcase.FieldID), joinT.C(contact.CollaborationsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(contact.CollaborationsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(contact.CollaborationsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullString)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := values[0].(*sql.NullString).String
+				inValue := values[1].(*sql.NullString).String
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Contact]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*SupportCase](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "collaborations" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -730,6 +838,20 @@ func (_q *ContactQuery) WithNamedDevices(name string, opts ...func(*DeviceQuery)
 		_q.withNamedDevices = make(map[string]*DeviceQuery)
 	}
 	_q.withNamedDevices[name] = query
+	return _q
+}
+
+// WithNamedCollaborations tells the query-builder to eager-load the nodes that are connected to the "collaborations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ContactQuery) WithNamedCollaborations(name string, opts ...func(*SupportCaseQuery)) *ContactQuery {
+	query := (&SupportCaseClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCollaborations == nil {
+		_q.withNamedCollaborations = make(map[string]*SupportCaseQuery)
+	}
+	_q.withNamedCollaborations[name] = query
 	return _q
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
+	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
 
 // ContactUpdate is the builder for updating Contact entities.
@@ -175,6 +176,21 @@ func (_u *ContactUpdate) AddDevices(v ...*Device) *ContactUpdate {
 	return _u.AddDeviceIDs(ids...)
 }
 
+// AddCollaborationIDs adds the "collaborations" edge to the SupportCase entity by IDs.
+func (_u *ContactUpdate) AddCollaborationIDs(ids ...string) *ContactUpdate {
+	_u.mutation.AddCollaborationIDs(ids...)
+	return _u
+}
+
+// AddCollaborations adds the "collaborations" edges to the SupportCase entity.
+func (_u *ContactUpdate) AddCollaborations(v ...*SupportCase) *ContactUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCollaborationIDs(ids...)
+}
+
 // AddAccessTokenIDs adds the "access_tokens" edge to the AccessToken entity by IDs.
 func (_u *ContactUpdate) AddAccessTokenIDs(ids ...string) *ContactUpdate {
 	_u.mutation.AddAccessTokenIDs(ids...)
@@ -214,6 +230,27 @@ func (_u *ContactUpdate) RemoveDevices(v ...*Device) *ContactUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDeviceIDs(ids...)
+}
+
+// ClearCollaborations clears all "collaborations" edges to the SupportCase entity.
+func (_u *ContactUpdate) ClearCollaborations() *ContactUpdate {
+	_u.mutation.ClearCollaborations()
+	return _u
+}
+
+// RemoveCollaborationIDs removes the "collaborations" edge to SupportCase entities by IDs.
+func (_u *ContactUpdate) RemoveCollaborationIDs(ids ...string) *ContactUpdate {
+	_u.mutation.RemoveCollaborationIDs(ids...)
+	return _u
+}
+
+// RemoveCollaborations removes "collaborations" edges to SupportCase entities.
+func (_u *ContactUpdate) RemoveCollaborations(v ...*SupportCase) *ContactUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCollaborationIDs(ids...)
 }
 
 // ClearAccessTokens clears all "access_tokens" edges to the AccessToken entity.
@@ -403,6 +440,51 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CollaborationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   contact.CollaborationsTable,
+			Columns: contact.CollaborationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCollaborationsIDs(); len(nodes) > 0 && !_u.mutation.CollaborationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   contact.CollaborationsTable,
+			Columns: contact.CollaborationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CollaborationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   contact.CollaborationsTable,
+			Columns: contact.CollaborationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -620,6 +702,21 @@ func (_u *ContactUpdateOne) AddDevices(v ...*Device) *ContactUpdateOne {
 	return _u.AddDeviceIDs(ids...)
 }
 
+// AddCollaborationIDs adds the "collaborations" edge to the SupportCase entity by IDs.
+func (_u *ContactUpdateOne) AddCollaborationIDs(ids ...string) *ContactUpdateOne {
+	_u.mutation.AddCollaborationIDs(ids...)
+	return _u
+}
+
+// AddCollaborations adds the "collaborations" edges to the SupportCase entity.
+func (_u *ContactUpdateOne) AddCollaborations(v ...*SupportCase) *ContactUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCollaborationIDs(ids...)
+}
+
 // AddAccessTokenIDs adds the "access_tokens" edge to the AccessToken entity by IDs.
 func (_u *ContactUpdateOne) AddAccessTokenIDs(ids ...string) *ContactUpdateOne {
 	_u.mutation.AddAccessTokenIDs(ids...)
@@ -659,6 +756,27 @@ func (_u *ContactUpdateOne) RemoveDevices(v ...*Device) *ContactUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDeviceIDs(ids...)
+}
+
+// ClearCollaborations clears all "collaborations" edges to the SupportCase entity.
+func (_u *ContactUpdateOne) ClearCollaborations() *ContactUpdateOne {
+	_u.mutation.ClearCollaborations()
+	return _u
+}
+
+// RemoveCollaborationIDs removes the "collaborations" edge to SupportCase entities by IDs.
+func (_u *ContactUpdateOne) RemoveCollaborationIDs(ids ...string) *ContactUpdateOne {
+	_u.mutation.RemoveCollaborationIDs(ids...)
+	return _u
+}
+
+// RemoveCollaborations removes "collaborations" edges to SupportCase entities.
+func (_u *ContactUpdateOne) RemoveCollaborations(v ...*SupportCase) *ContactUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCollaborationIDs(ids...)
 }
 
 // ClearAccessTokens clears all "access_tokens" edges to the AccessToken entity.
@@ -878,6 +996,51 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CollaborationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   contact.CollaborationsTable,
+			Columns: contact.CollaborationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCollaborationsIDs(); len(nodes) > 0 && !_u.mutation.CollaborationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   contact.CollaborationsTable,
+			Columns: contact.CollaborationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CollaborationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   contact.CollaborationsTable,
+			Columns: contact.CollaborationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

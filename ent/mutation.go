@@ -3670,33 +3670,36 @@ func (m *CaseEventMutation) ResetEdge(name string) error {
 // ContactMutation represents an operation that mutates the Contact nodes in the graph.
 type ContactMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *string
-	created_at           *time.Time
-	name                 *string
-	email                *string
-	phone                *string
-	roles                *[]access.Role
-	appendroles          []access.Role
-	timezone             *string
-	locale               *string
-	status               *contact.Status
-	last_email_status    *contact.LastEmailStatus
-	features             *[]string
-	appendfeatures       []string
-	clearedFields        map[string]struct{}
-	organization         *string
-	clearedorganization  bool
-	devices              map[string]struct{}
-	removeddevices       map[string]struct{}
-	cleareddevices       bool
-	access_tokens        map[string]struct{}
-	removedaccess_tokens map[string]struct{}
-	clearedaccess_tokens bool
-	done                 bool
-	oldValue             func(context.Context) (*Contact, error)
-	predicates           []predicate.Contact
+	op                    Op
+	typ                   string
+	id                    *string
+	created_at            *time.Time
+	name                  *string
+	email                 *string
+	phone                 *string
+	roles                 *[]access.Role
+	appendroles           []access.Role
+	timezone              *string
+	locale                *string
+	status                *contact.Status
+	last_email_status     *contact.LastEmailStatus
+	features              *[]string
+	appendfeatures        []string
+	clearedFields         map[string]struct{}
+	organization          *string
+	clearedorganization   bool
+	devices               map[string]struct{}
+	removeddevices        map[string]struct{}
+	cleareddevices        bool
+	collaborations        map[string]struct{}
+	removedcollaborations map[string]struct{}
+	clearedcollaborations bool
+	access_tokens         map[string]struct{}
+	removedaccess_tokens  map[string]struct{}
+	clearedaccess_tokens  bool
+	done                  bool
+	oldValue              func(context.Context) (*Contact, error)
+	predicates            []predicate.Contact
 }
 
 var _ ent.Mutation = (*ContactMutation)(nil)
@@ -4323,6 +4326,60 @@ func (m *ContactMutation) ResetDevices() {
 	m.removeddevices = nil
 }
 
+// AddCollaborationIDs adds the "collaborations" edge to the SupportCase entity by ids.
+func (m *ContactMutation) AddCollaborationIDs(ids ...string) {
+	if m.collaborations == nil {
+		m.collaborations = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.collaborations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCollaborations clears the "collaborations" edge to the SupportCase entity.
+func (m *ContactMutation) ClearCollaborations() {
+	m.clearedcollaborations = true
+}
+
+// CollaborationsCleared reports if the "collaborations" edge to the SupportCase entity was cleared.
+func (m *ContactMutation) CollaborationsCleared() bool {
+	return m.clearedcollaborations
+}
+
+// RemoveCollaborationIDs removes the "collaborations" edge to the SupportCase entity by IDs.
+func (m *ContactMutation) RemoveCollaborationIDs(ids ...string) {
+	if m.removedcollaborations == nil {
+		m.removedcollaborations = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.collaborations, ids[i])
+		m.removedcollaborations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCollaborations returns the removed IDs of the "collaborations" edge to the SupportCase entity.
+func (m *ContactMutation) RemovedCollaborationsIDs() (ids []string) {
+	for id := range m.removedcollaborations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CollaborationsIDs returns the "collaborations" edge IDs in the mutation.
+func (m *ContactMutation) CollaborationsIDs() (ids []string) {
+	for id := range m.collaborations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCollaborations resets all changes to the "collaborations" edge.
+func (m *ContactMutation) ResetCollaborations() {
+	m.collaborations = nil
+	m.clearedcollaborations = false
+	m.removedcollaborations = nil
+}
+
 // AddAccessTokenIDs adds the "access_tokens" edge to the AccessToken entity by ids.
 func (m *ContactMutation) AddAccessTokenIDs(ids ...string) {
 	if m.access_tokens == nil {
@@ -4689,12 +4746,15 @@ func (m *ContactMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ContactMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.organization != nil {
 		edges = append(edges, contact.EdgeOrganization)
 	}
 	if m.devices != nil {
 		edges = append(edges, contact.EdgeDevices)
+	}
+	if m.collaborations != nil {
+		edges = append(edges, contact.EdgeCollaborations)
 	}
 	if m.access_tokens != nil {
 		edges = append(edges, contact.EdgeAccessTokens)
@@ -4716,6 +4776,12 @@ func (m *ContactMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case contact.EdgeCollaborations:
+		ids := make([]ent.Value, 0, len(m.collaborations))
+		for id := range m.collaborations {
+			ids = append(ids, id)
+		}
+		return ids
 	case contact.EdgeAccessTokens:
 		ids := make([]ent.Value, 0, len(m.access_tokens))
 		for id := range m.access_tokens {
@@ -4728,9 +4794,12 @@ func (m *ContactMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ContactMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removeddevices != nil {
 		edges = append(edges, contact.EdgeDevices)
+	}
+	if m.removedcollaborations != nil {
+		edges = append(edges, contact.EdgeCollaborations)
 	}
 	if m.removedaccess_tokens != nil {
 		edges = append(edges, contact.EdgeAccessTokens)
@@ -4748,6 +4817,12 @@ func (m *ContactMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case contact.EdgeCollaborations:
+		ids := make([]ent.Value, 0, len(m.removedcollaborations))
+		for id := range m.removedcollaborations {
+			ids = append(ids, id)
+		}
+		return ids
 	case contact.EdgeAccessTokens:
 		ids := make([]ent.Value, 0, len(m.removedaccess_tokens))
 		for id := range m.removedaccess_tokens {
@@ -4760,12 +4835,15 @@ func (m *ContactMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ContactMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedorganization {
 		edges = append(edges, contact.EdgeOrganization)
 	}
 	if m.cleareddevices {
 		edges = append(edges, contact.EdgeDevices)
+	}
+	if m.clearedcollaborations {
+		edges = append(edges, contact.EdgeCollaborations)
 	}
 	if m.clearedaccess_tokens {
 		edges = append(edges, contact.EdgeAccessTokens)
@@ -4781,6 +4859,8 @@ func (m *ContactMutation) EdgeCleared(name string) bool {
 		return m.clearedorganization
 	case contact.EdgeDevices:
 		return m.cleareddevices
+	case contact.EdgeCollaborations:
+		return m.clearedcollaborations
 	case contact.EdgeAccessTokens:
 		return m.clearedaccess_tokens
 	}
@@ -4807,6 +4887,9 @@ func (m *ContactMutation) ResetEdge(name string) error {
 		return nil
 	case contact.EdgeDevices:
 		m.ResetDevices()
+		return nil
+	case contact.EdgeCollaborations:
+		m.ResetCollaborations()
 		return nil
 	case contact.EdgeAccessTokens:
 		m.ResetAccessTokens()

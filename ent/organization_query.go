@@ -746,7 +746,6 @@ func (_q *OrganizationQuery) loadContacts(ctx context.Context, query *ContactQue
 			init(nodes[i])
 		}
 	}
-	query.withFKs = true
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(contact.FieldOrganizationID)
 	}

@@ -798,10 +798,10 @@ func (_c *SupportCaseCreate) createSpec() (*SupportCase, *sqlgraph.CreateSpec) {
 	}
 	if nodes := _c.mutation.CollaboratorsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   supportcase.CollaboratorsTable,
-			Columns: []string{supportcase.CollaboratorsColumn},
+			Columns: supportcase.CollaboratorsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),

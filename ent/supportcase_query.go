@@ -180,7 +180,7 @@ func (_q *SupportCaseQuery) QueryCollaborators() *ContactQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
 			sqlgraph.To(contact.Table, contact.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.CollaboratorsTable, supportcase.CollaboratorsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, supportcase.CollaboratorsTable, supportcase.CollaboratorsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -915,33 +915,63 @@ func (_q *SupportCaseQuery) loadOnBehalfOf(ctx context.Context, query *Organizat
 	return nil
 }
 func (_q *SupportCaseQuery) loadCollaborators(ctx context.Context, query *ContactQuery, nodes []*SupportCase, init func(*SupportCase), assign func(*SupportCase, *Contact)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[string]*SupportCase)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[string]*SupportCase)
+	nids := make(map[string]map[*SupportCase]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
 		if init != nil {
-			init(nodes[i])
+			init(node)
 		}
 	}
-	query.withFKs = true
-	query.Where(predicate.Contact(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(supportcase.CollaboratorsColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(supportcase.CollaboratorsTable)
+		s.Join(joinT).On(s.C(contact.FieldID), joinT.C(supportcase.CollaboratorsPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(supportcase.CollaboratorsPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(supportcase.CollaboratorsPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullString)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := values[0].(*sql.NullString).String
+				inValue := values[1].(*sql.NullString).String
+				if nids[inValue] == nil {
+					nids[inValue] = map[*SupportCase]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Contact](ctx, query, qr, query.inters)
 	if err != nil {
 		return err
 	}
 	for _, n := range neighbors {
-		fk := n.support_case_collaborators
-		if fk == nil {
-			return fmt.Errorf(`foreign-key "support_case_collaborators" is nil for node %v`, n.ID)
-		}
-		node, ok := nodeids[*fk]
+		nodes, ok := nids[n.ID]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "support_case_collaborators" returned %v for node %v`, *fk, n.ID)
+			return fmt.Errorf(`unexpected "collaborators" node returned %v`, n.ID)
 		}
-		assign(node, n)
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }

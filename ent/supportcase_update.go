@@ -709,10 +709,10 @@ func (_u *SupportCaseUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.CollaboratorsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   supportcase.CollaboratorsTable,
-			Columns: []string{supportcase.CollaboratorsColumn},
+			Columns: supportcase.CollaboratorsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
@@ -722,10 +722,10 @@ func (_u *SupportCaseUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if nodes := _u.mutation.RemovedCollaboratorsIDs(); len(nodes) > 0 && !_u.mutation.CollaboratorsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   supportcase.CollaboratorsTable,
-			Columns: []string{supportcase.CollaboratorsColumn},
+			Columns: supportcase.CollaboratorsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
@@ -738,10 +738,10 @@ func (_u *SupportCaseUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if nodes := _u.mutation.CollaboratorsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   supportcase.CollaboratorsTable,
-			Columns: []string{supportcase.CollaboratorsColumn},
+			Columns: supportcase.CollaboratorsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
@@ -1615,10 +1615,10 @@ func (_u *SupportCaseUpdateOne) sqlSave(ctx context.Context) (_node *SupportCase
 	}
 	if _u.mutation.CollaboratorsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   supportcase.CollaboratorsTable,
-			Columns: []string{supportcase.CollaboratorsColumn},
+			Columns: supportcase.CollaboratorsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
@@ -1628,10 +1628,10 @@ func (_u *SupportCaseUpdateOne) sqlSave(ctx context.Context) (_node *SupportCase
 	}
 	if nodes := _u.mutation.RemovedCollaboratorsIDs(); len(nodes) > 0 && !_u.mutation.CollaboratorsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   supportcase.CollaboratorsTable,
-			Columns: []string{supportcase.CollaboratorsColumn},
+			Columns: supportcase.CollaboratorsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
@@ -1644,10 +1644,10 @@ func (_u *SupportCaseUpdateOne) sqlSave(ctx context.Context) (_node *SupportCase
 	}
 	if nodes := _u.mutation.CollaboratorsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   supportcase.CollaboratorsTable,
-			Columns: []string{supportcase.CollaboratorsColumn},
+			Columns: supportcase.CollaboratorsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),

@@ -9,10 +9,14 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/contrib/entgql"
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
@@ -63,6 +67,26 @@ func (r *mutationResolver) UpdatePhoneNumber(ctx context.Context, id string, inp
 	return r.client(ctx).PhoneNumber.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
+// RequestGrant is the resolver for the requestGrant field.
+func (r *mutationResolver) RequestGrant(ctx context.Context, input grants.RequestInput) (*ent.Grant, error) {
+	return grants.Request(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+}
+
+// ApproveGrant is the resolver for the approveGrant field.
+func (r *mutationResolver) ApproveGrant(ctx context.Context, id string) (*ent.Grant, error) {
+	return grants.Approve(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+}
+
+// RejectGrant is the resolver for the rejectGrant field.
+func (r *mutationResolver) RejectGrant(ctx context.Context, id string) (*ent.Grant, error) {
+	return grants.Reject(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+}
+
+// RevokeGrant is the resolver for the revokeGrant field.
+func (r *mutationResolver) RevokeGrant(ctx context.Context, id string) (*ent.Grant, error) {
+	return grants.Revoke(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+}
+
 // CreateAccessToken is the resolver for the createAccessToken field.
 func (r *mutationResolver) CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error) {
 	v := viewer.ForContext(ctx)
@@ -93,6 +117,33 @@ func (r *mutationResolver) RevokeAccessToken(ctx context.Context, id string) (*e
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.ForContext(ctx), nil
+}
+
+// Access is the resolver for the access field.
+func (r *queryResolver) Access(ctx context.Context, customerID string) (*model.AccessExplanation, error) {
+	return r.explainAccess(ctx, viewer.ForContext(ctx), customerID)
+}
+
+// Customers is the resolver for the customers field.
+func (r *viewerResolver) Customers(ctx context.Context, obj *viewer.Viewer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
+	return r.client(ctx).Organization.Query().
+		Where(organization.KindEQ(access.Customer)).
+		Paginate(ctx, after, first, before, last,
+			ent.WithOrganizationOrder(orderBy),
+			ent.WithOrganizationFilter(where.Filter),
+		)
+}
+
+// Grants is the resolver for the grants field.
+func (r *viewerResolver) Grants(ctx context.Context, obj *viewer.Viewer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error) {
+	if orderBy == nil {
+		orderBy = &ent.GrantOrder{Field: ent.GrantOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+	}
+	return r.client(ctx).Grant.Query().
+		Paginate(ctx, after, first, before, last,
+			ent.WithGrantOrder(orderBy),
+			ent.WithGrantFilter(where.Filter),
+		)
 }
 
 // Contact is the resolver for the contact field.

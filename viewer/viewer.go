@@ -18,22 +18,23 @@ type Viewer struct {
 	// every check in one request agrees even across a grant's expiry.
 	Now time.Time
 
-	// loadGrants returns the caller's partner's grants; nil for callers who
-	// hold none (vendor and customer contacts).
-	loadGrants func(context.Context) ([]access.Grant, error)
+	// loadPartnership reads the caller's partner's grants; it is called
+	// for partner callers only.
+	loadPartnership func(context.Context) (access.Partnership, error)
 
-	once   sync.Once
-	grants []access.Grant
-	err    error
+	once        sync.Once
+	partnership access.Partnership
+	reach       access.Reach
+	err         error
 
 	mu        sync.Mutex // guards decisions
 	decisions map[string]access.Decision
 }
 
-// New returns the viewer of a request made by c at now. loadGrants is called
-// at most once, the first time a decision needs the caller's grants.
-func New(c access.Caller, now time.Time, loadGrants func(context.Context) ([]access.Grant, error)) *Viewer {
-	return &Viewer{Caller: c, Now: now, loadGrants: loadGrants}
+// New returns the viewer of a request made by c at now. loadPartnership is
+// called at most once, the first time a decision needs the caller's grants.
+func New(c access.Caller, now time.Time, loadPartnership func(context.Context) (access.Partnership, error)) *Viewer {
+	return &Viewer{Caller: c, Now: now, loadPartnership: loadPartnership}
 }
 
 // LevelOn returns the caller's effective level on organisation orgID.
@@ -44,11 +45,11 @@ func (v *Viewer) LevelOn(ctx context.Context, orgID string) (access.Decision, er
 	if ok {
 		return d, nil
 	}
-	grants, err := v.Grants(ctx)
+	p, err := v.Partnership(ctx)
 	if err != nil {
 		return access.Decision{}, err
 	}
-	d = access.Effective(v.Caller, orgID, grants, v.Now)
+	d = access.Effective(v.Caller, orgID, p.Grants, v.Now)
 	v.mu.Lock()
 	if v.decisions == nil {
 		v.decisions = map[string]access.Decision{}
@@ -58,14 +59,26 @@ func (v *Viewer) LevelOn(ctx context.Context, orgID string) (access.Decision, er
 	return d, nil
 }
 
-// Grants returns the caller's partner's grants, loading them on first use.
-func (v *Viewer) Grants(ctx context.Context) ([]access.Grant, error) {
+// Partnership returns the caller's partner's grants, loading them on first
+// use; it is empty for callers who are not partner contacts.
+func (v *Viewer) Partnership(ctx context.Context) (access.Partnership, error) {
+	v.load(ctx)
+	return v.partnership, v.err
+}
+
+// Reach returns the caller's level on each customer its grants reach now.
+func (v *Viewer) Reach(ctx context.Context) (access.Reach, error) {
+	v.load(ctx)
+	return v.reach, v.err
+}
+
+func (v *Viewer) load(ctx context.Context) {
 	v.once.Do(func() {
-		if v.loadGrants != nil && v.Active && v.OrgKind == access.Partner {
-			v.grants, v.err = v.loadGrants(ctx)
+		if v.loadPartnership != nil && v.Active && v.OrgKind == access.Partner {
+			v.partnership, v.err = v.loadPartnership(ctx)
 		}
+		v.reach = access.PartnerReach(v.Caller, v.partnership.Grants, v.Now)
 	})
-	return v.grants, v.err
 }
 
 type ctxKey struct{}

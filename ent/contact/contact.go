@@ -45,6 +45,8 @@ const (
 	EdgeOrganization = "organization"
 	// EdgeDevices holds the string denoting the devices edge name in mutations.
 	EdgeDevices = "devices"
+	// EdgeCollaborations holds the string denoting the collaborations edge name in mutations.
+	EdgeCollaborations = "collaborations"
 	// EdgeAccessTokens holds the string denoting the access_tokens edge name in mutations.
 	EdgeAccessTokens = "access_tokens"
 	// Table holds the table name of the contact in the database.
@@ -63,6 +65,11 @@ const (
 	DevicesInverseTable = "devices"
 	// DevicesColumn is the table column denoting the devices relation/edge.
 	DevicesColumn = "owner_id"
+	// CollaborationsTable is the table that holds the collaborations relation/edge. The primary key declared below.
+	CollaborationsTable = "support_case_collaborators"
+	// CollaborationsInverseTable is the table name for the SupportCase entity.
+	// It exists in this package in order to avoid circular dependency with the "supportcase" package.
+	CollaborationsInverseTable = "cases"
 	// AccessTokensTable is the table that holds the access_tokens relation/edge.
 	AccessTokensTable = "access_tokens"
 	// AccessTokensInverseTable is the table name for the AccessToken entity.
@@ -88,21 +95,16 @@ var Columns = []string{
 	FieldFeatures,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "contacts"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"support_case_collaborators",
-}
+var (
+	// CollaborationsPrimaryKey and CollaborationsColumn2 are the table columns denoting the
+	// primary key for the collaborations relation (M2M).
+	CollaborationsPrimaryKey = []string{"support_case_id", "contact_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -272,6 +274,20 @@ func ByDevices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByCollaborationsCount orders the results by collaborations count.
+func ByCollaborationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCollaborationsStep(), opts...)
+	}
+}
+
+// ByCollaborations orders the results by collaborations terms.
+func ByCollaborations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCollaborationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByAccessTokensCount orders the results by access_tokens count.
 func ByAccessTokensCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -297,6 +313,13 @@ func newDevicesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DevicesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, DevicesTable, DevicesColumn),
+	)
+}
+func newCollaborationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CollaborationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, CollaborationsTable, CollaborationsPrimaryKey...),
 	)
 }
 func newAccessTokensStep() *sqlgraph.Step {

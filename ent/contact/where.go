@@ -626,6 +626,29 @@ func HasDevicesWith(preds ...predicate.Device) predicate.Contact {
 	})
 }
 
+// HasCollaborations applies the HasEdge predicate on the "collaborations" edge.
+func HasCollaborations() predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, CollaborationsTable, CollaborationsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCollaborationsWith applies the HasEdge predicate on the "collaborations" edge with a given conditions (other predicates).
+func HasCollaborationsWith(preds ...predicate.SupportCase) predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := newCollaborationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasAccessTokens applies the HasEdge predicate on the "access_tokens" edge.
 func HasAccessTokens() predicate.Contact {
 	return predicate.Contact(func(s *sql.Selector) {

@@ -194,7 +194,6 @@ var (
 		{Name: "last_email_status", Type: field.TypeEnum, Enums: []string{"NONE", "DELIVERED", "BOUNCED", "SUPPRESSED"}, Default: "NONE"},
 		{Name: "features", Type: field.TypeJSON},
 		{Name: "organization_id", Type: field.TypeString, Size: 40},
-		{Name: "support_case_collaborators", Type: field.TypeString, Nullable: true, Size: 40},
 	}
 	// ContactsTable holds the schema information for the "contacts" table.
 	ContactsTable = &schema.Table{
@@ -207,12 +206,6 @@ var (
 				Columns:    []*schema.Column{ContactsColumns[11]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "contacts_cases_collaborators",
-				Columns:    []*schema.Column{ContactsColumns[12]},
-				RefColumns: []*schema.Column{CasesColumns[0]},
-				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
@@ -523,6 +516,31 @@ var (
 			},
 		},
 	}
+	// SupportCaseCollaboratorsColumns holds the columns for the "support_case_collaborators" table.
+	SupportCaseCollaboratorsColumns = []*schema.Column{
+		{Name: "support_case_id", Type: field.TypeString, Size: 40},
+		{Name: "contact_id", Type: field.TypeString, Size: 40},
+	}
+	// SupportCaseCollaboratorsTable holds the schema information for the "support_case_collaborators" table.
+	SupportCaseCollaboratorsTable = &schema.Table{
+		Name:       "support_case_collaborators",
+		Columns:    SupportCaseCollaboratorsColumns,
+		PrimaryKey: []*schema.Column{SupportCaseCollaboratorsColumns[0], SupportCaseCollaboratorsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "support_case_collaborators_support_case_id",
+				Columns:    []*schema.Column{SupportCaseCollaboratorsColumns[0]},
+				RefColumns: []*schema.Column{CasesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "support_case_collaborators_contact_id",
+				Columns:    []*schema.Column{SupportCaseCollaboratorsColumns[1]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AccessTokensTable,
@@ -535,6 +553,7 @@ var (
 		OrganizationsTable,
 		PhoneNumbersTable,
 		CasesTable,
+		SupportCaseCollaboratorsTable,
 	}
 )
 
@@ -550,7 +569,6 @@ func init() {
 	CaseEventsTable.ForeignKeys[1].RefTable = CaseCommentsTable
 	CaseEventsTable.ForeignKeys[2].RefTable = CasesTable
 	ContactsTable.ForeignKeys[0].RefTable = OrganizationsTable
-	ContactsTable.ForeignKeys[1].RefTable = CasesTable
 	DevicesTable.ForeignKeys[0].RefTable = ContactsTable
 	DevicesTable.ForeignKeys[1].RefTable = OrganizationsTable
 	GrantsTable.ForeignKeys[0].RefTable = ContactsTable
@@ -570,4 +588,6 @@ func init() {
 	CasesTable.Annotation = &entsql.Annotation{
 		Table: "cases",
 	}
+	SupportCaseCollaboratorsTable.ForeignKeys[0].RefTable = CasesTable
+	SupportCaseCollaboratorsTable.ForeignKeys[1].RefTable = ContactsTable
 }

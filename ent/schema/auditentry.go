@@ -70,5 +70,10 @@ func (AuditEntry) Indexes() []ent.Index {
 }
 
 func (AuditEntry) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.OwnOrganization().OwnedBy("customer_id", "actor_organization_id")}
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		// Row filters decide who lists which entries (SPEC §2.6).
+		entgql.QueryField("auditEntries"),
+		fieldaccess.OwnOrganization().OwnedBy("customer_id", "actor_organization_id"),
+	}
 }

@@ -36,8 +36,8 @@ func (Contact) Fields() []ent.Field {
 		field.String("name").
 			NotEmpty().
 			MaxLen(200).
-			Comment("Full name.").
-			Annotations(entgql.OrderField("NAME"), fieldaccess.Grant(access.CC)),
+			Comment("Full name. Readable by whoever may see the contact; its details need LOOK on its organisation.").
+			Annotations(entgql.OrderField("NAME"), fieldaccess.Public()),
 		field.String("email").
 			Unique().
 			MaxLen(254).
@@ -85,10 +85,14 @@ func (Contact) Edges() []ent.Edge {
 			Required().
 			Immutable().
 			Comment("The organisation the contact belongs to.").
-			Annotations(fieldaccess.Grant(access.CC)),
+			Annotations(fieldaccess.Public()),
 		edge.To("devices", Device.Type).
 			Comment("Devices the contact owns.").
 			Annotations(entgql.RelayConnection(), noInput()),
+		edge.From("collaborations", SupportCase.Type).
+			Ref("collaborators").
+			Comment("Cases the contact collaborates on.").
+			Annotations(hidden()),
 		edge.To("access_tokens", AccessToken.Type).
 			Comment("API tokens of the contact.").
 			Annotations(hidden()),

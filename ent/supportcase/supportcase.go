@@ -116,13 +116,11 @@ const (
 	OnBehalfOfInverseTable = "organizations"
 	// OnBehalfOfColumn is the table column denoting the on_behalf_of relation/edge.
 	OnBehalfOfColumn = "on_behalf_of_id"
-	// CollaboratorsTable is the table that holds the collaborators relation/edge.
-	CollaboratorsTable = "contacts"
+	// CollaboratorsTable is the table that holds the collaborators relation/edge. The primary key declared below.
+	CollaboratorsTable = "support_case_collaborators"
 	// CollaboratorsInverseTable is the table name for the Contact entity.
 	// It exists in this package in order to avoid circular dependency with the "contact" package.
 	CollaboratorsInverseTable = "contacts"
-	// CollaboratorsColumn is the table column denoting the collaborators relation/edge.
-	CollaboratorsColumn = "support_case_collaborators"
 	// CommentsTable is the table that holds the comments relation/edge.
 	CommentsTable = "case_comments"
 	// CommentsInverseTable is the table name for the CaseComment entity.
@@ -176,6 +174,12 @@ var Columns = []string{
 	FieldVersion,
 	FieldFollowUpOfID,
 }
+
+var (
+	// CollaboratorsPrimaryKey and CollaboratorsColumn2 are the table columns denoting the
+	// primary key for the collaborators relation (M2M).
+	CollaboratorsPrimaryKey = []string{"support_case_id", "contact_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -537,7 +541,7 @@ func newCollaboratorsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CollaboratorsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, CollaboratorsTable, CollaboratorsColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, CollaboratorsTable, CollaboratorsPrimaryKey...),
 	)
 }
 func newCommentsStep() *sqlgraph.Step {

@@ -1542,7 +1542,7 @@ func HasCollaborators() predicate.SupportCase {
 	return predicate.SupportCase(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, CollaboratorsTable, CollaboratorsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, CollaboratorsTable, CollaboratorsPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})

@@ -3,8 +3,24 @@
 package model
 
 import (
+	"time"
+
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
 )
+
+// A caller's effective level on a customer and where it comes from.
+type AccessExplanation struct {
+	// The customer asked about; null when the caller cannot see it.
+	Customer *ent.Organization `json:"customer,omitempty"`
+	// The effective level now; null for no access.
+	Level  *access.Level `json:"level,omitempty"`
+	Source access.Source `json:"source"`
+	// The grant that decides, for grant sources.
+	Grant *ent.Grant `json:"grant,omitempty"`
+	// Until when the level holds; null when no grant bounds it.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
 
 type CreateAccessTokenInput struct {
 	// A label to recognise the token by, e.g. laptop.
