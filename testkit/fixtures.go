@@ -9,6 +9,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
@@ -36,10 +37,16 @@ func (e *Env) Org(k access.OrgKind, name string) *ent.Organization {
 // email in org's first domain.
 func (e *Env) Contact(org *ent.Organization, name string, roles ...access.Role) *ent.Contact {
 	e.t.Helper()
+	return e.ContactAt(org, org.Domains[0], name, roles...)
+}
+
+// ContactAt is Contact with an email in the given domain.
+func (e *Env) ContactAt(org *ent.Organization, domain, name string, roles ...access.Role) *ent.Contact {
+	e.t.Helper()
 	c, err := e.Client.Contact.Create().
 		SetOrganizationID(org.ID).
 		SetName(name).
-		SetEmail(fmt.Sprintf("%s.%d@%s", slug(name), next(), org.Domains[0])).
+		SetEmail(fmt.Sprintf("%s.%d@%s", slug(name), next(), domain)).
 		SetRoles(roles).
 		Save(e.System())
 	if err != nil {
@@ -98,4 +105,63 @@ func slug(s string) string {
 		}
 		return '-'
 	}, s), "-")
+}
+
+// GrantSpec describes a grant; the zero values of the optional fields give
+// an active organisation grant that started now and lasts 30 days.
+type GrantSpec struct {
+	Partner, Customer *ent.Organization
+	Level             access.Level
+	Grantee           *ent.Contact // individual grant when set
+	Domain            string       // partner_domain when set
+	Days              int          // 30 when zero
+	StartsAt          time.Time    // the clock's now when zero
+	Status            grant.Status // ACTIVE when empty
+	EndedAt           *time.Time   // for REVOKED and SUPERSEDED grants
+}
+
+// Grant creates an approved grant as described.
+func (e *Env) Grant(s GrantSpec) *ent.Grant {
+	e.t.Helper()
+	if s.Days == 0 {
+		s.Days = 30
+	}
+	if s.StartsAt.IsZero() {
+		s.StartsAt = e.Clock.Now()
+	}
+	if s.Status == "" {
+		s.Status = grant.StatusACTIVE
+	}
+	requester := e.Contact(s.Partner, "Requester", access.RoleAdmin)
+	q := e.Client.Grant.Create().
+		SetPartnerID(s.Partner.ID).
+		SetCustomerID(s.Customer.ID).
+		SetRequestedByID(requester.ID).
+		SetLevel(s.Level).
+		SetExpiresInDays(s.Days).
+		SetStatus(s.Status).
+		SetCreatedAt(s.StartsAt).
+		SetDecidedAt(s.StartsAt).
+		SetStartsAt(s.StartsAt).
+		SetExpiresAt(s.StartsAt.AddDate(0, 0, s.Days)).
+		SetNillableEndedAt(s.EndedAt)
+	if s.Grantee != nil {
+		q.SetGranteeID(s.Grantee.ID)
+	}
+	if s.Domain != "" {
+		q.SetPartnerDomain(s.Domain)
+	}
+	g, err := q.Save(e.System())
+	if err != nil {
+		e.t.Fatalf("creating grant: %v", err)
+	}
+	return g
+}
+
+// Collaborate adds c as a collaborator of a case.
+func (e *Env) Collaborate(kase *ent.SupportCase, c *ent.Contact) {
+	e.t.Helper()
+	if err := e.Client.SupportCase.UpdateOne(kase).AddCollaboratorIDs(c.ID).Exec(e.System()); err != nil {
+		e.t.Fatalf("adding collaborator: %v", err)
+	}
 }

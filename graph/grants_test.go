@@ -1,0 +1,230 @@
+package graph_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/testkit"
+)
+
+// grantWorld has a customer with a contact manager and a partner with an
+// admin, a plain member and two domains.
+type grantWorld struct {
+	*testkit.Env
+	acme, partner                       *ent.Organization
+	manager, acmeMember, admin, member  *ent.Contact
+	managerT, memberT, adminT, partnerT string
+}
+
+func newGrantWorld(t *testing.T) *grantWorld {
+	e := testkit.New(t)
+	w := &grantWorld{Env: e}
+	w.acme = e.Org(access.Customer, "Acme")
+	w.partner = e.Org(access.Partner, "Contoso")
+	e.Client.Organization.UpdateOne(w.partner).SetDomains([]string{"contoso.example", "contoso-msp.example"}).ExecX(e.System())
+	w.manager = e.Contact(w.acme, "Carla Manager", access.RoleContactManager)
+	w.acmeMember = e.Contact(w.acme, "Max Member")
+	w.admin = e.Contact(w.partner, "Pat Admin", access.RoleAdmin)
+	w.member = e.ContactAt(w.partner, "contoso.example", "Mo Member")
+	w.managerT, w.memberT, w.adminT, w.partnerT = e.Token(w.manager), e.Token(w.acmeMember), e.Token(w.admin), e.Token(w.member)
+	return w
+}
+
+const requestGrant = `mutation($in: RequestGrantInput!) { requestGrant(input: $in) { id status level } }`
+
+func (w *grantWorld) request(t *testing.T, in map[string]any) string {
+	t.Helper()
+	if in["customerContactEmail"] == nil {
+		in["customerContactEmail"] = w.manager.Email
+	}
+	var got struct{ RequestGrant struct{ ID, Status string } }
+	w.Query(w.adminT, requestGrant, map[string]any{"in": in}).Decode(t, &got)
+	if got.RequestGrant.Status != "PENDING" {
+		t.Fatalf("requested %+v", got)
+	}
+	return got.RequestGrant.ID
+}
+
+func (w *grantWorld) level(t *testing.T, token string) *string {
+	t.Helper()
+	var got struct{ Access struct{ Level *string } }
+	w.Query(token, `query($id: ID!) { access(customerID: $id) { level } }`, map[string]any{"id": w.acme.ID}).Decode(t, &got)
+	return got.Access.Level
+}
+
+func TestGrantLifecycle(t *testing.T) {
+	w := newGrantWorld(t)
+	first := w.request(t, map[string]any{"level": "LOOK", "expiresInDays": 30})
+	second := w.request(t, map[string]any{"level": "UPDATE", "expiresInDays": 7, "note": "renewal"})
+	if s := w.Client.Grant.GetX(w.System(), first).Status; s != grant.StatusSUPERSEDED {
+		t.Fatalf("a newer pending request with the same key must supersede the older: %s", s)
+	}
+	if l := w.level(t, w.partnerT); l != nil {
+		t.Fatalf("a pending request gives no access, got %s", *l)
+	}
+	for _, refused := range []struct{ token, why string }{{w.adminT, "the partner"}, {w.memberT, "a plain customer member"}} {
+		if res := w.Query(refused.token, `mutation($id: ID!) { approveGrant(id: $id) { id } }`, map[string]any{"id": second}); len(res.Errors) == 0 {
+			t.Fatalf("%s approved its own request", refused.why)
+		}
+	}
+	var approved struct {
+		ApproveGrant struct{ Status, StartsAt, ExpiresAt string }
+	}
+	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(id: $id) { status startsAt expiresAt } }`, map[string]any{"id": second}).Decode(t, &approved)
+	if approved.ApproveGrant.Status != "ACTIVE" || approved.ApproveGrant.StartsAt != testkit.Epoch.Format(time.RFC3339) {
+		t.Fatalf("approved %+v", approved)
+	}
+	if l := w.level(t, w.partnerT); l == nil || *l != "UPDATE" {
+		t.Fatalf("after approval the partner's level is %v", l)
+	}
+
+	// A new approved request with the same key supersedes the active grant.
+	third := w.request(t, map[string]any{"level": "CREATE", "expiresInDays": 30})
+	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(id: $id) { id } }`, map[string]any{"id": third}).Decode(t, &struct{}{})
+	if s := w.Client.Grant.GetX(w.System(), second).Status; s != grant.StatusSUPERSEDED {
+		t.Fatalf("approving must supersede the active grant with the same key: %s", s)
+	}
+	var revoked struct{ RevokeGrant struct{ Status string } }
+	w.Query(w.adminT, `mutation($id: ID!) { revokeGrant(id: $id) { status } }`, map[string]any{"id": third}).Decode(t, &revoked)
+	if revoked.RevokeGrant.Status != "REVOKED" || w.level(t, w.partnerT) != nil {
+		t.Fatalf("revoked %+v, level after %v", revoked, w.level(t, w.partnerT))
+	}
+	if res := w.Query(w.managerT, `mutation($id: ID!) { revokeGrant(id: $id) { id } }`, map[string]any{"id": third}); res.Code() != "CONFLICT" {
+		t.Fatalf("revoking twice: %+v", res.Errors)
+	}
+	// Nothing is ever deleted.
+	if n := w.Client.Grant.Query().CountX(w.System()); n != 3 {
+		t.Fatalf("%d grants kept, want 3", n)
+	}
+	// Each step was audited for the customer, and the customer's manager
+	// can read what the partner did.
+	var audit struct {
+		AuditEntries struct {
+			Edges []struct{ Node struct{ Operation string } }
+		}
+	}
+	w.Query(w.managerT, `{ auditEntries(first: 20) { edges { node { operation } } } }`, nil).Decode(t, &audit)
+	if len(audit.AuditEntries.Edges) != 6 {
+		t.Fatalf("the manager sees %d audit entries, want 6 (3 requests, 2 approvals, 1 revocation)", len(audit.AuditEntries.Edges))
+	}
+	if n := w.Client.AuditEntry.Query().Where(auditentry.CustomerID(w.acme.ID), auditentry.GrantIDIsNil()).CountX(w.System()); n != 6 {
+		t.Fatalf("%d entries name Acme", n)
+	}
+	w.Query(w.memberT, `{ auditEntries(first: 20) { edges { node { operation } } } }`, nil).Decode(t, &audit)
+	if len(audit.AuditEntries.Edges) != 0 {
+		t.Fatalf("a plain member sees %d audit entries", len(audit.AuditEntries.Edges))
+	}
+}
+
+func TestRequestGrantRefusesBadInput(t *testing.T) {
+	w := newGrantWorld(t)
+	other := w.Org(access.Partner, "Other")
+	stranger := w.Contact(other, "Stranger")
+	for name, tc := range map[string]struct {
+		in    map[string]any
+		field string
+	}{
+		"not a contact manager": {map[string]any{"customerContactEmail": w.acmeMember.Email}, "customerContactEmail"},
+		"unknown email":         {map[string]any{"customerContactEmail": "ghost@acme.example"}, "customerContactEmail"},
+		"zero days":             {map[string]any{"expiresInDays": 0}, "expiresInDays"},
+		"731 days":              {map[string]any{"expiresInDays": 731}, "expiresInDays"},
+		"foreign grantee":       {map[string]any{"granteeID": stranger.ID}, "granteeID"},
+		"foreign domain":        {map[string]any{"partnerDomain": "acme.example"}, "partnerDomain"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := map[string]any{"customerContactEmail": w.manager.Email, "level": "LOOK", "expiresInDays": 30}
+			for k, v := range tc.in {
+				in[k] = v
+			}
+			res := w.Query(w.adminT, requestGrant, map[string]any{"in": in})
+			if res.Code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["field"] != tc.field {
+				t.Fatalf("want BAD_USER_INPUT on %s, got %+v", tc.field, res.Errors)
+			}
+			if n := w.Client.Grant.Query().CountX(w.System()); n != 0 {
+				t.Fatalf("%d grants written", n)
+			}
+		})
+	}
+	res := w.Query(w.partnerT, requestGrant, map[string]any{"in": map[string]any{"customerContactEmail": w.manager.Email, "level": "LOOK", "expiresInDays": 30}})
+	if res.Code() != "FORBIDDEN" {
+		t.Fatalf("a partner member requesting access: %+v", res.Errors)
+	}
+}
+
+func TestRequestsLapseAfterNinetyDays(t *testing.T) {
+	w := newGrantWorld(t)
+	id := w.request(t, map[string]any{"level": "LOOK", "expiresInDays": 30})
+	w.Clock.Advance(90 * 24 * time.Hour)
+	if res := w.Query(w.managerT, `mutation($id: ID!) { approveGrant(id: $id) { id } }`, map[string]any{"id": id}); res.Code() != "CONFLICT" {
+		t.Fatalf("approving a lapsed request: %+v", res.Errors)
+	}
+}
+
+func TestExpiryIsEnforcedAtEveryCheck(t *testing.T) {
+	w := newGrantWorld(t)
+	g := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.Look, Days: 10})
+	kase := w.Case(w.acme, w.acmeMember, "Printer on fire")
+	query := `query($id: ID!, $c: ID!) { node(id: $id) { ... on Case { title } } access(customerID: $c) { level source expiresAt grant { id } } }`
+	vars := map[string]any{"id": kase.ID, "c": w.acme.ID}
+
+	w.Clock.Set(g.ExpiresAt.Add(-time.Second))
+	var got struct {
+		Node   *struct{ Title string }
+		Access struct {
+			Level, Source, ExpiresAt string
+			Grant                    struct{ ID string }
+		}
+	}
+	w.Query(w.partnerT, query, vars).Decode(t, &got)
+	if got.Node == nil || got.Access.Level != "LOOK" || got.Access.Source != "ORGANIZATION_GRANT" || got.Access.Grant.ID != g.ID ||
+		got.Access.ExpiresAt != g.ExpiresAt.Format(time.RFC3339) {
+		t.Fatalf("a second before expiry: %+v", got)
+	}
+
+	w.Clock.Set(*g.ExpiresAt) // no job has run: the status still says ACTIVE
+	res := w.Query(w.partnerT, query, vars)
+	if res.Code() != "NOT_FOUND" {
+		t.Fatalf("at expiry the case must be gone, got %+v", res.Errors)
+	}
+	var after struct {
+		Access struct {
+			Level  *string
+			Source string
+		}
+	}
+	w.Query(w.partnerT, `query($c: ID!) { access(customerID: $c) { level source } }`, map[string]any{"c": w.acme.ID}).Decode(t, &after)
+	if after.Access.Level != nil || after.Access.Source != "NONE" {
+		t.Fatalf("at expiry: %+v", after)
+	}
+}
+
+func TestViewerListsCustomersAndGrantsFromBothSides(t *testing.T) {
+	w := newGrantWorld(t)
+	globex := w.Org(access.Customer, "Globex")
+	w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.CC})
+	ended := w.Clock.Now()
+	w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: globex, Level: access.FullAdmin, Status: grant.StatusREVOKED, EndedAt: &ended})
+	query := `{ viewer { customers(first: 10) { edges { node { name } } } grants(first: 10) { totalCount } } }`
+	type result struct {
+		Viewer struct {
+			Customers struct {
+				Edges []struct{ Node struct{ Name string } }
+			}
+			Grants struct{ TotalCount int }
+		}
+	}
+	var partner, manager, member result
+	w.Query(w.partnerT, query, nil).Decode(t, &partner)
+	w.Query(w.managerT, query, nil).Decode(t, &manager)
+	w.Query(w.memberT, query, nil).Decode(t, &member)
+	if c := partner.Viewer.Customers.Edges; len(c) != 1 || c[0].Node.Name != "Acme" || partner.Viewer.Grants.TotalCount != 2 {
+		t.Fatalf("partner sees %+v", partner)
+	}
+	if manager.Viewer.Grants.TotalCount != 1 || member.Viewer.Grants.TotalCount != 0 {
+		t.Fatalf("manager sees %d grants, member %d", manager.Viewer.Grants.TotalCount, member.Viewer.Grants.TotalCount)
+	}
+}
