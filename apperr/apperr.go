@@ -52,6 +52,10 @@ var ErrNotFound = &Error{Code: NotFound, Message: "not found"}
 // an active contact. It says nothing more, so as not to help a guesser.
 var ErrUnauthenticated = &Error{Code: Unauthenticated, Message: "authentication required"}
 
+// ErrTimeout is returned when a request ran out of its time; its SQL was
+// interrupted and nothing it wrote was kept.
+var ErrTimeout = &Error{Code: Internal, Reason: "TIMEOUT", Message: "the request took too long"}
+
 // Forbiddenf reports an action the caller may not take on an object it can see.
 func Forbiddenf(format string, args ...any) *Error {
 	return &Error{Code: Forbidden, Message: fmt.Sprintf(format, args...)}

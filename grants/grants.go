@@ -29,7 +29,7 @@ const PendingLifetime = 90 * 24 * time.Hour
 // RequestInput is a partner's request for access.
 type RequestInput struct {
 	// CustomerContactEmail names the customer by one of its contact managers.
-	CustomerContactEmail string `json:"customerContactEmail"`
+	CustomerContactEmail string       `json:"customerContactEmail"`
 	Level                access.Level `json:"level"`
 	// ExpiresInDays is the grant's lifetime once approved, 1 to 730.
 	ExpiresInDays int `json:"expiresInDays"`

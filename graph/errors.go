@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/partnerdesk/partnerdesk/apperr"
@@ -26,10 +27,15 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	if code == "" {
 		var gerr *gqlerror.Error
 		if errors.As(err, &gerr) && gerr.Err == nil {
-			// gqlgen's own complaints about the request (bad variables,
-			// wrong types) already speak to the client.
-			if out.Extensions == nil || out.Extensions["code"] == nil {
+			// gqlgen's own complaints about the request (unparsable,
+			// invalid, bad variables) already speak to the client; its own
+			// code, if any, stays as the reason.
+			switch c, _ := out.Extensions["code"].(string); c {
+			case "":
 				setExt(out, "code", string(apperr.BadUserInput))
+			case errcode.ParseFailed, errcode.ValidationFailed:
+				setExt(out, "code", string(apperr.BadUserInput))
+				setExt(out, "reason", c)
 			}
 			return out
 		}

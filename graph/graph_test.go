@@ -89,3 +89,16 @@ func TestUnauthenticatedCallersLearnNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestInvalidGraphQLIsBadUserInput(t *testing.T) {
+	w := newWorld(t)
+	for query, reason := range map[string]string{
+		`{ viewer { contact { nope } } }`: "GRAPHQL_VALIDATION_FAILED",
+		`{ viewer { `:                     "GRAPHQL_PARSE_FAILED",
+	} {
+		res := w.Query(w.Token(w.acmeAdmin), query, nil)
+		if res.Code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["reason"] != reason || !res.NoData() {
+			t.Errorf("%s: %+v", query, res.Errors)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -23,6 +24,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/audit"
@@ -63,7 +65,7 @@ func New(cfg Config) http.Handler {
 	gql := graphQL(cfg, authn)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(authn, limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, gql))))
+	mux.Handle("/graphql", authenticate(authn, limitBody(cfg.MaxBodyBytes, queriesOnlyOverGET(withTimeout(cfg.RequestTimeout, gql)))))
 	mux.Handle("GET /{$}", playground.Handler("partnerdesk", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -77,6 +79,11 @@ func New(cfg Config) http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
+	if len(cfg.CORSOrigins) == 0 {
+		// No origins: no CORS headers, so browsers keep other sites out.
+		// (rs/cors would read an empty list as "*".)
+		return requestid.Middleware(mux)
+	}
 	c := cors.New(cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
@@ -105,7 +112,8 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 			}
 			v, err := authn.Authenticate(ctx, payload.Authorization())
 			if err != nil {
-				return ctx, nil, err
+				// 4401 tells graphql-ws clients not to retry in a loop.
+				return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Unauthorized"), 4401), nil, err
 			}
 			return viewer.NewContext(ctx, v), nil, nil
 		},
@@ -122,13 +130,43 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(entgql.Transactioner{TxOpener: cfg.DB.Client})
+	srv.Use(transactioner{entgql.Transactioner{TxOpener: cfg.DB.Client}})
 	srv.Use(graph.PageSize{})
-	srv.AroundFields(graph.RequireDecision(schema.Schema()))
 	srv.AroundFields(audit.Middleware)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
+}
+
+// transactioner runs each mutation in a transaction, as entgql's does, but
+// lets through responses to requests that never became an operation (an
+// unreadable body), on which entgql's would panic.
+type transactioner struct{ entgql.Transactioner }
+
+func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	return t.Transactioner.InterceptResponse(ctx, next)
+}
+
+// queriesOnlyOverGET refuses a mutation or subscription sent with GET with
+// 405, as GraphQL over HTTP asks: GET must be safe to repeat and to cache.
+func queriesOnlyOverGET(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && !websocket.IsWebSocketUpgrade(r) {
+			if doc, err := parser.ParseQuery(&ast.Source{Input: r.URL.Query().Get("query")}); err == nil {
+				if op := doc.Operations.ForName(r.URL.Query().Get("operationName")); op != nil && op.Operation != ast.Query {
+					w.Header().Set("Allow", http.MethodPost)
+					writeError(w, http.StatusMethodNotAllowed, &apperr.Error{
+						Code: apperr.BadUserInput, Message: "only queries may be sent with GET; send " + string(op.Operation) + "s with POST",
+					})
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authenticate puts the caller in the request's context. Plain HTTP
@@ -182,7 +220,9 @@ func limitBody(max int64, next http.Handler) http.Handler {
 var tooLarge = apperr.Invalid("body", "the request body is too large")
 
 // withTimeout bounds queries and mutations; subscriptions live as long as
-// their connection.
+// their connection. When the time runs out before execution produced
+// anything, gqlgen answers a bare null: that answer is replaced by the
+// timeout error.
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if websocket.IsWebSocketUpgrade(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
@@ -191,15 +231,37 @@ func withTimeout(d time.Duration, next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		buf := &bufferedResponse{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(buf, r.WithContext(ctx))
+		if ctx.Err() != nil && strings.TrimSpace(buf.body.String()) == "null" {
+			slog.WarnContext(ctx, "request timed out", "request_id", requestid.FromContext(ctx), "after", d)
+			writeError(w, http.StatusOK, apperr.ErrTimeout)
+			return
+		}
+		w.WriteHeader(buf.status)
+		w.Write(buf.body.Bytes())
 	})
 }
+
+// bufferedResponse holds a response back until the handler is done.
+type bufferedResponse struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) WriteHeader(status int) { b.status = status }
+
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // writeError answers with a GraphQL-shaped error body outside the executor.
 func writeError(w http.ResponseWriter, status int, e *apperr.Error) {
 	ext := map[string]any{"code": e.Code}
 	if e.Field != "" && e.Code == apperr.BadUserInput {
 		ext["field"] = e.Field
+	}
+	if e.Reason != "" {
+		ext["reason"] = e.Reason
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -36,7 +36,7 @@ func Convert(err error) error {
 		}
 		return apperr.Conflictf("the change conflicts with existing data")
 	case errors.Is(err, context.DeadlineExceeded):
-		return &apperr.Error{Code: apperr.Internal, Reason: "TIMEOUT", Message: "the request took too long"}
+		return apperr.ErrTimeout
 	}
 	return err
 }
