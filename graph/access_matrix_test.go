@@ -132,6 +132,18 @@ var operations = []operation{
 		read(`query($id: ID!) { node(id: $id) { ... on Organization {
 			licenses { product } contacts(first: 5) { edges { node { email phone status } } }
 			devices(first: 5) { totalCount } phoneNumbers(first: 5) { totalCount } } } }`, func(m *matrix) string { return m.acme.ID })},
+	{"comment on, update and close a case", access.Update, func(t *testing.T, m *matrix, token string) bool {
+		return unchanged(t, m, func() int { return m.Client.CaseComment.Query().CountX(m.System()) }, func() testkit.Response {
+			return m.Query(token, `mutation($id: ID!) { addCaseComment(input: {caseID: $id, body: "any news?"}) { id } }`,
+				map[string]any{"id": m.collabCase.ID})
+		})
+	}},
+	{"create a case for the customer", access.Create, func(t *testing.T, m *matrix, token string) bool {
+		return unchanged(t, m, func() int { return m.Client.SupportCase.Query().CountX(m.System()) }, func() testkit.Response {
+			return m.Query(token, `mutation($c: ID!) { createCase(input: {customerID: $c, title: "New", severity: S3}) { id } }`,
+				map[string]any{"c": m.acme.ID})
+		})
+	}},
 	{"change the customer's configuration", access.ServiceAdmin, func(t *testing.T, m *matrix, token string) bool {
 		return unchanged(t, m, func() int { return m.Client.Device.Query().CountX(m.System()) }, func() testkit.Response {
 			return m.Query(token, `mutation($org: ID!) { registerDevice(input: {organizationID: $org, model: "Room Kit"}) { id } }`,

@@ -45,6 +45,10 @@ func (r *queryResolver) Organizations(ctx context.Context, after *entgql.Cursor[
 
 // Cases is the resolver for the cases field.
 func (r *queryResolver) Cases(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error) {
+	if len(orderBy) == 0 {
+		// My Cases: the latest update first.
+		orderBy = []*ent.CaseOrder{{Field: ent.SupportCaseOrderFieldUpdatedAt, Direction: entgql.OrderDirectionDesc}}
+	}
 	return r.client(ctx).SupportCase.Query().
 		Paginate(ctx, after, first, before, last,
 			ent.WithCaseOrder(orderBy),
@@ -52,7 +56,17 @@ func (r *queryResolver) Cases(ctx context.Context, after *entgql.Cursor[string],
 		)
 }
 
+// Case returns CaseResolver implementation.
+func (r *Resolver) Case() CaseResolver { return &caseResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// CaseWhereInput returns CaseWhereInputResolver implementation.
+func (r *Resolver) CaseWhereInput() CaseWhereInputResolver { return &caseWhereInputResolver{r} }
+
+type (
+	caseResolver           struct{ *Resolver }
+	queryResolver          struct{ *Resolver }
+	caseWhereInputResolver struct{ *Resolver }
+)

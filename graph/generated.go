@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
@@ -44,9 +45,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Case() CaseResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Viewer() ViewerResolver
+	CaseWhereInput() CaseWhereInputResolver
 }
 
 type DirectiveRoot struct {
@@ -118,6 +121,8 @@ type ComplexityRoot struct {
 	}
 
 	Case struct {
+		Actions            func(childComplexity int) int
+		CanEscalate        func(childComplexity int) int
 		Category           func(childComplexity int) int
 		ClosedAt           func(childComplexity int) int
 		Collaborators      func(childComplexity int) int
@@ -130,6 +135,7 @@ type ComplexityRoot struct {
 		Description        func(childComplexity int) int
 		Escalated          func(childComplexity int) int
 		EscalatedAt        func(childComplexity int) int
+		Escalation         func(childComplexity int) int
 		EscalationReason   func(childComplexity int) int
 		Events             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseEventOrder, where *ent.CaseEventWhereInput) int
 		FirstRespondedAt   func(childComplexity int) int
@@ -146,6 +152,7 @@ type ComplexityRoot struct {
 		PrimaryContactID   func(childComplexity int) int
 		Product            func(childComplexity int) int
 		ReopenableUntil    func(childComplexity int) int
+		SLAState           func(childComplexity int) int
 		Severity           func(childComplexity int) int
 		SharedEmails       func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -153,6 +160,13 @@ type ComplexityRoot struct {
 		Title              func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
 		Version            func(childComplexity int) int
+	}
+
+	CaseActionCheck struct {
+		Action      func(childComplexity int) int
+		Allowed     func(childComplexity int) int
+		AvailableAt func(childComplexity int) int
+		Reason      func(childComplexity int) int
 	}
 
 	CaseComment struct {
@@ -324,20 +338,29 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddPhoneNumber     func(childComplexity int, input ent.CreatePhoneNumberInput) int
-		ApproveGrant       func(childComplexity int, id string) int
-		CreateAccessToken  func(childComplexity int, input model.CreateAccessTokenInput) int
-		CreateContact      func(childComplexity int, input ent.CreateContactInput) int
-		CreateOrganization func(childComplexity int, input ent.CreateOrganizationInput) int
-		RegisterDevice     func(childComplexity int, input ent.CreateDeviceInput) int
-		RejectGrant        func(childComplexity int, id string) int
-		RequestGrant       func(childComplexity int, input grants.RequestInput) int
-		RevokeAccessToken  func(childComplexity int, id string) int
-		RevokeGrant        func(childComplexity int, id string) int
-		UpdateContact      func(childComplexity int, id string, input ent.UpdateContactInput) int
-		UpdateDevice       func(childComplexity int, id string, input ent.UpdateDeviceInput) int
-		UpdateOrganization func(childComplexity int, id string, input ent.UpdateOrganizationInput) int
-		UpdatePhoneNumber  func(childComplexity int, id string, input ent.UpdatePhoneNumberInput) int
+		AddCaseCollaborator    func(childComplexity int, caseID string, contactID string) int
+		AddCaseComment         func(childComplexity int, input cases.CommentInput) int
+		AddPhoneNumber         func(childComplexity int, input ent.CreatePhoneNumberInput) int
+		ApproveGrant           func(childComplexity int, id string) int
+		CloseCase              func(childComplexity int, id string, version *int) int
+		CreateAccessToken      func(childComplexity int, input model.CreateAccessTokenInput) int
+		CreateCase             func(childComplexity int, input cases.CreateInput) int
+		CreateContact          func(childComplexity int, input ent.CreateContactInput) int
+		CreateOrganization     func(childComplexity int, input ent.CreateOrganizationInput) int
+		EscalateCase           func(childComplexity int, id string, reason string) int
+		RegisterDevice         func(childComplexity int, input ent.CreateDeviceInput) int
+		RejectGrant            func(childComplexity int, id string) int
+		RemoveCaseCollaborator func(childComplexity int, caseID string, contactID string) int
+		ReopenCase             func(childComplexity int, id string) int
+		RequestGrant           func(childComplexity int, input grants.RequestInput) int
+		RevokeAccessToken      func(childComplexity int, id string) int
+		RevokeGrant            func(childComplexity int, id string) int
+		ShareCase              func(childComplexity int, caseID string, emails []string) int
+		UpdateCase             func(childComplexity int, id string, input cases.UpdateInput) int
+		UpdateContact          func(childComplexity int, id string, input ent.UpdateContactInput) int
+		UpdateDevice           func(childComplexity int, id string, input ent.UpdateDeviceInput) int
+		UpdateOrganization     func(childComplexity int, id string, input ent.UpdateOrganizationInput) int
+		UpdatePhoneNumber      func(childComplexity int, id string, input ent.UpdatePhoneNumberInput) int
 	}
 
 	Organization struct {
@@ -422,6 +445,12 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type CaseResolver interface {
+	SLAState(ctx context.Context, obj *ent.SupportCase) (cases.SLAState, error)
+	CanEscalate(ctx context.Context, obj *ent.SupportCase) (bool, error)
+	Escalation(ctx context.Context, obj *ent.SupportCase) (*model.CaseActionCheck, error)
+	Actions(ctx context.Context, obj *ent.SupportCase) ([]*model.CaseActionCheck, error)
+}
 type MutationResolver interface {
 	CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error)
 	UpdateOrganization(ctx context.Context, id string, input ent.UpdateOrganizationInput) (*ent.Organization, error)
@@ -435,6 +464,15 @@ type MutationResolver interface {
 	ApproveGrant(ctx context.Context, id string) (*ent.Grant, error)
 	RejectGrant(ctx context.Context, id string) (*ent.Grant, error)
 	RevokeGrant(ctx context.Context, id string) (*ent.Grant, error)
+	CreateCase(ctx context.Context, input cases.CreateInput) (*ent.SupportCase, error)
+	UpdateCase(ctx context.Context, id string, input cases.UpdateInput) (*ent.SupportCase, error)
+	CloseCase(ctx context.Context, id string, version *int) (*ent.SupportCase, error)
+	ReopenCase(ctx context.Context, id string) (*ent.SupportCase, error)
+	EscalateCase(ctx context.Context, id string, reason string) (*ent.SupportCase, error)
+	AddCaseComment(ctx context.Context, input cases.CommentInput) (*ent.CaseComment, error)
+	AddCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error)
+	RemoveCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error)
+	ShareCase(ctx context.Context, caseID string, emails []string) (*ent.SupportCase, error)
 	CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error)
 	RevokeAccessToken(ctx context.Context, id string) (*ent.AccessToken, error)
 }
@@ -453,6 +491,11 @@ type ViewerResolver interface {
 	Contact(ctx context.Context, obj *viewer.Viewer) (*ent.Contact, error)
 	Organization(ctx context.Context, obj *viewer.Viewer) (*ent.Organization, error)
 	AccessTokens(ctx context.Context, obj *viewer.Viewer) ([]*ent.AccessToken, error)
+}
+
+type CaseWhereInputResolver interface {
+	CustomerIDs(ctx context.Context, obj *ent.CaseWhereInput, data []string) error
+	SLAState(ctx context.Context, obj *ent.CaseWhereInput, data *cases.SLAState) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -714,6 +757,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
 
+	case "Case.actions":
+		if e.ComplexityRoot.Case.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Actions(childComplexity), true
+	case "Case.canEscalate":
+		if e.ComplexityRoot.Case.CanEscalate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.CanEscalate(childComplexity), true
 	case "Case.category":
 		if e.ComplexityRoot.Case.Category == nil {
 			break
@@ -791,6 +846,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Case.EscalatedAt(childComplexity), true
+	case "Case.escalation":
+		if e.ComplexityRoot.Case.Escalation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Escalation(childComplexity), true
 	case "Case.escalationReason":
 		if e.ComplexityRoot.Case.EscalationReason == nil {
 			break
@@ -892,6 +953,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Case.ReopenableUntil(childComplexity), true
+	case "Case.slaState":
+		if e.ComplexityRoot.Case.SLAState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.SLAState(childComplexity), true
 	case "Case.severity":
 		if e.ComplexityRoot.Case.Severity == nil {
 			break
@@ -934,6 +1001,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Case.Version(childComplexity), true
+
+	case "CaseActionCheck.action":
+		if e.ComplexityRoot.CaseActionCheck.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseActionCheck.Action(childComplexity), true
+	case "CaseActionCheck.allowed":
+		if e.ComplexityRoot.CaseActionCheck.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseActionCheck.Allowed(childComplexity), true
+	case "CaseActionCheck.availableAt":
+		if e.ComplexityRoot.CaseActionCheck.AvailableAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseActionCheck.AvailableAt(childComplexity), true
+	case "CaseActionCheck.reason":
+		if e.ComplexityRoot.CaseActionCheck.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseActionCheck.Reason(childComplexity), true
 
 	case "CaseComment.author":
 		if e.ComplexityRoot.CaseComment.Author == nil {
@@ -1608,6 +1700,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.License.Quantity(childComplexity), true
 
+	case "Mutation.addCaseCollaborator":
+		if e.ComplexityRoot.Mutation.AddCaseCollaborator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addCaseCollaborator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddCaseCollaborator(childComplexity, args["caseID"].(string), args["contactID"].(string)), true
+	case "Mutation.addCaseComment":
+		if e.ComplexityRoot.Mutation.AddCaseComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addCaseComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddCaseComment(childComplexity, args["input"].(cases.CommentInput)), true
 	case "Mutation.addPhoneNumber":
 		if e.ComplexityRoot.Mutation.AddPhoneNumber == nil {
 			break
@@ -1630,6 +1744,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveGrant(childComplexity, args["id"].(string)), true
+	case "Mutation.closeCase":
+		if e.ComplexityRoot.Mutation.CloseCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseCase(childComplexity, args["id"].(string), args["version"].(*int)), true
 	case "Mutation.createAccessToken":
 		if e.ComplexityRoot.Mutation.CreateAccessToken == nil {
 			break
@@ -1641,6 +1766,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAccessToken(childComplexity, args["input"].(model.CreateAccessTokenInput)), true
+	case "Mutation.createCase":
+		if e.ComplexityRoot.Mutation.CreateCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCase(childComplexity, args["input"].(cases.CreateInput)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -1663,6 +1799,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOrganization(childComplexity, args["input"].(ent.CreateOrganizationInput)), true
+	case "Mutation.escalateCase":
+		if e.ComplexityRoot.Mutation.EscalateCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_escalateCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EscalateCase(childComplexity, args["id"].(string), args["reason"].(string)), true
 	case "Mutation.registerDevice":
 		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
 			break
@@ -1685,6 +1832,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectGrant(childComplexity, args["id"].(string)), true
+	case "Mutation.removeCaseCollaborator":
+		if e.ComplexityRoot.Mutation.RemoveCaseCollaborator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCaseCollaborator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCaseCollaborator(childComplexity, args["caseID"].(string), args["contactID"].(string)), true
+	case "Mutation.reopenCase":
+		if e.ComplexityRoot.Mutation.ReopenCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenCase(childComplexity, args["id"].(string)), true
 	case "Mutation.requestGrant":
 		if e.ComplexityRoot.Mutation.RequestGrant == nil {
 			break
@@ -1718,6 +1887,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeGrant(childComplexity, args["id"].(string)), true
+	case "Mutation.shareCase":
+		if e.ComplexityRoot.Mutation.ShareCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shareCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShareCase(childComplexity, args["caseID"].(string), args["emails"].([]string)), true
+	case "Mutation.updateCase":
+		if e.ComplexityRoot.Mutation.UpdateCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCase(childComplexity, args["id"].(string), args["input"].(cases.UpdateInput)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -2143,6 +2334,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAccessTokenOrder,
 		ec.unmarshalInputAccessTokenWhereInput,
+		ec.unmarshalInputAddCaseCommentInput,
 		ec.unmarshalInputAuditEntryOrder,
 		ec.unmarshalInputAuditEntryWhereInput,
 		ec.unmarshalInputCaseCommentOrder,
@@ -2154,6 +2346,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputContactOrder,
 		ec.unmarshalInputContactWhereInput,
 		ec.unmarshalInputCreateAccessTokenInput,
+		ec.unmarshalInputCreateCaseInput,
 		ec.unmarshalInputCreateContactInput,
 		ec.unmarshalInputCreateDeviceInput,
 		ec.unmarshalInputCreateOrganizationInput,
@@ -2167,6 +2360,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPhoneNumberOrder,
 		ec.unmarshalInputPhoneNumberWhereInput,
 		ec.unmarshalInputRequestGrantInput,
+		ec.unmarshalInputUpdateCaseInput,
 		ec.unmarshalInputUpdateContactInput,
 		ec.unmarshalInputUpdateDeviceInput,
 		ec.unmarshalInputUpdateOrganizationInput,
@@ -2365,6 +2559,100 @@ extend type Query {
   access(customerID: ID!): AccessExplanation! @public
 }
 
+"""Where a case stands against its first-response target."""
+enum SlaState {
+  ON_TRACK
+  "Less than a quarter of the target is left."
+  AT_RISK
+  BREACHED
+  MET
+}
+
+"""Something a caller may do to a case."""
+enum CaseAction {
+  COMMENT
+  UPDATE
+  CLOSE
+  REOPEN
+  ESCALATE
+  ADD_ATTACHMENT
+  ADD_COLLABORATOR
+  SHARE
+}
+
+"""Whether the caller may take an action on a case now, and if not, why."""
+type CaseActionCheck {
+  action: CaseAction! @public
+  allowed: Boolean! @public
+  """
+  Why not: LEVEL (access too low), CLOSED, NOT_CLOSED, REOPEN_WINDOW_EXPIRED,
+  or for ESCALATE: PLAN, NOT_DESIGNATED, TOO_EARLY, ALREADY_ESCALATED.
+  """
+  reason: String @public
+  "When a refused action becomes possible by itself (TOO_EARLY)."
+  availableAt: Time @public
+}
+
+extend type Case {
+  "Where the case stands against its first-response target now."
+  slaState: SlaState! @hasGrant(level: CC)
+  "Whether the caller may escalate the case now; escalation says why not."
+  canEscalate: Boolean! @hasGrant(level: CC)
+  "The caller's escalation check, with the reason and when it becomes possible."
+  escalation: CaseActionCheck! @hasGrant(level: CC)
+  "Every action, and whether the caller may take it now."
+  actions: [CaseActionCheck!]! @hasGrant(level: CC)
+}
+
+extend input CaseWhereInput {
+  "Cases of these customers only."
+  customerIDs: [ID!]
+  "Cases in this SLA state now."
+  slaState: SlaState
+}
+
+"""A new support case."""
+input CreateCaseInput {
+  customerID: ID!
+  title: String!
+  description: String
+  product: String
+  category: String
+  severity: CaseSeverity!
+  "A customer contact, or a partner contact with UPDATE or higher; the creator when omitted."
+  primaryContactID: ID
+  "IANA time zone; the creator's when omitted."
+  timezone: String
+  "BCP 47 language; the creator's locale when omitted."
+  language: String
+  sharedEmails: [String!]
+  "The case this one follows up on, e.g. one closed too long ago to reopen."
+  followUpOfID: ID
+}
+
+"""Changes to a case. Send version to refuse the change if the case moved on."""
+input UpdateCaseInput {
+  title: String
+  description: String
+  product: String
+  category: String
+  severity: CaseSeverity
+  "NEW, IN_PROGRESS or WAITING_ON_CUSTOMER; use closeCase to close."
+  status: CaseStatus
+  primaryContactID: ID
+  timezone: String
+  language: String
+  "The version the change is based on; a stale one fails with CONFLICT."
+  version: Int
+}
+
+input AddCaseCommentInput {
+  caseID: ID!
+  body: String!
+  "PUBLIC by default; INTERNAL is for the vendor's staff."
+  visibility: CaseCommentVisibility
+}
+
 """A partner's request for access to a customer."""
 input RequestGrantInput {
   "Email of one of the customer's contact managers: it names the customer."
@@ -2419,6 +2707,24 @@ type Mutation {
   rejectGrant(id: ID!): Grant! @ownOrganization
   "End a grant or withdraw a request at once (the customer's contact managers and admins, or the partner's admins)."
   revokeGrant(id: ID!): Grant! @ownOrganization
+  "File a case for a customer (its contacts, or partners at CREATE)."
+  createCase(input: CreateCaseInput!): Case! @hasGrant(level: CREATE)
+  "Change an open case."
+  updateCase(id: ID!, input: UpdateCaseInput!): Case! @hasGrant(level: UPDATE)
+  "Close an open case; it can be reopened for 30 days."
+  closeCase(id: ID!, version: Int): Case! @hasGrant(level: UPDATE)
+  "Reopen a case closed less than 30 days ago; later, open a follow-up case."
+  reopenCase(id: ID!): Case! @hasGrant(level: UPDATE)
+  "Escalate a case: PREMIUM customers, after the first-response target, by designated contacts, admins or partners at UPDATE."
+  escalateCase(id: ID!, reason: String!): Case! @hasGrant(level: UPDATE)
+  "Comment on an open case."
+  addCaseComment(input: AddCaseCommentInput!): CaseComment! @hasGrant(level: UPDATE)
+  "Add a collaborator: a customer contact, or any contact of a partner with access to the customer."
+  addCaseCollaborator(caseID: ID!, contactID: ID!): Case! @hasGrant(level: UPDATE)
+  "Remove a collaborator."
+  removeCaseCollaborator(caseID: ID!, contactID: ID!): Case! @hasGrant(level: UPDATE)
+  "Send the case's public updates to more addresses."
+  shareCase(caseID: ID!, emails: [String!]!): Case! @hasGrant(level: UPDATE)
   "Create an API token for the caller."
   createAccessToken(input: CreateAccessTokenInput!): CreateAccessTokenPayload! @public
   "Revoke one of the caller's own API tokens."
@@ -2613,8 +2919,30 @@ func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.
 		return ec.fieldContext_Case_followUpOf(ctx, field)
 	case "followUps":
 		return ec.fieldContext_Case_followUps(ctx, field)
+	case "slaState":
+		return ec.fieldContext_Case_slaState(ctx, field)
+	case "canEscalate":
+		return ec.fieldContext_Case_canEscalate(ctx, field)
+	case "escalation":
+		return ec.fieldContext_Case_escalation(ctx, field)
+	case "actions":
+		return ec.fieldContext_Case_actions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Case", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseActionCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_CaseActionCheck_action(ctx, field)
+	case "allowed":
+		return ec.fieldContext_CaseActionCheck_allowed(ctx, field)
+	case "reason":
+		return ec.fieldContext_CaseActionCheck_reason(ctx, field)
+	case "availableAt":
+		return ec.fieldContext_CaseActionCheck_availableAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseActionCheck", field.Name)
 }
 
 func (ec *executionContext) childFields_CaseComment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3379,6 +3707,42 @@ func (ec *executionContext) field_Contact_devices_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addCaseCollaborator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["caseID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactID"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addCaseComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cases.CommentInput, error) {
+			return ec.unmarshalNAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addPhoneNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3407,12 +3771,48 @@ func (ec *executionContext) field_Mutation_approveGrant_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_closeCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAccessToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateAccessTokenInput, error) {
 			return ec.unmarshalNCreateAccessTokenInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateAccessTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cases.CreateInput, error) {
+			return ec.unmarshalNCreateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCreateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3449,6 +3849,28 @@ func (ec *executionContext) field_Mutation_createOrganization_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_escalateCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3464,6 +3886,42 @@ func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Conte
 }
 
 func (ec *executionContext) field_Mutation_rejectGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeCaseCollaborator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["caseID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactID"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reopenCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3516,6 +3974,50 @@ func (ec *executionContext) field_Mutation_revokeGrant_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shareCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["caseID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "emails",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["emails"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (cases.UpdateInput, error) {
+			return ec.unmarshalNUpdateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -7263,6 +7765,332 @@ func (ec *executionContext) fieldContext_Case_followUps(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Case_slaState(ctx context.Context, field graphql.CollectedField, obj *ent.SupportCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_slaState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Case().SLAState(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
+				if err != nil {
+					var zeroVal cases.SLAState
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal cases.SLAState
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v cases.SLAState) graphql.Marshaler {
+			return ec.marshalNSlaState2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSLAState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_slaState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, true, true, errors.New("field of type SlaState does not have child fields"))
+}
+
+func (ec *executionContext) _Case_canEscalate(ctx context.Context, field graphql.CollectedField, obj *ent.SupportCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_canEscalate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Case().CanEscalate(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_canEscalate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Case", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Case_escalation(ctx context.Context, field graphql.CollectedField, obj *ent.SupportCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_escalation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Case().Escalation(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
+				if err != nil {
+					var zeroVal *model.CaseActionCheck
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *model.CaseActionCheck
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CaseActionCheck) graphql.Marshaler {
+			return ec.marshalNCaseActionCheck2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCaseActionCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_escalation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Case",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseActionCheck(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Case_actions(ctx context.Context, field graphql.CollectedField, obj *ent.SupportCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Case_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Case().Actions(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
+				if err != nil {
+					var zeroVal []*model.CaseActionCheck
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal []*model.CaseActionCheck
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CaseActionCheck) graphql.Marshaler {
+			return ec.marshalNCaseActionCheck2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCaseActionCheckᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Case_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Case",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseActionCheck(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CaseActionCheck_action(ctx context.Context, field graphql.CollectedField, obj *model.CaseActionCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseActionCheck_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal cases.Action
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v cases.Action) graphql.Marshaler {
+			return ec.marshalNCaseAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseActionCheck_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseActionCheck", field, false, false, errors.New("field of type CaseAction does not have child fields"))
+}
+
+func (ec *executionContext) _CaseActionCheck_allowed(ctx context.Context, field graphql.CollectedField, obj *model.CaseActionCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseActionCheck_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseActionCheck_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseActionCheck", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CaseActionCheck_reason(ctx context.Context, field graphql.CollectedField, obj *model.CaseActionCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseActionCheck_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseActionCheck_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseActionCheck", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CaseActionCheck_availableAt(ctx context.Context, field graphql.CollectedField, obj *model.CaseActionCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseActionCheck_availableAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaseActionCheck_availableAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseActionCheck", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _CaseComment_id(ctx context.Context, field graphql.CollectedField, obj *ent.CaseComment) (ret graphql.Marshaler) {
@@ -12413,6 +13241,564 @@ func (ec *executionContext) fieldContext_Mutation_revokeGrant(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCase(ctx, fc.Args["input"].(cases.CreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CREATE")
+				if err != nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCase(ctx, fc.Args["id"].(string), fc.Args["input"].(cases.UpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				if err != nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseCase(ctx, fc.Args["id"].(string), fc.Args["version"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				if err != nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reopenCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reopenCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReopenCase(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				if err != nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reopenCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reopenCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_escalateCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_escalateCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EscalateCase(ctx, fc.Args["id"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				if err != nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_escalateCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_escalateCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addCaseComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addCaseComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddCaseComment(ctx, fc.Args["input"].(cases.CommentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				if err != nil {
+					var zeroVal *ent.CaseComment
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.CaseComment
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseComment) graphql.Marshaler {
+			return ec.marshalNCaseComment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addCaseComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseComment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addCaseComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addCaseCollaborator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addCaseCollaborator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddCaseCollaborator(ctx, fc.Args["caseID"].(string), fc.Args["contactID"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				if err != nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addCaseCollaborator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addCaseCollaborator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCaseCollaborator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCaseCollaborator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCaseCollaborator(ctx, fc.Args["caseID"].(string), fc.Args["contactID"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				if err != nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCaseCollaborator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCaseCollaborator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shareCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shareCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShareCase(ctx, fc.Args["caseID"].(string), fc.Args["emails"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				if err != nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shareCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shareCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createAccessToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16557,6 +17943,50 @@ func (ec *executionContext) unmarshalInputAccessTokenWhereInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAddCaseCommentInput(ctx context.Context, obj any) (cases.CommentInput, error) {
+	var it cases.CommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"caseID", "body", "visibility"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "caseID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "visibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
+			data, err := ec.unmarshalOCaseCommentVisibility2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcasecommentᚐVisibility(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visibility = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAuditEntryOrder(ctx context.Context, obj any) (ent.AuditEntryOrder, error) {
 	var it ent.AuditEntryOrder
 	if obj == nil {
@@ -18894,7 +20324,7 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "product", "productNEQ", "productIn", "productNotIn", "productGT", "productGTE", "productLT", "productLTE", "productContains", "productHasPrefix", "productHasSuffix", "productEqualFold", "productContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "escalated", "escalatedNEQ", "escalatedAt", "escalatedAtNEQ", "escalatedAtIn", "escalatedAtNotIn", "escalatedAtGT", "escalatedAtGTE", "escalatedAtLT", "escalatedAtLTE", "escalatedAtIsNil", "escalatedAtNotNil", "escalationReason", "escalationReasonNEQ", "escalationReasonIn", "escalationReasonNotIn", "escalationReasonGT", "escalationReasonGTE", "escalationReasonLT", "escalationReasonLTE", "escalationReasonContains", "escalationReasonHasPrefix", "escalationReasonHasSuffix", "escalationReasonIsNil", "escalationReasonNotNil", "escalationReasonEqualFold", "escalationReasonContainsFold", "primaryContactID", "primaryContactIDNEQ", "primaryContactIDIn", "primaryContactIDNotIn", "primaryContactIDGT", "primaryContactIDGTE", "primaryContactIDLT", "primaryContactIDLTE", "primaryContactIDContains", "primaryContactIDHasPrefix", "primaryContactIDHasSuffix", "primaryContactIDIsNil", "primaryContactIDNotNil", "primaryContactIDEqualFold", "primaryContactIDContainsFold", "createdByID", "createdByIDNEQ", "createdByIDIn", "createdByIDNotIn", "createdByIDGT", "createdByIDGTE", "createdByIDLT", "createdByIDLTE", "createdByIDContains", "createdByIDHasPrefix", "createdByIDHasSuffix", "createdByIDEqualFold", "createdByIDContainsFold", "onBehalfOfID", "onBehalfOfIDNEQ", "onBehalfOfIDIn", "onBehalfOfIDNotIn", "onBehalfOfIDGT", "onBehalfOfIDGTE", "onBehalfOfIDLT", "onBehalfOfIDLTE", "onBehalfOfIDContains", "onBehalfOfIDHasPrefix", "onBehalfOfIDHasSuffix", "onBehalfOfIDIsNil", "onBehalfOfIDNotNil", "onBehalfOfIDEqualFold", "onBehalfOfIDContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneEqualFold", "timezoneContainsFold", "language", "languageNEQ", "languageIn", "languageNotIn", "languageGT", "languageGTE", "languageLT", "languageLTE", "languageContains", "languageHasPrefix", "languageHasSuffix", "languageEqualFold", "languageContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "reopenableUntil", "reopenableUntilNEQ", "reopenableUntilIn", "reopenableUntilNotIn", "reopenableUntilGT", "reopenableUntilGTE", "reopenableUntilLT", "reopenableUntilLTE", "reopenableUntilIsNil", "reopenableUntilNotNil", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "followUpOfID", "followUpOfIDNEQ", "followUpOfIDIn", "followUpOfIDNotIn", "followUpOfIDGT", "followUpOfIDGTE", "followUpOfIDLT", "followUpOfIDLTE", "followUpOfIDContains", "followUpOfIDHasPrefix", "followUpOfIDHasSuffix", "followUpOfIDIsNil", "followUpOfIDNotNil", "followUpOfIDEqualFold", "followUpOfIDContainsFold", "hasCustomer", "hasCustomerWith", "hasPrimaryContact", "hasPrimaryContactWith", "hasCreatedBy", "hasCreatedByWith", "hasOnBehalfOf", "hasOnBehalfOfWith", "hasCollaborators", "hasCollaboratorsWith", "hasComments", "hasCommentsWith", "hasEvents", "hasEventsWith", "hasFollowUpOf", "hasFollowUpOfWith", "hasFollowUps", "hasFollowUpsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "product", "productNEQ", "productIn", "productNotIn", "productGT", "productGTE", "productLT", "productLTE", "productContains", "productHasPrefix", "productHasSuffix", "productEqualFold", "productContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "escalated", "escalatedNEQ", "escalatedAt", "escalatedAtNEQ", "escalatedAtIn", "escalatedAtNotIn", "escalatedAtGT", "escalatedAtGTE", "escalatedAtLT", "escalatedAtLTE", "escalatedAtIsNil", "escalatedAtNotNil", "escalationReason", "escalationReasonNEQ", "escalationReasonIn", "escalationReasonNotIn", "escalationReasonGT", "escalationReasonGTE", "escalationReasonLT", "escalationReasonLTE", "escalationReasonContains", "escalationReasonHasPrefix", "escalationReasonHasSuffix", "escalationReasonIsNil", "escalationReasonNotNil", "escalationReasonEqualFold", "escalationReasonContainsFold", "primaryContactID", "primaryContactIDNEQ", "primaryContactIDIn", "primaryContactIDNotIn", "primaryContactIDGT", "primaryContactIDGTE", "primaryContactIDLT", "primaryContactIDLTE", "primaryContactIDContains", "primaryContactIDHasPrefix", "primaryContactIDHasSuffix", "primaryContactIDIsNil", "primaryContactIDNotNil", "primaryContactIDEqualFold", "primaryContactIDContainsFold", "createdByID", "createdByIDNEQ", "createdByIDIn", "createdByIDNotIn", "createdByIDGT", "createdByIDGTE", "createdByIDLT", "createdByIDLTE", "createdByIDContains", "createdByIDHasPrefix", "createdByIDHasSuffix", "createdByIDEqualFold", "createdByIDContainsFold", "onBehalfOfID", "onBehalfOfIDNEQ", "onBehalfOfIDIn", "onBehalfOfIDNotIn", "onBehalfOfIDGT", "onBehalfOfIDGTE", "onBehalfOfIDLT", "onBehalfOfIDLTE", "onBehalfOfIDContains", "onBehalfOfIDHasPrefix", "onBehalfOfIDHasSuffix", "onBehalfOfIDIsNil", "onBehalfOfIDNotNil", "onBehalfOfIDEqualFold", "onBehalfOfIDContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneEqualFold", "timezoneContainsFold", "language", "languageNEQ", "languageIn", "languageNotIn", "languageGT", "languageGTE", "languageLT", "languageLTE", "languageContains", "languageHasPrefix", "languageHasSuffix", "languageEqualFold", "languageContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "reopenableUntil", "reopenableUntilNEQ", "reopenableUntilIn", "reopenableUntilNotIn", "reopenableUntilGT", "reopenableUntilGTE", "reopenableUntilLT", "reopenableUntilLTE", "reopenableUntilIsNil", "reopenableUntilNotNil", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "followUpOfID", "followUpOfIDNEQ", "followUpOfIDIn", "followUpOfIDNotIn", "followUpOfIDGT", "followUpOfIDGTE", "followUpOfIDLT", "followUpOfIDLTE", "followUpOfIDContains", "followUpOfIDHasPrefix", "followUpOfIDHasSuffix", "followUpOfIDIsNil", "followUpOfIDNotNil", "followUpOfIDEqualFold", "followUpOfIDContainsFold", "hasCustomer", "hasCustomerWith", "hasPrimaryContact", "hasPrimaryContactWith", "hasCreatedBy", "hasCreatedByWith", "hasOnBehalfOf", "hasOnBehalfOfWith", "hasCollaborators", "hasCollaboratorsWith", "hasComments", "hasCommentsWith", "hasEvents", "hasEventsWith", "hasFollowUpOf", "hasFollowUpOfWith", "hasFollowUps", "hasFollowUpsWith", "customerIDs", "slaState"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20896,6 +22326,24 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.HasFollowUpsWith = data
+		case "customerIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDs"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.CaseWhereInput().CustomerIDs(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "slaState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slaState"))
+			data, err := ec.unmarshalOSlaState2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSLAState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.CaseWhereInput().SLAState(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -21788,6 +23236,106 @@ func (ec *executionContext) unmarshalInputCreateAccessTokenInput(ctx context.Con
 				return it, err
 			}
 			it.ExpiresInDays = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateCaseInput(ctx context.Context, obj any) (cases.CreateInput, error) {
+	var it cases.CreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerID", "title", "description", "product", "category", "severity", "primaryContactID", "timezone", "language", "sharedEmails", "followUpOfID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "product":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("product"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Product = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalNCaseSeverity2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋsupportcaseᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "primaryContactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryContactID = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "sharedEmails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sharedEmails"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SharedEmails = data
+		case "followUpOfID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUpOfID = data
 		}
 	}
 	return it, nil
@@ -25748,6 +27296,99 @@ func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUpdateCaseInput(ctx context.Context, obj any) (cases.UpdateInput, error) {
+	var it cases.UpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "product", "category", "severity", "status", "primaryContactID", "timezone", "language", "version"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "product":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("product"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Product = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOCaseSeverity2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋsupportcaseᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOCaseStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋsupportcaseᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "primaryContactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryContactID = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context, obj any) (ent.UpdateContactInput, error) {
 	var it ent.UpdateContactInput
 	if obj == nil {
@@ -27217,6 +28858,211 @@ func (ec *executionContext) _Case(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "slaState":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Case_slaState(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "canEscalate":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Case_canEscalate(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "escalation":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Case_escalation(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "actions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Case_actions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var caseActionCheckImplementors = []string{"CaseActionCheck"}
+
+func (ec *executionContext) _CaseActionCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CaseActionCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caseActionCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaseActionCheck")
+		case "action":
+			out.Values[i] = ec._CaseActionCheck_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowed":
+			out.Values[i] = ec._CaseActionCheck_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CaseActionCheck_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "availableAt":
+			out.Values[i] = ec._CaseActionCheck_availableAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29070,6 +30916,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reopenCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reopenCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "escalateCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_escalateCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addCaseComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addCaseComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addCaseCollaborator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addCaseCollaborator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeCaseCollaborator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCaseCollaborator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shareCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shareCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createAccessToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAccessToken(ctx, field)
@@ -30658,6 +32567,11 @@ func (ec *executionContext) unmarshalNAccessTokenWhereInput2ᚖgithubᚗcomᚋpa
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInput(ctx context.Context, v any) (cases.CommentInput, error) {
+	res, err := ec.unmarshalInputAddCaseCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEntryConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -30713,6 +32627,52 @@ func (ec *executionContext) marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartner
 		return graphql.Null
 	}
 	return ec._Case(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCaseAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐAction(ctx context.Context, v any) (cases.Action, error) {
+	var res cases.Action
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCaseAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐAction(ctx context.Context, sel ast.SelectionSet, v cases.Action) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCaseActionCheck2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCaseActionCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseActionCheck) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaseActionCheck2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCaseActionCheck(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCaseActionCheck2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCaseActionCheck(ctx context.Context, sel ast.SelectionSet, v *model.CaseActionCheck) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CaseActionCheck(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCaseComment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseComment(ctx context.Context, sel ast.SelectionSet, v *ent.CaseComment) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CaseComment(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCaseCommentConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CaseCommentConnection) graphql.Marshaler {
@@ -30977,6 +32937,11 @@ func (ec *executionContext) marshalNCreateAccessTokenPayload2ᚖgithubᚗcomᚋp
 		return graphql.Null
 	}
 	return ec._CreateAccessTokenPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCreateInput(ctx context.Context, v any) (cases.CreateInput, error) {
+	res, err := ec.unmarshalInputCreateCaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreateContactInput(ctx context.Context, v any) (ent.CreateContactInput, error) {
@@ -31363,6 +33328,16 @@ func (ec *executionContext) unmarshalNRequestGrantInput2githubᚗcomᚋpartnerde
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSlaState2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSLAState(ctx context.Context, v any) (cases.SLAState, error) {
+	var res cases.SLAState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSlaState2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSLAState(ctx context.Context, sel ast.SelectionSet, v cases.SLAState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31422,6 +33397,11 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐUpdateInput(ctx context.Context, v any) (cases.UpdateInput, error) {
+	res, err := ec.unmarshalInputUpdateCaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdateContactInput(ctx context.Context, v any) (ent.UpdateContactInput, error) {
@@ -33173,6 +35153,22 @@ func (ec *executionContext) unmarshalOPhoneNumberWhereInput2ᚖgithubᚗcomᚋpa
 	}
 	res, err := ec.unmarshalInputPhoneNumberWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSlaState2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSLAState(ctx context.Context, v any) (*cases.SLAState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(cases.SLAState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSlaState2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSLAState(ctx context.Context, sel ast.SelectionSet, v *cases.SLAState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -13,13 +13,43 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
+
+// SLAState is the resolver for the slaState field.
+func (r *caseResolver) SLAState(ctx context.Context, obj *ent.SupportCase) (cases.SLAState, error) {
+	return cases.SLA(obj, viewer.ForContext(ctx).Now), nil
+}
+
+// CanEscalate is the resolver for the canEscalate field.
+func (r *caseResolver) CanEscalate(ctx context.Context, obj *ent.SupportCase) (bool, error) {
+	checks, err := r.checkActions(ctx, obj, cases.ActionEscalate)
+	if err != nil {
+		return false, err
+	}
+	return checks[0].Allowed, nil
+}
+
+// Escalation is the resolver for the escalation field.
+func (r *caseResolver) Escalation(ctx context.Context, obj *ent.SupportCase) (*model.CaseActionCheck, error) {
+	checks, err := r.checkActions(ctx, obj, cases.ActionEscalate)
+	if err != nil {
+		return nil, err
+	}
+	return checks[0], nil
+}
+
+// Actions is the resolver for the actions field.
+func (r *caseResolver) Actions(ctx context.Context, obj *ent.SupportCase) ([]*model.CaseActionCheck, error) {
+	return r.checkActions(ctx, obj, cases.Actions...)
+}
 
 // CreateOrganization is the resolver for the createOrganization field.
 func (r *mutationResolver) CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error) {
@@ -85,6 +115,51 @@ func (r *mutationResolver) RejectGrant(ctx context.Context, id string) (*ent.Gra
 // RevokeGrant is the resolver for the revokeGrant field.
 func (r *mutationResolver) RevokeGrant(ctx context.Context, id string) (*ent.Grant, error) {
 	return grants.Revoke(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+}
+
+// CreateCase is the resolver for the createCase field.
+func (r *mutationResolver) CreateCase(ctx context.Context, input cases.CreateInput) (*ent.SupportCase, error) {
+	return cases.CreateCase(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+}
+
+// UpdateCase is the resolver for the updateCase field.
+func (r *mutationResolver) UpdateCase(ctx context.Context, id string, input cases.UpdateInput) (*ent.SupportCase, error) {
+	return cases.UpdateCase(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
+}
+
+// CloseCase is the resolver for the closeCase field.
+func (r *mutationResolver) CloseCase(ctx context.Context, id string, version *int) (*ent.SupportCase, error) {
+	return cases.CloseCase(ctx, r.client(ctx), viewer.ForContext(ctx), id, version)
+}
+
+// ReopenCase is the resolver for the reopenCase field.
+func (r *mutationResolver) ReopenCase(ctx context.Context, id string) (*ent.SupportCase, error) {
+	return cases.ReopenCase(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+}
+
+// EscalateCase is the resolver for the escalateCase field.
+func (r *mutationResolver) EscalateCase(ctx context.Context, id string, reason string) (*ent.SupportCase, error) {
+	return cases.EscalateCase(ctx, r.client(ctx), viewer.ForContext(ctx), id, reason)
+}
+
+// AddCaseComment is the resolver for the addCaseComment field.
+func (r *mutationResolver) AddCaseComment(ctx context.Context, input cases.CommentInput) (*ent.CaseComment, error) {
+	return cases.AddComment(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+}
+
+// AddCaseCollaborator is the resolver for the addCaseCollaborator field.
+func (r *mutationResolver) AddCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error) {
+	return cases.AddCollaborator(ctx, r.client(ctx), viewer.ForContext(ctx), caseID, contactID)
+}
+
+// RemoveCaseCollaborator is the resolver for the removeCaseCollaborator field.
+func (r *mutationResolver) RemoveCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error) {
+	return cases.RemoveCollaborator(ctx, r.client(ctx), viewer.ForContext(ctx), caseID, contactID)
+}
+
+// ShareCase is the resolver for the shareCase field.
+func (r *mutationResolver) ShareCase(ctx context.Context, caseID string, emails []string) (*ent.SupportCase, error) {
+	return cases.Share(ctx, r.client(ctx), viewer.ForContext(ctx), caseID, emails)
 }
 
 // CreateAccessToken is the resolver for the createAccessToken field.
@@ -162,6 +237,22 @@ func (r *viewerResolver) AccessTokens(ctx context.Context, obj *viewer.Viewer) (
 		Where(accesstoken.ContactID(obj.ContactID)).
 		Order(ent.Desc(accesstoken.FieldCreatedAt)).
 		All(ctx)
+}
+
+// CustomerIDs is the resolver for the customerIDs field.
+func (r *caseWhereInputResolver) CustomerIDs(ctx context.Context, obj *ent.CaseWhereInput, data []string) error {
+	if len(data) > 0 {
+		obj.AddPredicates(supportcase.CustomerIDIn(data...))
+	}
+	return nil
+}
+
+// SLAState is the resolver for the slaState field.
+func (r *caseWhereInputResolver) SLAState(ctx context.Context, obj *ent.CaseWhereInput, data *cases.SLAState) error {
+	if data != nil {
+		obj.AddPredicates(cases.SLAIs(*data, viewer.ForContext(ctx).Now))
+	}
+	return nil
 }
 
 // Mutation returns MutationResolver implementation.

@@ -48,18 +48,24 @@ func nodeType(_ context.Context, id string) (string, error) {
 }
 
 // target is the object a directive decides on: the parent object for a
-// field, or for a root field the object (id) or organisation
-// (input.organizationID) its arguments name, loaded as the caller sees it.
+// field, or for a root field the object (id, caseID, input.caseID) or
+// organisation (input.organizationID, input.customerID) its arguments name,
+// loaded as the caller sees it.
 func (r *Resolver) target(ctx context.Context, obj any) (any, error) {
 	if obj != nil {
 		return obj, nil
 	}
 	fc := graphql.GetFieldContext(ctx)
 	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
-	if id, ok := args["id"].(string); ok {
-		return r.load(ctx, id)
+	for _, key := range []string{"id", "caseID"} {
+		if id, ok := args[key].(string); ok {
+			return r.load(ctx, id)
+		}
 	}
 	if in, ok := args["input"].(map[string]any); ok {
+		if id, ok := in["caseID"].(string); ok {
+			return r.load(ctx, id)
+		}
 		for _, key := range []string{"organizationID", "customerID"} {
 			if id, ok := in[key].(string); ok {
 				org, err := r.client(ctx).Organization.Get(ctx, id)

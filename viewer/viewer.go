@@ -27,8 +27,9 @@ type Viewer struct {
 	reach       access.Reach
 	err         error
 
-	mu        sync.Mutex // guards decisions
+	mu        sync.Mutex // guards decisions and memo
 	decisions map[string]access.Decision
+	memo      map[string]any
 }
 
 // New returns the viewer of a request made by c at now. loadPartnership is
@@ -79,6 +80,30 @@ func (v *Viewer) load(ctx context.Context) {
 		}
 		v.reach = access.PartnerReach(v.Caller, v.partnership.Grants, v.Now)
 	})
+}
+
+// Memo returns the value load gives for key, calling load at most once per
+// request (while it holds no lock, so load may use the viewer). It is for
+// facts many fields ask about, such as customers' support plans, so that
+// they cost one query per request instead of one per row.
+func (v *Viewer) Memo(key string, load func() (any, error)) (any, error) {
+	v.mu.Lock()
+	val, ok := v.memo[key]
+	v.mu.Unlock()
+	if ok {
+		return val, nil
+	}
+	val, err := load()
+	if err != nil {
+		return nil, err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.memo == nil {
+		v.memo = map[string]any{}
+	}
+	v.memo[key] = val
+	return val, nil
 }
 
 type ctxKey struct{}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent"
 )
 
@@ -20,6 +21,17 @@ type AccessExplanation struct {
 	Grant *ent.Grant `json:"grant,omitempty"`
 	// Until when the level holds; null when no grant bounds it.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// Whether the caller may take an action on a case now, and if not, why.
+type CaseActionCheck struct {
+	Action  cases.Action `json:"action"`
+	Allowed bool         `json:"allowed"`
+	// Why not: LEVEL (access too low), CLOSED, NOT_CLOSED, REOPEN_WINDOW_EXPIRED,
+	// or for ESCALATE: PLAN, NOT_DESIGNATED, TOO_EARLY, ALREADY_ESCALATED.
+	Reason *string `json:"reason,omitempty"`
+	// When a refused action becomes possible by itself (TOO_EARLY).
+	AvailableAt *time.Time `json:"availableAt,omitempty"`
 }
 
 type CreateAccessTokenInput struct {

@@ -1,0 +1,559 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/casecomment"
+	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/contact"
+	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/validate"
+	"github.com/partnerdesk/partnerdesk/viewer"
+)
+
+// The workflow functions take the client of the caller's transaction and
+// the viewer; the graph's access directive has already checked the level
+// the SPEC's table asks for (CREATE to file, UPDATE for the rest), loading
+// the case as the caller sees it.
+
+// CreateInput is a new case.
+type CreateInput struct {
+	CustomerID       string               `json:"customerID"`
+	Title            string               `json:"title"`
+	Description      *string              `json:"description,omitempty"`
+	Product          *string              `json:"product,omitempty"`
+	Category         *string              `json:"category,omitempty"`
+	Severity         supportcase.Severity `json:"severity"`
+	PrimaryContactID *string              `json:"primaryContactID,omitempty"`
+	Timezone         *string              `json:"timezone,omitempty"`
+	Language         *string              `json:"language,omitempty"`
+	SharedEmails     []string             `json:"sharedEmails,omitempty"`
+	// FollowUpOfID links a case opened after the old one's reopen window.
+	FollowUpOfID *string `json:"followUpOfID,omitempty"`
+}
+
+// CreateCase files a case for a customer. A partner's case records the partner
+// as filed on behalf of; the creator is the primary contact unless another
+// is named; time zone and language default to the creator's.
+func CreateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, in CreateInput) (*ent.SupportCase, error) {
+	sys := viewer.SystemContext(ctx)
+	customer, err := c.Organization.Get(ctx, in.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	if customer.Kind != access.Customer {
+		return nil, apperr.Invalid("customer_id", "cases are filed for customers")
+	}
+	creator, err := c.Contact.Get(sys, v.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	primary := in.PrimaryContactID
+	if primary != nil {
+		if err := checkPrimary(ctx, c, customer.ID, *primary, v.Now); err != nil {
+			return nil, err
+		}
+	} else if checkPrimary(ctx, c, customer.ID, creator.ID, v.Now) == nil {
+		// The creator speaks for the case when it may; vendor staff filing
+		// for a customer leave the primary contact to be named later.
+		primary = &creator.ID
+	}
+	if in.FollowUpOfID != nil {
+		old, err := c.SupportCase.Get(ctx, *in.FollowUpOfID)
+		if err != nil || old.CustomerID != customer.ID {
+			return nil, apperr.Invalid("follow_up_of_id", "a follow-up links to a case of the same customer")
+		}
+	}
+	number, err := nextNumber(sys, c)
+	if err != nil {
+		return nil, err
+	}
+	q := c.SupportCase.Create().
+		SetNumber(number).
+		SetCustomerID(customer.ID).
+		SetTitle(strings.TrimSpace(in.Title)).
+		SetSeverity(in.Severity).
+		SetCreatedByID(creator.ID).
+		SetNillablePrimaryContactID(primary).
+		SetTimezone(or(in.Timezone, creator.Timezone)).
+		SetLanguage(or(in.Language, creator.Locale)).
+		SetNillableFollowUpOfID(in.FollowUpOfID).
+		SetCreatedAt(v.Now).
+		SetUpdatedAt(v.Now).
+		SetFirstResponseDueAt(FirstResponseDue(v.Now, in.Severity))
+	if in.Description != nil {
+		q.SetDescription(*in.Description)
+	}
+	if in.Product != nil {
+		q.SetProduct(*in.Product)
+	}
+	if in.Category != nil {
+		q.SetCategory(*in.Category)
+	}
+	if in.SharedEmails != nil {
+		q.SetSharedEmails(in.SharedEmails)
+	}
+	if v.OrgKind == access.Partner {
+		q.SetOnBehalfOfID(v.OrgID)
+	}
+	kase, err := q.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kase, record(ctx, c, v, kase, caseevent.KindCREATED)
+}
+
+// nextNumber allocates the next human case number. Writes are serialised
+// by the store's single writer, so MAX()+1 inside the transaction is safe,
+// and the unique index guards it all the same.
+func nextNumber(ctx context.Context, c *ent.Client) (int, error) {
+	max, err := c.SupportCase.Query().Aggregate(ent.Max(supportcase.FieldNumber)).Int(ctx)
+	if err != nil && !ent.IsNotFound(err) && !strings.Contains(err.Error(), "converting NULL") {
+		return 0, err
+	}
+	return max + 1, nil
+}
+
+// checkPrimary refuses a primary contact who is neither an active contact
+// of the customer nor a partner contact at UPDATE or higher on it.
+func checkPrimary(ctx context.Context, c *ent.Client, customerID, contactID string, now time.Time) error {
+	sys := viewer.SystemContext(ctx)
+	p, err := c.Contact.Query().Where(contact.ID(contactID)).WithOrganization().Only(sys)
+	if err != nil || p.Status != contact.StatusACTIVE {
+		return apperr.Invalid("primary_contact_id", "the primary contact must be an active contact")
+	}
+	if p.OrganizationID == customerID {
+		return nil
+	}
+	if p.Edges.Organization.Kind == access.Partner {
+		rows, err := c.Grant.Query().
+			Where(grant.PartnerID(p.OrganizationID), grant.CustomerID(customerID), grant.StartsAtNotNil()).
+			All(sys)
+		if err != nil {
+			return err
+		}
+		gs := make([]access.Grant, len(rows))
+		for i, g := range rows {
+			gs[i] = auth.FromEnt(g)
+		}
+		caller := access.Caller{ContactID: p.ID, OrgID: p.OrganizationID, OrgKind: access.Partner, Roles: p.Roles, Email: p.Email, Active: true}
+		if access.Effective(caller, customerID, gs, now).Level.AtLeast(access.Update) {
+			return nil
+		}
+	}
+	return apperr.Invalid("primary_contact_id", "the primary contact must be the customer's contact or a partner contact with UPDATE access or higher")
+}
+
+// UpdateInput changes a case. Version, when sent, must be the case's
+// current version: a stale one fails with CONFLICT and changes nothing.
+type UpdateInput struct {
+	Title            *string               `json:"title,omitempty"`
+	Description      *string               `json:"description,omitempty"`
+	Product          *string               `json:"product,omitempty"`
+	Category         *string               `json:"category,omitempty"`
+	Severity         *supportcase.Severity `json:"severity,omitempty"`
+	Status           *supportcase.Status   `json:"status,omitempty"`
+	PrimaryContactID *string               `json:"primaryContactID,omitempty"`
+	Timezone         *string               `json:"timezone,omitempty"`
+	Language         *string               `json:"language,omitempty"`
+	Version          *int                  `json:"version,omitempty"`
+}
+
+// UpdateCase changes an open case. A severity change before the first response
+// moves the due time, recomputed from the case's creation.
+func UpdateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string, in UpdateInput) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, id, in.Version)
+	if err != nil {
+		return nil, err
+	}
+	if in.Status != nil && *in.Status == supportcase.StatusCLOSED {
+		return nil, apperr.Invalid("status", "close a case with closeCase")
+	}
+	if in.PrimaryContactID != nil {
+		if err := checkPrimary(ctx, c, kase.CustomerID, *in.PrimaryContactID, v.Now); err != nil {
+			return nil, err
+		}
+	}
+	q := kase.Update()
+	var changed []schema.FieldChange
+	var events []caseevent.Kind
+	set := func(field string, before, after string, kind caseevent.Kind, apply func()) {
+		if before == after {
+			return
+		}
+		apply()
+		changed = append(changed, change(field, before, after))
+		if kind != caseevent.KindUPDATED && !slices.Contains(events, kind) {
+			events = append(events, kind)
+		}
+	}
+	if p := in.Title; p != nil {
+		set("title", kase.Title, strings.TrimSpace(*p), caseevent.KindUPDATED, func() { q.SetTitle(strings.TrimSpace(*p)) })
+	}
+	if p := in.Description; p != nil {
+		set("description", kase.Description, *p, caseevent.KindUPDATED, func() { q.SetDescription(*p) })
+	}
+	if p := in.Product; p != nil {
+		set("product", kase.Product, *p, caseevent.KindUPDATED, func() { q.SetProduct(*p) })
+	}
+	if p := in.Category; p != nil {
+		set("category", kase.Category, *p, caseevent.KindUPDATED, func() { q.SetCategory(*p) })
+	}
+	if p := in.Timezone; p != nil {
+		set("timezone", kase.Timezone, *p, caseevent.KindUPDATED, func() { q.SetTimezone(*p) })
+	}
+	if p := in.Language; p != nil {
+		set("language", kase.Language, *p, caseevent.KindUPDATED, func() { q.SetLanguage(*p) })
+	}
+	if p := in.Status; p != nil {
+		set("status", string(kase.Status), string(*p), caseevent.KindSTATUS_CHANGED, func() { q.SetStatus(*p) })
+	}
+	if p := in.Severity; p != nil {
+		set("severity", string(kase.Severity), string(*p), caseevent.KindSEVERITY_CHANGED, func() {
+			q.SetSeverity(*p)
+			if kase.FirstRespondedAt == nil {
+				q.SetFirstResponseDueAt(FirstResponseDue(kase.CreatedAt, *p))
+			}
+		})
+	}
+	if p := in.PrimaryContactID; p != nil {
+		set("primaryContactID", deref(kase.PrimaryContactID), *p, caseevent.KindPRIMARY_CONTACT_CHANGED, func() { q.SetPrimaryContactID(*p) })
+	}
+	if len(changed) == 0 {
+		return kase, nil
+	}
+	if len(events) == 0 || len(changed) > len(events) {
+		events = append(events, caseevent.KindUPDATED)
+	}
+	kase, err = q.SetUpdatedAt(v.Now).AddVersion(1).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range events {
+		if err := record(ctx, c, v, kase, k, onlyFor(k, changed)...); err != nil {
+			return nil, err
+		}
+	}
+	return kase, nil
+}
+
+// onlyFor keeps, for each event, the changes that event is about; UPDATED
+// carries the changes no other event took.
+func onlyFor(k caseevent.Kind, changed []schema.FieldChange) []schema.FieldChange {
+	own := map[caseevent.Kind]string{
+		caseevent.KindSTATUS_CHANGED:          "status",
+		caseevent.KindSEVERITY_CHANGED:        "severity",
+		caseevent.KindPRIMARY_CONTACT_CHANGED: "primaryContactID",
+	}
+	var out []schema.FieldChange
+	for _, ch := range changed {
+		field, special := "", false
+		for _, f := range own {
+			special = special || f == ch.Field
+		}
+		if f, ok := own[k]; ok {
+			field = f
+		}
+		if (field != "" && ch.Field == field) || (k == caseevent.KindUPDATED && !special) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// open loads a case that is not closed, checking the version if one is sent.
+func open(ctx context.Context, c *ent.Client, id string, version *int) (*ent.SupportCase, error) {
+	kase, err := c.SupportCase.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if version != nil && *version != kase.Version {
+		return nil, apperr.Conflictf("the case changed since version %d: it is at version %d; reload it and try again", *version, kase.Version)
+	}
+	if kase.Status == supportcase.StatusCLOSED {
+		return nil, &apperr.Error{Code: apperr.Conflict, Reason: string(ReasonClosed), Message: "the case is closed; reopen it first"}
+	}
+	return kase, nil
+}
+
+// CloseCase closes an open case; it may be reopened for 30 days.
+func CloseCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string, version *int) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, id, version)
+	if err != nil {
+		return nil, err
+	}
+	before := kase.Status
+	kase, err = kase.Update().
+		SetStatus(supportcase.StatusCLOSED).
+		SetClosedAt(v.Now).
+		SetReopenableUntil(v.Now.Add(ReopenWindow)).
+		SetUpdatedAt(v.Now).
+		AddVersion(1).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kase, record(ctx, c, v, kase, caseevent.KindCLOSED, change("status", string(before), string(kase.Status)))
+}
+
+// ReopenCase reopens a closed case within its window; after it the caller
+// gets REOPEN_WINDOW_EXPIRED and should open a follow-up case.
+func ReopenCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*ent.SupportCase, error) {
+	kase, err := c.SupportCase.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r := CanReopen(kase, v.Now); r != nil {
+		if r.Reason == ReasonReopenWindowExpired {
+			return nil, &apperr.Error{Code: apperr.ReopenWindowExpired, Reason: string(r.Reason),
+				Message: fmt.Sprintf("the case could be reopened until %s; open a follow-up case (followUpOfID) instead", kase.ReopenableUntil.Format(time.RFC3339))}
+		}
+		return nil, &apperr.Error{Code: apperr.Conflict, Reason: string(r.Reason), Message: "only a closed case can be reopened"}
+	}
+	kase, err = kase.Update().
+		SetStatus(supportcase.StatusIN_PROGRESS).
+		ClearReopenableUntil().
+		SetUpdatedAt(v.Now).
+		AddVersion(1).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kase, record(ctx, c, v, kase, caseevent.KindREOPENED, change("status", string(supportcase.StatusCLOSED), string(kase.Status)))
+}
+
+// EscalateCase escalates a case, or says precisely why it may not be.
+func EscalateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id, reason string) (*ent.SupportCase, error) {
+	kase, err := c.SupportCase.Query().Where(supportcase.ID(id)).WithCustomer().Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := v.LevelOn(ctx, kase.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	if r := CanEscalate(Actor{Caller: v.Caller, Level: d.Level}, kase, plan(kase.Edges.Customer), v.Now); r != nil {
+		return nil, EscalationError(r)
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, apperr.Invalid("reason", "say why the case needs escalating")
+	}
+	kase, err = kase.Update().
+		SetEscalated(true).
+		SetEscalatedAt(v.Now).
+		SetEscalationReason(reason).
+		SetUpdatedAt(v.Now).
+		AddVersion(1).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kase, record(ctx, c, v, kase, caseevent.KindESCALATED, change("escalated", "false", "true"))
+}
+
+// EscalationError is the ESCALATION_NOT_ALLOWED error for a refusal.
+func EscalationError(r *Refusal) error {
+	msg := map[Reason]string{
+		ReasonClosed:           "a closed case cannot be escalated",
+		ReasonAlreadyEscalated: "the case is escalated already",
+		ReasonPlan:             "escalation needs the PREMIUM support plan",
+		ReasonNotDesignated:    "only designated contacts, admins and partners with UPDATE access escalate",
+		ReasonTooEarly:         "escalation opens when the first-response target has passed",
+	}[r.Reason]
+	if r.AvailableAt != nil {
+		msg += ", at " + r.AvailableAt.Format(time.RFC3339)
+	}
+	return &apperr.Error{Code: apperr.EscalationNotAllowed, Reason: string(r.Reason), Message: msg}
+}
+
+func plan(org *ent.Organization) organization.SupportPlan {
+	if org != nil && org.SupportPlan != nil {
+		return *org.SupportPlan
+	}
+	return ""
+}
+
+// CommentInput is a new comment.
+type CommentInput struct {
+	CaseID     string                 `json:"caseID"`
+	Body       string                 `json:"body"`
+	Visibility *casecomment.Visibility `json:"visibility,omitempty"`
+}
+
+// AddComment comments on an open case. INTERNAL comments are the vendor's;
+// the first PUBLIC comment of a vendor agent is the case's first response.
+func AddComment(ctx context.Context, c *ent.Client, v *viewer.Viewer, in CommentInput) (*ent.CaseComment, error) {
+	kase, err := open(ctx, c, in.CaseID, nil)
+	if err != nil {
+		return nil, err
+	}
+	vis := casecomment.VisibilityPUBLIC
+	if in.Visibility != nil {
+		vis = *in.Visibility
+	}
+	if vis == casecomment.VisibilityINTERNAL && v.OrgKind != access.Vendor {
+		return nil, apperr.Forbiddenf("only the vendor's staff write internal comments")
+	}
+	cm, err := c.CaseComment.Create().
+		SetCaseID(kase.ID).
+		SetCustomerID(kase.CustomerID).
+		SetAuthorID(v.ContactID).
+		SetBody(strings.TrimSpace(in.Body)).
+		SetVisibility(vis).
+		SetCreatedAt(v.Now).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := kase.Update().SetUpdatedAt(v.Now)
+	if vis == casecomment.VisibilityPUBLIC && kase.FirstRespondedAt == nil && v.OrgKind == access.Vendor && v.Has(access.RoleAgent) {
+		q.SetFirstRespondedAt(v.Now)
+	}
+	if kase, err = q.Save(ctx); err != nil {
+		return nil, err
+	}
+	ev := c.CaseEvent.Create().
+		SetCaseID(kase.ID).
+		SetCustomerID(kase.CustomerID).
+		SetActorID(v.ContactID).
+		SetKind(caseevent.KindCOMMENTED).
+		SetCommentID(cm.ID).
+		SetVisibility(caseevent.Visibility(vis)).
+		SetCreatedAt(v.Now)
+	return cm, ev.Exec(ctx)
+}
+
+// AddCollaborator adds a contact to an open case: one of the customer's, or
+// a contact of a partner that holds an active grant on the customer, at
+// any level.
+func AddCollaborator(ctx context.Context, c *ent.Client, v *viewer.Viewer, caseID, contactID string) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, caseID, nil)
+	if err != nil {
+		return nil, err
+	}
+	sys := viewer.SystemContext(ctx)
+	p, err := c.Contact.Query().Where(contact.ID(contactID), contact.StatusEQ(contact.StatusACTIVE)).WithOrganization().Only(sys)
+	if err != nil {
+		return nil, apperr.Invalid("contact_id", "no active contact %q", contactID)
+	}
+	if p.OrganizationID != kase.CustomerID {
+		active, err := c.Grant.Query().
+			Where(grant.PartnerID(p.OrganizationID), grant.CustomerID(kase.CustomerID), grant.StatusEQ(grant.StatusACTIVE), grant.ExpiresAtGT(v.Now)).
+			Exist(sys)
+		if err != nil {
+			return nil, err
+		}
+		if !active {
+			return nil, apperr.Invalid("contact_id", "a collaborator is a contact of the customer or of a partner it has granted access to")
+		}
+	}
+	exists, err := c.SupportCase.Query().Where(supportcase.ID(kase.ID), supportcase.HasCollaboratorsWith(contact.ID(p.ID))).Exist(sys)
+	if err != nil || exists {
+		return kase, err
+	}
+	kase, err = kase.Update().AddCollaboratorIDs(p.ID).SetUpdatedAt(v.Now).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kase, record(ctx, c, v, kase, caseevent.KindCOLLABORATOR_ADDED, change("collaborators", "", p.ID))
+}
+
+// RemoveCollaborator takes a contact off an open case.
+func RemoveCollaborator(ctx context.Context, c *ent.Client, v *viewer.Viewer, caseID, contactID string) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, caseID, nil)
+	if err != nil {
+		return nil, err
+	}
+	exists, err := c.SupportCase.Query().Where(supportcase.ID(kase.ID), supportcase.HasCollaboratorsWith(contact.ID(contactID))).Exist(viewer.SystemContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, apperr.Invalid("contact_id", "%q is not a collaborator of the case", contactID)
+	}
+	kase, err = kase.Update().RemoveCollaboratorIDs(contactID).SetUpdatedAt(v.Now).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kase, record(ctx, c, v, kase, caseevent.KindCOLLABORATOR_REMOVED, change("collaborators", contactID, ""))
+}
+
+// Share adds email addresses that receive the case's public updates.
+func Share(ctx context.Context, c *ent.Client, v *viewer.Viewer, caseID string, emails []string) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, caseID, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(emails) == 0 {
+		return nil, apperr.Invalid("emails", "name at least one address")
+	}
+	all := slices.Clone(kase.SharedEmails)
+	var added []string
+	for _, e := range emails {
+		n, err := validate.Email(e)
+		if err != nil {
+			return nil, apperr.Invalid("emails", "%v", err)
+		}
+		if !slices.Contains(all, n) {
+			all = append(all, n)
+			added = append(added, n)
+		}
+	}
+	if len(added) == 0 {
+		return kase, nil
+	}
+	kase, err = kase.Update().SetSharedEmails(all).SetUpdatedAt(v.Now).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kase, record(ctx, c, v, kase, caseevent.KindSHARED, change("sharedEmails", "", strings.Join(added, ", ")))
+}
+
+// record appends an event to the case's history.
+func record(ctx context.Context, c *ent.Client, v *viewer.Viewer, kase *ent.SupportCase, k caseevent.Kind, changes ...schema.FieldChange) error {
+	return c.CaseEvent.Create().
+		SetCaseID(kase.ID).
+		SetCustomerID(kase.CustomerID).
+		SetActorID(v.ContactID).
+		SetKind(k).
+		SetChanges(append([]schema.FieldChange{}, changes...)).
+		SetCreatedAt(v.Now).
+		Exec(ctx)
+}
+
+func change(field, before, after string) schema.FieldChange {
+	ch := schema.FieldChange{Field: field}
+	if before != "" {
+		ch.Before = &before
+	}
+	if after != "" {
+		ch.After = &after
+	}
+	return ch
+}
+
+func or(p *string, def string) string {
+	if p != nil && strings.TrimSpace(*p) != "" {
+		return strings.TrimSpace(*p)
+	}
+	return def
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
