@@ -387,8 +387,8 @@ func plan(org *ent.Organization) organization.SupportPlan {
 
 // CommentInput is a new comment.
 type CommentInput struct {
-	CaseID     string                 `json:"caseID"`
-	Body       string                 `json:"body"`
+	CaseID     string                  `json:"caseID"`
+	Body       string                  `json:"body"`
 	Visibility *casecomment.Visibility `json:"visibility,omitempty"`
 }
 

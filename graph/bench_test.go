@@ -46,7 +46,9 @@ func BenchmarkCasesQuery(b *testing.B) {
 	pass := func(ctx context.Context, _ any, next graphql.Resolver) (any, error) { return next(ctx) }
 	on := graph.NewSchema(resolver)
 	off := graph.NewExecutableSchema(graph.Config{Resolvers: resolver, Directives: graph.DirectiveRoot{
-		HasGrant:        func(ctx context.Context, obj any, next graphql.Resolver, _ access.Level) (any, error) { return pass(ctx, obj, next) },
+		HasGrant: func(ctx context.Context, obj any, next graphql.Resolver, _ access.Level) (any, error) {
+			return pass(ctx, obj, next)
+		},
 		Public:          pass,
 		OwnOrganization: pass,
 		VendorOnly:      pass,
