@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/app"
+	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/demo"
 	"github.com/partnerdesk/partnerdesk/grants"
@@ -83,6 +84,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	introspection := fs.Bool("introspection", false, "allow schema introspection (on in demo mode)")
 	timeout := fs.Duration("request-timeout", 30*time.Second, "longest a query or mutation may run")
 	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest JSON request body")
+	maxAttachment := fs.Int64("max-attachment-bytes", 25<<20, "largest file a case attachment may be")
 	set, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -93,6 +95,11 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer db.Close()
+
+	files, err := attachments.New(filepath.Join(sf.dataDir, "attachments"), *maxAttachment)
+	if err != nil {
+		return err
+	}
 
 	allowed := splitList(*origins)
 	if *demoMode {
@@ -116,6 +123,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		Handler: httpapi.New(httpapi.Config{
 			DB:             db,
 			Clock:          clock.System,
+			Attachments:    files,
 			CORSOrigins:    allowed,
 			Introspection:  *introspection,
 			MaxBodyBytes:   *maxBody,

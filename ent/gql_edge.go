@@ -16,6 +16,22 @@ func (_m *AccessToken) Contact(ctx context.Context) (*Contact, error) {
 	return result, err
 }
 
+func (_m *Attachment) Case(ctx context.Context) (*SupportCase, error) {
+	result, err := _m.Edges.CaseOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCase().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Attachment) UploadedBy(ctx context.Context) (*Contact, error) {
+	result, err := _m.Edges.UploadedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUploadedBy().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *AuditEntry) Actor(ctx context.Context) (*Contact, error) {
 	result, err := _m.Edges.ActorOrErr()
 	if IsNotLoaded(err) {
@@ -366,6 +382,27 @@ func (_m *SupportCase) Comments(
 	return _m.QueryComments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *SupportCase) Attachments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseAttachmentOrder, where *CaseAttachmentWhereInput,
+) (*CaseAttachmentConnection, error) {
+	opts := []CaseAttachmentPaginateOption{
+		WithCaseAttachmentOrder(orderBy),
+		WithCaseAttachmentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedAttachments(alias); err == nil || hasTotalCount {
+		pager, err := newCaseAttachmentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CaseAttachmentConnection{Edges: []*CaseAttachmentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryAttachments().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *SupportCase) Events(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseEventOrder, where *CaseEventWhereInput,
 ) (*CaseEventConnection, error) {
@@ -374,7 +411,7 @@ func (_m *SupportCase) Events(
 		WithCaseEventFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]
 	if nodes, err := _m.NamedEvents(alias); err == nil || hasTotalCount {
 		pager, err := newCaseEventPager(opts, last != nil)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
+	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
@@ -398,6 +399,305 @@ func (_m *AccessToken) ToEdge(order *AccessTokenOrder) *AccessTokenEdge {
 		order = DefaultAccessTokenOrder
 	}
 	return &AccessTokenEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CaseAttachment is the type alias for Attachment.
+type CaseAttachment = Attachment
+
+// CaseAttachmentEdge is the edge representation of CaseAttachment.
+type CaseAttachmentEdge struct {
+	Node   *CaseAttachment `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// CaseAttachmentConnection is the connection containing edges to CaseAttachment.
+type CaseAttachmentConnection struct {
+	Edges      []*CaseAttachmentEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *CaseAttachmentConnection) build(nodes []*CaseAttachment, pager *caseattachmentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CaseAttachment
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CaseAttachment {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CaseAttachment {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CaseAttachmentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CaseAttachmentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CaseAttachmentPaginateOption enables pagination customization.
+type CaseAttachmentPaginateOption func(*caseattachmentPager) error
+
+// WithCaseAttachmentOrder configures pagination ordering.
+func WithCaseAttachmentOrder(order *CaseAttachmentOrder) CaseAttachmentPaginateOption {
+	if order == nil {
+		order = DefaultCaseAttachmentOrder
+	}
+	o := *order
+	return func(pager *caseattachmentPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCaseAttachmentOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCaseAttachmentFilter configures pagination filter.
+func WithCaseAttachmentFilter(filter func(*AttachmentQuery) (*AttachmentQuery, error)) CaseAttachmentPaginateOption {
+	return func(pager *caseattachmentPager) error {
+		if filter == nil {
+			return errors.New("AttachmentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type caseattachmentPager struct {
+	reverse bool
+	order   *CaseAttachmentOrder
+	filter  func(*AttachmentQuery) (*AttachmentQuery, error)
+}
+
+func newCaseAttachmentPager(opts []CaseAttachmentPaginateOption, reverse bool) (*caseattachmentPager, error) {
+	pager := &caseattachmentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCaseAttachmentOrder
+	}
+	return pager, nil
+}
+
+func (p *caseattachmentPager) applyFilter(query *AttachmentQuery) (*AttachmentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *caseattachmentPager) toCursor(_m *CaseAttachment) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *caseattachmentPager) applyCursors(query *AttachmentQuery, after, before *Cursor) (*AttachmentQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCaseAttachmentOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *caseattachmentPager) applyOrder(query *AttachmentQuery) *AttachmentQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCaseAttachmentOrder.Field {
+		query = query.Order(DefaultCaseAttachmentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *caseattachmentPager) orderExpr(query *AttachmentQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCaseAttachmentOrder.Field {
+			b.Comma().Ident(DefaultCaseAttachmentOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CaseAttachment.
+func (_m *AttachmentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CaseAttachmentPaginateOption,
+) (*CaseAttachmentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCaseAttachmentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CaseAttachmentConnection{Edges: []*CaseAttachmentEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AttachmentOrderFieldCreatedAt orders Attachment by created_at.
+	AttachmentOrderFieldCreatedAt = &CaseAttachmentOrderField{
+		Value: func(_m *CaseAttachment) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: attachment.FieldCreatedAt,
+		toTerm: attachment.ByCreatedAt,
+		toCursor: func(_m *CaseAttachment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CaseAttachmentOrderField) String() string {
+	var str string
+	switch f.column {
+	case AttachmentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CaseAttachmentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CaseAttachmentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CaseAttachmentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AttachmentOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid CaseAttachmentOrderField", str)
+	}
+	return nil
+}
+
+// CaseAttachmentOrderField defines the ordering field of Attachment.
+type CaseAttachmentOrderField struct {
+	// Value extracts the ordering value from the given Attachment.
+	Value    func(*CaseAttachment) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) attachment.OrderOption
+	toCursor func(*CaseAttachment) Cursor
+}
+
+// CaseAttachmentOrder defines the ordering of Attachment.
+type CaseAttachmentOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *CaseAttachmentOrderField `json:"field"`
+}
+
+// DefaultCaseAttachmentOrder is the default ordering of Attachment.
+var DefaultCaseAttachmentOrder = &CaseAttachmentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CaseAttachmentOrderField{
+		Value: func(_m *CaseAttachment) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: attachment.FieldID,
+		toTerm: attachment.ByID,
+		toCursor: func(_m *CaseAttachment) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CaseAttachment into CaseAttachmentEdge.
+func (_m *CaseAttachment) ToEdge(order *CaseAttachmentOrder) *CaseAttachmentEdge {
+	if order == nil {
+		order = DefaultCaseAttachmentOrder
+	}
+	return &CaseAttachmentEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -91,6 +91,8 @@ type SupportCaseEdges struct {
 	Collaborators []*Contact `json:"collaborators,omitempty"`
 	// The conversation on the case.
 	Comments []*CaseComment `json:"comments,omitempty"`
+	// Files added to the case.
+	Attachments []*Attachment `json:"attachments,omitempty"`
 	// Everything that happened to the case, oldest first.
 	Events []*CaseEvent `json:"events,omitempty"`
 	// The closed case this one follows up on.
@@ -99,12 +101,13 @@ type SupportCaseEdges struct {
 	FollowUps []*SupportCase `json:"follow_ups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [10]bool
 	// totalCount holds the count of the edges above.
-	totalCount [9]map[string]int
+	totalCount [10]map[string]int
 
 	namedCollaborators map[string][]*Contact
 	namedComments      map[string][]*CaseComment
+	namedAttachments   map[string][]*Attachment
 	namedEvents        map[string][]*CaseEvent
 	namedFollowUps     map[string][]*SupportCase
 }
@@ -171,10 +174,19 @@ func (e SupportCaseEdges) CommentsOrErr() ([]*CaseComment, error) {
 	return nil, &NotLoadedError{edge: "comments"}
 }
 
+// AttachmentsOrErr returns the Attachments value or an error if the edge
+// was not loaded in eager-loading.
+func (e SupportCaseEdges) AttachmentsOrErr() ([]*Attachment, error) {
+	if e.loadedTypes[6] {
+		return e.Attachments, nil
+	}
+	return nil, &NotLoadedError{edge: "attachments"}
+}
+
 // EventsOrErr returns the Events value or an error if the edge
 // was not loaded in eager-loading.
 func (e SupportCaseEdges) EventsOrErr() ([]*CaseEvent, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.Events, nil
 	}
 	return nil, &NotLoadedError{edge: "events"}
@@ -185,7 +197,7 @@ func (e SupportCaseEdges) EventsOrErr() ([]*CaseEvent, error) {
 func (e SupportCaseEdges) FollowUpOfOrErr() (*SupportCase, error) {
 	if e.FollowUpOf != nil {
 		return e.FollowUpOf, nil
-	} else if e.loadedTypes[7] {
+	} else if e.loadedTypes[8] {
 		return nil, &NotFoundError{label: supportcase.Label}
 	}
 	return nil, &NotLoadedError{edge: "follow_up_of"}
@@ -194,7 +206,7 @@ func (e SupportCaseEdges) FollowUpOfOrErr() (*SupportCase, error) {
 // FollowUpsOrErr returns the FollowUps value or an error if the edge
 // was not loaded in eager-loading.
 func (e SupportCaseEdges) FollowUpsOrErr() ([]*SupportCase, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.FollowUps, nil
 	}
 	return nil, &NotLoadedError{edge: "follow_ups"}
@@ -439,6 +451,11 @@ func (_m *SupportCase) QueryComments() *CaseCommentQuery {
 	return NewSupportCaseClient(_m.config).QueryComments(_m)
 }
 
+// QueryAttachments queries the "attachments" edge of the SupportCase entity.
+func (_m *SupportCase) QueryAttachments() *AttachmentQuery {
+	return NewSupportCaseClient(_m.config).QueryAttachments(_m)
+}
+
 // QueryEvents queries the "events" edge of the SupportCase entity.
 func (_m *SupportCase) QueryEvents() *CaseEventQuery {
 	return NewSupportCaseClient(_m.config).QueryEvents(_m)
@@ -616,6 +633,30 @@ func (_m *SupportCase) appendNamedComments(name string, edges ...*CaseComment) {
 		_m.Edges.namedComments[name] = []*CaseComment{}
 	} else {
 		_m.Edges.namedComments[name] = append(_m.Edges.namedComments[name], edges...)
+	}
+}
+
+// NamedAttachments returns the Attachments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *SupportCase) NamedAttachments(name string) ([]*Attachment, error) {
+	if _m.Edges.namedAttachments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAttachments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *SupportCase) appendNamedAttachments(name string, edges ...*Attachment) {
+	if _m.Edges.namedAttachments == nil {
+		_m.Edges.namedAttachments = make(map[string][]*Attachment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAttachments[name] = []*Attachment{}
+	} else {
+		_m.Edges.namedAttachments[name] = append(_m.Edges.namedAttachments[name], edges...)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -33,6 +34,7 @@ type SupportCaseQuery struct {
 	withOnBehalfOf         *OrganizationQuery
 	withCollaborators      *ContactQuery
 	withComments           *CaseCommentQuery
+	withAttachments        *AttachmentQuery
 	withEvents             *CaseEventQuery
 	withFollowUpOf         *SupportCaseQuery
 	withFollowUps          *SupportCaseQuery
@@ -40,6 +42,7 @@ type SupportCaseQuery struct {
 	modifiers              []func(*sql.Selector)
 	withNamedCollaborators map[string]*ContactQuery
 	withNamedComments      map[string]*CaseCommentQuery
+	withNamedAttachments   map[string]*AttachmentQuery
 	withNamedEvents        map[string]*CaseEventQuery
 	withNamedFollowUps     map[string]*SupportCaseQuery
 	// intermediate query (i.e. traversal path).
@@ -203,6 +206,28 @@ func (_q *SupportCaseQuery) QueryComments() *CaseCommentQuery {
 			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
 			sqlgraph.To(casecomment.Table, casecomment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.CommentsTable, supportcase.CommentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttachments chains the current query on the "attachments" edge.
+func (_q *SupportCaseQuery) QueryAttachments() *AttachmentQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
+			sqlgraph.To(attachment.Table, attachment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.AttachmentsTable, supportcase.AttachmentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -474,6 +499,7 @@ func (_q *SupportCaseQuery) Clone() *SupportCaseQuery {
 		withOnBehalfOf:     _q.withOnBehalfOf.Clone(),
 		withCollaborators:  _q.withCollaborators.Clone(),
 		withComments:       _q.withComments.Clone(),
+		withAttachments:    _q.withAttachments.Clone(),
 		withEvents:         _q.withEvents.Clone(),
 		withFollowUpOf:     _q.withFollowUpOf.Clone(),
 		withFollowUps:      _q.withFollowUps.Clone(),
@@ -547,6 +573,17 @@ func (_q *SupportCaseQuery) WithComments(opts ...func(*CaseCommentQuery)) *Suppo
 		opt(query)
 	}
 	_q.withComments = query
+	return _q
+}
+
+// WithAttachments tells the query-builder to eager-load the nodes that are connected to
+// the "attachments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SupportCaseQuery) WithAttachments(opts ...func(*AttachmentQuery)) *SupportCaseQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttachments = query
 	return _q
 }
 
@@ -661,13 +698,14 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*SupportCase{}
 		_spec       = _q.querySpec()
-		loadedTypes = [9]bool{
+		loadedTypes = [10]bool{
 			_q.withCustomer != nil,
 			_q.withPrimaryContact != nil,
 			_q.withCreatedBy != nil,
 			_q.withOnBehalfOf != nil,
 			_q.withCollaborators != nil,
 			_q.withComments != nil,
+			_q.withAttachments != nil,
 			_q.withEvents != nil,
 			_q.withFollowUpOf != nil,
 			_q.withFollowUps != nil,
@@ -736,6 +774,13 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			return nil, err
 		}
 	}
+	if query := _q.withAttachments; query != nil {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *SupportCase) { n.Edges.Attachments = []*Attachment{} },
+			func(n *SupportCase, e *Attachment) { n.Edges.Attachments = append(n.Edges.Attachments, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withEvents; query != nil {
 		if err := _q.loadEvents(ctx, query, nodes,
 			func(n *SupportCase) { n.Edges.Events = []*CaseEvent{} },
@@ -767,6 +812,13 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadComments(ctx, query, nodes,
 			func(n *SupportCase) { n.appendNamedComments(name) },
 			func(n *SupportCase, e *CaseComment) { n.appendNamedComments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttachments {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *SupportCase) { n.appendNamedAttachments(name) },
+			func(n *SupportCase, e *Attachment) { n.appendNamedAttachments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -990,6 +1042,36 @@ func (_q *SupportCaseQuery) loadComments(ctx context.Context, query *CaseComment
 	}
 	query.Where(predicate.CaseComment(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(supportcase.CommentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CaseID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "case_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *SupportCaseQuery) loadAttachments(ctx context.Context, query *AttachmentQuery, nodes []*SupportCase, init func(*SupportCase), assign func(*SupportCase, *Attachment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*SupportCase)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(attachment.FieldCaseID)
+	}
+	query.Where(predicate.Attachment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(supportcase.AttachmentsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1238,6 +1320,20 @@ func (_q *SupportCaseQuery) WithNamedComments(name string, opts ...func(*CaseCom
 		_q.withNamedComments = make(map[string]*CaseCommentQuery)
 	}
 	_q.withNamedComments[name] = query
+	return _q
+}
+
+// WithNamedAttachments tells the query-builder to eager-load the nodes that are connected to the "attachments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *SupportCaseQuery) WithNamedAttachments(name string, opts ...func(*AttachmentQuery)) *SupportCaseQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttachments == nil {
+		_q.withNamedAttachments = make(map[string]*AttachmentQuery)
+	}
+	_q.withNamedAttachments[name] = query
 	return _q
 }
 

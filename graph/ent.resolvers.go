@@ -59,6 +59,9 @@ func (r *queryResolver) Cases(ctx context.Context, after *entgql.Cursor[string],
 // Case returns CaseResolver implementation.
 func (r *Resolver) Case() CaseResolver { return &caseResolver{r} }
 
+// CaseAttachment returns CaseAttachmentResolver implementation.
+func (r *Resolver) CaseAttachment() CaseAttachmentResolver { return &caseAttachmentResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -67,6 +70,7 @@ func (r *Resolver) CaseWhereInput() CaseWhereInputResolver { return &caseWhereIn
 
 type (
 	caseResolver           struct{ *Resolver }
+	caseAttachmentResolver struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
 	caseWhereInputResolver struct{ *Resolver }
 )

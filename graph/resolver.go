@@ -9,14 +9,16 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
 )
 
 // Resolver is the root of the resolvers' dependencies.
 type Resolver struct {
-	Client *ent.Client
-	Clock  clock.Clock
+	Client      *ent.Client
+	Clock       clock.Clock
+	Attachments *attachments.Store
 }
 
 // NewSchema returns the executable schema with its directives wired. A

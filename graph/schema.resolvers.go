@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/auth"
@@ -49,6 +50,11 @@ func (r *caseResolver) Escalation(ctx context.Context, obj *ent.SupportCase) (*m
 // Actions is the resolver for the actions field.
 func (r *caseResolver) Actions(ctx context.Context, obj *ent.SupportCase) ([]*model.CaseActionCheck, error) {
 	return r.checkActions(ctx, obj, cases.Actions...)
+}
+
+// DownloadURL is the resolver for the downloadURL field.
+func (r *caseAttachmentResolver) DownloadURL(ctx context.Context, obj *ent.Attachment) (string, error) {
+	return "/attachments/" + obj.ID, nil
 }
 
 // CreateOrganization is the resolver for the createOrganization field.
@@ -155,6 +161,16 @@ func (r *mutationResolver) AddCaseCollaborator(ctx context.Context, caseID strin
 // RemoveCaseCollaborator is the resolver for the removeCaseCollaborator field.
 func (r *mutationResolver) RemoveCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error) {
 	return cases.RemoveCollaborator(ctx, r.client(ctx), viewer.ForContext(ctx), caseID, contactID)
+}
+
+// AddCaseAttachment is the resolver for the addCaseAttachment field.
+func (r *mutationResolver) AddCaseAttachment(ctx context.Context, caseID string, file graphql.Upload) (*ent.Attachment, error) {
+	return cases.AddAttachment(ctx, r.client(ctx), viewer.ForContext(ctx), r.Attachments, caseID, file.Filename, file.File)
+}
+
+// DeleteCaseAttachment is the resolver for the deleteCaseAttachment field.
+func (r *mutationResolver) DeleteCaseAttachment(ctx context.Context, id string) (string, error) {
+	return cases.DeleteAttachment(ctx, r.client(ctx), viewer.ForContext(ctx), id)
 }
 
 // ShareCase is the resolver for the shareCase field.

@@ -9,6 +9,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
+	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
@@ -34,6 +35,7 @@ var nodeTables = map[string]string{
 	ids.PhoneNumber:  phonenumber.Table,
 	ids.AuditEntry:   auditentry.Table,
 	ids.AccessToken:  accesstoken.Table,
+	ids.Attachment:   attachment.Table,
 }
 
 // nodeType resolves an ID to its table. A malformed or unknown ID is simply
@@ -105,6 +107,8 @@ func (r *Resolver) load(ctx context.Context, id string) (any, error) {
 		return c.AuditEntry.Get(ctx, id)
 	case ids.AccessToken:
 		return c.AccessToken.Get(ctx, id)
+	case ids.Attachment:
+		return c.Attachment.Get(ctx, id)
 	}
 	return nil, apperr.ErrNotFound
 }
@@ -128,6 +132,8 @@ func owners(obj any) [2]string {
 	case *ent.CaseComment:
 		return [2]string{o.CustomerID}
 	case *ent.CaseEvent:
+		return [2]string{o.CustomerID}
+	case *ent.Attachment:
 		return [2]string{o.CustomerID}
 	case *ent.Grant:
 		return [2]string{o.PartnerID, o.CustomerID}

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -27,9 +29,11 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/audit"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/clock"
+	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/graph"
 	"github.com/partnerdesk/partnerdesk/requestid"
 	"github.com/partnerdesk/partnerdesk/store"
@@ -40,6 +44,9 @@ import (
 type Config struct {
 	DB    *store.DB
 	Clock clock.Clock
+	// Attachments keeps uploaded files; its size limit bounds uploads.
+	// Nil turns attachments off.
+	Attachments *attachments.Store
 	// CORSOrigins lists the browser origins allowed to call the API; "*"
 	// allows any (demo mode only). Empty allows none.
 	CORSOrigins []string
@@ -66,6 +73,7 @@ func New(cfg Config) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", authenticate(authn, limitBody(cfg.MaxBodyBytes, queriesOnlyOverGET(withTimeout(cfg.RequestTimeout, gql)))))
+	mux.Handle("GET /attachments/{id}", authenticate(authn, download(cfg.DB.Client, cfg.Attachments)))
 	mux.Handle("GET /{$}", playground.Handler("partnerdesk", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -95,7 +103,7 @@ func New(cfg Config) http.Handler {
 }
 
 func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
-	schema := graph.NewSchema(&graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock})
+	schema := graph.NewSchema(&graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
@@ -122,7 +130,12 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: 32 << 20, MaxMemory: 8 << 20})
+	// The form carries the operation besides the file: allow it 1 MiB.
+	maxUpload := int64(1 << 20)
+	if cfg.Attachments != nil {
+		maxUpload += cfg.Attachments.MaxBytes()
+	}
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUpload, MaxMemory: 8 << 20})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetDisableSuggestion(!cfg.Introspection)
@@ -136,6 +149,33 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
+}
+
+// download serves an attachment to a caller who may see its case, as a
+// download that the browser must not sniff into something renderable.
+func download(client *ent.Client, files *attachments.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := client.Attachment.Get(r.Context(), r.PathValue("id"))
+		if ent.IsNotFound(err) || files == nil {
+			writeError(w, http.StatusNotFound, apperr.ErrNotFound)
+			return
+		}
+		var f *os.File
+		if err == nil {
+			f, err = files.Open(a.Sha256)
+		}
+		if err != nil {
+			slog.ErrorContext(r.Context(), "attachment download", "request_id", requestid.FromContext(r.Context()), "error", err)
+			writeError(w, http.StatusInternalServerError, &apperr.Error{Code: apperr.Internal, Message: "internal error"})
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Type", a.ContentType)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "private, no-store")
+		http.ServeContent(w, r, "", a.CreatedAt, f)
+	})
 }
 
 // transactioner runs each mutation in a transaction, as entgql's does, but

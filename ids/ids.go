@@ -45,3 +45,6 @@ const (
 	AuditEntry   = "aud"
 	AccessToken  = "tok"
 )
+
+// Attachment is the prefix of case attachments.
+const Attachment = "att"

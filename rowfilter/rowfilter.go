@@ -42,6 +42,7 @@ var rules = map[string]rule{
 	"SupportCase":  cases,
 	"CaseComment":  comments,
 	"CaseEvent":    events,
+	"Attachment":   attachmentsRule,
 	"Grant":        grants,
 	"AuditEntry":   auditEntries,
 	"AccessToken":  tokens,
@@ -213,26 +214,34 @@ func era(s *sql.Selector, eras []access.Interval) *sql.Predicate {
 	return sql.Or(any...)
 }
 
-// onVisibleCases keeps the rows of a case-owned table (comments, events)
-// whose case the caller sees at level min; INTERNAL rows are the vendor's.
-func onVisibleCases(s *sql.Selector, r *reach, min access.Level) *sql.Predicate {
+// onVisibleCases keeps the rows of a case-owned table whose case the caller
+// sees at level min. Where the table has a visibility column, INTERNAL rows
+// are the vendor's.
+func onVisibleCases(s *sql.Selector, r *reach, min access.Level, hasVisibility bool) *sql.Predicate {
 	if r.IsVendorStaff() {
 		return nil
 	}
-	public := sql.EQ(s.C(casecomment.FieldVisibility), casecomment.VisibilityPUBLIC)
+	var p []*sql.Predicate
+	if hasVisibility {
+		p = append(p, sql.EQ(s.C(casecomment.FieldVisibility), casecomment.VisibilityPUBLIC))
+	}
 	if r.OrgKind != access.Partner {
-		return sql.And(public, sql.EQ(s.C(casecomment.FieldCustomerID), r.OrgID))
+		return sql.And(append(p, sql.EQ(s.C(casecomment.FieldCustomerID), r.OrgID))...)
 	}
 	t := sql.Table(supportcase.Table)
 	visible := sql.Select(t.C(supportcase.FieldID)).From(t)
 	visible.Where(casePredicate(visible, r, min))
-	return sql.And(public, sql.In(s.C("case_id"), visible))
+	return sql.And(append(p, sql.In(s.C("case_id"), visible))...)
 }
 
-func comments(s *sql.Selector, r *reach) *sql.Predicate { return onVisibleCases(s, r, access.CC) }
+func comments(s *sql.Selector, r *reach) *sql.Predicate { return onVisibleCases(s, r, access.CC, true) }
 
 // events need LOOK: a CC collaborator sees the case, not its history.
-func events(s *sql.Selector, r *reach) *sql.Predicate { return onVisibleCases(s, r, access.Look) }
+func events(s *sql.Selector, r *reach) *sql.Predicate { return onVisibleCases(s, r, access.Look, true) }
+
+func attachmentsRule(s *sql.Selector, r *reach) *sql.Predicate {
+	return onVisibleCases(s, r, access.CC, false)
+}
 
 // grants: a partner's own, any of its contacts; a customer's, its managers.
 func grants(s *sql.Selector, r *reach) *sql.Predicate {

@@ -20,12 +20,16 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/partnerdesk/partnerdesk/app"
+	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
+
+// MaxAttachmentBytes is the attachment size limit of test servers.
+const MaxAttachmentBytes = 64 << 10
 
 // Epoch is where every test clock starts.
 var Epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -37,6 +41,8 @@ type Env struct {
 	Client *ent.Client
 	Server *httptest.Server
 	Clock  *clock.Manual
+	// Attachments is the store uploads go to, limited to MaxAttachmentBytes.
+	Attachments *attachments.Store
 	// Statements counts the SQL statements sent to the database.
 	Statements atomic.Int64
 }
@@ -53,9 +59,13 @@ func New(t testing.TB) *Env {
 		t.Fatalf("opening the database: %v", err)
 	}
 	e.DB, e.Client = db, db.Client
+	if e.Attachments, err = attachments.New(filepath.Join(t.TempDir(), "attachments"), MaxAttachmentBytes); err != nil {
+		t.Fatalf("opening the attachment store: %v", err)
+	}
 	e.Server = httptest.NewServer(httpapi.New(httpapi.Config{
 		DB:            db,
 		Clock:         e.Clock,
+		Attachments:   e.Attachments,
 		Introspection: true,
 	}))
 	t.Cleanup(func() {

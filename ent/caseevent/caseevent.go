@@ -112,6 +112,7 @@ const (
 	KindCLOSED                  Kind = "CLOSED"
 	KindREOPENED                Kind = "REOPENED"
 	KindATTACHMENT_ADDED        Kind = "ATTACHMENT_ADDED"
+	KindATTACHMENT_REMOVED      Kind = "ATTACHMENT_REMOVED"
 	KindCOLLABORATOR_ADDED      Kind = "COLLABORATOR_ADDED"
 	KindCOLLABORATOR_REMOVED    Kind = "COLLABORATOR_REMOVED"
 	KindSHARED                  Kind = "SHARED"
@@ -126,7 +127,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindCREATED, KindCOMMENTED, KindSTATUS_CHANGED, KindSEVERITY_CHANGED, KindESCALATED, KindCLOSED, KindREOPENED, KindATTACHMENT_ADDED, KindCOLLABORATOR_ADDED, KindCOLLABORATOR_REMOVED, KindSHARED, KindPRIMARY_CONTACT_CHANGED, KindUPDATED:
+	case KindCREATED, KindCOMMENTED, KindSTATUS_CHANGED, KindSEVERITY_CHANGED, KindESCALATED, KindCLOSED, KindREOPENED, KindATTACHMENT_ADDED, KindATTACHMENT_REMOVED, KindCOLLABORATOR_ADDED, KindCOLLABORATOR_REMOVED, KindSHARED, KindPRIMARY_CONTACT_CHANGED, KindUPDATED:
 		return nil
 	default:
 		return fmt.Errorf("caseevent: invalid enum value for kind field: %q", k)

@@ -34,6 +34,50 @@ var (
 			},
 		},
 	}
+	// AttachmentsColumns holds the columns for the "attachments" table.
+	AttachmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "customer_id", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "content_type", Type: field.TypeString},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "sha256", Type: field.TypeString, Size: 64},
+		{Name: "uploaded_by_id", Type: field.TypeString, Size: 40},
+		{Name: "case_id", Type: field.TypeString, Size: 40},
+	}
+	// AttachmentsTable holds the schema information for the "attachments" table.
+	AttachmentsTable = &schema.Table{
+		Name:       "attachments",
+		Columns:    AttachmentsColumns,
+		PrimaryKey: []*schema.Column{AttachmentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "attachments_contacts_uploaded_by",
+				Columns:    []*schema.Column{AttachmentsColumns[7]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "attachments_cases_attachments",
+				Columns:    []*schema.Column{AttachmentsColumns[8]},
+				RefColumns: []*schema.Column{CasesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "attachment_case_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[8], AttachmentsColumns[1]},
+			},
+			{
+				Name:    "attachment_sha256",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[6]},
+			},
+		},
+	}
 	// AuditEntriesColumns holds the columns for the "audit_entries" table.
 	AuditEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -135,7 +179,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "customer_id", Type: field.TypeString},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CREATED", "COMMENTED", "STATUS_CHANGED", "SEVERITY_CHANGED", "ESCALATED", "CLOSED", "REOPENED", "ATTACHMENT_ADDED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED", "PRIMARY_CONTACT_CHANGED", "UPDATED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CREATED", "COMMENTED", "STATUS_CHANGED", "SEVERITY_CHANGED", "ESCALATED", "CLOSED", "REOPENED", "ATTACHMENT_ADDED", "ATTACHMENT_REMOVED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED", "PRIMARY_CONTACT_CHANGED", "UPDATED"}},
 		{Name: "changes", Type: field.TypeJSON},
 		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"PUBLIC", "INTERNAL"}, Default: "PUBLIC"},
 		{Name: "actor_id", Type: field.TypeString, Nullable: true, Size: 40},
@@ -544,6 +588,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AccessTokensTable,
+		AttachmentsTable,
 		AuditEntriesTable,
 		CaseCommentsTable,
 		CaseEventsTable,
@@ -559,6 +604,8 @@ var (
 
 func init() {
 	AccessTokensTable.ForeignKeys[0].RefTable = ContactsTable
+	AttachmentsTable.ForeignKeys[0].RefTable = ContactsTable
+	AttachmentsTable.ForeignKeys[1].RefTable = CasesTable
 	AuditEntriesTable.ForeignKeys[0].RefTable = ContactsTable
 	AuditEntriesTable.ForeignKeys[1].RefTable = OrganizationsTable
 	AuditEntriesTable.ForeignKeys[2].RefTable = OrganizationsTable

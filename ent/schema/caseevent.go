@@ -39,7 +39,7 @@ func (CaseEvent) Fields() []ent.Field {
 			Comment("Who caused the event; empty for the system (e.g. a timer)."),
 		field.Enum("kind").
 			Values("CREATED", "COMMENTED", "STATUS_CHANGED", "SEVERITY_CHANGED", "ESCALATED", "CLOSED",
-				"REOPENED", "ATTACHMENT_ADDED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED",
+				"REOPENED", "ATTACHMENT_ADDED", "ATTACHMENT_REMOVED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED",
 				"PRIMARY_CONTACT_CHANGED", "UPDATED").
 			Immutable().
 			Comment("What happened."),

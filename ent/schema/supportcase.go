@@ -93,6 +93,9 @@ func (SupportCase) Edges() []ent.Edge {
 		edge.To("comments", CaseComment.Type).
 			Comment("The conversation on the case.").
 			Annotations(entgql.RelayConnection()),
+		edge.To("attachments", Attachment.Type).
+			Comment("Files added to the case.").
+			Annotations(entgql.RelayConnection(), noInput()),
 		edge.To("events", CaseEvent.Type).
 			Comment("Everything that happened to the case, oldest first.").
 			Annotations(entgql.RelayConnection(), fieldaccess.Grant(access.Look)),

@@ -1,0 +1,69 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/attachments"
+	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/attachment"
+	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/viewer"
+)
+
+// AddAttachment stores an uploaded file and adds it to an open case. The
+// content is written before the transaction commits; if it rolls back, the
+// stored content is simply unreferenced (and shared by equal uploads).
+func AddAttachment(ctx context.Context, c *ent.Client, v *viewer.Viewer, store *attachments.Store, caseID, name string, r io.Reader) (*ent.Attachment, error) {
+	if store == nil {
+		return nil, apperr.Forbiddenf("this server does not accept attachments")
+	}
+	kase, err := open(ctx, c, caseID, nil)
+	if err != nil {
+		return nil, err
+	}
+	blob, err := store.Put(ctx, r, name)
+	switch {
+	case errors.Is(err, attachments.ErrTooLarge), errors.Is(err, attachments.ErrEmpty), errors.Is(err, attachments.ErrBadName):
+		return nil, apperr.Invalid("file", "%v", err)
+	case err != nil:
+		return nil, err
+	}
+	a, err := c.Attachment.Create().
+		SetCaseID(kase.ID).
+		SetCustomerID(kase.CustomerID).
+		SetUploadedByID(v.ContactID).
+		SetName(blob.Name).
+		SetContentType(blob.ContentType).
+		SetSize(blob.Size).
+		SetSha256(blob.SHA256).
+		SetCreatedAt(v.Now).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if kase, err = kase.Update().SetUpdatedAt(v.Now).Save(ctx); err != nil {
+		return nil, err
+	}
+	return a, record(ctx, c, v, kase, caseevent.KindATTACHMENT_ADDED, change("attachments", "", blob.Name))
+}
+
+// DeleteAttachment removes an attachment from its case; only the vendor's
+// staff may (the graph's directive checks it). The content stays on disk,
+// where other attachments may share it.
+func DeleteAttachment(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (string, error) {
+	a, err := c.Attachment.Query().Where(attachment.ID(id)).WithCase().Only(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := c.Attachment.DeleteOne(a).Exec(ctx); err != nil {
+		return "", err
+	}
+	kase, err := a.Edges.Case.Update().SetUpdatedAt(v.Now).Save(ctx)
+	if err != nil {
+		return "", err
+	}
+	return a.ID, record(ctx, c, v, kase, caseevent.KindATTACHMENT_REMOVED, change("attachments", a.Name, ""))
+}
