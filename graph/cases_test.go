@@ -320,3 +320,50 @@ func TestMyCasesListsNewestUpdateFirstAndFilters(t *testing.T) {
 		}
 	}
 }
+
+func TestSupportDashboard(t *testing.T) {
+	w := newCaseWorld(t)
+	a := w.create(t, w.member, w.acme, "S1")   // answered after 30 minutes
+	b := w.create(t, w.member, w.acme, "S1")   // answered after 50 minutes
+	w.create(t, w.member, w.acme, "S2")        // never answered: breached at +2h
+	d := w.create(t, w.member, w.acme, "S4")   // closed
+	w.create(t, w.globexAdmin, w.globex, "S1") // another customer's
+	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`
+	w.Clock.Advance(30 * time.Minute)
+	w.do(w.agent, comment, map[string]any{"in": map[string]any{"caseID": a.ID, "body": "on it"}}).Decode(t, &struct{}{})
+	w.Clock.Advance(20 * time.Minute)
+	w.do(w.agent, comment, map[string]any{"in": map[string]any{"caseID": b.ID, "body": "on it"}}).Decode(t, &struct{}{})
+	w.Clock.Advance(2 * time.Hour)
+	w.do(w.admin, `mutation($id: ID!) { escalateCase(id: $id, reason: "still down") { id } }`, map[string]any{"id": a.ID}).Decode(t, &struct{}{})
+	w.do(w.member, `mutation($id: ID!) { closeCase(id: $id) { id } }`, map[string]any{"id": d.ID}).Decode(t, &struct{}{})
+
+	query := `query($id: ID!) { node(id: $id) { ... on Organization { supportMetrics {
+		openBySeverity { severity count } escalated slaBreaches medianFirstResponseSeconds openedLast30Days closedLast30Days } } } }`
+	var got struct {
+		Node struct {
+			SupportMetrics struct {
+				OpenBySeverity []struct {
+					Severity string
+					Count    int
+				}
+				Escalated, SlaBreaches, OpenedLast30Days, ClosedLast30Days int
+				MedianFirstResponseSeconds                                 *int
+			}
+		}
+	}
+	before := w.Statements.Load()
+	w.Query(w.tokens[w.member], query, map[string]any{"id": w.acme.ID}).Decode(t, &got)
+	m := got.Node.SupportMetrics
+	open := map[string]int{}
+	for _, s := range m.OpenBySeverity {
+		open[s.Severity] = s.Count
+	}
+	if open["S1"] != 2 || open["S2"] != 1 || open["S4"] != 0 || m.Escalated != 1 || m.SlaBreaches != 1 ||
+		m.OpenedLast30Days != 4 || m.ClosedLast30Days != 1 || m.MedianFirstResponseSeconds == nil || *m.MedianFirstResponseSeconds != 40*60 {
+		t.Fatalf("dashboard %+v (median %v)", m, m.MedianFirstResponseSeconds)
+	}
+	t.Logf("dashboard in %d SQL statements", w.Statements.Load()-before)
+	if res := w.Query(w.tokens[w.globexAdmin], query, map[string]any{"id": w.acme.ID}); res.Code() != "NOT_FOUND" {
+		t.Fatalf("another customer's dashboard: %+v", res.Errors)
+	}
+}

@@ -62,6 +62,9 @@ func (r *Resolver) Case() CaseResolver { return &caseResolver{r} }
 // CaseAttachment returns CaseAttachmentResolver implementation.
 func (r *Resolver) CaseAttachment() CaseAttachmentResolver { return &caseAttachmentResolver{r} }
 
+// Organization returns OrganizationResolver implementation.
+func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -71,6 +74,7 @@ func (r *Resolver) CaseWhereInput() CaseWhereInputResolver { return &caseWhereIn
 type (
 	caseResolver           struct{ *Resolver }
 	caseAttachmentResolver struct{ *Resolver }
+	organizationResolver   struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
 	caseWhereInputResolver struct{ *Resolver }
 )

@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	Case() CaseResolver
 	CaseAttachment() CaseAttachmentResolver
 	Mutation() MutationResolver
+	Organization() OrganizationResolver
 	Query() QueryResolver
 	Viewer() ViewerResolver
 	CaseWhereInput() CaseWhereInputResolver
@@ -405,6 +406,7 @@ type ComplexityRoot struct {
 		PhoneNumbers                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PhoneNumberOrder, where *ent.PhoneNumberWhereInput) int
 		ShareCaseHistoryWithPartners func(childComplexity int) int
 		Sites                        func(childComplexity int) int
+		SupportMetrics               func(childComplexity int) int
 		SupportPlan                  func(childComplexity int) int
 	}
 
@@ -461,6 +463,20 @@ type ComplexityRoot struct {
 		Viewer        func(childComplexity int) int
 	}
 
+	SeverityCount struct {
+		Count    func(childComplexity int) int
+		Severity func(childComplexity int) int
+	}
+
+	SupportMetrics struct {
+		ClosedLast30Days           func(childComplexity int) int
+		Escalated                  func(childComplexity int) int
+		MedianFirstResponseSeconds func(childComplexity int) int
+		OpenBySeverity             func(childComplexity int) int
+		OpenedLast30Days           func(childComplexity int) int
+		SLABreaches                func(childComplexity int) int
+	}
+
 	Viewer struct {
 		AccessTokens func(childComplexity int) int
 		Contact      func(childComplexity int) int
@@ -509,6 +525,9 @@ type MutationResolver interface {
 	ShareCase(ctx context.Context, caseID string, emails []string) (*ent.SupportCase, error)
 	CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error)
 	RevokeAccessToken(ctx context.Context, id string) (*ent.AccessToken, error)
+}
+type OrganizationResolver interface {
+	SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
@@ -2212,6 +2231,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Sites(childComplexity), true
+	case "Organization.supportMetrics":
+		if e.ComplexityRoot.Organization.SupportMetrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.SupportMetrics(childComplexity), true
 	case "Organization.supportPlan":
 		if e.ComplexityRoot.Organization.SupportPlan == nil {
 			break
@@ -2448,6 +2473,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "SeverityCount.count":
+		if e.ComplexityRoot.SeverityCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeverityCount.Count(childComplexity), true
+	case "SeverityCount.severity":
+		if e.ComplexityRoot.SeverityCount.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeverityCount.Severity(childComplexity), true
+
+	case "SupportMetrics.closedLast30Days":
+		if e.ComplexityRoot.SupportMetrics.ClosedLast30Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportMetrics.ClosedLast30Days(childComplexity), true
+	case "SupportMetrics.escalated":
+		if e.ComplexityRoot.SupportMetrics.Escalated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportMetrics.Escalated(childComplexity), true
+	case "SupportMetrics.medianFirstResponseSeconds":
+		if e.ComplexityRoot.SupportMetrics.MedianFirstResponseSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportMetrics.MedianFirstResponseSeconds(childComplexity), true
+	case "SupportMetrics.openBySeverity":
+		if e.ComplexityRoot.SupportMetrics.OpenBySeverity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportMetrics.OpenBySeverity(childComplexity), true
+	case "SupportMetrics.openedLast30Days":
+		if e.ComplexityRoot.SupportMetrics.OpenedLast30Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportMetrics.OpenedLast30Days(childComplexity), true
+	case "SupportMetrics.slaBreaches":
+		if e.ComplexityRoot.SupportMetrics.SLABreaches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportMetrics.SLABreaches(childComplexity), true
 
 	case "Viewer.accessTokens":
 		if e.ComplexityRoot.Viewer.AccessTokens == nil {
@@ -2774,6 +2849,31 @@ extend type Case {
 
 """A file sent with the GraphQL multipart request spec."""
 scalar Upload
+
+"""A number of cases of one severity."""
+type SeverityCount {
+  severity: CaseSeverity! @public
+  count: Int! @public
+}
+
+"""A customer's support dashboard, over the cases the caller may see."""
+type SupportMetrics {
+  "Open cases by severity."
+  openBySeverity: [SeverityCount!]! @public
+  "Open cases that are escalated."
+  escalated: Int! @public
+  "Open cases past their first-response target without a response."
+  slaBreaches: Int! @public
+  "Median time to first response of cases opened in the last 30 days, in seconds; null when none was answered."
+  medianFirstResponseSeconds: Int @public
+  openedLast30Days: Int! @public
+  closedLast30Days: Int! @public
+}
+
+extend type Organization {
+  "The support dashboard (customers only; null for others)."
+  supportMetrics: SupportMetrics @hasGrant(level: LOOK)
+}
 
 extend type CaseAttachment {
   "Where to download the file (GET, with the same Authorization header)."
@@ -3541,6 +3641,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_phoneNumbers(ctx, field)
 	case "cases":
 		return ec.fieldContext_Organization_cases(ctx, field)
+	case "supportMetrics":
+		return ec.fieldContext_Organization_supportMetrics(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -3629,6 +3731,34 @@ func (ec *executionContext) childFields_PhoneNumberEdge(ctx context.Context, fie
 		return ec.fieldContext_PhoneNumberEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PhoneNumberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SeverityCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "severity":
+		return ec.fieldContext_SeverityCount_severity(ctx, field)
+	case "count":
+		return ec.fieldContext_SeverityCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SeverityCount", field.Name)
+}
+
+func (ec *executionContext) childFields_SupportMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "openBySeverity":
+		return ec.fieldContext_SupportMetrics_openBySeverity(ctx, field)
+	case "escalated":
+		return ec.fieldContext_SupportMetrics_escalated(ctx, field)
+	case "slaBreaches":
+		return ec.fieldContext_SupportMetrics_slaBreaches(ctx, field)
+	case "medianFirstResponseSeconds":
+		return ec.fieldContext_SupportMetrics_medianFirstResponseSeconds(ctx, field)
+	case "openedLast30Days":
+		return ec.fieldContext_SupportMetrics_openedLast30Days(ctx, field)
+	case "closedLast30Days":
+		return ec.fieldContext_SupportMetrics_closedLast30Days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportMetrics", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15698,6 +15828,56 @@ func (ec *executionContext) fieldContext_Organization_cases(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Organization_supportMetrics(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_supportMetrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().SupportMetrics(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *cases.Metrics
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *cases.Metrics
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *cases.Metrics) graphql.Marshaler {
+			return ec.marshalOSupportMetrics2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐMetrics(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_supportMetrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportMetrics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganizationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrganizationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17190,6 +17370,303 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SeverityCount_severity(ctx context.Context, field graphql.CollectedField, obj *cases.SeverityCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeverityCount_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal supportcase.Severity
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v supportcase.Severity) graphql.Marshaler {
+			return ec.marshalNCaseSeverity2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋsupportcaseᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeverityCount_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeverityCount", field, false, false, errors.New("field of type CaseSeverity does not have child fields"))
+}
+
+func (ec *executionContext) _SeverityCount_count(ctx context.Context, field graphql.CollectedField, obj *cases.SeverityCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeverityCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeverityCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeverityCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SupportMetrics_openBySeverity(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportMetrics_openBySeverity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenBySeverity, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []cases.SeverityCount
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []cases.SeverityCount) graphql.Marshaler {
+			return ec.marshalNSeverityCount2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSeverityCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportMetrics_openBySeverity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SeverityCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportMetrics_escalated(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportMetrics_escalated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Escalated, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportMetrics_escalated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SupportMetrics_slaBreaches(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportMetrics_slaBreaches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLABreaches, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportMetrics_slaBreaches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SupportMetrics_medianFirstResponseSeconds(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportMetrics_medianFirstResponseSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianFirstResponseSeconds, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportMetrics_medianFirstResponseSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SupportMetrics_openedLast30Days(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportMetrics_openedLast30Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedLast30Days, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportMetrics_openedLast30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SupportMetrics_closedLast30Days(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportMetrics_closedLast30Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedLast30Days, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportMetrics_closedLast30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Viewer_customers(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
@@ -33496,6 +33973,44 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "supportMetrics":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Organization_supportMetrics(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34126,6 +34641,112 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var severityCountImplementors = []string{"SeverityCount"}
+
+func (ec *executionContext) _SeverityCount(ctx context.Context, sel ast.SelectionSet, obj *cases.SeverityCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, severityCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SeverityCount")
+		case "severity":
+			out.Values[i] = ec._SeverityCount_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._SeverityCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var supportMetricsImplementors = []string{"SupportMetrics"}
+
+func (ec *executionContext) _SupportMetrics(ctx context.Context, sel ast.SelectionSet, obj *cases.Metrics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportMetricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportMetrics")
+		case "openBySeverity":
+			out.Values[i] = ec._SupportMetrics_openBySeverity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "escalated":
+			out.Values[i] = ec._SupportMetrics_escalated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slaBreaches":
+			out.Values[i] = ec._SupportMetrics_slaBreaches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianFirstResponseSeconds":
+			out.Values[i] = ec._SupportMetrics_medianFirstResponseSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "openedLast30Days":
+			out.Values[i] = ec._SupportMetrics_openedLast30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closedLast30Days":
+			out.Values[i] = ec._SupportMetrics_closedLast30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -35656,6 +36277,26 @@ func (ec *executionContext) unmarshalNPhoneNumberWhereInput2ᚖgithubᚗcomᚋpa
 func (ec *executionContext) unmarshalNRequestGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInput(ctx context.Context, v any) (grants.RequestInput, error) {
 	res, err := ec.unmarshalInputRequestGrantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSeverityCount2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSeverityCount(ctx context.Context, sel ast.SelectionSet, v cases.SeverityCount) graphql.Marshaler {
+	return ec._SeverityCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSeverityCount2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSeverityCountᚄ(ctx context.Context, sel ast.SelectionSet, v []cases.SeverityCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSeverityCount2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSeverityCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNSlaState2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSLAState(ctx context.Context, v any) (cases.SLAState, error) {
@@ -37693,6 +38334,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOSupportMetrics2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐMetrics(ctx context.Context, sel ast.SelectionSet, v *cases.Metrics) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SupportMetrics(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx context.Context, v any) ([]time.Time, error) {

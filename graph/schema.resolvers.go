@@ -205,6 +205,14 @@ func (r *mutationResolver) RevokeAccessToken(ctx context.Context, id string) (*e
 	return tok.Update().SetRevokedAt(viewer.ForContext(ctx).Now).Save(ctx)
 }
 
+// SupportMetrics is the resolver for the supportMetrics field.
+func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error) {
+	if obj.Kind != access.Customer {
+		return nil, nil
+	}
+	return cases.ComputeMetrics(ctx, r.client(ctx), obj.ID, viewer.ForContext(ctx).Now)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.ForContext(ctx), nil
