@@ -4,17 +4,34 @@ package app
 
 import (
 	"context"
+	"database/sql"
 
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/partnerdesk/partnerdesk/casesearch"
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 )
 
-// Open opens the database at path, migrates it, and installs the row filters
-// and consistency hooks.
+// driver is SQLite with the case-search ranking function on every
+// connection.
+const driver = "sqlite3_partnerdesk"
+
+func init() {
+	sql.Register(driver, &sqlite3.SQLiteDriver{ConnectHook: casesearch.Register})
+}
+
+// Open opens the database at path, migrates it, keeps its full-text index
+// in sync, and installs the row filters and consistency hooks.
 func Open(ctx context.Context, path string, opts store.Options) (*store.DB, error) {
+	opts.Driver = driver
 	db, err := store.Open(ctx, path, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := casesearch.Install(ctx, db.Writer()); err != nil {
+		db.Close()
 		return nil, err
 	}
 	rowfilter.Install(db.Client)

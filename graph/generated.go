@@ -460,6 +460,7 @@ type ComplexityRoot struct {
 		Node          func(childComplexity int, id string) int
 		Nodes         func(childComplexity int, ids []string) int
 		Organizations func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		SearchCases   func(childComplexity int, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) int
 		Viewer        func(childComplexity int) int
 	}
 
@@ -536,6 +537,7 @@ type QueryResolver interface {
 	Organizations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
 	Cases(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
+	SearchCases(ctx context.Context, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) (*ent.CaseConnection, error)
 	Access(ctx context.Context, customerID string) (*model.AccessExplanation, error)
 }
 type ViewerResolver interface {
@@ -547,6 +549,7 @@ type ViewerResolver interface {
 }
 
 type CaseWhereInputResolver interface {
+	Keyword(ctx context.Context, obj *ent.CaseWhereInput, data *string) error
 	CustomerIDs(ctx context.Context, obj *ent.CaseWhereInput, data []string) error
 	SLAState(ctx context.Context, obj *ent.CaseWhereInput, data *cases.SLAState) error
 }
@@ -2467,6 +2470,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.OrganizationOrder), args["where"].(*ent.OrganizationWhereInput)), true
+	case "Query.searchCases":
+		if e.ComplexityRoot.Query.SearchCases == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchCases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchCases(childComplexity, args["keyword"].(string), args["first"].(*int), args["after"].(*entgql.Cursor[string]), args["where"].(*ent.CaseWhereInput)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -2798,6 +2812,8 @@ type AccessExplanation {
 extend type Query {
   "The signed-in caller."
   viewer: Viewer! @public
+  "Cases matching a keyword, most relevant first (BM25 over titles, descriptions and public comments)."
+  searchCases(keyword: String!, first: Int, after: Cursor, where: CaseWhereInput): CaseConnection! @public
   "The caller's effective level on a customer (SPEC §2.2), its source and the deciding grant."
   access(customerID: ID!): AccessExplanation! @public
 }
@@ -2881,6 +2897,8 @@ extend type CaseAttachment {
 }
 
 extend input CaseWhereInput {
+  "Words (or a case number) to find in titles, descriptions and public comments, through the full-text index."
+  keyword: String
   "Cases of these customers only."
   customerIDs: [ID!]
   "Cases in this SLA state now."
@@ -4992,6 +5010,44 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_searchCases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "keyword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["keyword"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.CaseWhereInput, error) {
+			return ec.unmarshalOCaseWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg3
 	return args, nil
 }
 
@@ -17239,6 +17295,63 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_searchCases(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchCases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchCases(ctx, fc.Args["keyword"].(string), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[string]), fc.Args["where"].(*ent.CaseWhereInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.CaseConnection
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseConnection) graphql.Marshaler {
+			return ec.marshalNCaseConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchCases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchCases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_access(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22725,7 +22838,7 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "product", "productNEQ", "productIn", "productNotIn", "productGT", "productGTE", "productLT", "productLTE", "productContains", "productHasPrefix", "productHasSuffix", "productEqualFold", "productContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "escalated", "escalatedNEQ", "escalatedAt", "escalatedAtNEQ", "escalatedAtIn", "escalatedAtNotIn", "escalatedAtGT", "escalatedAtGTE", "escalatedAtLT", "escalatedAtLTE", "escalatedAtIsNil", "escalatedAtNotNil", "escalationReason", "escalationReasonNEQ", "escalationReasonIn", "escalationReasonNotIn", "escalationReasonGT", "escalationReasonGTE", "escalationReasonLT", "escalationReasonLTE", "escalationReasonContains", "escalationReasonHasPrefix", "escalationReasonHasSuffix", "escalationReasonIsNil", "escalationReasonNotNil", "escalationReasonEqualFold", "escalationReasonContainsFold", "primaryContactID", "primaryContactIDNEQ", "primaryContactIDIn", "primaryContactIDNotIn", "primaryContactIDGT", "primaryContactIDGTE", "primaryContactIDLT", "primaryContactIDLTE", "primaryContactIDContains", "primaryContactIDHasPrefix", "primaryContactIDHasSuffix", "primaryContactIDIsNil", "primaryContactIDNotNil", "primaryContactIDEqualFold", "primaryContactIDContainsFold", "createdByID", "createdByIDNEQ", "createdByIDIn", "createdByIDNotIn", "createdByIDGT", "createdByIDGTE", "createdByIDLT", "createdByIDLTE", "createdByIDContains", "createdByIDHasPrefix", "createdByIDHasSuffix", "createdByIDEqualFold", "createdByIDContainsFold", "onBehalfOfID", "onBehalfOfIDNEQ", "onBehalfOfIDIn", "onBehalfOfIDNotIn", "onBehalfOfIDGT", "onBehalfOfIDGTE", "onBehalfOfIDLT", "onBehalfOfIDLTE", "onBehalfOfIDContains", "onBehalfOfIDHasPrefix", "onBehalfOfIDHasSuffix", "onBehalfOfIDIsNil", "onBehalfOfIDNotNil", "onBehalfOfIDEqualFold", "onBehalfOfIDContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneEqualFold", "timezoneContainsFold", "language", "languageNEQ", "languageIn", "languageNotIn", "languageGT", "languageGTE", "languageLT", "languageLTE", "languageContains", "languageHasPrefix", "languageHasSuffix", "languageEqualFold", "languageContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "reopenableUntil", "reopenableUntilNEQ", "reopenableUntilIn", "reopenableUntilNotIn", "reopenableUntilGT", "reopenableUntilGTE", "reopenableUntilLT", "reopenableUntilLTE", "reopenableUntilIsNil", "reopenableUntilNotNil", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "followUpOfID", "followUpOfIDNEQ", "followUpOfIDIn", "followUpOfIDNotIn", "followUpOfIDGT", "followUpOfIDGTE", "followUpOfIDLT", "followUpOfIDLTE", "followUpOfIDContains", "followUpOfIDHasPrefix", "followUpOfIDHasSuffix", "followUpOfIDIsNil", "followUpOfIDNotNil", "followUpOfIDEqualFold", "followUpOfIDContainsFold", "hasCustomer", "hasCustomerWith", "hasPrimaryContact", "hasPrimaryContactWith", "hasCreatedBy", "hasCreatedByWith", "hasOnBehalfOf", "hasOnBehalfOfWith", "hasCollaborators", "hasCollaboratorsWith", "hasComments", "hasCommentsWith", "hasAttachments", "hasAttachmentsWith", "hasEvents", "hasEventsWith", "hasFollowUpOf", "hasFollowUpOfWith", "hasFollowUps", "hasFollowUpsWith", "customerIDs", "slaState"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "product", "productNEQ", "productIn", "productNotIn", "productGT", "productGTE", "productLT", "productLTE", "productContains", "productHasPrefix", "productHasSuffix", "productEqualFold", "productContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "escalated", "escalatedNEQ", "escalatedAt", "escalatedAtNEQ", "escalatedAtIn", "escalatedAtNotIn", "escalatedAtGT", "escalatedAtGTE", "escalatedAtLT", "escalatedAtLTE", "escalatedAtIsNil", "escalatedAtNotNil", "escalationReason", "escalationReasonNEQ", "escalationReasonIn", "escalationReasonNotIn", "escalationReasonGT", "escalationReasonGTE", "escalationReasonLT", "escalationReasonLTE", "escalationReasonContains", "escalationReasonHasPrefix", "escalationReasonHasSuffix", "escalationReasonIsNil", "escalationReasonNotNil", "escalationReasonEqualFold", "escalationReasonContainsFold", "primaryContactID", "primaryContactIDNEQ", "primaryContactIDIn", "primaryContactIDNotIn", "primaryContactIDGT", "primaryContactIDGTE", "primaryContactIDLT", "primaryContactIDLTE", "primaryContactIDContains", "primaryContactIDHasPrefix", "primaryContactIDHasSuffix", "primaryContactIDIsNil", "primaryContactIDNotNil", "primaryContactIDEqualFold", "primaryContactIDContainsFold", "createdByID", "createdByIDNEQ", "createdByIDIn", "createdByIDNotIn", "createdByIDGT", "createdByIDGTE", "createdByIDLT", "createdByIDLTE", "createdByIDContains", "createdByIDHasPrefix", "createdByIDHasSuffix", "createdByIDEqualFold", "createdByIDContainsFold", "onBehalfOfID", "onBehalfOfIDNEQ", "onBehalfOfIDIn", "onBehalfOfIDNotIn", "onBehalfOfIDGT", "onBehalfOfIDGTE", "onBehalfOfIDLT", "onBehalfOfIDLTE", "onBehalfOfIDContains", "onBehalfOfIDHasPrefix", "onBehalfOfIDHasSuffix", "onBehalfOfIDIsNil", "onBehalfOfIDNotNil", "onBehalfOfIDEqualFold", "onBehalfOfIDContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneEqualFold", "timezoneContainsFold", "language", "languageNEQ", "languageIn", "languageNotIn", "languageGT", "languageGTE", "languageLT", "languageLTE", "languageContains", "languageHasPrefix", "languageHasSuffix", "languageEqualFold", "languageContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "reopenableUntil", "reopenableUntilNEQ", "reopenableUntilIn", "reopenableUntilNotIn", "reopenableUntilGT", "reopenableUntilGTE", "reopenableUntilLT", "reopenableUntilLTE", "reopenableUntilIsNil", "reopenableUntilNotNil", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "followUpOfID", "followUpOfIDNEQ", "followUpOfIDIn", "followUpOfIDNotIn", "followUpOfIDGT", "followUpOfIDGTE", "followUpOfIDLT", "followUpOfIDLTE", "followUpOfIDContains", "followUpOfIDHasPrefix", "followUpOfIDHasSuffix", "followUpOfIDIsNil", "followUpOfIDNotNil", "followUpOfIDEqualFold", "followUpOfIDContainsFold", "hasCustomer", "hasCustomerWith", "hasPrimaryContact", "hasPrimaryContactWith", "hasCreatedBy", "hasCreatedByWith", "hasOnBehalfOf", "hasOnBehalfOfWith", "hasCollaborators", "hasCollaboratorsWith", "hasComments", "hasCommentsWith", "hasAttachments", "hasAttachmentsWith", "hasEvents", "hasEventsWith", "hasFollowUpOf", "hasFollowUpOfWith", "hasFollowUps", "hasFollowUpsWith", "keyword", "customerIDs", "slaState"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24741,6 +24854,15 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.HasFollowUpsWith = data
+		case "keyword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keyword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.CaseWhereInput().Keyword(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "customerIDs":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDs"))
 			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
@@ -34594,6 +34716,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_viewer(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "searchCases":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_searchCases(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

@@ -15,9 +15,11 @@ import (
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/cases"
+	"github.com/partnerdesk/partnerdesk/casesearch"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
@@ -218,6 +220,11 @@ func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.ForContext(ctx), nil
 }
 
+// SearchCases is the resolver for the searchCases field.
+func (r *queryResolver) SearchCases(ctx context.Context, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) (*ent.CaseConnection, error) {
+	return r.searchCases(ctx, keyword, first, after, where)
+}
+
 // Access is the resolver for the access field.
 func (r *queryResolver) Access(ctx context.Context, customerID string) (*model.AccessExplanation, error) {
 	return r.explainAccess(ctx, viewer.ForContext(ctx), customerID)
@@ -261,6 +268,19 @@ func (r *viewerResolver) AccessTokens(ctx context.Context, obj *viewer.Viewer) (
 		Where(accesstoken.ContactID(obj.ContactID)).
 		Order(ent.Desc(accesstoken.FieldCreatedAt)).
 		All(ctx)
+}
+
+// Keyword is the resolver for the keyword field.
+func (r *caseWhereInputResolver) Keyword(ctx context.Context, obj *ent.CaseWhereInput, data *string) error {
+	if data == nil {
+		return nil
+	}
+	match, err := keywordMatch(*data)
+	if err != nil {
+		return err
+	}
+	obj.AddPredicates(predicate.SupportCase(casesearch.Filter(match)))
+	return nil
 }
 
 // CustomerIDs is the resolver for the customerIDs field.

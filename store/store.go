@@ -26,6 +26,10 @@ import (
 
 // Options tune the database; the zero value is a sensible default.
 type Options struct {
+	// Driver is the database/sql driver name; "sqlite3" when empty. A
+	// driver registered with a ConnectHook adds SQL functions to every
+	// connection, the read pool's included.
+	Driver string
 	// ReadConns is the size of the read pool; 4 when zero.
 	ReadConns int
 	// Wrap, when set, wraps the driver before the client uses it, e.g. to
@@ -56,7 +60,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		"_synchronous":  {"FULL"},
 	}
 	writerDSN := dsn(path, common, "_txlock", "immediate")
-	writer, err := stdsql.Open("sqlite3", writerDSN)
+	driver := opts.Driver
+	if driver == "" {
+		driver = "sqlite3"
+	}
+	writer, err := stdsql.Open(driver, writerDSN)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +76,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	reader, err := stdsql.Open("sqlite3", dsn(path, common, "_query_only", "true"))
+	reader, err := stdsql.Open(driver, dsn(path, common, "_query_only", "true"))
 	if err != nil {
 		writer.Close()
 		return nil, err
@@ -103,6 +111,10 @@ func dsn(path string, common url.Values, key, value string) string {
 	q.Set(key, value)
 	return "file:" + path + "?" + q.Encode()
 }
+
+// Writer returns the writer connection pool, for schema objects ent does
+// not manage (the full-text index and its triggers).
+func (db *DB) Writer() *stdsql.DB { return db.writer }
 
 // Ping reports whether the database answers, for readiness checks.
 func (db *DB) Ping(ctx context.Context) error {
