@@ -30,6 +30,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/demo"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/httpapi"
+	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/operator"
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -85,6 +86,12 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	timeout := fs.Duration("request-timeout", 30*time.Second, "longest a query or mutation may run")
 	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest JSON request body")
 	maxAttachment := fs.Int64("max-attachment-bytes", 25<<20, "largest file a case attachment may be")
+	var smtp mailer.SMTP
+	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail in the database outbox and log it)")
+	fs.StringVar(&smtp.From, "smtp-from", "partnerdesk@localhost", "sender address of outgoing mail")
+	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user for PLAIN authentication")
+	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (prefer the environment twin)")
+	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", false, "require STARTTLS")
 	set, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -124,6 +131,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			DB:             db,
 			Clock:          clock.System,
 			Attachments:    files,
+			Mailer:         mailerFor(&smtp),
 			CORSOrigins:    allowed,
 			Introspection:  *introspection,
 			MaxBodyBytes:   *maxBody,
@@ -157,6 +165,15 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// mailerFor returns the SMTP mailer when an SMTP server is configured, and
+// nil otherwise, which keeps mail in the database outbox.
+func mailerFor(s *mailer.SMTP) mailer.Mailer {
+	if s.Addr == "" {
+		return nil
+	}
+	return s
 }
 
 // sweepGrants marks lapsed grants and requests EXPIRED, at start and then

@@ -24,8 +24,10 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 
 	stdsql "database/sql"
 )
@@ -53,10 +55,14 @@ type Client struct {
 	Grant *GrantClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// OutboxMessage is the client for interacting with the OutboxMessage builders.
+	OutboxMessage *OutboxMessageClient
 	// PhoneNumber is the client for interacting with the PhoneNumber builders.
 	PhoneNumber *PhoneNumberClient
 	// SupportCase is the client for interacting with the SupportCase builders.
 	SupportCase *SupportCaseClient
+	// VerificationCode is the client for interacting with the VerificationCode builders.
+	VerificationCode *VerificationCodeClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -77,8 +83,10 @@ func (c *Client) init() {
 	c.Device = NewDeviceClient(c.config)
 	c.Grant = NewGrantClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
+	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.PhoneNumber = NewPhoneNumberClient(c.config)
 	c.SupportCase = NewSupportCaseClient(c.config)
+	c.VerificationCode = NewVerificationCodeClient(c.config)
 }
 
 type (
@@ -169,19 +177,21 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		AccessToken:  NewAccessTokenClient(cfg),
-		Attachment:   NewAttachmentClient(cfg),
-		AuditEntry:   NewAuditEntryClient(cfg),
-		CaseComment:  NewCaseCommentClient(cfg),
-		CaseEvent:    NewCaseEventClient(cfg),
-		Contact:      NewContactClient(cfg),
-		Device:       NewDeviceClient(cfg),
-		Grant:        NewGrantClient(cfg),
-		Organization: NewOrganizationClient(cfg),
-		PhoneNumber:  NewPhoneNumberClient(cfg),
-		SupportCase:  NewSupportCaseClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		AccessToken:      NewAccessTokenClient(cfg),
+		Attachment:       NewAttachmentClient(cfg),
+		AuditEntry:       NewAuditEntryClient(cfg),
+		CaseComment:      NewCaseCommentClient(cfg),
+		CaseEvent:        NewCaseEventClient(cfg),
+		Contact:          NewContactClient(cfg),
+		Device:           NewDeviceClient(cfg),
+		Grant:            NewGrantClient(cfg),
+		Organization:     NewOrganizationClient(cfg),
+		OutboxMessage:    NewOutboxMessageClient(cfg),
+		PhoneNumber:      NewPhoneNumberClient(cfg),
+		SupportCase:      NewSupportCaseClient(cfg),
+		VerificationCode: NewVerificationCodeClient(cfg),
 	}, nil
 }
 
@@ -199,19 +209,21 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		AccessToken:  NewAccessTokenClient(cfg),
-		Attachment:   NewAttachmentClient(cfg),
-		AuditEntry:   NewAuditEntryClient(cfg),
-		CaseComment:  NewCaseCommentClient(cfg),
-		CaseEvent:    NewCaseEventClient(cfg),
-		Contact:      NewContactClient(cfg),
-		Device:       NewDeviceClient(cfg),
-		Grant:        NewGrantClient(cfg),
-		Organization: NewOrganizationClient(cfg),
-		PhoneNumber:  NewPhoneNumberClient(cfg),
-		SupportCase:  NewSupportCaseClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		AccessToken:      NewAccessTokenClient(cfg),
+		Attachment:       NewAttachmentClient(cfg),
+		AuditEntry:       NewAuditEntryClient(cfg),
+		CaseComment:      NewCaseCommentClient(cfg),
+		CaseEvent:        NewCaseEventClient(cfg),
+		Contact:          NewContactClient(cfg),
+		Device:           NewDeviceClient(cfg),
+		Grant:            NewGrantClient(cfg),
+		Organization:     NewOrganizationClient(cfg),
+		OutboxMessage:    NewOutboxMessageClient(cfg),
+		PhoneNumber:      NewPhoneNumberClient(cfg),
+		SupportCase:      NewSupportCaseClient(cfg),
+		VerificationCode: NewVerificationCodeClient(cfg),
 	}, nil
 }
 
@@ -242,7 +254,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.CaseComment, c.CaseEvent,
-		c.Contact, c.Device, c.Grant, c.Organization, c.PhoneNumber, c.SupportCase,
+		c.Contact, c.Device, c.Grant, c.Organization, c.OutboxMessage, c.PhoneNumber,
+		c.SupportCase, c.VerificationCode,
 	} {
 		n.Use(hooks...)
 	}
@@ -253,7 +266,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.CaseComment, c.CaseEvent,
-		c.Contact, c.Device, c.Grant, c.Organization, c.PhoneNumber, c.SupportCase,
+		c.Contact, c.Device, c.Grant, c.Organization, c.OutboxMessage, c.PhoneNumber,
+		c.SupportCase, c.VerificationCode,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -280,10 +294,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Grant.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
+	case *OutboxMessageMutation:
+		return c.OutboxMessage.mutate(ctx, m)
 	case *PhoneNumberMutation:
 		return c.PhoneNumber.mutate(ctx, m)
 	case *SupportCaseMutation:
 		return c.SupportCase.mutate(ctx, m)
+	case *VerificationCodeMutation:
+		return c.VerificationCode.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -2001,6 +2019,139 @@ func (c *OrganizationClient) mutate(ctx context.Context, m *OrganizationMutation
 	}
 }
 
+// OutboxMessageClient is a client for the OutboxMessage schema.
+type OutboxMessageClient struct {
+	config
+}
+
+// NewOutboxMessageClient returns a client for the OutboxMessage from the given config.
+func NewOutboxMessageClient(c config) *OutboxMessageClient {
+	return &OutboxMessageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxmessage.Hooks(f(g(h())))`.
+func (c *OutboxMessageClient) Use(hooks ...Hook) {
+	c.hooks.OutboxMessage = append(c.hooks.OutboxMessage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxmessage.Intercept(f(g(h())))`.
+func (c *OutboxMessageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxMessage = append(c.inters.OutboxMessage, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxMessage entity.
+func (c *OutboxMessageClient) Create() *OutboxMessageCreate {
+	mutation := newOutboxMessageMutation(c.config, OpCreate)
+	return &OutboxMessageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxMessage entities.
+func (c *OutboxMessageClient) CreateBulk(builders ...*OutboxMessageCreate) *OutboxMessageCreateBulk {
+	return &OutboxMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxMessageClient) MapCreateBulk(slice any, setFunc func(*OutboxMessageCreate, int)) *OutboxMessageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxMessageCreateBulk{err: fmt.Errorf("calling to OutboxMessageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxMessageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxMessage.
+func (c *OutboxMessageClient) Update() *OutboxMessageUpdate {
+	mutation := newOutboxMessageMutation(c.config, OpUpdate)
+	return &OutboxMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxMessageClient) UpdateOne(_m *OutboxMessage) *OutboxMessageUpdateOne {
+	mutation := newOutboxMessageMutation(c.config, OpUpdateOne, withOutboxMessage(_m))
+	return &OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxMessageClient) UpdateOneID(id string) *OutboxMessageUpdateOne {
+	mutation := newOutboxMessageMutation(c.config, OpUpdateOne, withOutboxMessageID(id))
+	return &OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxMessage.
+func (c *OutboxMessageClient) Delete() *OutboxMessageDelete {
+	mutation := newOutboxMessageMutation(c.config, OpDelete)
+	return &OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxMessageClient) DeleteOne(_m *OutboxMessage) *OutboxMessageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxMessageClient) DeleteOneID(id string) *OutboxMessageDeleteOne {
+	builder := c.Delete().Where(outboxmessage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxMessageDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxMessage.
+func (c *OutboxMessageClient) Query() *OutboxMessageQuery {
+	return &OutboxMessageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxMessage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxMessage entity by its id.
+func (c *OutboxMessageClient) Get(ctx context.Context, id string) (*OutboxMessage, error) {
+	return c.Query().Where(outboxmessage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxMessageClient) GetX(ctx context.Context, id string) *OutboxMessage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxMessageClient) Hooks() []Hook {
+	return c.hooks.OutboxMessage
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxMessageClient) Interceptors() []Interceptor {
+	return c.inters.OutboxMessage
+}
+
+func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxMessageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxMessage mutation op: %q", m.Op())
+	}
+}
+
 // PhoneNumberClient is a client for the PhoneNumber schema.
 type PhoneNumberClient struct {
 	config
@@ -2477,15 +2628,166 @@ func (c *SupportCaseClient) mutate(ctx context.Context, m *SupportCaseMutation) 
 	}
 }
 
+// VerificationCodeClient is a client for the VerificationCode schema.
+type VerificationCodeClient struct {
+	config
+}
+
+// NewVerificationCodeClient returns a client for the VerificationCode from the given config.
+func NewVerificationCodeClient(c config) *VerificationCodeClient {
+	return &VerificationCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `verificationcode.Hooks(f(g(h())))`.
+func (c *VerificationCodeClient) Use(hooks ...Hook) {
+	c.hooks.VerificationCode = append(c.hooks.VerificationCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `verificationcode.Intercept(f(g(h())))`.
+func (c *VerificationCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.VerificationCode = append(c.inters.VerificationCode, interceptors...)
+}
+
+// Create returns a builder for creating a VerificationCode entity.
+func (c *VerificationCodeClient) Create() *VerificationCodeCreate {
+	mutation := newVerificationCodeMutation(c.config, OpCreate)
+	return &VerificationCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of VerificationCode entities.
+func (c *VerificationCodeClient) CreateBulk(builders ...*VerificationCodeCreate) *VerificationCodeCreateBulk {
+	return &VerificationCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *VerificationCodeClient) MapCreateBulk(slice any, setFunc func(*VerificationCodeCreate, int)) *VerificationCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &VerificationCodeCreateBulk{err: fmt.Errorf("calling to VerificationCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*VerificationCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &VerificationCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for VerificationCode.
+func (c *VerificationCodeClient) Update() *VerificationCodeUpdate {
+	mutation := newVerificationCodeMutation(c.config, OpUpdate)
+	return &VerificationCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *VerificationCodeClient) UpdateOne(_m *VerificationCode) *VerificationCodeUpdateOne {
+	mutation := newVerificationCodeMutation(c.config, OpUpdateOne, withVerificationCode(_m))
+	return &VerificationCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *VerificationCodeClient) UpdateOneID(id string) *VerificationCodeUpdateOne {
+	mutation := newVerificationCodeMutation(c.config, OpUpdateOne, withVerificationCodeID(id))
+	return &VerificationCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for VerificationCode.
+func (c *VerificationCodeClient) Delete() *VerificationCodeDelete {
+	mutation := newVerificationCodeMutation(c.config, OpDelete)
+	return &VerificationCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *VerificationCodeClient) DeleteOne(_m *VerificationCode) *VerificationCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *VerificationCodeClient) DeleteOneID(id string) *VerificationCodeDeleteOne {
+	builder := c.Delete().Where(verificationcode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &VerificationCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for VerificationCode.
+func (c *VerificationCodeClient) Query() *VerificationCodeQuery {
+	return &VerificationCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeVerificationCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a VerificationCode entity by its id.
+func (c *VerificationCodeClient) Get(ctx context.Context, id string) (*VerificationCode, error) {
+	return c.Query().Where(verificationcode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *VerificationCodeClient) GetX(ctx context.Context, id string) *VerificationCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryContact queries the contact edge of a VerificationCode.
+func (c *VerificationCodeClient) QueryContact(_m *VerificationCode) *ContactQuery {
+	query := (&ContactClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(verificationcode.Table, verificationcode.FieldID, id),
+			sqlgraph.To(contact.Table, contact.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, verificationcode.ContactTable, verificationcode.ContactColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *VerificationCodeClient) Hooks() []Hook {
+	return c.hooks.VerificationCode
+}
+
+// Interceptors returns the client interceptors.
+func (c *VerificationCodeClient) Interceptors() []Interceptor {
+	return c.inters.VerificationCode
+}
+
+func (c *VerificationCodeClient) mutate(ctx context.Context, m *VerificationCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&VerificationCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&VerificationCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&VerificationCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&VerificationCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown VerificationCode mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
 		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, Contact, Device,
-		Grant, Organization, PhoneNumber, SupportCase []ent.Hook
+		Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		VerificationCode []ent.Hook
 	}
 	inters struct {
 		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, Contact, Device,
-		Grant, Organization, PhoneNumber, SupportCase []ent.Interceptor
+		Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		VerificationCode []ent.Interceptor
 	}
 )
 

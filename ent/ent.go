@@ -21,8 +21,10 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -83,17 +85,19 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			accesstoken.Table:  accesstoken.ValidColumn,
-			attachment.Table:   attachment.ValidColumn,
-			auditentry.Table:   auditentry.ValidColumn,
-			casecomment.Table:  casecomment.ValidColumn,
-			caseevent.Table:    caseevent.ValidColumn,
-			contact.Table:      contact.ValidColumn,
-			device.Table:       device.ValidColumn,
-			grant.Table:        grant.ValidColumn,
-			organization.Table: organization.ValidColumn,
-			phonenumber.Table:  phonenumber.ValidColumn,
-			supportcase.Table:  supportcase.ValidColumn,
+			accesstoken.Table:      accesstoken.ValidColumn,
+			attachment.Table:       attachment.ValidColumn,
+			auditentry.Table:       auditentry.ValidColumn,
+			casecomment.Table:      casecomment.ValidColumn,
+			caseevent.Table:        caseevent.ValidColumn,
+			contact.Table:          contact.ValidColumn,
+			device.Table:           device.ValidColumn,
+			grant.Table:            grant.ValidColumn,
+			organization.Table:     organization.ValidColumn,
+			outboxmessage.Table:    outboxmessage.ValidColumn,
+			phonenumber.Table:      phonenumber.ValidColumn,
+			supportcase.Table:      supportcase.ValidColumn,
+			verificationcode.Table: verificationcode.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -32,10 +32,14 @@ type Tx struct {
 	Grant *GrantClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// OutboxMessage is the client for interacting with the OutboxMessage builders.
+	OutboxMessage *OutboxMessageClient
 	// PhoneNumber is the client for interacting with the PhoneNumber builders.
 	PhoneNumber *PhoneNumberClient
 	// SupportCase is the client for interacting with the SupportCase builders.
 	SupportCase *SupportCaseClient
+	// VerificationCode is the client for interacting with the VerificationCode builders.
+	VerificationCode *VerificationCodeClient
 
 	// lazily loaded.
 	client     *Client
@@ -176,8 +180,10 @@ func (tx *Tx) init() {
 	tx.Device = NewDeviceClient(tx.config)
 	tx.Grant = NewGrantClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
+	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)
 	tx.SupportCase = NewSupportCaseClient(tx.config)
+	tx.VerificationCode = NewVerificationCodeClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

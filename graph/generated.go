@@ -30,6 +30,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
+	"github.com/partnerdesk/partnerdesk/helpdesk"
 	"github.com/partnerdesk/partnerdesk/viewer"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -359,6 +360,24 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	HelpDeskHit struct {
+		Customer  func(childComplexity int) int
+		Exact     func(childComplexity int) int
+		Level     func(childComplexity int) int
+		MatchedOn func(childComplexity int) int
+		Node      func(childComplexity int) int
+	}
+
+	HelpDeskHitEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	HelpDeskSearchConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
 	License struct {
 		ExpiresAt func(childComplexity int) int
 		Product   func(childComplexity int) int
@@ -371,6 +390,8 @@ type ComplexityRoot struct {
 		AddCaseComment         func(childComplexity int, input cases.CommentInput) int
 		AddPhoneNumber         func(childComplexity int, input ent.CreatePhoneNumberInput) int
 		ApproveGrant           func(childComplexity int, id string) int
+		CheckVerificationCode  func(childComplexity int, contactID string, code string) int
+		ClearEmailSuppression  func(childComplexity int, contactID string) int
 		CloseCase              func(childComplexity int, id string, version *int) int
 		CreateAccessToken      func(childComplexity int, input model.CreateAccessTokenInput) int
 		CreateCase             func(childComplexity int, input cases.CreateInput) int
@@ -385,6 +406,7 @@ type ComplexityRoot struct {
 		RequestGrant           func(childComplexity int, input grants.RequestInput) int
 		RevokeAccessToken      func(childComplexity int, id string) int
 		RevokeGrant            func(childComplexity int, id string) int
+		SendVerificationCode   func(childComplexity int, contactID string) int
 		ShareCase              func(childComplexity int, caseID string, emails []string) int
 		UpdateCase             func(childComplexity int, id string, input cases.UpdateInput) int
 		UpdateContact          func(childComplexity int, id string, input ent.UpdateContactInput) int
@@ -454,14 +476,15 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Access        func(childComplexity int, customerID string) int
-		AuditEntries  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) int
-		Cases         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
-		Node          func(childComplexity int, id string) int
-		Nodes         func(childComplexity int, ids []string) int
-		Organizations func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
-		SearchCases   func(childComplexity int, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) int
-		Viewer        func(childComplexity int) int
+		Access         func(childComplexity int, customerID string) int
+		AuditEntries   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) int
+		Cases          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
+		HelpDeskSearch func(childComplexity int, query string, first *int, after *entgql.Cursor[string]) int
+		Node           func(childComplexity int, id string) int
+		Nodes          func(childComplexity int, ids []string) int
+		Organizations  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		SearchCases    func(childComplexity int, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) int
+		Viewer         func(childComplexity int) int
 	}
 
 	SeverityCount struct {
@@ -476,6 +499,16 @@ type ComplexityRoot struct {
 		OpenBySeverity             func(childComplexity int) int
 		OpenedLast30Days           func(childComplexity int) int
 		SLABreaches                func(childComplexity int) int
+	}
+
+	VerificationCheck struct {
+		AttemptsLeft func(childComplexity int) int
+		Result       func(childComplexity int) int
+	}
+
+	VerificationCodeSent struct {
+		Contact   func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -524,6 +557,9 @@ type MutationResolver interface {
 	AddCaseAttachment(ctx context.Context, caseID string, file graphql.Upload) (*ent.Attachment, error)
 	DeleteCaseAttachment(ctx context.Context, id string) (string, error)
 	ShareCase(ctx context.Context, caseID string, emails []string) (*ent.SupportCase, error)
+	SendVerificationCode(ctx context.Context, contactID string) (*model.VerificationCodeSent, error)
+	CheckVerificationCode(ctx context.Context, contactID string, code string) (*helpdesk.Check, error)
+	ClearEmailSuppression(ctx context.Context, contactID string) (*ent.Contact, error)
 	CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error)
 	RevokeAccessToken(ctx context.Context, id string) (*ent.AccessToken, error)
 }
@@ -537,6 +573,7 @@ type QueryResolver interface {
 	Organizations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
 	Cases(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
+	HelpDeskSearch(ctx context.Context, query string, first *int, after *entgql.Cursor[string]) (*model.HelpDeskSearchConnection, error)
 	SearchCases(ctx context.Context, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) (*ent.CaseConnection, error)
 	Access(ctx context.Context, customerID string) (*model.AccessExplanation, error)
 }
@@ -1847,6 +1884,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GrantEdge.Node(childComplexity), true
 
+	case "HelpDeskHit.customer":
+		if e.ComplexityRoot.HelpDeskHit.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskHit.Customer(childComplexity), true
+	case "HelpDeskHit.exact":
+		if e.ComplexityRoot.HelpDeskHit.Exact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskHit.Exact(childComplexity), true
+	case "HelpDeskHit.level":
+		if e.ComplexityRoot.HelpDeskHit.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskHit.Level(childComplexity), true
+	case "HelpDeskHit.matchedOn":
+		if e.ComplexityRoot.HelpDeskHit.MatchedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskHit.MatchedOn(childComplexity), true
+	case "HelpDeskHit.node":
+		if e.ComplexityRoot.HelpDeskHit.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskHit.Node(childComplexity), true
+
+	case "HelpDeskHitEdge.cursor":
+		if e.ComplexityRoot.HelpDeskHitEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskHitEdge.Cursor(childComplexity), true
+	case "HelpDeskHitEdge.node":
+		if e.ComplexityRoot.HelpDeskHitEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskHitEdge.Node(childComplexity), true
+
+	case "HelpDeskSearchConnection.edges":
+		if e.ComplexityRoot.HelpDeskSearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskSearchConnection.Edges(childComplexity), true
+	case "HelpDeskSearchConnection.pageInfo":
+		if e.ComplexityRoot.HelpDeskSearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskSearchConnection.PageInfo(childComplexity), true
+
 	case "License.expiresAt":
 		if e.ComplexityRoot.License.ExpiresAt == nil {
 			break
@@ -1921,6 +2015,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveGrant(childComplexity, args["id"].(string)), true
+	case "Mutation.checkVerificationCode":
+		if e.ComplexityRoot.Mutation.CheckVerificationCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkVerificationCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckVerificationCode(childComplexity, args["contactID"].(string), args["code"].(string)), true
+	case "Mutation.clearEmailSuppression":
+		if e.ComplexityRoot.Mutation.ClearEmailSuppression == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_clearEmailSuppression_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClearEmailSuppression(childComplexity, args["contactID"].(string)), true
 	case "Mutation.closeCase":
 		if e.ComplexityRoot.Mutation.CloseCase == nil {
 			break
@@ -2075,6 +2191,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeGrant(childComplexity, args["id"].(string)), true
+	case "Mutation.sendVerificationCode":
+		if e.ComplexityRoot.Mutation.SendVerificationCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendVerificationCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendVerificationCode(childComplexity, args["contactID"].(string)), true
 	case "Mutation.shareCase":
 		if e.ComplexityRoot.Mutation.ShareCase == nil {
 			break
@@ -2436,6 +2563,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Cases(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder), args["where"].(*ent.CaseWhereInput)), true
+	case "Query.helpDeskSearch":
+		if e.ComplexityRoot.Query.HelpDeskSearch == nil {
+			break
+		}
+
+		args, err := ec.field_Query_helpDeskSearch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HelpDeskSearch(childComplexity, args["query"].(string), args["first"].(*int), args["after"].(*entgql.Cursor[string])), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -2537,6 +2675,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportMetrics.SLABreaches(childComplexity), true
+
+	case "VerificationCheck.attemptsLeft":
+		if e.ComplexityRoot.VerificationCheck.AttemptsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationCheck.AttemptsLeft(childComplexity), true
+	case "VerificationCheck.result":
+		if e.ComplexityRoot.VerificationCheck.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationCheck.Result(childComplexity), true
+
+	case "VerificationCodeSent.contact":
+		if e.ComplexityRoot.VerificationCodeSent.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationCodeSent.Contact(childComplexity), true
+	case "VerificationCodeSent.expiresAt":
+		if e.ComplexityRoot.VerificationCodeSent.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationCodeSent.ExpiresAt(childComplexity), true
 
 	case "Viewer.accessTokens":
 		if e.ComplexityRoot.Viewer.AccessTokens == nil {
@@ -2812,6 +2976,12 @@ type AccessExplanation {
 extend type Query {
   "The signed-in caller."
   viewer: Viewer! @public
+  """
+  One search across the customers the caller supports (partner HELP_DESK contacts: those
+  it has LOOK or higher on; vendor staff: all): organisations by name, ID, domain or site;
+  contacts by name, ID or email; phone numbers however typed; devices by MAC, phone or SIP.
+  """
+  helpDeskSearch(query: String!, first: Int, after: Cursor): HelpDeskSearchConnection! @public
   "Cases matching a keyword, most relevant first (BM25 over titles, descriptions and public comments)."
   searchCases(keyword: String!, first: Int, after: Cursor, where: CaseWhereInput): CaseConnection! @public
   "The caller's effective level on a customer (SPEC §2.2), its source and the deciding grant."
@@ -2947,6 +3117,69 @@ input AddCaseCommentInput {
   visibility: CaseCommentVisibility
 }
 
+"""Something a help-desk search can find."""
+union HelpDeskTarget = Organization | Contact | Device | PhoneNumber
+
+"""Which identifier a help-desk hit matched."""
+enum HelpDeskMatch {
+  ID
+  NAME
+  EMAIL
+  DOMAIN
+  SITE
+  PHONE
+  MAC
+  SIP
+}
+
+"""One help-desk search result."""
+type HelpDeskHit {
+  node: HelpDeskTarget! @public
+  "The customer the hit belongs to."
+  customer: Organization! @public
+  "The caller's level on that customer."
+  level: AccessLevel! @public
+  "Whether the query matched an identifier or a whole name exactly; exact hits come first."
+  exact: Boolean! @public
+  matchedOn: HelpDeskMatch! @public
+}
+
+type HelpDeskHitEdge {
+  node: HelpDeskHit! @public
+  cursor: Cursor! @public
+}
+
+"""Help-desk results, exact matches first."""
+type HelpDeskSearchConnection {
+  edges: [HelpDeskHitEdge!]! @public
+  pageInfo: PageInfo! @public
+}
+
+"""A verification code is on its way to a contact."""
+type VerificationCodeSent {
+  contact: Contact! @public
+  "When the code stops working (10 minutes)."
+  expiresAt: Time! @public
+}
+
+"""The outcome of checking a verification code."""
+enum VerificationResult {
+  VERIFIED
+  WRONG_CODE
+  "The code is over 10 minutes old: send a new one."
+  EXPIRED
+  "Five checks were made: send a new one."
+  LOCKED
+  "No code is waiting for this contact."
+  NO_CODE
+}
+
+type VerificationCheck {
+  result: VerificationResult! @public
+  "Checks left for this code."
+  attemptsLeft: Int! @public
+}
+
 """A partner's request for access to a customer."""
 input RequestGrantInput {
   "Email of one of the customer's contact managers: it names the customer."
@@ -3023,6 +3256,12 @@ type Mutation {
   deleteCaseAttachment(id: ID!): ID! @vendorOnly
   "Send the case's public updates to more addresses."
   shareCase(caseID: ID!, emails: [String!]!): Case! @hasGrant(level: UPDATE)
+  "Email a 6-digit code to a contact the help desk supports, to check who is on the line."
+  sendVerificationCode(contactID: ID!): VerificationCodeSent! @hasGrant(level: LOOK)
+  "Check the code the person read back; every check counts, five lock the code."
+  checkVerificationCode(contactID: ID!, code: String!): VerificationCheck! @hasGrant(level: LOOK)
+  "Let mail reach a contact whose address was suppressed."
+  clearEmailSuppression(contactID: ID!): Contact! @hasGrant(level: LOOK)
   "Create an API token for the caller."
   createAccessToken(input: CreateAccessTokenInput!): CreateAccessTokenPayload! @public
   "Revoke one of the caller's own API tokens."
@@ -3619,6 +3858,42 @@ func (ec *executionContext) childFields_GrantEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type GrantEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_HelpDeskHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_HelpDeskHit_node(ctx, field)
+	case "customer":
+		return ec.fieldContext_HelpDeskHit_customer(ctx, field)
+	case "level":
+		return ec.fieldContext_HelpDeskHit_level(ctx, field)
+	case "exact":
+		return ec.fieldContext_HelpDeskHit_exact(ctx, field)
+	case "matchedOn":
+		return ec.fieldContext_HelpDeskHit_matchedOn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HelpDeskHit", field.Name)
+}
+
+func (ec *executionContext) childFields_HelpDeskHitEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_HelpDeskHitEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_HelpDeskHitEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HelpDeskHitEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_HelpDeskSearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HelpDeskSearchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HelpDeskSearchConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HelpDeskSearchConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_License(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -3777,6 +4052,26 @@ func (ec *executionContext) childFields_SupportMetrics(ctx context.Context, fiel
 		return ec.fieldContext_SupportMetrics_closedLast30Days(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SupportMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_VerificationCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "result":
+		return ec.fieldContext_VerificationCheck_result(ctx, field)
+	case "attemptsLeft":
+		return ec.fieldContext_VerificationCheck_attemptsLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VerificationCheck", field.Name)
+}
+
+func (ec *executionContext) childFields_VerificationCodeSent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contact":
+		return ec.fieldContext_VerificationCodeSent_contact(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_VerificationCodeSent_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VerificationCodeSent", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4227,6 +4522,42 @@ func (ec *executionContext) field_Mutation_approveGrant_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_checkVerificationCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_clearEmailSuppression_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_closeCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4444,6 +4775,20 @@ func (ec *executionContext) field_Mutation_revokeGrant_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendVerificationCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactID"] = arg0
 	return args, nil
 }
 
@@ -4928,6 +5273,36 @@ func (ec *executionContext) field_Query_cases_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_helpDeskSearch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -13655,6 +14030,366 @@ func (ec *executionContext) fieldContext_GrantEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("GrantEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _HelpDeskHit_node(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskHit_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal ent.Noder
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+			return ec.marshalNHelpDeskTarget2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐNoder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskHit_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HelpDeskHit", field, false, false, errors.New("field of type HelpDeskTarget does not have child fields"))
+}
+
+func (ec *executionContext) _HelpDeskHit_customer(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskHit_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskHit_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HelpDeskHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HelpDeskHit_level(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskHit_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal access.Level
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v access.Level) graphql.Marshaler {
+			return ec.marshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskHit_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HelpDeskHit", field, false, false, errors.New("field of type AccessLevel does not have child fields"))
+}
+
+func (ec *executionContext) _HelpDeskHit_exact(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskHit_exact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskHit_exact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HelpDeskHit", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _HelpDeskHit_matchedOn(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskHit_matchedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedOn, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal helpdesk.MatchedOn
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v helpdesk.MatchedOn) graphql.Marshaler {
+			return ec.marshalNHelpDeskMatch2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐMatchedOn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskHit_matchedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HelpDeskHit", field, false, false, errors.New("field of type HelpDeskMatch does not have child fields"))
+}
+
+func (ec *executionContext) _HelpDeskHitEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.HelpDeskHitEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskHitEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *helpdesk.Hit
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *helpdesk.Hit) graphql.Marshaler {
+			return ec.marshalNHelpDeskHit2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐHit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskHitEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HelpDeskHitEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HelpDeskHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HelpDeskHitEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.HelpDeskHitEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskHitEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal entgql.Cursor[string]
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[string]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskHitEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HelpDeskHitEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _HelpDeskSearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HelpDeskSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskSearchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*model.HelpDeskHitEdge
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HelpDeskHitEdge) graphql.Marshaler {
+			return ec.marshalNHelpDeskHitEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐHelpDeskHitEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskSearchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HelpDeskSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HelpDeskHitEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HelpDeskSearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.HelpDeskSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskSearchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *entgql.PageInfo[string]
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[string]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskSearchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HelpDeskSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _License_product(ctx context.Context, field graphql.CollectedField, obj *schema.License) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15153,6 +15888,192 @@ func (ec *executionContext) fieldContext_Mutation_shareCase(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_shareCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendVerificationCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendVerificationCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendVerificationCode(ctx, fc.Args["contactID"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *model.VerificationCodeSent
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *model.VerificationCodeSent
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationCodeSent) graphql.Marshaler {
+			return ec.marshalNVerificationCodeSent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐVerificationCodeSent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendVerificationCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerificationCodeSent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendVerificationCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkVerificationCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkVerificationCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckVerificationCode(ctx, fc.Args["contactID"].(string), fc.Args["code"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *helpdesk.Check
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *helpdesk.Check
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *helpdesk.Check) graphql.Marshaler {
+			return ec.marshalNVerificationCheck2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkVerificationCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerificationCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkVerificationCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_clearEmailSuppression(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearEmailSuppression(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClearEmailSuppression(ctx, fc.Args["contactID"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *ent.Contact
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearEmailSuppression(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_clearEmailSuppression_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17295,6 +18216,63 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_helpDeskSearch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_helpDeskSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().HelpDeskSearch(ctx, fc.Args["query"].(string), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[string]))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.HelpDeskSearchConnection
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HelpDeskSearchConnection) graphql.Marshaler {
+			return ec.marshalNHelpDeskSearchConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐHelpDeskSearchConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_helpDeskSearch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HelpDeskSearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_helpDeskSearch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_searchCases(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17780,6 +18758,159 @@ func (ec *executionContext) _SupportMetrics_closedLast30Days(ctx context.Context
 }
 func (ec *executionContext) fieldContext_SupportMetrics_closedLast30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationCheck_result(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Check) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationCheck_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal helpdesk.Result
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v helpdesk.Result) graphql.Marshaler {
+			return ec.marshalNVerificationResult2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationCheck_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationCheck", field, false, false, errors.New("field of type VerificationResult does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationCheck_attemptsLeft(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Check) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationCheck_attemptsLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttemptsLeft, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationCheck_attemptsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationCheck", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationCodeSent_contact(ctx context.Context, field graphql.CollectedField, obj *model.VerificationCodeSent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationCodeSent_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationCodeSent_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VerificationCodeSent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VerificationCodeSent_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.VerificationCodeSent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationCodeSent_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationCodeSent_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationCodeSent", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Viewer_customers(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
@@ -30253,6 +31384,39 @@ func (ec *executionContext) unmarshalInputUpdatePhoneNumberInput(ctx context.Con
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _HelpDeskTarget(ctx context.Context, sel ast.SelectionSet, obj ent.Noder) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *ent.PhoneNumber:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PhoneNumber(ctx, sel, obj)
+	case *ent.Organization:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Organization(ctx, sel, obj)
+	case *ent.Device:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Device(ctx, sel, obj)
+	case *ent.Contact:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Contact(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of HelpDeskTarget must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj ent.Noder) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -32541,7 +33705,7 @@ func (ec *executionContext) _CaseEventEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var contactImplementors = []string{"Contact", "Node"}
+var contactImplementors = []string{"Contact", "HelpDeskTarget", "Node"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
@@ -32844,7 +34008,7 @@ func (ec *executionContext) _CreateAccessTokenPayload(ctx context.Context, sel a
 	return out
 }
 
-var deviceImplementors = []string{"Device", "Node"}
+var deviceImplementors = []string{"Device", "HelpDeskTarget", "Node"}
 
 func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *ent.Device) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deviceImplementors)
@@ -33622,6 +34786,150 @@ func (ec *executionContext) _GrantEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var helpDeskHitImplementors = []string{"HelpDeskHit"}
+
+func (ec *executionContext) _HelpDeskHit(ctx context.Context, sel ast.SelectionSet, obj *helpdesk.Hit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, helpDeskHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HelpDeskHit")
+		case "node":
+			out.Values[i] = ec._HelpDeskHit_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._HelpDeskHit_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._HelpDeskHit_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exact":
+			out.Values[i] = ec._HelpDeskHit_exact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matchedOn":
+			out.Values[i] = ec._HelpDeskHit_matchedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var helpDeskHitEdgeImplementors = []string{"HelpDeskHitEdge"}
+
+func (ec *executionContext) _HelpDeskHitEdge(ctx context.Context, sel ast.SelectionSet, obj *model.HelpDeskHitEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, helpDeskHitEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HelpDeskHitEdge")
+		case "node":
+			out.Values[i] = ec._HelpDeskHitEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._HelpDeskHitEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var helpDeskSearchConnectionImplementors = []string{"HelpDeskSearchConnection"}
+
+func (ec *executionContext) _HelpDeskSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.HelpDeskSearchConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, helpDeskSearchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HelpDeskSearchConnection")
+		case "edges":
+			out.Values[i] = ec._HelpDeskSearchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._HelpDeskSearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var licenseImplementors = []string{"License"}
 
 func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, obj *schema.License) graphql.Marshaler {
@@ -33851,6 +35159,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "sendVerificationCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendVerificationCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkVerificationCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkVerificationCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearEmailSuppression":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearEmailSuppression(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createAccessToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAccessToken(ctx, field)
@@ -33886,7 +35215,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	return out
 }
 
-var organizationImplementors = []string{"Organization", "Node"}
+var organizationImplementors = []string{"Organization", "HelpDeskTarget", "Node"}
 
 func (ec *executionContext) _Organization(ctx context.Context, sel ast.SelectionSet, obj *ent.Organization) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationImplementors)
@@ -34298,7 +35627,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var phoneNumberImplementors = []string{"PhoneNumber", "Node"}
+var phoneNumberImplementors = []string{"PhoneNumber", "HelpDeskTarget", "Node"}
 
 func (ec *executionContext) _PhoneNumber(ctx context.Context, sel ast.SelectionSet, obj *ent.PhoneNumber) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, phoneNumberImplementors)
@@ -34728,6 +36057,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "helpDeskSearch":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_helpDeskSearch(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "searchCases":
 			field := field
 
@@ -34889,6 +36240,92 @@ func (ec *executionContext) _SupportMetrics(ctx context.Context, sel ast.Selecti
 			}
 		case "closedLast30Days":
 			out.Values[i] = ec._SupportMetrics_closedLast30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var verificationCheckImplementors = []string{"VerificationCheck"}
+
+func (ec *executionContext) _VerificationCheck(ctx context.Context, sel ast.SelectionSet, obj *helpdesk.Check) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, verificationCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VerificationCheck")
+		case "result":
+			out.Values[i] = ec._VerificationCheck_result(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attemptsLeft":
+			out.Values[i] = ec._VerificationCheck_attemptsLeft(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var verificationCodeSentImplementors = []string{"VerificationCodeSent"}
+
+func (ec *executionContext) _VerificationCodeSent(ctx context.Context, sel ast.SelectionSet, obj *model.VerificationCodeSent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, verificationCodeSentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VerificationCodeSent")
+		case "contact":
+			out.Values[i] = ec._VerificationCodeSent_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._VerificationCodeSent_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36175,6 +37612,72 @@ func (ec *executionContext) unmarshalNGrantWhereInput2ᚖgithubᚗcomᚋpartnerd
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNHelpDeskHit2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐHit(ctx context.Context, sel ast.SelectionSet, v *helpdesk.Hit) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HelpDeskHit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHelpDeskHitEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐHelpDeskHitEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HelpDeskHitEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHelpDeskHitEdge2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐHelpDeskHitEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHelpDeskHitEdge2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐHelpDeskHitEdge(ctx context.Context, sel ast.SelectionSet, v *model.HelpDeskHitEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HelpDeskHitEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHelpDeskMatch2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐMatchedOn(ctx context.Context, v any) (helpdesk.MatchedOn, error) {
+	var res helpdesk.MatchedOn
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHelpDeskMatch2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐMatchedOn(ctx context.Context, sel ast.SelectionSet, v helpdesk.MatchedOn) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNHelpDeskSearchConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐHelpDeskSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.HelpDeskSearchConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HelpDeskSearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHelpDeskTarget2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HelpDeskTarget(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36355,6 +37858,16 @@ func (ec *executionContext) unmarshalNOrganizationWhereInput2ᚖgithubᚗcomᚋp
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *entgql.PageInfo[string]) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx context.Context, sel ast.SelectionSet, v *ent.PhoneNumber) graphql.Marshaler {
@@ -36553,6 +38066,36 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋg
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNVerificationCheck2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐCheck(ctx context.Context, sel ast.SelectionSet, v *helpdesk.Check) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._VerificationCheck(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVerificationCodeSent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐVerificationCodeSent(ctx context.Context, sel ast.SelectionSet, v *model.VerificationCodeSent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._VerificationCodeSent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVerificationResult2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐResult(ctx context.Context, v any) (helpdesk.Result, error) {
+	var res helpdesk.Result
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVerificationResult2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐResult(ctx context.Context, sel ast.SelectionSet, v helpdesk.Result) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋviewerᚐViewer(ctx context.Context, sel ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {

@@ -12,6 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/mailer"
 )
 
 // Resolver is the root of the resolvers' dependencies.
@@ -19,6 +20,7 @@ type Resolver struct {
 	Client      *ent.Client
 	Clock       clock.Clock
 	Attachments *attachments.Store
+	Mailer      mailer.Mailer
 }
 
 // NewSchema returns the executable schema with its directives wired. A
@@ -61,4 +63,13 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// mailer returns the configured mailer, or the database outbox (in the
+// mutation's transaction) when none is.
+func (r *Resolver) mailer(ctx context.Context) mailer.Mailer {
+	if r.Mailer != nil {
+		return r.Mailer
+	}
+	return &mailer.Outbox{Client: r.client(ctx)}
 }

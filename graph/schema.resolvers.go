@@ -23,6 +23,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
+	"github.com/partnerdesk/partnerdesk/helpdesk"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -180,6 +181,25 @@ func (r *mutationResolver) ShareCase(ctx context.Context, caseID string, emails 
 	return cases.Share(ctx, r.client(ctx), viewer.ForContext(ctx), caseID, emails)
 }
 
+// SendVerificationCode is the resolver for the sendVerificationCode field.
+func (r *mutationResolver) SendVerificationCode(ctx context.Context, contactID string) (*model.VerificationCodeSent, error) {
+	c, expires, err := helpdesk.SendCode(ctx, r.client(ctx), viewer.ForContext(ctx), r.mailer(ctx), contactID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.VerificationCodeSent{Contact: c, ExpiresAt: expires}, nil
+}
+
+// CheckVerificationCode is the resolver for the checkVerificationCode field.
+func (r *mutationResolver) CheckVerificationCode(ctx context.Context, contactID string, code string) (*helpdesk.Check, error) {
+	return helpdesk.CheckCode(ctx, r.client(ctx), viewer.ForContext(ctx), contactID, code)
+}
+
+// ClearEmailSuppression is the resolver for the clearEmailSuppression field.
+func (r *mutationResolver) ClearEmailSuppression(ctx context.Context, contactID string) (*ent.Contact, error) {
+	return helpdesk.ClearSuppression(ctx, r.client(ctx), viewer.ForContext(ctx), contactID)
+}
+
 // CreateAccessToken is the resolver for the createAccessToken field.
 func (r *mutationResolver) CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error) {
 	v := viewer.ForContext(ctx)
@@ -218,6 +238,11 @@ func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Orga
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.ForContext(ctx), nil
+}
+
+// HelpDeskSearch is the resolver for the helpDeskSearch field.
+func (r *queryResolver) HelpDeskSearch(ctx context.Context, query string, first *int, after *entgql.Cursor[string]) (*model.HelpDeskSearchConnection, error) {
+	return r.helpDeskSearch(ctx, query, first, after)
 }
 
 // SearchCases is the resolver for the searchCases field.

@@ -50,7 +50,8 @@ func nodeType(_ context.Context, id string) (string, error) {
 }
 
 // target is the object a directive decides on: the parent object for a
-// field, or for a root field the object (id, caseID, input.caseID) or
+// field, or for a root field the object (id, caseID, contactID,
+// input.caseID) or
 // organisation (input.organizationID, input.customerID) its arguments name,
 // loaded as the caller sees it.
 func (r *Resolver) target(ctx context.Context, obj any) (any, error) {
@@ -59,7 +60,7 @@ func (r *Resolver) target(ctx context.Context, obj any) (any, error) {
 	}
 	fc := graphql.GetFieldContext(ctx)
 	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
-	for _, key := range []string{"id", "caseID"} {
+	for _, key := range []string{"id", "caseID", "contactID"} {
 		if id, ok := args[key].(string); ok {
 			return r.load(ctx, id)
 		}

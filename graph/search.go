@@ -11,6 +11,9 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/graph/model"
+	"github.com/partnerdesk/partnerdesk/helpdesk"
+	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 // keywordMatch turns a keyword into a full-text match, or a BAD_USER_INPUT.
@@ -117,4 +120,28 @@ func cursorPosition(c *entgql.Cursor[string]) int {
 		return max(n, 0)
 	}
 	return 0
+}
+
+// helpDeskSearch pages through helpdesk.Search with position cursors.
+func (r *Resolver) helpDeskSearch(ctx context.Context, query string, first *int, after *entgql.Cursor[string]) (*model.HelpDeskSearchConnection, error) {
+	offset := 0
+	if after != nil {
+		offset = cursorPosition(after)
+	}
+	hits, more, err := helpdesk.Search(ctx, r.client(ctx), viewer.ForContext(ctx), query, offset, deref(first))
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.HelpDeskSearchConnection{
+		Edges:    make([]*model.HelpDeskHitEdge, len(hits)),
+		PageInfo: &entgql.PageInfo[string]{HasNextPage: more, HasPreviousPage: offset > 0},
+	}
+	for i := range hits {
+		conn.Edges[i] = &model.HelpDeskHitEdge{Node: &hits[i], Cursor: entgql.Cursor[string]{ID: hits[i].CustomerID, Value: int64(offset + i + 1)}}
+	}
+	if len(hits) > 0 {
+		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
+		conn.PageInfo.EndCursor = &conn.Edges[len(hits)-1].Cursor
+	}
+	return conn, nil
 }

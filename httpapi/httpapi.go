@@ -35,6 +35,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/graph"
+	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/requestid"
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -47,6 +48,8 @@ type Config struct {
 	// Attachments keeps uploaded files; its size limit bounds uploads.
 	// Nil turns attachments off.
 	Attachments *attachments.Store
+	// Mailer sends email; nil keeps messages in the database outbox.
+	Mailer mailer.Mailer
 	// CORSOrigins lists the browser origins allowed to call the API; "*"
 	// allows any (demo mode only). Empty allows none.
 	CORSOrigins []string
@@ -103,7 +106,7 @@ func New(cfg Config) http.Handler {
 }
 
 func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
-	schema := graph.NewSchema(&graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments})
+	schema := graph.NewSchema(&graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,

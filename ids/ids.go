@@ -48,3 +48,9 @@ const (
 
 // Attachment is the prefix of case attachments.
 const Attachment = "att"
+
+// Prefixes of the help desk's records.
+const (
+	VerificationCode = "vfc"
+	OutboxMessage    = "out"
+)

@@ -117,6 +117,18 @@ func (f OrganizationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrganizationMutation", m)
 }
 
+// The OutboxMessageFunc type is an adapter to allow the use of ordinary
+// function as OutboxMessage mutator.
+type OutboxMessageFunc func(context.Context, *ent.OutboxMessageMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OutboxMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OutboxMessageMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxMessageMutation", m)
+}
+
 // The PhoneNumberFunc type is an adapter to allow the use of ordinary
 // function as PhoneNumber mutator.
 type PhoneNumberFunc func(context.Context, *ent.PhoneNumberMutation) (ent.Value, error)
@@ -139,6 +151,18 @@ func (f SupportCaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportCaseMutation", m)
+}
+
+// The VerificationCodeFunc type is an adapter to allow the use of ordinary
+// function as VerificationCode mutator.
+type VerificationCodeFunc func(context.Context, *ent.VerificationCodeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f VerificationCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.VerificationCodeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.VerificationCodeMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -17,9 +17,11 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -321,6 +323,33 @@ func (f TraverseOrganization) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.OrganizationQuery", q)
 }
 
+// The OutboxMessageFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OutboxMessageFunc func(context.Context, *ent.OutboxMessageQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OutboxMessageFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OutboxMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
+}
+
+// The TraverseOutboxMessage type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOutboxMessage func(context.Context, *ent.OutboxMessageQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOutboxMessage) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOutboxMessage) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
+}
+
 // The PhoneNumberFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PhoneNumberFunc func(context.Context, *ent.PhoneNumberQuery) (ent.Value, error)
 
@@ -375,6 +404,33 @@ func (f TraverseSupportCase) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.SupportCaseQuery", q)
 }
 
+// The VerificationCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type VerificationCodeFunc func(context.Context, *ent.VerificationCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f VerificationCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.VerificationCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.VerificationCodeQuery", q)
+}
+
+// The TraverseVerificationCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseVerificationCode func(context.Context, *ent.VerificationCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseVerificationCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseVerificationCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.VerificationCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.VerificationCodeQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -396,10 +452,14 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.GrantQuery, predicate.Grant, grant.OrderOption]{typ: ent.TypeGrant, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
+	case *ent.OutboxMessageQuery:
+		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
 	case *ent.PhoneNumberQuery:
 		return &query[*ent.PhoneNumberQuery, predicate.PhoneNumber, phonenumber.OrderOption]{typ: ent.TypePhoneNumber, tq: q}, nil
 	case *ent.SupportCaseQuery:
 		return &query[*ent.SupportCaseQuery, predicate.SupportCase, supportcase.OrderOption]{typ: ent.TypeSupportCase, tq: q}, nil
+	case *ent.VerificationCodeQuery:
+		return &query[*ent.VerificationCodeQuery, predicate.VerificationCode, verificationcode.OrderOption]{typ: ent.TypeVerificationCode, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

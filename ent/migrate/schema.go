@@ -427,6 +427,27 @@ var (
 			},
 		},
 	}
+	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.
+	OutboxMessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "to", Type: field.TypeString},
+		{Name: "subject", Type: field.TypeString},
+		{Name: "body", Type: field.TypeString, Size: 2147483647},
+	}
+	// OutboxMessagesTable holds the schema information for the "outbox_messages" table.
+	OutboxMessagesTable = &schema.Table{
+		Name:       "outbox_messages",
+		Columns:    OutboxMessagesColumns,
+		PrimaryKey: []*schema.Column{OutboxMessagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxmessage_to_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[2], OutboxMessagesColumns[1]},
+			},
+		},
+	}
 	// PhoneNumbersColumns holds the columns for the "phone_numbers" table.
 	PhoneNumbersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -560,6 +581,39 @@ var (
 			},
 		},
 	}
+	// VerificationCodesColumns holds the columns for the "verification_codes" table.
+	VerificationCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "organization_id", Type: field.TypeString},
+		{Name: "requested_by_id", Type: field.TypeString},
+		{Name: "code_hash", Type: field.TypeBytes},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "contact_id", Type: field.TypeString, Size: 40},
+	}
+	// VerificationCodesTable holds the schema information for the "verification_codes" table.
+	VerificationCodesTable = &schema.Table{
+		Name:       "verification_codes",
+		Columns:    VerificationCodesColumns,
+		PrimaryKey: []*schema.Column{VerificationCodesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "verification_codes_contacts_contact",
+				Columns:    []*schema.Column{VerificationCodesColumns[8]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "verificationcode_contact_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{VerificationCodesColumns[8], VerificationCodesColumns[1]},
+			},
+		},
+	}
 	// SupportCaseCollaboratorsColumns holds the columns for the "support_case_collaborators" table.
 	SupportCaseCollaboratorsColumns = []*schema.Column{
 		{Name: "support_case_id", Type: field.TypeString, Size: 40},
@@ -596,8 +650,10 @@ var (
 		DevicesTable,
 		GrantsTable,
 		OrganizationsTable,
+		OutboxMessagesTable,
 		PhoneNumbersTable,
 		CasesTable,
+		VerificationCodesTable,
 		SupportCaseCollaboratorsTable,
 	}
 )
@@ -635,6 +691,7 @@ func init() {
 	CasesTable.Annotation = &entsql.Annotation{
 		Table: "cases",
 	}
+	VerificationCodesTable.ForeignKeys[0].RefTable = ContactsTable
 	SupportCaseCollaboratorsTable.ForeignKeys[0].RefTable = CasesTable
 	SupportCaseCollaboratorsTable.ForeignKeys[1].RefTable = ContactsTable
 }

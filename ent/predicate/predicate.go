@@ -33,8 +33,14 @@ type Grant func(*sql.Selector)
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 
+// OutboxMessage is the predicate function for outboxmessage builders.
+type OutboxMessage func(*sql.Selector)
+
 // PhoneNumber is the predicate function for phonenumber builders.
 type PhoneNumber func(*sql.Selector)
 
 // SupportCase is the predicate function for supportcase builders.
 type SupportCase func(*sql.Selector)
+
+// VerificationCode is the predicate function for verificationcode builders.
+type VerificationCode func(*sql.Selector)

@@ -15,9 +15,11 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/schema"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -523,6 +525,41 @@ func init() {
 			return nil
 		}
 	}()
+	outboxmessageMixin := schema.OutboxMessage{}.Mixin()
+	outboxmessageMixinFields0 := outboxmessageMixin[0].Fields()
+	_ = outboxmessageMixinFields0
+	outboxmessageMixinFields1 := outboxmessageMixin[1].Fields()
+	_ = outboxmessageMixinFields1
+	outboxmessageFields := schema.OutboxMessage{}.Fields()
+	_ = outboxmessageFields
+	// outboxmessageDescCreatedAt is the schema descriptor for created_at field.
+	outboxmessageDescCreatedAt := outboxmessageMixinFields1[0].Descriptor()
+	// outboxmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
+	outboxmessage.DefaultCreatedAt = outboxmessageDescCreatedAt.Default.(func() time.Time)
+	// outboxmessageDescTo is the schema descriptor for to field.
+	outboxmessageDescTo := outboxmessageFields[0].Descriptor()
+	// outboxmessage.ToValidator is a validator for the "to" field. It is called by the builders before save.
+	outboxmessage.ToValidator = outboxmessageDescTo.Validators[0].(func(string) error)
+	// outboxmessageDescID is the schema descriptor for id field.
+	outboxmessageDescID := outboxmessageMixinFields0[0].Descriptor()
+	// outboxmessage.DefaultID holds the default value on creation for the id field.
+	outboxmessage.DefaultID = outboxmessageDescID.Default.(func() string)
+	// outboxmessage.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	outboxmessage.IDValidator = func() func(string) error {
+		validators := outboxmessageDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	phonenumberMixin := schema.PhoneNumber{}.Mixin()
 	phonenumberHooks := schema.PhoneNumber{}.Hooks()
 	phonenumber.Hooks[0] = phonenumberHooks[0]
@@ -649,6 +686,41 @@ func init() {
 	// supportcase.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	supportcase.IDValidator = func() func(string) error {
 		validators := supportcaseDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	verificationcodeMixin := schema.VerificationCode{}.Mixin()
+	verificationcodeMixinFields0 := verificationcodeMixin[0].Fields()
+	_ = verificationcodeMixinFields0
+	verificationcodeMixinFields1 := verificationcodeMixin[1].Fields()
+	_ = verificationcodeMixinFields1
+	verificationcodeFields := schema.VerificationCode{}.Fields()
+	_ = verificationcodeFields
+	// verificationcodeDescCreatedAt is the schema descriptor for created_at field.
+	verificationcodeDescCreatedAt := verificationcodeMixinFields1[0].Descriptor()
+	// verificationcode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	verificationcode.DefaultCreatedAt = verificationcodeDescCreatedAt.Default.(func() time.Time)
+	// verificationcodeDescAttempts is the schema descriptor for attempts field.
+	verificationcodeDescAttempts := verificationcodeFields[5].Descriptor()
+	// verificationcode.DefaultAttempts holds the default value on creation for the attempts field.
+	verificationcode.DefaultAttempts = verificationcodeDescAttempts.Default.(int)
+	// verificationcodeDescID is the schema descriptor for id field.
+	verificationcodeDescID := verificationcodeMixinFields0[0].Descriptor()
+	// verificationcode.DefaultID holds the default value on creation for the id field.
+	verificationcode.DefaultID = verificationcodeDescID.Default.(func() string)
+	// verificationcode.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	verificationcode.IDValidator = func() func(string) error {
+		validators := verificationcodeDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

@@ -5,9 +5,11 @@ package model
 import (
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/helpdesk"
 )
 
 // A caller's effective level on a customer and where it comes from.
@@ -46,4 +48,22 @@ type CreateAccessTokenPayload struct {
 	// The bearer token. Store it now: the server keeps only its hash.
 	Token       string           `json:"token"`
 	AccessToken *ent.AccessToken `json:"accessToken"`
+}
+
+type HelpDeskHitEdge struct {
+	Node   *helpdesk.Hit         `json:"node"`
+	Cursor entgql.Cursor[string] `json:"cursor"`
+}
+
+// Help-desk results, exact matches first.
+type HelpDeskSearchConnection struct {
+	Edges    []*HelpDeskHitEdge       `json:"edges"`
+	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
+}
+
+// A verification code is on its way to a contact.
+type VerificationCodeSent struct {
+	Contact *ent.Contact `json:"contact"`
+	// When the code stops working (10 minutes).
+	ExpiresAt time.Time `json:"expiresAt"`
 }

@@ -1,0 +1,325 @@
+// Package helpdesk serves the help desk of SPEC §4: one search across the
+// customers a help-desk user supports, and identity checks by emailed code.
+package helpdesk
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/contact"
+	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
+	"github.com/partnerdesk/partnerdesk/ent/predicate"
+	"github.com/partnerdesk/partnerdesk/ids"
+	"github.com/partnerdesk/partnerdesk/validate"
+	"github.com/partnerdesk/partnerdesk/viewer"
+)
+
+// MatchedOn says which identifier a hit matched.
+type MatchedOn string
+
+// What a query can match.
+const (
+	OnID     MatchedOn = "ID"
+	OnName   MatchedOn = "NAME"
+	OnEmail  MatchedOn = "EMAIL"
+	OnDomain MatchedOn = "DOMAIN"
+	OnSite   MatchedOn = "SITE"
+	OnPhone  MatchedOn = "PHONE"
+	OnMAC    MatchedOn = "MAC"
+	OnSIP    MatchedOn = "SIP"
+)
+
+// Hit is one search result: an organisation, contact, device or phone
+// number of a customer in scope.
+type Hit struct {
+	Node       ent.Noder // *ent.Organization, *ent.Contact, *ent.Device or *ent.PhoneNumber
+	CustomerID string
+	// Customer is loaded for the whole page in one query.
+	Customer  *ent.Organization
+	Level     access.Level
+	Exact     bool
+	MatchedOn MatchedOn
+	name      string // for a stable order among equals
+	id        string
+}
+
+// maxQuery bounds what a search may ask for.
+const maxQuery = 200
+
+// Scope returns the customers a caller may search and its level on each:
+// a partner contact with HELP_DESK searches the customers it has LOOK or
+// higher on; vendor staff search every customer (nil, with all true).
+func Scope(ctx context.Context, v *viewer.Viewer) (levels access.Reach, all bool, err error) {
+	switch {
+	case v.IsVendorStaff():
+		return nil, true, nil
+	case v.OrgKind == access.Partner && v.Has(access.RoleHelpDesk):
+		reach, err := v.Reach(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		in := access.Reach{}
+		for _, id := range reach.Customers(access.Look) {
+			in[id] = reach[id]
+		}
+		return in, false, nil
+	}
+	return nil, false, apperr.Forbiddenf("help-desk search is for partner contacts with the HELP_DESK role and the vendor's staff")
+}
+
+// Search finds, among the customers in the caller's scope, organisations by
+// name, ID, domain or site; contacts by name, ID or email; phone numbers
+// however typed; devices by MAC (any separators), phone number or SIP
+// address. Third-party devices are never returned. It returns up to limit
+// hits after the first offset, exact matches first, and whether more follow.
+// (There is no total: counting every partial name match would scan what a
+// page does not need.)
+func Search(ctx context.Context, c *ent.Client, v *viewer.Viewer, query string, offset, limit int) ([]Hit, bool, error) {
+	q := strings.TrimSpace(query)
+	if q == "" || len(q) > maxQuery {
+		return nil, false, apperr.Invalid("query", "search for 1 to %d characters", maxQuery)
+	}
+	levels, all, err := Scope(ctx, v)
+	if err != nil {
+		return nil, false, err
+	}
+	if !all && len(levels) == 0 {
+		return nil, false, nil
+	}
+	s := &search{c: c, levels: levels, all: all, want: offset + limit + 1}
+	s.run(ctx, q)
+	if s.err != nil {
+		return nil, false, s.err
+	}
+	slices.SortStableFunc(s.hits, func(a, b Hit) int {
+		if a.Exact != b.Exact {
+			if a.Exact {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(strings.ToLower(a.name), strings.ToLower(b.name)), cmp.Compare(a.id, b.id))
+	})
+	hits := s.dedupe()
+	for i := range hits {
+		if all {
+			hits[i].Level = access.FullAdmin
+		} else {
+			hits[i].Level = levels[hits[i].CustomerID]
+		}
+	}
+	if offset >= len(hits) {
+		return nil, false, nil
+	}
+	more := len(hits) > offset+limit
+	page := hits[offset:min(len(hits), offset+limit)]
+	return page, more, s.attachCustomers(ctx, page)
+}
+
+func (s *search) attachCustomers(ctx context.Context, page []Hit) error {
+	var customerIDs []string
+	for _, h := range page {
+		customerIDs = append(customerIDs, h.CustomerID)
+	}
+	orgs, err := s.c.Organization.Query().Where(organization.IDIn(customerIDs...)).All(ctx)
+	byID := map[string]*ent.Organization{}
+	for _, o := range orgs {
+		byID[o.ID] = o
+	}
+	for i := range page {
+		page[i].Customer = byID[page[i].CustomerID]
+	}
+	return err
+}
+
+// search collects hits from each identifier form a query may be.
+type search struct {
+	c      *ent.Client
+	levels access.Reach
+	all    bool
+	want   int // hits per lookup worth reading: enough to fill the page
+	hits   []Hit
+	err    error
+}
+
+func (s *search) run(ctx context.Context, q string) {
+	if p, ok := ids.Prefix(q); ok {
+		s.byID(ctx, p, q)
+		return // an ID is nothing else
+	}
+	if strings.HasPrefix(strings.ToLower(q), "sip:") {
+		if sip, err := validate.SIP(q); err == nil {
+			s.devices(ctx, OnSIP, device.SipAddress(sip))
+		}
+		return
+	}
+	if strings.Contains(q, "@") {
+		if email, err := validate.Email(q); err == nil {
+			s.contacts(ctx, OnEmail, true, contact.Email(email))
+		}
+		return
+	}
+	// A query that reads as a MAC, a phone number or a domain is that
+	// identifier, looked up through its index; only other text is a name,
+	// which takes a scan of the names in scope.
+	identifier := false
+	if mac, err := validate.MAC(q); err == nil {
+		identifier = true
+		s.devices(ctx, OnMAC, device.MACAddress(mac))
+	}
+	if phone, err := validate.Phone(q); err == nil {
+		identifier = true
+		s.numbers(ctx, phone)
+		s.devices(ctx, OnPhone, device.PhoneNumber(phone))
+		s.contacts(ctx, OnPhone, true, contact.Phone(phone))
+	}
+	if d, err := validate.Domain(q); err == nil {
+		identifier = true
+		s.organizations(ctx, OnDomain, true, inJSONList(organization.FieldDomains, d))
+		s.organizations(ctx, OnSite, true, inJSONList(organization.FieldSites, d))
+	}
+	if !identifier {
+		s.byName(ctx, q)
+	}
+}
+
+func (s *search) byID(ctx context.Context, prefix, id string) {
+	switch prefix {
+	case ids.Organization:
+		s.organizations(ctx, OnID, true, organization.ID(id))
+	case ids.Contact:
+		s.contacts(ctx, OnID, true, contact.ID(id))
+	case ids.Device:
+		s.devices(ctx, OnID, device.ID(id))
+	case ids.PhoneNumber:
+		s.numbers(ctx, "", phonenumber.ID(id))
+	}
+}
+
+// byName matches names: whole-name matches are exact, others contain the
+// query.
+func (s *search) byName(ctx context.Context, q string) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+	contains := func(field string) func(*sql.Selector) {
+		return func(sel *sql.Selector) {
+			sel.Where(sql.P(func(b *sql.Builder) {
+				b.WriteString(sel.C(field)).WriteString(" LIKE ").Arg(like).WriteString(` ESCAPE '\'`)
+			}))
+		}
+	}
+	s.organizations(ctx, OnName, false, predicate.Organization(contains(organization.FieldName)))
+	s.contacts(ctx, OnName, false, predicate.Contact(contains(contact.FieldName)))
+	for i := range s.hits {
+		if s.hits[i].MatchedOn == OnName && strings.EqualFold(s.hits[i].name, q) {
+			s.hits[i].Exact = true
+		}
+	}
+}
+
+func inJSONList(field, value string) predicate.Organization {
+	return func(sel *sql.Selector) {
+		sel.Where(sql.ExprP("EXISTS (SELECT 1 FROM json_each("+sel.C(field)+") WHERE value = ?)", value))
+	}
+}
+
+func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p predicate.Organization) {
+	if s.err != nil {
+		return
+	}
+	q := s.c.Organization.Query().Where(p, organization.KindEQ(access.Customer))
+	if !s.all {
+		q.Where(organization.IDIn(s.levels.Customers(access.Look)...))
+	}
+	rows, err := q.Limit(s.want).All(ctx)
+	for _, o := range rows {
+		s.hits = append(s.hits, Hit{Node: o, CustomerID: o.ID, Exact: exact, MatchedOn: on, name: o.Name, id: o.ID})
+	}
+	s.err = err
+}
+
+func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p predicate.Contact) {
+	if s.err != nil {
+		return
+	}
+	q := s.c.Contact.Query().Where(p, contact.HasOrganizationWith(organization.KindEQ(access.Customer)))
+	if !s.all {
+		q.Where(contact.OrganizationIDIn(s.levels.Customers(access.Look)...))
+	}
+	rows, err := q.Limit(s.want).All(ctx)
+	for _, c := range rows {
+		s.hits = append(s.hits, Hit{Node: c, CustomerID: c.OrganizationID, Exact: exact, MatchedOn: on, name: c.Name, id: c.ID})
+	}
+	s.err = err
+}
+
+func (s *search) devices(ctx context.Context, on MatchedOn, p predicate.Device) {
+	if s.err != nil {
+		return
+	}
+	q := s.c.Device.Query().Where(p, device.ThirdParty(false), device.HasOrganizationWith(organization.KindEQ(access.Customer)))
+	if !s.all {
+		q.Where(device.OrganizationIDIn(s.levels.Customers(access.Look)...))
+	}
+	rows, err := q.Limit(s.want).All(ctx)
+	for _, d := range rows {
+		s.hits = append(s.hits, Hit{Node: d, CustomerID: d.OrganizationID, Exact: true, MatchedOn: on, name: d.Model, id: d.ID})
+	}
+	s.err = err
+}
+
+func (s *search) numbers(ctx context.Context, phone string, extra ...predicate.PhoneNumber) {
+	if s.err != nil {
+		return
+	}
+	on, p := OnPhone, phonenumber.Number(phone)
+	if len(extra) > 0 {
+		on, p = OnID, extra[0]
+	}
+	q := s.c.PhoneNumber.Query().Where(p, phonenumber.HasOrganizationWith(organization.KindEQ(access.Customer)))
+	if !s.all {
+		q.Where(phonenumber.OrganizationIDIn(s.levels.Customers(access.Look)...))
+	}
+	rows, err := q.Limit(s.want).All(ctx)
+	for _, n := range rows {
+		s.hits = append(s.hits, Hit{Node: n, CustomerID: n.OrganizationID, Exact: true, MatchedOn: on, name: n.Number, id: n.ID})
+	}
+	s.err = err
+}
+
+// dedupe keeps each object once, at its best place.
+func (s *search) dedupe() []Hit {
+	seen := map[string]bool{}
+	out := s.hits[:0]
+	for _, h := range s.hits {
+		if !seen[h.id] {
+			seen[h.id] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// MarshalGQL writes the match as a GraphQL enum value.
+func (m MatchedOn) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(m))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (m *MatchedOn) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("%v is not a help-desk match", v)
+	}
+	*m = MatchedOn(s)
+	return nil
+}
