@@ -28,6 +28,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/demo"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/mailer"
@@ -67,12 +68,14 @@ func (s *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.db, "db", "", "SQLite database file (default <data-dir>/partnerdesk.db)")
 }
 
-func (s *storeFlags) open(ctx context.Context) (*store.DB, error) {
+// open opens the store; changes are published to broker (nil for the
+// operator commands, which serve no subscriptions).
+func (s *storeFlags) open(ctx context.Context, broker events.Broker) (*store.DB, error) {
 	path := s.db
 	if path == "" {
 		path = filepath.Join(s.dataDir, "partnerdesk.db")
 	}
-	return app.Open(ctx, path, store.Options{})
+	return app.Open(ctx, path, store.Options{}, broker)
 }
 
 func serve(ctx context.Context, args []string, out io.Writer) error {
@@ -97,7 +100,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	db, err := sf.open(ctx)
+	hub := &events.Hub{}
+	db, err := sf.open(ctx, hub)
 	if err != nil {
 		return err
 	}
@@ -132,6 +136,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			Clock:          clock.System,
 			Attachments:    files,
 			Mailer:         mailerFor(&smtp),
+			Broker:         hub,
 			CORSOrigins:    allowed,
 			Introspection:  *introspection,
 			MaxBodyBytes:   *maxBody,
@@ -239,7 +244,7 @@ func tokenCreate(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	db, err := sf.open(ctx)
+	db, err := sf.open(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -264,7 +269,7 @@ func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 	if *vendor == "" || *email == "" {
 		return errors.New("--vendor and --email are required")
 	}
-	db, err := sf.open(ctx)
+	db, err := sf.open(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/casesearch"
 	"github.com/partnerdesk/partnerdesk/directory"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 )
@@ -23,8 +24,10 @@ func init() {
 }
 
 // Open opens the database at path, migrates it, keeps its full-text index
-// in sync, and installs the row filters and consistency hooks.
-func Open(ctx context.Context, path string, opts store.Options) (*store.DB, error) {
+// in sync, and installs the row filters and consistency hooks. Changes are
+// published to broker after they commit; nil publishes nothing (the
+// operator commands).
+func Open(ctx context.Context, path string, opts store.Options, broker events.Broker) (*store.DB, error) {
 	opts.Driver = driver
 	db, err := store.Open(ctx, path, opts)
 	if err != nil {
@@ -36,5 +39,8 @@ func Open(ctx context.Context, path string, opts store.Options) (*store.DB, erro
 	}
 	rowfilter.Install(db.Client)
 	directory.Install(db.Client)
+	if broker != nil {
+		events.Install(db.Client, broker)
+	}
 	return db, nil
 }

@@ -93,7 +93,7 @@ type SupportCaseEdges struct {
 	Comments []*CaseComment `json:"comments,omitempty"`
 	// Files added to the case.
 	Attachments []*Attachment `json:"attachments,omitempty"`
-	// Everything that happened to the case, oldest first.
+	// Everything that happened to the case, oldest first. CC collaborators follow the cases they work on.
 	Events []*CaseEvent `json:"events,omitempty"`
 	// The closed case this one follows up on.
 	FollowUpOf *SupportCase `json:"follow_up_of,omitempty"`

@@ -126,8 +126,10 @@ var operations = []operation{
 		read(`query($id: ID!) { node(id: $id) { ... on Case { title } } }`, func(m *matrix) string { return m.collabCase.ID })},
 	{"see any of the customer's cases", access.Look,
 		read(`query($id: ID!) { node(id: $id) { ... on Case { title } } }`, func(m *matrix) string { return m.otherCase.ID })},
-	{"see a case's events", access.Look,
-		read(`query($id: ID!) { node(id: $id) { ... on Case { events(first: 5) { totalCount } } } }`, func(m *matrix) string { return m.collabCase.ID })},
+	{"see the events of a case they do not collaborate on", access.Look,
+		read(`query($id: ID!) { node(id: $id) { ... on Case { events(first: 5) { totalCount } } } }`, func(m *matrix) string { return m.otherCase.ID })},
+	{"see the events of a case they collaborate on", access.CC,
+		read(`query($id: ID!) { node(id: $id) { ... on Case { events(first: 5) { edges { node { kind } } } } } }`, func(m *matrix) string { return m.collabCase.ID })},
 	{"see the customer's contacts, devices, numbers and licenses", access.Look,
 		read(`query($id: ID!) { node(id: $id) { ... on Organization {
 			licenses { product } contacts(first: 5) { edges { node { email phone status } } }

@@ -28,6 +28,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/schema"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
@@ -51,6 +52,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 	CaseWhereInput() CaseWhereInputResolver
 }
@@ -360,6 +362,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	GrantEvent struct {
+		At       func(childComplexity int) int
+		DaysLeft func(childComplexity int) int
+		Grant    func(childComplexity int) int
+		Kind     func(childComplexity int) int
+	}
+
 	HelpDeskHit struct {
 		Customer  func(childComplexity int) int
 		Exact     func(childComplexity int) int
@@ -492,6 +501,11 @@ type ComplexityRoot struct {
 		Severity func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CaseEvents  func(childComplexity int, customerID *string, caseID *string) int
+		GrantEvents func(childComplexity int) int
+	}
+
 	SupportMetrics struct {
 		ClosedLast30Days           func(childComplexity int) int
 		Escalated                  func(childComplexity int) int
@@ -576,6 +590,10 @@ type QueryResolver interface {
 	HelpDeskSearch(ctx context.Context, query string, first *int, after *entgql.Cursor[string]) (*model.HelpDeskSearchConnection, error)
 	SearchCases(ctx context.Context, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) (*ent.CaseConnection, error)
 	Access(ctx context.Context, customerID string) (*model.AccessExplanation, error)
+}
+type SubscriptionResolver interface {
+	CaseEvents(ctx context.Context, customerID *string, caseID *string) (<-chan *ent.CaseEvent, error)
+	GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error)
 }
 type ViewerResolver interface {
 	Customers(ctx context.Context, obj *viewer.Viewer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
@@ -1884,6 +1902,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GrantEdge.Node(childComplexity), true
 
+	case "GrantEvent.at":
+		if e.ComplexityRoot.GrantEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEvent.At(childComplexity), true
+	case "GrantEvent.daysLeft":
+		if e.ComplexityRoot.GrantEvent.DaysLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEvent.DaysLeft(childComplexity), true
+	case "GrantEvent.grant":
+		if e.ComplexityRoot.GrantEvent.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEvent.Grant(childComplexity), true
+	case "GrantEvent.kind":
+		if e.ComplexityRoot.GrantEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEvent.Kind(childComplexity), true
+
 	case "HelpDeskHit.customer":
 		if e.ComplexityRoot.HelpDeskHit.Customer == nil {
 			break
@@ -2639,6 +2682,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SeverityCount.Severity(childComplexity), true
 
+	case "Subscription.caseEvents":
+		if e.ComplexityRoot.Subscription.CaseEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_caseEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CaseEvents(childComplexity, args["customerID"].(*string), args["caseID"].(*string)), true
+	case "Subscription.grantEvents":
+		if e.ComplexityRoot.Subscription.GrantEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.GrantEvents(childComplexity), true
+
 	case "SupportMetrics.closedLast30Days":
 		if e.ComplexityRoot.SupportMetrics.ClosedLast30Days == nil {
 			break
@@ -2829,6 +2890,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -3266,6 +3344,38 @@ type Mutation {
   createAccessToken(input: CreateAccessTokenInput!): CreateAccessTokenPayload! @public
   "Revoke one of the caller's own API tokens."
   revokeAccessToken(id: ID!): AccessToken! @ownOrganization
+}
+
+"""What happened to a grant."""
+enum GrantEventKind {
+  REQUESTED
+  APPROVED
+  REJECTED
+  REVOKED
+  SUPERSEDED
+  EXPIRED
+  "The grant expires in 30, 7 or 1 days."
+  EXPIRING
+}
+
+"""A change to a grant that concerns the caller's organisation."""
+type GrantEvent {
+  kind: GrantEventKind! @public
+  grant: Grant! @public
+  at: Time! @public
+  "For EXPIRING: whole days left (30, 7 or 1)."
+  daysLeft: Int @public
+}
+
+type Subscription {
+  """
+  Every event on the cases the caller may see, optionally of one customer or one case.
+  Access is checked again at each event; when the caller loses access to the customer or
+  case it subscribed to, the stream ends with a FORBIDDEN error.
+  """
+  caseEvents(customerID: ID, caseID: ID): CaseEvent! @public
+  "Requests, decisions, revocations, expiries and expiry warnings of the caller's grants."
+  grantEvents: GrantEvent! @public
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -3856,6 +3966,20 @@ func (ec *executionContext) childFields_GrantEdge(ctx context.Context, field gra
 		return ec.fieldContext_GrantEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GrantEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_GrantEvent_kind(ctx, field)
+	case "grant":
+		return ec.fieldContext_GrantEvent_grant(ctx, field)
+	case "at":
+		return ec.fieldContext_GrantEvent_at(ctx, field)
+	case "daysLeft":
+		return ec.fieldContext_GrantEvent_daysLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_HelpDeskHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5423,6 +5547,28 @@ func (ec *executionContext) field_Query_searchCases_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["where"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_caseEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerID",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["caseID"] = arg1
 	return args, nil
 }
 
@@ -8566,7 +8712,7 @@ func (ec *executionContext) _Case_events(ctx context.Context, field graphql.Coll
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal *ent.CaseEventConnection
 					return zeroVal, err
@@ -10515,7 +10661,7 @@ func (ec *executionContext) _CaseEvent_createdAt(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal time.Time
 					return zeroVal, err
@@ -10556,7 +10702,7 @@ func (ec *executionContext) _CaseEvent_caseID(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -10597,7 +10743,7 @@ func (ec *executionContext) _CaseEvent_actorID(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -10638,7 +10784,7 @@ func (ec *executionContext) _CaseEvent_kind(ctx context.Context, field graphql.C
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal caseevent.Kind
 					return zeroVal, err
@@ -10679,7 +10825,7 @@ func (ec *executionContext) _CaseEvent_changes(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal []schema.FieldChange
 					return zeroVal, err
@@ -10729,7 +10875,7 @@ func (ec *executionContext) _CaseEvent_visibility(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal caseevent.Visibility
 					return zeroVal, err
@@ -10770,7 +10916,7 @@ func (ec *executionContext) _CaseEvent_commentID(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -10811,7 +10957,7 @@ func (ec *executionContext) _CaseEvent_case(ctx context.Context, field graphql.C
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
@@ -10861,7 +11007,7 @@ func (ec *executionContext) _CaseEvent_actor(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal *ent.Contact
 					return zeroVal, err
@@ -10911,7 +11057,7 @@ func (ec *executionContext) _CaseEvent_comment(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
 					var zeroVal *ent.CaseComment
 					return zeroVal, err
@@ -14028,6 +14174,159 @@ func (ec *executionContext) _GrantEdge_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_GrantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GrantEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal events.GrantKind
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v events.GrantKind) graphql.Marshaler {
+			return ec.marshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋeventsᚐGrantKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type GrantEventKind does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEvent_grant(ctx context.Context, field graphql.CollectedField, obj *model.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEvent_daysLeft(ctx context.Context, field graphql.CollectedField, obj *model.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_daysLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysLeft, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_daysLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _HelpDeskHit_node(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Hit) (ret graphql.Marshaler) {
@@ -18533,6 +18832,108 @@ func (ec *executionContext) _SeverityCount_count(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_SeverityCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SeverityCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_caseEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_caseEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CaseEvents(ctx, fc.Args["customerID"].(*string), fc.Args["caseID"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_caseEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_caseEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_grantEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_grantEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().GrantEvents(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.GrantEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GrantEvent) graphql.Marshaler {
+			return ec.marshalNGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐGrantEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_grantEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SupportMetrics_openBySeverity(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
@@ -34786,6 +35187,59 @@ func (ec *executionContext) _GrantEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var grantEventImplementors = []string{"GrantEvent"}
+
+func (ec *executionContext) _GrantEvent(ctx context.Context, sel ast.SelectionSet, obj *model.GrantEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, grantEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GrantEvent")
+		case "kind":
+			out.Values[i] = ec._GrantEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grant":
+			out.Values[i] = ec._GrantEvent_grant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._GrantEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysLeft":
+			out.Values[i] = ec._GrantEvent_daysLeft(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var helpDeskHitImplementors = []string{"HelpDeskHit"}
 
 func (ec *executionContext) _HelpDeskHit(ctx context.Context, sel ast.SelectionSet, obj *helpdesk.Hit) graphql.Marshaler {
@@ -36201,6 +36655,28 @@ func (ec *executionContext) _SeverityCount(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "caseEvents":
+		return ec._Subscription_caseEvents(ctx, fields[0])
+	case "grantEvents":
+		return ec._Subscription_grantEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var supportMetricsImplementors = []string{"SupportMetrics"}
 
 func (ec *executionContext) _SupportMetrics(ctx context.Context, sel ast.SelectionSet, obj *cases.Metrics) graphql.Marshaler {
@@ -37242,6 +37718,16 @@ func (ec *executionContext) marshalNCaseConnection2ᚖgithubᚗcomᚋpartnerdesk
 	return ec._CaseConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCaseEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEvent(ctx context.Context, sel ast.SelectionSet, v *ent.CaseEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CaseEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCaseEventConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CaseEventConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37579,6 +38065,26 @@ func (ec *executionContext) marshalNGrantConnection2ᚖgithubᚗcomᚋpartnerdes
 		return graphql.Null
 	}
 	return ec._GrantConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐGrantEvent(ctx context.Context, sel ast.SelectionSet, v *model.GrantEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._GrantEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋeventsᚐGrantKind(ctx context.Context, v any) (events.GrantKind, error) {
+	var res events.GrantKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋeventsᚐGrantKind(ctx context.Context, sel ast.SelectionSet, v events.GrantKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNGrantOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrderField(ctx context.Context, v any) (*ent.GrantOrderField, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/mailer"
 )
 
@@ -21,6 +22,10 @@ type Resolver struct {
 	Clock       clock.Clock
 	Attachments *attachments.Store
 	Mailer      mailer.Mailer
+	// Broker feeds subscriptions; nil turns them off.
+	Broker events.Broker
+
+	events eventCache // recent case events, shared by their subscribers
 }
 
 // NewSchema returns the executable schema with its directives wired. A

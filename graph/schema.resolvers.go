@@ -255,6 +255,16 @@ func (r *queryResolver) Access(ctx context.Context, customerID string) (*model.A
 	return r.explainAccess(ctx, viewer.ForContext(ctx), customerID)
 }
 
+// CaseEvents is the resolver for the caseEvents field.
+func (r *subscriptionResolver) CaseEvents(ctx context.Context, customerID *string, caseID *string) (<-chan *ent.CaseEvent, error) {
+	return r.caseEvents(ctx, customerID, caseID)
+}
+
+// GrantEvents is the resolver for the grantEvents field.
+func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error) {
+	return r.grantEvents(ctx)
+}
+
 // Customers is the resolver for the customers field.
 func (r *viewerResolver) Customers(ctx context.Context, obj *viewer.Viewer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
 	return r.client(ctx).Organization.Query().
@@ -327,10 +337,14 @@ func (r *caseWhereInputResolver) SLAState(ctx context.Context, obj *ent.CaseWher
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Viewer returns ViewerResolver implementation.
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
-	mutationResolver struct{ *Resolver }
-	viewerResolver   struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	viewerResolver       struct{ *Resolver }
 )

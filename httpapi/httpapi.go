@@ -34,6 +34,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/graph"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/requestid"
@@ -50,6 +51,11 @@ type Config struct {
 	Attachments *attachments.Store
 	// Mailer sends email; nil keeps messages in the database outbox.
 	Mailer mailer.Mailer
+	// Broker feeds subscriptions with what commits; nil turns them off.
+	Broker events.Broker
+	// InitTimeout is how long a websocket may take to send connection_init
+	// before it is closed with 4408; 10s when zero.
+	InitTimeout time.Duration
 	// CORSOrigins lists the browser origins allowed to call the API; "*"
 	// allows any (demo mode only). Empty allows none.
 	CORSOrigins []string
@@ -70,6 +76,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.InitTimeout == 0 {
+		cfg.InitTimeout = 10 * time.Second
 	}
 	authn := &auth.Authenticator{Client: cfg.DB.Client, Clock: cfg.Clock}
 	gql := graphQL(cfg, authn)
@@ -106,17 +115,19 @@ func New(cfg Config) http.Handler {
 }
 
 func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
-	schema := graph.NewSchema(&graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer})
+	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Broker: cfg.Broker}
+	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
-		InitTimeout:           10 * time.Second,
+		InitTimeout:           cfg.InitTimeout,
 		// Websockets authenticate through connection_init or a header, never
 		// cookies, so a foreign page cannot ride a user's session: any
 		// origin may connect.
-		Implementation: transport.CoderWebsocketImplementation{
+		Implementation: closeCodes{transport.CoderWebsocketImplementation{
 			AcceptOptions: coderws.AcceptOptions{InsecureSkipVerify: true},
-		},
+		}},
+		PayloadReadLimit: &maxWebsocketMessage,
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			if viewer.ForContext(ctx) != nil {
 				return ctx, nil, nil // authenticated by header at upgrade
@@ -149,6 +160,8 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 	srv.Use(transactioner{entgql.Transactioner{TxOpener: cfg.DB.Client}})
 	srv.Use(graph.PageSize{})
 	srv.AroundFields(audit.Middleware)
+	srv.AroundOperations(resolver.Operations)
+	srv.AroundResponses(graph.Responses)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
@@ -179,6 +192,46 @@ func download(client *ent.Client, files *attachments.Store) http.Handler {
 		w.Header().Set("Cache-Control", "private, no-store")
 		http.ServeContent(w, r, "", a.CreatedAt, f)
 	})
+}
+
+// maxWebsocketMessage bounds one message a websocket client sends.
+var maxWebsocketMessage int64 = 64 << 10
+
+// closeCodes closes a websocket whose connection_init came too late with
+// 4408, as graphql-transport-ws asks (gqlgen closes it with 1002), so that
+// clients such as graphql-ws know to retry later rather than treat it as a
+// protocol error.
+type closeCodes struct{ transport.WebsocketImplementation }
+
+func (c closeCodes) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	conn, err := c.WebsocketImplementation.Accept(w, r, o)
+	if err != nil {
+		return nil, err
+	}
+	return &initTimeoutConn{conn}, nil
+}
+
+type initTimeoutConn struct{ transport.WebsocketConn }
+
+func (c *initTimeoutConn) WriteClose(code int, msg string) error {
+	if code == transport.WebsocketCloseProtocolError && msg == "connection initialisation timeout" {
+		code, msg = 4408, "Connection initialisation timeout"
+	}
+	return c.WebsocketConn.WriteClose(code, msg)
+}
+
+// SetReadLimit and SetReadDeadline pass gqlgen's optional controls through.
+func (c *initTimeoutConn) SetReadLimit(n int64) {
+	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
+		l.SetReadLimit(n)
+	}
+}
+
+func (c *initTimeoutConn) SetReadDeadline(t time.Time) error {
+	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
+		return d.SetReadDeadline(t)
+	}
+	return nil
 }
 
 // transactioner runs each mutation in a transaction, as entgql's does, but

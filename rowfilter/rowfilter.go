@@ -79,9 +79,9 @@ func filter(ctx context.Context, q intercept.Query) error {
 // reach is the caller with what its access covers.
 type reach struct {
 	*viewer.Viewer
-	levels access.Reach
-	eras   map[string][]access.Interval
-	shares map[string]bool
+	levels   access.Reach
+	allCases bool
+	cases    map[string]access.CaseRule
 }
 
 func reachOf(ctx context.Context, v *viewer.Viewer) (*reach, error) {
@@ -93,7 +93,8 @@ func reachOf(ctx context.Context, v *viewer.Viewer) (*reach, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &reach{Viewer: v, levels: levels, eras: access.Eras(p.Grants), shares: p.SharesHistory}, nil
+	all, rules := access.CaseRules(v.Caller, levels, p)
+	return &reach{Viewer: v, levels: levels, allCases: all, cases: rules}, nil
 }
 
 // managesCustomer reports whether the caller runs its customer's access:
@@ -172,28 +173,28 @@ func directory(s *sql.Selector, r *reach) *sql.Predicate {
 	return sql.Or(sql.EQ(col, r.OrgID), in(col, r.levels.Customers(access.Look)))
 }
 
-// cases: a customer's own; for a partner, the cases of customers it reaches
-// that were created in its era (or all, where the customer shares its
-// history), every such case at LOOK or higher, and at CC only those the
+// cases: the rows access.CaseRules lets the caller see: for each customer
+// it reaches at level min or higher, the cases created in its era (all of
+// them where the customer shares its history), and at CC only those the
 // caller collaborates on.
 func cases(s *sql.Selector, r *reach) *sql.Predicate {
 	return casePredicate(s, r, access.CC)
 }
 
 func casePredicate(s *sql.Selector, r *reach, min access.Level) *sql.Predicate {
-	switch {
-	case r.IsVendorStaff():
+	if r.allCases {
 		return nil
-	case r.OrgKind != access.Partner:
-		return sql.EQ(s.C(supportcase.FieldCustomerID), r.OrgID)
 	}
 	var any []*sql.Predicate
-	for _, customer := range r.levels.Customers(min) {
-		p := []*sql.Predicate{sql.EQ(s.C(supportcase.FieldCustomerID), customer)}
-		if !r.shares[customer] {
-			p = append(p, era(s, r.eras[customer]))
+	for customer, rule := range r.cases {
+		if !rule.Level.AtLeast(min) {
+			continue
 		}
-		if !r.levels[customer].AtLeast(access.Look) {
+		p := []*sql.Predicate{sql.EQ(s.C(supportcase.FieldCustomerID), customer)}
+		if !rule.AllHistory {
+			p = append(p, era(s, rule.Eras))
+		}
+		if rule.CollaboratorOnly {
 			p = append(p, sql.In(s.C(supportcase.FieldID),
 				sql.Select(supportcase.CollaboratorsPrimaryKey[0]).From(sql.Table(supportcase.CollaboratorsTable)).
 					Where(sql.EQ(supportcase.CollaboratorsPrimaryKey[1], r.ContactID))))
@@ -228,7 +229,8 @@ func onVisibleCases(s *sql.Selector, r *reach, min access.Level, hasVisibility b
 	if hasVisibility {
 		p = append(p, sql.EQ(s.C(casecomment.FieldVisibility), casecomment.VisibilityPUBLIC))
 	}
-	if r.OrgKind != access.Partner {
+	if r.OrgKind == access.Customer {
+		// Cheaper than the subquery: a member sees all its organisation's cases.
 		return sql.And(append(p, sql.EQ(s.C(casecomment.FieldCustomerID), r.OrgID))...)
 	}
 	t := sql.Table(supportcase.Table)
@@ -239,8 +241,9 @@ func onVisibleCases(s *sql.Selector, r *reach, min access.Level, hasVisibility b
 
 func comments(s *sql.Selector, r *reach) *sql.Predicate { return onVisibleCases(s, r, access.CC, true) }
 
-// events need LOOK: a CC collaborator sees the case, not its history.
-func events(s *sql.Selector, r *reach) *sql.Predicate { return onVisibleCases(s, r, access.Look, true) }
+// events: a CC collaborator follows the history of the cases it works on
+// (its subscriptions deliver them), like LOOK callers follow every case.
+func events(s *sql.Selector, r *reach) *sql.Predicate { return onVisibleCases(s, r, access.CC, true) }
 
 func attachmentsRule(s *sql.Selector, r *reach) *sql.Predicate {
 	return onVisibleCases(s, r, access.CC, false)

@@ -23,6 +23,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -43,6 +44,8 @@ type Env struct {
 	Clock  *clock.Manual
 	// Attachments is the store uploads go to, limited to MaxAttachmentBytes.
 	Attachments *attachments.Store
+	// Broker carries committed changes to subscriptions.
+	Broker *events.Hub
 	// Statements counts the SQL statements sent to the database.
 	Statements atomic.Int64
 }
@@ -50,11 +53,11 @@ type Env struct {
 // New starts partnerdesk on a fresh database; it stops with the test.
 func New(t testing.TB) *Env {
 	t.Helper()
-	e := &Env{t: t, Clock: clock.NewManual(Epoch)}
+	e := &Env{t: t, Clock: clock.NewManual(Epoch), Broker: &events.Hub{}}
 	ctx := context.Background()
 	db, err := app.Open(ctx, filepath.Join(t.TempDir(), "partnerdesk.db"), store.Options{
 		Wrap: func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &e.Statements} },
-	})
+	}, e.Broker)
 	if err != nil {
 		t.Fatalf("opening the database: %v", err)
 	}
@@ -66,6 +69,7 @@ func New(t testing.TB) *Env {
 		DB:            db,
 		Clock:         e.Clock,
 		Attachments:   e.Attachments,
+		Broker:        e.Broker,
 		Introspection: true,
 	}))
 	t.Cleanup(func() {

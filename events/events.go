@@ -1,0 +1,60 @@
+// Package events carries what happened (case events, grant changes) from
+// the transaction that caused it to the subscriptions that want it.
+package events
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// GrantKind says what happened to a grant.
+type GrantKind string
+
+// The grant event kinds.
+const (
+	GrantRequested  GrantKind = "REQUESTED"
+	GrantApproved   GrantKind = "APPROVED"
+	GrantRejected   GrantKind = "REJECTED"
+	GrantRevoked    GrantKind = "REVOKED"
+	GrantSuperseded GrantKind = "SUPERSEDED"
+	GrantExpired    GrantKind = "EXPIRED"
+	GrantExpiring   GrantKind = "EXPIRING"
+)
+
+// Message is what the broker carries: identifiers only, small enough for a
+// PostgreSQL NOTIFY payload. Each subscriber reloads the row it names as its
+// own caller, so that access is decided at delivery.
+type Message struct {
+	// CaseEventID is set for a case event, with what its access check
+	// needs: when the case was created (the partner era), who collaborates
+	// on it (CC access) and whether the event is INTERNAL (vendor only).
+	CaseEventID   string    `json:"caseEventID,omitempty"`
+	CaseID        string    `json:"caseID,omitempty"`
+	CaseCreatedAt time.Time `json:"caseCreatedAt,omitzero"`
+	Collaborators []string  `json:"collaborators,omitempty"`
+	Internal      bool      `json:"internal,omitempty"`
+	// GrantID and GrantKind are set for a grant event.
+	GrantID   string    `json:"grantID,omitempty"`
+	GrantKind GrantKind `json:"grantKind,omitempty"`
+	DaysLeft  int       `json:"daysLeft,omitempty"`
+	// CustomerID and PartnerID say whom it concerns, for cheap filtering
+	// before any row is read.
+	CustomerID string    `json:"customerID"`
+	PartnerID  string    `json:"partnerID,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// MarshalGQL writes the kind as a GraphQL enum value.
+func (k GrantKind) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(k))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (k *GrantKind) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("%v is not a grant event kind", v)
+	}
+	*k = GrantKind(s)
+	return nil
+}
