@@ -346,4 +346,3 @@ func (c *eventCache) load(id string, fetch func() (*ent.CaseEvent, error)) (*ent
 	e.once.Do(func() { e.ev, e.err = fetch() })
 	return e.ev, e.err
 }
-

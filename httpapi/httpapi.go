@@ -201,7 +201,9 @@ var maxWebsocketMessage int64 = 64 << 10
 // 4408, as graphql-transport-ws asks (gqlgen closes it with 1002), so that
 // clients such as graphql-ws know to retry later rather than treat it as a
 // protocol error.
-type closeCodes struct{ transport.WebsocketImplementation }
+type closeCodes struct {
+	transport.WebsocketImplementation
+}
 
 func (c closeCodes) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := c.WebsocketImplementation.Accept(w, r, o)
