@@ -152,7 +152,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.RegisterOnShutdown(cancelBase)
 
-	go sweepGrants(base, db)
+	go schedule(base, db, hub, mailerFor(&smtp))
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -181,16 +181,18 @@ func mailerFor(s *mailer.SMTP) mailer.Mailer {
 	return s
 }
 
-// sweepGrants marks lapsed grants and requests EXPIRED, at start and then
-// every minute, until ctx ends. Access never waits for it.
-func sweepGrants(ctx context.Context, db *store.DB) {
+// schedule does the work time brings (grant expiries and expiry warnings)
+// at start and then every minute, until ctx ends. Access never waits for
+// it: every check compares times itself.
+func schedule(ctx context.Context, db *store.DB, b events.Broker, m mailer.Mailer) {
+	if m == nil {
+		m = &mailer.Outbox{Client: db.Client}
+	}
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if n, err := grants.ExpireStale(ctx, db.Client, clock.System.Now()); err != nil {
-			slog.Error("expiring grants", "error", err)
-		} else if n > 0 {
-			slog.Info("grants expired", "count", n)
+		if err := grants.Tick(ctx, db.Client, b, m, clock.System.Now()); err != nil && ctx.Err() == nil {
+			slog.Error("scheduled grant work", "error", err)
 		}
 		select {
 		case <-ctx.Done():

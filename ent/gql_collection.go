@@ -1414,6 +1414,11 @@ func (_q *GrantQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, grant.FieldEndedAt)
 				fieldSeen[grant.FieldEndedAt] = struct{}{}
 			}
+		case "warnedDays":
+			if _, ok := fieldSeen[grant.FieldWarnedDays]; !ok {
+				selectedFields = append(selectedFields, grant.FieldWarnedDays)
+				fieldSeen[grant.FieldWarnedDays] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -4027,6 +4027,18 @@ type GrantWhereInput struct {
 	EndedAtIsNil  bool        `json:"endedAtIsNil,omitempty"`
 	EndedAtNotNil bool        `json:"endedAtNotNil,omitempty"`
 
+	// "warned_days" field predicates.
+	WarnedDays       *int  `json:"warnedDays,omitempty"`
+	WarnedDaysNEQ    *int  `json:"warnedDaysNEQ,omitempty"`
+	WarnedDaysIn     []int `json:"warnedDaysIn,omitempty"`
+	WarnedDaysNotIn  []int `json:"warnedDaysNotIn,omitempty"`
+	WarnedDaysGT     *int  `json:"warnedDaysGT,omitempty"`
+	WarnedDaysGTE    *int  `json:"warnedDaysGTE,omitempty"`
+	WarnedDaysLT     *int  `json:"warnedDaysLT,omitempty"`
+	WarnedDaysLTE    *int  `json:"warnedDaysLTE,omitempty"`
+	WarnedDaysIsNil  bool  `json:"warnedDaysIsNil,omitempty"`
+	WarnedDaysNotNil bool  `json:"warnedDaysNotNil,omitempty"`
+
 	// "partner" edge predicates.
 	HasPartner     *bool                     `json:"hasPartner,omitempty"`
 	HasPartnerWith []*OrganizationWhereInput `json:"hasPartnerWith,omitempty"`
@@ -4686,6 +4698,36 @@ func (i *GrantWhereInput) P() (predicate.Grant, error) {
 	}
 	if i.EndedAtNotNil {
 		predicates = append(predicates, grant.EndedAtNotNil())
+	}
+	if i.WarnedDays != nil {
+		predicates = append(predicates, grant.WarnedDaysEQ(*i.WarnedDays))
+	}
+	if i.WarnedDaysNEQ != nil {
+		predicates = append(predicates, grant.WarnedDaysNEQ(*i.WarnedDaysNEQ))
+	}
+	if len(i.WarnedDaysIn) > 0 {
+		predicates = append(predicates, grant.WarnedDaysIn(i.WarnedDaysIn...))
+	}
+	if len(i.WarnedDaysNotIn) > 0 {
+		predicates = append(predicates, grant.WarnedDaysNotIn(i.WarnedDaysNotIn...))
+	}
+	if i.WarnedDaysGT != nil {
+		predicates = append(predicates, grant.WarnedDaysGT(*i.WarnedDaysGT))
+	}
+	if i.WarnedDaysGTE != nil {
+		predicates = append(predicates, grant.WarnedDaysGTE(*i.WarnedDaysGTE))
+	}
+	if i.WarnedDaysLT != nil {
+		predicates = append(predicates, grant.WarnedDaysLT(*i.WarnedDaysLT))
+	}
+	if i.WarnedDaysLTE != nil {
+		predicates = append(predicates, grant.WarnedDaysLTE(*i.WarnedDaysLTE))
+	}
+	if i.WarnedDaysIsNil {
+		predicates = append(predicates, grant.WarnedDaysIsNil())
+	}
+	if i.WarnedDaysNotNil {
+		predicates = append(predicates, grant.WarnedDaysNotNil())
 	}
 
 	if i.HasPartner != nil {

@@ -53,6 +53,8 @@ type Grant struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// When the grant was revoked, superseded or expired, or the request lapsed.
 	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// The last expiry warning sent: 30, 7 or 1 days before expiry.
+	WarnedDays *int `json:"warned_days,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the GrantQuery when eager-loading is set.
 	Edges        GrantEdges `json:"edges"`
@@ -151,7 +153,7 @@ func (*Grant) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case grant.FieldExpiresInDays:
+		case grant.FieldExpiresInDays, grant.FieldWarnedDays:
 			values[i] = new(sql.NullInt64)
 		case grant.FieldID, grant.FieldPartnerID, grant.FieldCustomerID, grant.FieldGranteeID, grant.FieldRequestedByID, grant.FieldDecidedByID, grant.FieldEndedByID, grant.FieldLevel, grant.FieldPartnerDomain, grant.FieldStatus, grant.FieldNote:
 			values[i] = new(sql.NullString)
@@ -282,6 +284,13 @@ func (_m *Grant) assignValues(columns []string, values []any) error {
 				_m.EndedAt = new(time.Time)
 				*_m.EndedAt = value.Time
 			}
+		case grant.FieldWarnedDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field warned_days", values[i])
+			} else if value.Valid {
+				_m.WarnedDays = new(int)
+				*_m.WarnedDays = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -410,6 +419,11 @@ func (_m *Grant) String() string {
 	if v := _m.EndedAt; v != nil {
 		builder.WriteString("ended_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.WarnedDays; v != nil {
+		builder.WriteString("warned_days=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -207,6 +207,20 @@ func (_c *GrantCreate) SetNillableEndedAt(v *time.Time) *GrantCreate {
 	return _c
 }
 
+// SetWarnedDays sets the "warned_days" field.
+func (_c *GrantCreate) SetWarnedDays(v int) *GrantCreate {
+	_c.mutation.SetWarnedDays(v)
+	return _c
+}
+
+// SetNillableWarnedDays sets the "warned_days" field if the given value is not nil.
+func (_c *GrantCreate) SetNillableWarnedDays(v *int) *GrantCreate {
+	if v != nil {
+		_c.SetWarnedDays(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *GrantCreate) SetID(v string) *GrantCreate {
 	_c.mutation.SetID(v)
@@ -431,6 +445,10 @@ func (_c *GrantCreate) createSpec() (*Grant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.EndedAt(); ok {
 		_spec.SetField(grant.FieldEndedAt, field.TypeTime, value)
 		_node.EndedAt = &value
+	}
+	if value, ok := _c.mutation.WarnedDays(); ok {
+		_spec.SetField(grant.FieldWarnedDays, field.TypeInt, value)
+		_node.WarnedDays = &value
 	}
 	if nodes := _c.mutation.PartnerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

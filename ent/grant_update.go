@@ -164,6 +164,33 @@ func (_u *GrantUpdate) ClearEndedAt() *GrantUpdate {
 	return _u
 }
 
+// SetWarnedDays sets the "warned_days" field.
+func (_u *GrantUpdate) SetWarnedDays(v int) *GrantUpdate {
+	_u.mutation.ResetWarnedDays()
+	_u.mutation.SetWarnedDays(v)
+	return _u
+}
+
+// SetNillableWarnedDays sets the "warned_days" field if the given value is not nil.
+func (_u *GrantUpdate) SetNillableWarnedDays(v *int) *GrantUpdate {
+	if v != nil {
+		_u.SetWarnedDays(*v)
+	}
+	return _u
+}
+
+// AddWarnedDays adds value to the "warned_days" field.
+func (_u *GrantUpdate) AddWarnedDays(v int) *GrantUpdate {
+	_u.mutation.AddWarnedDays(v)
+	return _u
+}
+
+// ClearWarnedDays clears the value of the "warned_days" field.
+func (_u *GrantUpdate) ClearWarnedDays() *GrantUpdate {
+	_u.mutation.ClearWarnedDays()
+	return _u
+}
+
 // SetDecidedBy sets the "decided_by" edge to the Contact entity.
 func (_u *GrantUpdate) SetDecidedBy(v *Contact) *GrantUpdate {
 	return _u.SetDecidedByID(v.ID)
@@ -287,6 +314,15 @@ func (_u *GrantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.EndedAtCleared() {
 		_spec.ClearField(grant.FieldEndedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WarnedDays(); ok {
+		_spec.SetField(grant.FieldWarnedDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedWarnedDays(); ok {
+		_spec.AddField(grant.FieldWarnedDays, field.TypeInt, value)
+	}
+	if _u.mutation.WarnedDaysCleared() {
+		_spec.ClearField(grant.FieldWarnedDays, field.TypeInt)
 	}
 	if _u.mutation.DecidedByCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -502,6 +538,33 @@ func (_u *GrantUpdateOne) ClearEndedAt() *GrantUpdateOne {
 	return _u
 }
 
+// SetWarnedDays sets the "warned_days" field.
+func (_u *GrantUpdateOne) SetWarnedDays(v int) *GrantUpdateOne {
+	_u.mutation.ResetWarnedDays()
+	_u.mutation.SetWarnedDays(v)
+	return _u
+}
+
+// SetNillableWarnedDays sets the "warned_days" field if the given value is not nil.
+func (_u *GrantUpdateOne) SetNillableWarnedDays(v *int) *GrantUpdateOne {
+	if v != nil {
+		_u.SetWarnedDays(*v)
+	}
+	return _u
+}
+
+// AddWarnedDays adds value to the "warned_days" field.
+func (_u *GrantUpdateOne) AddWarnedDays(v int) *GrantUpdateOne {
+	_u.mutation.AddWarnedDays(v)
+	return _u
+}
+
+// ClearWarnedDays clears the value of the "warned_days" field.
+func (_u *GrantUpdateOne) ClearWarnedDays() *GrantUpdateOne {
+	_u.mutation.ClearWarnedDays()
+	return _u
+}
+
 // SetDecidedBy sets the "decided_by" edge to the Contact entity.
 func (_u *GrantUpdateOne) SetDecidedBy(v *Contact) *GrantUpdateOne {
 	return _u.SetDecidedByID(v.ID)
@@ -655,6 +718,15 @@ func (_u *GrantUpdateOne) sqlSave(ctx context.Context) (_node *Grant, err error)
 	}
 	if _u.mutation.EndedAtCleared() {
 		_spec.ClearField(grant.FieldEndedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WarnedDays(); ok {
+		_spec.SetField(grant.FieldWarnedDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedWarnedDays(); ok {
+		_spec.AddField(grant.FieldWarnedDays, field.TypeInt, value)
+	}
+	if _u.mutation.WarnedDaysCleared() {
+		_spec.ClearField(grant.FieldWarnedDays, field.TypeInt)
 	}
 	if _u.mutation.DecidedByCleared() {
 		edge := &sqlgraph.EdgeSpec{

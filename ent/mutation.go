@@ -6868,6 +6868,8 @@ type GrantMutation struct {
 	starts_at           *time.Time
 	expires_at          *time.Time
 	ended_at            *time.Time
+	warned_days         *int
+	addwarned_days      *int
 	clearedFields       map[string]struct{}
 	partner             *string
 	clearedpartner      bool
@@ -7703,6 +7705,76 @@ func (m *GrantMutation) ResetEndedAt() {
 	delete(m.clearedFields, grant.FieldEndedAt)
 }
 
+// SetWarnedDays sets the "warned_days" field.
+func (m *GrantMutation) SetWarnedDays(i int) {
+	m.warned_days = &i
+	m.addwarned_days = nil
+}
+
+// WarnedDays returns the value of the "warned_days" field in the mutation.
+func (m *GrantMutation) WarnedDays() (r int, exists bool) {
+	v := m.warned_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWarnedDays returns the old "warned_days" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldWarnedDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWarnedDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWarnedDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWarnedDays: %w", err)
+	}
+	return oldValue.WarnedDays, nil
+}
+
+// AddWarnedDays adds i to the "warned_days" field.
+func (m *GrantMutation) AddWarnedDays(i int) {
+	if m.addwarned_days != nil {
+		*m.addwarned_days += i
+	} else {
+		m.addwarned_days = &i
+	}
+}
+
+// AddedWarnedDays returns the value that was added to the "warned_days" field in this mutation.
+func (m *GrantMutation) AddedWarnedDays() (r int, exists bool) {
+	v := m.addwarned_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearWarnedDays clears the value of the "warned_days" field.
+func (m *GrantMutation) ClearWarnedDays() {
+	m.warned_days = nil
+	m.addwarned_days = nil
+	m.clearedFields[grant.FieldWarnedDays] = struct{}{}
+}
+
+// WarnedDaysCleared returns if the "warned_days" field was cleared in this mutation.
+func (m *GrantMutation) WarnedDaysCleared() bool {
+	_, ok := m.clearedFields[grant.FieldWarnedDays]
+	return ok
+}
+
+// ResetWarnedDays resets all changes to the "warned_days" field.
+func (m *GrantMutation) ResetWarnedDays() {
+	m.warned_days = nil
+	m.addwarned_days = nil
+	delete(m.clearedFields, grant.FieldWarnedDays)
+}
+
 // ClearPartner clears the "partner" edge to the Organization entity.
 func (m *GrantMutation) ClearPartner() {
 	m.clearedpartner = true
@@ -7899,7 +7971,7 @@ func (m *GrantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *GrantMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, grant.FieldCreatedAt)
 	}
@@ -7948,6 +8020,9 @@ func (m *GrantMutation) Fields() []string {
 	if m.ended_at != nil {
 		fields = append(fields, grant.FieldEndedAt)
 	}
+	if m.warned_days != nil {
+		fields = append(fields, grant.FieldWarnedDays)
+	}
 	return fields
 }
 
@@ -7988,6 +8063,8 @@ func (m *GrantMutation) Field(name string) (ent.Value, bool) {
 		return m.ExpiresAt()
 	case grant.FieldEndedAt:
 		return m.EndedAt()
+	case grant.FieldWarnedDays:
+		return m.WarnedDays()
 	}
 	return nil, false
 }
@@ -8029,6 +8106,8 @@ func (m *GrantMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldExpiresAt(ctx)
 	case grant.FieldEndedAt:
 		return m.OldEndedAt(ctx)
+	case grant.FieldWarnedDays:
+		return m.OldWarnedDays(ctx)
 	}
 	return nil, fmt.Errorf("unknown Grant field %s", name)
 }
@@ -8150,6 +8229,13 @@ func (m *GrantMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetEndedAt(v)
 		return nil
+	case grant.FieldWarnedDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWarnedDays(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Grant field %s", name)
 }
@@ -8161,6 +8247,9 @@ func (m *GrantMutation) AddedFields() []string {
 	if m.addexpires_in_days != nil {
 		fields = append(fields, grant.FieldExpiresInDays)
 	}
+	if m.addwarned_days != nil {
+		fields = append(fields, grant.FieldWarnedDays)
+	}
 	return fields
 }
 
@@ -8171,6 +8260,8 @@ func (m *GrantMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case grant.FieldExpiresInDays:
 		return m.AddedExpiresInDays()
+	case grant.FieldWarnedDays:
+		return m.AddedWarnedDays()
 	}
 	return nil, false
 }
@@ -8186,6 +8277,13 @@ func (m *GrantMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddExpiresInDays(v)
+		return nil
+	case grant.FieldWarnedDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWarnedDays(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Grant numeric field %s", name)
@@ -8221,6 +8319,9 @@ func (m *GrantMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(grant.FieldEndedAt) {
 		fields = append(fields, grant.FieldEndedAt)
+	}
+	if m.FieldCleared(grant.FieldWarnedDays) {
+		fields = append(fields, grant.FieldWarnedDays)
 	}
 	return fields
 }
@@ -8262,6 +8363,9 @@ func (m *GrantMutation) ClearField(name string) error {
 		return nil
 	case grant.FieldEndedAt:
 		m.ClearEndedAt()
+		return nil
+	case grant.FieldWarnedDays:
+		m.ClearWarnedDays()
 		return nil
 	}
 	return fmt.Errorf("unknown Grant nullable field %s", name)
@@ -8318,6 +8422,9 @@ func (m *GrantMutation) ResetField(name string) error {
 		return nil
 	case grant.FieldEndedAt:
 		m.ResetEndedAt()
+		return nil
+	case grant.FieldWarnedDays:
+		m.ResetWarnedDays()
 		return nil
 	}
 	return fmt.Errorf("unknown Grant field %s", name)

@@ -349,6 +349,7 @@ type ComplexityRoot struct {
 		RequestedByID func(childComplexity int) int
 		StartsAt      func(childComplexity int) int
 		Status        func(childComplexity int) int
+		WarnedDays    func(childComplexity int) int
 	}
 
 	GrantConnection struct {
@@ -1869,6 +1870,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.Status(childComplexity), true
+	case "Grant.warnedDays":
+		if e.ComplexityRoot.Grant.WarnedDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.WarnedDays(childComplexity), true
 
 	case "GrantConnection.edges":
 		if e.ComplexityRoot.GrantConnection.Edges == nil {
@@ -3930,6 +3937,8 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_expiresAt(ctx, field)
 	case "endedAt":
 		return ec.fieldContext_Grant_endedAt(ctx, field)
+	case "warnedDays":
+		return ec.fieldContext_Grant_warnedDays(ctx, field)
 	case "partner":
 		return ec.fieldContext_Grant_partner(ctx, field)
 	case "customer":
@@ -13697,6 +13706,42 @@ func (ec *executionContext) _Grant_endedAt(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Grant_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Grant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Grant_warnedDays(ctx context.Context, field graphql.CollectedField, obj *ent.Grant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grant_warnedDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarnedDays, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.OwnOrganization == nil {
+					var zeroVal *int
+					return zeroVal, errors.New("directive ownOrganization is not implemented")
+				}
+				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Grant_warnedDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grant", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Grant_partner(ctx context.Context, field graphql.CollectedField, obj *ent.Grant) (ret graphql.Marshaler) {
@@ -28724,7 +28769,7 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "granteeID", "granteeIDNEQ", "granteeIDIn", "granteeIDNotIn", "granteeIDGT", "granteeIDGTE", "granteeIDLT", "granteeIDLTE", "granteeIDContains", "granteeIDHasPrefix", "granteeIDHasSuffix", "granteeIDIsNil", "granteeIDNotNil", "granteeIDEqualFold", "granteeIDContainsFold", "requestedByID", "requestedByIDNEQ", "requestedByIDIn", "requestedByIDNotIn", "requestedByIDGT", "requestedByIDGTE", "requestedByIDLT", "requestedByIDLTE", "requestedByIDContains", "requestedByIDHasPrefix", "requestedByIDHasSuffix", "requestedByIDEqualFold", "requestedByIDContainsFold", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDGT", "decidedByIDGTE", "decidedByIDLT", "decidedByIDLTE", "decidedByIDContains", "decidedByIDHasPrefix", "decidedByIDHasSuffix", "decidedByIDIsNil", "decidedByIDNotNil", "decidedByIDEqualFold", "decidedByIDContainsFold", "endedByID", "endedByIDNEQ", "endedByIDIn", "endedByIDNotIn", "endedByIDGT", "endedByIDGTE", "endedByIDLT", "endedByIDLTE", "endedByIDContains", "endedByIDHasPrefix", "endedByIDHasSuffix", "endedByIDIsNil", "endedByIDNotNil", "endedByIDEqualFold", "endedByIDContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "partnerDomain", "partnerDomainNEQ", "partnerDomainIn", "partnerDomainNotIn", "partnerDomainGT", "partnerDomainGTE", "partnerDomainLT", "partnerDomainLTE", "partnerDomainContains", "partnerDomainHasPrefix", "partnerDomainHasSuffix", "partnerDomainIsNil", "partnerDomainNotNil", "partnerDomainEqualFold", "partnerDomainContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "expiresInDays", "expiresInDaysNEQ", "expiresInDaysIn", "expiresInDaysNotIn", "expiresInDaysGT", "expiresInDaysGTE", "expiresInDaysLT", "expiresInDaysLTE", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "startsAtIsNil", "startsAtNotNil", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil", "endedAt", "endedAtNEQ", "endedAtIn", "endedAtNotIn", "endedAtGT", "endedAtGTE", "endedAtLT", "endedAtLTE", "endedAtIsNil", "endedAtNotNil", "hasPartner", "hasPartnerWith", "hasCustomer", "hasCustomerWith", "hasGrantee", "hasGranteeWith", "hasRequestedBy", "hasRequestedByWith", "hasDecidedBy", "hasDecidedByWith", "hasEndedBy", "hasEndedByWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "granteeID", "granteeIDNEQ", "granteeIDIn", "granteeIDNotIn", "granteeIDGT", "granteeIDGTE", "granteeIDLT", "granteeIDLTE", "granteeIDContains", "granteeIDHasPrefix", "granteeIDHasSuffix", "granteeIDIsNil", "granteeIDNotNil", "granteeIDEqualFold", "granteeIDContainsFold", "requestedByID", "requestedByIDNEQ", "requestedByIDIn", "requestedByIDNotIn", "requestedByIDGT", "requestedByIDGTE", "requestedByIDLT", "requestedByIDLTE", "requestedByIDContains", "requestedByIDHasPrefix", "requestedByIDHasSuffix", "requestedByIDEqualFold", "requestedByIDContainsFold", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDGT", "decidedByIDGTE", "decidedByIDLT", "decidedByIDLTE", "decidedByIDContains", "decidedByIDHasPrefix", "decidedByIDHasSuffix", "decidedByIDIsNil", "decidedByIDNotNil", "decidedByIDEqualFold", "decidedByIDContainsFold", "endedByID", "endedByIDNEQ", "endedByIDIn", "endedByIDNotIn", "endedByIDGT", "endedByIDGTE", "endedByIDLT", "endedByIDLTE", "endedByIDContains", "endedByIDHasPrefix", "endedByIDHasSuffix", "endedByIDIsNil", "endedByIDNotNil", "endedByIDEqualFold", "endedByIDContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "partnerDomain", "partnerDomainNEQ", "partnerDomainIn", "partnerDomainNotIn", "partnerDomainGT", "partnerDomainGTE", "partnerDomainLT", "partnerDomainLTE", "partnerDomainContains", "partnerDomainHasPrefix", "partnerDomainHasSuffix", "partnerDomainIsNil", "partnerDomainNotNil", "partnerDomainEqualFold", "partnerDomainContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "expiresInDays", "expiresInDaysNEQ", "expiresInDaysIn", "expiresInDaysNotIn", "expiresInDaysGT", "expiresInDaysGTE", "expiresInDaysLT", "expiresInDaysLTE", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "startsAtIsNil", "startsAtNotNil", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil", "endedAt", "endedAtNEQ", "endedAtIn", "endedAtNotIn", "endedAtGT", "endedAtGTE", "endedAtLT", "endedAtLTE", "endedAtIsNil", "endedAtNotNil", "warnedDays", "warnedDaysNEQ", "warnedDaysIn", "warnedDaysNotIn", "warnedDaysGT", "warnedDaysGTE", "warnedDaysLT", "warnedDaysLTE", "warnedDaysIsNil", "warnedDaysNotNil", "hasPartner", "hasPartnerWith", "hasCustomer", "hasCustomerWith", "hasGrantee", "hasGranteeWith", "hasRequestedBy", "hasRequestedByWith", "hasDecidedBy", "hasDecidedByWith", "hasEndedBy", "hasEndedByWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30068,6 +30113,76 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.EndedAtNotNil = data
+		case "warnedDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDays = data
+		case "warnedDaysNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysNEQ = data
+		case "warnedDaysIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysIn = data
+		case "warnedDaysNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysNotIn = data
+		case "warnedDaysGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysGT = data
+		case "warnedDaysGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysGTE = data
+		case "warnedDaysLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysLT = data
+		case "warnedDaysLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysLTE = data
+		case "warnedDaysIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysIsNil = data
+		case "warnedDaysNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnedDaysNotNil = data
 		case "hasPartner":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPartner"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -34844,6 +34959,11 @@ func (ec *executionContext) _Grant(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "endedAt":
 			out.Values[i] = ec._Grant_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "warnedDays":
+			out.Values[i] = ec._Grant_warnedDays(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

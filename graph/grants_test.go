@@ -8,6 +8,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/grants"
+	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
@@ -226,5 +228,61 @@ func TestViewerListsCustomersAndGrantsFromBothSides(t *testing.T) {
 	}
 	if manager.Viewer.Grants.TotalCount != 1 || member.Viewer.Grants.TotalCount != 0 {
 		t.Fatalf("manager sees %d grants, member %d", manager.Viewer.Grants.TotalCount, member.Viewer.Grants.TotalCount)
+	}
+}
+
+func TestExpiryWarningsAreSentOnceAndExpiryIsPublished(t *testing.T) {
+	w := newGrantWorld(t)
+	g := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.Look, Days: 30})
+	short := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.CC, Days: 5, Domain: "contoso-msp.example"})
+	s := w.Dial(t, w.adminT)
+	s.Subscribe("1", `subscription { grantEvents { kind daysLeft grant { id } } }`, nil)
+	time.Sleep(100 * time.Millisecond)
+	outbox := &mailer.Outbox{Client: w.Client}
+	tick := func(at time.Time) {
+		t.Helper()
+		if err := grants.Tick(w.System(), w.Client, w.Broker, outbox, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type warning struct {
+		Kind     string
+		DaysLeft *int
+		Grant    struct{ ID string }
+	}
+	next := func() warning {
+		t.Helper()
+		var got struct{ GrantEvents warning }
+		testkit.Response{Data: mustData(t, s.Next(5*time.Second))}.Decode(t, &got)
+		return got.GrantEvents
+	}
+	expect := func(kind, id string, days int) {
+		t.Helper()
+		got := next()
+		if got.Kind != kind || got.Grant.ID != id || (days > 0 && (got.DaysLeft == nil || *got.DaysLeft != days)) {
+			t.Fatalf("got %+v, want %s of %s with %d days left", got, kind, id, days)
+		}
+	}
+
+	tick(testkit.Epoch)
+	warned := map[string]int{}
+	for range 2 {
+		got := next()
+		warned[got.Grant.ID] = *got.DaysLeft
+	}
+	if warned[g.ID] != 30 || warned[short.ID] != 7 {
+		t.Fatalf("first warnings %v: want 30 days for the long grant, 7 for the 5-day one", warned)
+	}
+	tick(testkit.Epoch.Add(time.Hour)) // nothing new is due: nothing is sent twice
+	silent(t, s, 300*time.Millisecond)
+	tick(g.ExpiresAt.Add(-7 * 24 * time.Hour)) // the 5-day grant has expired by then
+	expect("EXPIRED", short.ID, 0)
+	expect("EXPIRING", g.ID, 7)
+	tick(g.ExpiresAt.Add(-23 * time.Hour))
+	expect("EXPIRING", g.ID, 1)
+	tick(*g.ExpiresAt)
+	expect("EXPIRED", g.ID, 0)
+	if n := w.Client.OutboxMessage.Query().CountX(w.System()); n != 4 {
+		t.Fatalf("%d warning mails, want 4 (one to the requesting admin per warning)", n)
 	}
 }

@@ -51,6 +51,8 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldEndedAt holds the string denoting the ended_at field in the database.
 	FieldEndedAt = "ended_at"
+	// FieldWarnedDays holds the string denoting the warned_days field in the database.
+	FieldWarnedDays = "warned_days"
 	// EdgePartner holds the string denoting the partner edge name in mutations.
 	EdgePartner = "partner"
 	// EdgeCustomer holds the string denoting the customer edge name in mutations.
@@ -128,6 +130,7 @@ var Columns = []string{
 	FieldStartsAt,
 	FieldExpiresAt,
 	FieldEndedAt,
+	FieldWarnedDays,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -279,6 +282,11 @@ func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByEndedAt orders the results by the ended_at field.
 func ByEndedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEndedAt, opts...).ToFunc()
+}
+
+// ByWarnedDays orders the results by the warned_days field.
+func ByWarnedDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWarnedDays, opts...).ToFunc()
 }
 
 // ByPartnerField orders the results by partner field.

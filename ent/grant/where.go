@@ -136,6 +136,11 @@ func EndedAt(v time.Time) predicate.Grant {
 	return predicate.Grant(sql.FieldEQ(FieldEndedAt, v))
 }
 
+// WarnedDays applies equality check predicate on the "warned_days" field. It's identical to WarnedDaysEQ.
+func WarnedDays(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldWarnedDays, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Grant {
 	return predicate.Grant(sql.FieldEQ(FieldCreatedAt, v))
@@ -1034,6 +1039,56 @@ func EndedAtIsNil() predicate.Grant {
 // EndedAtNotNil applies the NotNil predicate on the "ended_at" field.
 func EndedAtNotNil() predicate.Grant {
 	return predicate.Grant(sql.FieldNotNull(FieldEndedAt))
+}
+
+// WarnedDaysEQ applies the EQ predicate on the "warned_days" field.
+func WarnedDaysEQ(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldWarnedDays, v))
+}
+
+// WarnedDaysNEQ applies the NEQ predicate on the "warned_days" field.
+func WarnedDaysNEQ(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldNEQ(FieldWarnedDays, v))
+}
+
+// WarnedDaysIn applies the In predicate on the "warned_days" field.
+func WarnedDaysIn(vs ...int) predicate.Grant {
+	return predicate.Grant(sql.FieldIn(FieldWarnedDays, vs...))
+}
+
+// WarnedDaysNotIn applies the NotIn predicate on the "warned_days" field.
+func WarnedDaysNotIn(vs ...int) predicate.Grant {
+	return predicate.Grant(sql.FieldNotIn(FieldWarnedDays, vs...))
+}
+
+// WarnedDaysGT applies the GT predicate on the "warned_days" field.
+func WarnedDaysGT(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldGT(FieldWarnedDays, v))
+}
+
+// WarnedDaysGTE applies the GTE predicate on the "warned_days" field.
+func WarnedDaysGTE(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldGTE(FieldWarnedDays, v))
+}
+
+// WarnedDaysLT applies the LT predicate on the "warned_days" field.
+func WarnedDaysLT(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldLT(FieldWarnedDays, v))
+}
+
+// WarnedDaysLTE applies the LTE predicate on the "warned_days" field.
+func WarnedDaysLTE(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldLTE(FieldWarnedDays, v))
+}
+
+// WarnedDaysIsNil applies the IsNil predicate on the "warned_days" field.
+func WarnedDaysIsNil() predicate.Grant {
+	return predicate.Grant(sql.FieldIsNull(FieldWarnedDays))
+}
+
+// WarnedDaysNotNil applies the NotNil predicate on the "warned_days" field.
+func WarnedDaysNotNil() predicate.Grant {
+	return predicate.Grant(sql.FieldNotNull(FieldWarnedDays))
 }
 
 // HasPartner applies the HasEdge predicate on the "partner" edge.

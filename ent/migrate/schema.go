@@ -329,6 +329,7 @@ var (
 		{Name: "starts_at", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
+		{Name: "warned_days", Type: field.TypeInt, Nullable: true},
 		{Name: "grantee_id", Type: field.TypeString, Nullable: true, Size: 40},
 		{Name: "requested_by_id", Type: field.TypeString, Size: 40},
 		{Name: "decided_by_id", Type: field.TypeString, Nullable: true, Size: 40},
@@ -344,37 +345,37 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "grants_contacts_grantee",
-				Columns:    []*schema.Column{GrantsColumns[11]},
+				Columns:    []*schema.Column{GrantsColumns[12]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "grants_contacts_requested_by",
-				Columns:    []*schema.Column{GrantsColumns[12]},
+				Columns:    []*schema.Column{GrantsColumns[13]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "grants_contacts_decided_by",
-				Columns:    []*schema.Column{GrantsColumns[13]},
-				RefColumns: []*schema.Column{ContactsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
-				Symbol:     "grants_contacts_ended_by",
 				Columns:    []*schema.Column{GrantsColumns[14]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
-				Symbol:     "grants_organizations_customer_grants",
+				Symbol:     "grants_contacts_ended_by",
 				Columns:    []*schema.Column{GrantsColumns[15]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "grants_organizations_customer_grants",
+				Columns:    []*schema.Column{GrantsColumns[16]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "grants_organizations_partner_grants",
-				Columns:    []*schema.Column{GrantsColumns[16]},
+				Columns:    []*schema.Column{GrantsColumns[17]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -383,17 +384,17 @@ var (
 			{
 				Name:    "grant_partner_id_customer_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[16], GrantsColumns[15], GrantsColumns[4]},
+				Columns: []*schema.Column{GrantsColumns[17], GrantsColumns[16], GrantsColumns[4]},
 			},
 			{
 				Name:    "grant_customer_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[15], GrantsColumns[4]},
+				Columns: []*schema.Column{GrantsColumns[16], GrantsColumns[4]},
 			},
 			{
 				Name:    "grant_grantee_id",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[11]},
+				Columns: []*schema.Column{GrantsColumns[12]},
 			},
 			{
 				Name:    "grant_status_expires_at",

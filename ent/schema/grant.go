@@ -67,6 +67,9 @@ func (Grant) Fields() []ent.Field {
 			Annotations(entgql.OrderField("EXPIRES_AT")),
 		field.Time("ended_at").Optional().Nillable().
 			Comment("When the grant was revoked, superseded or expired, or the request lapsed."),
+		field.Int("warned_days").Optional().Nillable().
+			Comment("The last expiry warning sent: 30, 7 or 1 days before expiry.").
+			Annotations(noInput()),
 	}
 }
 
