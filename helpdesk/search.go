@@ -181,7 +181,7 @@ func (s *search) run(ctx context.Context, q string) {
 	}
 	if phone, err := validate.Phone(q); err == nil {
 		identifier = true
-		s.numbers(ctx, phone)
+		s.numbers(ctx, OnPhone, phonenumber.Number(phone))
 		s.devices(ctx, OnPhone, device.PhoneNumber(phone))
 		s.contacts(ctx, OnPhone, true, contact.Phone(phone))
 	}
@@ -204,7 +204,7 @@ func (s *search) byID(ctx context.Context, prefix, id string) {
 	case ids.Device:
 		s.devices(ctx, OnID, device.ID(id))
 	case ids.PhoneNumber:
-		s.numbers(ctx, "", phonenumber.ID(id))
+		s.numbers(ctx, OnID, phonenumber.ID(id))
 	}
 }
 
@@ -234,68 +234,75 @@ func inJSONList(field, value string) predicate.Organization {
 	}
 }
 
-func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p predicate.Organization) {
-	if s.err != nil {
+// scope restricts a lookup to the customers in scope, by the column that
+// names each row's organisation.
+func (s *search) scope(column string) func(*sql.Selector) {
+	return func(sel *sql.Selector) {
+		if !s.all {
+			sel.Where(sql.In(sel.C(column), anys(s.levels.Customers(access.Look))...))
+			return
+		}
+		customers := sql.Select(organization.FieldID).From(sql.Table(organization.Table)).
+			Where(sql.EQ(organization.FieldKind, access.Customer))
+		sel.Where(sql.In(sel.C(column), customers))
+	}
+}
+
+func anys(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// gather keeps the hits of one lookup.
+func gather[T any](s *search, rows []T, err error, hit func(T) Hit) {
+	if err != nil {
+		s.err = err
 		return
 	}
-	q := s.c.Organization.Query().Where(p, organization.KindEQ(access.Customer))
-	if !s.all {
-		q.Where(organization.IDIn(s.levels.Customers(access.Look)...))
+	for _, r := range rows {
+		s.hits = append(s.hits, hit(r))
 	}
-	rows, err := q.Limit(s.want).All(ctx)
-	for _, o := range rows {
-		s.hits = append(s.hits, Hit{Node: o, CustomerID: o.ID, Exact: exact, MatchedOn: on, name: o.Name, id: o.ID})
+}
+
+func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p predicate.Organization) {
+	if s.err == nil {
+		rows, err := s.c.Organization.Query().Where(p, s.scope(organization.FieldID)).Limit(s.want).All(ctx)
+		gather(s, rows, err, func(o *ent.Organization) Hit {
+			return Hit{Node: o, CustomerID: o.ID, Exact: exact, MatchedOn: on, name: o.Name, id: o.ID}
+		})
 	}
-	s.err = err
 }
 
 func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p predicate.Contact) {
-	if s.err != nil {
-		return
+	if s.err == nil {
+		rows, err := s.c.Contact.Query().Where(p, s.scope(contact.FieldOrganizationID)).Limit(s.want).All(ctx)
+		gather(s, rows, err, func(c *ent.Contact) Hit {
+			return Hit{Node: c, CustomerID: c.OrganizationID, Exact: exact, MatchedOn: on, name: c.Name, id: c.ID}
+		})
 	}
-	q := s.c.Contact.Query().Where(p, contact.HasOrganizationWith(organization.KindEQ(access.Customer)))
-	if !s.all {
-		q.Where(contact.OrganizationIDIn(s.levels.Customers(access.Look)...))
-	}
-	rows, err := q.Limit(s.want).All(ctx)
-	for _, c := range rows {
-		s.hits = append(s.hits, Hit{Node: c, CustomerID: c.OrganizationID, Exact: exact, MatchedOn: on, name: c.Name, id: c.ID})
-	}
-	s.err = err
 }
 
+// devices never returns third-party devices: the help desk supports only
+// the vendor's own.
 func (s *search) devices(ctx context.Context, on MatchedOn, p predicate.Device) {
-	if s.err != nil {
-		return
+	if s.err == nil {
+		rows, err := s.c.Device.Query().Where(p, device.ThirdParty(false), s.scope(device.FieldOrganizationID)).Limit(s.want).All(ctx)
+		gather(s, rows, err, func(d *ent.Device) Hit {
+			return Hit{Node: d, CustomerID: d.OrganizationID, Exact: true, MatchedOn: on, name: d.Model, id: d.ID}
+		})
 	}
-	q := s.c.Device.Query().Where(p, device.ThirdParty(false), device.HasOrganizationWith(organization.KindEQ(access.Customer)))
-	if !s.all {
-		q.Where(device.OrganizationIDIn(s.levels.Customers(access.Look)...))
-	}
-	rows, err := q.Limit(s.want).All(ctx)
-	for _, d := range rows {
-		s.hits = append(s.hits, Hit{Node: d, CustomerID: d.OrganizationID, Exact: true, MatchedOn: on, name: d.Model, id: d.ID})
-	}
-	s.err = err
 }
 
-func (s *search) numbers(ctx context.Context, phone string, extra ...predicate.PhoneNumber) {
-	if s.err != nil {
-		return
+func (s *search) numbers(ctx context.Context, on MatchedOn, p predicate.PhoneNumber) {
+	if s.err == nil {
+		rows, err := s.c.PhoneNumber.Query().Where(p, s.scope(phonenumber.FieldOrganizationID)).Limit(s.want).All(ctx)
+		gather(s, rows, err, func(n *ent.PhoneNumber) Hit {
+			return Hit{Node: n, CustomerID: n.OrganizationID, Exact: true, MatchedOn: on, name: n.Number, id: n.ID}
+		})
 	}
-	on, p := OnPhone, phonenumber.Number(phone)
-	if len(extra) > 0 {
-		on, p = OnID, extra[0]
-	}
-	q := s.c.PhoneNumber.Query().Where(p, phonenumber.HasOrganizationWith(organization.KindEQ(access.Customer)))
-	if !s.all {
-		q.Where(phonenumber.OrganizationIDIn(s.levels.Customers(access.Look)...))
-	}
-	rows, err := q.Limit(s.want).All(ctx)
-	for _, n := range rows {
-		s.hits = append(s.hits, Hit{Node: n, CustomerID: n.OrganizationID, Exact: true, MatchedOn: on, name: n.Number, id: n.ID})
-	}
-	s.err = err
 }
 
 // dedupe keeps each object once, at its best place.
