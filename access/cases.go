@@ -51,3 +51,15 @@ func CaseRules(c Caller, reach Reach, p Partnership) (all bool, rules map[string
 	}
 	return false, rules
 }
+
+// Rules is CaseRules in one value, for callers that keep it.
+type Rules struct {
+	All        bool
+	ByCustomer map[string]CaseRule
+}
+
+// CaseRulesOf is CaseRules as a Rules value.
+func CaseRulesOf(c Caller, reach Reach, p Partnership) Rules {
+	all, by := CaseRules(c, reach, p)
+	return Rules{All: all, ByCustomer: by}
+}

@@ -1,7 +1,7 @@
 // Package audit writes an AuditEntry for every mutation, in the mutation's
-// own transaction (SPEC §2.6). It runs as a gqlgen field middleware around
-// the root Mutation fields, so that no mutation can forget to be audited;
-// the access directive tells it which customer and grant allowed the call.
+// own transaction (SPEC §2.6). It wraps the root fields of every mutation
+// operation, so that no mutation can forget to be audited; the access
+// directive tells it which customer and grant allowed the call.
 package audit
 
 import (
@@ -10,6 +10,8 @@ import (
 	"sort"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -33,8 +35,33 @@ func Allowed(ctx context.Context, orgID string, d access.Decision) {
 	}
 }
 
-// Middleware is a gqlgen field middleware that audits root mutation fields.
-func Middleware(ctx context.Context, next graphql.Resolver) (any, error) {
+// Extension is a gqlgen handler extension that audits every mutation. It
+// wraps the resolvers of mutation operations only, so queries and
+// subscriptions pay nothing for it.
+type Extension struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = Extension{}
+
+func (Extension) ExtensionName() string { return "Audit" }
+
+func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (Extension) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	previous := oc.ResolverMiddleware
+	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
+		return previous(ctx, func(ctx context.Context) (any, error) { return audited(ctx, next) })
+	}
+	return nil
+}
+
+// audited runs a field of a mutation, writing the entry for a root field.
+func audited(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Object != "Mutation" {
 		return next(ctx)

@@ -15,18 +15,19 @@ type Broker interface {
 	Publish(ctx context.Context, m Message) error
 	// Subscribe returns a channel of every message published from now on,
 	// and a function that ends the subscription and closes the channel.
-	Subscribe() (<-chan Message, func())
+	// Subscribers share each message and must not change it.
+	Subscribe() (<-chan *Message, func())
 }
 
 // SubscriberBuffer is how many messages a subscriber may fall behind
 // before it is cut off: a stuck client must not hold up publishers or
 // grow without bound.
-const SubscriberBuffer = 256
+const SubscriberBuffer = 64
 
 // Hub is the in-process Broker. The zero value is ready to use.
 type Hub struct {
 	mu   sync.RWMutex // guards subs
-	subs map[chan Message]struct{}
+	subs map[chan *Message]struct{}
 }
 
 var _ Broker = (*Hub)(nil)
@@ -34,11 +35,12 @@ var _ Broker = (*Hub)(nil)
 // Publish delivers m to every subscriber. A subscriber whose buffer is full
 // is dropped (its channel closed), and its stream ends.
 func (h *Hub) Publish(_ context.Context, m Message) error {
+	shared := &m // one copy for every subscriber
 	h.mu.RLock()
-	var lagging []chan Message
+	var lagging []chan *Message
 	for ch := range h.subs {
 		select {
-		case ch <- m:
+		case ch <- shared:
 		default:
 			lagging = append(lagging, ch)
 		}
@@ -51,11 +53,11 @@ func (h *Hub) Publish(_ context.Context, m Message) error {
 }
 
 // Subscribe implements Broker.
-func (h *Hub) Subscribe() (<-chan Message, func()) {
-	ch := make(chan Message, SubscriberBuffer)
+func (h *Hub) Subscribe() (<-chan *Message, func()) {
+	ch := make(chan *Message, SubscriberBuffer)
 	h.mu.Lock()
 	if h.subs == nil {
-		h.subs = map[chan Message]struct{}{}
+		h.subs = map[chan *Message]struct{}{}
 	}
 	h.subs[ch] = struct{}{}
 	h.mu.Unlock()
@@ -69,7 +71,7 @@ func (h *Hub) Subscribers() int {
 	return len(h.subs)
 }
 
-func (h *Hub) remove(ch chan Message) {
+func (h *Hub) remove(ch chan *Message) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.subs[ch]; ok {

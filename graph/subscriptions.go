@@ -135,7 +135,7 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 			return nil, err
 		}
 		f = following{customerID: org.ID}
-		if !f.stillSeen(ctx, v) {
+		if !f.stillSeen(rulesAt(ctx, v)) {
 			return nil, apperr.Forbiddenf("you have no access to this customer's cases")
 		}
 	}
@@ -145,17 +145,28 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 	return out, nil
 }
 
-func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f following, msgs <-chan events.Message, stop func(), out chan<- *ent.CaseEvent) {
+func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f following, msgs <-chan *events.Message, stop func(), out chan<- *ent.CaseEvent) {
 	defer close(out)
 	defer stop()
 	tick := time.NewTicker(RecheckInterval)
 	defer tick.Stop()
+	// The caller's access as of the last recheck: renewed every
+	// RecheckInterval and at once when its grants change, so that events in
+	// between are decided without rebuilding it.
+	var now access.Rules
+	refresh := func() bool {
+		cur := base.At(r.Clock.Now())
+		now = rulesAt(ctx, cur)
+		viewer.Replace(ctx, cur)
+		return f.stillSeen(now)
+	}
+	refresh()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if !f.stillSeen(ctx, base.At(r.Clock.Now())) {
+			if !refresh() {
 				end(ctx, out, errAccessLost)
 				return
 			}
@@ -164,12 +175,11 @@ func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f follo
 				end(ctx, out, errLagging)
 				return
 			}
-			now := r.Clock.Now()
 			if m.GrantID != "" {
 				if m.PartnerID == base.OrgID || m.CustomerID == base.OrgID {
-					base = base.Reloaded(now)
+					base = base.Reloaded(r.Clock.Now())
 				}
-				if !f.stillSeen(ctx, base.At(now)) {
+				if !refresh() {
 					end(ctx, out, errAccessLost)
 					return
 				}
@@ -181,9 +191,8 @@ func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f follo
 			if f.caseID != "" {
 				f.collaborator = slices.Contains(m.Collaborators, base.ContactID)
 			}
-			cur := base.At(now)
-			if !seesEvent(ctx, cur, m) {
-				if !f.stillSeen(ctx, cur) {
+			if !seesEvent(now, base.Caller, m) {
+				if !f.stillSeen(now) {
 					end(ctx, out, errAccessLost)
 					return
 				}
@@ -194,7 +203,6 @@ func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f follo
 				slog.ErrorContext(ctx, "loading a case event", "event", m.CaseEventID, "error", err)
 				continue
 			}
-			viewer.Replace(ctx, cur)
 			select {
 			case out <- ev:
 			case <-ctx.Done():
@@ -206,39 +214,38 @@ func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f follo
 
 var errLagging = &apperr.Error{Code: apperr.Internal, Reason: "LAGGING", Message: "the subscription fell too far behind and was closed; subscribe again"}
 
-// rulesAt returns how the viewer sees cases now.
-func rulesAt(ctx context.Context, v *viewer.Viewer) (bool, map[string]access.CaseRule) {
+// rulesAt returns how the viewer sees cases at its instant; none when its
+// grants cannot be read (the subscription then ends rather than leak).
+func rulesAt(ctx context.Context, v *viewer.Viewer) access.Rules {
 	reach, err := v.Reach(ctx)
 	if err != nil {
-		return false, nil
+		return access.Rules{}
 	}
 	p, err := v.Partnership(ctx)
 	if err != nil {
-		return false, nil
+		return access.Rules{}
 	}
-	return access.CaseRules(v.Caller, reach, p)
+	return access.CaseRulesOf(v.Caller, reach, p)
 }
 
 // seesEvent applies the row filters' rules to an event in memory: the
 // message carries what they need.
-func seesEvent(ctx context.Context, v *viewer.Viewer, m events.Message) bool {
-	if m.Internal && !v.IsVendorStaff() {
+func seesEvent(rules access.Rules, c access.Caller, m *events.Message) bool {
+	if m.Internal && !c.IsVendorStaff() {
 		return false
 	}
-	all, rules := rulesAt(ctx, v)
-	rule, ok := rules[m.CustomerID]
-	return all || ok && rule.Sees(m.CaseCreatedAt, slices.Contains(m.Collaborators, v.ContactID))
+	rule, ok := rules.ByCustomer[m.CustomerID]
+	return rules.All || ok && rule.Sees(m.CaseCreatedAt, slices.Contains(m.Collaborators, c.ContactID))
 }
 
 // stillSeen reports whether the caller still has access to what it follows.
-func (f following) stillSeen(ctx context.Context, v *viewer.Viewer) bool {
+func (f following) stillSeen(rules access.Rules) bool {
 	if f.customerID == "" {
-		return v.Active // following every visible case: nothing to lose but the account
+		return true // following every visible case: there is nothing to lose
 	}
-	all, rules := rulesAt(ctx, v)
-	rule, ok := rules[f.customerID]
+	rule, ok := rules.ByCustomer[f.customerID]
 	switch {
-	case all:
+	case rules.All:
 		return true
 	case !ok:
 		return false
@@ -285,8 +292,8 @@ func (r *Resolver) grantEvents(ctx context.Context) (<-chan *model.GrantEvent, e
 				}
 				viewer.Replace(ctx, base.Reloaded(r.Clock.Now()))
 				ev := &model.GrantEvent{Kind: m.GrantKind, Grant: g, At: m.At}
-				if m.DaysLeft > 0 {
-					ev.DaysLeft = &m.DaysLeft
+				if days := m.DaysLeft; days > 0 {
+					ev.DaysLeft = &days
 				}
 				select {
 				case out <- ev:
@@ -301,7 +308,7 @@ func (r *Resolver) grantEvents(ctx context.Context) (<-chan *model.GrantEvent, e
 
 // concerns reports whether a grant message is about the caller's
 // organisation, as the grant row filter would let it see the grant.
-func concerns(v *viewer.Viewer, m events.Message) bool {
+func concerns(v *viewer.Viewer, m *events.Message) bool {
 	switch v.OrgKind {
 	case access.Partner:
 		return m.PartnerID == v.OrgID

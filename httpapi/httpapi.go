@@ -159,7 +159,7 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(transactioner{entgql.Transactioner{TxOpener: cfg.DB.Client}})
 	srv.Use(graph.PageSize{})
-	srv.AroundFields(audit.Middleware)
+	srv.Use(audit.Extension{})
 	srv.AroundOperations(resolver.Operations)
 	srv.AroundResponses(graph.Responses)
 	srv.SetErrorPresenter(graph.PresentError)
