@@ -16,12 +16,11 @@ import (
 // access issue, all aimed at one customer, Acme.
 type matrix struct {
 	*testkit.Env
-	acme                             *ent.Organization
-	oldCase, collabCase, otherCase   *ent.SupportCase
-	target                           *ent.Contact // a contact the FULL_ADMIN row edits
-	callers                          map[string]*ent.Contact
-	levels                           map[string]access.Level // the effective level each caller should have
-	revokedGrant, expiringGrantStart time.Time
+	acme                           *ent.Organization
+	oldCase, collabCase, otherCase *ent.SupportCase
+	target                         *ent.Contact // a contact the FULL_ADMIN row edits
+	callers                        map[string]*ent.Contact
+	levels                         map[string]access.Level // the effective level each caller should have
 }
 
 func newMatrix(t *testing.T) *matrix {
