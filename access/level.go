@@ -4,6 +4,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/partnerdesk/partnerdesk/validate"
 )
 
 // Caller is the contact on whose behalf a request runs.
@@ -125,7 +127,7 @@ func Effective(c Caller, orgID string, grants []Grant, now time.Time) Decision {
 			}
 			continue
 		}
-		if g.PartnerDomain != "" && g.PartnerDomain != emailDomain(c.Email) {
+		if g.PartnerDomain != "" && g.PartnerDomain != validate.EmailDomain(c.Email) {
 			continue
 		}
 		if best == nil || g.Level.rank() > best.Level.rank() {
@@ -136,13 +138,4 @@ func Effective(c Caller, orgID string, grants []Grant, now time.Time) Decision {
 		return Decision{Source: SourceNone}
 	}
 	return Decision{Level: best.Level, Source: SourceOrganizationGrant, Grant: best}
-}
-
-func emailDomain(email string) string {
-	for i := len(email) - 1; i >= 0; i-- {
-		if email[i] == '@' {
-			return email[i+1:]
-		}
-	}
-	return ""
 }

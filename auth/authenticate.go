@@ -11,8 +11,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
-	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -79,16 +79,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 func (a *Authenticator) partnershipLoader(partnerID string) func(context.Context) (access.Partnership, error) {
 	return func(ctx context.Context) (access.Partnership, error) {
 		ctx = viewer.SystemContext(ctx)
-		rows, err := a.Client.Grant.Query().
-			Where(grant.PartnerID(partnerID), grant.StartsAtNotNil()).
-			All(ctx)
+		gs, err := grants.OfPartner(ctx, a.Client, partnerID)
 		if err != nil {
 			return access.Partnership{}, err
 		}
-		p := access.Partnership{Grants: make([]access.Grant, len(rows)), SharesHistory: map[string]bool{}}
-		customers := make([]string, len(rows))
-		for i, g := range rows {
-			p.Grants[i] = FromEnt(g)
+		p := access.Partnership{Grants: gs, SharesHistory: map[string]bool{}}
+		customers := make([]string, len(gs))
+		for i, g := range gs {
 			customers[i] = g.CustomerID
 		}
 		sharing, err := a.Client.Organization.Query().
@@ -102,29 +99,4 @@ func (a *Authenticator) partnershipLoader(partnerID string) func(context.Context
 		}
 		return p, nil
 	}
-}
-
-// FromEnt converts a stored grant to what the access rules read.
-func FromEnt(g *ent.Grant) access.Grant {
-	ag := access.Grant{
-		ID:         g.ID,
-		PartnerID:  g.PartnerID,
-		CustomerID: g.CustomerID,
-		Level:      g.Level,
-		Approved:   g.StartsAt != nil,
-		EndedAt:    g.EndedAt,
-	}
-	if g.GranteeID != nil {
-		ag.GranteeID = *g.GranteeID
-	}
-	if g.PartnerDomain != nil {
-		ag.PartnerDomain = *g.PartnerDomain
-	}
-	if g.StartsAt != nil {
-		ag.StartsAt = *g.StartsAt
-	}
-	if g.ExpiresAt != nil {
-		ag.ExpiresAt = *g.ExpiresAt
-	}
-	return ag
 }

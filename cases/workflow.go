@@ -9,7 +9,6 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
-	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
@@ -18,6 +17,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/schema"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/validate"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
@@ -137,15 +137,9 @@ func checkPrimary(ctx context.Context, c *ent.Client, customerID, contactID stri
 		return nil
 	}
 	if p.Edges.Organization.Kind == access.Partner {
-		rows, err := c.Grant.Query().
-			Where(grant.PartnerID(p.OrganizationID), grant.CustomerID(customerID), grant.StartsAtNotNil()).
-			All(sys)
+		gs, err := grants.OfPartner(sys, c, p.OrganizationID, customerID)
 		if err != nil {
 			return err
-		}
-		gs := make([]access.Grant, len(rows))
-		for i, g := range rows {
-			gs[i] = auth.FromEnt(g)
 		}
 		caller := access.Caller{ContactID: p.ID, OrgID: p.OrganizationID, OrgKind: access.Partner, Roles: p.Roles, Email: p.Email, Active: true}
 		if access.Effective(caller, customerID, gs, now).Level.AtLeast(access.Update) {

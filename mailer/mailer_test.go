@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -304,7 +305,7 @@ func TestSMTPRecipientRejected(t *testing.T) {
 	if !errors.As(err, &te) || te.Code != 550 {
 		t.Errorf("error %v does not carry the server's 550", err)
 	}
-	if cmds := srv.Commands(); contains(cmds, "DATA") || len(srv.Deliveries()) > 0 {
+	if cmds := srv.Commands(); slices.Contains(cmds, "DATA") || len(srv.Deliveries()) > 0 {
 		t.Errorf("data was sent: %v", cmds)
 	}
 }
@@ -316,7 +317,7 @@ func TestSMTPStartTLSRequiredButNotOffered(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Fatalf("Send error = %v, want one naming STARTTLS", err)
 	}
-	if cmds := srv.Commands(); contains(cmds, "MAIL") || contains(cmds, "DATA") {
+	if cmds := srv.Commands(); slices.Contains(cmds, "MAIL") || slices.Contains(cmds, "DATA") {
 		t.Errorf("the message went out in clear: %v", cmds)
 	}
 }
@@ -366,7 +367,7 @@ func TestSMTPRefusesPasswordInClear(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "unencrypted") {
 		t.Fatalf("Send error = %v, want a refusal to authenticate unencrypted", err)
 	}
-	if cmds := srv.Commands(); contains(cmds, "AUTH") || contains(cmds, "MAIL") {
+	if cmds := srv.Commands(); slices.Contains(cmds, "AUTH") || slices.Contains(cmds, "MAIL") {
 		t.Errorf("credentials or mail went out in clear: %v", cmds)
 	}
 }
@@ -485,15 +486,6 @@ func TestOutbox(t *testing.T) {
 	if n := e.Client.OutboxMessage.Query().CountX(e.System()); n != 1 {
 		t.Errorf("%d rows after a refused message, want 1", n)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // selfSigned returns a certificate for 127.0.0.1 and a pool that trusts it.

@@ -1,0 +1,55 @@
+package grants
+
+import (
+	"context"
+
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/viewer"
+)
+
+// OfPartner returns, as the access rules read them, every grant a partner
+// ever had approved, on the given customers only when any are named.
+// Whether each gives access at an instant is access.Effective's to decide,
+// not the status's: past grants still decide the partner era of cases.
+func OfPartner(ctx context.Context, c *ent.Client, partnerID string, customerIDs ...string) ([]access.Grant, error) {
+	q := c.Grant.Query().Where(grant.PartnerID(partnerID), grant.StartsAtNotNil())
+	if len(customerIDs) > 0 {
+		q.Where(grant.CustomerIDIn(customerIDs...))
+	}
+	rows, err := q.All(viewer.SystemContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]access.Grant, len(rows))
+	for i, g := range rows {
+		out[i] = toAccess(g)
+	}
+	return out, nil
+}
+
+// toAccess converts a stored grant to what the access rules read.
+func toAccess(g *ent.Grant) access.Grant {
+	ag := access.Grant{
+		ID:         g.ID,
+		PartnerID:  g.PartnerID,
+		CustomerID: g.CustomerID,
+		Level:      g.Level,
+		Approved:   g.StartsAt != nil,
+		EndedAt:    g.EndedAt,
+	}
+	if g.GranteeID != nil {
+		ag.GranteeID = *g.GranteeID
+	}
+	if g.PartnerDomain != nil {
+		ag.PartnerDomain = *g.PartnerDomain
+	}
+	if g.StartsAt != nil {
+		ag.StartsAt = *g.StartsAt
+	}
+	if g.ExpiresAt != nil {
+		ag.ExpiresAt = *g.ExpiresAt
+	}
+	return ag
+}
