@@ -1,17 +1,16 @@
 // Package audit writes an AuditEntry for every mutation, in the mutation's
-// own transaction (SPEC §2.6). It wraps the root fields of every mutation
-// operation, so that no mutation can forget to be audited; the access
-// directive tells it which customer and grant allowed the call.
+// own transaction (SPEC §2.6). graph.Mutations calls it around every root
+// field of a mutation, so that no mutation can forget to be audited; the
+// access directive tells it which customer and grant allowed the call.
 package audit
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sort"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -35,50 +34,20 @@ func Allowed(ctx context.Context, orgID string, d access.Decision) {
 	}
 }
 
-// Extension is a gqlgen handler extension that audits every mutation. It
-// wraps the resolvers of mutation operations only, so queries and
-// subscriptions pay nothing for it.
-type Extension struct{}
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = Extension{}
-
-func (Extension) ExtensionName() string { return "Audit" }
-
-func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (Extension) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
-		return nil
-	}
-	previous := oc.ResolverMiddleware
-	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
-		return previous(ctx, func(ctx context.Context) (any, error) { return audited(ctx, next) })
-	}
-	return nil
+// Begin prepares ctx for one root mutation field, whose access check will
+// tell the audit what allowed it.
+func Begin(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &record{})
 }
 
-// audited runs a field of a mutation, writing the entry for a root field.
-func audited(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "Mutation" {
-		return next(ctx)
-	}
-	rec := &record{}
-	res, err := next(context.WithValue(ctx, ctxKey{}, rec))
-	if err != nil {
-		return res, err
-	}
-	return res, write(ctx, fc, rec, res)
-}
-
-func write(ctx context.Context, fc *graphql.FieldContext, rec *record, res any) error {
+// Write records the root mutation field that ctx (prepared by Begin) ran
+// and the result it returned, with client: the field's transaction, so
+// that the entry commits or rolls back with what it records.
+func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, res any) error {
+	rec, _ := ctx.Value(ctxKey{}).(*record)
 	v := viewer.ForContext(ctx)
-	client := ent.FromContext(ctx)
-	if v == nil || client == nil {
-		return nil // unreachable: mutations need a caller and run in a transaction
+	if v == nil || rec == nil {
+		return errors.New("audit: a mutation ran without a caller or outside Begin")
 	}
 	objType, objID, objCustomer := object(res)
 	if rec.orgID == "" {

@@ -208,5 +208,14 @@ func (_m *AccessToken) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *AccessToken) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // AccessTokens is a parsable slice of AccessToken.
 type AccessTokens []*AccessToken

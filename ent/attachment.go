@@ -230,5 +230,14 @@ func (_m *Attachment) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *Attachment) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // Attachments is a parsable slice of Attachment.
 type Attachments []*Attachment

@@ -319,5 +319,14 @@ func (_m *AuditEntry) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *AuditEntry) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // AuditEntries is a parsable slice of AuditEntry.
 type AuditEntries []*AuditEntry

@@ -206,5 +206,14 @@ func (_m *CaseComment) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *CaseComment) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // CaseComments is a parsable slice of CaseComment.
 type CaseComments []*CaseComment

@@ -259,5 +259,14 @@ func (_m *CaseEvent) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *CaseEvent) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // CaseEvents is a parsable slice of CaseEvent.
 type CaseEvents []*CaseEvent

@@ -305,6 +305,15 @@ func (_m *Contact) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *Contact) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // NamedDevices returns the Devices named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Contact) NamedDevices(name string) ([]*Device, error) {

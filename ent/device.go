@@ -285,6 +285,15 @@ func (_m *Device) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *Device) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // NamedPhoneNumbers returns the PhoneNumbers named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Device) NamedPhoneNumbers(name string) ([]*PhoneNumber, error) {

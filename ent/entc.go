@@ -37,7 +37,7 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureVersionedMigration,
 		},
-	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/owner.tmpl"))
+	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/owner.tmpl", "./ent/template/detach.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -429,5 +429,14 @@ func (_m *Grant) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *Grant) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // Grants is a parsable slice of Grant.
 type Grants []*Grant

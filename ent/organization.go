@@ -326,6 +326,15 @@ func (_m *Organization) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *Organization) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // NamedContacts returns the Contacts named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Organization) NamedContacts(name string) ([]*Contact, error) {

@@ -133,5 +133,14 @@ func (_m *OutboxMessage) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *OutboxMessage) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // OutboxMessages is a parsable slice of OutboxMessage.
 type OutboxMessages []*OutboxMessage

@@ -242,5 +242,14 @@ func (_m *PhoneNumber) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *PhoneNumber) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // PhoneNumbers is a parsable slice of PhoneNumber.
 type PhoneNumbers []*PhoneNumber

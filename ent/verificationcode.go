@@ -215,5 +215,14 @@ func (_m *VerificationCode) String() string {
 	return builder.String()
 }
 
+// Detach moves the entity off the transaction it was read through, if
+// any, so that its edges are read with the client the transaction
+// came from.
+func (_m *VerificationCode) Detach() {
+	if _tx, ok := _m.config.driver.(*txDriver); ok {
+		_m.config.driver = _tx.drv
+	}
+}
+
 // VerificationCodes is a parsable slice of VerificationCode.
 type VerificationCodes []*VerificationCode

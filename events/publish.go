@@ -35,7 +35,7 @@ func Install(client *ent.Client, b Broker) {
 			for _, c := range kase.Edges.Collaborators {
 				msg.Collaborators = append(msg.Collaborators, c.ID)
 			}
-			afterCommit(ctx, b, msg)
+			afterCommit(ctx, m, b, msg)
 			return v, nil
 		})
 	}, ent.OpCreate))
@@ -65,7 +65,7 @@ func Install(client *ent.Client, b Broker) {
 				return nil, err
 			}
 			for _, g := range rows {
-				afterCommit(ctx, b, Message{GrantID: g.ID, GrantKind: kindOf(status), CustomerID: g.CustomerID, PartnerID: g.PartnerID, At: now(g)})
+				afterCommit(ctx, m, b, Message{GrantID: g.ID, GrantKind: kindOf(status), CustomerID: g.CustomerID, PartnerID: g.PartnerID, At: now(g)})
 			}
 			return v, nil
 		})
@@ -96,16 +96,16 @@ func now(g *ent.Grant) (t time.Time) {
 	return t
 }
 
-// afterCommit publishes m when the transaction in ctx commits, or at once
-// outside a transaction.
-func afterCommit(ctx context.Context, b Broker, m Message) {
+// afterCommit publishes msg when the transaction that made mutation m
+// commits, or at once when m ran outside a transaction.
+func afterCommit(ctx context.Context, m interface{ Tx() (*ent.Tx, error) }, b Broker, msg Message) {
 	publish := func() {
-		if err := b.Publish(context.WithoutCancel(ctx), m); err != nil {
+		if err := b.Publish(context.WithoutCancel(ctx), msg); err != nil {
 			slog.ErrorContext(ctx, "publishing an event", "error", err)
 		}
 	}
-	tx := ent.TxFromContext(ctx)
-	if tx == nil {
+	tx, err := m.Tx()
+	if err != nil {
 		publish()
 		return
 	}

@@ -286,3 +286,22 @@ func TestExpiryWarningsAreSentOnceAndExpiryIsPublished(t *testing.T) {
 		t.Fatalf("%d warning mails, want 4 (one to the requesting admin per warning)", n)
 	}
 }
+
+// TestAMutationKeepsWhatItDidWhateverItsSelection: the selection of a
+// mutation is read after its commit, so an error there (the partner may
+// not read the customer before it has access) stays a field error and does
+// not undo the request or its audit entry.
+func TestAMutationKeepsWhatItDidWhateverItsSelection(t *testing.T) {
+	w := newGrantWorld(t)
+	res := w.Query(w.adminT, `mutation($in: RequestGrantInput!) { requestGrant(input: $in) { id customer { name domains } } }`,
+		map[string]any{"in": map[string]any{"customerContactEmail": w.manager.Email, "level": "LOOK", "expiresInDays": 30}})
+	if len(res.Errors) == 0 {
+		t.Logf("the selection answered: %s", res.Data)
+	}
+	if n := w.Client.Grant.Query().Where(grant.StatusEQ(grant.StatusPENDING)).CountX(w.System()); n != 1 {
+		t.Errorf("%d pending grants after the request, want 1 (errors %+v)", n, res.Errors)
+	}
+	if n := w.Client.AuditEntry.Query().Where(auditentry.Operation("requestGrant")).CountX(w.System()); n != 1 {
+		t.Errorf("%d audit entries of the request, want 1", n)
+	}
+}

@@ -53,10 +53,10 @@ func newSchema(r *Resolver) graphql.ExecutableSchema {
 	})
 }
 
-// client returns the transaction's client inside a mutation, else the root
-// client, so that a mutation never mixes the two.
+// client returns the transaction's client inside a mutation's resolver,
+// else the root client, so that a mutation never mixes the two.
 func (r *Resolver) client(ctx context.Context) *ent.Client {
-	if c := ent.FromContext(ctx); c != nil {
+	if c := txClient(ctx); c != nil {
 		return c
 	}
 	return r.Client

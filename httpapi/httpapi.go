@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/contrib/entgql"
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -30,7 +28,6 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
-	"github.com/partnerdesk/partnerdesk/audit"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -157,9 +154,8 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(transactioner{entgql.Transactioner{TxOpener: cfg.DB.Client}})
+	srv.Use(graph.Mutations{Client: cfg.DB.Client})
 	srv.Use(graph.PageSize{})
-	srv.Use(audit.Extension{})
 	srv.AroundOperations(resolver.Operations)
 	srv.AroundResponses(graph.Responses)
 	srv.SetErrorPresenter(graph.PresentError)
@@ -234,18 +230,6 @@ func (c *initTimeoutConn) SetReadDeadline(t time.Time) error {
 		return d.SetReadDeadline(t)
 	}
 	return nil
-}
-
-// transactioner runs each mutation in a transaction, as entgql's does, but
-// lets through responses to requests that never became an operation (an
-// unreadable body), on which entgql's would panic.
-type transactioner struct{ entgql.Transactioner }
-
-func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if !graphql.HasOperationContext(ctx) {
-		return next(ctx)
-	}
-	return t.Transactioner.InterceptResponse(ctx, next)
 }
 
 // queriesOnlyOverGET refuses a mutation or subscription sent with GET with

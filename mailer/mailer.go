@@ -189,22 +189,17 @@ func (s *SMTP) Send(ctx context.Context, m Message) (err error) {
 // sees what would have gone out.
 type Outbox struct{ Client *ent.Client }
 
-// Send stores m in the outbox. When ctx carries an ent client (a caller's
-// transaction), the row is written with it, so that it commits or rolls
-// back with the caller's work. The row filters deny every caller on the
-// outbox, so the write runs as the system.
+// Send stores m in the outbox. Give the Outbox a transaction's client to
+// have the row commit or roll back with that transaction's work. The row
+// filters deny every caller on the outbox, so the write runs as the system.
 func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if err := checkMessage(m); err != nil {
 		return err
 	}
-	client := o.Client
-	if c := ent.FromContext(ctx); c != nil {
-		client = c
-	}
-	if client == nil {
+	if o.Client == nil {
 		return errors.New("mailer: outbox has no database client")
 	}
-	row, err := client.OutboxMessage.Create().
+	row, err := o.Client.OutboxMessage.Create().
 		SetTo(m.To).
 		SetSubject(m.Subject).
 		SetBody(m.Body).

@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
@@ -466,8 +465,7 @@ func TestOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	txCtx := ent.NewContext(ctx, tx.Client())
-	if err := o.Send(txCtx, mailer.Message{To: "bo@customer.example", Subject: "Rolled back", Body: "x"}); err != nil {
+	if err := (&mailer.Outbox{Client: tx.Client()}).Send(ctx, mailer.Message{To: "bo@customer.example", Subject: "Rolled back", Body: "x"}); err != nil {
 		t.Fatalf("Send in a transaction: %v", err)
 	}
 	if n := tx.OutboxMessage.Query().CountX(e.System()); n != 2 {
