@@ -25,12 +25,14 @@ import (
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/app"
+	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/demo"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/httpapi"
+	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/operator"
 	"github.com/partnerdesk/partnerdesk/store"
@@ -86,9 +88,16 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	demoMode := fs.Bool("demo", false, "load the demo world into an empty database and print a token per persona")
 	origins := fs.String("cors-origins", "", "comma-separated browser origins allowed to call the API (demo default: any)")
 	introspection := fs.Bool("introspection", false, "allow schema introspection (on in demo mode)")
-	timeout := fs.Duration("request-timeout", 30*time.Second, "longest a query or mutation may run")
-	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest JSON request body")
+	maxBody := fs.Int64("max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest JSON request body, and the operations part of an upload (413 beyond)")
 	maxAttachment := fs.Int64("max-attachment-bytes", 25<<20, "largest file a case attachment may be")
+	lim := limitFlags(fs)
+	rateFlags := bucketFlags(fs, "rate-limit", limits.DefaultRate,
+		"each caller's cost bucket: points it holds (a request spends 1 + 1 per 100 nodes it may return; 0 turns the limit off)",
+		"points restored per second")
+	failFlags := bucketFlags(fs, "sign-in-failures", limits.DefaultSignInFailures,
+		"failed sign-ins an address may make before it is slowed down (0 turns the limit off)",
+		"failed sign-ins forgiven per second")
+	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish before they are stopped")
 	var smtp mailer.SMTP
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail in the database outbox and log it)")
 	fs.StringVar(&smtp.From, "smtp-from", "partnerdesk@localhost", "sender address of outgoing mail")
@@ -98,6 +107,11 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	set, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if rateFlags.Capacity > 0 {
+		if err := limits.CheckRate(lim.MaxComplexity, rateFlags.Capacity); err != nil {
+			return fmt.Errorf("--rate-limit or --max-complexity: %w", err)
+		}
 	}
 
 	hub := &events.Hub{}
@@ -125,10 +139,13 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 
-	// Requests derive from base, which shutdown cancels so that websockets
-	// and event streams end instead of holding the server open.
-	base, cancelBase := context.WithCancel(context.Background())
-	defer cancelBase()
+	// Requests derive from base, which is cancelled only when the drain
+	// period runs out; websockets and event streams end as soon as shutdown
+	// starts, instead of holding the server open.
+	base, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(nil)
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
 	srv := &http.Server{
 		Addr: *addr,
 		Handler: httpapi.New(httpapi.Config{
@@ -140,7 +157,10 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			CORSOrigins:    allowed,
 			Introspection:  *introspection,
 			MaxBodyBytes:   *maxBody,
-			RequestTimeout: *timeout,
+			Limits:         *lim,
+			Rate:           rateFlags.buckets(),
+			SignInFailures: failFlags.buckets(),
+			Streams:        streams,
 		}),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
@@ -150,7 +170,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		// No WriteTimeout: subscriptions stream for as long as they live;
 		// queries are bounded by --request-timeout instead.
 	}
-	srv.RegisterOnShutdown(cancelBase)
+	srv.RegisterOnShutdown(endStreams)
 
 	go schedule(base, db, hub, mailerFor(&smtp))
 
@@ -166,10 +186,54 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	slog.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	slog.Info("shutting down: finishing in-flight requests", "drain_timeout", *drain)
+	drainCtx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(drainCtx); !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	// What still runs is stopped: its SQL is interrupted, a mutation rolls
+	// back, and its client is told it was cancelled.
+	slog.Warn("drain period over: stopping the requests still running")
+	cancelBase(apperr.ErrCancelled)
+	return srv.Close()
+}
+
+// limitFlags registers a flag for each limit of limits.Config.
+func limitFlags(fs *flag.FlagSet) *limits.Config {
+	c := limits.Defaults
+	fs.DurationVar(&c.Timeout, "request-timeout", c.Timeout, "longest a query or mutation may run; its SQL is interrupted")
+	fs.Int64Var(&c.MaxResponseBytes, "max-response-bytes", c.MaxResponseBytes, "largest response of a query or mutation")
+	fs.IntVar(&c.MaxQueryBytes, "max-query-bytes", c.MaxQueryBytes, "longest GraphQL document, in bytes")
+	fs.IntVar(&c.MaxTokens, "max-query-tokens", c.MaxTokens, "most parser tokens in a GraphQL document")
+	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "deepest nesting of fields (Relay's edges and node count)")
+	fs.Int64Var(&c.MaxComplexity, "max-complexity", c.MaxComplexity, "most nodes an operation may return: each connection's first or last times those around it")
+	fs.IntVar(&c.MaxSelectionFields, "max-selection-fields", c.MaxSelectionFields, "most fields in one selection, fragments expanded")
+	fs.IntVar(&c.MaxFields, "max-fields", c.MaxFields, "most fields in a document, fragments expanded")
+	fs.IntVar(&c.MaxAliases, "max-aliases", c.MaxAliases, "most aliased fields in a document")
+	fs.IntVar(&c.MaxDirectives, "max-directives", c.MaxDirectives, "most directives in a document")
+	fs.IntVar(&c.MaxListValues, "max-list-values", c.MaxListValues, "most values in one list argument (ids, …In, or, and)")
+	fs.IntVar(&c.MaxInputValues, "max-input-values", c.MaxInputValues, "most values in all the arguments of an operation")
+	return &c
+}
+
+// bucket is a token bucket's size, from two flags.
+type bucket struct{ limits.Size }
+
+func bucketFlags(fs *flag.FlagSet, name string, def limits.Size, capacityUsage, restoreUsage string) *bucket {
+	b := &bucket{}
+	fs.IntVar(&b.Capacity, name, def.Capacity, capacityUsage)
+	fs.Float64Var(&b.PerSecond, name+"-restore", def.PerSecond, restoreUsage)
+	return b
+}
+
+// buckets returns the buckets the flags describe, or nil for a limit
+// turned off.
+func (b *bucket) buckets() *limits.Buckets {
+	if b.Capacity <= 0 {
+		return nil
+	}
+	return limits.NewBuckets(b.Size, clock.System.Now)
 }
 
 // mailerFor returns the SMTP mailer when an SMTP server is configured, and

@@ -32,15 +32,15 @@ type Authenticator struct {
 // apperr.ErrUnauthenticated, so that a caller learns nothing about which
 // tokens or contacts exist.
 func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (*viewer.Viewer, error) {
-	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(strings.TrimSpace(token), tokenPrefix) {
+	token, ok := bearer(authorization)
+	if !ok {
 		return nil, apperr.ErrUnauthenticated
 	}
 	sys := viewer.SystemContext(ctx)
 	now := a.Clock.Now()
 	tok, err := a.Client.AccessToken.Query().
 		Where(
-			accesstoken.TokenHash(Hash(strings.TrimSpace(token))),
+			accesstoken.TokenHash(Hash(token)),
 			accesstoken.RevokedAtIsNil(),
 			accesstoken.Or(accesstoken.ExpiresAtIsNil(), accesstoken.ExpiresAtGT(now)),
 		).
@@ -70,6 +70,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 		Active:    true,
 	}
 	return viewer.New(caller, now, a.partnershipLoader(caller.OrgID)), nil
+}
+
+// LooksLikeBearer reports whether an Authorization header value has the
+// shape of one of our tokens, which can be told without the database.
+func LooksLikeBearer(authorization string) bool {
+	_, ok := bearer(authorization)
+	return ok
+}
+
+func bearer(authorization string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(token, tokenPrefix)
 }
 
 // partnershipLoader loads, once per request, every grant the partner ever

@@ -74,7 +74,7 @@ func TestAttachmentsUploadDownloadAndDelete(t *testing.T) {
 		t.Fatalf("another customer downloads with %d", res.StatusCode)
 	}
 
-	if res := w.upload(t, w.member, c.ID, "big.bin", make([]byte, testkit.MaxAttachmentBytes+1)); res.Code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["field"] != "file" {
+	if res := w.upload(t, w.member, c.ID, "big.bin", make([]byte, testkit.MaxAttachmentBytes+1)); res.Status != http.StatusRequestEntityTooLarge || res.Code() != "PAYLOAD_TOO_LARGE" || res.Errors[0].Extensions["field"] != "f" {
 		t.Fatalf("oversize upload: %+v", res.Errors)
 	}
 	if res := w.upload(t, w.member, c.ID, "empty.txt", nil); res.Code() != "BAD_USER_INPUT" {

@@ -17,6 +17,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/graph"
+	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/testkit"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
@@ -60,7 +61,7 @@ func BenchmarkCasesQuery(b *testing.B) {
 		srv := handler.New(bc.schema)
 		srv.AddTransport(transport.POST{})
 		srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
-		srv.Use(graph.PageSize{})
+		srv.Use(limits.New(limits.Config{}))
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			v, err := authn.Authenticate(r.Context(), r.Header.Get("Authorization"))
 			if err != nil {

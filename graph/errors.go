@@ -23,8 +23,8 @@ import (
 // path in it.
 func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	out := graphql.DefaultErrorPresenter(ctx, err)
-	code, msg, field, reason := classify(err)
-	if code == "" {
+	e, ok := classify(ctx, err)
+	if !ok {
 		var gerr *gqlerror.Error
 		if errors.As(err, &gerr) && gerr.Err == nil {
 			// gqlgen's own complaints about the request (unparsable,
@@ -39,32 +39,30 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 			}
 			return out
 		}
-		code, msg = apperr.Internal, "internal error"
 		id := requestid.FromContext(ctx)
 		slog.ErrorContext(ctx, "internal error", "request_id", id, "path", out.Path.String(), "error", err)
+		e = &apperr.Error{Code: apperr.Internal, Message: "internal error"}
 		setExt(out, "requestId", id)
 	}
-	out.Message = msg
-	setExt(out, "code", string(code))
-	if field != "" {
-		setExt(out, "field", field)
+	out.Message = e.Message
+	for k, v := range e.Extensions() {
+		setExt(out, k, v)
 	}
-	if reason != "" {
-		setExt(out, "reason", reason)
+	if e.Field != "" {
+		setExt(out, "field", fieldaccess.GraphQLName(e.Field))
 	}
 	return out
 }
 
-// classify maps known errors to a code and a message safe to show.
-func classify(err error) (code apperr.Code, msg, field, reason string) {
-	e, ok := apperr.As(enterr.Convert(err))
-	if !ok {
-		return "", "", "", ""
+// classify maps known errors to one a client may read. An error that ended
+// because its operation was stopped (a limit ran out) is that limit's.
+func classify(ctx context.Context, err error) (*apperr.Error, bool) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if e, ok := apperr.As(context.Cause(ctx)); ok {
+			return e, true
+		}
 	}
-	if e.Field != "" {
-		field = fieldaccess.GraphQLName(e.Field)
-	}
-	return e.Code, e.Message, field, e.Reason
+	return apperr.As(enterr.Convert(err))
 }
 
 func setExt(e *gqlerror.Error, k string, v any) {

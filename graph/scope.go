@@ -59,13 +59,13 @@ func (r *Resolver) target(ctx context.Context, obj any) (any, error) {
 		return obj, nil
 	}
 	fc := graphql.GetFieldContext(ctx)
-	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	args := fc.Args // coerced: an ID written as 1 is "1" here
 	for _, key := range []string{"id", "caseID", "contactID"} {
 		if id, ok := args[key].(string); ok {
 			return r.load(ctx, id)
 		}
 	}
-	if in, ok := args["input"].(map[string]any); ok {
+	if in, ok := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)["input"].(map[string]any); ok {
 		if id, ok := in["caseID"].(string); ok {
 			return r.load(ctx, id)
 		}

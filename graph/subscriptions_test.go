@@ -186,20 +186,31 @@ func TestGrantEventsReachBothSides(t *testing.T) {
 	silent(t, stranger, 300*time.Millisecond)
 }
 
+// TestWebsocketCloseCodes checks that each way a client breaks
+// graphql-transport-ws ends the connection with that protocol's code, not
+// gqlgen's 1002, on which graphql-ws clients reconnect in a loop.
 func TestWebsocketCloseCodes(t *testing.T) {
 	e := testkit.New(t)
+	token := e.Token(e.Contact(e.Org(access.Customer, "Acme"), "Ada", access.RoleAdmin))
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{DB: e.DB, Clock: e.Clock, Broker: e.Broker, InitTimeout: 200 * time.Millisecond}))
 	defer srv.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
-	closed := func(init map[string]any) int {
+	init := func(token string) map[string]any {
+		return map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}
+	}
+	closed := func(header http.Header, send ...any) int {
 		t.Helper()
-		conn, _, err := (&websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}).Dial(url, http.Header{})
+		conn, _, err := (&websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}).Dial(url, header)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		if init != nil {
-			conn.WriteJSON(init)
+		for _, m := range send {
+			if raw, ok := m.(string); ok {
+				conn.WriteMessage(websocket.TextMessage, []byte(raw))
+			} else {
+				conn.WriteJSON(m)
+			}
 		}
 		conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 		for {
@@ -212,11 +223,24 @@ func TestWebsocketCloseCodes(t *testing.T) {
 			}
 		}
 	}
-	if code := closed(nil); code != 4408 {
-		t.Errorf("no connection_init: closed with %d, want 4408", code)
-	}
-	if code := closed(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer pdt_nope"}}); code != 4401 {
-		t.Errorf("bad token: closed with %d, want 4401", code)
+	subscribe := map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "{ viewer { contact { id } } }"}}
+	for name, tc := range map[string]struct {
+		header http.Header
+		send   []any
+		want   int
+	}{
+		"no connection_init":       {want: 4408},
+		"bad token in init":        {send: []any{init("pdt_nope")}, want: 4401},
+		"bad token in the upgrade": {header: http.Header{"Authorization": {"Bearer pdt_nope"}}, send: []any{map[string]any{"type": "connection_init"}}, want: 4401},
+		"subscribe before init":    {send: []any{subscribe}, want: 4401},
+		"a second init":            {send: []any{init(token), init(token)}, want: 4429},
+		"not a message":            {send: []any{init(token), "{not json"}, want: 4400},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if code := closed(tc.header, tc.send...); code != tc.want {
+				t.Errorf("closed with %d, want %d", code, tc.want)
+			}
+		})
 	}
 }
 

@@ -3,15 +3,14 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +23,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
@@ -33,6 +33,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/graph"
+	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/requestid"
 	"github.com/partnerdesk/partnerdesk/store"
@@ -56,33 +57,57 @@ type Config struct {
 	// CORSOrigins lists the browser origins allowed to call the API; "*"
 	// allows any (demo mode only). Empty allows none.
 	CORSOrigins []string
-	// Introspection enables schema introspection and, with it, field
-	// suggestions in error messages.
+	// Introspection enables schema introspection and, with it, field,
+	// argument and enum suggestions in error messages.
 	Introspection bool
-	// MaxBodyBytes bounds a JSON request body; 1 MiB when zero.
+	// MaxBodyBytes bounds a JSON request body, and the operations of an
+	// upload; DefaultMaxBodyBytes when zero.
 	MaxBodyBytes int64
-	// RequestTimeout bounds one query or mutation; 30s when zero. The
-	// context is cancelled and running SQL is interrupted.
-	RequestTimeout time.Duration
+	// Limits bound each operation (limits.Defaults where zero); the handler
+	// sets their Introspection, Scalars and Caller.
+	Limits limits.Config
+	// Rate is every caller's cost bucket; nil turns rate limiting off.
+	Rate *limits.Buckets
+	// SignInFailures is every client address's bucket of failed sign-ins;
+	// nil turns that limit off.
+	SignInFailures *limits.Buckets
+	// Streams ends when the server stops serving streams (it is shutting
+	// down): websockets and server-sent events end with it, while queries
+	// and mutations finish. Nil never ends.
+	Streams context.Context
 }
 
+// DefaultMaxBodyBytes bounds a JSON body when Config.MaxBodyBytes is zero:
+// a GraphQL document within limits.Defaults with its variables fits many
+// times over, and refusing more costs nothing.
+const DefaultMaxBodyBytes = 100 << 10
+
 // New returns the server's root handler.
+//
+// A GraphQL request passes, in order: the request's shape (method, media
+// type, body size, a JSON object), the credential's shape (no SQL), the
+// document limits, gqlgen's validation, the operation limits, sign-in
+// (the first SQL), the caller's rate bucket, and then execution under a
+// deadline and a response budget.
 func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = 1 << 20
-	}
-	if cfg.RequestTimeout == 0 {
-		cfg.RequestTimeout = 30 * time.Second
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.InitTimeout == 0 {
 		cfg.InitTimeout = 10 * time.Second
 	}
-	authn := &auth.Authenticator{Client: cfg.DB.Client, Clock: cfg.Clock}
-	gql := graphQL(cfg, authn)
+	s := &sessions{authn: &auth.Authenticator{Client: cfg.DB.Client, Clock: cfg.Clock}, failures: cfg.SignInFailures}
+	lim := cfg.Limits
+	lim.Introspection = cfg.Introspection
+	lim.Scalars = graph.Scalars
+	lim.Rate = cfg.Rate
+	lim.Caller = callerKey
+	limiter := limits.New(lim)
+	gql := graphQL(cfg, s, limiter)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(authn, limitBody(cfg.MaxBodyBytes, queriesOnlyOverGET(withTimeout(cfg.RequestTimeout, gql)))))
-	mux.Handle("GET /attachments/{id}", authenticate(authn, download(cfg.DB.Client, cfg.Attachments)))
+	mux.Handle("/graphql", endStreams(cfg.Streams, withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql)))))
+	mux.Handle("GET /attachments/{id}", s.signIn(download(cfg.DB.Client, cfg.Attachments)))
 	mux.Handle("GET /{$}", playground.Handler("partnerdesk", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -105,13 +130,13 @@ func New(cfg Config) http.Handler {
 		AllowedOrigins: cfg.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
-		ExposedHeaders: []string{requestid.Header},
+		ExposedHeaders: []string{requestid.Header, "Retry-After"},
 		MaxAge:         600,
 	})
 	return requestid.Middleware(c.Handler(mux))
 }
 
-func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
+func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Broker: cfg.Broker}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
@@ -125,42 +150,81 @@ func graphQL(cfg Config, authn *auth.Authenticator) http.Handler {
 			AcceptOptions: coderws.AcceptOptions{InsecureSkipVerify: true},
 		}},
 		PayloadReadLimit: &maxWebsocketMessage,
-		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			if viewer.ForContext(ctx) != nil {
-				return ctx, nil, nil // authenticated by header at upgrade
-			}
-			v, err := authn.Authenticate(ctx, payload.Authorization())
-			if err != nil {
-				// 4401 tells graphql-ws clients not to retry in a loop.
-				return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Unauthorized"), 4401), nil, err
-			}
-			return viewer.NewContext(ctx, v), nil, nil
-		},
+		InitFunc:         s.websocketInit,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	// The form carries the operation besides the file: allow it 1 MiB.
-	maxUpload := int64(1 << 20)
+	var maxFile int64
 	if cfg.Attachments != nil {
-		maxUpload += cfg.Attachments.MaxBytes()
+		maxFile = cfg.Attachments.MaxBytes()
 	}
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUpload, MaxMemory: 8 << 20})
+	srv.AddTransport(multipartForm{maxOperationsBytes: cfg.MaxBodyBytes, maxFileBytes: maxFile, maxFiles: 1, maxMemory: 1 << 20})
+	srv.AddTransport(unsupported{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(limiter.Config().MaxTokens)
+	srv.SetValidationRulesFn(validationRules(cfg.Introspection))
 	srv.SetDisableSuggestion(!cfg.Introspection)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(graph.Mutations{Client: cfg.DB.Client})
-	srv.Use(graph.PageSize{})
+	srv.AroundOperations(s.operation)
 	srv.AroundOperations(resolver.Operations)
+	// After sign-in, which names the caller whose bucket pays.
+	srv.Use(limiter)
 	srv.AroundResponses(graph.Responses)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
+}
+
+// endStreams ends websockets and server-sent events when streams ends.
+func endStreams(streams context.Context, next http.Handler) http.Handler {
+	if streams == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !websocket.IsWebSocketUpgrade(r) && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		defer context.AfterFunc(streams, cancel)()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// callerKey names the rate bucket of an operation: its caller's contact,
+// so that minting more tokens buys no more requests.
+func callerKey(ctx context.Context) string {
+	if v := viewer.ForContext(ctx); v != nil {
+		return v.ContactID
+	}
+	return ""
+}
+
+// validationRules are gqlparser's, without the suggestions ("Did you mean
+// …?") that would describe the schema where introspection is off.
+func validationRules(introspection bool) func() *rules.Rules {
+	return func() *rules.Rules {
+		r := rules.NewDefaultRules()
+		if !introspection {
+			for _, rule := range []core.Rule{
+				rules.KnownArgumentNamesRuleWithoutSuggestions,
+				rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+				rules.KnownTypeNamesRuleWithoutSuggestions,
+			} {
+				r.RemoveRule(strings.TrimSuffix(rule.Name, "WithoutSuggestions"))
+				r.AddRule(rule.Name, rule.RuleFunc)
+			}
+		}
+		return r
+	}
 }
 
 // download serves an attachment to a caller who may see its case, as a
@@ -190,164 +254,14 @@ func download(client *ent.Client, files *attachments.Store) http.Handler {
 	})
 }
 
-// maxWebsocketMessage bounds one message a websocket client sends.
-var maxWebsocketMessage int64 = 64 << 10
-
-// closeCodes closes a websocket whose connection_init came too late with
-// 4408, as graphql-transport-ws asks (gqlgen closes it with 1002), so that
-// clients such as graphql-ws know to retry later rather than treat it as a
-// protocol error.
-type closeCodes struct {
-	transport.WebsocketImplementation
-}
-
-func (c closeCodes) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	conn, err := c.WebsocketImplementation.Accept(w, r, o)
-	if err != nil {
-		return nil, err
-	}
-	return &initTimeoutConn{conn}, nil
-}
-
-type initTimeoutConn struct{ transport.WebsocketConn }
-
-func (c *initTimeoutConn) WriteClose(code int, msg string) error {
-	if code == transport.WebsocketCloseProtocolError && msg == "connection initialisation timeout" {
-		code, msg = 4408, "Connection initialisation timeout"
-	}
-	return c.WebsocketConn.WriteClose(code, msg)
-}
-
-// SetReadLimit and SetReadDeadline pass gqlgen's optional controls through.
-func (c *initTimeoutConn) SetReadLimit(n int64) {
-	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
-		l.SetReadLimit(n)
-	}
-}
-
-func (c *initTimeoutConn) SetReadDeadline(t time.Time) error {
-	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
-		return d.SetReadDeadline(t)
-	}
-	return nil
-}
-
-// queriesOnlyOverGET refuses a mutation or subscription sent with GET with
-// 405, as GraphQL over HTTP asks: GET must be safe to repeat and to cache.
-func queriesOnlyOverGET(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && !websocket.IsWebSocketUpgrade(r) {
-			if doc, err := parser.ParseQuery(&ast.Source{Input: r.URL.Query().Get("query")}); err == nil {
-				if op := doc.Operations.ForName(r.URL.Query().Get("operationName")); op != nil && op.Operation != ast.Query {
-					w.Header().Set("Allow", http.MethodPost)
-					writeError(w, http.StatusMethodNotAllowed, &apperr.Error{
-						Code: apperr.BadUserInput, Message: "only queries may be sent with GET; send " + string(op.Operation) + "s with POST",
-					})
-					return
-				}
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// authenticate puts the caller in the request's context. Plain HTTP
-// requests without a valid token are refused here; a websocket may instead
-// authenticate in its connection_init message.
-func authenticate(authn *auth.Authenticator, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		header := r.Header.Get("Authorization")
-		if header == "" && websocket.IsWebSocketUpgrade(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		v, err := authn.Authenticate(r.Context(), header)
-		if err != nil {
-			if !errors.Is(err, apperr.ErrUnauthenticated) {
-				slog.ErrorContext(r.Context(), "authentication failed", "request_id", requestid.FromContext(r.Context()), "error", err)
-			}
-			writeError(w, http.StatusUnauthorized, apperr.ErrUnauthenticated)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
-	})
-}
-
-// limitBody answers 413 to a JSON body over max, before any parsing.
-// Multipart uploads are bounded by their transport instead.
-func limitBody(max int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if r.ContentLength > max {
-			writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, apperr.Invalid("body", "the request body could not be read"))
-			return
-		}
-		if int64(len(body)) > max {
-			writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r)
-	})
-}
-
-var tooLarge = apperr.Invalid("body", "the request body is too large")
-
-// withTimeout bounds queries and mutations; subscriptions live as long as
-// their connection. When the time runs out before execution produced
-// anything, gqlgen answers a bare null: that answer is replaced by the
-// timeout error.
-func withTimeout(d time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if websocket.IsWebSocketUpgrade(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		buf := &bufferedResponse{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(buf, r.WithContext(ctx))
-		if ctx.Err() != nil && strings.TrimSpace(buf.body.String()) == "null" {
-			slog.WarnContext(ctx, "request timed out", "request_id", requestid.FromContext(ctx), "after", d)
-			writeError(w, http.StatusOK, apperr.ErrTimeout)
-			return
-		}
-		w.WriteHeader(buf.status)
-		w.Write(buf.body.Bytes())
-	})
-}
-
-// bufferedResponse holds a response back until the handler is done.
-type bufferedResponse struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferedResponse) WriteHeader(status int) { b.status = status }
-
-func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
-
 // writeError answers with a GraphQL-shaped error body outside the executor.
 func writeError(w http.ResponseWriter, status int, e *apperr.Error) {
-	ext := map[string]any{"code": e.Code}
-	if e.Field != "" && e.Code == apperr.BadUserInput {
-		ext["field"] = e.Field
-	}
-	if e.Reason != "" {
-		ext["reason"] = e.Reason
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(e.RetryAfter/time.Second), 10))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
+		"errors": []map[string]any{{"message": e.Message, "extensions": e.Extensions()}},
 	})
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/httpapi"
+	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
@@ -50,13 +51,41 @@ type Env struct {
 	Statements atomic.Int64
 }
 
+// Option changes how New starts partnerdesk.
+type Option func(*options)
+
+type options struct {
+	config func(*httpapi.Config)
+	driver func(dialect.Driver) dialect.Driver
+}
+
+// WithConfig lets a test change the server's configuration.
+func WithConfig(f func(*httpapi.Config)) Option {
+	return func(o *options) { o.config = f }
+}
+
+// WithDriver wraps the database driver, under the statement counter.
+func WithDriver(f func(dialect.Driver) dialect.Driver) Option {
+	return func(o *options) { o.driver = f }
+}
+
 // New starts partnerdesk on a fresh database; it stops with the test.
-func New(t testing.TB) *Env {
+// Rate limits are on, with the server's defaults, on the real clock.
+func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	e := &Env{t: t, Clock: clock.NewManual(Epoch), Broker: &events.Hub{}}
 	ctx := context.Background()
 	db, err := app.Open(ctx, filepath.Join(t.TempDir(), "partnerdesk.db"), store.Options{
-		Wrap: func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &e.Statements} },
+		Wrap: func(d dialect.Driver) dialect.Driver {
+			if o.driver != nil {
+				d = o.driver(d)
+			}
+			return &countingDriver{Driver: d, n: &e.Statements}
+		},
 	}, e.Broker)
 	if err != nil {
 		t.Fatalf("opening the database: %v", err)
@@ -65,13 +94,19 @@ func New(t testing.TB) *Env {
 	if e.Attachments, err = attachments.New(filepath.Join(t.TempDir(), "attachments"), MaxAttachmentBytes); err != nil {
 		t.Fatalf("opening the attachment store: %v", err)
 	}
-	e.Server = httptest.NewServer(httpapi.New(httpapi.Config{
-		DB:            db,
-		Clock:         e.Clock,
-		Attachments:   e.Attachments,
-		Broker:        e.Broker,
-		Introspection: true,
-	}))
+	cfg := httpapi.Config{
+		DB:             db,
+		Clock:          e.Clock,
+		Attachments:    e.Attachments,
+		Broker:         e.Broker,
+		Introspection:  true,
+		Rate:           limits.NewBuckets(limits.DefaultRate, time.Now),
+		SignInFailures: limits.NewBuckets(limits.DefaultSignInFailures, time.Now),
+	}
+	if o.config != nil {
+		o.config(&cfg)
+	}
+	e.Server = httptest.NewServer(httpapi.New(cfg))
 	t.Cleanup(func() {
 		e.Server.Close()
 		db.Close()
@@ -85,10 +120,11 @@ func (e *Env) System() context.Context { return viewer.SystemContext(context.Bac
 
 // Response is a decoded GraphQL response.
 type Response struct {
-	Status int
-	Header http.Header
-	Data   json.RawMessage
-	Errors []Error
+	Status     int
+	Header     http.Header
+	Data       json.RawMessage
+	Errors     []Error
+	Extensions map[string]any
 }
 
 // Error is one GraphQL error.
@@ -145,13 +181,14 @@ func (e *Env) Do(req *http.Request) Response {
 	raw, _ := io.ReadAll(res.Body)
 	out := Response{Status: res.StatusCode, Header: res.Header}
 	var payload struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []Error         `json:"errors"`
+		Data       json.RawMessage `json:"data"`
+		Errors     []Error         `json:"errors"`
+		Extensions map[string]any  `json:"extensions"`
 	}
 	if err := json.Unmarshal(raw, &payload); err != nil {
 		e.t.Fatalf("status %d, body is not GraphQL JSON: %s", res.StatusCode, raw)
 	}
-	out.Data, out.Errors = payload.Data, payload.Errors
+	out.Data, out.Errors, out.Extensions = payload.Data, payload.Errors, payload.Extensions
 	return out
 }
 

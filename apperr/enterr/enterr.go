@@ -37,6 +37,8 @@ func Convert(err error) error {
 		return apperr.Conflictf("the change conflicts with existing data")
 	case errors.Is(err, context.DeadlineExceeded):
 		return apperr.ErrTimeout
+	case errors.Is(err, context.Canceled):
+		return apperr.ErrCancelled
 	}
 	return err
 }

@@ -1,0 +1,111 @@
+package limits
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+
+	"github.com/partnerdesk/partnerdesk/apperr"
+)
+
+// inputBound counts the values of a request's arguments against the
+// limits: lists no longer than MaxListValues, no more than MaxInputValues
+// values in all, nesting no deeper than MaxInputDepth. The literals of a
+// document, the JSON of its variables and the arguments of the validated
+// operation are each walked with one, at the stage each is read, so that a
+// list too long is refused before it is paid for.
+type inputBound struct {
+	cfg    *Config
+	values int
+}
+
+// value counts one value at path, nested depth deep.
+func (b *inputBound) value(path string, depth int) *apperr.Error {
+	b.values++
+	switch {
+	case depth > b.cfg.MaxInputDepth:
+		return inputTooLarge("DEPTH", path, b.cfg.MaxInputDepth, depth, "%s nests deeper than %d levels", path, b.cfg.MaxInputDepth)
+	case b.values > b.cfg.MaxInputValues:
+		return inputTooLarge("VALUES", path, b.cfg.MaxInputValues, b.values, "the arguments hold more than %d values in all", b.cfg.MaxInputValues)
+	}
+	return nil
+}
+
+// list checks that a list at path holds no more than MaxListValues values;
+// n may be a count so far.
+func (b *inputBound) list(path string, n int) *apperr.Error {
+	if n > b.cfg.MaxListValues {
+		return inputTooLarge("LIST", path, b.cfg.MaxListValues, n, "%s has more than %d values", path, b.cfg.MaxListValues)
+	}
+	return nil
+}
+
+func inputTooLarge(reason, path string, limit, measured int, format string, args ...any) *apperr.Error {
+	e := apperr.Limited(apperr.InputTooLarge, reason, int64(limit), int64(measured), format, args...)
+	e.Field = path
+	return e
+}
+
+// queryBytes refuses a document longer than MaxQueryBytes.
+func (c *Config) queryBytes(query string) *apperr.Error {
+	if len(query) > c.MaxQueryBytes {
+		return apperr.Limited(apperr.QueryTooLarge, "BYTES", int64(c.MaxQueryBytes), int64(len(query)),
+			"the query is %d bytes; at most %d are allowed", len(query), c.MaxQueryBytes)
+	}
+	return nil
+}
+
+// CheckQuery bounds the length of a document before it is parsed.
+func (e *Extension) CheckQuery(query string) *apperr.Error { return e.cfg.queryBytes(query) }
+
+// CheckVariables bounds the values of a request's JSON variables as they
+// are read, before gqlgen decodes them: decoding every value of a large
+// body costs far more than refusing it at the limit. d stands just inside
+// the variables object; on success it has read the object to its end.
+func (e *Extension) CheckVariables(d *json.Decoder) *apperr.Error {
+	b := &inputBound{cfg: &e.cfg}
+	return b.members(d, "variables", 0)
+}
+
+// members reads an object's members up to its closing brace.
+func (b *inputBound) members(d *json.Decoder, path string, depth int) *apperr.Error {
+	for d.More() {
+		key, err := d.Token()
+		if err != nil {
+			return nil
+		}
+		k, _ := key.(string)
+		if e := b.jsonValue(d, path+"."+k, depth); e != nil {
+			return e
+		}
+	}
+	d.Token()
+	return nil
+}
+
+func (b *inputBound) jsonValue(d *json.Decoder, path string, depth int) *apperr.Error {
+	if e := b.value(path, depth); e != nil {
+		return e
+	}
+	tok, err := d.Token()
+	if err != nil {
+		return nil
+	}
+	switch tok {
+	case json.Delim('{'):
+		return b.members(d, path, depth+1)
+	case json.Delim('['):
+		for n := 1; d.More(); n++ {
+			if e := b.list(path, n); e != nil {
+				return e
+			}
+			if e := b.jsonValue(d, path, depth+1); e != nil {
+				return e
+			}
+		}
+		if _, err := d.Token(); err != nil && !errors.Is(err, io.EOF) {
+			return nil
+		}
+	}
+	return nil
+}
