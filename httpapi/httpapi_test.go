@@ -197,11 +197,34 @@ func TestBatchingAndMalformedJSONAreRefused(t *testing.T) {
 
 func TestMalformedBodiesGetAClearError(t *testing.T) {
 	c := newCaller(t)
-	for _, body := range []string{`[{"query": "{ viewer { id } }"}]`, `{"query": `} {
-		res := c.Do(c.request(t, http.MethodPost, "/graphql", strings.NewReader(body)))
-		if res.Code() != "BAD_USER_INPUT" {
-			t.Errorf("%s: errors %+v, want BAD_USER_INPUT", body, res.Errors)
+	for _, body := range []string{
+		`[{"query": "{ viewer { id } }"}]`,
+		`{"query": `,
+		`{"query": 5}`,
+		`{"Query": 5}`, // gqlgen's decoder matches names in any case
+		`{"query": "{ viewer { __typename } }", "VARIABLES": "x"}`,
+		`{"query": "{ viewer { __typename } }"} {}`,
+	} {
+		res, raw := send(t, c.request(t, http.MethodPost, "/graphql", strings.NewReader(body)))
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), `"code":"BAD_USER_INPUT"`) {
+			t.Errorf("%s: status %d, %s; want 400 BAD_USER_INPUT", body, res.StatusCode, raw)
 		}
+		for _, leak := range []string{"Go struct", "json:", "interface {}", "RawParams"} {
+			if strings.Contains(string(raw), leak) {
+				t.Errorf("%s: the answer names %q: %s", body, leak, raw)
+			}
+		}
+	}
+}
+
+// TestSubscriptionsNeedAStream: over a plain POST or GET a subscription
+// would hold the request open until an event came.
+func TestSubscriptionsNeedAStream(t *testing.T) {
+	c := newCaller(t)
+	b, _ := json.Marshal(map[string]any{"query": `subscription { grantEvents { kind } }`})
+	res := c.Do(c.request(t, http.MethodPost, "/graphql", bytes.NewReader(b)))
+	if len(res.Errors) != 1 || res.Errors[0].Extensions["reason"] != "SUBSCRIPTION_NEEDS_A_STREAM" || !res.NoData() {
+		t.Fatalf("want one refusal: %s %+v", res.Data, res.Errors)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -104,9 +105,11 @@ func checkParams(body []byte, lim *limits.Extension) (int, *apperr.Error) {
 		if err != nil {
 			return http.StatusBadRequest, notAnObject
 		}
+		// gqlgen's decoder matches member names in any case, so these
+		// checks must too: {"Query": 5} is a query.
 		name, _ := key.(string)
-		switch name {
-		case "query", "operationName":
+		switch strings.ToLower(name) {
+		case "query", "operationname":
 			tok, err := d.Token()
 			if err != nil {
 				return http.StatusBadRequest, notAnObject
@@ -115,7 +118,7 @@ func checkParams(body []byte, lim *limits.Extension) (int, *apperr.Error) {
 			if !ok && tok != nil {
 				return http.StatusBadRequest, apperr.Invalid(name, "%s must be a string or null", name)
 			}
-			if name == "query" {
+			if strings.EqualFold(name, "query") {
 				if err := lim.CheckQuery(text); err != nil {
 					return http.StatusOK, err
 				}
@@ -129,7 +132,7 @@ func checkParams(body []byte, lim *limits.Extension) (int, *apperr.Error) {
 			case tok == nil:
 			case tok != json.Delim('{'):
 				return http.StatusBadRequest, apperr.Invalid(name, "%s must be an object or null", name)
-			case name == "variables":
+			case strings.EqualFold(name, "variables"):
 				if err := lim.CheckVariables(d); err != nil {
 					return http.StatusOK, err
 				}

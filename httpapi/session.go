@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/partnerdesk/partnerdesk/apperr"
@@ -39,6 +40,9 @@ type sessions struct {
 type credential struct {
 	authorization string
 	address       string
+	// streaming: the request can carry a subscription's events (a
+	// websocket, or server-sent events).
+	streaming bool
 }
 
 type credentialKey struct{}
@@ -51,8 +55,10 @@ type credentialKey struct{}
 // failure, which they retry.
 func withCredential(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cred := credential{authorization: r.Header.Get("Authorization"), address: clientAddress(r)}
-		if r.Method != http.MethodOptions && !websocket.IsWebSocketUpgrade(r) && !auth.LooksLikeBearer(cred.authorization) {
+		upgrade := websocket.IsWebSocketUpgrade(r)
+		cred := credential{authorization: r.Header.Get("Authorization"), address: clientAddress(r),
+			streaming: upgrade || strings.Contains(r.Header.Get("Accept"), "text/event-stream")}
+		if r.Method != http.MethodOptions && !upgrade && !auth.LooksLikeBearer(cred.authorization) {
 			writeError(w, http.StatusUnauthorized, apperr.ErrUnauthenticated)
 			return
 		}
@@ -91,10 +97,14 @@ func (s *sessions) signInAs(ctx context.Context, cred credential) (*viewer.Viewe
 // so every refusal after it passes here on its way out, and gets its HTTP
 // status.
 func (s *sessions) operation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	cred, _ := ctx.Value(credentialKey{}).(credential)
 	var answer graphql.ResponseHandler
-	if viewer.ForContext(ctx) != nil {
+	if graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription && !cred.streaming {
+		// Over a plain request it would hold the connection open, waiting.
+		answer = graphql.OneShot(&graphql.Response{Errors: gqlerror.List{graph.PresentError(ctx, errNotAStream)}})
+	} else if viewer.ForContext(ctx) != nil {
 		answer = next(ctx)
-	} else if v, err := s.signInAs(ctx, ctx.Value(credentialKey{}).(credential)); err != nil {
+	} else if v, err := s.signInAs(ctx, cred); err != nil {
 		if _, ok := apperr.As(err); !ok {
 			slog.ErrorContext(ctx, "signing in", "request_id", requestid.FromContext(ctx), "error", err)
 		}
@@ -113,10 +123,16 @@ func (s *sessions) operation(ctx context.Context, next graphql.OperationHandler)
 	}
 }
 
+var errNotAStream = &apperr.Error{Code: apperr.BadUserInput, Reason: "SUBSCRIPTION_NEEDS_A_STREAM",
+	Message: "a subscription needs a websocket, or server-sent events (Accept: text/event-stream)"}
+
 // refusalStatus is the HTTP status of a request refused as a whole: 401
-// for a failed sign-in, 429 (and when to retry) for a rate limit.
+// for a failed sign-in, 429 (and when to retry) for a rate limit, 500 for
+// a failure of the server's.
 func refusalStatus(ext map[string]any) (int, time.Duration) {
 	switch ext["code"] {
+	case string(apperr.Internal):
+		return http.StatusInternalServerError, 0
 	case string(apperr.Unauthenticated):
 		return http.StatusUnauthorized, 0
 	case string(apperr.RateLimited):

@@ -120,7 +120,8 @@ type GrantSpec struct {
 	EndedAt           *time.Time   // for REVOKED and SUPERSEDED grants
 }
 
-// Grant creates an approved grant as described.
+// Grant creates a grant as described: approved unless its Status is
+// PENDING.
 func (e *Env) Grant(s GrantSpec) *ent.Grant {
 	e.t.Helper()
 	if s.Days == 0 {
@@ -141,10 +142,10 @@ func (e *Env) Grant(s GrantSpec) *ent.Grant {
 		SetExpiresInDays(s.Days).
 		SetStatus(s.Status).
 		SetCreatedAt(s.StartsAt).
-		SetDecidedAt(s.StartsAt).
-		SetStartsAt(s.StartsAt).
-		SetExpiresAt(s.StartsAt.AddDate(0, 0, s.Days)).
 		SetNillableEndedAt(s.EndedAt)
+	if s.Status != grant.StatusPENDING { // a request never answered has no times
+		q.SetDecidedAt(s.StartsAt).SetStartsAt(s.StartsAt).SetExpiresAt(s.StartsAt.AddDate(0, 0, s.Days))
+	}
 	if s.Grantee != nil {
 		q.SetGranteeID(s.Grantee.ID)
 	}
