@@ -35,8 +35,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/operator"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
-	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 func main() {
@@ -270,7 +270,7 @@ func schedule(ctx context.Context, db *store.DB, b events.Broker, m mailer.Maile
 // prints a fresh token for each persona, as tokens cannot be shown again.
 func loadDemo(ctx context.Context, db *store.DB, out io.Writer) error {
 	now := clock.System.Now()
-	n, err := db.Client.Organization.Query().Count(viewer.SystemContext(ctx))
+	n, err := db.Client.Organization.Query().Count(rowfilter.Privileged(ctx))
 	if err != nil {
 		return err
 	}

@@ -515,7 +515,7 @@ func TestValidateRoles(t *testing.T) {
 	}
 }
 
-func TestCanManageOrganizations(t *testing.T) {
+func TestOnlyVendorAdminsManageOrganizations(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		caller access.Caller
@@ -530,8 +530,9 @@ func TestCanManageOrganizations(t *testing.T) {
 		{"customer ADMIN", customerContact(access.RoleAdmin), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.caller.CanManageOrganizations(); got != tc.want {
-				t.Errorf("CanManageOrganizations() = %v, want %v", got, tc.want)
+			_, err := access.NewSession(tc.caller, now, access.Partnership{}).Require(access.ManageOrganizations, tc.caller.OrgID)
+			if got := err == nil; got != tc.want {
+				t.Errorf("Require(ManageOrganizations) = %v, want allowed %v", err, tc.want)
 			}
 		})
 	}

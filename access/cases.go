@@ -25,9 +25,14 @@ func (r CaseRule) Sees(createdAt time.Time, collaborator bool) bool {
 	return r.AllHistory || InEra(r.Eras, createdAt)
 }
 
-// CaseRules returns how a caller sees cases: every case of every customer
-// (all, for vendor staff), or a rule per customer it reaches.
-func CaseRules(c Caller, reach Reach, p Partnership) (all bool, rules map[string]CaseRule) {
+// CaseRules returns how the caller sees cases: every case of every
+// customer (all, for vendor staff), or a rule per customer it reaches.
+// The map is the session's: read it, do not change it.
+func (s *Session) CaseRules() (all bool, rules map[string]CaseRule) {
+	return s.allCases, s.caseRules
+}
+
+func caseRules(c Caller, reach Reach, eras map[string][]Interval, p Partnership) (all bool, rules map[string]CaseRule) {
 	switch {
 	case !c.Active:
 		return false, nil
@@ -39,7 +44,6 @@ func CaseRules(c Caller, reach Reach, p Partnership) (all bool, rules map[string
 	case c.OrgKind != Partner:
 		return false, nil
 	}
-	eras := Eras(p.Grants)
 	rules = make(map[string]CaseRule, len(reach))
 	for customer, level := range reach {
 		rules[customer] = CaseRule{
@@ -50,16 +54,4 @@ func CaseRules(c Caller, reach Reach, p Partnership) (all bool, rules map[string
 		}
 	}
 	return false, rules
-}
-
-// Rules is CaseRules in one value, for callers that keep it.
-type Rules struct {
-	All        bool
-	ByCustomer map[string]CaseRule
-}
-
-// CaseRulesOf is CaseRules as a Rules value.
-func CaseRulesOf(c Caller, reach Reach, p Partnership) Rules {
-	all, by := CaseRules(c, reach, p)
-	return Rules{All: all, ByCustomer: by}
 }

@@ -20,9 +20,3 @@ func CheckRolesFor(k OrgKind, rs []Role) error {
 	}
 	return nil
 }
-
-// CanManageOrganizations reports whether the caller may create
-// organisations and set support plans: the vendor's admins (SPEC §1).
-func (c Caller) CanManageOrganizations() bool {
-	return c.Active && c.OrgKind == Vendor && c.Has(RoleAdmin)
-}

@@ -11,7 +11,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/casesearch"
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/events"
-	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 )
 
@@ -24,7 +23,8 @@ func init() {
 }
 
 // Open opens the database at path, migrates it, keeps its full-text index
-// in sync, and installs the row filters and consistency hooks. Changes are
+// in sync, and installs the consistency hooks (the row filters come with
+// the schema). Changes are
 // published to broker after they commit; nil publishes nothing (the
 // operator commands).
 func Open(ctx context.Context, path string, opts store.Options, broker events.Broker) (*store.DB, error) {
@@ -37,7 +37,6 @@ func Open(ctx context.Context, path string, opts store.Options, broker events.Br
 		db.Close()
 		return nil, err
 	}
-	rowfilter.Install(db.Client)
 	directory.Install(db.Client)
 	if broker != nil {
 		events.Install(db.Client, broker)

@@ -18,43 +18,18 @@ import (
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
-// record collects what the access check learned during one mutation.
-type record struct {
-	orgID    string
-	decision access.Decision
-}
-
-type ctxKey struct{}
-
-// Allowed tells the audit which organisation a mutation acts on and the
-// decision that let it; outside a mutation it does nothing.
-func Allowed(ctx context.Context, orgID string, d access.Decision) {
-	if r, ok := ctx.Value(ctxKey{}).(*record); ok {
-		r.orgID, r.decision = orgID, d
-	}
-}
-
-// Begin prepares ctx for one root mutation field, whose access check will
-// tell the audit what allowed it.
-func Begin(ctx context.Context) context.Context {
-	return context.WithValue(ctx, ctxKey{}, &record{})
-}
-
-// Write records the root mutation field that ctx (prepared by Begin) ran
-// and the result it returned, with client: the field's transaction, so
-// that the entry commits or rolls back with what it records.
+// Write records the root mutation field that ctx ran and the result it
+// returned, with client: the field's transaction, so that the entry
+// commits or rolls back with what it records. For an action a level
+// allows, the level and grant that allowed it are the caller's session's
+// on the customer acted on (the object's), at the instant the mutation
+// decided; a role allows the others.
 func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, res any) error {
-	rec, _ := ctx.Value(ctxKey{}).(*record)
 	v := viewer.ForContext(ctx)
-	if v == nil || rec == nil {
-		return errors.New("audit: a mutation ran without a caller or outside Begin")
+	if v == nil {
+		return errors.New("audit: a mutation ran without a caller")
 	}
 	objType, objID, objCustomer := object(res)
-	if rec.orgID == "" {
-		// Directives that are not about one customer (own-organisation
-		// checks of grants, say) leave it to the object acted on.
-		rec.orgID = objCustomer
-	}
 	q := client.AuditEntry.Create().
 		SetActorID(v.ContactID).
 		SetActorOrganizationID(v.OrgID).
@@ -65,16 +40,29 @@ func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, re
 		SetRequestID(requestid.FromContext(ctx)).
 		SetCreatedAt(v.Now)
 	// A partner or the vendor acting on its own directory acts on no customer.
-	if rec.orgID != "" && !(rec.orgID == v.OrgID && v.OrgKind != access.Customer) {
-		q.SetCustomerID(rec.orgID)
+	if objCustomer != "" && !(objCustomer == v.OrgID && v.OrgKind != access.Customer) {
+		q.SetCustomerID(objCustomer)
 	}
-	if rec.decision.Level != "" {
-		q.SetLevel(rec.decision.Level)
-	}
-	if rec.decision.Grant != nil {
-		q.SetGrantID(rec.decision.Grant.ID)
+	if objCustomer != "" && actionOf(fc).Level() != "" {
+		d := v.Decide(objCustomer)
+		if d.Level != "" {
+			q.SetLevel(d.Level)
+		}
+		if d.Grant != nil {
+			q.SetGrantID(d.Grant.ID)
+		}
 	}
 	return q.Exec(ctx)
+}
+
+// actionOf is the action the field's @action directive names.
+func actionOf(fc *graphql.FieldContext) access.Action {
+	if d := fc.Field.Definition.Directives.ForName("action"); d != nil {
+		if a := d.Arguments.ForName("name"); a != nil {
+			return access.Action(a.Value.Raw)
+		}
+	}
+	return ""
 }
 
 // changedFields lists the arguments the caller sent, with the fields of an
@@ -116,8 +104,8 @@ func object(res any) (typ, id, customer string) {
 
 func nodeOf(n ent.Noder) (typ, id, customer string) {
 	rv := reflect.Indirect(reflect.ValueOf(n))
-	if c := rv.FieldByName("CustomerID"); c.Kind() == reflect.String {
-		customer = c.String()
+	if o, ok := n.(interface{ Owners() []string }); ok {
+		customer = o.Owners()[0]
 	}
 	return rv.Type().Name(), rv.FieldByName("ID").String(), customer
 }

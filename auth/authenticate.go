@@ -12,8 +12,9 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
+	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/grants"
-	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // lastUsedResolution bounds how often a token's last use is written: once a
@@ -21,26 +22,38 @@ import (
 // SQLite writer a write on every request.
 const lastUsedResolution = time.Minute
 
-// Authenticator resolves bearer tokens to viewers.
+// Authenticator resolves bearer tokens to sessions.
 type Authenticator struct {
 	Client *ent.Client
 	Clock  clock.Clock
 }
 
-// Authenticate returns the viewer for an Authorization header value
-// ("Bearer <token>"). Every failure, whatever its cause, is
+// Authenticate returns the session of an Authorization header value
+// ("Bearer <token>") as of now. Every failure, whatever its cause, is
 // apperr.ErrUnauthenticated, so that a caller learns nothing about which
 // tokens or contacts exist.
-func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (*viewer.Viewer, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (*access.Session, error) {
 	token, ok := bearer(authorization)
 	if !ok {
 		return nil, apperr.ErrUnauthenticated
 	}
-	sys := viewer.SystemContext(ctx)
-	now := a.Clock.Now()
+	return a.session(ctx, accesstoken.TokenHash(Hash(token)), a.Clock.Now(), true)
+}
+
+// Refresh returns s's caller's session as of now, reading its token,
+// contact and grants again: a mutation decides each of its root fields,
+// and an open stream each change to its caller, against them as they
+// stand. A token revoked or expired, or a contact no longer active, is
+// apperr.ErrUnauthenticated.
+func (a *Authenticator) Refresh(ctx context.Context, s *access.Session) (*access.Session, error) {
+	return a.session(ctx, accesstoken.ID(s.TokenID), a.Clock.Now(), false)
+}
+
+func (a *Authenticator) session(ctx context.Context, which predicate.AccessToken, now time.Time, touch bool) (*access.Session, error) {
+	sys := rowfilter.Privileged(ctx)
 	tok, err := a.Client.AccessToken.Query().
 		Where(
-			accesstoken.TokenHash(Hash(token)),
+			which,
 			accesstoken.RevokedAtIsNil(),
 			accesstoken.Or(accesstoken.ExpiresAtIsNil(), accesstoken.ExpiresAtGT(now)),
 		).
@@ -56,7 +69,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	if c.Status != contact.StatusACTIVE {
 		return nil, apperr.ErrUnauthenticated
 	}
-	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= lastUsedResolution {
+	if touch && (tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= lastUsedResolution) {
 		if err := a.Client.AccessToken.UpdateOne(tok).SetLastUsedAt(now).Exec(sys); err != nil {
 			return nil, err
 		}
@@ -69,7 +82,15 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 		Email:     c.Email,
 		Active:    true,
 	}
-	return viewer.New(caller, now, a.partnershipLoader(caller.OrgID)), nil
+	var p access.Partnership
+	if caller.OrgKind == access.Partner {
+		if p, err = a.partnership(sys, caller.OrgID); err != nil {
+			return nil, err
+		}
+	}
+	s := access.NewSession(caller, now, p)
+	s.TokenID, s.TokenExpiresAt = tok.ID, tok.ExpiresAt
+	return s, nil
 }
 
 // LooksLikeBearer reports whether an Authorization header value has the
@@ -85,31 +106,28 @@ func bearer(authorization string) (string, bool) {
 	return token, ok && strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(token, tokenPrefix)
 }
 
-// partnershipLoader loads, once per request, every grant the partner ever
-// had approved (whether each gives access now is decided by
-// access.Effective at the request's instant; past ones decide the partner
-// era of cases) and which of those customers share their case history.
-func (a *Authenticator) partnershipLoader(partnerID string) func(context.Context) (access.Partnership, error) {
-	return func(ctx context.Context) (access.Partnership, error) {
-		ctx = viewer.SystemContext(ctx)
-		gs, err := grants.OfPartner(ctx, a.Client, partnerID)
-		if err != nil {
-			return access.Partnership{}, err
-		}
-		p := access.Partnership{Grants: gs, SharesHistory: map[string]bool{}}
-		customers := make([]string, len(gs))
-		for i, g := range gs {
-			customers[i] = g.CustomerID
-		}
-		sharing, err := a.Client.Organization.Query().
-			Where(organization.IDIn(customers...), organization.ShareCaseHistoryWithPartners(true)).
-			IDs(ctx)
-		if err != nil {
-			return access.Partnership{}, err
-		}
-		for _, id := range sharing {
-			p.SharesHistory[id] = true
-		}
-		return p, nil
+// partnership reads every grant a partner ever had approved (whether each
+// gives access now is access.Effective's to decide at the session's
+// instant; past ones decide the partner era of cases) and which of those
+// customers share their case history.
+func (a *Authenticator) partnership(ctx context.Context, partnerID string) (access.Partnership, error) {
+	gs, err := grants.OfPartner(ctx, a.Client, partnerID)
+	if err != nil {
+		return access.Partnership{}, err
 	}
+	p := access.Partnership{Grants: gs, SharesHistory: map[string]bool{}}
+	customers := make([]string, len(gs))
+	for i, g := range gs {
+		customers[i] = g.CustomerID
+	}
+	sharing, err := a.Client.Organization.Query().
+		Where(organization.IDIn(customers...), organization.ShareCaseHistoryWithPartners(true)).
+		IDs(ctx)
+	if err != nil {
+		return access.Partnership{}, err
+	}
+	for _, id := range sharing {
+		p.SharesHistory[id] = true
+	}
+	return p, nil
 }

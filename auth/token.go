@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent"
 )
 
@@ -46,4 +48,37 @@ func Issue(ctx context.Context, client *ent.Client, contactID, name string, expi
 		return "", nil, err
 	}
 	return token, rec, nil
+}
+
+// Create issues a token for the caller itself, expiring in days when given
+// (1 to 730). client may be a transaction's client.
+func Create(ctx context.Context, client *ent.Client, s *access.Session, name string, days *int) (string, *ent.AccessToken, error) {
+	if _, err := s.Require(access.OwnTokens, s.ContactID); err != nil {
+		return "", nil, err
+	}
+	var expires *time.Time
+	if days != nil {
+		if *days < 1 || *days > 730 {
+			return "", nil, apperr.Invalid("expiresInDays", "expiresInDays must be between 1 and 730")
+		}
+		t := s.Now.AddDate(0, 0, *days)
+		expires = &t
+	}
+	return Issue(ctx, client, s.ContactID, name, expires)
+}
+
+// Revoke ends one of the caller's own tokens at once; the streams it
+// opened end with it. Revoking a revoked token changes nothing.
+func Revoke(ctx context.Context, client *ent.Client, s *access.Session, id string) (*ent.AccessToken, error) {
+	tok, err := client.AccessToken.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Require(access.OwnTokens, tok.ContactID); err != nil {
+		return nil, err
+	}
+	if tok.RevokedAt != nil {
+		return tok, nil
+	}
+	return tok.Update().SetRevokedAt(s.Now).Save(ctx)
 }

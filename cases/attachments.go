@@ -5,22 +5,22 @@ import (
 	"errors"
 	"io"
 
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
-	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 // AddAttachment stores an uploaded file and adds it to an open case. The
 // content is written before the transaction commits; if it rolls back, the
 // stored content is simply unreferenced (and shared by equal uploads).
-func AddAttachment(ctx context.Context, c *ent.Client, v *viewer.Viewer, store *attachments.Store, caseID, name string, r io.Reader) (*ent.Attachment, error) {
+func AddAttachment(ctx context.Context, c *ent.Client, v *access.Session, store *attachments.Store, caseID, name string, r io.Reader) (*ent.Attachment, error) {
 	if store == nil {
 		return nil, apperr.Forbiddenf("this server does not accept attachments")
 	}
-	kase, err := open(ctx, c, caseID, nil)
+	kase, err := open(ctx, c, v, caseID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -51,11 +51,14 @@ func AddAttachment(ctx context.Context, c *ent.Client, v *viewer.Viewer, store *
 }
 
 // DeleteAttachment removes an attachment from its case; only the vendor's
-// staff may (the graph's directive checks it). The content stays on disk,
-// where other attachments may share it.
-func DeleteAttachment(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (string, error) {
+// staff may. The content stays on disk, where other attachments may share
+// it.
+func DeleteAttachment(ctx context.Context, c *ent.Client, v *access.Session, id string) (string, error) {
 	a, err := c.Attachment.Query().Where(attachment.ID(id)).WithCase().Only(ctx)
 	if err != nil {
+		return "", err
+	}
+	if _, err := v.Require(access.StaffOnly, a.CustomerID); err != nil {
 		return "", err
 	}
 	if err := c.Attachment.DeleteOne(a).Exec(ctx); err != nil {

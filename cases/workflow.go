@@ -9,17 +9,17 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
-	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/grants"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/validate"
-	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 // The workflow functions take the client of the caller's transaction and
@@ -46,16 +46,18 @@ type CreateInput struct {
 // CreateCase files a case for a customer. A partner's case records the partner
 // as filed on behalf of; the creator is the primary contact unless another
 // is named; time zone and language default to the creator's.
-func CreateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, in CreateInput) (*ent.SupportCase, error) {
-	sys := viewer.SystemContext(ctx)
-	customer, err := c.Organization.Get(ctx, in.CustomerID)
+func CreateCase(ctx context.Context, c *ent.Client, v *access.Session, in CreateInput) (*ent.SupportCase, error) {
+	customer, err := directory.Named(ctx, c, "customer_id", in.CustomerID)
 	if err != nil {
 		return nil, err
 	}
 	if customer.Kind != access.Customer {
 		return nil, apperr.Invalid("customer_id", "cases are filed for customers")
 	}
-	creator, err := c.Contact.Get(sys, v.ContactID)
+	if _, err := v.Require(access.FileCase, customer.ID); err != nil {
+		return nil, err
+	}
+	creator, err := c.Contact.Get(ctx, v.ContactID)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +77,7 @@ func CreateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, in CreateI
 			return nil, apperr.Invalid("follow_up_of_id", "a follow-up links to a case of the same customer")
 		}
 	}
-	number, err := nextNumber(sys, c)
+	number, err := nextNumber(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -116,9 +118,10 @@ func CreateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, in CreateI
 
 // nextNumber allocates the next human case number. Writes are serialised
 // by the store's single writer, so MAX()+1 inside the transaction is safe,
-// and the unique index guards it all the same.
+// and the unique index guards it all the same. The numbers run across all
+// cases, whoever may see them: a privileged read.
 func nextNumber(ctx context.Context, c *ent.Client) (int, error) {
-	max, err := c.SupportCase.Query().Aggregate(ent.Max(supportcase.FieldNumber)).Int(ctx)
+	max, err := c.SupportCase.Query().Aggregate(ent.Max(supportcase.FieldNumber)).Int(rowfilter.Privileged(ctx))
 	if err != nil && !ent.IsNotFound(err) && !strings.Contains(err.Error(), "converting NULL") {
 		return 0, err
 	}
@@ -126,23 +129,22 @@ func nextNumber(ctx context.Context, c *ent.Client) (int, error) {
 }
 
 // checkPrimary refuses a primary contact who is neither an active contact
-// of the customer nor a partner contact at UPDATE or higher on it.
+// of the customer nor a partner contact at UPDATE or higher on it. A
+// contact the caller may not see is refused like one that does not exist.
 func checkPrimary(ctx context.Context, c *ent.Client, customerID, contactID string, now time.Time) error {
-	sys := viewer.SystemContext(ctx)
-	p, err := c.Contact.Query().Where(contact.ID(contactID)).WithOrganization().Only(sys)
+	p, err := c.Contact.Query().Where(contact.ID(contactID)).WithOrganization().Only(ctx)
 	if err != nil || p.Status != contact.StatusACTIVE {
-		return apperr.Invalid("primary_contact_id", "the primary contact must be an active contact")
+		return apperr.Invalid("primary_contact_id", "no active contact %q", contactID)
 	}
 	if p.OrganizationID == customerID {
 		return nil
 	}
 	if p.Edges.Organization.Kind == access.Partner {
-		gs, err := grants.OfPartner(sys, c, p.OrganizationID, customerID)
+		l, err := grants.LevelOf(ctx, c, p, customerID, now)
 		if err != nil {
 			return err
 		}
-		caller := access.Caller{ContactID: p.ID, OrgID: p.OrganizationID, OrgKind: access.Partner, Roles: p.Roles, Email: p.Email, Active: true}
-		if access.Effective(caller, customerID, gs, now).Level.AtLeast(access.Update) {
+		if l.AtLeast(access.Update) {
 			return nil
 		}
 	}
@@ -166,8 +168,8 @@ type UpdateInput struct {
 
 // UpdateCase changes an open case. A severity change before the first response
 // moves the due time, recomputed from the case's creation.
-func UpdateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string, in UpdateInput) (*ent.SupportCase, error) {
-	kase, err := open(ctx, c, id, in.Version)
+func UpdateCase(ctx context.Context, c *ent.Client, v *access.Session, id string, in UpdateInput) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, v, id, in.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +182,7 @@ func UpdateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string,
 		}
 	}
 	q := kase.Update()
-	var changed []schema.FieldChange
+	var changed []jsontype.FieldChange
 	var events []caseevent.Kind
 	set := func(field string, before, after string, kind caseevent.Kind, apply func()) {
 		if before == after {
@@ -244,13 +246,13 @@ func UpdateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string,
 
 // onlyFor keeps, for each event, the changes that event is about; UPDATED
 // carries the changes no other event took.
-func onlyFor(k caseevent.Kind, changed []schema.FieldChange) []schema.FieldChange {
+func onlyFor(k caseevent.Kind, changed []jsontype.FieldChange) []jsontype.FieldChange {
 	own := map[caseevent.Kind]string{
 		caseevent.KindSTATUS_CHANGED:          "status",
 		caseevent.KindSEVERITY_CHANGED:        "severity",
 		caseevent.KindPRIMARY_CONTACT_CHANGED: "primaryContactID",
 	}
-	var out []schema.FieldChange
+	var out []jsontype.FieldChange
 	for _, ch := range changed {
 		field, special := "", false
 		for _, f := range own {
@@ -266,9 +268,10 @@ func onlyFor(k caseevent.Kind, changed []schema.FieldChange) []schema.FieldChang
 	return out
 }
 
-// open loads a case that is not closed, checking the version if one is sent.
-func open(ctx context.Context, c *ent.Client, id string, version *int) (*ent.SupportCase, error) {
-	kase, err := c.SupportCase.Get(ctx, id)
+// open loads a case the caller may work that is not closed, checking the
+// version if one is sent.
+func open(ctx context.Context, c *ent.Client, v *access.Session, id string, version *int) (*ent.SupportCase, error) {
+	kase, err := work(ctx, c, v, id)
 	if err != nil {
 		return nil, err
 	}
@@ -281,9 +284,22 @@ func open(ctx context.Context, c *ent.Client, id string, version *int) (*ent.Sup
 	return kase, nil
 }
 
+// work loads a case as the caller sees it, and requires that it may work
+// it (UPDATE on its customer).
+func work(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.SupportCase, error) {
+	kase, err := c.SupportCase.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := v.Require(access.WorkCase, kase.CustomerID); err != nil {
+		return nil, err
+	}
+	return kase, nil
+}
+
 // CloseCase closes an open case; it may be reopened for 30 days.
-func CloseCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string, version *int) (*ent.SupportCase, error) {
-	kase, err := open(ctx, c, id, version)
+func CloseCase(ctx context.Context, c *ent.Client, v *access.Session, id string, version *int) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, v, id, version)
 	if err != nil {
 		return nil, err
 	}
@@ -303,8 +319,8 @@ func CloseCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string, 
 
 // ReopenCase reopens a closed case within its window; after it the caller
 // gets REOPEN_WINDOW_EXPIRED and should open a follow-up case.
-func ReopenCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*ent.SupportCase, error) {
-	kase, err := c.SupportCase.Get(ctx, id)
+func ReopenCase(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.SupportCase, error) {
+	kase, err := work(ctx, c, v, id)
 	if err != nil {
 		return nil, err
 	}
@@ -328,16 +344,15 @@ func ReopenCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string)
 }
 
 // EscalateCase escalates a case, or says precisely why it may not be.
-func EscalateCase(ctx context.Context, c *ent.Client, v *viewer.Viewer, id, reason string) (*ent.SupportCase, error) {
+func EscalateCase(ctx context.Context, c *ent.Client, v *access.Session, id, reason string) (*ent.SupportCase, error) {
 	kase, err := c.SupportCase.Query().Where(supportcase.ID(id)).WithCustomer().Only(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d, err := v.LevelOn(ctx, kase.CustomerID)
-	if err != nil {
+	if _, err := v.Require(access.WorkCase, kase.CustomerID); err != nil {
 		return nil, err
 	}
-	if r := CanEscalate(Actor{Caller: v.Caller, Level: d.Level}, kase, plan(kase.Edges.Customer), v.Now); r != nil {
+	if r := CanEscalate(Actor{Caller: v.Caller, Level: v.Level(kase.CustomerID)}, kase, plan(kase.Edges.Customer), v.Now); r != nil {
 		return nil, EscalationError(r)
 	}
 	reason = strings.TrimSpace(reason)
@@ -388,8 +403,8 @@ type CommentInput struct {
 
 // AddComment comments on an open case. INTERNAL comments are the vendor's;
 // the first PUBLIC comment of a vendor agent is the case's first response.
-func AddComment(ctx context.Context, c *ent.Client, v *viewer.Viewer, in CommentInput) (*ent.CaseComment, error) {
-	kase, err := open(ctx, c, in.CaseID, nil)
+func AddComment(ctx context.Context, c *ent.Client, v *access.Session, in CommentInput) (*ent.CaseComment, error) {
+	kase, err := open(ctx, c, v, in.CaseID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -397,8 +412,10 @@ func AddComment(ctx context.Context, c *ent.Client, v *viewer.Viewer, in Comment
 	if in.Visibility != nil {
 		vis = *in.Visibility
 	}
-	if vis == casecomment.VisibilityINTERNAL && v.OrgKind != access.Vendor {
-		return nil, apperr.Forbiddenf("only the vendor's staff write internal comments")
+	if vis == casecomment.VisibilityINTERNAL {
+		if _, err := v.Require(access.StaffOnly, kase.CustomerID); err != nil {
+			return nil, err
+		}
 	}
 	cm, err := c.CaseComment.Create().
 		SetCaseID(kase.ID).
@@ -432,28 +449,25 @@ func AddComment(ctx context.Context, c *ent.Client, v *viewer.Viewer, in Comment
 // AddCollaborator adds a contact to an open case: one of the customer's, or
 // a contact of a partner that holds an active grant on the customer, at
 // any level.
-func AddCollaborator(ctx context.Context, c *ent.Client, v *viewer.Viewer, caseID, contactID string) (*ent.SupportCase, error) {
-	kase, err := open(ctx, c, caseID, nil)
+func AddCollaborator(ctx context.Context, c *ent.Client, v *access.Session, caseID, contactID string) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, v, caseID, nil)
 	if err != nil {
 		return nil, err
 	}
-	sys := viewer.SystemContext(ctx)
-	p, err := c.Contact.Query().Where(contact.ID(contactID), contact.StatusEQ(contact.StatusACTIVE)).WithOrganization().Only(sys)
+	p, err := c.Contact.Query().Where(contact.ID(contactID), contact.StatusEQ(contact.StatusACTIVE)).WithOrganization().Only(ctx)
 	if err != nil {
 		return nil, apperr.Invalid("contact_id", "no active contact %q", contactID)
 	}
 	if p.OrganizationID != kase.CustomerID {
-		active, err := c.Grant.Query().
-			Where(grant.PartnerID(p.OrganizationID), grant.CustomerID(kase.CustomerID), grant.StatusEQ(grant.StatusACTIVE), grant.ExpiresAtGT(v.Now)).
-			Exist(sys)
+		l, err := grants.LevelOf(ctx, c, p, kase.CustomerID, v.Now)
 		if err != nil {
 			return nil, err
 		}
-		if !active {
-			return nil, apperr.Invalid("contact_id", "a collaborator is a contact of the customer or of a partner it has granted access to")
+		if l == "" {
+			return nil, apperr.Invalid("contact_id", "a collaborator is a contact of the customer or of a partner with access to it")
 		}
 	}
-	exists, err := c.SupportCase.Query().Where(supportcase.ID(kase.ID), supportcase.HasCollaboratorsWith(contact.ID(p.ID))).Exist(sys)
+	exists, err := c.SupportCase.Query().Where(supportcase.ID(kase.ID), supportcase.HasCollaboratorsWith(contact.ID(p.ID))).Exist(ctx)
 	if err != nil || exists {
 		return kase, err
 	}
@@ -465,12 +479,12 @@ func AddCollaborator(ctx context.Context, c *ent.Client, v *viewer.Viewer, caseI
 }
 
 // RemoveCollaborator takes a contact off an open case.
-func RemoveCollaborator(ctx context.Context, c *ent.Client, v *viewer.Viewer, caseID, contactID string) (*ent.SupportCase, error) {
-	kase, err := open(ctx, c, caseID, nil)
+func RemoveCollaborator(ctx context.Context, c *ent.Client, v *access.Session, caseID, contactID string) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, v, caseID, nil)
 	if err != nil {
 		return nil, err
 	}
-	exists, err := c.SupportCase.Query().Where(supportcase.ID(kase.ID), supportcase.HasCollaboratorsWith(contact.ID(contactID))).Exist(viewer.SystemContext(ctx))
+	exists, err := c.SupportCase.Query().Where(supportcase.ID(kase.ID), supportcase.HasCollaboratorsWith(contact.ID(contactID))).Exist(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -485,8 +499,8 @@ func RemoveCollaborator(ctx context.Context, c *ent.Client, v *viewer.Viewer, ca
 }
 
 // Share adds email addresses that receive the case's public updates.
-func Share(ctx context.Context, c *ent.Client, v *viewer.Viewer, caseID string, emails []string) (*ent.SupportCase, error) {
-	kase, err := open(ctx, c, caseID, nil)
+func Share(ctx context.Context, c *ent.Client, v *access.Session, caseID string, emails []string) (*ent.SupportCase, error) {
+	kase, err := open(ctx, c, v, caseID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -516,19 +530,19 @@ func Share(ctx context.Context, c *ent.Client, v *viewer.Viewer, caseID string, 
 }
 
 // record appends an event to the case's history.
-func record(ctx context.Context, c *ent.Client, v *viewer.Viewer, kase *ent.SupportCase, k caseevent.Kind, changes ...schema.FieldChange) error {
+func record(ctx context.Context, c *ent.Client, v *access.Session, kase *ent.SupportCase, k caseevent.Kind, changes ...jsontype.FieldChange) error {
 	return c.CaseEvent.Create().
 		SetCaseID(kase.ID).
 		SetCustomerID(kase.CustomerID).
 		SetActorID(v.ContactID).
 		SetKind(k).
-		SetChanges(append([]schema.FieldChange{}, changes...)).
+		SetChanges(append([]jsontype.FieldChange{}, changes...)).
 		SetCreatedAt(v.Now).
 		Exec(ctx)
 }
 
-func change(field, before, after string) schema.FieldChange {
-	ch := schema.FieldChange{Field: field}
+func change(field, before, after string) jsontype.FieldChange {
+	ch := jsontype.FieldChange{Field: field}
 	if before != "" {
 		ch.Before = &before
 	}

@@ -29,9 +29,9 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	_ "github.com/partnerdesk/partnerdesk/ent/runtime" // ID defaults and the normalising hooks the rows rely on
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
-	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // Persona is a demo contact worth signing in as.
@@ -50,7 +50,7 @@ type Persona struct {
 func Load(ctx context.Context, client *ent.Client, now time.Time) ([]Persona, error) {
 	// The loader is the server's own work: row filters must not hide the
 	// rows it checks and links.
-	ctx = viewer.SystemContext(ctx)
+	ctx = rowfilter.Privileged(ctx)
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -602,9 +602,9 @@ type builder struct {
 func (b *builder) ago(d time.Duration) time.Time { return b.now.Add(-d) }
 
 func (b *builder) createOrg(ctx context.Context, s orgSpec) error {
-	licenses := make([]schema.License, 0, len(s.licenses))
+	licenses := make([]jsontype.License, 0, len(s.licenses))
 	for _, l := range s.licenses {
-		lic := schema.License{Product: l.product, Quantity: l.quantity}
+		lic := jsontype.License{Product: l.product, Quantity: l.quantity}
 		if l.expiresIn != 0 {
 			exp := b.now.Add(l.expiresIn)
 			lic.ExpiresAt = &exp
@@ -749,7 +749,7 @@ type event struct {
 	at      time.Time
 	kind    caseevent.Kind
 	actor   *ent.Contact
-	changes []schema.FieldChange
+	changes []jsontype.FieldChange
 	comment *commentSpec // for COMMENTED events
 }
 
@@ -845,17 +845,17 @@ func (b *builder) createCase(ctx context.Context, s caseSpec) error {
 // rules of SPEC §3 would not allow.
 func (b *builder) history(s caseSpec, created time.Time) ([]event, *time.Time, error) {
 	at := func(d time.Duration) time.Time { return created.Add(d) }
-	events := []event{{at: created, kind: caseevent.KindCREATED, actor: b.contact(s.by), changes: []schema.FieldChange{
+	events := []event{{at: created, kind: caseevent.KindCREATED, actor: b.contact(s.by), changes: []jsontype.FieldChange{
 		change("status", "", string(supportcase.StatusNEW)),
 		change("severity", "", string(s.severity)),
 	}}}
 	for _, key := range s.collaborators {
 		events = append(events, event{at: at(time.Minute), kind: caseevent.KindCOLLABORATOR_ADDED, actor: b.contact(s.by),
-			changes: []schema.FieldChange{change("collaborators", "", b.contact(key).Email)}})
+			changes: []jsontype.FieldChange{change("collaborators", "", b.contact(key).Email)}})
 	}
 	if len(s.sharedEmails) > 0 {
 		events = append(events, event{at: at(time.Minute), kind: caseevent.KindSHARED, actor: b.contact(s.by),
-			changes: []schema.FieldChange{change("sharedEmails", "", strings.Join(s.sharedEmails, ", "))}})
+			changes: []jsontype.FieldChange{change("sharedEmails", "", strings.Join(s.sharedEmails, ", "))}})
 	}
 
 	var first, last *commentSpec // public answers of vendor agents
@@ -879,11 +879,11 @@ func (b *builder) history(s caseSpec, created time.Time) ([]event, *time.Time, e
 		t := at(first.after)
 		firstResponse = &t
 		events = append(events, event{at: t.Add(time.Minute), kind: caseevent.KindSTATUS_CHANGED, actor: b.contact(first.by),
-			changes: []schema.FieldChange{change("status", string(supportcase.StatusNEW), string(supportcase.StatusIN_PROGRESS))}})
+			changes: []jsontype.FieldChange{change("status", string(supportcase.StatusNEW), string(supportcase.StatusIN_PROGRESS))}})
 	}
 	if s.status == supportcase.StatusWAITING_ON_CUSTOMER {
 		events = append(events, event{at: at(last.after + time.Minute), kind: caseevent.KindSTATUS_CHANGED, actor: b.contact(last.by),
-			changes: []schema.FieldChange{change("status", string(supportcase.StatusIN_PROGRESS), string(supportcase.StatusWAITING_ON_CUSTOMER))}})
+			changes: []jsontype.FieldChange{change("status", string(supportcase.StatusIN_PROGRESS), string(supportcase.StatusWAITING_ON_CUSTOMER))}})
 	}
 	if e := s.escalation; e != nil {
 		if b.orgSpecs[s.customer].plan != organization.SupportPlanPREMIUM {
@@ -893,14 +893,14 @@ func (b *builder) history(s caseSpec, created time.Time) ([]event, *time.Time, e
 			return nil, nil, errors.New("a case is escalated only once its first-response target has passed")
 		}
 		events = append(events, event{at: at(e.after), kind: caseevent.KindESCALATED, actor: b.contact(e.by),
-			changes: []schema.FieldChange{change("escalated", "false", "true")}})
+			changes: []jsontype.FieldChange{change("escalated", "false", "true")}})
 	}
 	if (s.closed != nil) != (s.status == supportcase.StatusCLOSED) {
 		return nil, nil, errors.New("a case is CLOSED exactly when it has a closure")
 	}
 	if cl := s.closed; cl != nil {
 		events = append(events, event{at: at(cl.after), kind: caseevent.KindCLOSED, actor: b.contact(cl.by),
-			changes: []schema.FieldChange{change("status", string(supportcase.StatusIN_PROGRESS), string(supportcase.StatusCLOSED))}})
+			changes: []jsontype.FieldChange{change("status", string(supportcase.StatusIN_PROGRESS), string(supportcase.StatusCLOSED))}})
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
 	if events[len(events)-1].at.After(b.now) {
@@ -1046,8 +1046,8 @@ func hasRole(roles []access.Role, r access.Role) bool {
 }
 
 // change is a field change; an empty value means none.
-func change(field, before, after string) schema.FieldChange {
-	return schema.FieldChange{Field: field, Before: opt(before), After: opt(after)}
+func change(field, before, after string) jsontype.FieldChange {
+	return jsontype.FieldChange{Field: field, Before: opt(before), After: opt(after)}
 }
 
 // opt returns nil for the zero value, for the Nillable setters.

@@ -17,7 +17,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
-	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // now is the instant the world is loaded at; a fixed one keeps failures
@@ -60,7 +60,7 @@ func loadWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	ctx := viewer.SystemContext(context.Background())
+	ctx := rowfilter.Privileged(context.Background())
 	w := &world{ctx: ctx, client: client, personas: personas}
 	w.orgs = client.Organization.Query().AllX(ctx)
 	w.contacts = client.Contact.Query().AllX(ctx)

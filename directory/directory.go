@@ -14,7 +14,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
-	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // Install registers the consistency hooks on client.
@@ -59,7 +59,7 @@ func checkContactRoles(next ent.Mutator) ent.Mutator {
 			}
 			orgID = old
 		}
-		org, err := m.Client().Organization.Get(viewer.SystemContext(ctx), orgID)
+		org, err := m.Client().Organization.Get(rowfilter.Privileged(ctx), orgID)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +111,7 @@ func checkAssignee(next ent.Mutator) ent.Mutator {
 		if id, ok := m.DeviceID(); ok {
 			n, err := m.Client().Device.Query().
 				Where(device.ID(id), device.OrganizationID(orgID)).
-				Count(viewer.SystemContext(ctx))
+				Count(rowfilter.Privileged(ctx))
 			if err != nil {
 				return nil, err
 			}
@@ -128,7 +128,7 @@ func checkAssignee(next ent.Mutator) ent.Mutator {
 func sameOrg(ctx context.Context, c *ent.Client, field, contactID, orgID string) error {
 	n, err := c.Contact.Query().
 		Where(contact.ID(contactID), contact.OrganizationID(orgID)).
-		Count(viewer.SystemContext(ctx))
+		Count(rowfilter.Privileged(ctx))
 	if err != nil {
 		return err
 	}

@@ -389,9 +389,6 @@ func (_q *AccessTokenQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if len(_spec.Node.Columns) > 0 {
-		_spec.Node.AddColumnOnce("contact_id")
-	}
 
 	for i := range hooks {
 		hooks[i](ctx, _spec)
@@ -450,9 +447,6 @@ func (_q *AccessTokenQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
-	}
-	if len(_spec.Node.Columns) > 0 {
-		_spec.Node.AddColumnOnce("contact_id")
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

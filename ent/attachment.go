@@ -239,5 +239,11 @@ func (_m *Attachment) Detach() {
 	}
 }
 
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *Attachment) Owners() []string {
+	return []string{_m.CustomerID}
+}
+
 // Attachments is a parsable slice of Attachment.
 type Attachments []*Attachment

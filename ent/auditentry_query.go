@@ -499,10 +499,6 @@ func (_q *AuditEntryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
-	if len(_spec.Node.Columns) > 0 {
-		_spec.Node.AddColumnOnce("customer_id")
-		_spec.Node.AddColumnOnce("actor_organization_id")
-	}
 
 	for i := range hooks {
 		hooks[i](ctx, _spec)
@@ -678,10 +674,6 @@ func (_q *AuditEntryQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
-	}
-	if len(_spec.Node.Columns) > 0 {
-		_spec.Node.AddColumnOnce("customer_id")
-		_spec.Node.AddColumnOnce("actor_organization_id")
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

@@ -215,5 +215,11 @@ func (_m *CaseComment) Detach() {
 	}
 }
 
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *CaseComment) Owners() []string {
+	return []string{_m.CustomerID}
+}
+
 // CaseComments is a parsable slice of CaseComment.
 type CaseComments []*CaseComment

@@ -13,7 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
 
@@ -34,7 +34,7 @@ type CaseEvent struct {
 	// What happened.
 	Kind caseevent.Kind `json:"kind,omitempty"`
 	// The fields that changed, with their values before and after.
-	Changes []schema.FieldChange `json:"changes,omitempty"`
+	Changes []jsontype.FieldChange `json:"changes,omitempty"`
 	// INTERNAL events (about internal comments) reach vendor contacts only.
 	Visibility caseevent.Visibility `json:"visibility,omitempty"`
 	// The comment, for COMMENTED events.
@@ -266,6 +266,12 @@ func (_m *CaseEvent) Detach() {
 	if _tx, ok := _m.config.driver.(*txDriver); ok {
 		_m.config.driver = _tx.drv
 	}
+}
+
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *CaseEvent) Owners() []string {
+	return []string{_m.CustomerID}
 }
 
 // CaseEvents is a parsable slice of CaseEvent.

@@ -13,7 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
 
@@ -71,7 +71,7 @@ func (_c *CaseEventCreate) SetKind(v caseevent.Kind) *CaseEventCreate {
 }
 
 // SetChanges sets the "changes" field.
-func (_c *CaseEventCreate) SetChanges(v []schema.FieldChange) *CaseEventCreate {
+func (_c *CaseEventCreate) SetChanges(v []jsontype.FieldChange) *CaseEventCreate {
 	_c.mutation.SetChanges(v)
 	return _c
 }

@@ -438,7 +438,8 @@ func (c *AccessTokenClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AccessTokenClient) Interceptors() []Interceptor {
-	return c.inters.AccessToken
+	inters := c.inters.AccessToken
+	return append(inters[:len(inters):len(inters)], accesstoken.Interceptors[:]...)
 }
 
 func (c *AccessTokenClient) mutate(ctx context.Context, m *AccessTokenMutation) (Value, error) {
@@ -603,7 +604,8 @@ func (c *AttachmentClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AttachmentClient) Interceptors() []Interceptor {
-	return c.inters.Attachment
+	inters := c.inters.Attachment
+	return append(inters[:len(inters):len(inters)], attachment.Interceptors[:]...)
 }
 
 func (c *AttachmentClient) mutate(ctx context.Context, m *AttachmentMutation) (Value, error) {
@@ -800,7 +802,8 @@ func (c *AuditEntryClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AuditEntryClient) Interceptors() []Interceptor {
-	return c.inters.AuditEntry
+	inters := c.inters.AuditEntry
+	return append(inters[:len(inters):len(inters)], auditentry.Interceptors[:]...)
 }
 
 func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (Value, error) {
@@ -965,7 +968,8 @@ func (c *CaseCommentClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *CaseCommentClient) Interceptors() []Interceptor {
-	return c.inters.CaseComment
+	inters := c.inters.CaseComment
+	return append(inters[:len(inters):len(inters)], casecomment.Interceptors[:]...)
 }
 
 func (c *CaseCommentClient) mutate(ctx context.Context, m *CaseCommentMutation) (Value, error) {
@@ -1146,7 +1150,8 @@ func (c *CaseEventClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *CaseEventClient) Interceptors() []Interceptor {
-	return c.inters.CaseEvent
+	inters := c.inters.CaseEvent
+	return append(inters[:len(inters):len(inters)], caseevent.Interceptors[:]...)
 }
 
 func (c *CaseEventClient) mutate(ctx context.Context, m *CaseEventMutation) (Value, error) {
@@ -1344,7 +1349,8 @@ func (c *ContactClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ContactClient) Interceptors() []Interceptor {
-	return c.inters.Contact
+	inters := c.inters.Contact
+	return append(inters[:len(inters):len(inters)], contact.Interceptors[:]...)
 }
 
 func (c *ContactClient) mutate(ctx context.Context, m *ContactMutation) (Value, error) {
@@ -1526,7 +1532,8 @@ func (c *DeviceClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *DeviceClient) Interceptors() []Interceptor {
-	return c.inters.Device
+	inters := c.inters.Device
+	return append(inters[:len(inters):len(inters)], device.Interceptors[:]...)
 }
 
 func (c *DeviceClient) mutate(ctx context.Context, m *DeviceMutation) (Value, error) {
@@ -1755,7 +1762,8 @@ func (c *GrantClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *GrantClient) Interceptors() []Interceptor {
-	return c.inters.Grant
+	inters := c.inters.Grant
+	return append(inters[:len(inters):len(inters)], grant.Interceptors[:]...)
 }
 
 func (c *GrantClient) mutate(ctx context.Context, m *GrantMutation) (Value, error) {
@@ -2001,7 +2009,8 @@ func (c *OrganizationClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *OrganizationClient) Interceptors() []Interceptor {
-	return c.inters.Organization
+	inters := c.inters.Organization
+	return append(inters[:len(inters):len(inters)], organization.Interceptors[:]...)
 }
 
 func (c *OrganizationClient) mutate(ctx context.Context, m *OrganizationMutation) (Value, error) {
@@ -2134,7 +2143,8 @@ func (c *OutboxMessageClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *OutboxMessageClient) Interceptors() []Interceptor {
-	return c.inters.OutboxMessage
+	inters := c.inters.OutboxMessage
+	return append(inters[:len(inters):len(inters)], outboxmessage.Interceptors[:]...)
 }
 
 func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutation) (Value, error) {
@@ -2316,7 +2326,8 @@ func (c *PhoneNumberClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *PhoneNumberClient) Interceptors() []Interceptor {
-	return c.inters.PhoneNumber
+	inters := c.inters.PhoneNumber
+	return append(inters[:len(inters):len(inters)], phonenumber.Interceptors[:]...)
 }
 
 func (c *PhoneNumberClient) mutate(ctx context.Context, m *PhoneNumberMutation) (Value, error) {
@@ -2610,7 +2621,8 @@ func (c *SupportCaseClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *SupportCaseClient) Interceptors() []Interceptor {
-	return c.inters.SupportCase
+	inters := c.inters.SupportCase
+	return append(inters[:len(inters):len(inters)], supportcase.Interceptors[:]...)
 }
 
 func (c *SupportCaseClient) mutate(ctx context.Context, m *SupportCaseMutation) (Value, error) {
@@ -2759,7 +2771,8 @@ func (c *VerificationCodeClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *VerificationCodeClient) Interceptors() []Interceptor {
-	return c.inters.VerificationCode
+	inters := c.inters.VerificationCode
+	return append(inters[:len(inters):len(inters)], verificationcode.Interceptors[:]...)
 }
 
 func (c *VerificationCodeClient) mutate(ctx context.Context, m *VerificationCodeMutation) (Value, error) {

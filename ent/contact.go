@@ -314,6 +314,12 @@ func (_m *Contact) Detach() {
 	}
 }
 
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *Contact) Owners() []string {
+	return []string{_m.OrganizationID}
+}
+
 // NamedDevices returns the Devices named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Contact) NamedDevices(name string) ([]*Device, error) {

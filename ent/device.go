@@ -294,6 +294,12 @@ func (_m *Device) Detach() {
 	}
 }
 
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *Device) Owners() []string {
+	return []string{_m.OrganizationID}
+}
+
 // NamedPhoneNumbers returns the PhoneNumbers named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Device) NamedPhoneNumbers(name string) ([]*PhoneNumber, error) {

@@ -37,17 +37,99 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureVersionedMigration,
 		},
+		// Before entgql's hooks, which read what it decides.
+		Hooks: []gen.Hook{sealFilters},
 	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/owner.tmpl", "./ent/template/detach.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
 }
 
+// sealFilters keeps in the where inputs only the fields marked
+// fieldaccess.Filter, and in the where inputs and the orders only the
+// fields whoever may read a row may read (fieldaccess.Rule.Above): a
+// filter or an order over a field the caller may not read would tell its
+// value. Edge predicates (hasXWith) go too: they would run over rows the
+// caller may not read.
+func sealFilters(next gen.Generator) gen.Generator {
+	return gen.GenerateFunc(func(g *gen.Graph) error {
+		for _, n := range g.Nodes {
+			def, err := ruleOf(n.Annotations)
+			if err != nil {
+				return err
+			}
+			if def == nil {
+				continue // not in the graph (stampFieldAccess holds every type that is to a rule)
+			}
+			for _, f := range append([]*gen.Field{n.ID}, n.Fields...) {
+				r, err := ruleOf(f.Annotations)
+				if err != nil {
+					return err
+				}
+				if r == nil {
+					r = def
+				}
+				_, filter := f.Annotations[fieldaccess.FilterName]
+				var skip entgql.SkipMode
+				if !filter || def.Above(*r) {
+					skip |= entgql.SkipWhereInput
+				}
+				if def.Above(*r) {
+					skip |= entgql.SkipOrderField
+				}
+				if f.Annotations == nil {
+					f.Annotations = gen.Annotations{}
+				}
+				if err := addSkip(f.Annotations, skip); err != nil {
+					return err
+				}
+			}
+			for _, e := range n.Edges {
+				if e.Annotations == nil {
+					e.Annotations = gen.Annotations{}
+				}
+				if err := addSkip(e.Annotations, entgql.SkipWhereInput); err != nil {
+					return err
+				}
+			}
+		}
+		return next.Generate(g)
+	})
+}
+
+// addSkip adds skip to the entgql annotation in ants.
+func addSkip(ants gen.Annotations, skip entgql.SkipMode) error {
+	if skip == 0 {
+		return nil
+	}
+	var ant entgql.Annotation
+	if raw, ok := ants[ant.Name()]; ok {
+		if err := ant.Decode(raw); err != nil {
+			return err
+		}
+	}
+	ant.Skip |= skip
+	// Templates read annotations in the form entc loads them: decoded JSON.
+	b, err := json.Marshal(ant)
+	if err != nil {
+		return err
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	ants[ant.Name()] = raw
+	return nil
+}
+
 // stampFieldAccess puts an access directive on every field of every object
 // type entgql generated: the field's or edge's own fieldaccess rule, else its
-// type's default. Relay plumbing (connections, edges, page info) is public;
-// what it carries is guarded on the node types. A node type without a
-// default, or any other undecided object type, fails generation.
+// type's default. A field that a caller who may read the row may still not
+// read is nullable, so that its refusal (null, with its error at its own
+// path) never erases the object around it. Relay plumbing (connections,
+// edges, page info) is public; what it carries is guarded on the node
+// types. A type whose fields need a level but that names no owner, or any
+// other undecided object type, fails generation.
 func stampFieldAccess(g *gen.Graph, s *ast.Schema) error {
 	decided := map[string]bool{"PageInfo": true}
 	for _, n := range g.Nodes {
@@ -57,8 +139,8 @@ func stampFieldAccess(g *gen.Graph, s *ast.Schema) error {
 			continue
 		}
 		def, err := ruleOf(n.Annotations)
-		if err != nil || def == nil || len(def.Owners) == 0 {
-			return fmt.Errorf("ent type %s has no fieldaccess rule with owner columns (%v): every GraphQL type needs one", n.Name, err)
+		if err != nil || def == nil {
+			return fmt.Errorf("ent type %s has no fieldaccess rule (%v): every GraphQL type needs one", n.Name, err)
 		}
 		rules := map[string]*fieldaccess.Rule{}
 		for _, f := range append([]*gen.Field{n.ID}, n.Fields...) {
@@ -79,6 +161,12 @@ func stampFieldAccess(g *gen.Graph, s *ast.Schema) error {
 			r := rules[f.Name]
 			if r == nil {
 				r = def
+			}
+			if r.Directive == fieldaccess.DirectiveHasGrant && len(def.Owners) == 0 {
+				return fmt.Errorf("%s.%s needs a level, but type %s names no owner columns", name, f.Name, n.Name)
+			}
+			if def.Above(*r) {
+				f.Type.NonNull = false
 			}
 			f.Directives = append(f.Directives, directive(*r))
 		}

@@ -846,7 +846,7 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				path  = append(path, alias)
 				query = (&DeviceClient{config: _q.config}).Query()
 			)
-			args := newDevicePaginateArgs(fieldArgs(ctx, new(DeviceWhereInput), path...))
+			args := newDevicePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1510,7 +1510,7 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&ContactClient{config: _q.config}).Query()
 			)
-			args := newContactPaginateArgs(fieldArgs(ctx, new(ContactWhereInput), path...))
+			args := newContactPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1599,7 +1599,7 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&DeviceClient{config: _q.config}).Query()
 			)
-			args := newDevicePaginateArgs(fieldArgs(ctx, new(DeviceWhereInput), path...))
+			args := newDevicePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1688,7 +1688,7 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&PhoneNumberClient{config: _q.config}).Query()
 			)
-			args := newPhoneNumberPaginateArgs(fieldArgs(ctx, new(PhoneNumberWhereInput), path...))
+			args := newPhoneNumberPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1777,7 +1777,7 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&SupportCaseClient{config: _q.config}).Query()
 			)
-			args := newCasePaginateArgs(fieldArgs(ctx, new(CaseWhereInput), path...))
+			args := newCasePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2227,7 +2227,7 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 				path  = append(path, alias)
 				query = (&CaseCommentClient{config: _q.config}).Query()
 			)
-			args := newCaseCommentPaginateArgs(fieldArgs(ctx, new(CaseCommentWhereInput), path...))
+			args := newCaseCommentPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2316,7 +2316,7 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 				path  = append(path, alias)
 				query = (&AttachmentClient{config: _q.config}).Query()
 			)
-			args := newCaseAttachmentPaginateArgs(fieldArgs(ctx, new(CaseAttachmentWhereInput), path...))
+			args := newCaseAttachmentPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2405,7 +2405,7 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 				path  = append(path, alias)
 				query = (&CaseEventClient{config: _q.config}).Query()
 			)
-			args := newCaseEventPaginateArgs(fieldArgs(ctx, new(CaseEventWhereInput), path...))
+			args := newCaseEventPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}

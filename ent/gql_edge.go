@@ -113,11 +113,10 @@ func (_m *Contact) Organization(ctx context.Context) (*Organization, error) {
 }
 
 func (_m *Contact) Devices(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeviceOrder, where *DeviceWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeviceOrder,
 ) (*DeviceConnection, error) {
 	opts := []DevicePaginateOption{
 		WithDeviceOrder(orderBy),
-		WithDeviceFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
@@ -210,11 +209,10 @@ func (_m *Grant) EndedBy(ctx context.Context) (*Contact, error) {
 }
 
 func (_m *Organization) Contacts(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ContactOrder, where *ContactWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ContactOrder,
 ) (*ContactConnection, error) {
 	opts := []ContactPaginateOption{
 		WithContactOrder(orderBy),
-		WithContactFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
@@ -231,11 +229,10 @@ func (_m *Organization) Contacts(
 }
 
 func (_m *Organization) Devices(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeviceOrder, where *DeviceWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeviceOrder,
 ) (*DeviceConnection, error) {
 	opts := []DevicePaginateOption{
 		WithDeviceOrder(orderBy),
-		WithDeviceFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
@@ -252,11 +249,10 @@ func (_m *Organization) Devices(
 }
 
 func (_m *Organization) PhoneNumbers(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *PhoneNumberOrder, where *PhoneNumberWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *PhoneNumberOrder,
 ) (*PhoneNumberConnection, error) {
 	opts := []PhoneNumberPaginateOption{
 		WithPhoneNumberOrder(orderBy),
-		WithPhoneNumberFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -273,11 +269,10 @@ func (_m *Organization) PhoneNumbers(
 }
 
 func (_m *Organization) Cases(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder, where *CaseWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder,
 ) (*CaseConnection, error) {
 	opts := []CasePaginateOption{
 		WithCaseOrder(orderBy),
-		WithCaseFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
@@ -362,11 +357,10 @@ func (_m *SupportCase) Collaborators(ctx context.Context) (result []*Contact, er
 }
 
 func (_m *SupportCase) Comments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseCommentOrder, where *CaseCommentWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseCommentOrder,
 ) (*CaseCommentConnection, error) {
 	opts := []CaseCommentPaginateOption{
 		WithCaseCommentOrder(orderBy),
-		WithCaseCommentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
@@ -383,11 +377,10 @@ func (_m *SupportCase) Comments(
 }
 
 func (_m *SupportCase) Attachments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseAttachmentOrder, where *CaseAttachmentWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseAttachmentOrder,
 ) (*CaseAttachmentConnection, error) {
 	opts := []CaseAttachmentPaginateOption{
 		WithCaseAttachmentOrder(orderBy),
-		WithCaseAttachmentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
@@ -404,11 +397,10 @@ func (_m *SupportCase) Attachments(
 }
 
 func (_m *SupportCase) Events(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseEventOrder, where *CaseEventWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseEventOrder,
 ) (*CaseEventConnection, error) {
 	opts := []CaseEventPaginateOption{
 		WithCaseEventOrder(orderBy),
-		WithCaseEventFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]

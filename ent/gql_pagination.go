@@ -1800,20 +1800,6 @@ func (_m *ContactQuery) Paginate(
 }
 
 var (
-	// ContactOrderFieldCreatedAt orders Contact by created_at.
-	ContactOrderFieldCreatedAt = &ContactOrderField{
-		Value: func(_m *Contact) (ent.Value, error) {
-			return _m.CreatedAt, nil
-		},
-		column: contact.FieldCreatedAt,
-		toTerm: contact.ByCreatedAt,
-		toCursor: func(_m *Contact) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.CreatedAt,
-			}
-		},
-	}
 	// ContactOrderFieldName orders Contact by name.
 	ContactOrderFieldName = &ContactOrderField{
 		Value: func(_m *Contact) (ent.Value, error) {
@@ -1828,32 +1814,14 @@ var (
 			}
 		},
 	}
-	// ContactOrderFieldEmail orders Contact by email.
-	ContactOrderFieldEmail = &ContactOrderField{
-		Value: func(_m *Contact) (ent.Value, error) {
-			return _m.Email, nil
-		},
-		column: contact.FieldEmail,
-		toTerm: contact.ByEmail,
-		toCursor: func(_m *Contact) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.Email,
-			}
-		},
-	}
 )
 
 // String implement fmt.Stringer interface.
 func (f ContactOrderField) String() string {
 	var str string
 	switch f.column {
-	case ContactOrderFieldCreatedAt.column:
-		str = "CREATED_AT"
 	case ContactOrderFieldName.column:
 		str = "NAME"
-	case ContactOrderFieldEmail.column:
-		str = "EMAIL"
 	}
 	return str
 }
@@ -1870,12 +1838,8 @@ func (f *ContactOrderField) UnmarshalGQL(v interface{}) error {
 		return fmt.Errorf("ContactOrderField %T must be a string", v)
 	}
 	switch str {
-	case "CREATED_AT":
-		*f = *ContactOrderFieldCreatedAt
 	case "NAME":
 		*f = *ContactOrderFieldName
-	case "EMAIL":
-		*f = *ContactOrderFieldEmail
 	default:
 		return fmt.Errorf("%s is not a valid ContactOrderField", str)
 	}
@@ -2796,20 +2760,6 @@ func (_m *OrganizationQuery) Paginate(
 }
 
 var (
-	// OrganizationOrderFieldCreatedAt orders Organization by created_at.
-	OrganizationOrderFieldCreatedAt = &OrganizationOrderField{
-		Value: func(_m *Organization) (ent.Value, error) {
-			return _m.CreatedAt, nil
-		},
-		column: organization.FieldCreatedAt,
-		toTerm: organization.ByCreatedAt,
-		toCursor: func(_m *Organization) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.CreatedAt,
-			}
-		},
-	}
 	// OrganizationOrderFieldName orders Organization by name.
 	OrganizationOrderFieldName = &OrganizationOrderField{
 		Value: func(_m *Organization) (ent.Value, error) {
@@ -2830,8 +2780,6 @@ var (
 func (f OrganizationOrderField) String() string {
 	var str string
 	switch f.column {
-	case OrganizationOrderFieldCreatedAt.column:
-		str = "CREATED_AT"
 	case OrganizationOrderFieldName.column:
 		str = "NAME"
 	}
@@ -2850,8 +2798,6 @@ func (f *OrganizationOrderField) UnmarshalGQL(v interface{}) error {
 		return fmt.Errorf("OrganizationOrderField %T must be a string", v)
 	}
 	switch str {
-	case "CREATED_AT":
-		*f = *OrganizationOrderFieldCreatedAt
 	case "NAME":
 		*f = *OrganizationOrderFieldName
 	default:

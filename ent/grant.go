@@ -438,5 +438,11 @@ func (_m *Grant) Detach() {
 	}
 }
 
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *Grant) Owners() []string {
+	return []string{_m.CustomerID, _m.PartnerID}
+}
+
 // Grants is a parsable slice of Grant.
 type Grants []*Grant

@@ -571,8 +571,8 @@ func (_q *GrantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Grant,
 		_spec.Modifiers = _q.modifiers
 	}
 	if len(_spec.Node.Columns) > 0 {
-		_spec.Node.AddColumnOnce("partner_id")
 		_spec.Node.AddColumnOnce("customer_id")
+		_spec.Node.AddColumnOnce("partner_id")
 	}
 
 	for i := range hooks {
@@ -818,8 +818,8 @@ func (_q *GrantQuery) sqlCount(ctx context.Context) (int, error) {
 		_spec.Modifiers = _q.modifiers
 	}
 	if len(_spec.Node.Columns) > 0 {
-		_spec.Node.AddColumnOnce("partner_id")
 		_spec.Node.AddColumnOnce("customer_id")
+		_spec.Node.AddColumnOnce("partner_id")
 	}
 
 	_spec.Node.Columns = _q.ctx.Fields

@@ -24,7 +24,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 )
@@ -3615,8 +3615,8 @@ type CaseEventMutation struct {
 	created_at     *time.Time
 	customer_id    *string
 	kind           *caseevent.Kind
-	changes        *[]schema.FieldChange
-	appendchanges  []schema.FieldChange
+	changes        *[]jsontype.FieldChange
+	appendchanges  []jsontype.FieldChange
 	visibility     *caseevent.Visibility
 	clearedFields  map[string]struct{}
 	_case          *string
@@ -3928,13 +3928,13 @@ func (m *CaseEventMutation) ResetKind() {
 }
 
 // SetChanges sets the "changes" field.
-func (m *CaseEventMutation) SetChanges(sc []schema.FieldChange) {
-	m.changes = &sc
+func (m *CaseEventMutation) SetChanges(jc []jsontype.FieldChange) {
+	m.changes = &jc
 	m.appendchanges = nil
 }
 
 // Changes returns the value of the "changes" field in the mutation.
-func (m *CaseEventMutation) Changes() (r []schema.FieldChange, exists bool) {
+func (m *CaseEventMutation) Changes() (r []jsontype.FieldChange, exists bool) {
 	v := m.changes
 	if v == nil {
 		return
@@ -3945,7 +3945,7 @@ func (m *CaseEventMutation) Changes() (r []schema.FieldChange, exists bool) {
 // OldChanges returns the old "changes" field's value of the CaseEvent entity.
 // If the CaseEvent object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CaseEventMutation) OldChanges(ctx context.Context) (v []schema.FieldChange, err error) {
+func (m *CaseEventMutation) OldChanges(ctx context.Context) (v []jsontype.FieldChange, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
 	}
@@ -3959,13 +3959,13 @@ func (m *CaseEventMutation) OldChanges(ctx context.Context) (v []schema.FieldCha
 	return oldValue.Changes, nil
 }
 
-// AppendChanges adds sc to the "changes" field.
-func (m *CaseEventMutation) AppendChanges(sc []schema.FieldChange) {
-	m.appendchanges = append(m.appendchanges, sc...)
+// AppendChanges adds jc to the "changes" field.
+func (m *CaseEventMutation) AppendChanges(jc []jsontype.FieldChange) {
+	m.appendchanges = append(m.appendchanges, jc...)
 }
 
 // AppendedChanges returns the list of values that were appended to the "changes" field in this mutation.
-func (m *CaseEventMutation) AppendedChanges() ([]schema.FieldChange, bool) {
+func (m *CaseEventMutation) AppendedChanges() ([]jsontype.FieldChange, bool) {
 	if len(m.appendchanges) == 0 {
 		return nil, false
 	}
@@ -4297,7 +4297,7 @@ func (m *CaseEventMutation) SetField(name string, value ent.Value) error {
 		m.SetKind(v)
 		return nil
 	case caseevent.FieldChanges:
-		v, ok := value.([]schema.FieldChange)
+		v, ok := value.([]jsontype.FieldChange)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -8608,8 +8608,8 @@ type OrganizationMutation struct {
 	sites                            *[]string
 	appendsites                      []string
 	support_plan                     *organization.SupportPlan
-	licenses                         *[]schema.License
-	appendlicenses                   []schema.License
+	licenses                         *[]jsontype.License
+	appendlicenses                   []jsontype.License
 	share_case_history_with_partners *bool
 	clearedFields                    map[string]struct{}
 	contacts                         map[string]struct{}
@@ -9002,13 +9002,13 @@ func (m *OrganizationMutation) ResetSupportPlan() {
 }
 
 // SetLicenses sets the "licenses" field.
-func (m *OrganizationMutation) SetLicenses(s []schema.License) {
-	m.licenses = &s
+func (m *OrganizationMutation) SetLicenses(j []jsontype.License) {
+	m.licenses = &j
 	m.appendlicenses = nil
 }
 
 // Licenses returns the value of the "licenses" field in the mutation.
-func (m *OrganizationMutation) Licenses() (r []schema.License, exists bool) {
+func (m *OrganizationMutation) Licenses() (r []jsontype.License, exists bool) {
 	v := m.licenses
 	if v == nil {
 		return
@@ -9019,7 +9019,7 @@ func (m *OrganizationMutation) Licenses() (r []schema.License, exists bool) {
 // OldLicenses returns the old "licenses" field's value of the Organization entity.
 // If the Organization object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *OrganizationMutation) OldLicenses(ctx context.Context) (v []schema.License, err error) {
+func (m *OrganizationMutation) OldLicenses(ctx context.Context) (v []jsontype.License, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldLicenses is only allowed on UpdateOne operations")
 	}
@@ -9033,13 +9033,13 @@ func (m *OrganizationMutation) OldLicenses(ctx context.Context) (v []schema.Lice
 	return oldValue.Licenses, nil
 }
 
-// AppendLicenses adds s to the "licenses" field.
-func (m *OrganizationMutation) AppendLicenses(s []schema.License) {
-	m.appendlicenses = append(m.appendlicenses, s...)
+// AppendLicenses adds j to the "licenses" field.
+func (m *OrganizationMutation) AppendLicenses(j []jsontype.License) {
+	m.appendlicenses = append(m.appendlicenses, j...)
 }
 
 // AppendedLicenses returns the list of values that were appended to the "licenses" field in this mutation.
-func (m *OrganizationMutation) AppendedLicenses() ([]schema.License, bool) {
+func (m *OrganizationMutation) AppendedLicenses() ([]jsontype.License, bool) {
 	if len(m.appendlicenses) == 0 {
 		return nil, false
 	}
@@ -9626,7 +9626,7 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 		m.SetSupportPlan(v)
 		return nil
 	case organization.FieldLicenses:
-		v, ok := value.([]schema.License)
+		v, ok := value.([]jsontype.License)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -12,7 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 )
 
 // Organization is the model entity for the Organization schema.
@@ -34,7 +34,7 @@ type Organization struct {
 	// The customer's support plan; escalation needs PREMIUM. Empty for the vendor and partners.
 	SupportPlan *organization.SupportPlan `json:"support_plan,omitempty"`
 	// Products the customer is licensed for.
-	Licenses []schema.License `json:"licenses,omitempty"`
+	Licenses []jsontype.License `json:"licenses,omitempty"`
 	// When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).
 	ShareCaseHistoryWithPartners bool `json:"share_case_history_with_partners,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -333,6 +333,12 @@ func (_m *Organization) Detach() {
 	if _tx, ok := _m.config.driver.(*txDriver); ok {
 		_m.config.driver = _tx.drv
 	}
+}
+
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *Organization) Owners() []string {
+	return []string{_m.ID}
 }
 
 // NamedContacts returns the Contacts named value or an error if the edge was not

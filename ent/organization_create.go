@@ -16,7 +16,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
 
@@ -80,7 +80,7 @@ func (_c *OrganizationCreate) SetNillableSupportPlan(v *organization.SupportPlan
 }
 
 // SetLicenses sets the "licenses" field.
-func (_c *OrganizationCreate) SetLicenses(v []schema.License) *OrganizationCreate {
+func (_c *OrganizationCreate) SetLicenses(v []jsontype.License) *OrganizationCreate {
 	_c.mutation.SetLicenses(v)
 	return _c
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
 
@@ -94,13 +94,13 @@ func (_u *OrganizationUpdate) ClearSupportPlan() *OrganizationUpdate {
 }
 
 // SetLicenses sets the "licenses" field.
-func (_u *OrganizationUpdate) SetLicenses(v []schema.License) *OrganizationUpdate {
+func (_u *OrganizationUpdate) SetLicenses(v []jsontype.License) *OrganizationUpdate {
 	_u.mutation.SetLicenses(v)
 	return _u
 }
 
 // AppendLicenses appends value to the "licenses" field.
-func (_u *OrganizationUpdate) AppendLicenses(v []schema.License) *OrganizationUpdate {
+func (_u *OrganizationUpdate) AppendLicenses(v []jsontype.License) *OrganizationUpdate {
 	_u.mutation.AppendLicenses(v)
 	return _u
 }
@@ -868,13 +868,13 @@ func (_u *OrganizationUpdateOne) ClearSupportPlan() *OrganizationUpdateOne {
 }
 
 // SetLicenses sets the "licenses" field.
-func (_u *OrganizationUpdateOne) SetLicenses(v []schema.License) *OrganizationUpdateOne {
+func (_u *OrganizationUpdateOne) SetLicenses(v []jsontype.License) *OrganizationUpdateOne {
 	_u.mutation.SetLicenses(v)
 	return _u
 }
 
 // AppendLicenses appends value to the "licenses" field.
-func (_u *OrganizationUpdateOne) AppendLicenses(v []schema.License) *OrganizationUpdateOne {
+func (_u *OrganizationUpdateOne) AppendLicenses(v []jsontype.License) *OrganizationUpdateOne {
 	_u.mutation.AppendLicenses(v)
 	return _u
 }

@@ -251,5 +251,11 @@ func (_m *PhoneNumber) Detach() {
 	}
 }
 
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *PhoneNumber) Owners() []string {
+	return []string{_m.OrganizationID}
+}
+
 // PhoneNumbers is a parsable slice of PhoneNumber.
 type PhoneNumbers []*PhoneNumber

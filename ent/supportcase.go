@@ -597,6 +597,12 @@ func (_m *SupportCase) Detach() {
 	}
 }
 
+// Owners names the organisation(s) the row belongs to: the access
+// to its fields is decided on them.
+func (_m *SupportCase) Owners() []string {
+	return []string{_m.CustomerID}
+}
+
 // NamedCollaborators returns the Collaborators named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *SupportCase) NamedCollaborators(name string) ([]*Contact, error) {

@@ -39,9 +39,13 @@ type Message struct {
 	GrantID   string    `json:"grantID,omitempty"`
 	GrantKind GrantKind `json:"grantKind,omitempty"`
 	DaysLeft  int       `json:"daysLeft,omitempty"`
+	// SignedOut names a contact whose sign-in may have ended (its status
+	// changed, or one of its tokens was revoked): its open streams check
+	// their session again at once.
+	SignedOut string `json:"signedOut,omitempty"`
 	// CustomerID and PartnerID say whom it concerns, for cheap filtering
 	// before any row is read.
-	CustomerID string    `json:"customerID"`
+	CustomerID string    `json:"customerID,omitempty"`
 	PartnerID  string    `json:"partnerID,omitempty"`
 	At         time.Time `json:"at"`
 }

@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
-	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // Install publishes, through b, every case event and every grant change
@@ -26,7 +27,7 @@ func Install(client *ent.Client, b Broker) {
 			kase, err := m.Client().SupportCase.Query().
 				Where(supportcase.ID(ev.CaseID)).
 				WithCollaborators(func(q *ent.ContactQuery) { q.Select("id") }).
-				Only(viewer.SystemContext(ctx))
+				Only(rowfilter.Privileged(ctx))
 			if err != nil {
 				return nil, err
 			}
@@ -40,6 +41,7 @@ func Install(client *ent.Client, b Broker) {
 		})
 	}, ent.OpCreate))
 
+	signOuts(client, b)
 	client.Grant.Use(func(next ent.Mutator) ent.Mutator {
 		return hook.GrantFunc(func(ctx context.Context, m *ent.GrantMutation) (ent.Value, error) {
 			status, changed := m.Status()
@@ -49,7 +51,7 @@ func Install(client *ent.Client, b Broker) {
 			var ids []string
 			if !m.Op().Is(ent.OpCreate) {
 				var err error
-				if ids, err = m.IDs(viewer.SystemContext(ctx)); err != nil {
+				if ids, err = m.IDs(rowfilter.Privileged(ctx)); err != nil {
 					return nil, err
 				}
 			}
@@ -60,7 +62,7 @@ func Install(client *ent.Client, b Broker) {
 			if g, ok := v.(*ent.Grant); ok && m.Op().Is(ent.OpCreate) {
 				ids, status = []string{g.ID}, g.Status
 			}
-			rows, err := m.Client().Grant.Query().Where(grant.IDIn(ids...)).All(viewer.SystemContext(ctx))
+			rows, err := m.Client().Grant.Query().Where(grant.IDIn(ids...)).All(rowfilter.Privileged(ctx))
 			if err != nil {
 				return nil, err
 			}
@@ -70,6 +72,55 @@ func Install(client *ent.Client, b Broker) {
 			return v, nil
 		})
 	})
+}
+
+// signOuts publishes, for every contact whose status changes and every
+// token revoked, that the contact's open streams must check their session.
+func signOuts(client *ent.Client, b Broker) {
+	client.Contact.Use(hook.On(func(next ent.Mutator) ent.Mutator {
+		return hook.ContactFunc(func(ctx context.Context, m *ent.ContactMutation) (ent.Value, error) {
+			if _, changed := m.Status(); !changed {
+				return next.Mutate(ctx, m)
+			}
+			return publishFor(ctx, m, b, next, func(ids []string) []string { return ids })
+		})
+	}, ent.OpUpdate|ent.OpUpdateOne))
+	client.AccessToken.Use(hook.On(func(next ent.Mutator) ent.Mutator {
+		return hook.AccessTokenFunc(func(ctx context.Context, m *ent.AccessTokenMutation) (ent.Value, error) {
+			if _, revoked := m.RevokedAt(); !revoked {
+				return next.Mutate(ctx, m)
+			}
+			return publishFor(ctx, m, b, next, func(ids []string) []string {
+				owners, err := m.Client().AccessToken.Query().Where(accesstoken.IDIn(ids...)).
+					Select(accesstoken.FieldContactID).Strings(rowfilter.Privileged(ctx))
+				if err != nil {
+					slog.ErrorContext(ctx, "finding whose tokens were revoked", "error", err)
+				}
+				return owners
+			})
+		})
+	}, ent.OpUpdate|ent.OpUpdateOne))
+}
+
+// publishFor runs mutation m, then publishes a sign-out for each contact
+// contacts names among the rows m changed, once its transaction commits.
+func publishFor[M interface {
+	ent.Mutation
+	IDs(context.Context) ([]string, error)
+	Tx() (*ent.Tx, error)
+}](ctx context.Context, m M, b Broker, next ent.Mutator, contacts func([]string) []string) (ent.Value, error) {
+	ids, err := m.IDs(rowfilter.Privileged(ctx))
+	if err != nil {
+		return nil, err
+	}
+	v, err := next.Mutate(ctx, m)
+	if err != nil {
+		return v, err
+	}
+	for _, c := range contacts(ids) {
+		afterCommit(ctx, m, b, Message{SignedOut: c})
+	}
+	return v, nil
 }
 
 func kindOf(s grant.Status) GrantKind {

@@ -19,8 +19,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/validate"
-	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 // PendingLifetime is how long a request waits for an answer before it lapses.
@@ -43,12 +43,11 @@ type RequestInput struct {
 
 // Request records a pending request; a pending request with the same
 // partner, customer, grantee and domain is superseded by it.
-func Request(ctx context.Context, c *ent.Client, v *viewer.Viewer, in RequestInput) (*ent.Grant, error) {
-	if v.OrgKind != access.Partner || !v.Has(access.RoleAdmin) {
-		return nil, apperr.Forbiddenf("only a partner's admins request access to customers")
+func Request(ctx context.Context, c *ent.Client, v *access.Session, in RequestInput) (*ent.Grant, error) {
+	if _, err := v.Require(access.RequestGrant, v.OrgID); err != nil {
+		return nil, err
 	}
-	sys := viewer.SystemContext(ctx)
-	customerID, err := customerOf(sys, c, in.CustomerContactEmail)
+	customerID, err := customerOf(ctx, c, in.CustomerContactEmail)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +57,7 @@ func Request(ctx context.Context, c *ent.Client, v *viewer.Viewer, in RequestInp
 	if in.GranteeID != nil {
 		ok, err := c.Contact.Query().
 			Where(contact.ID(*in.GranteeID), contact.OrganizationID(v.OrgID), contact.StatusEQ(contact.StatusACTIVE)).
-			Exist(sys)
+			Exist(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +70,7 @@ func Request(ctx context.Context, c *ent.Client, v *viewer.Viewer, in RequestInp
 		if err != nil {
 			return nil, apperr.Invalid("partner_domain", "%v", err)
 		}
-		partner, err := c.Organization.Get(sys, v.OrgID)
+		partner, err := c.Organization.Get(ctx, v.OrgID)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +82,7 @@ func Request(ctx context.Context, c *ent.Client, v *viewer.Viewer, in RequestInp
 	if err := c.Grant.Update().
 		Where(sameKey(v.OrgID, customerID, in.GranteeID, in.PartnerDomain), grant.StatusEQ(grant.StatusPENDING)).
 		SetStatus(grant.StatusSUPERSEDED).SetEndedAt(v.Now).
-		Exec(sys); err != nil {
+		Exec(ctx); err != nil {
 		return nil, err
 	}
 	q := c.Grant.Create().
@@ -102,8 +101,10 @@ func Request(ctx context.Context, c *ent.Client, v *viewer.Viewer, in RequestInp
 }
 
 // customerOf finds the customer a request names by a contact manager's
-// email. The answer is the same whether the address is unknown or belongs to
-// someone else, so that partners cannot probe the directory with it.
+// email: a contact the partner may not read yet, so the lookup is
+// privileged. The answer is the same whether the address is unknown or
+// belongs to someone else, so that partners cannot probe the directory
+// with it.
 func customerOf(ctx context.Context, c *ent.Client, email string) (string, error) {
 	e, err := validate.Email(email)
 	if err != nil {
@@ -112,7 +113,7 @@ func customerOf(ctx context.Context, c *ent.Client, email string) (string, error
 	cm, err := c.Contact.Query().
 		Where(contact.Email(e), contact.StatusEQ(contact.StatusACTIVE),
 			contact.HasOrganizationWith(organization.KindEQ(access.Customer))).
-		Only(ctx)
+		Only(rowfilter.Privileged(ctx))
 	if err != nil && !ent.IsNotFound(err) {
 		return "", err
 	}
@@ -139,7 +140,7 @@ func sameKey(partnerID, customerID string, granteeID, domain *string) predicate.
 
 // Approve starts a pending request: it is active from now for its days, and
 // the active grant with the same key, if any, is superseded at this instant.
-func Approve(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*ent.Grant, error) {
+func Approve(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.Grant, error) {
 	g, err := decidable(ctx, c, v, id)
 	if err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func Approve(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*
 	if err := c.Grant.Update().
 		Where(sameKey(g.PartnerID, g.CustomerID, g.GranteeID, g.PartnerDomain), grant.StatusEQ(grant.StatusACTIVE)).
 		SetStatus(grant.StatusSUPERSEDED).SetEndedAt(v.Now).
-		Exec(viewer.SystemContext(ctx)); err != nil {
+		Exec(ctx); err != nil {
 		return nil, err
 	}
 	return g.Update().
@@ -160,7 +161,7 @@ func Approve(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*
 }
 
 // Reject answers a pending request with no.
-func Reject(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*ent.Grant, error) {
+func Reject(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.Grant, error) {
 	g, err := decidable(ctx, c, v, id)
 	if err != nil {
 		return nil, err
@@ -173,13 +174,13 @@ func Reject(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*e
 }
 
 // decidable loads a request the caller may answer now.
-func decidable(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*ent.Grant, error) {
+func decidable(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.Grant, error) {
 	g, err := c.Grant.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !managesCustomer(v, g.CustomerID) {
-		return nil, apperr.Forbiddenf("only the customer's contact managers and admins answer requests")
+	if _, err := v.Require(access.DecideGrant, g.CustomerID); err != nil {
+		return nil, err
 	}
 	if g.Status != grant.StatusPENDING {
 		return nil, apperr.Conflictf("the request is %s; only pending requests can be answered", g.Status)
@@ -190,20 +191,15 @@ func decidable(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) 
 	return g, nil
 }
 
-func managesCustomer(v *viewer.Viewer, customerID string) bool {
-	return v.OrgID == customerID && (v.Has(access.RoleContactManager) || v.Has(access.RoleAdmin))
-}
-
 // Revoke ends a grant, or withdraws a request, at once. The customer's
 // contact managers and admins may, and so may the partner's admins.
-func Revoke(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*ent.Grant, error) {
+func Revoke(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.Grant, error) {
 	g, err := c.Grant.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	partnerAdmin := v.OrgID == g.PartnerID && v.Has(access.RoleAdmin)
-	if !partnerAdmin && !managesCustomer(v, g.CustomerID) {
-		return nil, apperr.Forbiddenf("only the customer's contact managers and admins, or the partner's admins, revoke a grant")
+	if _, err := v.Require(access.RevokeGrant, g.CustomerID, g.PartnerID); err != nil {
+		return nil, err
 	}
 	live := g.Status == grant.StatusPENDING ||
 		g.Status == grant.StatusACTIVE && g.ExpiresAt != nil && v.Now.Before(*g.ExpiresAt)
@@ -221,7 +217,7 @@ func Revoke(ctx context.Context, c *ent.Client, v *viewer.Viewer, id string) (*e
 // requests left unanswered for 90 days. Access never waits for it (every
 // check compares times itself); it keeps statuses truthful for people.
 func ExpireStale(ctx context.Context, c *ent.Client, now time.Time) (int, error) {
-	ctx = viewer.SystemContext(ctx)
+	ctx = rowfilter.Privileged(ctx)
 	active, err := c.Grant.Update().
 		Where(grant.StatusEQ(grant.StatusACTIVE), grant.ExpiresAtLTE(now)).
 		SetStatus(grant.StatusEXPIRED).SetEndedAt(now).

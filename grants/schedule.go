@@ -12,7 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/mailer"
-	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // WarningDays are how many days before an active grant expires both sides
@@ -35,7 +35,7 @@ func Tick(ctx context.Context, c *ent.Client, b events.Broker, m mailer.Mailer, 
 // one) was sent already. Each warning is claimed with a conditional update
 // before it is sent, so it goes out once, across restarts and instances.
 func WarnExpiring(ctx context.Context, c *ent.Client, b events.Broker, m mailer.Mailer, now time.Time) (int, error) {
-	ctx = viewer.SystemContext(ctx)
+	ctx = rowfilter.Privileged(ctx)
 	horizon := now.AddDate(0, 0, slices.Max(WarningDays))
 	due, err := c.Grant.Query().
 		Where(grant.StatusEQ(grant.StatusACTIVE), grant.ExpiresAtGT(now), grant.ExpiresAtLTE(horizon)).

@@ -50,9 +50,10 @@ func BenchmarkCasesQuery(b *testing.B) {
 		HasGrant: func(ctx context.Context, obj any, next graphql.Resolver, _ access.Level) (any, error) {
 			return pass(ctx, obj, next)
 		},
-		Public:          pass,
-		OwnOrganization: pass,
-		VendorOnly:      pass,
+		Public: pass,
+		Action: func(ctx context.Context, obj any, next graphql.Resolver, _ access.Action) (any, error) {
+			return pass(ctx, obj, next)
+		},
 	}})
 	for _, bc := range []struct {
 		name   string

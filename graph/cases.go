@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"sync"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
@@ -13,19 +14,15 @@ import (
 
 // checkActions explains the given actions on a case for the caller.
 func (r *Resolver) checkActions(ctx context.Context, kase *ent.SupportCase, acts ...cases.Action) ([]*model.CaseActionCheck, error) {
-	v := viewer.ForContext(ctx)
-	d, err := v.LevelOn(ctx, kase.CustomerID)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := r.planOf(ctx, v, kase.CustomerID)
+	s := viewer.ForContext(ctx)
+	plan, err := r.planOf(ctx, kase.CustomerID)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*model.CaseActionCheck, len(acts))
 	for i, act := range acts {
 		out[i] = &model.CaseActionCheck{Action: act, Allowed: true}
-		if refusal := cases.Check(cases.Actor{Caller: v.Caller, Level: d.Level}, act, kase, plan, v.Now); refusal != nil {
+		if refusal := cases.Check(cases.Actor{Caller: s.Caller, Level: s.Level(kase.CustomerID)}, act, kase, plan, s.Now); refusal != nil {
 			reason := string(refusal.Reason)
 			out[i] = &model.CaseActionCheck{Action: act, Reason: &reason, AvailableAt: refusal.AvailableAt}
 		}
@@ -33,25 +30,35 @@ func (r *Resolver) checkActions(ctx context.Context, kase *ent.SupportCase, acts
 	return out, nil
 }
 
-// planOf returns a customer's support plan. The plans of every customer the
-// caller sees are read once per request, so explaining the actions of a
-// hundred cases costs one query.
-func (r *Resolver) planOf(ctx context.Context, v *viewer.Viewer, customerID string) (organization.SupportPlan, error) {
-	plans, err := v.Memo("support plans", func() (any, error) {
-		orgs, err := r.client(ctx).Organization.Query().
+// plans holds the support plans of the customers an operation reads, read
+// once per operation: explaining the actions of a hundred cases costs one
+// query.
+type plans struct {
+	once  sync.Once
+	byOrg map[string]organization.SupportPlan
+	err   error
+}
+
+type plansKey struct{}
+
+// planOf returns a customer's support plan.
+func (r *Resolver) planOf(ctx context.Context, customerID string) (organization.SupportPlan, error) {
+	p, ok := ctx.Value(plansKey{}).(*plans)
+	if !ok {
+		p = &plans{}
+	}
+	p.once.Do(func() {
+		var orgs []*ent.Organization
+		orgs, p.err = r.client(ctx).Organization.Query().
 			Where(organization.KindEQ(access.Customer)).
 			Select(organization.FieldID, organization.FieldSupportPlan).
 			All(ctx)
-		m := make(map[string]organization.SupportPlan, len(orgs))
+		p.byOrg = make(map[string]organization.SupportPlan, len(orgs))
 		for _, o := range orgs {
 			if o.SupportPlan != nil {
-				m[o.ID] = *o.SupportPlan
+				p.byOrg[o.ID] = *o.SupportPlan
 			}
 		}
-		return m, err
 	})
-	if err != nil {
-		return "", err
-	}
-	return plans.(map[string]organization.SupportPlan)[customerID], nil
+	return p.byOrg[customerID], p.err
 }

@@ -26,13 +26,12 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
-	"github.com/partnerdesk/partnerdesk/viewer"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -58,10 +57,9 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	HasGrant        func(ctx context.Context, obj any, next graphql.Resolver, level access.Level) (res any, err error)
-	OwnOrganization func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
-	Public          func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
-	VendorOnly      func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	Action   func(ctx context.Context, obj any, next graphql.Resolver, name access.Action) (res any, err error)
+	HasGrant func(ctx context.Context, obj any, next graphql.Resolver, level access.Level) (res any, err error)
+	Public   func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -127,12 +125,12 @@ type ComplexityRoot struct {
 
 	Case struct {
 		Actions            func(childComplexity int) int
-		Attachments        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseAttachmentOrder, where *ent.CaseAttachmentWhereInput) int
+		Attachments        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseAttachmentOrder) int
 		CanEscalate        func(childComplexity int) int
 		Category           func(childComplexity int) int
 		ClosedAt           func(childComplexity int) int
 		Collaborators      func(childComplexity int) int
-		Comments           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseCommentOrder, where *ent.CaseCommentWhereInput) int
+		Comments           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseCommentOrder) int
 		CreatedAt          func(childComplexity int) int
 		CreatedBy          func(childComplexity int) int
 		CreatedByID        func(childComplexity int) int
@@ -143,7 +141,7 @@ type ComplexityRoot struct {
 		EscalatedAt        func(childComplexity int) int
 		Escalation         func(childComplexity int) int
 		EscalationReason   func(childComplexity int) int
-		Events             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseEventOrder, where *ent.CaseEventWhereInput) int
+		Events             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseEventOrder) int
 		FirstRespondedAt   func(childComplexity int) int
 		FirstResponseDueAt func(childComplexity int) int
 		FollowUpOf         func(childComplexity int) int
@@ -260,7 +258,7 @@ type ComplexityRoot struct {
 
 	Contact struct {
 		CreatedAt       func(childComplexity int) int
-		Devices         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.DeviceOrder, where *ent.DeviceWhereInput) int
+		Devices         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.DeviceOrder) int
 		Email           func(childComplexity int) int
 		Features        func(childComplexity int) int
 		ID              func(childComplexity int) int
@@ -426,16 +424,16 @@ type ComplexityRoot struct {
 	}
 
 	Organization struct {
-		Cases                        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
-		Contacts                     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContactOrder, where *ent.ContactWhereInput) int
+		Cases                        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder) int
+		Contacts                     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContactOrder) int
 		CreatedAt                    func(childComplexity int) int
-		Devices                      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.DeviceOrder, where *ent.DeviceWhereInput) int
+		Devices                      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.DeviceOrder) int
 		Domains                      func(childComplexity int) int
 		ID                           func(childComplexity int) int
 		Kind                         func(childComplexity int) int
 		Licenses                     func(childComplexity int) int
 		Name                         func(childComplexity int) int
-		PhoneNumbers                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PhoneNumberOrder, where *ent.PhoneNumberWhereInput) int
+		PhoneNumbers                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PhoneNumberOrder) int
 		ShareCaseHistoryWithPartners func(childComplexity int) int
 		Sites                        func(childComplexity int) int
 		SupportMetrics               func(childComplexity int) int
@@ -587,7 +585,7 @@ type QueryResolver interface {
 	AuditEntries(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) (*ent.AuditEntryConnection, error)
 	Organizations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
 	Cases(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error)
-	Viewer(ctx context.Context) (*viewer.Viewer, error)
+	Viewer(ctx context.Context) (*access.Session, error)
 	HelpDeskSearch(ctx context.Context, query string, first *int, after *entgql.Cursor[string]) (*model.HelpDeskSearchConnection, error)
 	SearchCases(ctx context.Context, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) (*ent.CaseConnection, error)
 	Access(ctx context.Context, customerID string) (*model.AccessExplanation, error)
@@ -597,11 +595,11 @@ type SubscriptionResolver interface {
 	GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error)
 }
 type ViewerResolver interface {
-	Customers(ctx context.Context, obj *viewer.Viewer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
-	Grants(ctx context.Context, obj *viewer.Viewer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error)
-	Contact(ctx context.Context, obj *viewer.Viewer) (*ent.Contact, error)
-	Organization(ctx context.Context, obj *viewer.Viewer) (*ent.Organization, error)
-	AccessTokens(ctx context.Context, obj *viewer.Viewer) ([]*ent.AccessToken, error)
+	Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
+	Grants(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error)
+	Contact(ctx context.Context, obj *access.Session) (*ent.Contact, error)
+	Organization(ctx context.Context, obj *access.Session) (*ent.Organization, error)
+	AccessTokens(ctx context.Context, obj *access.Session) ([]*ent.AccessToken, error)
 }
 
 type CaseWhereInputResolver interface {
@@ -885,7 +883,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Attachments(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseAttachmentOrder), args["where"].(*ent.CaseAttachmentWhereInput)), true
+		return e.ComplexityRoot.Case.Attachments(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseAttachmentOrder)), true
 	case "Case.canEscalate":
 		if e.ComplexityRoot.Case.CanEscalate == nil {
 			break
@@ -920,7 +918,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Comments(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseCommentOrder), args["where"].(*ent.CaseCommentWhereInput)), true
+		return e.ComplexityRoot.Case.Comments(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseCommentOrder)), true
 	case "Case.createdAt":
 		if e.ComplexityRoot.Case.CreatedAt == nil {
 			break
@@ -991,7 +989,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Events(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseEventOrder), args["where"].(*ent.CaseEventWhereInput)), true
+		return e.ComplexityRoot.Case.Events(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseEventOrder)), true
 	case "Case.firstRespondedAt":
 		if e.ComplexityRoot.Case.FirstRespondedAt == nil {
 			break
@@ -1477,7 +1475,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Contact.Devices(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.DeviceOrder), args["where"].(*ent.DeviceWhereInput)), true
+		return e.ComplexityRoot.Contact.Devices(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.DeviceOrder)), true
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
 			break
@@ -2329,7 +2327,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organization.Cases(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder), args["where"].(*ent.CaseWhereInput)), true
+		return e.ComplexityRoot.Organization.Cases(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder)), true
 	case "Organization.contacts":
 		if e.ComplexityRoot.Organization.Contacts == nil {
 			break
@@ -2340,7 +2338,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organization.Contacts(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ContactOrder), args["where"].(*ent.ContactWhereInput)), true
+		return e.ComplexityRoot.Organization.Contacts(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ContactOrder)), true
 	case "Organization.createdAt":
 		if e.ComplexityRoot.Organization.CreatedAt == nil {
 			break
@@ -2357,7 +2355,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organization.Devices(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.DeviceOrder), args["where"].(*ent.DeviceWhereInput)), true
+		return e.ComplexityRoot.Organization.Devices(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.DeviceOrder)), true
 	case "Organization.domains":
 		if e.ComplexityRoot.Organization.Domains == nil {
 			break
@@ -2398,7 +2396,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organization.PhoneNumbers(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.PhoneNumberOrder), args["where"].(*ent.PhoneNumberWhereInput)), true
+		return e.ComplexityRoot.Organization.PhoneNumbers(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.PhoneNumberOrder)), true
 	case "Organization.shareCaseHistoryWithPartners":
 		if e.ComplexityRoot.Organization.ShareCaseHistoryWithPartners == nil {
 			break
@@ -2962,22 +2960,55 @@ var sources = []*ast.Source{
 # graph/ent.graphqls is generated from the ent schemas; do not edit it.
 
 """
-The caller needs at least ` + "`" + `level` + "`" + ` on the customer that owns the object (or, on
-a mutation, the organisation the mutation acts on).
+The caller needs at least ` + "`" + `level` + "`" + ` on the organisation that owns the object:
+its customer for a case and what belongs to a case, its organisation for a
+contact, a device or a number. A field a caller who may read the object may
+still not read is nullable: it is null, with a FORBIDDEN error at its own
+path, and the object around it stays.
 """
 directive @hasGrant(level: AccessLevel!) on FIELD_DEFINITION
 
 """
-Any signed-in caller may read the field of an object it can reach; row filters
-decide which objects it reaches.
+Whoever may read the object may read the field; which objects a caller may
+read is decided by the row filters (a hidden object is NOT_FOUND, like a
+missing one).
 """
 directive @public on FIELD_DEFINITION
 
-"""Only members of the organisation(s) the object belongs to."""
-directive @ownOrganization on FIELD_DEFINITION
+"""
+The mutation takes ` + "`" + `name` + "`" + ` on the object or organisation it acts on, which
+it decides once it has loaded that object (as the caller sees it). A
+caller who could take the action nowhere is refused at once.
+"""
+directive @action(name: Action!) on FIELD_DEFINITION
 
-"""Only contacts of the vendor."""
-directive @vendorOnly on FIELD_DEFINITION
+"""What a mutation does, and what it takes (SPEC §2.1, §2.3, §2.4)."""
+enum Action {
+  "UPDATE on the case's customer: comment, update, close, reopen, escalate, attach, add collaborators, share."
+  WORK_CASE
+  "CREATE on the customer: file a case."
+  FILE_CASE
+  "LOOK on the contact's organisation: verification codes, email suppression (help desk)."
+  VERIFY_CONTACT
+  "SERVICE_ADMIN on the organisation: its sites, devices, phone numbers and settings."
+  CHANGE_CONFIGURATION
+  "FULL_ADMIN on the organisation: create, change and deactivate its contacts."
+  MANAGE_CONTACTS
+  "A partner's admins: ask a customer for access."
+  REQUEST_GRANT
+  "A customer's contact managers and admins: approve or reject a request."
+  DECIDE_GRANT
+  "The customer's contact managers and admins, or the partner's admins: end a grant."
+  REVOKE_GRANT
+  "The customer's own admins and contact managers (and the vendor's admins): share its case history with partners."
+  SHARE_CASE_HISTORY
+  "The vendor's admins: create organisations, set support plans."
+  MANAGE_ORGANIZATIONS
+  "The vendor's staff: internal comments, removing an attachment."
+  STAFF_ONLY
+  "Any signed-in contact, on its own tokens."
+  OWN_TOKENS
+}
 
 """Where a caller's effective level on a customer comes from."""
 enum AccessSource {
@@ -3296,61 +3327,61 @@ input CreateAccessTokenInput {
 
 type Mutation {
   "Create a partner or customer organisation (vendor admins)."
-  createOrganization(input: CreateOrganizationInput!): Organization! @vendorOnly
+  createOrganization(input: CreateOrganizationInput!): Organization! @action(name: MANAGE_ORGANIZATIONS)
   "Change an organisation's name, domains, sites or settings."
-  updateOrganization(id: ID!, input: UpdateOrganizationInput!): Organization! @hasGrant(level: SERVICE_ADMIN)
+  updateOrganization(id: ID!, input: UpdateOrganizationInput!): Organization! @action(name: CHANGE_CONFIGURATION)
   "Add a contact to an organisation."
-  createContact(input: CreateContactInput!): Contact! @hasGrant(level: FULL_ADMIN)
+  createContact(input: CreateContactInput!): Contact! @action(name: MANAGE_CONTACTS)
   "Change a contact, including its status (suspend, deactivate)."
-  updateContact(id: ID!, input: UpdateContactInput!): Contact! @hasGrant(level: FULL_ADMIN)
+  updateContact(id: ID!, input: UpdateContactInput!): Contact! @action(name: MANAGE_CONTACTS)
   "Register a device to an organisation."
-  registerDevice(input: CreateDeviceInput!): Device! @hasGrant(level: SERVICE_ADMIN)
+  registerDevice(input: CreateDeviceInput!): Device! @action(name: CHANGE_CONFIGURATION)
   "Change a device."
-  updateDevice(id: ID!, input: UpdateDeviceInput!): Device! @hasGrant(level: SERVICE_ADMIN)
+  updateDevice(id: ID!, input: UpdateDeviceInput!): Device! @action(name: CHANGE_CONFIGURATION)
   "Add a number to an organisation's inventory."
-  addPhoneNumber(input: CreatePhoneNumberInput!): PhoneNumber! @hasGrant(level: SERVICE_ADMIN)
+  addPhoneNumber(input: CreatePhoneNumberInput!): PhoneNumber! @action(name: CHANGE_CONFIGURATION)
   "Change a number's kind, state or assignee."
-  updatePhoneNumber(id: ID!, input: UpdatePhoneNumberInput!): PhoneNumber! @hasGrant(level: SERVICE_ADMIN)
+  updatePhoneNumber(id: ID!, input: UpdatePhoneNumberInput!): PhoneNumber! @action(name: CHANGE_CONFIGURATION)
   "Ask a customer for access (partner admins). Replaces a pending request with the same customer, grantee and domain."
-  requestGrant(input: RequestGrantInput!): Grant! @public
+  requestGrant(input: RequestGrantInput!): Grant! @action(name: REQUEST_GRANT)
   "Approve a pending request (the customer's contact managers and admins); it is active from now."
-  approveGrant(id: ID!): Grant! @ownOrganization
+  approveGrant(id: ID!): Grant! @action(name: DECIDE_GRANT)
   "Reject a pending request (the customer's contact managers and admins)."
-  rejectGrant(id: ID!): Grant! @ownOrganization
+  rejectGrant(id: ID!): Grant! @action(name: DECIDE_GRANT)
   "End a grant or withdraw a request at once (the customer's contact managers and admins, or the partner's admins)."
-  revokeGrant(id: ID!): Grant! @ownOrganization
+  revokeGrant(id: ID!): Grant! @action(name: REVOKE_GRANT)
   "File a case for a customer (its contacts, or partners at CREATE)."
-  createCase(input: CreateCaseInput!): Case! @hasGrant(level: CREATE)
+  createCase(input: CreateCaseInput!): Case! @action(name: FILE_CASE)
   "Change an open case."
-  updateCase(id: ID!, input: UpdateCaseInput!): Case! @hasGrant(level: UPDATE)
+  updateCase(id: ID!, input: UpdateCaseInput!): Case! @action(name: WORK_CASE)
   "Close an open case; it can be reopened for 30 days."
-  closeCase(id: ID!, version: Int): Case! @hasGrant(level: UPDATE)
+  closeCase(id: ID!, version: Int): Case! @action(name: WORK_CASE)
   "Reopen a case closed less than 30 days ago; later, open a follow-up case."
-  reopenCase(id: ID!): Case! @hasGrant(level: UPDATE)
+  reopenCase(id: ID!): Case! @action(name: WORK_CASE)
   "Escalate a case: PREMIUM customers, after the first-response target, by designated contacts, admins or partners at UPDATE."
-  escalateCase(id: ID!, reason: String!): Case! @hasGrant(level: UPDATE)
+  escalateCase(id: ID!, reason: String!): Case! @action(name: WORK_CASE)
   "Comment on an open case."
-  addCaseComment(input: AddCaseCommentInput!): CaseComment! @hasGrant(level: UPDATE)
+  addCaseComment(input: AddCaseCommentInput!): CaseComment! @action(name: WORK_CASE)
   "Add a collaborator: a customer contact, or any contact of a partner with access to the customer."
-  addCaseCollaborator(caseID: ID!, contactID: ID!): Case! @hasGrant(level: UPDATE)
+  addCaseCollaborator(caseID: ID!, contactID: ID!): Case! @action(name: WORK_CASE)
   "Remove a collaborator."
-  removeCaseCollaborator(caseID: ID!, contactID: ID!): Case! @hasGrant(level: UPDATE)
+  removeCaseCollaborator(caseID: ID!, contactID: ID!): Case! @action(name: WORK_CASE)
   "Attach a file to an open case (GraphQL multipart request); it is stored by its SHA-256."
-  addCaseAttachment(caseID: ID!, file: Upload!): CaseAttachment! @hasGrant(level: UPDATE)
+  addCaseAttachment(caseID: ID!, file: Upload!): CaseAttachment! @action(name: WORK_CASE)
   "Remove an attachment from its case (the vendor's staff only). Returns the removed attachment's ID."
-  deleteCaseAttachment(id: ID!): ID! @vendorOnly
+  deleteCaseAttachment(id: ID!): ID! @action(name: STAFF_ONLY)
   "Send the case's public updates to more addresses."
-  shareCase(caseID: ID!, emails: [String!]!): Case! @hasGrant(level: UPDATE)
+  shareCase(caseID: ID!, emails: [String!]!): Case! @action(name: WORK_CASE)
   "Email a 6-digit code to a contact the help desk supports, to check who is on the line."
-  sendVerificationCode(contactID: ID!): VerificationCodeSent! @hasGrant(level: LOOK)
+  sendVerificationCode(contactID: ID!): VerificationCodeSent! @action(name: VERIFY_CONTACT)
   "Check the code the person read back; every check counts, five lock the code."
-  checkVerificationCode(contactID: ID!, code: String!): VerificationCheck! @hasGrant(level: LOOK)
+  checkVerificationCode(contactID: ID!, code: String!): VerificationCheck! @action(name: VERIFY_CONTACT)
   "Let mail reach a contact whose address was suppressed."
-  clearEmailSuppression(contactID: ID!): Contact! @hasGrant(level: LOOK)
+  clearEmailSuppression(contactID: ID!): Contact! @action(name: VERIFY_CONTACT)
   "Create an API token for the caller."
-  createAccessToken(input: CreateAccessTokenInput!): CreateAccessTokenPayload! @public
+  createAccessToken(input: CreateAccessTokenInput!): CreateAccessTokenPayload! @action(name: OWN_TOKENS)
   "Revoke one of the caller's own API tokens."
-  revokeAccessToken(id: ID!): AccessToken! @ownOrganization
+  revokeAccessToken(id: ID!): AccessToken! @action(name: OWN_TOKENS)
 }
 
 """What happened to a grant."""
@@ -4339,6 +4370,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_action_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (access.Action, error) {
+			return ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) dir_hasGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4396,14 +4441,6 @@ func (ec *executionContext) field_Case_attachments_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CaseAttachmentWhereInput, error) {
-			return ec.unmarshalOCaseAttachmentWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4450,14 +4487,6 @@ func (ec *executionContext) field_Case_comments_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CaseCommentWhereInput, error) {
-			return ec.unmarshalOCaseCommentWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4504,14 +4533,6 @@ func (ec *executionContext) field_Case_events_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CaseEventWhereInput, error) {
-			return ec.unmarshalOCaseEventWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4558,14 +4579,6 @@ func (ec *executionContext) field_Contact_devices_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.DeviceWhereInput, error) {
-			return ec.unmarshalODeviceWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5100,14 +5113,6 @@ func (ec *executionContext) field_Organization_cases_args(ctx context.Context, r
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CaseWhereInput, error) {
-			return ec.unmarshalOCaseWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5154,14 +5159,6 @@ func (ec *executionContext) field_Organization_contacts_args(ctx context.Context
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
-			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5208,14 +5205,6 @@ func (ec *executionContext) field_Organization_devices_args(ctx context.Context,
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.DeviceWhereInput, error) {
-			return ec.unmarshalODeviceWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5262,14 +5251,6 @@ func (ec *executionContext) field_Organization_phoneNumbers_args(ctx context.Con
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.PhoneNumberWhereInput, error) {
-			return ec.unmarshalOPhoneNumberWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5998,11 +5979,11 @@ func (ec *executionContext) _AccessToken_createdAt(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6034,11 +6015,11 @@ func (ec *executionContext) _AccessToken_contactID(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6070,11 +6051,11 @@ func (ec *executionContext) _AccessToken_name(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6106,11 +6087,11 @@ func (ec *executionContext) _AccessToken_expiresAt(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6142,11 +6123,11 @@ func (ec *executionContext) _AccessToken_lastUsedAt(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6178,11 +6159,11 @@ func (ec *executionContext) _AccessToken_revokedAt(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6214,11 +6195,11 @@ func (ec *executionContext) _AccessToken_contact(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6502,11 +6483,11 @@ func (ec *executionContext) _AuditEntry_createdAt(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6538,11 +6519,11 @@ func (ec *executionContext) _AuditEntry_actorID(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6574,11 +6555,11 @@ func (ec *executionContext) _AuditEntry_actorOrganizationID(ctx context.Context,
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6610,11 +6591,11 @@ func (ec *executionContext) _AuditEntry_customerID(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6646,11 +6627,11 @@ func (ec *executionContext) _AuditEntry_grantID(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6682,11 +6663,11 @@ func (ec *executionContext) _AuditEntry_level(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *access.Level
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6718,11 +6699,11 @@ func (ec *executionContext) _AuditEntry_operation(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6754,11 +6735,11 @@ func (ec *executionContext) _AuditEntry_objectType(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6790,11 +6771,11 @@ func (ec *executionContext) _AuditEntry_objectID(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6826,11 +6807,11 @@ func (ec *executionContext) _AuditEntry_changedFields(ctx context.Context, field
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal []string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6862,11 +6843,11 @@ func (ec *executionContext) _AuditEntry_requestID(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6898,11 +6879,11 @@ func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6943,11 +6924,11 @@ func (ec *executionContext) _AuditEntry_actorOrganization(ctx context.Context, f
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Organization
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -6988,11 +6969,11 @@ func (ec *executionContext) _AuditEntry_customer(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Organization
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -7033,11 +7014,11 @@ func (ec *executionContext) _AuditEntry_grant(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Grant
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -8591,7 +8572,7 @@ func (ec *executionContext) _Case_comments(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Comments(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseCommentOrder), fc.Args["where"].(*ent.CaseCommentWhereInput))
+			return obj.Comments(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseCommentOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -8653,7 +8634,7 @@ func (ec *executionContext) _Case_attachments(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Attachments(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseAttachmentOrder), fc.Args["where"].(*ent.CaseAttachmentWhereInput))
+			return obj.Attachments(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseAttachmentOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -8715,7 +8696,7 @@ func (ec *executionContext) _Case_events(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Events(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseEventOrder), fc.Args["where"].(*ent.CaseEventWhereInput))
+			return obj.Events(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseEventOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10836,11 +10817,11 @@ func (ec *executionContext) _CaseEvent_changes(ctx context.Context, field graphq
 			directive1 := func(ctx context.Context) (any, error) {
 				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
-					var zeroVal []schema.FieldChange
+					var zeroVal []jsontype.FieldChange
 					return zeroVal, err
 				}
 				if ec.Directives.HasGrant == nil {
-					var zeroVal []schema.FieldChange
+					var zeroVal []jsontype.FieldChange
 					return zeroVal, errors.New("directive hasGrant is not implemented")
 				}
 				return ec.Directives.HasGrant(ctx, obj, directive0, level)
@@ -10849,8 +10830,8 @@ func (ec *executionContext) _CaseEvent_changes(ctx context.Context, field graphq
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []schema.FieldChange) graphql.Marshaler {
-			return ec.marshalNFieldChange2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚐFieldChangeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []jsontype.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐFieldChangeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11375,10 +11356,10 @@ func (ec *executionContext) _Contact_createdAt(ctx context.Context, field graphq
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11400,16 +11381,11 @@ func (ec *executionContext) _Contact_organizationID(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
-				if err != nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, err
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				if ec.Directives.HasGrant == nil {
-					var zeroVal string
-					return zeroVal, errors.New("directive hasGrant is not implemented")
-				}
-				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -11493,10 +11469,10 @@ func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.Co
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalOString2string(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11575,10 +11551,10 @@ func (ec *executionContext) _Contact_roles(ctx context.Context, field graphql.Co
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []access.Role) graphql.Marshaler {
-			return ec.marshalNContactRole2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRoleᚄ(ctx, selections, v)
+			return ec.marshalOContactRole2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRoleᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11616,10 +11592,10 @@ func (ec *executionContext) _Contact_timezone(ctx context.Context, field graphql
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalOString2string(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_timezone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11657,10 +11633,10 @@ func (ec *executionContext) _Contact_locale(ctx context.Context, field graphql.C
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalOString2string(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11698,10 +11674,10 @@ func (ec *executionContext) _Contact_status(ctx context.Context, field graphql.C
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v contact.Status) graphql.Marshaler {
-			return ec.marshalNContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx, selections, v)
+			return ec.marshalOContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11739,10 +11715,10 @@ func (ec *executionContext) _Contact_lastEmailStatus(ctx context.Context, field 
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v contact.LastEmailStatus) graphql.Marshaler {
-			return ec.marshalNContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx, selections, v)
+			return ec.marshalOContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_lastEmailStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11780,10 +11756,10 @@ func (ec *executionContext) _Contact_features(ctx context.Context, field graphql
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_features(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11845,7 +11821,7 @@ func (ec *executionContext) _Contact_devices(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeviceOrder), fc.Args["where"].(*ent.DeviceWhereInput))
+			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeviceOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11867,10 +11843,10 @@ func (ec *executionContext) _Contact_devices(ctx context.Context, field graphql.
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.DeviceConnection) graphql.Marshaler {
-			return ec.marshalNDeviceConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceConnection(ctx, selections, v)
+			return ec.marshalODeviceConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_devices(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12988,7 +12964,7 @@ func (ec *executionContext) fieldContext_DeviceEdge_cursor(_ context.Context, fi
 	return graphql.NewScalarFieldContext("DeviceEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
-func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *schema.FieldChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *jsontype.FieldChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13024,7 +13000,7 @@ func (ec *executionContext) fieldContext_FieldChange_field(_ context.Context, fi
 	return graphql.NewScalarFieldContext("FieldChange", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _FieldChange_before(ctx context.Context, field graphql.CollectedField, obj *schema.FieldChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _FieldChange_before(ctx context.Context, field graphql.CollectedField, obj *jsontype.FieldChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13060,7 +13036,7 @@ func (ec *executionContext) fieldContext_FieldChange_before(_ context.Context, f
 	return graphql.NewScalarFieldContext("FieldChange", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _FieldChange_after(ctx context.Context, field graphql.CollectedField, obj *schema.FieldChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _FieldChange_after(ctx context.Context, field graphql.CollectedField, obj *jsontype.FieldChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13147,11 +13123,11 @@ func (ec *executionContext) _Grant_createdAt(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13183,11 +13159,11 @@ func (ec *executionContext) _Grant_partnerID(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13219,11 +13195,11 @@ func (ec *executionContext) _Grant_customerID(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13255,11 +13231,11 @@ func (ec *executionContext) _Grant_granteeID(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13291,11 +13267,11 @@ func (ec *executionContext) _Grant_requestedByID(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13327,11 +13303,11 @@ func (ec *executionContext) _Grant_decidedByID(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13363,11 +13339,11 @@ func (ec *executionContext) _Grant_endedByID(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13399,11 +13375,11 @@ func (ec *executionContext) _Grant_level(ctx context.Context, field graphql.Coll
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal access.Level
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13435,11 +13411,11 @@ func (ec *executionContext) _Grant_partnerDomain(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13471,11 +13447,11 @@ func (ec *executionContext) _Grant_status(ctx context.Context, field graphql.Col
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal grant.Status
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13507,11 +13483,11 @@ func (ec *executionContext) _Grant_expiresInDays(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal int
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13543,11 +13519,11 @@ func (ec *executionContext) _Grant_note(ctx context.Context, field graphql.Colle
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13579,11 +13555,11 @@ func (ec *executionContext) _Grant_decidedAt(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13615,11 +13591,11 @@ func (ec *executionContext) _Grant_startsAt(ctx context.Context, field graphql.C
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13651,11 +13627,11 @@ func (ec *executionContext) _Grant_expiresAt(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13687,11 +13663,11 @@ func (ec *executionContext) _Grant_endedAt(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *time.Time
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13723,11 +13699,11 @@ func (ec *executionContext) _Grant_warnedDays(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *int
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13759,11 +13735,11 @@ func (ec *executionContext) _Grant_partner(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Organization
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13804,11 +13780,11 @@ func (ec *executionContext) _Grant_customer(ctx context.Context, field graphql.C
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Organization
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13849,11 +13825,11 @@ func (ec *executionContext) _Grant_grantee(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13894,11 +13870,11 @@ func (ec *executionContext) _Grant_requestedBy(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13939,11 +13915,11 @@ func (ec *executionContext) _Grant_decidedBy(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -13984,11 +13960,11 @@ func (ec *executionContext) _Grant_endedBy(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				if ec.Directives.Public == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.OwnOrganization(ctx, obj, directive0)
+				return ec.Directives.Public(ctx, obj, directive0)
 			}
 
 			next = directive1
@@ -14734,7 +14710,7 @@ func (ec *executionContext) fieldContext_HelpDeskSearchConnection_pageInfo(_ con
 	return fc, nil
 }
 
-func (ec *executionContext) _License_product(ctx context.Context, field graphql.CollectedField, obj *schema.License) (ret graphql.Marshaler) {
+func (ec *executionContext) _License_product(ctx context.Context, field graphql.CollectedField, obj *jsontype.License) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14770,7 +14746,7 @@ func (ec *executionContext) fieldContext_License_product(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("License", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _License_quantity(ctx context.Context, field graphql.CollectedField, obj *schema.License) (ret graphql.Marshaler) {
+func (ec *executionContext) _License_quantity(ctx context.Context, field graphql.CollectedField, obj *jsontype.License) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14806,7 +14782,7 @@ func (ec *executionContext) fieldContext_License_quantity(_ context.Context, fie
 	return graphql.NewScalarFieldContext("License", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _License_expiresAt(ctx context.Context, field graphql.CollectedField, obj *schema.License) (ret graphql.Marshaler) {
+func (ec *executionContext) _License_expiresAt(ctx context.Context, field graphql.CollectedField, obj *jsontype.License) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14858,11 +14834,16 @@ func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.VendorOnly == nil {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "MANAGE_ORGANIZATIONS")
+				if err != nil {
 					var zeroVal *ent.Organization
-					return zeroVal, errors.New("directive vendorOnly is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.VendorOnly(ctx, nil, directive0)
+				if ec.Directives.Action == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -14915,16 +14896,16 @@ func (ec *executionContext) _Mutation_updateOrganization(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "SERVICE_ADMIN")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
 					var zeroVal *ent.Organization
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.Organization
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -14977,16 +14958,16 @@ func (ec *executionContext) _Mutation_createContact(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "FULL_ADMIN")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "MANAGE_CONTACTS")
 				if err != nil {
 					var zeroVal *ent.Contact
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15039,16 +15020,16 @@ func (ec *executionContext) _Mutation_updateContact(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "FULL_ADMIN")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "MANAGE_CONTACTS")
 				if err != nil {
 					var zeroVal *ent.Contact
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15101,16 +15082,16 @@ func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "SERVICE_ADMIN")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
 					var zeroVal *ent.Device
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.Device
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15163,16 +15144,16 @@ func (ec *executionContext) _Mutation_updateDevice(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "SERVICE_ADMIN")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
 					var zeroVal *ent.Device
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.Device
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15225,16 +15206,16 @@ func (ec *executionContext) _Mutation_addPhoneNumber(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "SERVICE_ADMIN")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
 					var zeroVal *ent.PhoneNumber
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.PhoneNumber
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15287,16 +15268,16 @@ func (ec *executionContext) _Mutation_updatePhoneNumber(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "SERVICE_ADMIN")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
 					var zeroVal *ent.PhoneNumber
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.PhoneNumber
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15349,11 +15330,16 @@ func (ec *executionContext) _Mutation_requestGrant(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Public == nil {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "REQUEST_GRANT")
+				if err != nil {
 					var zeroVal *ent.Grant
-					return zeroVal, errors.New("directive public is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.Public(ctx, nil, directive0)
+				if ec.Directives.Action == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15406,11 +15392,16 @@ func (ec *executionContext) _Mutation_approveGrant(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "DECIDE_GRANT")
+				if err != nil {
 					var zeroVal *ent.Grant
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.OwnOrganization(ctx, nil, directive0)
+				if ec.Directives.Action == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15463,11 +15454,16 @@ func (ec *executionContext) _Mutation_rejectGrant(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "DECIDE_GRANT")
+				if err != nil {
 					var zeroVal *ent.Grant
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.OwnOrganization(ctx, nil, directive0)
+				if ec.Directives.Action == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15520,11 +15516,16 @@ func (ec *executionContext) _Mutation_revokeGrant(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "REVOKE_GRANT")
+				if err != nil {
 					var zeroVal *ent.Grant
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.OwnOrganization(ctx, nil, directive0)
+				if ec.Directives.Action == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15577,16 +15578,16 @@ func (ec *executionContext) _Mutation_createCase(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CREATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "FILE_CASE")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.SupportCase
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15639,16 +15640,16 @@ func (ec *executionContext) _Mutation_updateCase(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.SupportCase
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15701,16 +15702,16 @@ func (ec *executionContext) _Mutation_closeCase(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.SupportCase
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15763,16 +15764,16 @@ func (ec *executionContext) _Mutation_reopenCase(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.SupportCase
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15825,16 +15826,16 @@ func (ec *executionContext) _Mutation_escalateCase(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.SupportCase
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15887,16 +15888,16 @@ func (ec *executionContext) _Mutation_addCaseComment(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.CaseComment
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.CaseComment
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -15949,16 +15950,16 @@ func (ec *executionContext) _Mutation_addCaseCollaborator(ctx context.Context, f
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.SupportCase
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16011,16 +16012,16 @@ func (ec *executionContext) _Mutation_removeCaseCollaborator(ctx context.Context
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.SupportCase
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16073,16 +16074,16 @@ func (ec *executionContext) _Mutation_addCaseAttachment(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.Attachment
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.Attachment
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16135,11 +16136,16 @@ func (ec *executionContext) _Mutation_deleteCaseAttachment(ctx context.Context, 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.VendorOnly == nil {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "STAFF_ONLY")
+				if err != nil {
 					var zeroVal string
-					return zeroVal, errors.New("directive vendorOnly is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.VendorOnly(ctx, nil, directive0)
+				if ec.Directives.Action == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16192,16 +16198,16 @@ func (ec *executionContext) _Mutation_shareCase(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "UPDATE")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
 					var zeroVal *ent.SupportCase
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.SupportCase
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16254,16 +16260,16 @@ func (ec *executionContext) _Mutation_sendVerificationCode(ctx context.Context, 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "VERIFY_CONTACT")
 				if err != nil {
 					var zeroVal *model.VerificationCodeSent
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *model.VerificationCodeSent
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16316,16 +16322,16 @@ func (ec *executionContext) _Mutation_checkVerificationCode(ctx context.Context,
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "VERIFY_CONTACT")
 				if err != nil {
 					var zeroVal *helpdesk.Check
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *helpdesk.Check
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16378,16 +16384,16 @@ func (ec *executionContext) _Mutation_clearEmailSuppression(ctx context.Context,
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "VERIFY_CONTACT")
 				if err != nil {
 					var zeroVal *ent.Contact
 					return zeroVal, err
 				}
-				if ec.Directives.HasGrant == nil {
+				if ec.Directives.Action == nil {
 					var zeroVal *ent.Contact
-					return zeroVal, errors.New("directive hasGrant is not implemented")
+					return zeroVal, errors.New("directive action is not implemented")
 				}
-				return ec.Directives.HasGrant(ctx, nil, directive0, level)
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16440,11 +16446,16 @@ func (ec *executionContext) _Mutation_createAccessToken(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Public == nil {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "OWN_TOKENS")
+				if err != nil {
 					var zeroVal *model.CreateAccessTokenPayload
-					return zeroVal, errors.New("directive public is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.Public(ctx, nil, directive0)
+				if ec.Directives.Action == nil {
+					var zeroVal *model.CreateAccessTokenPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16497,11 +16508,16 @@ func (ec *executionContext) _Mutation_revokeAccessToken(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.OwnOrganization == nil {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "OWN_TOKENS")
+				if err != nil {
 					var zeroVal *ent.AccessToken
-					return zeroVal, errors.New("directive ownOrganization is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.OwnOrganization(ctx, nil, directive0)
+				if ec.Directives.Action == nil {
+					var zeroVal *ent.AccessToken
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
 			}
 
 			next = directive1
@@ -16605,10 +16621,10 @@ func (ec *executionContext) _Organization_createdAt(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16718,10 +16734,10 @@ func (ec *executionContext) _Organization_domains(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16759,10 +16775,10 @@ func (ec *executionContext) _Organization_sites(ctx context.Context, field graph
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_sites(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16827,11 +16843,11 @@ func (ec *executionContext) _Organization_licenses(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
 				if err != nil {
-					var zeroVal []schema.License
+					var zeroVal []jsontype.License
 					return zeroVal, err
 				}
 				if ec.Directives.HasGrant == nil {
-					var zeroVal []schema.License
+					var zeroVal []jsontype.License
 					return zeroVal, errors.New("directive hasGrant is not implemented")
 				}
 				return ec.Directives.HasGrant(ctx, obj, directive0, level)
@@ -16840,11 +16856,11 @@ func (ec *executionContext) _Organization_licenses(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []schema.License) graphql.Marshaler {
-			return ec.marshalNLicense2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚐLicenseᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []jsontype.License) graphql.Marshaler {
+			return ec.marshalOLicense2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐLicenseᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_licenses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16891,10 +16907,10 @@ func (ec *executionContext) _Organization_shareCaseHistoryWithPartners(ctx conte
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_shareCaseHistoryWithPartners(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16911,7 +16927,7 @@ func (ec *executionContext) _Organization_contacts(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Contacts(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ContactOrder), fc.Args["where"].(*ent.ContactWhereInput))
+			return obj.Contacts(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ContactOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16933,10 +16949,10 @@ func (ec *executionContext) _Organization_contacts(ctx context.Context, field gr
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
-			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactConnection(ctx, selections, v)
+			return ec.marshalOContactConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_contacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16973,7 +16989,7 @@ func (ec *executionContext) _Organization_devices(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeviceOrder), fc.Args["where"].(*ent.DeviceWhereInput))
+			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeviceOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16995,10 +17011,10 @@ func (ec *executionContext) _Organization_devices(ctx context.Context, field gra
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.DeviceConnection) graphql.Marshaler {
-			return ec.marshalNDeviceConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceConnection(ctx, selections, v)
+			return ec.marshalODeviceConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_devices(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17035,7 +17051,7 @@ func (ec *executionContext) _Organization_phoneNumbers(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.PhoneNumbers(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PhoneNumberOrder), fc.Args["where"].(*ent.PhoneNumberWhereInput))
+			return obj.PhoneNumbers(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PhoneNumberOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17057,10 +17073,10 @@ func (ec *executionContext) _Organization_phoneNumbers(ctx context.Context, fiel
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.PhoneNumberConnection) graphql.Marshaler {
-			return ec.marshalNPhoneNumberConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberConnection(ctx, selections, v)
+			return ec.marshalOPhoneNumberConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_phoneNumbers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17097,7 +17113,7 @@ func (ec *executionContext) _Organization_cases(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Cases(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder), fc.Args["where"].(*ent.CaseWhereInput))
+			return obj.Cases(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17119,10 +17135,10 @@ func (ec *executionContext) _Organization_cases(ctx context.Context, field graph
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseConnection) graphql.Marshaler {
-			return ec.marshalNCaseConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseConnection(ctx, selections, v)
+			return ec.marshalOCaseConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Organization_cases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18531,7 +18547,7 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Public == nil {
-					var zeroVal *viewer.Viewer
+					var zeroVal *access.Session
 					return zeroVal, errors.New("directive public is not implemented")
 				}
 				return ec.Directives.Public(ctx, nil, directive0)
@@ -18540,8 +18556,8 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
-			return ec.marshalNViewer2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋviewerᚐViewer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *access.Session) graphql.Marshaler {
+			return ec.marshalNViewer2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19359,7 +19375,7 @@ func (ec *executionContext) fieldContext_VerificationCodeSent_expiresAt(_ contex
 	return graphql.NewScalarFieldContext("VerificationCodeSent", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _Viewer_customers(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_customers(ctx context.Context, field graphql.CollectedField, obj *access.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19416,7 +19432,7 @@ func (ec *executionContext) fieldContext_Viewer_customers(ctx context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Viewer_grants(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_grants(ctx context.Context, field graphql.CollectedField, obj *access.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19473,7 +19489,7 @@ func (ec *executionContext) fieldContext_Viewer_grants(ctx context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Viewer_contact(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_contact(ctx context.Context, field graphql.CollectedField, obj *access.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19518,7 +19534,7 @@ func (ec *executionContext) fieldContext_Viewer_contact(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Viewer_organization(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_organization(ctx context.Context, field graphql.CollectedField, obj *access.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19563,7 +19579,7 @@ func (ec *executionContext) fieldContext_Viewer_organization(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Viewer_accessTokens(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_accessTokens(ctx context.Context, field graphql.CollectedField, obj *access.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20719,7 +20735,7 @@ func (ec *executionContext) unmarshalInputAccessTokenWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDEqualFold", "contactIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil", "lastUsedAt", "lastUsedAtNEQ", "lastUsedAtIn", "lastUsedAtNotIn", "lastUsedAtGT", "lastUsedAtGTE", "lastUsedAtLT", "lastUsedAtLTE", "lastUsedAtIsNil", "lastUsedAtNotNil", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "hasContact", "hasContactWith"}
+	fieldsInOrder := [...]string{"not", "and", "or"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20747,538 +20763,6 @@ func (ec *executionContext) unmarshalInputAccessTokenWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
-		case "createdAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAt = data
-		case "createdAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNEQ = data
-		case "createdAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtIn = data
-		case "createdAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNotIn = data
-		case "createdAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGT = data
-		case "createdAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGTE = data
-		case "createdAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLT = data
-		case "createdAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLTE = data
-		case "contactID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactID = data
-		case "contactIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDNEQ = data
-		case "contactIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDIn = data
-		case "contactIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDNotIn = data
-		case "contactIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDGT = data
-		case "contactIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDGTE = data
-		case "contactIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDLT = data
-		case "contactIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDLTE = data
-		case "contactIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDContains = data
-		case "contactIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDHasPrefix = data
-		case "contactIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDHasSuffix = data
-		case "contactIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDEqualFold = data
-		case "contactIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDContainsFold = data
-		case "name":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Name = data
-		case "nameNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameNEQ = data
-		case "nameIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameIn = data
-		case "nameNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameNotIn = data
-		case "nameGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameGT = data
-		case "nameGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameGTE = data
-		case "nameLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameLT = data
-		case "nameLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameLTE = data
-		case "nameContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameContains = data
-		case "nameHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameHasPrefix = data
-		case "nameHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameHasSuffix = data
-		case "nameEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameEqualFold = data
-		case "nameContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameContainsFold = data
-		case "expiresAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAt = data
-		case "expiresAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtNEQ = data
-		case "expiresAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtIn = data
-		case "expiresAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtNotIn = data
-		case "expiresAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtGT = data
-		case "expiresAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtGTE = data
-		case "expiresAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtLT = data
-		case "expiresAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtLTE = data
-		case "expiresAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtIsNil = data
-		case "expiresAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresAtNotNil = data
-		case "lastUsedAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAt = data
-		case "lastUsedAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtNEQ = data
-		case "lastUsedAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtIn = data
-		case "lastUsedAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtNotIn = data
-		case "lastUsedAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtGT = data
-		case "lastUsedAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtGTE = data
-		case "lastUsedAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtLT = data
-		case "lastUsedAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtLTE = data
-		case "lastUsedAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtIsNil = data
-		case "lastUsedAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastUsedAtNotNil = data
-		case "revokedAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAt = data
-		case "revokedAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtNEQ = data
-		case "revokedAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtIn = data
-		case "revokedAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtNotIn = data
-		case "revokedAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtGT = data
-		case "revokedAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtGTE = data
-		case "revokedAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtLT = data
-		case "revokedAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtLTE = data
-		case "revokedAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtIsNil = data
-		case "revokedAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RevokedAtNotNil = data
-		case "hasContact":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasContact"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasContact = data
-		case "hasContactWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasContactWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasContactWith = data
 		}
 	}
 	return it, nil
@@ -21380,7 +20864,7 @@ func (ec *executionContext) unmarshalInputAuditEntryWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "actorID", "actorIDNEQ", "actorIDIn", "actorIDNotIn", "actorIDGT", "actorIDGTE", "actorIDLT", "actorIDLTE", "actorIDContains", "actorIDHasPrefix", "actorIDHasSuffix", "actorIDIsNil", "actorIDNotNil", "actorIDEqualFold", "actorIDContainsFold", "actorOrganizationID", "actorOrganizationIDNEQ", "actorOrganizationIDIn", "actorOrganizationIDNotIn", "actorOrganizationIDGT", "actorOrganizationIDGTE", "actorOrganizationIDLT", "actorOrganizationIDLTE", "actorOrganizationIDContains", "actorOrganizationIDHasPrefix", "actorOrganizationIDHasSuffix", "actorOrganizationIDIsNil", "actorOrganizationIDNotNil", "actorOrganizationIDEqualFold", "actorOrganizationIDContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDIsNil", "customerIDNotNil", "customerIDEqualFold", "customerIDContainsFold", "grantID", "grantIDNEQ", "grantIDIn", "grantIDNotIn", "grantIDGT", "grantIDGTE", "grantIDLT", "grantIDLTE", "grantIDContains", "grantIDHasPrefix", "grantIDHasSuffix", "grantIDIsNil", "grantIDNotNil", "grantIDEqualFold", "grantIDContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "levelIsNil", "levelNotNil", "operation", "operationNEQ", "operationIn", "operationNotIn", "operationGT", "operationGTE", "operationLT", "operationLTE", "operationContains", "operationHasPrefix", "operationHasSuffix", "operationEqualFold", "operationContainsFold", "objectType", "objectTypeNEQ", "objectTypeIn", "objectTypeNotIn", "objectTypeGT", "objectTypeGTE", "objectTypeLT", "objectTypeLTE", "objectTypeContains", "objectTypeHasPrefix", "objectTypeHasSuffix", "objectTypeIsNil", "objectTypeNotNil", "objectTypeEqualFold", "objectTypeContainsFold", "objectID", "objectIDNEQ", "objectIDIn", "objectIDNotIn", "objectIDGT", "objectIDGTE", "objectIDLT", "objectIDLTE", "objectIDContains", "objectIDHasPrefix", "objectIDHasSuffix", "objectIDIsNil", "objectIDNotNil", "objectIDEqualFold", "objectIDContainsFold", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDIsNil", "requestIDNotNil", "requestIDEqualFold", "requestIDContainsFold", "hasActor", "hasActorWith", "hasActorOrganization", "hasActorOrganizationWith", "hasCustomer", "hasCustomerWith", "hasGrant", "hasGrantWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "actorID", "actorIDNEQ", "actorIDIn", "actorIDNotIn", "actorIDGT", "actorIDGTE", "actorIDLT", "actorIDLTE", "actorIDContains", "actorIDHasPrefix", "actorIDHasSuffix", "actorIDIsNil", "actorIDNotNil", "actorIDEqualFold", "actorIDContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDIsNil", "customerIDNotNil", "customerIDEqualFold", "customerIDContainsFold", "operation", "operationNEQ", "operationIn", "operationNotIn", "operationGT", "operationGTE", "operationLT", "operationLTE", "operationContains", "operationHasPrefix", "operationHasSuffix", "operationEqualFold", "operationContainsFold", "objectID", "objectIDNEQ", "objectIDIn", "objectIDNotIn", "objectIDGT", "objectIDGTE", "objectIDLT", "objectIDLTE", "objectIDContains", "objectIDHasPrefix", "objectIDHasSuffix", "objectIDIsNil", "objectIDNotNil", "objectIDEqualFold", "objectIDContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21408,76 +20892,6 @@ func (ec *executionContext) unmarshalInputAuditEntryWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
 		case "createdAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -21639,111 +21053,6 @@ func (ec *executionContext) unmarshalInputAuditEntryWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.ActorIDContainsFold = data
-		case "actorOrganizationID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationID = data
-		case "actorOrganizationIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDNEQ = data
-		case "actorOrganizationIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDIn = data
-		case "actorOrganizationIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDNotIn = data
-		case "actorOrganizationIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDGT = data
-		case "actorOrganizationIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDGTE = data
-		case "actorOrganizationIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDLT = data
-		case "actorOrganizationIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDLTE = data
-		case "actorOrganizationIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDContains = data
-		case "actorOrganizationIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDHasPrefix = data
-		case "actorOrganizationIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDHasSuffix = data
-		case "actorOrganizationIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDIsNil = data
-		case "actorOrganizationIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDNotNil = data
-		case "actorOrganizationIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDEqualFold = data
-		case "actorOrganizationIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorOrganizationIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorOrganizationIDContainsFold = data
 		case "customerID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -21849,153 +21158,6 @@ func (ec *executionContext) unmarshalInputAuditEntryWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.CustomerIDContainsFold = data
-		case "grantID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantID = data
-		case "grantIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDNEQ = data
-		case "grantIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDIn = data
-		case "grantIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDNotIn = data
-		case "grantIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDGT = data
-		case "grantIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDGTE = data
-		case "grantIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDLT = data
-		case "grantIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDLTE = data
-		case "grantIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDContains = data
-		case "grantIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDHasPrefix = data
-		case "grantIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDHasSuffix = data
-		case "grantIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDIsNil = data
-		case "grantIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDNotNil = data
-		case "grantIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDEqualFold = data
-		case "grantIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GrantIDContainsFold = data
-		case "level":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
-			data, err := ec.unmarshalOAccessLevel2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Level = data
-		case "levelNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("levelNEQ"))
-			data, err := ec.unmarshalOAccessLevel2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LevelNEQ = data
-		case "levelIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("levelIn"))
-			data, err := ec.unmarshalOAccessLevel2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevelᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LevelIn = data
-		case "levelNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("levelNotIn"))
-			data, err := ec.unmarshalOAccessLevel2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevelᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LevelNotIn = data
-		case "levelIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("levelIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LevelIsNil = data
-		case "levelNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("levelNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LevelNotNil = data
 		case "operation":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operation"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -22087,111 +21249,6 @@ func (ec *executionContext) unmarshalInputAuditEntryWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.OperationContainsFold = data
-		case "objectType":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectType"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectType = data
-		case "objectTypeNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeNEQ = data
-		case "objectTypeIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeIn = data
-		case "objectTypeNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeNotIn = data
-		case "objectTypeGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeGT = data
-		case "objectTypeGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeGTE = data
-		case "objectTypeLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeLT = data
-		case "objectTypeLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeLTE = data
-		case "objectTypeContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeContains = data
-		case "objectTypeHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeHasPrefix = data
-		case "objectTypeHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeHasSuffix = data
-		case "objectTypeIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeIsNil = data
-		case "objectTypeNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeNotNil = data
-		case "objectTypeEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeEqualFold = data
-		case "objectTypeContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectTypeContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ObjectTypeContainsFold = data
 		case "objectID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objectID"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -22297,167 +21354,6 @@ func (ec *executionContext) unmarshalInputAuditEntryWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.ObjectIDContainsFold = data
-		case "requestID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestID"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestID = data
-		case "requestIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDNEQ = data
-		case "requestIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDIn = data
-		case "requestIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDNotIn = data
-		case "requestIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDGT = data
-		case "requestIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDGTE = data
-		case "requestIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDLT = data
-		case "requestIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDLTE = data
-		case "requestIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDContains = data
-		case "requestIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDHasPrefix = data
-		case "requestIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDHasSuffix = data
-		case "requestIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDIsNil = data
-		case "requestIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDNotNil = data
-		case "requestIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDEqualFold = data
-		case "requestIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestIDContainsFold = data
-		case "hasActor":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActor"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActor = data
-		case "hasActorWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActorWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActorWith = data
-		case "hasActorOrganization":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActorOrganization"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActorOrganization = data
-		case "hasActorOrganizationWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActorOrganizationWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActorOrganizationWith = data
-		case "hasCustomer":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomer"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCustomer = data
-		case "hasCustomerWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomerWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCustomerWith = data
-		case "hasGrant":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasGrant"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasGrant = data
-		case "hasGrantWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasGrantWith"))
-			data, err := ec.unmarshalOGrantWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasGrantWith = data
 		}
 	}
 	return it, nil
@@ -22515,7 +21411,7 @@ func (ec *executionContext) unmarshalInputCaseAttachmentWhereInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "caseIDGT", "caseIDGTE", "caseIDLT", "caseIDLTE", "caseIDContains", "caseIDHasPrefix", "caseIDHasSuffix", "caseIDEqualFold", "caseIDContainsFold", "uploadedByID", "uploadedByIDNEQ", "uploadedByIDIn", "uploadedByIDNotIn", "uploadedByIDGT", "uploadedByIDGTE", "uploadedByIDLT", "uploadedByIDLTE", "uploadedByIDContains", "uploadedByIDHasPrefix", "uploadedByIDHasSuffix", "uploadedByIDEqualFold", "uploadedByIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "contentType", "contentTypeNEQ", "contentTypeIn", "contentTypeNotIn", "contentTypeGT", "contentTypeGTE", "contentTypeLT", "contentTypeLTE", "contentTypeContains", "contentTypeHasPrefix", "contentTypeHasSuffix", "contentTypeEqualFold", "contentTypeContainsFold", "size", "sizeNEQ", "sizeIn", "sizeNotIn", "sizeGT", "sizeGTE", "sizeLT", "sizeLTE", "sha256", "sha256NEQ", "sha256In", "sha256NotIn", "sha256GT", "sha256GTE", "sha256LT", "sha256LTE", "sha256Contains", "sha256HasPrefix", "sha256HasSuffix", "sha256EqualFold", "sha256ContainsFold", "hasCase", "hasCaseWith", "hasUploadedBy", "hasUploadedByWith"}
+	fieldsInOrder := [...]string{"not", "and", "or"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22543,671 +21439,6 @@ func (ec *executionContext) unmarshalInputCaseAttachmentWhereInput(ctx context.C
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
-		case "createdAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAt = data
-		case "createdAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNEQ = data
-		case "createdAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtIn = data
-		case "createdAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNotIn = data
-		case "createdAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGT = data
-		case "createdAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGTE = data
-		case "createdAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLT = data
-		case "createdAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLTE = data
-		case "caseID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseID = data
-		case "caseIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNEQ = data
-		case "caseIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDIn = data
-		case "caseIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNotIn = data
-		case "caseIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDGT = data
-		case "caseIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDGTE = data
-		case "caseIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDLT = data
-		case "caseIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDLTE = data
-		case "caseIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDContains = data
-		case "caseIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDHasPrefix = data
-		case "caseIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDHasSuffix = data
-		case "caseIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDEqualFold = data
-		case "caseIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDContainsFold = data
-		case "uploadedByID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByID = data
-		case "uploadedByIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDNEQ = data
-		case "uploadedByIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDIn = data
-		case "uploadedByIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDNotIn = data
-		case "uploadedByIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDGT = data
-		case "uploadedByIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDGTE = data
-		case "uploadedByIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDLT = data
-		case "uploadedByIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDLTE = data
-		case "uploadedByIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDContains = data
-		case "uploadedByIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDHasPrefix = data
-		case "uploadedByIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDHasSuffix = data
-		case "uploadedByIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDEqualFold = data
-		case "uploadedByIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uploadedByIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.UploadedByIDContainsFold = data
-		case "name":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Name = data
-		case "nameNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameNEQ = data
-		case "nameIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameIn = data
-		case "nameNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameNotIn = data
-		case "nameGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameGT = data
-		case "nameGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameGTE = data
-		case "nameLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameLT = data
-		case "nameLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameLTE = data
-		case "nameContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameContains = data
-		case "nameHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameHasPrefix = data
-		case "nameHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameHasSuffix = data
-		case "nameEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameEqualFold = data
-		case "nameContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameContainsFold = data
-		case "contentType":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentType"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentType = data
-		case "contentTypeNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeNEQ = data
-		case "contentTypeIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeIn = data
-		case "contentTypeNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeNotIn = data
-		case "contentTypeGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeGT = data
-		case "contentTypeGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeGTE = data
-		case "contentTypeLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeLT = data
-		case "contentTypeLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeLTE = data
-		case "contentTypeContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeContains = data
-		case "contentTypeHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeHasPrefix = data
-		case "contentTypeHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeHasSuffix = data
-		case "contentTypeEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeEqualFold = data
-		case "contentTypeContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypeContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContentTypeContainsFold = data
-		case "size":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("size"))
-			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Size = data
-		case "sizeNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeNEQ"))
-			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SizeNEQ = data
-		case "sizeIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeIn"))
-			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SizeIn = data
-		case "sizeNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeNotIn"))
-			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SizeNotIn = data
-		case "sizeGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeGT"))
-			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SizeGT = data
-		case "sizeGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeGTE"))
-			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SizeGTE = data
-		case "sizeLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeLT"))
-			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SizeLT = data
-		case "sizeLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeLTE"))
-			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SizeLTE = data
-		case "sha256":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256 = data
-		case "sha256NEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256NEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256NEQ = data
-		case "sha256In":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256In"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256In = data
-		case "sha256NotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256NotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256NotIn = data
-		case "sha256GT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256GT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256GT = data
-		case "sha256GTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256GTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256GTE = data
-		case "sha256LT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256LT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256LT = data
-		case "sha256LTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256LTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256LTE = data
-		case "sha256Contains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256Contains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256Contains = data
-		case "sha256HasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256HasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256HasPrefix = data
-		case "sha256HasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256HasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256HasSuffix = data
-		case "sha256EqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256EqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256EqualFold = data
-		case "sha256ContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sha256ContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Sha256ContainsFold = data
-		case "hasCase":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCase = data
-		case "hasCaseWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCaseWith = data
-		case "hasUploadedBy":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUploadedBy"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasUploadedBy = data
-		case "hasUploadedByWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUploadedByWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasUploadedByWith = data
 		}
 	}
 	return it, nil
@@ -23265,7 +21496,7 @@ func (ec *executionContext) unmarshalInputCaseCommentWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "caseIDGT", "caseIDGTE", "caseIDLT", "caseIDLTE", "caseIDContains", "caseIDHasPrefix", "caseIDHasSuffix", "caseIDEqualFold", "caseIDContainsFold", "authorID", "authorIDNEQ", "authorIDIn", "authorIDNotIn", "authorIDGT", "authorIDGTE", "authorIDLT", "authorIDLTE", "authorIDContains", "authorIDHasPrefix", "authorIDHasSuffix", "authorIDEqualFold", "authorIDContainsFold", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "visibility", "visibilityNEQ", "visibilityIn", "visibilityNotIn", "hasCase", "hasCaseWith", "hasAuthor", "hasAuthorWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "visibility", "visibilityNEQ", "visibilityIn", "visibilityNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23293,76 +21524,6 @@ func (ec *executionContext) unmarshalInputCaseCommentWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
 		case "createdAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -23419,279 +21580,6 @@ func (ec *executionContext) unmarshalInputCaseCommentWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.CreatedAtLTE = data
-		case "caseID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseID = data
-		case "caseIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNEQ = data
-		case "caseIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDIn = data
-		case "caseIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNotIn = data
-		case "caseIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDGT = data
-		case "caseIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDGTE = data
-		case "caseIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDLT = data
-		case "caseIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDLTE = data
-		case "caseIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDContains = data
-		case "caseIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDHasPrefix = data
-		case "caseIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDHasSuffix = data
-		case "caseIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDEqualFold = data
-		case "caseIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDContainsFold = data
-		case "authorID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorID = data
-		case "authorIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDNEQ = data
-		case "authorIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDIn = data
-		case "authorIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDNotIn = data
-		case "authorIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDGT = data
-		case "authorIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDGTE = data
-		case "authorIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDLT = data
-		case "authorIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDLTE = data
-		case "authorIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDContains = data
-		case "authorIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDHasPrefix = data
-		case "authorIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDHasSuffix = data
-		case "authorIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDEqualFold = data
-		case "authorIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AuthorIDContainsFold = data
-		case "body":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Body = data
-		case "bodyNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyNEQ = data
-		case "bodyIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyIn = data
-		case "bodyNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyNotIn = data
-		case "bodyGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyGT = data
-		case "bodyGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyGTE = data
-		case "bodyLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyLT = data
-		case "bodyLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyLTE = data
-		case "bodyContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyContains = data
-		case "bodyHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyHasPrefix = data
-		case "bodyHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyHasSuffix = data
-		case "bodyEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyEqualFold = data
-		case "bodyContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BodyContainsFold = data
 		case "visibility":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
 			data, err := ec.unmarshalOCaseCommentVisibility2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcasecommentᚐVisibility(ctx, v)
@@ -23720,34 +21608,6 @@ func (ec *executionContext) unmarshalInputCaseCommentWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.VisibilityNotIn = data
-		case "hasCase":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCase = data
-		case "hasCaseWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCaseWith = data
-		case "hasAuthor":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAuthor"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasAuthor = data
-		case "hasAuthorWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAuthorWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasAuthorWith = data
 		}
 	}
 	return it, nil
@@ -23805,7 +21665,7 @@ func (ec *executionContext) unmarshalInputCaseEventWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "caseIDGT", "caseIDGTE", "caseIDLT", "caseIDLTE", "caseIDContains", "caseIDHasPrefix", "caseIDHasSuffix", "caseIDEqualFold", "caseIDContainsFold", "actorID", "actorIDNEQ", "actorIDIn", "actorIDNotIn", "actorIDGT", "actorIDGTE", "actorIDLT", "actorIDLTE", "actorIDContains", "actorIDHasPrefix", "actorIDHasSuffix", "actorIDIsNil", "actorIDNotNil", "actorIDEqualFold", "actorIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "visibility", "visibilityNEQ", "visibilityIn", "visibilityNotIn", "commentID", "commentIDNEQ", "commentIDIn", "commentIDNotIn", "commentIDGT", "commentIDGTE", "commentIDLT", "commentIDLTE", "commentIDContains", "commentIDHasPrefix", "commentIDHasSuffix", "commentIDIsNil", "commentIDNotNil", "commentIDEqualFold", "commentIDContainsFold", "hasCase", "hasCaseWith", "hasActor", "hasActorWith", "hasComment", "hasCommentWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "visibility", "visibilityNEQ", "visibilityIn", "visibilityNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23833,76 +21693,6 @@ func (ec *executionContext) unmarshalInputCaseEventWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
 		case "createdAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -23959,202 +21749,6 @@ func (ec *executionContext) unmarshalInputCaseEventWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.CreatedAtLTE = data
-		case "caseID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseID = data
-		case "caseIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNEQ = data
-		case "caseIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDIn = data
-		case "caseIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNotIn = data
-		case "caseIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDGT = data
-		case "caseIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDGTE = data
-		case "caseIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDLT = data
-		case "caseIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDLTE = data
-		case "caseIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDContains = data
-		case "caseIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDHasPrefix = data
-		case "caseIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDHasSuffix = data
-		case "caseIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDEqualFold = data
-		case "caseIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDContainsFold = data
-		case "actorID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorID = data
-		case "actorIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDNEQ = data
-		case "actorIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDIn = data
-		case "actorIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDNotIn = data
-		case "actorIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDGT = data
-		case "actorIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDGTE = data
-		case "actorIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDLT = data
-		case "actorIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDLTE = data
-		case "actorIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDContains = data
-		case "actorIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDHasPrefix = data
-		case "actorIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDHasSuffix = data
-		case "actorIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDIsNil = data
-		case "actorIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDNotNil = data
-		case "actorIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDEqualFold = data
-		case "actorIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ActorIDContainsFold = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalOCaseEventKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcaseeventᚐKind(ctx, v)
@@ -24211,153 +21805,6 @@ func (ec *executionContext) unmarshalInputCaseEventWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.VisibilityNotIn = data
-		case "commentID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentID = data
-		case "commentIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDNEQ = data
-		case "commentIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDIn = data
-		case "commentIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDNotIn = data
-		case "commentIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDGT = data
-		case "commentIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDGTE = data
-		case "commentIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDLT = data
-		case "commentIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDLTE = data
-		case "commentIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDContains = data
-		case "commentIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDHasPrefix = data
-		case "commentIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDHasSuffix = data
-		case "commentIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDIsNil = data
-		case "commentIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDNotNil = data
-		case "commentIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDEqualFold = data
-		case "commentIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CommentIDContainsFold = data
-		case "hasCase":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCase = data
-		case "hasCaseWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCaseWith = data
-		case "hasActor":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActor"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActor = data
-		case "hasActorWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActorWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActorWith = data
-		case "hasComment":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasComment"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasComment = data
-		case "hasCommentWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommentWith"))
-			data, err := ec.unmarshalOCaseCommentWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCommentWith = data
 		}
 	}
 	return it, nil
@@ -24415,7 +21862,7 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "product", "productNEQ", "productIn", "productNotIn", "productGT", "productGTE", "productLT", "productLTE", "productContains", "productHasPrefix", "productHasSuffix", "productEqualFold", "productContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "escalated", "escalatedNEQ", "escalatedAt", "escalatedAtNEQ", "escalatedAtIn", "escalatedAtNotIn", "escalatedAtGT", "escalatedAtGTE", "escalatedAtLT", "escalatedAtLTE", "escalatedAtIsNil", "escalatedAtNotNil", "escalationReason", "escalationReasonNEQ", "escalationReasonIn", "escalationReasonNotIn", "escalationReasonGT", "escalationReasonGTE", "escalationReasonLT", "escalationReasonLTE", "escalationReasonContains", "escalationReasonHasPrefix", "escalationReasonHasSuffix", "escalationReasonIsNil", "escalationReasonNotNil", "escalationReasonEqualFold", "escalationReasonContainsFold", "primaryContactID", "primaryContactIDNEQ", "primaryContactIDIn", "primaryContactIDNotIn", "primaryContactIDGT", "primaryContactIDGTE", "primaryContactIDLT", "primaryContactIDLTE", "primaryContactIDContains", "primaryContactIDHasPrefix", "primaryContactIDHasSuffix", "primaryContactIDIsNil", "primaryContactIDNotNil", "primaryContactIDEqualFold", "primaryContactIDContainsFold", "createdByID", "createdByIDNEQ", "createdByIDIn", "createdByIDNotIn", "createdByIDGT", "createdByIDGTE", "createdByIDLT", "createdByIDLTE", "createdByIDContains", "createdByIDHasPrefix", "createdByIDHasSuffix", "createdByIDEqualFold", "createdByIDContainsFold", "onBehalfOfID", "onBehalfOfIDNEQ", "onBehalfOfIDIn", "onBehalfOfIDNotIn", "onBehalfOfIDGT", "onBehalfOfIDGTE", "onBehalfOfIDLT", "onBehalfOfIDLTE", "onBehalfOfIDContains", "onBehalfOfIDHasPrefix", "onBehalfOfIDHasSuffix", "onBehalfOfIDIsNil", "onBehalfOfIDNotNil", "onBehalfOfIDEqualFold", "onBehalfOfIDContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneEqualFold", "timezoneContainsFold", "language", "languageNEQ", "languageIn", "languageNotIn", "languageGT", "languageGTE", "languageLT", "languageLTE", "languageContains", "languageHasPrefix", "languageHasSuffix", "languageEqualFold", "languageContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "firstRespondedAt", "firstRespondedAtNEQ", "firstRespondedAtIn", "firstRespondedAtNotIn", "firstRespondedAtGT", "firstRespondedAtGTE", "firstRespondedAtLT", "firstRespondedAtLTE", "firstRespondedAtIsNil", "firstRespondedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "reopenableUntil", "reopenableUntilNEQ", "reopenableUntilIn", "reopenableUntilNotIn", "reopenableUntilGT", "reopenableUntilGTE", "reopenableUntilLT", "reopenableUntilLTE", "reopenableUntilIsNil", "reopenableUntilNotNil", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "followUpOfID", "followUpOfIDNEQ", "followUpOfIDIn", "followUpOfIDNotIn", "followUpOfIDGT", "followUpOfIDGTE", "followUpOfIDLT", "followUpOfIDLTE", "followUpOfIDContains", "followUpOfIDHasPrefix", "followUpOfIDHasSuffix", "followUpOfIDIsNil", "followUpOfIDNotNil", "followUpOfIDEqualFold", "followUpOfIDContainsFold", "hasCustomer", "hasCustomerWith", "hasPrimaryContact", "hasPrimaryContactWith", "hasCreatedBy", "hasCreatedByWith", "hasOnBehalfOf", "hasOnBehalfOfWith", "hasCollaborators", "hasCollaboratorsWith", "hasComments", "hasCommentsWith", "hasAttachments", "hasAttachmentsWith", "hasEvents", "hasEventsWith", "hasFollowUpOf", "hasFollowUpOfWith", "hasFollowUps", "hasFollowUpsWith", "keyword", "customerIDs", "slaState"}
+	fieldsInOrder := [...]string{"not", "and", "or", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "product", "productNEQ", "productIn", "productNotIn", "productGT", "productGTE", "productLT", "productLTE", "productContains", "productHasPrefix", "productHasSuffix", "productEqualFold", "productContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "escalated", "escalatedNEQ", "onBehalfOfID", "onBehalfOfIDNEQ", "onBehalfOfIDIn", "onBehalfOfIDNotIn", "onBehalfOfIDGT", "onBehalfOfIDGTE", "onBehalfOfIDLT", "onBehalfOfIDLTE", "onBehalfOfIDContains", "onBehalfOfIDHasPrefix", "onBehalfOfIDHasSuffix", "onBehalfOfIDIsNil", "onBehalfOfIDNotNil", "onBehalfOfIDEqualFold", "onBehalfOfIDContainsFold", "firstResponseDueAt", "firstResponseDueAtNEQ", "firstResponseDueAtIn", "firstResponseDueAtNotIn", "firstResponseDueAtGT", "firstResponseDueAtGTE", "firstResponseDueAtLT", "firstResponseDueAtLTE", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "keyword", "customerIDs", "slaState"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24443,76 +21890,6 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
 		case "createdAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -24625,279 +22002,6 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.NumberLTE = data
-		case "customerID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerID = data
-		case "customerIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDNEQ = data
-		case "customerIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDIn = data
-		case "customerIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDNotIn = data
-		case "customerIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDGT = data
-		case "customerIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDGTE = data
-		case "customerIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDLT = data
-		case "customerIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDLTE = data
-		case "customerIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDContains = data
-		case "customerIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDHasPrefix = data
-		case "customerIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDHasSuffix = data
-		case "customerIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDEqualFold = data
-		case "customerIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerIDContainsFold = data
-		case "title":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Title = data
-		case "titleNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleNEQ = data
-		case "titleIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleIn = data
-		case "titleNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleNotIn = data
-		case "titleGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleGT = data
-		case "titleGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleGTE = data
-		case "titleLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleLT = data
-		case "titleLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleLTE = data
-		case "titleContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleContains = data
-		case "titleHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleHasPrefix = data
-		case "titleHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleHasSuffix = data
-		case "titleEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleEqualFold = data
-		case "titleContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TitleContainsFold = data
-		case "description":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Description = data
-		case "descriptionNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionNEQ = data
-		case "descriptionIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionIn = data
-		case "descriptionNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionNotIn = data
-		case "descriptionGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionGT = data
-		case "descriptionGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionGTE = data
-		case "descriptionLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionLT = data
-		case "descriptionLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionLTE = data
-		case "descriptionContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionContains = data
-		case "descriptionHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionHasPrefix = data
-		case "descriptionHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionHasSuffix = data
-		case "descriptionEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionEqualFold = data
-		case "descriptionContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DescriptionContainsFold = data
 		case "product":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("product"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -25150,377 +22254,6 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.EscalatedNEQ = data
-		case "escalatedAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAt = data
-		case "escalatedAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtNEQ = data
-		case "escalatedAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtIn = data
-		case "escalatedAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtNotIn = data
-		case "escalatedAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtGT = data
-		case "escalatedAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtGTE = data
-		case "escalatedAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtLT = data
-		case "escalatedAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtLTE = data
-		case "escalatedAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtIsNil = data
-		case "escalatedAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalatedAtNotNil = data
-		case "escalationReason":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReason"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReason = data
-		case "escalationReasonNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonNEQ = data
-		case "escalationReasonIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonIn = data
-		case "escalationReasonNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonNotIn = data
-		case "escalationReasonGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonGT = data
-		case "escalationReasonGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonGTE = data
-		case "escalationReasonLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonLT = data
-		case "escalationReasonLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonLTE = data
-		case "escalationReasonContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonContains = data
-		case "escalationReasonHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonHasPrefix = data
-		case "escalationReasonHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonHasSuffix = data
-		case "escalationReasonIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonIsNil = data
-		case "escalationReasonNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonNotNil = data
-		case "escalationReasonEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonEqualFold = data
-		case "escalationReasonContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalationReasonContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EscalationReasonContainsFold = data
-		case "primaryContactID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactID = data
-		case "primaryContactIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDNEQ = data
-		case "primaryContactIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDIn = data
-		case "primaryContactIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDNotIn = data
-		case "primaryContactIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDGT = data
-		case "primaryContactIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDGTE = data
-		case "primaryContactIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDLT = data
-		case "primaryContactIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDLTE = data
-		case "primaryContactIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDContains = data
-		case "primaryContactIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDHasPrefix = data
-		case "primaryContactIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDHasSuffix = data
-		case "primaryContactIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDIsNil = data
-		case "primaryContactIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDNotNil = data
-		case "primaryContactIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDEqualFold = data
-		case "primaryContactIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PrimaryContactIDContainsFold = data
-		case "createdByID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByID = data
-		case "createdByIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDNEQ = data
-		case "createdByIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDIn = data
-		case "createdByIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDNotIn = data
-		case "createdByIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDGT = data
-		case "createdByIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDGTE = data
-		case "createdByIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDLT = data
-		case "createdByIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDLTE = data
-		case "createdByIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDContains = data
-		case "createdByIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDHasPrefix = data
-		case "createdByIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDHasSuffix = data
-		case "createdByIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDEqualFold = data
-		case "createdByIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIDContainsFold = data
 		case "onBehalfOfID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onBehalfOfID"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -25626,188 +22359,6 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.OnBehalfOfIDContainsFold = data
-		case "timezone":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Timezone = data
-		case "timezoneNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneNEQ = data
-		case "timezoneIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneIn = data
-		case "timezoneNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneNotIn = data
-		case "timezoneGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneGT = data
-		case "timezoneGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneGTE = data
-		case "timezoneLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneLT = data
-		case "timezoneLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneLTE = data
-		case "timezoneContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneContains = data
-		case "timezoneHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneHasPrefix = data
-		case "timezoneHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneHasSuffix = data
-		case "timezoneEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneEqualFold = data
-		case "timezoneContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneContainsFold = data
-		case "language":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Language = data
-		case "languageNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageNEQ = data
-		case "languageIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageIn = data
-		case "languageNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageNotIn = data
-		case "languageGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageGT = data
-		case "languageGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageGTE = data
-		case "languageLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageLT = data
-		case "languageLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageLTE = data
-		case "languageContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageContains = data
-		case "languageHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageHasPrefix = data
-		case "languageHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageHasSuffix = data
-		case "languageEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageEqualFold = data
-		case "languageContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LanguageContainsFold = data
 		case "firstResponseDueAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstResponseDueAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -25864,76 +22415,6 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.FirstResponseDueAtLTE = data
-		case "firstRespondedAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAt = data
-		case "firstRespondedAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtNEQ = data
-		case "firstRespondedAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtIn = data
-		case "firstRespondedAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtNotIn = data
-		case "firstRespondedAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtGT = data
-		case "firstRespondedAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtGTE = data
-		case "firstRespondedAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtLT = data
-		case "firstRespondedAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtLTE = data
-		case "firstRespondedAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtIsNil = data
-		case "firstRespondedAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstRespondedAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstRespondedAtNotNil = data
 		case "closedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closedAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -26004,76 +22485,6 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.ClosedAtNotNil = data
-		case "reopenableUntil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntil"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntil = data
-		case "reopenableUntilNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilNEQ = data
-		case "reopenableUntilIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilIn = data
-		case "reopenableUntilNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilNotIn = data
-		case "reopenableUntilGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilGT = data
-		case "reopenableUntilGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilGTE = data
-		case "reopenableUntilLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilLT = data
-		case "reopenableUntilLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilLTE = data
-		case "reopenableUntilIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilIsNil = data
-		case "reopenableUntilNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reopenableUntilNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReopenableUntilNotNil = data
 		case "updatedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -26130,307 +22541,6 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.UpdatedAtLTE = data
-		case "version":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Version = data
-		case "versionNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionNEQ"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.VersionNEQ = data
-		case "versionIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.VersionIn = data
-		case "versionNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionNotIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.VersionNotIn = data
-		case "versionGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionGT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.VersionGT = data
-		case "versionGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionGTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.VersionGTE = data
-		case "versionLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionLT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.VersionLT = data
-		case "versionLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionLTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.VersionLTE = data
-		case "followUpOfID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfID = data
-		case "followUpOfIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDNEQ = data
-		case "followUpOfIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDIn = data
-		case "followUpOfIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDNotIn = data
-		case "followUpOfIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDGT = data
-		case "followUpOfIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDGTE = data
-		case "followUpOfIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDLT = data
-		case "followUpOfIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDLTE = data
-		case "followUpOfIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDContains = data
-		case "followUpOfIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDHasPrefix = data
-		case "followUpOfIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDHasSuffix = data
-		case "followUpOfIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDIsNil = data
-		case "followUpOfIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDNotNil = data
-		case "followUpOfIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDEqualFold = data
-		case "followUpOfIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpOfIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FollowUpOfIDContainsFold = data
-		case "hasCustomer":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomer"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCustomer = data
-		case "hasCustomerWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomerWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCustomerWith = data
-		case "hasPrimaryContact":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPrimaryContact"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPrimaryContact = data
-		case "hasPrimaryContactWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPrimaryContactWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPrimaryContactWith = data
-		case "hasCreatedBy":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCreatedBy"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCreatedBy = data
-		case "hasCreatedByWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCreatedByWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCreatedByWith = data
-		case "hasOnBehalfOf":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOnBehalfOf"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOnBehalfOf = data
-		case "hasOnBehalfOfWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOnBehalfOfWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOnBehalfOfWith = data
-		case "hasCollaborators":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCollaborators"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCollaborators = data
-		case "hasCollaboratorsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCollaboratorsWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCollaboratorsWith = data
-		case "hasComments":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasComments"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasComments = data
-		case "hasCommentsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommentsWith"))
-			data, err := ec.unmarshalOCaseCommentWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCommentsWith = data
-		case "hasAttachments":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAttachments"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasAttachments = data
-		case "hasAttachmentsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAttachmentsWith"))
-			data, err := ec.unmarshalOCaseAttachmentWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasAttachmentsWith = data
-		case "hasEvents":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEvents"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasEvents = data
-		case "hasEventsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventsWith"))
-			data, err := ec.unmarshalOCaseEventWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasEventsWith = data
-		case "hasFollowUpOf":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFollowUpOf"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasFollowUpOf = data
-		case "hasFollowUpOfWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFollowUpOfWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasFollowUpOfWith = data
-		case "hasFollowUps":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFollowUps"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasFollowUps = data
-		case "hasFollowUpsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFollowUpsWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasFollowUpsWith = data
 		case "keyword":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keyword"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -26515,7 +22625,7 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDEqualFold", "organizationIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneEqualFold", "timezoneContainsFold", "locale", "localeNEQ", "localeIn", "localeNotIn", "localeGT", "localeGTE", "localeLT", "localeLTE", "localeContains", "localeHasPrefix", "localeHasSuffix", "localeEqualFold", "localeContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "lastEmailStatus", "lastEmailStatusNEQ", "lastEmailStatusIn", "lastEmailStatusNotIn", "hasOrganization", "hasOrganizationWith", "hasDevices", "hasDevicesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26543,223 +22653,6 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
-		case "createdAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAt = data
-		case "createdAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNEQ = data
-		case "createdAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtIn = data
-		case "createdAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNotIn = data
-		case "createdAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGT = data
-		case "createdAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGTE = data
-		case "createdAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLT = data
-		case "createdAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLTE = data
-		case "organizationID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationID = data
-		case "organizationIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDNEQ = data
-		case "organizationIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDIn = data
-		case "organizationIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDNotIn = data
-		case "organizationIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDGT = data
-		case "organizationIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDGTE = data
-		case "organizationIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDLT = data
-		case "organizationIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDLTE = data
-		case "organizationIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDContains = data
-		case "organizationIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDHasPrefix = data
-		case "organizationIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDHasSuffix = data
-		case "organizationIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDEqualFold = data
-		case "organizationIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDContainsFold = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -26851,468 +22744,6 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.NameContainsFold = data
-		case "email":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Email = data
-		case "emailNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailNEQ = data
-		case "emailIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailIn = data
-		case "emailNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailNotIn = data
-		case "emailGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailGT = data
-		case "emailGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailGTE = data
-		case "emailLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailLT = data
-		case "emailLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailLTE = data
-		case "emailContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailContains = data
-		case "emailHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailHasPrefix = data
-		case "emailHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailHasSuffix = data
-		case "emailEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailEqualFold = data
-		case "emailContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailContainsFold = data
-		case "phone":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Phone = data
-		case "phoneNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNEQ = data
-		case "phoneIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneIn = data
-		case "phoneNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNotIn = data
-		case "phoneGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneGT = data
-		case "phoneGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneGTE = data
-		case "phoneLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneLT = data
-		case "phoneLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneLTE = data
-		case "phoneContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneContains = data
-		case "phoneHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneHasPrefix = data
-		case "phoneHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneHasSuffix = data
-		case "phoneIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneIsNil = data
-		case "phoneNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNotNil = data
-		case "phoneEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneEqualFold = data
-		case "phoneContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneContainsFold = data
-		case "timezone":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Timezone = data
-		case "timezoneNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneNEQ = data
-		case "timezoneIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneIn = data
-		case "timezoneNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneNotIn = data
-		case "timezoneGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneGT = data
-		case "timezoneGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneGTE = data
-		case "timezoneLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneLT = data
-		case "timezoneLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneLTE = data
-		case "timezoneContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneContains = data
-		case "timezoneHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneHasPrefix = data
-		case "timezoneHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneHasSuffix = data
-		case "timezoneEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneEqualFold = data
-		case "timezoneContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezoneContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TimezoneContainsFold = data
-		case "locale":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Locale = data
-		case "localeNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleNEQ = data
-		case "localeIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleIn = data
-		case "localeNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleNotIn = data
-		case "localeGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleGT = data
-		case "localeGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleGTE = data
-		case "localeLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleLT = data
-		case "localeLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleLTE = data
-		case "localeContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleContains = data
-		case "localeHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleHasPrefix = data
-		case "localeHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleHasSuffix = data
-		case "localeEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleEqualFold = data
-		case "localeContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("localeContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LocaleContainsFold = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
-		case "statusNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StatusNEQ = data
-		case "statusIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalOContactStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatusᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StatusIn = data
-		case "statusNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalOContactStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatusᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StatusNotIn = data
-		case "lastEmailStatus":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastEmailStatus"))
-			data, err := ec.unmarshalOContactLastEmailStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastEmailStatus = data
-		case "lastEmailStatusNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastEmailStatusNEQ"))
-			data, err := ec.unmarshalOContactLastEmailStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastEmailStatusNEQ = data
-		case "lastEmailStatusIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastEmailStatusIn"))
-			data, err := ec.unmarshalOContactLastEmailStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatusᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastEmailStatusIn = data
-		case "lastEmailStatusNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastEmailStatusNotIn"))
-			data, err := ec.unmarshalOContactLastEmailStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatusᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastEmailStatusNotIn = data
-		case "hasOrganization":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrganization"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOrganization = data
-		case "hasOrganizationWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrganizationWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOrganizationWith = data
-		case "hasDevices":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDevices"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDevices = data
-		case "hasDevicesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDevicesWith"))
-			data, err := ec.unmarshalODeviceWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDevicesWith = data
 		}
 	}
 	return it, nil
@@ -27802,7 +23233,7 @@ func (ec *executionContext) unmarshalInputDeviceWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "model", "modelNEQ", "modelIn", "modelNotIn", "modelGT", "modelGTE", "modelLT", "modelLTE", "modelContains", "modelHasPrefix", "modelHasSuffix", "modelEqualFold", "modelContainsFold", "macAddress", "macAddressNEQ", "macAddressIn", "macAddressNotIn", "macAddressGT", "macAddressGTE", "macAddressLT", "macAddressLTE", "macAddressContains", "macAddressHasPrefix", "macAddressHasSuffix", "macAddressIsNil", "macAddressNotNil", "macAddressEqualFold", "macAddressContainsFold", "phoneNumber", "phoneNumberNEQ", "phoneNumberIn", "phoneNumberNotIn", "phoneNumberGT", "phoneNumberGTE", "phoneNumberLT", "phoneNumberLTE", "phoneNumberContains", "phoneNumberHasPrefix", "phoneNumberHasSuffix", "phoneNumberIsNil", "phoneNumberNotNil", "phoneNumberEqualFold", "phoneNumberContainsFold", "sipAddress", "sipAddressNEQ", "sipAddressIn", "sipAddressNotIn", "sipAddressGT", "sipAddressGTE", "sipAddressLT", "sipAddressLTE", "sipAddressContains", "sipAddressHasPrefix", "sipAddressHasSuffix", "sipAddressIsNil", "sipAddressNotNil", "sipAddressEqualFold", "sipAddressContainsFold", "thirdParty", "thirdPartyNEQ", "status", "statusNEQ", "statusIn", "statusNotIn", "lastSeenAt", "lastSeenAtNEQ", "lastSeenAtIn", "lastSeenAtNotIn", "lastSeenAtGT", "lastSeenAtGTE", "lastSeenAtLT", "lastSeenAtLTE", "lastSeenAtIsNil", "lastSeenAtNotNil", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasPhoneNumbers", "hasPhoneNumbersWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "model", "modelNEQ", "modelIn", "modelNotIn", "modelGT", "modelGTE", "modelLT", "modelLTE", "modelContains", "modelHasPrefix", "modelHasSuffix", "modelEqualFold", "modelContainsFold", "thirdParty", "thirdPartyNEQ", "status", "statusNEQ", "statusIn", "statusNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27830,328 +23261,6 @@ func (ec *executionContext) unmarshalInputDeviceWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
-		case "createdAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAt = data
-		case "createdAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNEQ = data
-		case "createdAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtIn = data
-		case "createdAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNotIn = data
-		case "createdAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGT = data
-		case "createdAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGTE = data
-		case "createdAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLT = data
-		case "createdAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLTE = data
-		case "organizationID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationID = data
-		case "organizationIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDNEQ = data
-		case "organizationIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDIn = data
-		case "organizationIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDNotIn = data
-		case "organizationIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDGT = data
-		case "organizationIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDGTE = data
-		case "organizationIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDLT = data
-		case "organizationIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDLTE = data
-		case "organizationIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDContains = data
-		case "organizationIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDHasPrefix = data
-		case "organizationIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDHasSuffix = data
-		case "organizationIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDEqualFold = data
-		case "organizationIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDContainsFold = data
-		case "ownerID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerID = data
-		case "ownerIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDNEQ = data
-		case "ownerIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDIn = data
-		case "ownerIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDNotIn = data
-		case "ownerIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDGT = data
-		case "ownerIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDGTE = data
-		case "ownerIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDLT = data
-		case "ownerIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDLTE = data
-		case "ownerIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDContains = data
-		case "ownerIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDHasPrefix = data
-		case "ownerIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDHasSuffix = data
-		case "ownerIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDIsNil = data
-		case "ownerIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDNotNil = data
-		case "ownerIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDEqualFold = data
-		case "ownerIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerIDContainsFold = data
 		case "model":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -28243,321 +23352,6 @@ func (ec *executionContext) unmarshalInputDeviceWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.ModelContainsFold = data
-		case "macAddress":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddress"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddress = data
-		case "macAddressNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressNEQ = data
-		case "macAddressIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressIn = data
-		case "macAddressNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressNotIn = data
-		case "macAddressGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressGT = data
-		case "macAddressGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressGTE = data
-		case "macAddressLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressLT = data
-		case "macAddressLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressLTE = data
-		case "macAddressContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressContains = data
-		case "macAddressHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressHasPrefix = data
-		case "macAddressHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressHasSuffix = data
-		case "macAddressIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressIsNil = data
-		case "macAddressNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressNotNil = data
-		case "macAddressEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressEqualFold = data
-		case "macAddressContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddressContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddressContainsFold = data
-		case "phoneNumber":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumber = data
-		case "phoneNumberNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberNEQ = data
-		case "phoneNumberIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberIn = data
-		case "phoneNumberNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberNotIn = data
-		case "phoneNumberGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberGT = data
-		case "phoneNumberGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberGTE = data
-		case "phoneNumberLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberLT = data
-		case "phoneNumberLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberLTE = data
-		case "phoneNumberContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberContains = data
-		case "phoneNumberHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberHasPrefix = data
-		case "phoneNumberHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberHasSuffix = data
-		case "phoneNumberIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberIsNil = data
-		case "phoneNumberNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberNotNil = data
-		case "phoneNumberEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberEqualFold = data
-		case "phoneNumberContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumberContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumberContainsFold = data
-		case "sipAddress":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddress"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddress = data
-		case "sipAddressNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressNEQ = data
-		case "sipAddressIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressIn = data
-		case "sipAddressNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressNotIn = data
-		case "sipAddressGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressGT = data
-		case "sipAddressGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressGTE = data
-		case "sipAddressLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressLT = data
-		case "sipAddressLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressLTE = data
-		case "sipAddressContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressContains = data
-		case "sipAddressHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressHasPrefix = data
-		case "sipAddressHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressHasSuffix = data
-		case "sipAddressIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressIsNil = data
-		case "sipAddressNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressNotNil = data
-		case "sipAddressEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressEqualFold = data
-		case "sipAddressContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddressContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddressContainsFold = data
 		case "thirdParty":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdParty"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -28600,118 +23394,6 @@ func (ec *executionContext) unmarshalInputDeviceWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.StatusNotIn = data
-		case "lastSeenAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAt = data
-		case "lastSeenAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtNEQ = data
-		case "lastSeenAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtIn = data
-		case "lastSeenAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtNotIn = data
-		case "lastSeenAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtGT = data
-		case "lastSeenAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtGTE = data
-		case "lastSeenAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtLT = data
-		case "lastSeenAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtLTE = data
-		case "lastSeenAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtIsNil = data
-		case "lastSeenAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastSeenAtNotNil = data
-		case "hasOrganization":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrganization"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOrganization = data
-		case "hasOrganizationWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrganizationWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOrganizationWith = data
-		case "hasOwner":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOwner"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOwner = data
-		case "hasOwnerWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOwnerWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOwnerWith = data
-		case "hasPhoneNumbers":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPhoneNumbers"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPhoneNumbers = data
-		case "hasPhoneNumbersWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPhoneNumbersWith"))
-			data, err := ec.unmarshalOPhoneNumberWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPhoneNumbersWith = data
 		}
 	}
 	return it, nil
@@ -28769,7 +23451,7 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "granteeID", "granteeIDNEQ", "granteeIDIn", "granteeIDNotIn", "granteeIDGT", "granteeIDGTE", "granteeIDLT", "granteeIDLTE", "granteeIDContains", "granteeIDHasPrefix", "granteeIDHasSuffix", "granteeIDIsNil", "granteeIDNotNil", "granteeIDEqualFold", "granteeIDContainsFold", "requestedByID", "requestedByIDNEQ", "requestedByIDIn", "requestedByIDNotIn", "requestedByIDGT", "requestedByIDGTE", "requestedByIDLT", "requestedByIDLTE", "requestedByIDContains", "requestedByIDHasPrefix", "requestedByIDHasSuffix", "requestedByIDEqualFold", "requestedByIDContainsFold", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDGT", "decidedByIDGTE", "decidedByIDLT", "decidedByIDLTE", "decidedByIDContains", "decidedByIDHasPrefix", "decidedByIDHasSuffix", "decidedByIDIsNil", "decidedByIDNotNil", "decidedByIDEqualFold", "decidedByIDContainsFold", "endedByID", "endedByIDNEQ", "endedByIDIn", "endedByIDNotIn", "endedByIDGT", "endedByIDGTE", "endedByIDLT", "endedByIDLTE", "endedByIDContains", "endedByIDHasPrefix", "endedByIDHasSuffix", "endedByIDIsNil", "endedByIDNotNil", "endedByIDEqualFold", "endedByIDContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "partnerDomain", "partnerDomainNEQ", "partnerDomainIn", "partnerDomainNotIn", "partnerDomainGT", "partnerDomainGTE", "partnerDomainLT", "partnerDomainLTE", "partnerDomainContains", "partnerDomainHasPrefix", "partnerDomainHasSuffix", "partnerDomainIsNil", "partnerDomainNotNil", "partnerDomainEqualFold", "partnerDomainContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "expiresInDays", "expiresInDaysNEQ", "expiresInDaysIn", "expiresInDaysNotIn", "expiresInDaysGT", "expiresInDaysGTE", "expiresInDaysLT", "expiresInDaysLTE", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "startsAtIsNil", "startsAtNotNil", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil", "endedAt", "endedAtNEQ", "endedAtIn", "endedAtNotIn", "endedAtGT", "endedAtGTE", "endedAtLT", "endedAtLTE", "endedAtIsNil", "endedAtNotNil", "warnedDays", "warnedDaysNEQ", "warnedDaysIn", "warnedDaysNotIn", "warnedDaysGT", "warnedDaysGTE", "warnedDaysLT", "warnedDaysLTE", "warnedDaysIsNil", "warnedDaysNotNil", "hasPartner", "hasPartnerWith", "hasCustomer", "hasCustomerWith", "hasGrantee", "hasGranteeWith", "hasRequestedBy", "hasRequestedByWith", "hasDecidedBy", "hasDecidedByWith", "hasEndedBy", "hasEndedByWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28797,76 +23479,6 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
 		case "createdAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -29105,412 +23717,6 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.CustomerIDContainsFold = data
-		case "granteeID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeID = data
-		case "granteeIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDNEQ = data
-		case "granteeIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDIn = data
-		case "granteeIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDNotIn = data
-		case "granteeIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDGT = data
-		case "granteeIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDGTE = data
-		case "granteeIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDLT = data
-		case "granteeIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDLTE = data
-		case "granteeIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDContains = data
-		case "granteeIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDHasPrefix = data
-		case "granteeIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDHasSuffix = data
-		case "granteeIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDIsNil = data
-		case "granteeIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDNotNil = data
-		case "granteeIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDEqualFold = data
-		case "granteeIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GranteeIDContainsFold = data
-		case "requestedByID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByID = data
-		case "requestedByIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDNEQ = data
-		case "requestedByIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDIn = data
-		case "requestedByIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDNotIn = data
-		case "requestedByIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDGT = data
-		case "requestedByIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDGTE = data
-		case "requestedByIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDLT = data
-		case "requestedByIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDLTE = data
-		case "requestedByIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDContains = data
-		case "requestedByIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDHasPrefix = data
-		case "requestedByIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDHasSuffix = data
-		case "requestedByIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDEqualFold = data
-		case "requestedByIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedByIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RequestedByIDContainsFold = data
-		case "decidedByID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByID = data
-		case "decidedByIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDNEQ = data
-		case "decidedByIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDIn = data
-		case "decidedByIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDNotIn = data
-		case "decidedByIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDGT = data
-		case "decidedByIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDGTE = data
-		case "decidedByIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDLT = data
-		case "decidedByIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDLTE = data
-		case "decidedByIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDContains = data
-		case "decidedByIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDHasPrefix = data
-		case "decidedByIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDHasSuffix = data
-		case "decidedByIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDIsNil = data
-		case "decidedByIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDNotNil = data
-		case "decidedByIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDEqualFold = data
-		case "decidedByIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedByIDContainsFold = data
-		case "endedByID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByID = data
-		case "endedByIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDNEQ = data
-		case "endedByIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDIn = data
-		case "endedByIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDNotIn = data
-		case "endedByIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDGT = data
-		case "endedByIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDGTE = data
-		case "endedByIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDLT = data
-		case "endedByIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDLTE = data
-		case "endedByIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDContains = data
-		case "endedByIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDHasPrefix = data
-		case "endedByIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDHasSuffix = data
-		case "endedByIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDIsNil = data
-		case "endedByIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDNotNil = data
-		case "endedByIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDEqualFold = data
-		case "endedByIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedByIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedByIDContainsFold = data
 		case "level":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
 			data, err := ec.unmarshalOAccessLevel2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, v)
@@ -29539,111 +23745,6 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.LevelNotIn = data
-		case "partnerDomain":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomain"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomain = data
-		case "partnerDomainNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainNEQ = data
-		case "partnerDomainIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainIn = data
-		case "partnerDomainNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainNotIn = data
-		case "partnerDomainGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainGT = data
-		case "partnerDomainGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainGTE = data
-		case "partnerDomainLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainLT = data
-		case "partnerDomainLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainLTE = data
-		case "partnerDomainContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainContains = data
-		case "partnerDomainHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainHasPrefix = data
-		case "partnerDomainHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainHasSuffix = data
-		case "partnerDomainIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainIsNil = data
-		case "partnerDomainNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainNotNil = data
-		case "partnerDomainEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainEqualFold = data
-		case "partnerDomainContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomainContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PartnerDomainContainsFold = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalOGrantStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐStatus(ctx, v)
@@ -29672,307 +23773,6 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.StatusNotIn = data
-		case "expiresInDays":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDays"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresInDays = data
-		case "expiresInDaysNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDaysNEQ"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresInDaysNEQ = data
-		case "expiresInDaysIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDaysIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresInDaysIn = data
-		case "expiresInDaysNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDaysNotIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresInDaysNotIn = data
-		case "expiresInDaysGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDaysGT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresInDaysGT = data
-		case "expiresInDaysGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDaysGTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresInDaysGTE = data
-		case "expiresInDaysLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDaysLT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresInDaysLT = data
-		case "expiresInDaysLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDaysLTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ExpiresInDaysLTE = data
-		case "note":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Note = data
-		case "noteNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteNEQ = data
-		case "noteIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteIn = data
-		case "noteNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteNotIn = data
-		case "noteGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteGT = data
-		case "noteGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteGTE = data
-		case "noteLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteLT = data
-		case "noteLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteLTE = data
-		case "noteContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteContains = data
-		case "noteHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteHasPrefix = data
-		case "noteHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteHasSuffix = data
-		case "noteIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteIsNil = data
-		case "noteNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteNotNil = data
-		case "noteEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteEqualFold = data
-		case "noteContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoteContainsFold = data
-		case "decidedAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAt = data
-		case "decidedAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtNEQ = data
-		case "decidedAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtIn = data
-		case "decidedAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtNotIn = data
-		case "decidedAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtGT = data
-		case "decidedAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtGTE = data
-		case "decidedAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtLT = data
-		case "decidedAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtLTE = data
-		case "decidedAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtIsNil = data
-		case "decidedAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DecidedAtNotNil = data
-		case "startsAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAt = data
-		case "startsAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtNEQ = data
-		case "startsAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtIn = data
-		case "startsAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtNotIn = data
-		case "startsAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtGT = data
-		case "startsAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtGTE = data
-		case "startsAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtLT = data
-		case "startsAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtLTE = data
-		case "startsAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtIsNil = data
-		case "startsAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StartsAtNotNil = data
 		case "expiresAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -30043,230 +23843,6 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.ExpiresAtNotNil = data
-		case "endedAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAt = data
-		case "endedAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtNEQ = data
-		case "endedAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtIn = data
-		case "endedAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtNotIn = data
-		case "endedAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtGT = data
-		case "endedAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtGTE = data
-		case "endedAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtLT = data
-		case "endedAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtLTE = data
-		case "endedAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtIsNil = data
-		case "endedAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EndedAtNotNil = data
-		case "warnedDays":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDays"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDays = data
-		case "warnedDaysNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysNEQ"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysNEQ = data
-		case "warnedDaysIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysIn = data
-		case "warnedDaysNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysNotIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysNotIn = data
-		case "warnedDaysGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysGT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysGT = data
-		case "warnedDaysGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysGTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysGTE = data
-		case "warnedDaysLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysLT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysLT = data
-		case "warnedDaysLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysLTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysLTE = data
-		case "warnedDaysIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysIsNil = data
-		case "warnedDaysNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnedDaysNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.WarnedDaysNotNil = data
-		case "hasPartner":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPartner"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPartner = data
-		case "hasPartnerWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPartnerWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPartnerWith = data
-		case "hasCustomer":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomer"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCustomer = data
-		case "hasCustomerWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCustomerWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCustomerWith = data
-		case "hasGrantee":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasGrantee"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasGrantee = data
-		case "hasGranteeWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasGranteeWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasGranteeWith = data
-		case "hasRequestedBy":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRequestedBy"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasRequestedBy = data
-		case "hasRequestedByWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRequestedByWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasRequestedByWith = data
-		case "hasDecidedBy":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDecidedBy"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDecidedBy = data
-		case "hasDecidedByWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDecidedByWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDecidedByWith = data
-		case "hasEndedBy":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEndedBy"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasEndedBy = data
-		case "hasEndedByWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEndedByWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasEndedByWith = data
 		}
 	}
 	return it, nil
@@ -30324,7 +23900,7 @@ func (ec *executionContext) unmarshalInputOrganizationWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "supportPlan", "supportPlanNEQ", "supportPlanIn", "supportPlanNotIn", "supportPlanIsNil", "supportPlanNotNil", "shareCaseHistoryWithPartners", "shareCaseHistoryWithPartnersNEQ", "hasContacts", "hasContactsWith", "hasDevices", "hasDevicesWith", "hasPhoneNumbers", "hasPhoneNumbersWith", "hasCases", "hasCasesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "kind", "kindNEQ", "kindIn", "kindNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30352,132 +23928,6 @@ func (ec *executionContext) unmarshalInputOrganizationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
-		case "createdAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAt = data
-		case "createdAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNEQ = data
-		case "createdAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtIn = data
-		case "createdAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNotIn = data
-		case "createdAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGT = data
-		case "createdAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGTE = data
-		case "createdAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLT = data
-		case "createdAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLTE = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalOOrganizationKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐOrgKind(ctx, v)
@@ -30597,118 +24047,6 @@ func (ec *executionContext) unmarshalInputOrganizationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.NameContainsFold = data
-		case "supportPlan":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supportPlan"))
-			data, err := ec.unmarshalOOrganizationSupportPlan2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlan(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SupportPlan = data
-		case "supportPlanNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supportPlanNEQ"))
-			data, err := ec.unmarshalOOrganizationSupportPlan2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlan(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SupportPlanNEQ = data
-		case "supportPlanIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supportPlanIn"))
-			data, err := ec.unmarshalOOrganizationSupportPlan2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlanᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SupportPlanIn = data
-		case "supportPlanNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supportPlanNotIn"))
-			data, err := ec.unmarshalOOrganizationSupportPlan2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlanᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SupportPlanNotIn = data
-		case "supportPlanIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supportPlanIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SupportPlanIsNil = data
-		case "supportPlanNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supportPlanNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SupportPlanNotNil = data
-		case "shareCaseHistoryWithPartners":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shareCaseHistoryWithPartners"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ShareCaseHistoryWithPartners = data
-		case "shareCaseHistoryWithPartnersNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shareCaseHistoryWithPartnersNEQ"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ShareCaseHistoryWithPartnersNEQ = data
-		case "hasContacts":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasContacts"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasContacts = data
-		case "hasContactsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasContactsWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasContactsWith = data
-		case "hasDevices":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDevices"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDevices = data
-		case "hasDevicesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDevicesWith"))
-			data, err := ec.unmarshalODeviceWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDevicesWith = data
-		case "hasPhoneNumbers":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPhoneNumbers"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPhoneNumbers = data
-		case "hasPhoneNumbersWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPhoneNumbersWith"))
-			data, err := ec.unmarshalOPhoneNumberWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPhoneNumbersWith = data
-		case "hasCases":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCases"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCases = data
-		case "hasCasesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCasesWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCasesWith = data
 		}
 	}
 	return it, nil
@@ -30766,7 +24104,7 @@ func (ec *executionContext) unmarshalInputPhoneNumberWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDEqualFold", "organizationIDContainsFold", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "state", "stateNEQ", "stateIn", "stateNotIn", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "deviceID", "deviceIDNEQ", "deviceIDIn", "deviceIDNotIn", "deviceIDGT", "deviceIDGTE", "deviceIDLT", "deviceIDLTE", "deviceIDContains", "deviceIDHasPrefix", "deviceIDHasSuffix", "deviceIDIsNil", "deviceIDNotNil", "deviceIDEqualFold", "deviceIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasContact", "hasContactWith", "hasDevice", "hasDeviceWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "kind", "kindNEQ", "kindIn", "kindNotIn", "state", "stateNEQ", "stateIn", "stateNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30794,314 +24132,6 @@ func (ec *executionContext) unmarshalInputPhoneNumberWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.Or = data
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		case "idNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNEQ = data
-		case "idIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDIn = data
-		case "idNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNotIn = data
-		case "idGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGT = data
-		case "idGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDGTE = data
-		case "idLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLT = data
-		case "idLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDLTE = data
-		case "idEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDEqualFold = data
-		case "idContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDContainsFold = data
-		case "createdAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAt = data
-		case "createdAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNEQ = data
-		case "createdAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtIn = data
-		case "createdAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtNotIn = data
-		case "createdAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGT = data
-		case "createdAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtGTE = data
-		case "createdAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLT = data
-		case "createdAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedAtLTE = data
-		case "organizationID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationID = data
-		case "organizationIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDNEQ = data
-		case "organizationIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDIn = data
-		case "organizationIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDNotIn = data
-		case "organizationIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDGT = data
-		case "organizationIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDGTE = data
-		case "organizationIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDLT = data
-		case "organizationIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDLTE = data
-		case "organizationIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDContains = data
-		case "organizationIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDHasPrefix = data
-		case "organizationIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDHasSuffix = data
-		case "organizationIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDEqualFold = data
-		case "organizationIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationIDContainsFold = data
-		case "number":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Number = data
-		case "numberNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberNEQ = data
-		case "numberIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberIn = data
-		case "numberNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberNotIn = data
-		case "numberGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberGT = data
-		case "numberGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberGTE = data
-		case "numberLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberLT = data
-		case "numberLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberLTE = data
-		case "numberContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberContains = data
-		case "numberHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberHasPrefix = data
-		case "numberHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberHasSuffix = data
-		case "numberEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberEqualFold = data
-		case "numberContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NumberContainsFold = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalOPhoneNumberKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐKind(ctx, v)
@@ -31158,258 +24188,6 @@ func (ec *executionContext) unmarshalInputPhoneNumberWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.StateNotIn = data
-		case "contactID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactID = data
-		case "contactIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDNEQ = data
-		case "contactIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDIn = data
-		case "contactIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDNotIn = data
-		case "contactIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDGT = data
-		case "contactIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDGTE = data
-		case "contactIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDLT = data
-		case "contactIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDLTE = data
-		case "contactIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDContains = data
-		case "contactIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDHasPrefix = data
-		case "contactIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDHasSuffix = data
-		case "contactIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDIsNil = data
-		case "contactIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDNotNil = data
-		case "contactIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDEqualFold = data
-		case "contactIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ContactIDContainsFold = data
-		case "deviceID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceID = data
-		case "deviceIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDNEQ = data
-		case "deviceIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDIn = data
-		case "deviceIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDNotIn = data
-		case "deviceIDGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDGT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDGT = data
-		case "deviceIDGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDGTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDGTE = data
-		case "deviceIDLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDLT"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDLT = data
-		case "deviceIDLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDLTE"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDLTE = data
-		case "deviceIDContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDContains"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDContains = data
-		case "deviceIDHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDHasPrefix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDHasPrefix = data
-		case "deviceIDHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDHasSuffix"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDHasSuffix = data
-		case "deviceIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDIsNil = data
-		case "deviceIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDNotNil = data
-		case "deviceIDEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDEqualFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDEqualFold = data
-		case "deviceIDContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceIDContainsFold"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceIDContainsFold = data
-		case "hasOrganization":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrganization"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOrganization = data
-		case "hasOrganizationWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrganizationWith"))
-			data, err := ec.unmarshalOOrganizationWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOrganizationWith = data
-		case "hasContact":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasContact"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasContact = data
-		case "hasContactWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasContactWith"))
-			data, err := ec.unmarshalOContactWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasContactWith = data
-		case "hasDevice":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDevice"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDevice = data
-		case "hasDeviceWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDeviceWith"))
-			data, err := ec.unmarshalODeviceWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDeviceWith = data
 		}
 	}
 	return it, nil
@@ -34240,7 +27018,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "createdAt":
 			out.Values[i] = ec._Contact_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "organizationID":
@@ -34255,7 +27033,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "email":
 			out.Values[i] = ec._Contact_email(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "phone":
@@ -34265,32 +27043,32 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "roles":
 			out.Values[i] = ec._Contact_roles(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "timezone":
 			out.Values[i] = ec._Contact_timezone(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "locale":
 			out.Values[i] = ec._Contact_locale(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Contact_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastEmailStatus":
 			out.Values[i] = ec._Contact_lastEmailStatus(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "features":
 			out.Values[i] = ec._Contact_features(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "organization":
@@ -34341,7 +27119,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Contact_devices(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -34819,7 +27597,7 @@ func (ec *executionContext) _DeviceEdge(ctx context.Context, sel ast.SelectionSe
 
 var fieldChangeImplementors = []string{"FieldChange"}
 
-func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *schema.FieldChange) graphql.Marshaler {
+func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *jsontype.FieldChange) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, fieldChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -35506,7 +28284,7 @@ func (ec *executionContext) _HelpDeskSearchConnection(ctx context.Context, sel a
 
 var licenseImplementors = []string{"License"}
 
-func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, obj *schema.License) graphql.Marshaler {
+func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, obj *jsontype.License) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -35808,7 +28586,7 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			}
 		case "createdAt":
 			out.Values[i] = ec._Organization_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "kind":
@@ -35823,12 +28601,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			}
 		case "domains":
 			out.Values[i] = ec._Organization_domains(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sites":
 			out.Values[i] = ec._Organization_sites(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "supportPlan":
@@ -35838,12 +28616,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			}
 		case "licenses":
 			out.Values[i] = ec._Organization_licenses(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "shareCaseHistoryWithPartners":
 			out.Values[i] = ec._Organization_shareCaseHistoryWithPartners(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contacts":
@@ -35856,7 +28634,7 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 					}
 				}()
 				res = ec._Organization_contacts(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -35894,7 +28672,7 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 					}
 				}()
 				res = ec._Organization_devices(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -35932,7 +28710,7 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 					}
 				}()
 				res = ec._Organization_phoneNumbers(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -35970,7 +28748,7 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 					}
 				}()
 				res = ec._Organization_cases(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -36948,7 +29726,7 @@ func (ec *executionContext) _VerificationCodeSent(ctx context.Context, sel ast.S
 
 var viewerImplementors = []string{"Viewer"}
 
-func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *viewer.Viewer) graphql.Marshaler {
+func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *access.Session) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -37638,6 +30416,16 @@ func (ec *executionContext) unmarshalNAccessTokenWhereInput2ᚖgithubᚗcomᚋpa
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx context.Context, v any) (access.Action, error) {
+	var res access.Action
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx context.Context, sel ast.SelectionSet, v access.Action) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInput(ctx context.Context, v any) (cases.CommentInput, error) {
 	res, err := ec.unmarshalInputAddCaseCommentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -37955,26 +30743,6 @@ func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpart
 	return ec._Contact(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._ContactConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx context.Context, v any) (contact.LastEmailStatus, error) {
-	var res contact.LastEmailStatus
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx context.Context, sel ast.SelectionSet, v contact.LastEmailStatus) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNContactOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrderField(ctx context.Context, v any) (*ent.ContactOrderField, error) {
 	var res = new(ent.ContactOrderField)
 	err := res.UnmarshalGQL(v)
@@ -37998,46 +30766,6 @@ func (ec *executionContext) unmarshalNContactRole2githubᚗcomᚋpartnerdeskᚋp
 }
 
 func (ec *executionContext) marshalNContactRole2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRole(ctx context.Context, sel ast.SelectionSet, v access.Role) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNContactRole2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRoleᚄ(ctx context.Context, v any) ([]access.Role, error) {
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]access.Role, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNContactRole2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRole(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalNContactRole2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []access.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNContactRole2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRole(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalNContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx context.Context, v any) (contact.Status, error) {
-	var res contact.Status
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx context.Context, sel ast.SelectionSet, v contact.Status) graphql.Marshaler {
 	return v
 }
 
@@ -38106,16 +30834,6 @@ func (ec *executionContext) marshalNDevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartn
 	return ec._Device(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDeviceConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DeviceConnection) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._DeviceConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNDeviceOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrderField(ctx context.Context, v any) (*ent.DeviceOrderField, error) {
 	var res = new(ent.DeviceOrderField)
 	err := res.UnmarshalGQL(v)
@@ -38147,15 +30865,15 @@ func (ec *executionContext) unmarshalNDeviceWhereInput2ᚖgithubᚗcomᚋpartner
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNFieldChange2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v schema.FieldChange) graphql.Marshaler {
+func (ec *executionContext) marshalNFieldChange2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v jsontype.FieldChange) graphql.Marshaler {
 	return ec._FieldChange(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNFieldChange2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []schema.FieldChange) graphql.Marshaler {
+func (ec *executionContext) marshalNFieldChange2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []jsontype.FieldChange) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFieldChange2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚐFieldChange(ctx, sel, v[i])
+		return ec.marshalNFieldChange2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐFieldChange(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -38381,24 +31099,8 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) marshalNLicense2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚐLicense(ctx context.Context, sel ast.SelectionSet, v schema.License) graphql.Marshaler {
+func (ec *executionContext) marshalNLicense2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐLicense(ctx context.Context, sel ast.SelectionSet, v jsontype.License) graphql.Marshaler {
 	return ec._License(ctx, sel, &v)
-}
-
-func (ec *executionContext) marshalNLicense2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚐLicenseᚄ(ctx context.Context, sel ast.SelectionSet, v []schema.License) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNLicense2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚐLicense(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
@@ -38467,16 +31169,6 @@ func (ec *executionContext) marshalNOrganizationOrderField2ᚖgithubᚗcomᚋpar
 	return v
 }
 
-func (ec *executionContext) unmarshalNOrganizationSupportPlan2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlan(ctx context.Context, v any) (organization.SupportPlan, error) {
-	var res organization.SupportPlan
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNOrganizationSupportPlan2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlan(ctx context.Context, sel ast.SelectionSet, v organization.SupportPlan) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNOrganizationWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationWhereInput(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
 	res, err := ec.unmarshalInputOrganizationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -38504,16 +31196,6 @@ func (ec *executionContext) marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋ
 		return graphql.Null
 	}
 	return ec._PhoneNumber(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNPhoneNumberConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PhoneNumberConnection) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._PhoneNumberConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPhoneNumberKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐKind(ctx context.Context, v any) (phonenumber.Kind, error) {
@@ -38724,7 +31406,7 @@ func (ec *executionContext) marshalNVerificationResult2githubᚗcomᚋpartnerdes
 	return v
 }
 
-func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋviewerᚐViewer(ctx context.Context, sel ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
+func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐSession(ctx context.Context, sel ast.SelectionSet, v *access.Session) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39266,6 +31948,13 @@ func (ec *executionContext) unmarshalOCaseCommentWhereInput2ᚖgithubᚗcomᚋpa
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOCaseConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CaseConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CaseConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOCaseEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CaseEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -39622,6 +32311,13 @@ func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋpartnerdeskᚋpart
 	return ec._Contact(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOContactConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ContactConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOContactEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ContactEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -39642,55 +32338,13 @@ func (ec *executionContext) marshalOContactEdge2ᚖgithubᚗcomᚋpartnerdeskᚋ
 	return ec._ContactEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOContactLastEmailStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatusᚄ(ctx context.Context, v any) ([]contact.LastEmailStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]contact.LastEmailStatus, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOContactLastEmailStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []contact.LastEmailStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOContactLastEmailStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx context.Context, v any) (*contact.LastEmailStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(contact.LastEmailStatus)
+func (ec *executionContext) unmarshalOContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx context.Context, v any) (contact.LastEmailStatus, error) {
+	var res contact.LastEmailStatus
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOContactLastEmailStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx context.Context, sel ast.SelectionSet, v *contact.LastEmailStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
+func (ec *executionContext) marshalOContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx context.Context, sel ast.SelectionSet, v contact.LastEmailStatus) graphql.Marshaler {
 	return v
 }
 
@@ -39738,40 +32392,14 @@ func (ec *executionContext) marshalOContactRole2ᚕgithubᚗcomᚋpartnerdeskᚋ
 	return ret
 }
 
-func (ec *executionContext) unmarshalOContactStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatusᚄ(ctx context.Context, v any) ([]contact.Status, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]contact.Status, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+func (ec *executionContext) unmarshalOContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx context.Context, v any) (contact.Status, error) {
+	var res contact.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOContactStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []contact.Status) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+func (ec *executionContext) marshalOContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx context.Context, sel ast.SelectionSet, v contact.Status) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalOContactStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx context.Context, v any) (*contact.Status, error) {
@@ -39836,6 +32464,13 @@ func (ec *executionContext) marshalODevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartn
 		return graphql.Null
 	}
 	return ec._Device(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODeviceConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DeviceConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeviceConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalODeviceEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DeviceEdge) graphql.Marshaler {
@@ -40108,41 +32743,6 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) unmarshalOInt2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]int64, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNInt2int64(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOInt2ᚕint64ᚄ(ctx context.Context, sel ast.SelectionSet, v []int64) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := make(graphql.Array, len(v))
-	for i := range v {
-		ret[i] = ec.marshalNInt2int64(ctx, sel, v[i])
-	}
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
 		return nil, nil
@@ -40196,22 +32796,23 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (*int64, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := graphql.UnmarshalInt64(v)
-	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+func (ec *executionContext) marshalOLicense2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐLicenseᚄ(ctx context.Context, sel ast.SelectionSet, v []jsontype.License) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalInt64(*v)
-	return res
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLicense2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐLicense(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
@@ -40308,42 +32909,6 @@ func (ec *executionContext) unmarshalOOrganizationOrder2ᚖgithubᚗcomᚋpartne
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOOrganizationSupportPlan2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlanᚄ(ctx context.Context, v any) ([]organization.SupportPlan, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]organization.SupportPlan, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNOrganizationSupportPlan2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlan(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOOrganizationSupportPlan2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []organization.SupportPlan) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNOrganizationSupportPlan2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlan(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) unmarshalOOrganizationSupportPlan2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlan(ctx context.Context, v any) (*organization.SupportPlan, error) {
 	if v == nil {
 		return nil, nil
@@ -40409,6 +32974,13 @@ func (ec *executionContext) marshalOPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋ
 		return graphql.Null
 	}
 	return ec._PhoneNumber(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPhoneNumberConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PhoneNumberConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PhoneNumberConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPhoneNumberEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PhoneNumberEdge) graphql.Marshaler {
@@ -40654,6 +33226,18 @@ func (ec *executionContext) marshalOSupportMetrics2ᚖgithubᚗcomᚋpartnerdesk
 		return graphql.Null
 	}
 	return ec._SupportMetrics(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx context.Context, v any) ([]time.Time, error) {

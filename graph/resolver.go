@@ -9,6 +9,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -24,13 +25,22 @@ type Resolver struct {
 	Mailer      mailer.Mailer
 	// Broker feeds subscriptions; nil turns them off.
 	Broker events.Broker
+	// Sessions reads a caller's session again: for each root field of a
+	// mutation after the first, and for an open stream when its caller's
+	// grants or sign-in change.
+	Sessions Sessions
 
 	events eventCache // recent case events, shared by their subscribers
 }
 
+// Sessions reads sessions again (auth.Authenticator).
+type Sessions interface {
+	Refresh(ctx context.Context, s *access.Session) (*access.Session, error)
+}
+
 // NewSchema returns the executable schema with its directives wired. A
 // directive left nil in DirectiveRoot would fail every field it guards;
-// all four are set here. It panics, so that the server does not start,
+// all three are set here. It panics, so that the server does not start,
 // when a field has no access decision: such a field is never served. (A
 // check here costs nothing per request, unlike a field middleware.)
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
@@ -45,10 +55,9 @@ func newSchema(r *Resolver) graphql.ExecutableSchema {
 	return NewExecutableSchema(Config{
 		Resolvers: r,
 		Directives: DirectiveRoot{
-			HasGrant:        r.hasGrant,
-			Public:          public,
-			OwnOrganization: r.ownOrganization,
-			VendorOnly:      vendorOnly,
+			HasGrant: hasGrant,
+			Public:   public,
+			Action:   action,
 		},
 	})
 }

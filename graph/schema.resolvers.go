@@ -7,15 +7,14 @@ package graph
 
 import (
 	"context"
-	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
-	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/casesearch"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
@@ -62,48 +61,42 @@ func (r *caseAttachmentResolver) DownloadURL(ctx context.Context, obj *ent.Attac
 
 // CreateOrganization is the resolver for the createOrganization field.
 func (r *mutationResolver) CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error) {
-	if !viewer.ForContext(ctx).CanManageOrganizations() {
-		return nil, apperr.Forbiddenf("only the vendor's admins create organisations")
-	}
-	return r.client(ctx).Organization.Create().SetInput(input).Save(ctx)
+	return directory.CreateOrganization(ctx, r.client(ctx), viewer.ForContext(ctx), input)
 }
 
 // UpdateOrganization is the resolver for the updateOrganization field.
 func (r *mutationResolver) UpdateOrganization(ctx context.Context, id string, input ent.UpdateOrganizationInput) (*ent.Organization, error) {
-	if (input.SupportPlan != nil || input.ClearSupportPlan) && !viewer.ForContext(ctx).CanManageOrganizations() {
-		return nil, apperr.Forbiddenf("only the vendor's admins set support plans")
-	}
-	return r.client(ctx).Organization.UpdateOneID(id).SetInput(input).Save(ctx)
+	return directory.UpdateOrganization(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
 }
 
 // CreateContact is the resolver for the createContact field.
 func (r *mutationResolver) CreateContact(ctx context.Context, input ent.CreateContactInput) (*ent.Contact, error) {
-	return r.client(ctx).Contact.Create().SetInput(input).Save(ctx)
+	return directory.CreateContact(ctx, r.client(ctx), viewer.ForContext(ctx), input)
 }
 
 // UpdateContact is the resolver for the updateContact field.
 func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input ent.UpdateContactInput) (*ent.Contact, error) {
-	return r.client(ctx).Contact.UpdateOneID(id).SetInput(input).Save(ctx)
+	return directory.UpdateContact(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
 }
 
 // RegisterDevice is the resolver for the registerDevice field.
 func (r *mutationResolver) RegisterDevice(ctx context.Context, input ent.CreateDeviceInput) (*ent.Device, error) {
-	return r.client(ctx).Device.Create().SetInput(input).Save(ctx)
+	return directory.RegisterDevice(ctx, r.client(ctx), viewer.ForContext(ctx), input)
 }
 
 // UpdateDevice is the resolver for the updateDevice field.
 func (r *mutationResolver) UpdateDevice(ctx context.Context, id string, input ent.UpdateDeviceInput) (*ent.Device, error) {
-	return r.client(ctx).Device.UpdateOneID(id).SetInput(input).Save(ctx)
+	return directory.UpdateDevice(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
 }
 
 // AddPhoneNumber is the resolver for the addPhoneNumber field.
 func (r *mutationResolver) AddPhoneNumber(ctx context.Context, input ent.CreatePhoneNumberInput) (*ent.PhoneNumber, error) {
-	return r.client(ctx).PhoneNumber.Create().SetInput(input).Save(ctx)
+	return directory.AddPhoneNumber(ctx, r.client(ctx), viewer.ForContext(ctx), input)
 }
 
 // UpdatePhoneNumber is the resolver for the updatePhoneNumber field.
 func (r *mutationResolver) UpdatePhoneNumber(ctx context.Context, id string, input ent.UpdatePhoneNumberInput) (*ent.PhoneNumber, error) {
-	return r.client(ctx).PhoneNumber.UpdateOneID(id).SetInput(input).Save(ctx)
+	return directory.UpdatePhoneNumber(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
 }
 
 // RequestGrant is the resolver for the requestGrant field.
@@ -202,16 +195,7 @@ func (r *mutationResolver) ClearEmailSuppression(ctx context.Context, contactID 
 
 // CreateAccessToken is the resolver for the createAccessToken field.
 func (r *mutationResolver) CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error) {
-	v := viewer.ForContext(ctx)
-	var expires *time.Time
-	if d := input.ExpiresInDays; d != nil {
-		if *d < 1 || *d > 730 {
-			return nil, apperr.Invalid("expiresInDays", "expiresInDays must be between 1 and 730")
-		}
-		t := v.Now.AddDate(0, 0, *d)
-		expires = &t
-	}
-	token, rec, err := auth.Issue(ctx, r.client(ctx), v.ContactID, deref(input.Name), expires)
+	token, rec, err := auth.Create(ctx, r.client(ctx), viewer.ForContext(ctx), deref(input.Name), input.ExpiresInDays)
 	if err != nil {
 		return nil, err
 	}
@@ -220,11 +204,7 @@ func (r *mutationResolver) CreateAccessToken(ctx context.Context, input model.Cr
 
 // RevokeAccessToken is the resolver for the revokeAccessToken field.
 func (r *mutationResolver) RevokeAccessToken(ctx context.Context, id string) (*ent.AccessToken, error) {
-	tok, err := r.client(ctx).AccessToken.Get(ctx, id)
-	if err != nil || tok.RevokedAt != nil {
-		return tok, err
-	}
-	return tok.Update().SetRevokedAt(viewer.ForContext(ctx).Now).Save(ctx)
+	return auth.Revoke(ctx, r.client(ctx), viewer.ForContext(ctx), id)
 }
 
 // SupportMetrics is the resolver for the supportMetrics field.
@@ -236,7 +216,7 @@ func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Orga
 }
 
 // Viewer is the resolver for the viewer field.
-func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
+func (r *queryResolver) Viewer(ctx context.Context) (*access.Session, error) {
 	return viewer.ForContext(ctx), nil
 }
 
@@ -266,17 +246,19 @@ func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *model.G
 }
 
 // Customers is the resolver for the customers field.
-func (r *viewerResolver) Customers(ctx context.Context, obj *viewer.Viewer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
-	return r.client(ctx).Organization.Query().
-		Where(organization.KindEQ(access.Customer)).
-		Paginate(ctx, after, first, before, last,
-			ent.WithOrganizationOrder(orderBy),
-			ent.WithOrganizationFilter(where.Filter),
-		)
+func (r *viewerResolver) Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
+	q := r.client(ctx).Organization.Query().Where(organization.KindEQ(access.Customer))
+	if !obj.IsVendorStaff() {
+		q.Where(organization.IDIn(append(obj.Reach().Customers(access.CC), obj.OrgID)...))
+	}
+	return q.Paginate(ctx, after, first, before, last,
+		ent.WithOrganizationOrder(orderBy),
+		ent.WithOrganizationFilter(where.Filter),
+	)
 }
 
 // Grants is the resolver for the grants field.
-func (r *viewerResolver) Grants(ctx context.Context, obj *viewer.Viewer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error) {
+func (r *viewerResolver) Grants(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error) {
 	if orderBy == nil {
 		orderBy = &ent.GrantOrder{Field: ent.GrantOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
 	}
@@ -288,17 +270,17 @@ func (r *viewerResolver) Grants(ctx context.Context, obj *viewer.Viewer, after *
 }
 
 // Contact is the resolver for the contact field.
-func (r *viewerResolver) Contact(ctx context.Context, obj *viewer.Viewer) (*ent.Contact, error) {
+func (r *viewerResolver) Contact(ctx context.Context, obj *access.Session) (*ent.Contact, error) {
 	return r.client(ctx).Contact.Get(ctx, obj.ContactID)
 }
 
 // Organization is the resolver for the organization field.
-func (r *viewerResolver) Organization(ctx context.Context, obj *viewer.Viewer) (*ent.Organization, error) {
+func (r *viewerResolver) Organization(ctx context.Context, obj *access.Session) (*ent.Organization, error) {
 	return r.client(ctx).Organization.Get(ctx, obj.OrgID)
 }
 
 // AccessTokens is the resolver for the accessTokens field.
-func (r *viewerResolver) AccessTokens(ctx context.Context, obj *viewer.Viewer) ([]*ent.AccessToken, error) {
+func (r *viewerResolver) AccessTokens(ctx context.Context, obj *access.Session) ([]*ent.AccessToken, error) {
 	return r.client(ctx).AccessToken.Query().
 		Where(accesstoken.ContactID(obj.ContactID)).
 		Order(ent.Desc(accesstoken.FieldCreatedAt)).

@@ -31,8 +31,8 @@ func TestEveryFieldHasAnAccessDecision(t *testing.T) {
 func TestUndecidedFieldsAreFound(t *testing.T) {
 	schema := gqlparser.MustLoadSchema(&ast.Source{Input: `
 		directive @public on FIELD_DEFINITION
-		directive @vendorOnly on FIELD_DEFINITION
-		type Query { ok: Int @public, bare: Int, twice: Int @public @vendorOnly }`})
+		directive @hasGrant(level: String) on FIELD_DEFINITION
+		type Query { ok: Int @public, bare: Int, twice: Int @public @hasGrant(level: "CC") }`})
 	got := graph.UndecidedFields(schema)
 	if len(got) != 2 || got[0] != "Query.bare" || got[1] != "Query.twice" {
 		t.Fatalf("UndecidedFields = %v", got)

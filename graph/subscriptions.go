@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -22,9 +23,10 @@ import (
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
-// RecheckInterval is how often an open subscription checks that its caller
-// still has access, so that an expiry (which no event announces) ends the
-// stream within a second. Revocations are noticed at once, by their event.
+// RecheckInterval is how often an open subscription moves its session to
+// the present, so that an expiry (of a grant or of the token, which no
+// event announces) ends the stream within a second. Revocations and
+// suspensions are noticed at once, by their events.
 const RecheckInterval = time.Second
 
 var errAccessLost = apperr.Forbiddenf("access to what this subscription follows has ended")
@@ -39,13 +41,10 @@ type stream struct {
 
 type streamKey struct{}
 
-// Operations is a gqlgen operation middleware. It gives each operation a
-// viewer deciding as of the operation's start (a websocket lives far longer
-// than one operation), and each subscription its stream state.
+// Operations is a gqlgen operation middleware that gives each operation
+// its memo of support plans, and each subscription its stream state.
 func (r *Resolver) Operations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if v := viewer.ForContext(ctx); v != nil {
-		ctx = viewer.NewContext(ctx, v.Reloaded(r.Clock.Now()))
-	}
+	ctx = context.WithValue(ctx, plansKey{}, &plans{})
 	if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
 		ctx = context.WithValue(ctx, streamKey{}, &stream{})
 	}
@@ -72,8 +71,14 @@ func Responses(ctx context.Context, next graphql.ResponseHandler) *graphql.Respo
 // then closes its channel, the websocket transports send it as the
 // operation's error message instead of complete. Other transports (SSE)
 // keep no such record: for them the error is sent as the stream's last
-// response, in place of a placeholder event.
+// response, in place of a placeholder event. A caller whose sign-in ended
+// is signed out of the whole connection (a websocket closes with 4401).
 func end[T any](ctx context.Context, out chan<- *T, err error) {
+	defer func() {
+		if errors.Is(err, apperr.ErrUnauthenticated) {
+			viewer.SignOut(ctx)
+		}
+	}()
 	if addSubscriptionError(ctx, PresentError(ctx, err)) {
 		return
 	}
@@ -103,24 +108,116 @@ func addSubscriptionError(ctx context.Context, err *gqlerror.Error) (ok bool) {
 	return true
 }
 
-// following is what a caseEvents subscription follows.
+// keeper keeps an open stream's session current: moved to the present at
+// every tick, read again when a message says its grants or its sign-in
+// changed. Each event is then decided with the session of the moment.
+type keeper struct {
+	r *Resolver
+	s *access.Session
+}
+
+// tick moves the session to now; a token that expired ends the stream.
+func (k *keeper) tick(ctx context.Context) error {
+	now := k.r.Clock.Now()
+	if !k.s.TokenLive(now) {
+		return apperr.ErrUnauthenticated
+	}
+	k.s = k.s.At(now)
+	viewer.Replace(ctx, k.s)
+	return nil
+}
+
+// message reads the session again when m concerns the caller's grants or
+// its sign-in, and reports whether it did.
+func (k *keeper) message(ctx context.Context, m *events.Message) (bool, error) {
+	concerns := m.SignedOut == k.s.ContactID ||
+		m.GrantID != "" && (m.PartnerID == k.s.OrgID || m.CustomerID == k.s.OrgID)
+	if !concerns {
+		return false, nil
+	}
+	s, err := k.r.Sessions.Refresh(ctx, k.s)
+	if err != nil {
+		return true, err
+	}
+	k.s = s
+	viewer.Replace(ctx, s)
+	return true, nil
+}
+
+// eventRows is what a case event's message tells of the rows the policy
+// reads: the event and its case, with the case's collaborators.
+type eventRows struct{ m *events.Message }
+
+func (l eventRows) event() access.Row {
+	vis := "PUBLIC"
+	if l.m.Internal {
+		vis = "INTERNAL"
+	}
+	return access.Values{"id": l.m.CaseEventID, "case_id": l.m.CaseID, "customer_id": l.m.CustomerID, "visibility": vis}
+}
+
+func (l eventRows) Get(e access.Entity, id string) (access.Row, bool) {
+	if e != access.Cases || id != l.m.CaseID {
+		return nil, false
+	}
+	return access.Values{"id": l.m.CaseID, "customer_id": l.m.CustomerID, "created_at": l.m.CaseCreatedAt}, true
+}
+
+func (eventRows) Referencing(access.Entity, string, string) []access.Row { return nil }
+
+func (l eventRows) Collaborates(caseID, contactID string) bool {
+	return caseID == l.m.CaseID && slices.Contains(l.m.Collaborators, contactID)
+}
+
+func (eventRows) CasesOf(string) []access.Row { return nil }
+
+// following is what a caseEvents subscription follows: every case the
+// caller may see, one customer's, or one case.
 type following struct {
-	customerID, caseID string
-	caseCreatedAt      time.Time
-	collaborator       bool
+	customerID string
+	kase       access.Row // nil unless one case
+	// collaborators of the followed case, as the last event said.
+	collaborators []string
+}
+
+func (f *following) Get(e access.Entity, id string) (access.Row, bool) {
+	if e == access.Cases && f.kase != nil && id == f.kase.Value("id") {
+		return f.kase, true
+	}
+	return nil, false
+}
+
+func (*following) Referencing(access.Entity, string, string) []access.Row { return nil }
+
+func (f *following) Collaborates(caseID, contactID string) bool {
+	return f.kase != nil && caseID == f.kase.Value("id") && slices.Contains(f.collaborators, contactID)
+}
+
+func (*following) CasesOf(string) []access.Row { return nil }
+
+// stillSeen reports whether s may still follow what f follows: the case,
+// or some case of the customer.
+func (f *following) stillSeen(s *access.Session) bool {
+	switch {
+	case f.kase != nil:
+		return s.Allows(access.Cases, f.kase, f)
+	case f.customerID != "":
+		return s.Level(f.customerID) != ""
+	}
+	return true // following every visible case: there is nothing to lose
 }
 
 func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (<-chan *ent.CaseEvent, error) {
 	if r.Broker == nil {
 		return nil, apperr.Forbiddenf("this server does not stream events")
 	}
-	v := viewer.ForContext(ctx)
-	var f following
+	s := viewer.ForContext(ctx)
+	f := &following{}
 	switch {
 	case caseID != nil:
 		kase, err := r.Client.SupportCase.Query().
 			Where(supportcase.ID(*caseID)).
-			WithCollaborators(func(q *ent.ContactQuery) { q.Where(contact.ID(v.ContactID)) }).
+			WithCollaborators(func(q *ent.ContactQuery) { q.Select(contact.FieldID) }).
 			Only(ctx)
 		if err != nil {
 			return nil, err
@@ -128,45 +225,42 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 		if customerID != nil && *customerID != kase.CustomerID {
 			return nil, apperr.ErrNotFound
 		}
-		f = following{customerID: kase.CustomerID, caseID: kase.ID, caseCreatedAt: kase.CreatedAt, collaborator: len(kase.Edges.Collaborators) > 0}
+		f.customerID = kase.CustomerID
+		f.kase = access.Values{"id": kase.ID, "customer_id": kase.CustomerID, "created_at": kase.CreatedAt}
+		for _, c := range kase.Edges.Collaborators {
+			f.collaborators = append(f.collaborators, c.ID)
+		}
 	case customerID != nil:
 		org, err := r.Client.Organization.Get(ctx, *customerID)
 		if err != nil {
 			return nil, err
 		}
-		f = following{customerID: org.ID}
-		if !f.stillSeen(rulesAt(ctx, v)) {
+		f.customerID = org.ID
+		if !f.stillSeen(s) {
 			return nil, apperr.Forbiddenf("you have no access to this customer's cases")
 		}
 	}
 	msgs, stop := r.Broker.Subscribe()
 	out := make(chan *ent.CaseEvent)
-	go r.followCases(ctx, v, f, msgs, stop, out)
+	go r.followCases(ctx, &keeper{r: r, s: s}, f, msgs, stop, out)
 	return out, nil
 }
 
-func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f following, msgs <-chan *events.Message, stop func(), out chan<- *ent.CaseEvent) {
+func (r *Resolver) followCases(ctx context.Context, k *keeper, f *following, msgs <-chan *events.Message, stop func(), out chan<- *ent.CaseEvent) {
 	defer close(out)
 	defer stop()
 	tick := time.NewTicker(RecheckInterval)
 	defer tick.Stop()
-	// The caller's access as of the last recheck: renewed every
-	// RecheckInterval and at once when its grants change, so that events in
-	// between are decided without rebuilding it.
-	var now access.Rules
-	refresh := func() bool {
-		cur := base.At(r.Clock.Now())
-		now = rulesAt(ctx, cur)
-		viewer.Replace(ctx, cur)
-		return f.stillSeen(now)
-	}
-	refresh()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if !refresh() {
+			if err := k.tick(ctx); err != nil {
+				end(ctx, out, err)
+				return
+			}
+			if !f.stillSeen(k.s) {
 				end(ctx, out, errAccessLost)
 				return
 			}
@@ -175,30 +269,29 @@ func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f follo
 				end(ctx, out, errLagging)
 				return
 			}
-			if m.GrantID != "" {
-				if m.PartnerID == base.OrgID || m.CustomerID == base.OrgID {
-					base = base.Reloaded(r.Clock.Now())
-				}
-				if !refresh() {
+			if changed, err := k.message(ctx, m); err != nil {
+				end(ctx, out, err)
+				return
+			} else if changed && !f.stillSeen(k.s) {
+				end(ctx, out, errAccessLost)
+				return
+			}
+			if m.CaseEventID == "" || (f.kase != nil && m.CaseID != f.kase.Value("id")) ||
+				(f.customerID != "" && m.CustomerID != f.customerID) {
+				continue
+			}
+			if f.kase != nil {
+				f.collaborators = m.Collaborators
+			}
+			rows := eventRows{m}
+			if !k.s.Allows(access.CaseEvents, rows.event(), rows) {
+				if !f.stillSeen(k.s) {
 					end(ctx, out, errAccessLost)
 					return
 				}
 				continue
 			}
-			if (f.caseID != "" && m.CaseID != f.caseID) || (f.customerID != "" && m.CustomerID != f.customerID) {
-				continue
-			}
-			if f.caseID != "" {
-				f.collaborator = slices.Contains(m.Collaborators, base.ContactID)
-			}
-			if !seesEvent(now, base.Caller, m) {
-				if !f.stillSeen(now) {
-					end(ctx, out, errAccessLost)
-					return
-				}
-				continue
-			}
-			ev, err := r.sharedEvent(m.CaseEventID)
+			ev, err := r.sharedEvent(m)
 			if err != nil {
 				slog.ErrorContext(ctx, "loading a case event", "event", m.CaseEventID, "error", err)
 				continue
@@ -214,52 +307,11 @@ func (r *Resolver) followCases(ctx context.Context, base *viewer.Viewer, f follo
 
 var errLagging = &apperr.Error{Code: apperr.Internal, Reason: "LAGGING", Message: "the subscription fell too far behind and was closed; subscribe again"}
 
-// rulesAt returns how the viewer sees cases at its instant; none when its
-// grants cannot be read (the subscription then ends rather than leak).
-func rulesAt(ctx context.Context, v *viewer.Viewer) access.Rules {
-	reach, err := v.Reach(ctx)
-	if err != nil {
-		return access.Rules{}
-	}
-	p, err := v.Partnership(ctx)
-	if err != nil {
-		return access.Rules{}
-	}
-	return access.CaseRulesOf(v.Caller, reach, p)
-}
-
-// seesEvent applies the row filters' rules to an event in memory: the
-// message carries what they need.
-func seesEvent(rules access.Rules, c access.Caller, m *events.Message) bool {
-	if m.Internal && !c.IsVendorStaff() {
-		return false
-	}
-	rule, ok := rules.ByCustomer[m.CustomerID]
-	return rules.All || ok && rule.Sees(m.CaseCreatedAt, slices.Contains(m.Collaborators, c.ContactID))
-}
-
-// stillSeen reports whether the caller still has access to what it follows.
-func (f following) stillSeen(rules access.Rules) bool {
-	if f.customerID == "" {
-		return true // following every visible case: there is nothing to lose
-	}
-	rule, ok := rules.ByCustomer[f.customerID]
-	switch {
-	case rules.All:
-		return true
-	case !ok:
-		return false
-	case f.caseID != "":
-		return rule.Sees(f.caseCreatedAt, f.collaborator)
-	}
-	return true
-}
-
 // sharedEvent loads an event once for all the subscribers it reaches; each
 // has already decided, in memory, that it may see it.
-func (r *Resolver) sharedEvent(id string) (*ent.CaseEvent, error) {
-	return r.events.load(id, func() (*ent.CaseEvent, error) {
-		return r.Client.CaseEvent.Get(viewer.SystemContext(context.Background()), id)
+func (r *Resolver) sharedEvent(m *events.Message) (*ent.CaseEvent, error) {
+	return r.events.load(m.CaseEventID, func() (*ent.CaseEvent, error) {
+		return events.CaseEvent(context.Background(), r.Client, m)
 	})
 }
 
@@ -267,30 +319,41 @@ func (r *Resolver) grantEvents(ctx context.Context) (<-chan *model.GrantEvent, e
 	if r.Broker == nil {
 		return nil, apperr.Forbiddenf("this server does not stream events")
 	}
-	base := viewer.ForContext(ctx)
+	k := &keeper{r: r, s: viewer.ForContext(ctx)}
 	msgs, stop := r.Broker.Subscribe()
 	out := make(chan *model.GrantEvent)
 	go func() {
 		defer close(out)
 		defer stop()
+		tick := time.NewTicker(RecheckInterval)
+		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-tick.C:
+				if err := k.tick(ctx); err != nil {
+					end(ctx, out, err)
+					return
+				}
 			case m, ok := <-msgs:
 				if !ok {
 					end(ctx, out, errLagging)
 					return
 				}
-				if m.GrantID == "" || !concerns(base, m) {
+				if _, err := k.message(ctx, m); err != nil {
+					end(ctx, out, err)
+					return
+				}
+				// Who may read the grant, vendor staff included, hears of it.
+				if m.GrantID == "" || !k.s.Allows(access.Grants, access.Values{"partner_id": m.PartnerID, "customer_id": m.CustomerID}, nil) {
 					continue
 				}
-				g, err := r.Client.Grant.Get(viewer.SystemContext(ctx), m.GrantID)
+				g, err := events.Grant(ctx, r.Client, m)
 				if err != nil {
 					slog.ErrorContext(ctx, "loading a grant", "grant", m.GrantID, "error", err)
 					continue
 				}
-				viewer.Replace(ctx, base.Reloaded(r.Clock.Now()))
 				ev := &model.GrantEvent{Kind: m.GrantKind, Grant: g, At: m.At}
 				if days := m.DaysLeft; days > 0 {
 					ev.DaysLeft = &days
@@ -304,18 +367,6 @@ func (r *Resolver) grantEvents(ctx context.Context) (<-chan *model.GrantEvent, e
 		}
 	}()
 	return out, nil
-}
-
-// concerns reports whether a grant message is about the caller's
-// organisation, as the grant row filter would let it see the grant.
-func concerns(v *viewer.Viewer, m *events.Message) bool {
-	switch v.OrgKind {
-	case access.Partner:
-		return m.PartnerID == v.OrgID
-	case access.Customer:
-		return m.CustomerID == v.OrgID && (v.Has(access.RoleContactManager) || v.Has(access.RoleAdmin))
-	}
-	return false
 }
 
 // eventCache shares the rows of recent events between subscribers. It keeps

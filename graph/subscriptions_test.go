@@ -16,8 +16,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/httpapi"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/testkit"
-	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 const caseEventsSub = `subscription($c: ID, $k: ID) { caseEvents(customerID: $c, caseID: $k) { id kind caseID: case { id } } }`
@@ -136,7 +136,7 @@ func TestNothingIsPublishedForARolledBackChange(t *testing.T) {
 	s.Subscribe("1", caseEventsSub, map[string]any{"k": c.ID})
 	time.Sleep(100 * time.Millisecond)
 	write := func(commit bool) {
-		ctx := viewer.SystemContext(context.Background())
+		ctx := rowfilter.Privileged(context.Background())
 		tx, err := w.Client.Tx(ctx)
 		if err != nil {
 			t.Fatal(err)

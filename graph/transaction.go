@@ -12,6 +12,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/audit"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 // Mutations is a handler extension that runs each root field of a mutation
@@ -21,7 +22,14 @@ import (
 // with the root client, from what was committed, and a field error there
 // stays a field error. (entgql's Transactioner commits once the whole
 // response is built and rolls everything back on any error in it.)
-type Mutations struct{ Client *ent.Client }
+//
+// Each root field after the first reads the caller's session again, so
+// that it decides against the grants as they stand when it runs: a
+// revocation earlier in the same request (or by anyone meanwhile) counts.
+type Mutations struct {
+	Client   *ent.Client
+	Sessions Sessions
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -41,8 +49,22 @@ func (m Mutations) MutateOperationContext(_ context.Context, oc *graphql.Operati
 		return nil
 	}
 	previous := oc.ResolverMiddleware
+	roots := 0 // gqlgen runs a mutation's root fields one after another
 	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
-		return previous(ctx, func(ctx context.Context) (any, error) { return m.field(ctx, next) })
+		return previous(ctx, func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			if fc == nil || fc.Object != "Mutation" {
+				return next(ctx)
+			}
+			if roots++; roots > 1 {
+				s, err := m.Sessions.Refresh(ctx, viewer.ForContext(ctx))
+				if err != nil {
+					return nil, err
+				}
+				ctx = viewer.NewContext(ctx, s)
+			}
+			return m.field(ctx, fc, next)
+		})
 	}
 	return nil
 }
@@ -63,11 +85,7 @@ func txClient(ctx context.Context) *ent.Client {
 	return nil
 }
 
-func (m Mutations) field(ctx context.Context, next graphql.Resolver) (res any, err error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "Mutation" {
-		return next(ctx)
-	}
+func (m Mutations) field(ctx context.Context, fc *graphql.FieldContext, next graphql.Resolver) (res any, err error) {
 	tx, err := m.Client.Tx(ctx)
 	if err != nil {
 		return nil, err
@@ -81,7 +99,7 @@ func (m Mutations) field(ctx context.Context, next graphql.Resolver) (res any, e
 			panic(p)
 		}
 	}()
-	ctx = audit.Begin(context.WithValue(ctx, txKey{}, h))
+	ctx = context.WithValue(ctx, txKey{}, h)
 	res, err = next(ctx)
 	if err == nil {
 		err = audit.Write(ctx, tx.Client(), fc, res)

@@ -23,7 +23,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
-	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 // MatchedOn says which identifier a hit matched.
@@ -61,15 +60,12 @@ const maxQuery = 200
 // Scope returns the customers a caller may search and its level on each:
 // a partner contact with HELP_DESK searches the customers it has LOOK or
 // higher on; vendor staff search every customer (nil, with all true).
-func Scope(ctx context.Context, v *viewer.Viewer) (levels access.Reach, all bool, err error) {
+func Scope(ctx context.Context, v *access.Session) (levels access.Reach, all bool, err error) {
 	switch {
 	case v.IsVendorStaff():
 		return nil, true, nil
 	case v.OrgKind == access.Partner && v.Has(access.RoleHelpDesk):
-		reach, err := v.Reach(ctx)
-		if err != nil {
-			return nil, false, err
-		}
+		reach := v.Reach()
 		in := access.Reach{}
 		for _, id := range reach.Customers(access.Look) {
 			in[id] = reach[id]
@@ -86,7 +82,7 @@ func Scope(ctx context.Context, v *viewer.Viewer) (levels access.Reach, all bool
 // hits after the first offset, exact matches first, and whether more follow.
 // (There is no total: counting every partial name match would scan what a
 // page does not need.)
-func Search(ctx context.Context, c *ent.Client, v *viewer.Viewer, query string, offset, limit int) ([]Hit, bool, error) {
+func Search(ctx context.Context, c *ent.Client, v *access.Session, query string, offset, limit int) ([]Hit, bool, error) {
 	q := strings.TrimSpace(query)
 	if q == "" || len(q) > maxQuery {
 		return nil, false, apperr.Invalid("query", "search for 1 to %d characters", maxQuery)

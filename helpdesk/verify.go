@@ -12,13 +12,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/mailer"
-	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // A verification code is 6 digits, lives 10 minutes and allows 5 checks.
@@ -48,7 +49,7 @@ type Check struct {
 
 // inScope loads a contact the help-desk caller supports; any other contact
 // is not found.
-func inScope(ctx context.Context, c *ent.Client, v *viewer.Viewer, contactID string) (*ent.Contact, error) {
+func inScope(ctx context.Context, c *ent.Client, v *access.Session, contactID string) (*ent.Contact, error) {
 	levels, all, err := Scope(ctx, v)
 	if err != nil {
 		return nil, err
@@ -60,12 +61,15 @@ func inScope(ctx context.Context, c *ent.Client, v *viewer.Viewer, contactID str
 	if _, ok := levels[ct.OrganizationID]; !all && !ok {
 		return nil, apperr.ErrNotFound
 	}
+	if _, err := v.Require(access.VerifyContact, ct.OrganizationID); err != nil {
+		return nil, err
+	}
 	return ct, nil
 }
 
 // SendCode emails a new 6-digit code to a contact, which the person reads
 // back to the help desk. Only its salted hash is kept.
-func SendCode(ctx context.Context, c *ent.Client, v *viewer.Viewer, m mailer.Mailer, contactID string) (*ent.Contact, time.Time, error) {
+func SendCode(ctx context.Context, c *ent.Client, v *access.Session, m mailer.Mailer, contactID string) (*ent.Contact, time.Time, error) {
 	ct, err := inScope(ctx, c, v, contactID)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -83,7 +87,6 @@ func SendCode(ctx context.Context, c *ent.Client, v *viewer.Viewer, m mailer.Mai
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
 	id, expires := ids.New(ids.VerificationCode), v.Now.Add(CodeLifetime)
-	sys := viewer.SystemContext(ctx)
 	if err := c.VerificationCode.Create().
 		SetID(id).
 		SetContactID(ct.ID).
@@ -92,7 +95,7 @@ func SendCode(ctx context.Context, c *ent.Client, v *viewer.Viewer, m mailer.Mai
 		SetCodeHash(hashCode(id, code)).
 		SetExpiresAt(expires).
 		SetCreatedAt(v.Now).
-		Exec(sys); err != nil {
+		Exec(ctx); err != nil {
 		return nil, time.Time{}, err
 	}
 	err = m.Send(ctx, mailer.Message{
@@ -105,7 +108,7 @@ func SendCode(ctx context.Context, c *ent.Client, v *viewer.Viewer, m mailer.Mai
 	if err != nil {
 		status = contact.LastEmailStatusBOUNCED
 	}
-	if uerr := c.Contact.UpdateOne(ct).SetLastEmailStatus(status).Exec(sys); uerr != nil {
+	if uerr := c.Contact.UpdateOne(ct).SetLastEmailStatus(status).Exec(ctx); uerr != nil {
 		return nil, time.Time{}, uerr
 	}
 	if err != nil {
@@ -126,7 +129,7 @@ var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 // CheckCode checks the code a person read back against the contact's latest
 // one. Every check counts, wrong or right, so a wrong guess is an answer,
 // not an error: the attempt must be kept when the request succeeds.
-func CheckCode(ctx context.Context, c *ent.Client, v *viewer.Viewer, contactID, code string) (*Check, error) {
+func CheckCode(ctx context.Context, c *ent.Client, v *access.Session, contactID, code string) (*Check, error) {
 	if !sixDigits.MatchString(code) {
 		return nil, apperr.Invalid("code", "a verification code is 6 digits")
 	}
@@ -134,11 +137,11 @@ func CheckCode(ctx context.Context, c *ent.Client, v *viewer.Viewer, contactID, 
 	if err != nil {
 		return nil, err
 	}
-	sys := viewer.SystemContext(ctx)
+	// Codes are the server's records: no caller reads them.
 	rec, err := c.VerificationCode.Query().
 		Where(verificationcode.ContactID(ct.ID)).
 		Order(ent.Desc(verificationcode.FieldCreatedAt), ent.Desc(verificationcode.FieldID)).
-		First(sys)
+		First(rowfilter.Privileged(ctx))
 	switch {
 	case ent.IsNotFound(err):
 		return &Check{Result: NoCode}, nil
@@ -160,12 +163,12 @@ func CheckCode(ctx context.Context, c *ent.Client, v *viewer.Viewer, contactID, 
 	} else if left == 0 {
 		result = Locked
 	}
-	return &Check{Result: result, AttemptsLeft: left}, q.Exec(sys)
+	return &Check{Result: result, AttemptsLeft: left}, q.Exec(ctx)
 }
 
 // ClearSuppression lets mail reach a contact again after its address was
 // suppressed (for example after bounces that have since been fixed).
-func ClearSuppression(ctx context.Context, c *ent.Client, v *viewer.Viewer, contactID string) (*ent.Contact, error) {
+func ClearSuppression(ctx context.Context, c *ent.Client, v *access.Session, contactID string) (*ent.Contact, error) {
 	ct, err := inScope(ctx, c, v, contactID)
 	if err != nil {
 		return nil, err
@@ -173,7 +176,7 @@ func ClearSuppression(ctx context.Context, c *ent.Client, v *viewer.Viewer, cont
 	if ct.LastEmailStatus != contact.LastEmailStatusSUPPRESSED {
 		return nil, apperr.Conflictf("mail to %s is not suppressed", ct.Name)
 	}
-	return c.Contact.UpdateOne(ct).SetLastEmailStatus(contact.LastEmailStatusNONE).Save(viewer.SystemContext(ctx))
+	return c.Contact.UpdateOne(ct).SetLastEmailStatus(contact.LastEmailStatusNONE).Save(ctx)
 }
 
 // MarshalGQL writes the result as a GraphQL enum value.

@@ -137,7 +137,7 @@ func New(cfg Config) http.Handler {
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
-	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Broker: cfg.Broker}
+	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Broker: cfg.Broker, Sessions: s.authn}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
@@ -171,7 +171,7 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(graph.Mutations{Client: cfg.DB.Client})
+	srv.Use(graph.Mutations{Client: cfg.DB.Client, Sessions: s.authn})
 	srv.AroundOperations(s.operation)
 	srv.AroundOperations(resolver.Operations)
 	// After sign-in, which names the caller whose bucket pays.

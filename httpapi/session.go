@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/graph"
@@ -62,7 +63,11 @@ func withCredential(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, apperr.ErrUnauthenticated)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), credentialKey{}, cred)))
+		ctx := context.WithValue(r.Context(), credentialKey{}, cred)
+		if upgrade {
+			ctx = context.WithValue(ctx, connKey{}, &connHolder{})
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -79,7 +84,7 @@ func clientAddress(r *http.Request) string {
 // signInAs returns the viewer a credential stands for. While an address
 // keeps failing, it is refused without a look at what it sent, so that
 // guessing tokens slows to the bucket's pace.
-func (s *sessions) signInAs(ctx context.Context, cred credential) (*viewer.Viewer, error) {
+func (s *sessions) signInAs(ctx context.Context, cred credential) (*access.Session, error) {
 	if s.failures != nil {
 		if st, empty := s.failures.Empty(cred.address); empty {
 			return nil, limits.TooManyFailures(st)
@@ -99,18 +104,26 @@ func (s *sessions) signInAs(ctx context.Context, cred credential) (*viewer.Viewe
 func (s *sessions) operation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	cred, _ := ctx.Value(credentialKey{}).(credential)
 	var answer graphql.ResponseHandler
-	if graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription && !cred.streaming {
+	var session *access.Session
+	var err error
+	switch {
+	case graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription && !cred.streaming:
 		// Over a plain request it would hold the connection open, waiting.
-		answer = graphql.OneShot(&graphql.Response{Errors: gqlerror.List{graph.PresentError(ctx, errNotAStream)}})
-	} else if viewer.ForContext(ctx) != nil {
-		answer = next(ctx)
-	} else if v, err := s.signInAs(ctx, cred); err != nil {
+		err = errNotAStream
+	case viewer.ForContext(ctx) != nil:
+		// A websocket signed in at connection_init; each of its operations
+		// decides as of its own start, the token and grants read again.
+		session, err = s.authn.Refresh(ctx, viewer.ForContext(ctx))
+	default:
+		session, err = s.signInAs(ctx, cred)
+	}
+	if err != nil {
 		if _, ok := apperr.As(err); !ok {
 			slog.ErrorContext(ctx, "signing in", "request_id", requestid.FromContext(ctx), "error", err)
 		}
 		answer = graphql.OneShot(&graphql.Response{Errors: gqlerror.List{graph.PresentError(ctx, err)}})
 	} else {
-		answer = next(viewer.NewContext(ctx, v))
+		answer = next(viewer.NewContext(ctx, session))
 	}
 	return func(ctx context.Context) *graphql.Response {
 		res := answer(ctx)
@@ -153,6 +166,9 @@ func (s *sessions) websocketInit(ctx context.Context, payload transport.InitPayl
 	if err != nil {
 		// 4401 tells graphql-ws clients not to retry in a loop.
 		return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Unauthorized"), 4401), nil, err
+	}
+	if conn, ok := ctx.Value(connKey{}).(*connHolder); ok {
+		ctx = viewer.WithSignOut(ctx, conn.signOut)
 	}
 	return viewer.NewContext(ctx, v), nil, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -28,7 +29,26 @@ func (c closeCodes) Accept(w http.ResponseWriter, r *http.Request, o transport.W
 	if err != nil {
 		return nil, err
 	}
-	return &protocolConn{WebsocketConn: conn}, nil
+	pc := &protocolConn{WebsocketConn: conn}
+	if h, ok := r.Context().Value(connKey{}).(*connHolder); ok {
+		h.conn.Store(pc)
+	}
+	return pc, nil
+}
+
+// connHolder lets the session reach the connection it signed in on: a
+// caller whose sign-in ends mid-stream (suspended, its token revoked or
+// expired) is signed out of the whole connection, closed with 4401, so
+// that its client stops instead of retrying with the same token.
+type connHolder struct{ conn atomic.Pointer[protocolConn] }
+
+type connKey struct{}
+
+func (h *connHolder) signOut() {
+	if c := h.conn.Load(); c != nil {
+		c.WebsocketConn.WriteClose(closeUnauthorized, "Unauthorized")
+		c.Close()
+	}
 }
 
 // protocolConn follows the connection's protocol state, which tells which

@@ -54,7 +54,7 @@ func fanOut(n int) string {
 }
 
 func ors(n int) string {
-	return "{ cases(first: 1, where: {or: [" + strings.TrimSuffix(repeat(`{title: "x"},`, n), ",") + "]}) { totalCount } }"
+	return "{ cases(first: 1, where: {or: [" + strings.TrimSuffix(repeat(`{product: "x"},`, n), ",") + "]}) { totalCount } }"
 }
 
 func numbers(n int) []int {
@@ -92,7 +92,7 @@ func TestAttacksAreRefusedBeforeAnySQL(t *testing.T) {
 			vars: map[string]any{"n": numbers(101)}, code: "INPUT_TOO_LARGE", reason: "LIST"},
 		{name: "nodes", query: `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
 			vars: map[string]any{"ids": strings.Split(repeat("cas_x,", 101), ",")[:101]}, code: "INPUT_TOO_LARGE", reason: "LIST"},
-		{name: "nested where", query: "{ cases(first: 1, where: " + repeat("{not: ", 12) + `{title: "x"}` + repeat("}", 12) + ") { totalCount } }",
+		{name: "nested where", query: "{ cases(first: 1, where: " + repeat("{not: ", 12) + `{product: "x"}` + repeat("}", 12) + ") { totalCount } }",
 			code: "INPUT_TOO_LARGE", reason: "DEPTH"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestBadInputIsRefusedBeforeAnySQL(t *testing.T) {
 		{"nested malformed cursor", `{ organizations(first: 5) { edges { node { cases(after: "!!!", first: 10) { totalCount } } } } }`, "after"},
 		{"bad time", `{ cases(first: 1, where: {createdAtGT: "yesterday"}) { totalCount } }`, "where.createdAtGT"},
 		{"empty condition", `{ cases(first: 1, where: {not: {}}) { totalCount } }`, "where.not"},
-		{"empty condition in a list", `{ cases(first: 1, where: {or: [{title: "x"}, {}]}) { totalCount } }`, "where.or"},
+		{"empty condition in a list", `{ cases(first: 1, where: {or: [{product: "x"}, {}]}) { totalCount } }`, "where.or"},
 		{"a string for an upload", `mutation($c: ID!) { addCaseAttachment(caseID: $c, file: "abc") { id } }`, "file"},
 		{"no page size", `{ cases { totalCount } }`, "first"},
 		{"page too large", `{ cases(first: 101) { totalCount } }`, "first"},

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/ent"
-	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 // Message is one plain-text email.
@@ -190,8 +189,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) (err error) {
 type Outbox struct{ Client *ent.Client }
 
 // Send stores m in the outbox. Give the Outbox a transaction's client to
-// have the row commit or roll back with that transaction's work. The row
-// filters deny every caller on the outbox, so the write runs as the system.
+// have the row commit or roll back with that transaction's work.
 func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if err := checkMessage(m); err != nil {
 		return err
@@ -203,7 +201,7 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 		SetTo(m.To).
 		SetSubject(m.Subject).
 		SetBody(m.Body).
-		Save(viewer.SystemContext(ctx))
+		Save(ctx)
 	if err != nil {
 		return fmt.Errorf("mailer: keeping mail to %s in the outbox: %w", m.To, err)
 	}

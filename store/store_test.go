@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 )
 
@@ -55,8 +56,13 @@ func TestTheStoreIsDurableAndKeepsDataAcrossRestarts(t *testing.T) {
 
 	db = open(t, path) // migrating again must keep the rows
 	defer db.Close()
-	if got, err := db.Client.Organization.Get(ctx, org.ID); err != nil || got.Name != "Northwind" {
+	if got, err := db.Client.Organization.Get(rowfilter.Privileged(ctx), org.ID); err != nil || got.Name != "Northwind" {
 		t.Fatalf("after reopening: %v, %v", got, err)
+	}
+	// Every client carries the read policy: one opened on the store
+	// alone, with no caller, reads nothing.
+	if n, err := db.Client.Organization.Query().Count(ctx); err != nil || n != 0 {
+		t.Fatalf("a read with no caller saw %d organisations (%v)", n, err)
 	}
 }
 

@@ -26,8 +26,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/limits"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
-	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
 // MaxAttachmentBytes is the attachment size limit of test servers.
@@ -116,7 +116,7 @@ func New(t testing.TB, opts ...Option) *Env {
 
 // System returns a context that passes the row filters, for fixtures and
 // for reading back what a request did.
-func (e *Env) System() context.Context { return viewer.SystemContext(context.Background()) }
+func (e *Env) System() context.Context { return rowfilter.Privileged(context.Background()) }
 
 // Response is a decoded GraphQL response.
 type Response struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
@@ -105,7 +106,13 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
+	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// OperationValidator is a validator for the "operation" field. It is called by the builders before save.
@@ -248,7 +255,3 @@ var (
 	// access.Level must implement graphql.Unmarshaler.
 	_ graphql.Unmarshaler = (*access.Level)(nil)
 )
-
-// OwnerColumns name the organisation(s) a row belongs to; access to
-// the row is decided on them.
-var OwnerColumns = []string{"customer_id", "actor_organization_id"}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
@@ -72,7 +73,13 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
+	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// BodyValidator is a validator for the "body" field. It is called by the builders before save.
@@ -192,7 +199,3 @@ func (e *Visibility) UnmarshalGQL(val interface{}) error {
 	}
 	return nil
 }
-
-// OwnerColumns name the organisation(s) a row belongs to; access to
-// the row is decided on them.
-var OwnerColumns = []string{"customer_id"}

@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 )
 
 const (
@@ -88,11 +89,17 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
+	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultChanges holds the default value on creation for the "changes" field.
-	DefaultChanges []schema.FieldChange
+	DefaultChanges []jsontype.FieldChange
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -280,7 +287,3 @@ func (e *Visibility) UnmarshalGQL(val interface{}) error {
 	}
 	return nil
 }
-
-// OwnerColumns name the organisation(s) a row belongs to; access to
-// the row is decided on them.
-var OwnerColumns = []string{"customer_id"}

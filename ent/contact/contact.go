@@ -117,7 +117,8 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
-	Hooks [3]ent.Hook
+	Hooks        [3]ent.Hook
+	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
@@ -365,7 +366,3 @@ func (e *LastEmailStatus) UnmarshalGQL(val interface{}) error {
 	}
 	return nil
 }
-
-// OwnerColumns name the organisation(s) a row belongs to; access to
-// the row is decided on them.
-var OwnerColumns = []string{"organization_id"}

@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
-	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 )
 
 const (
@@ -133,7 +133,8 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
-	Hooks [1]ent.Hook
+	Hooks        [1]ent.Hook
+	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
@@ -143,7 +144,7 @@ var (
 	// DefaultSites holds the default value on creation for the "sites" field.
 	DefaultSites []string
 	// DefaultLicenses holds the default value on creation for the "licenses" field.
-	DefaultLicenses []schema.License
+	DefaultLicenses []jsontype.License
 	// DefaultShareCaseHistoryWithPartners holds the default value on creation for the "share_case_history_with_partners" field.
 	DefaultShareCaseHistoryWithPartners bool
 	// DefaultID holds the default value on creation for the "id" field.
@@ -389,7 +390,3 @@ func (e *SupportPlan) UnmarshalGQL(val interface{}) error {
 	}
 	return nil
 }
-
-// OwnerColumns name the organisation(s) a row belongs to; access to
-// the row is decided on them.
-var OwnerColumns = []string{"id"}

@@ -91,7 +91,8 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
-	Hooks [2]ent.Hook
+	Hooks        [2]ent.Hook
+	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// NumberValidator is a validator for the "number" field. It is called by the builders before save.
@@ -278,7 +279,3 @@ func (e *State) UnmarshalGQL(val interface{}) error {
 	}
 	return nil
 }
-
-// OwnerColumns name the organisation(s) a row belongs to; access to
-// the row is decided on them.
-var OwnerColumns = []string{"organization_id"}

@@ -18,6 +18,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/schema"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 )
@@ -27,14 +28,16 @@ import (
 // to their package variables.
 func init() {
 	accesstokenMixin := schema.AccessToken{}.Mixin()
-	accesstokenMixinFields0 := accesstokenMixin[0].Fields()
-	_ = accesstokenMixinFields0
+	accesstokenMixinInters0 := accesstokenMixin[0].Interceptors()
+	accesstoken.Interceptors[0] = accesstokenMixinInters0[0]
 	accesstokenMixinFields1 := accesstokenMixin[1].Fields()
 	_ = accesstokenMixinFields1
+	accesstokenMixinFields2 := accesstokenMixin[2].Fields()
+	_ = accesstokenMixinFields2
 	accesstokenFields := schema.AccessToken{}.Fields()
 	_ = accesstokenFields
 	// accesstokenDescCreatedAt is the schema descriptor for created_at field.
-	accesstokenDescCreatedAt := accesstokenMixinFields1[0].Descriptor()
+	accesstokenDescCreatedAt := accesstokenMixinFields2[0].Descriptor()
 	// accesstoken.DefaultCreatedAt holds the default value on creation for the created_at field.
 	accesstoken.DefaultCreatedAt = accesstokenDescCreatedAt.Default.(func() time.Time)
 	// accesstokenDescName is the schema descriptor for name field.
@@ -44,7 +47,7 @@ func init() {
 	// accesstoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	accesstoken.NameValidator = accesstokenDescName.Validators[0].(func(string) error)
 	// accesstokenDescID is the schema descriptor for id field.
-	accesstokenDescID := accesstokenMixinFields0[0].Descriptor()
+	accesstokenDescID := accesstokenMixinFields1[0].Descriptor()
 	// accesstoken.DefaultID holds the default value on creation for the id field.
 	accesstoken.DefaultID = accesstokenDescID.Default.(func() string)
 	// accesstoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -64,14 +67,16 @@ func init() {
 		}
 	}()
 	attachmentMixin := schema.Attachment{}.Mixin()
-	attachmentMixinFields0 := attachmentMixin[0].Fields()
-	_ = attachmentMixinFields0
+	attachmentMixinInters0 := attachmentMixin[0].Interceptors()
+	attachment.Interceptors[0] = attachmentMixinInters0[0]
 	attachmentMixinFields1 := attachmentMixin[1].Fields()
 	_ = attachmentMixinFields1
+	attachmentMixinFields2 := attachmentMixin[2].Fields()
+	_ = attachmentMixinFields2
 	attachmentFields := schema.Attachment{}.Fields()
 	_ = attachmentFields
 	// attachmentDescCreatedAt is the schema descriptor for created_at field.
-	attachmentDescCreatedAt := attachmentMixinFields1[0].Descriptor()
+	attachmentDescCreatedAt := attachmentMixinFields2[0].Descriptor()
 	// attachment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	attachment.DefaultCreatedAt = attachmentDescCreatedAt.Default.(func() time.Time)
 	// attachmentDescName is the schema descriptor for name field.
@@ -115,7 +120,7 @@ func init() {
 		}
 	}()
 	// attachmentDescID is the schema descriptor for id field.
-	attachmentDescID := attachmentMixinFields0[0].Descriptor()
+	attachmentDescID := attachmentMixinFields1[0].Descriptor()
 	// attachment.DefaultID holds the default value on creation for the id field.
 	attachment.DefaultID = attachmentDescID.Default.(func() string)
 	// attachment.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -135,14 +140,16 @@ func init() {
 		}
 	}()
 	auditentryMixin := schema.AuditEntry{}.Mixin()
-	auditentryMixinFields0 := auditentryMixin[0].Fields()
-	_ = auditentryMixinFields0
+	auditentryMixinInters0 := auditentryMixin[0].Interceptors()
+	auditentry.Interceptors[0] = auditentryMixinInters0[0]
 	auditentryMixinFields1 := auditentryMixin[1].Fields()
 	_ = auditentryMixinFields1
+	auditentryMixinFields2 := auditentryMixin[2].Fields()
+	_ = auditentryMixinFields2
 	auditentryFields := schema.AuditEntry{}.Fields()
 	_ = auditentryFields
 	// auditentryDescCreatedAt is the schema descriptor for created_at field.
-	auditentryDescCreatedAt := auditentryMixinFields1[0].Descriptor()
+	auditentryDescCreatedAt := auditentryMixinFields2[0].Descriptor()
 	// auditentry.DefaultCreatedAt holds the default value on creation for the created_at field.
 	auditentry.DefaultCreatedAt = auditentryDescCreatedAt.Default.(func() time.Time)
 	// auditentryDescOperation is the schema descriptor for operation field.
@@ -154,7 +161,7 @@ func init() {
 	// auditentry.DefaultChangedFields holds the default value on creation for the changed_fields field.
 	auditentry.DefaultChangedFields = auditentryDescChangedFields.Default.([]string)
 	// auditentryDescID is the schema descriptor for id field.
-	auditentryDescID := auditentryMixinFields0[0].Descriptor()
+	auditentryDescID := auditentryMixinFields1[0].Descriptor()
 	// auditentry.DefaultID holds the default value on creation for the id field.
 	auditentry.DefaultID = auditentryDescID.Default.(func() string)
 	// auditentry.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -174,14 +181,16 @@ func init() {
 		}
 	}()
 	casecommentMixin := schema.CaseComment{}.Mixin()
-	casecommentMixinFields0 := casecommentMixin[0].Fields()
-	_ = casecommentMixinFields0
+	casecommentMixinInters0 := casecommentMixin[0].Interceptors()
+	casecomment.Interceptors[0] = casecommentMixinInters0[0]
 	casecommentMixinFields1 := casecommentMixin[1].Fields()
 	_ = casecommentMixinFields1
+	casecommentMixinFields2 := casecommentMixin[2].Fields()
+	_ = casecommentMixinFields2
 	casecommentFields := schema.CaseComment{}.Fields()
 	_ = casecommentFields
 	// casecommentDescCreatedAt is the schema descriptor for created_at field.
-	casecommentDescCreatedAt := casecommentMixinFields1[0].Descriptor()
+	casecommentDescCreatedAt := casecommentMixinFields2[0].Descriptor()
 	// casecomment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	casecomment.DefaultCreatedAt = casecommentDescCreatedAt.Default.(func() time.Time)
 	// casecommentDescBody is the schema descriptor for body field.
@@ -203,7 +212,7 @@ func init() {
 		}
 	}()
 	// casecommentDescID is the schema descriptor for id field.
-	casecommentDescID := casecommentMixinFields0[0].Descriptor()
+	casecommentDescID := casecommentMixinFields1[0].Descriptor()
 	// casecomment.DefaultID holds the default value on creation for the id field.
 	casecomment.DefaultID = casecommentDescID.Default.(func() string)
 	// casecomment.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -223,22 +232,24 @@ func init() {
 		}
 	}()
 	caseeventMixin := schema.CaseEvent{}.Mixin()
-	caseeventMixinFields0 := caseeventMixin[0].Fields()
-	_ = caseeventMixinFields0
+	caseeventMixinInters0 := caseeventMixin[0].Interceptors()
+	caseevent.Interceptors[0] = caseeventMixinInters0[0]
 	caseeventMixinFields1 := caseeventMixin[1].Fields()
 	_ = caseeventMixinFields1
+	caseeventMixinFields2 := caseeventMixin[2].Fields()
+	_ = caseeventMixinFields2
 	caseeventFields := schema.CaseEvent{}.Fields()
 	_ = caseeventFields
 	// caseeventDescCreatedAt is the schema descriptor for created_at field.
-	caseeventDescCreatedAt := caseeventMixinFields1[0].Descriptor()
+	caseeventDescCreatedAt := caseeventMixinFields2[0].Descriptor()
 	// caseevent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	caseevent.DefaultCreatedAt = caseeventDescCreatedAt.Default.(func() time.Time)
 	// caseeventDescChanges is the schema descriptor for changes field.
 	caseeventDescChanges := caseeventFields[4].Descriptor()
 	// caseevent.DefaultChanges holds the default value on creation for the changes field.
-	caseevent.DefaultChanges = caseeventDescChanges.Default.([]schema.FieldChange)
+	caseevent.DefaultChanges = caseeventDescChanges.Default.([]jsontype.FieldChange)
 	// caseeventDescID is the schema descriptor for id field.
-	caseeventDescID := caseeventMixinFields0[0].Descriptor()
+	caseeventDescID := caseeventMixinFields1[0].Descriptor()
 	// caseevent.DefaultID holds the default value on creation for the id field.
 	caseevent.DefaultID = caseeventDescID.Default.(func() string)
 	// caseevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -262,14 +273,16 @@ func init() {
 	contact.Hooks[0] = contactHooks[0]
 	contact.Hooks[1] = contactHooks[1]
 	contact.Hooks[2] = contactHooks[2]
-	contactMixinFields0 := contactMixin[0].Fields()
-	_ = contactMixinFields0
+	contactMixinInters0 := contactMixin[0].Interceptors()
+	contact.Interceptors[0] = contactMixinInters0[0]
 	contactMixinFields1 := contactMixin[1].Fields()
 	_ = contactMixinFields1
+	contactMixinFields2 := contactMixin[2].Fields()
+	_ = contactMixinFields2
 	contactFields := schema.Contact{}.Fields()
 	_ = contactFields
 	// contactDescCreatedAt is the schema descriptor for created_at field.
-	contactDescCreatedAt := contactMixinFields1[0].Descriptor()
+	contactDescCreatedAt := contactMixinFields2[0].Descriptor()
 	// contact.DefaultCreatedAt holds the default value on creation for the created_at field.
 	contact.DefaultCreatedAt = contactDescCreatedAt.Default.(func() time.Time)
 	// contactDescName is the schema descriptor for name field.
@@ -333,7 +346,7 @@ func init() {
 	// contact.DefaultFeatures holds the default value on creation for the features field.
 	contact.DefaultFeatures = contactDescFeatures.Default.([]string)
 	// contactDescID is the schema descriptor for id field.
-	contactDescID := contactMixinFields0[0].Descriptor()
+	contactDescID := contactMixinFields1[0].Descriptor()
 	// contact.DefaultID holds the default value on creation for the id field.
 	contact.DefaultID = contactDescID.Default.(func() string)
 	// contact.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -355,14 +368,16 @@ func init() {
 	deviceMixin := schema.Device{}.Mixin()
 	deviceHooks := schema.Device{}.Hooks()
 	device.Hooks[0] = deviceHooks[0]
-	deviceMixinFields0 := deviceMixin[0].Fields()
-	_ = deviceMixinFields0
+	deviceMixinInters0 := deviceMixin[0].Interceptors()
+	device.Interceptors[0] = deviceMixinInters0[0]
 	deviceMixinFields1 := deviceMixin[1].Fields()
 	_ = deviceMixinFields1
+	deviceMixinFields2 := deviceMixin[2].Fields()
+	_ = deviceMixinFields2
 	deviceFields := schema.Device{}.Fields()
 	_ = deviceFields
 	// deviceDescCreatedAt is the schema descriptor for created_at field.
-	deviceDescCreatedAt := deviceMixinFields1[0].Descriptor()
+	deviceDescCreatedAt := deviceMixinFields2[0].Descriptor()
 	// device.DefaultCreatedAt holds the default value on creation for the created_at field.
 	device.DefaultCreatedAt = deviceDescCreatedAt.Default.(func() time.Time)
 	// deviceDescModel is the schema descriptor for model field.
@@ -400,7 +415,7 @@ func init() {
 	// device.DefaultThirdParty holds the default value on creation for the third_party field.
 	device.DefaultThirdParty = deviceDescThirdParty.Default.(bool)
 	// deviceDescID is the schema descriptor for id field.
-	deviceDescID := deviceMixinFields0[0].Descriptor()
+	deviceDescID := deviceMixinFields1[0].Descriptor()
 	// device.DefaultID holds the default value on creation for the id field.
 	device.DefaultID = deviceDescID.Default.(func() string)
 	// device.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -420,14 +435,16 @@ func init() {
 		}
 	}()
 	grantMixin := schema.Grant{}.Mixin()
-	grantMixinFields0 := grantMixin[0].Fields()
-	_ = grantMixinFields0
+	grantMixinInters0 := grantMixin[0].Interceptors()
+	grant.Interceptors[0] = grantMixinInters0[0]
 	grantMixinFields1 := grantMixin[1].Fields()
 	_ = grantMixinFields1
+	grantMixinFields2 := grantMixin[2].Fields()
+	_ = grantMixinFields2
 	grantFields := schema.Grant{}.Fields()
 	_ = grantFields
 	// grantDescCreatedAt is the schema descriptor for created_at field.
-	grantDescCreatedAt := grantMixinFields1[0].Descriptor()
+	grantDescCreatedAt := grantMixinFields2[0].Descriptor()
 	// grant.DefaultCreatedAt holds the default value on creation for the created_at field.
 	grant.DefaultCreatedAt = grantDescCreatedAt.Default.(func() time.Time)
 	// grantDescExpiresInDays is the schema descriptor for expires_in_days field.
@@ -439,7 +456,7 @@ func init() {
 	// grant.NoteValidator is a validator for the "note" field. It is called by the builders before save.
 	grant.NoteValidator = grantDescNote.Validators[0].(func(string) error)
 	// grantDescID is the schema descriptor for id field.
-	grantDescID := grantMixinFields0[0].Descriptor()
+	grantDescID := grantMixinFields1[0].Descriptor()
 	// grant.DefaultID holds the default value on creation for the id field.
 	grant.DefaultID = grantDescID.Default.(func() string)
 	// grant.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -461,14 +478,16 @@ func init() {
 	organizationMixin := schema.Organization{}.Mixin()
 	organizationHooks := schema.Organization{}.Hooks()
 	organization.Hooks[0] = organizationHooks[0]
-	organizationMixinFields0 := organizationMixin[0].Fields()
-	_ = organizationMixinFields0
+	organizationMixinInters0 := organizationMixin[0].Interceptors()
+	organization.Interceptors[0] = organizationMixinInters0[0]
 	organizationMixinFields1 := organizationMixin[1].Fields()
 	_ = organizationMixinFields1
+	organizationMixinFields2 := organizationMixin[2].Fields()
+	_ = organizationMixinFields2
 	organizationFields := schema.Organization{}.Fields()
 	_ = organizationFields
 	// organizationDescCreatedAt is the schema descriptor for created_at field.
-	organizationDescCreatedAt := organizationMixinFields1[0].Descriptor()
+	organizationDescCreatedAt := organizationMixinFields2[0].Descriptor()
 	// organization.DefaultCreatedAt holds the default value on creation for the created_at field.
 	organization.DefaultCreatedAt = organizationDescCreatedAt.Default.(func() time.Time)
 	// organizationDescName is the schema descriptor for name field.
@@ -500,13 +519,13 @@ func init() {
 	// organizationDescLicenses is the schema descriptor for licenses field.
 	organizationDescLicenses := organizationFields[5].Descriptor()
 	// organization.DefaultLicenses holds the default value on creation for the licenses field.
-	organization.DefaultLicenses = organizationDescLicenses.Default.([]schema.License)
+	organization.DefaultLicenses = organizationDescLicenses.Default.([]jsontype.License)
 	// organizationDescShareCaseHistoryWithPartners is the schema descriptor for share_case_history_with_partners field.
 	organizationDescShareCaseHistoryWithPartners := organizationFields[6].Descriptor()
 	// organization.DefaultShareCaseHistoryWithPartners holds the default value on creation for the share_case_history_with_partners field.
 	organization.DefaultShareCaseHistoryWithPartners = organizationDescShareCaseHistoryWithPartners.Default.(bool)
 	// organizationDescID is the schema descriptor for id field.
-	organizationDescID := organizationMixinFields0[0].Descriptor()
+	organizationDescID := organizationMixinFields1[0].Descriptor()
 	// organization.DefaultID holds the default value on creation for the id field.
 	organization.DefaultID = organizationDescID.Default.(func() string)
 	// organization.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -526,14 +545,16 @@ func init() {
 		}
 	}()
 	outboxmessageMixin := schema.OutboxMessage{}.Mixin()
-	outboxmessageMixinFields0 := outboxmessageMixin[0].Fields()
-	_ = outboxmessageMixinFields0
+	outboxmessageMixinInters0 := outboxmessageMixin[0].Interceptors()
+	outboxmessage.Interceptors[0] = outboxmessageMixinInters0[0]
 	outboxmessageMixinFields1 := outboxmessageMixin[1].Fields()
 	_ = outboxmessageMixinFields1
+	outboxmessageMixinFields2 := outboxmessageMixin[2].Fields()
+	_ = outboxmessageMixinFields2
 	outboxmessageFields := schema.OutboxMessage{}.Fields()
 	_ = outboxmessageFields
 	// outboxmessageDescCreatedAt is the schema descriptor for created_at field.
-	outboxmessageDescCreatedAt := outboxmessageMixinFields1[0].Descriptor()
+	outboxmessageDescCreatedAt := outboxmessageMixinFields2[0].Descriptor()
 	// outboxmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
 	outboxmessage.DefaultCreatedAt = outboxmessageDescCreatedAt.Default.(func() time.Time)
 	// outboxmessageDescTo is the schema descriptor for to field.
@@ -541,7 +562,7 @@ func init() {
 	// outboxmessage.ToValidator is a validator for the "to" field. It is called by the builders before save.
 	outboxmessage.ToValidator = outboxmessageDescTo.Validators[0].(func(string) error)
 	// outboxmessageDescID is the schema descriptor for id field.
-	outboxmessageDescID := outboxmessageMixinFields0[0].Descriptor()
+	outboxmessageDescID := outboxmessageMixinFields1[0].Descriptor()
 	// outboxmessage.DefaultID holds the default value on creation for the id field.
 	outboxmessage.DefaultID = outboxmessageDescID.Default.(func() string)
 	// outboxmessage.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -564,14 +585,16 @@ func init() {
 	phonenumberHooks := schema.PhoneNumber{}.Hooks()
 	phonenumber.Hooks[0] = phonenumberHooks[0]
 	phonenumber.Hooks[1] = phonenumberHooks[1]
-	phonenumberMixinFields0 := phonenumberMixin[0].Fields()
-	_ = phonenumberMixinFields0
+	phonenumberMixinInters0 := phonenumberMixin[0].Interceptors()
+	phonenumber.Interceptors[0] = phonenumberMixinInters0[0]
 	phonenumberMixinFields1 := phonenumberMixin[1].Fields()
 	_ = phonenumberMixinFields1
+	phonenumberMixinFields2 := phonenumberMixin[2].Fields()
+	_ = phonenumberMixinFields2
 	phonenumberFields := schema.PhoneNumber{}.Fields()
 	_ = phonenumberFields
 	// phonenumberDescCreatedAt is the schema descriptor for created_at field.
-	phonenumberDescCreatedAt := phonenumberMixinFields1[0].Descriptor()
+	phonenumberDescCreatedAt := phonenumberMixinFields2[0].Descriptor()
 	// phonenumber.DefaultCreatedAt holds the default value on creation for the created_at field.
 	phonenumber.DefaultCreatedAt = phonenumberDescCreatedAt.Default.(func() time.Time)
 	// phonenumberDescNumber is the schema descriptor for number field.
@@ -579,7 +602,7 @@ func init() {
 	// phonenumber.NumberValidator is a validator for the "number" field. It is called by the builders before save.
 	phonenumber.NumberValidator = phonenumberDescNumber.Validators[0].(func(string) error)
 	// phonenumberDescID is the schema descriptor for id field.
-	phonenumberDescID := phonenumberMixinFields0[0].Descriptor()
+	phonenumberDescID := phonenumberMixinFields1[0].Descriptor()
 	// phonenumber.DefaultID holds the default value on creation for the id field.
 	phonenumber.DefaultID = phonenumberDescID.Default.(func() string)
 	// phonenumber.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -601,14 +624,16 @@ func init() {
 	supportcaseMixin := schema.SupportCase{}.Mixin()
 	supportcaseHooks := schema.SupportCase{}.Hooks()
 	supportcase.Hooks[0] = supportcaseHooks[0]
-	supportcaseMixinFields0 := supportcaseMixin[0].Fields()
-	_ = supportcaseMixinFields0
+	supportcaseMixinInters0 := supportcaseMixin[0].Interceptors()
+	supportcase.Interceptors[0] = supportcaseMixinInters0[0]
 	supportcaseMixinFields1 := supportcaseMixin[1].Fields()
 	_ = supportcaseMixinFields1
+	supportcaseMixinFields2 := supportcaseMixin[2].Fields()
+	_ = supportcaseMixinFields2
 	supportcaseFields := schema.SupportCase{}.Fields()
 	_ = supportcaseFields
 	// supportcaseDescCreatedAt is the schema descriptor for created_at field.
-	supportcaseDescCreatedAt := supportcaseMixinFields1[0].Descriptor()
+	supportcaseDescCreatedAt := supportcaseMixinFields2[0].Descriptor()
 	// supportcase.DefaultCreatedAt holds the default value on creation for the created_at field.
 	supportcase.DefaultCreatedAt = supportcaseDescCreatedAt.Default.(func() time.Time)
 	// supportcaseDescNumber is the schema descriptor for number field.
@@ -680,7 +705,7 @@ func init() {
 	// supportcase.DefaultVersion holds the default value on creation for the version field.
 	supportcase.DefaultVersion = supportcaseDescVersion.Default.(int)
 	// supportcaseDescID is the schema descriptor for id field.
-	supportcaseDescID := supportcaseMixinFields0[0].Descriptor()
+	supportcaseDescID := supportcaseMixinFields1[0].Descriptor()
 	// supportcase.DefaultID holds the default value on creation for the id field.
 	supportcase.DefaultID = supportcaseDescID.Default.(func() string)
 	// supportcase.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -700,14 +725,16 @@ func init() {
 		}
 	}()
 	verificationcodeMixin := schema.VerificationCode{}.Mixin()
-	verificationcodeMixinFields0 := verificationcodeMixin[0].Fields()
-	_ = verificationcodeMixinFields0
+	verificationcodeMixinInters0 := verificationcodeMixin[0].Interceptors()
+	verificationcode.Interceptors[0] = verificationcodeMixinInters0[0]
 	verificationcodeMixinFields1 := verificationcodeMixin[1].Fields()
 	_ = verificationcodeMixinFields1
+	verificationcodeMixinFields2 := verificationcodeMixin[2].Fields()
+	_ = verificationcodeMixinFields2
 	verificationcodeFields := schema.VerificationCode{}.Fields()
 	_ = verificationcodeFields
 	// verificationcodeDescCreatedAt is the schema descriptor for created_at field.
-	verificationcodeDescCreatedAt := verificationcodeMixinFields1[0].Descriptor()
+	verificationcodeDescCreatedAt := verificationcodeMixinFields2[0].Descriptor()
 	// verificationcode.DefaultCreatedAt holds the default value on creation for the created_at field.
 	verificationcode.DefaultCreatedAt = verificationcodeDescCreatedAt.Default.(func() time.Time)
 	// verificationcodeDescAttempts is the schema descriptor for attempts field.
@@ -715,7 +742,7 @@ func init() {
 	// verificationcode.DefaultAttempts holds the default value on creation for the attempts field.
 	verificationcode.DefaultAttempts = verificationcodeDescAttempts.Default.(int)
 	// verificationcodeDescID is the schema descriptor for id field.
-	verificationcodeDescID := verificationcodeMixinFields0[0].Descriptor()
+	verificationcodeDescID := verificationcodeMixinFields1[0].Descriptor()
 	// verificationcode.DefaultID holds the default value on creation for the id field.
 	verificationcode.DefaultID = verificationcodeDescID.Default.(func() string)
 	// verificationcode.IDValidator is a validator for the "id" field. It is called by the builders before save.

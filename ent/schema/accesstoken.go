@@ -18,7 +18,7 @@ type AccessToken struct {
 }
 
 func (AccessToken) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.AccessToken}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.AccessToken}, createdMixin{}}
 }
 
 func (AccessToken) Fields() []ent.Field {
@@ -45,5 +45,5 @@ func (AccessToken) Edges() []ent.Edge {
 }
 
 func (AccessToken) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.OwnOrganization().OwnedBy("contact_id")}
+	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.Public()}
 }

@@ -20,7 +20,7 @@ type Attachment struct {
 }
 
 func (Attachment) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.Attachment}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.Attachment}, createdMixin{}}
 }
 
 func (Attachment) Fields() []ent.Field {

@@ -22,26 +22,26 @@ type AuditEntry struct {
 }
 
 func (AuditEntry) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.AuditEntry}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.AuditEntry}, createdMixin{filter: true}}
 }
 
 func (AuditEntry) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("actor_id").Optional().Nillable().Immutable().
+		field.String("actor_id").Annotations(fieldaccess.Filter()).Optional().Nillable().Immutable().
 			Comment("The contact who acted; empty for operator commands and the system."),
 		field.String("actor_organization_id").Optional().Nillable().Immutable().
 			Comment("The actor's organisation."),
-		field.String("customer_id").Optional().Nillable().Immutable().
+		field.String("customer_id").Annotations(fieldaccess.Filter()).Optional().Nillable().Immutable().
 			Comment("The customer acted on, if any."),
 		field.String("grant_id").Optional().Nillable().Immutable().
 			Comment("The grant that allowed the action, when a partner acted."),
 		field.Enum("level").GoType(access.Level("")).Optional().Nillable().Immutable().
 			Comment("The actor's effective level on the customer when it acted.").
 			Annotations(entgql.Type("AccessLevel")),
-		field.String("operation").NotEmpty().Immutable().
+		field.String("operation").Annotations(fieldaccess.Filter()).NotEmpty().Immutable().
 			Comment("The mutation or command, e.g. updateContact."),
 		field.String("object_type").Optional().Immutable().Comment("The type of the object acted on."),
-		field.String("object_id").Optional().Immutable().Comment("The ID of the object acted on."),
+		field.String("object_id").Annotations(fieldaccess.Filter()).Optional().Immutable().Comment("The ID of the object acted on."),
 		field.Strings("changed_fields").Default([]string{}).Immutable().
 			Comment("The input fields the action set."),
 		field.String("request_id").Optional().Immutable().
@@ -74,6 +74,6 @@ func (AuditEntry) Annotations() []schema.Annotation {
 		entgql.RelayConnection(),
 		// Row filters decide who lists which entries (SPEC §2.6).
 		entgql.QueryField("auditEntries"),
-		fieldaccess.OwnOrganization().OwnedBy("customer_id", "actor_organization_id"),
+		fieldaccess.Public(),
 	}
 }

@@ -19,7 +19,7 @@ type CaseComment struct {
 }
 
 func (CaseComment) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.CaseComment}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.CaseComment}, createdMixin{filter: true}}
 }
 
 func (CaseComment) Fields() []ent.Field {
@@ -30,7 +30,7 @@ func (CaseComment) Fields() []ent.Field {
 			Annotations(hidden()),
 		field.String("author_id").Immutable().Comment("Who wrote the comment."),
 		field.Text("body").NotEmpty().MaxLen(50000).Immutable().Comment("The comment's text."),
-		field.Enum("visibility").Values("PUBLIC", "INTERNAL").Default("PUBLIC").Immutable().
+		field.Enum("visibility").Annotations(fieldaccess.Filter()).Values("PUBLIC", "INTERNAL").Default("PUBLIC").Immutable().
 			Comment("INTERNAL comments are written and read by vendor contacts only."),
 	}
 }

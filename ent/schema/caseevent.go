@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
@@ -19,15 +20,8 @@ type CaseEvent struct {
 	ent.Schema
 }
 
-// FieldChange is one field's value before and after an event.
-type FieldChange struct {
-	Field  string  `json:"field"`
-	Before *string `json:"before,omitempty"`
-	After  *string `json:"after,omitempty"`
-}
-
 func (CaseEvent) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.CaseEvent}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.CaseEvent}, createdMixin{filter: true}}
 }
 
 func (CaseEvent) Fields() []ent.Field {
@@ -37,16 +31,16 @@ func (CaseEvent) Fields() []ent.Field {
 			Annotations(hidden()),
 		field.String("actor_id").Optional().Nillable().Immutable().
 			Comment("Who caused the event; empty for the system (e.g. a timer)."),
-		field.Enum("kind").
+		field.Enum("kind").Annotations(fieldaccess.Filter()).
 			Values("CREATED", "COMMENTED", "STATUS_CHANGED", "SEVERITY_CHANGED", "ESCALATED", "CLOSED",
 				"REOPENED", "ATTACHMENT_ADDED", "ATTACHMENT_REMOVED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED",
 				"PRIMARY_CONTACT_CHANGED", "UPDATED").
 			Immutable().
 			Comment("What happened."),
-		field.JSON("changes", []FieldChange{}).Default([]FieldChange{}).Immutable().
+		field.JSON("changes", []jsontype.FieldChange{}).Default([]jsontype.FieldChange{}).Immutable().
 			Comment("The fields that changed, with their values before and after.").
 			Annotations(entgql.Type("[FieldChange!]")),
-		field.Enum("visibility").Values("PUBLIC", "INTERNAL").Default("PUBLIC").Immutable().
+		field.Enum("visibility").Annotations(fieldaccess.Filter()).Values("PUBLIC", "INTERNAL").Default("PUBLIC").Immutable().
 			Comment("INTERNAL events (about internal comments) reach vendor contacts only."),
 		field.String("comment_id").Optional().Nillable().Immutable().
 			Comment("The comment, for COMMENTED events."),

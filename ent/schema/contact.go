@@ -24,7 +24,7 @@ type Contact struct {
 }
 
 func (Contact) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.Contact}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.Contact}, createdMixin{}}
 }
 
 func (Contact) Fields() []ent.Field {
@@ -32,8 +32,8 @@ func (Contact) Fields() []ent.Field {
 		field.String("organization_id").
 			Immutable().
 			Comment("The organisation the contact belongs to.").
-			Annotations(createOnly()),
-		field.String("name").
+			Annotations(createOnly(), fieldaccess.Public()),
+		field.String("name").Annotations(fieldaccess.Filter()).
 			NotEmpty().
 			MaxLen(200).
 			Comment("Full name. Readable by whoever may see the contact; its details need LOOK on its organisation.").
@@ -122,7 +122,7 @@ func (Contact) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-		fieldaccess.Grant(access.Look).OwnedBy("organization_id"),
+		fieldaccess.Grant(access.Look).OwnedBy("organization_id").ReadAsCounterparts(),
 	}
 }
 

@@ -20,7 +20,7 @@ type Device struct {
 }
 
 func (Device) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.Device}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.Device}, createdMixin{}}
 }
 
 func (Device) Fields() []ent.Field {
@@ -33,7 +33,7 @@ func (Device) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			Comment("The contact who uses the device, if any."),
-		field.String("model").
+		field.String("model").Annotations(fieldaccess.Filter()).
 			NotEmpty().
 			MaxLen(100).
 			Comment("Hardware model, e.g. Desk Pro."),
@@ -53,10 +53,10 @@ func (Device) Fields() []ent.Field {
 			Nillable().
 			Validate(validate.Check(validate.SIP)).
 			Comment("SIP address, sip:user@domain."),
-		field.Bool("third_party").
+		field.Bool("third_party").Annotations(fieldaccess.Filter()).
 			Default(false).
 			Comment("Third-party devices are never returned by help-desk search."),
-		field.Enum("status").
+		field.Enum("status").Annotations(fieldaccess.Filter()).
 			Values("ONLINE", "OFFLINE", "UNREGISTERED").
 			Default("UNREGISTERED").
 			Comment("Registration state as last reported."),

@@ -21,13 +21,13 @@ type Grant struct {
 }
 
 func (Grant) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.Grant}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.Grant}, createdMixin{filter: true}}
 }
 
 func (Grant) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("partner_id").Immutable().Comment("The partner that asked for access."),
-		field.String("customer_id").Immutable().Comment("The customer that gives access."),
+		field.String("partner_id").Annotations(fieldaccess.Filter()).Immutable().Comment("The partner that asked for access."),
+		field.String("customer_id").Annotations(fieldaccess.Filter()).Immutable().Comment("The customer that gives access."),
 		field.String("grantee_id").
 			Optional().Nillable().Immutable().
 			Comment("The partner contact an individual grant is for; empty for an organisation grant."),
@@ -38,7 +38,7 @@ func (Grant) Fields() []ent.Field {
 		field.String("ended_by_id").
 			Optional().Nillable().
 			Comment("The contact who revoked the grant."),
-		field.Enum("level").
+		field.Enum("level").Annotations(fieldaccess.Filter()).
 			GoType(access.Level("")).
 			Immutable().
 			Comment("What the grant allows; changing it takes a new request.").
@@ -46,7 +46,7 @@ func (Grant) Fields() []ent.Field {
 		field.String("partner_domain").
 			Optional().Nillable().Immutable().
 			Comment("When set, the grant covers only partner contacts whose email is in this domain."),
-		field.Enum("status").
+		field.Enum("status").Annotations(fieldaccess.Filter()).
 			Values("PENDING", "ACTIVE", "REJECTED", "REVOKED", "EXPIRED", "SUPERSEDED").
 			Default("PENDING").
 			Comment("Where the grant is in its life. An ACTIVE grant past its expiry gives no access even before a job marks it EXPIRED.").
@@ -63,7 +63,7 @@ func (Grant) Fields() []ent.Field {
 		field.Time("decided_at").Optional().Nillable().Comment("When the request was approved or rejected."),
 		field.Time("starts_at").Optional().Nillable().Comment("When the grant became active.").
 			Annotations(entgql.OrderField("STARTS_AT")),
-		field.Time("expires_at").Optional().Nillable().Comment("When the grant stops giving access.").
+		field.Time("expires_at").Annotations(fieldaccess.Filter()).Optional().Nillable().Comment("When the grant stops giving access.").
 			Annotations(entgql.OrderField("EXPIRES_AT")),
 		field.Time("ended_at").Optional().Nillable().
 			Comment("When the grant was revoked, superseded or expired, or the request lapsed."),
@@ -102,6 +102,6 @@ func (Grant) Indexes() []ent.Index {
 func (Grant) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
-		fieldaccess.OwnOrganization().OwnedBy("partner_id", "customer_id"),
+		fieldaccess.Public().OwnedBy("customer_id", "partner_id"),
 	}
 }

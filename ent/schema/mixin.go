@@ -12,6 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ids"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // idMixin gives a type an opaque, prefixed ULID as its primary key.
@@ -32,21 +33,37 @@ func (m idMixin) Fields() []ent.Field {
 	}
 }
 
-// createdMixin records when a row was created; rows with a history of their
-// own (grants, cases) add the other instants themselves.
-type createdMixin struct{ mixin.Schema }
+// readPolicy registers the read policy's row filter on the type, so that
+// every client opened on this schema carries it: a client cannot be opened
+// without it, and only the few privileged call sites that say so read
+// around it (rowfilter.Privileged).
+type readPolicy struct{ mixin.Schema }
 
-func (createdMixin) Fields() []ent.Field {
-	return []ent.Field{
-		field.Time("created_at").
-			Immutable().
-			Default(func() time.Time { return time.Now().UTC() }).
-			Comment("When the object was created.").
-			Annotations(
-				entgql.OrderField("CREATED_AT"),
-				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
-			),
+func (readPolicy) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{rowfilter.Interceptor()}
+}
+
+// createdMixin records when a row was created; rows with a history of their
+// own (grants, cases) add the other instants themselves. filter offers the
+// instant in the type's where input.
+type createdMixin struct {
+	mixin.Schema
+	filter bool
+}
+
+func (m createdMixin) Fields() []ent.Field {
+	f := field.Time("created_at").
+		Immutable().
+		Default(func() time.Time { return time.Now().UTC() }).
+		Comment("When the object was created.").
+		Annotations(
+			entgql.OrderField("CREATED_AT"),
+			entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+		)
+	if m.filter {
+		f.Annotations(fieldaccess.Filter())
 	}
+	return []ent.Field{f}
 }
 
 // normalize rewrites string fields to their stored form (lower-case email,

@@ -1,8 +1,6 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
 )
@@ -21,28 +20,18 @@ type Organization struct {
 	ent.Schema
 }
 
-// License is one product entitlement of a customer.
-type License struct {
-	// Product names the licensed product.
-	Product string `json:"product"`
-	// Quantity is the number of seats or units.
-	Quantity int `json:"quantity"`
-	// ExpiresAt is nil for a perpetual licence.
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-}
-
 func (Organization) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.Organization}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.Organization}, createdMixin{}}
 }
 
 func (Organization) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").
+		field.Enum("kind").Annotations(fieldaccess.Filter()).
 			GoType(access.OrgKind("")).
 			Immutable().
 			Comment("Which side of the support relationship the organisation is on.").
 			Annotations(entgql.Type("OrganizationKind"), fieldaccess.Public()),
-		field.String("name").
+		field.String("name").Annotations(fieldaccess.Filter()).
 			NotEmpty().
 			MaxLen(200).
 			Comment("Display name, as the organisation calls itself.").
@@ -61,8 +50,8 @@ func (Organization) Fields() []ent.Field {
 			Nillable().
 			Comment("The customer's support plan; escalation needs PREMIUM. Empty for the vendor and partners.").
 			Annotations(fieldaccess.Grant(access.CC)),
-		field.JSON("licenses", []License{}).
-			Default([]License{}).
+		field.JSON("licenses", []jsontype.License{}).
+			Default([]jsontype.License{}).
 			Comment("Products the customer is licensed for.").
 			Annotations(entgql.Type("[License!]"), noInput(), fieldaccess.Grant(access.Look)),
 		field.Bool("share_case_history_with_partners").
@@ -116,6 +105,6 @@ func (Organization) Annotations() []schema.Annotation {
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-		fieldaccess.Grant(access.CC).OwnedBy("id"),
+		fieldaccess.Grant(access.CC).OwnedBy("id").ReadAsCounterparts(),
 	}
 }

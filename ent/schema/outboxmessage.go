@@ -17,7 +17,7 @@ type OutboxMessage struct {
 }
 
 func (OutboxMessage) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.OutboxMessage}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.OutboxMessage}, createdMixin{}}
 }
 
 func (OutboxMessage) Fields() []ent.Field {

@@ -23,7 +23,7 @@ type PhoneNumber struct {
 }
 
 func (PhoneNumber) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.PhoneNumber}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.PhoneNumber}, createdMixin{}}
 }
 
 func (PhoneNumber) Fields() []ent.Field {
@@ -37,10 +37,10 @@ func (PhoneNumber) Fields() []ent.Field {
 			Validate(validate.Check(validate.Phone)).
 			Comment("The number in E.164 form; accepted as typed with + and a country code.").
 			Annotations(entgql.OrderField("NUMBER")),
-		field.Enum("kind").
+		field.Enum("kind").Annotations(fieldaccess.Filter()).
 			Values("USER", "DEVICE", "AUTO_ATTENDANT", "CALL_QUEUE", "PAGING_GROUP", "HUNT_GROUP", "VIRTUAL_LINE", "VOICEMAIL_GROUP").
 			Comment("What the number is used for."),
-		field.Enum("state").
+		field.Enum("state").Annotations(fieldaccess.Filter()).
 			Values("ACTIVE", "INACTIVE", "UNASSIGNED").
 			Default("UNASSIGNED").
 			Comment("Whether the number is in service."),

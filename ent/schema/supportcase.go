@@ -21,12 +21,12 @@ type SupportCase struct {
 }
 
 func (SupportCase) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.Case}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.Case}, createdMixin{filter: true}}
 }
 
 func (SupportCase) Fields() []ent.Field {
 	return []ent.Field{
-		field.Int("number").
+		field.Int("number").Annotations(fieldaccess.Filter()).
 			Unique().
 			Positive().
 			Immutable().
@@ -36,24 +36,24 @@ func (SupportCase) Fields() []ent.Field {
 		field.String("title").NotEmpty().MaxLen(300).Comment("One-line summary.").
 			Annotations(entgql.OrderField("TITLE")),
 		field.Text("description").MaxLen(50000).Default("").Comment("What happened, in the customer's words."),
-		field.String("product").MaxLen(100).Default("").Comment("The product the case is about."),
-		field.String("category").MaxLen(100).Default("").Comment("The problem category."),
-		field.Enum("severity").
+		field.String("product").Annotations(fieldaccess.Filter()).MaxLen(100).Default("").Comment("The product the case is about."),
+		field.String("category").Annotations(fieldaccess.Filter()).MaxLen(100).Default("").Comment("The problem category."),
+		field.Enum("severity").Annotations(fieldaccess.Filter()).
 			Values("S1", "S2", "S3", "S4").
 			Comment("S1 is the most urgent; it sets the first-response target (1h, 2h, 4h, 8h).").
 			Annotations(entgql.OrderField("SEVERITY")),
-		field.Enum("status").
+		field.Enum("status").Annotations(fieldaccess.Filter()).
 			Values("NEW", "IN_PROGRESS", "WAITING_ON_CUSTOMER", "CLOSED").
 			Default("NEW").
 			Comment("Where the case is in its life.").
 			Annotations(entgql.OrderField("STATUS")),
-		field.Bool("escalated").Default(false).Comment("Whether the case was escalated."),
+		field.Bool("escalated").Annotations(fieldaccess.Filter()).Default(false).Comment("Whether the case was escalated."),
 		field.Time("escalated_at").Optional().Nillable().Comment("When the case was escalated."),
 		field.String("escalation_reason").Optional().Nillable().MaxLen(2000).Comment("Why the case was escalated."),
 		field.String("primary_contact_id").Optional().Nillable().
 			Comment("The contact support talks to: a customer contact or a partner contact at UPDATE or higher."),
 		field.String("created_by_id").Immutable().Comment("The contact who filed the case."),
-		field.String("on_behalf_of_id").Optional().Nillable().Immutable().
+		field.String("on_behalf_of_id").Annotations(fieldaccess.Filter()).Optional().Nillable().Immutable().
 			Comment("The partner whose contact filed the case, if a partner did."),
 		field.Strings("shared_emails").Default([]string{}).
 			Comment("Addresses that receive a copy of the case's public updates."),
@@ -61,14 +61,14 @@ func (SupportCase) Fields() []ent.Field {
 			Comment("IANA time zone in which the customer wants to be contacted."),
 		field.String("language").Default("en").Validate(validate.Check(validate.Locale)).
 			Comment("BCP 47 language the case is worked in."),
-		field.Time("first_response_due_at").Comment("When the first response is due.").
+		field.Time("first_response_due_at").Annotations(fieldaccess.Filter()).Comment("When the first response is due.").
 			Annotations(entgql.OrderField("FIRST_RESPONSE_DUE_AT")),
 		field.Time("first_responded_at").Optional().Nillable().
 			Comment("When a vendor agent first answered publicly."),
-		field.Time("closed_at").Optional().Nillable().Comment("When the case was last closed."),
+		field.Time("closed_at").Annotations(fieldaccess.Filter()).Optional().Nillable().Comment("When the case was last closed."),
 		field.Time("reopenable_until").Optional().Nillable().
 			Comment("Until when a closed case may be reopened (30 days after closing)."),
-		field.Time("updated_at").Comment("When anything about the case last changed.").
+		field.Time("updated_at").Annotations(fieldaccess.Filter()).Comment("When anything about the case last changed.").
 			Annotations(entgql.OrderField("UPDATED_AT")),
 		field.Int("version").Default(1).
 			Comment("Grows with every change; send it with an update to refuse stale writes."),

@@ -18,7 +18,7 @@ type VerificationCode struct {
 }
 
 func (VerificationCode) Mixin() []ent.Mixin {
-	return []ent.Mixin{idMixin{prefix: ids.VerificationCode}, createdMixin{}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.VerificationCode}, createdMixin{}}
 }
 
 func (VerificationCode) Fields() []ent.Field {

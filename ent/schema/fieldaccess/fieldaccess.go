@@ -16,10 +16,8 @@ const Name = "FieldAccess"
 
 // The directives a Rule can name, as declared in schema.graphqls.
 const (
-	DirectiveHasGrant        = "hasGrant"
-	DirectivePublic          = "public"
-	DirectiveOwnOrganization = "ownOrganization"
-	DirectiveVendorOnly      = "vendorOnly"
+	DirectiveHasGrant = "hasGrant"
+	DirectivePublic   = "public"
 )
 
 // Rule is one access decision for a field, an edge or (as a default) a type.
@@ -27,15 +25,37 @@ type Rule struct {
 	Directive string       `json:"directive"`
 	Level     access.Level `json:"level,omitempty"`
 	// Owners, on a type's default rule, are the columns naming the
-	// organisation(s) a row belongs to. Generated queries always read them
-	// and the row filters filter on them.
+	// organisation(s) a row belongs to: the level a field needs is the
+	// caller's on them. Generated queries always read them.
 	Owners []string `json:"owners,omitempty"`
+	// Counterparts, on a type's default rule, says that a caller may read
+	// a row with no level on its owner (a counterpart: someone who works a
+	// case it sees, the organisation of a grant it reads). A field that
+	// needs a level is then null, with its error, for such a caller.
+	Counterparts bool `json:"counterparts,omitempty"`
 }
 
 // OwnedBy returns the rule with the type's owner columns.
 func (r Rule) OwnedBy(columns ...string) Rule {
 	r.Owners = columns
 	return r
+}
+
+// ReadAsCounterparts returns the rule of a type whose rows a caller may
+// read with no level on their owner.
+func (r Rule) ReadAsCounterparts() Rule {
+	r.Counterparts = true
+	return r
+}
+
+// Above reports whether a field guarded by f may be unreadable on a row
+// this type's rule lets a caller read: such a field is nullable in the
+// graph, and no filter or order may use it.
+func (r Rule) Above(f Rule) bool {
+	if f.Directive != DirectiveHasGrant {
+		return false
+	}
+	return r.Counterparts || r.Directive != DirectiveHasGrant || !r.Level.AtLeast(f.Level)
 }
 
 // Name implements ent's schema.Annotation.
@@ -45,15 +65,8 @@ func (Rule) Name() string { return Name }
 // the customer that owns the object.
 func Grant(l access.Level) Rule { return Rule{Directive: DirectiveHasGrant, Level: l} }
 
-// Public guards with @public: any signed-in caller who can reach the object.
+// Public guards with @public: whoever may read the row may read the field.
 func Public() Rule { return Rule{Directive: DirectivePublic} }
-
-// OwnOrganization guards with @ownOrganization: only members of the
-// organisation (or one of the organisations) the object belongs to.
-func OwnOrganization() Rule { return Rule{Directive: DirectiveOwnOrganization} }
-
-// VendorOnly guards with @vendorOnly: only the vendor's contacts.
-func VendorOnly() Rule { return Rule{Directive: DirectiveVendorOnly} }
 
 // GraphQLName is the name entgql gives an ent field or edge in the graph:
 // lower camel case, with an "_id" part written "ID" ("organization_id" is
@@ -69,3 +82,18 @@ func GraphQLName(snake string) string {
 	}
 	return strings.Join(parts, "")
 }
+
+// FilterName is the key of the Filter annotation in ent's annotation map.
+const FilterName = "Filter"
+
+// FilterAnnotation marks a field a portal filters on. Only fields so
+// marked appear in the generated where inputs, and only when whoever may
+// read a row may read the field (see Rule.Above): a filter on anything
+// else would tell what the caller may not read.
+type FilterAnnotation struct{}
+
+// Name implements ent's schema.Annotation.
+func (FilterAnnotation) Name() string { return FilterName }
+
+// Filter marks a field as one the where inputs offer.
+func Filter() FilterAnnotation { return FilterAnnotation{} }
