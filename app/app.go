@@ -10,7 +10,11 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/casesearch"
 	"github.com/partnerdesk/partnerdesk/directory"
+	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
+	"github.com/partnerdesk/partnerdesk/grants"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 )
 
@@ -37,9 +41,28 @@ func Open(ctx context.Context, path string, opts store.Options, broker events.Br
 		db.Close()
 		return nil, err
 	}
+	if err := stampOlderDatabase(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	directory.Install(db.Client)
 	if broker != nil {
 		events.Install(db.Client, broker)
 	}
 	return db, nil
+}
+
+// stampOlderDatabase stamps the partner eras of a database written before
+// cases carried them (grants/eras.go): approved grants, but no stamp.
+func stampOlderDatabase(ctx context.Context, db *store.DB) error {
+	ctx = rowfilter.Privileged(ctx)
+	stamped, err := db.Client.SupportCase.Query().Where(supportcase.HasEraPartners()).Exist(ctx)
+	if err != nil || stamped {
+		return err
+	}
+	approved, err := db.Client.Grant.Query().Where(grant.StartsAtNotNil()).Exist(ctx)
+	if err != nil || !approved {
+		return err
+	}
+	return grants.StampAll(ctx, db.Client)
 }

@@ -1757,7 +1757,8 @@ func (c *GrantClient) QueryEndedBy(_m *Grant) *ContactQuery {
 
 // Hooks returns the client hooks.
 func (c *GrantClient) Hooks() []Hook {
-	return c.hooks.Grant
+	hooks := c.hooks.Grant
+	return append(hooks[:len(hooks):len(hooks)], grant.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1978,6 +1979,22 @@ func (c *OrganizationClient) QueryPartnerGrants(_m *Organization) *GrantQuery {
 			sqlgraph.From(organization.Table, organization.FieldID, id),
 			sqlgraph.To(grant.Table, grant.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.PartnerGrantsTable, organization.PartnerGrantsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEraCases queries the era_cases edge of a Organization.
+func (c *OrganizationClient) QueryEraCases(_m *Organization) *SupportCaseQuery {
+	query := (&SupportCaseClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organization.Table, organization.FieldID, id),
+			sqlgraph.To(supportcase.Table, supportcase.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, organization.EraCasesTable, organization.EraCasesPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2574,6 +2591,22 @@ func (c *SupportCaseClient) QueryEvents(_m *SupportCase) *CaseEventQuery {
 			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
 			sqlgraph.To(caseevent.Table, caseevent.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.EventsTable, supportcase.EventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEraPartners queries the era_partners edge of a SupportCase.
+func (c *SupportCaseClient) QueryEraPartners(_m *SupportCase) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, supportcase.EraPartnersTable, supportcase.EraPartnersPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

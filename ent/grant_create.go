@@ -272,7 +272,9 @@ func (_c *GrantCreate) Mutation() *GrantMutation {
 
 // Save creates the Grant in the database.
 func (_c *GrantCreate) Save(ctx context.Context) (*Grant, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -299,8 +301,11 @@ func (_c *GrantCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *GrantCreate) defaults() {
+func (_c *GrantCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if grant.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized grant.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := grant.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
@@ -309,9 +314,13 @@ func (_c *GrantCreate) defaults() {
 		_c.mutation.SetStatus(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
+		if grant.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized grant.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := grant.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -8630,6 +8630,9 @@ type OrganizationMutation struct {
 	partner_grants                   map[string]struct{}
 	removedpartner_grants            map[string]struct{}
 	clearedpartner_grants            bool
+	era_cases                        map[string]struct{}
+	removedera_cases                 map[string]struct{}
+	clearedera_cases                 bool
 	filed_cases                      map[string]struct{}
 	removedfiled_cases               map[string]struct{}
 	clearedfiled_cases               bool
@@ -9412,6 +9415,60 @@ func (m *OrganizationMutation) ResetPartnerGrants() {
 	m.removedpartner_grants = nil
 }
 
+// AddEraCaseIDs adds the "era_cases" edge to the SupportCase entity by ids.
+func (m *OrganizationMutation) AddEraCaseIDs(ids ...string) {
+	if m.era_cases == nil {
+		m.era_cases = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.era_cases[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEraCases clears the "era_cases" edge to the SupportCase entity.
+func (m *OrganizationMutation) ClearEraCases() {
+	m.clearedera_cases = true
+}
+
+// EraCasesCleared reports if the "era_cases" edge to the SupportCase entity was cleared.
+func (m *OrganizationMutation) EraCasesCleared() bool {
+	return m.clearedera_cases
+}
+
+// RemoveEraCaseIDs removes the "era_cases" edge to the SupportCase entity by IDs.
+func (m *OrganizationMutation) RemoveEraCaseIDs(ids ...string) {
+	if m.removedera_cases == nil {
+		m.removedera_cases = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.era_cases, ids[i])
+		m.removedera_cases[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEraCases returns the removed IDs of the "era_cases" edge to the SupportCase entity.
+func (m *OrganizationMutation) RemovedEraCasesIDs() (ids []string) {
+	for id := range m.removedera_cases {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EraCasesIDs returns the "era_cases" edge IDs in the mutation.
+func (m *OrganizationMutation) EraCasesIDs() (ids []string) {
+	for id := range m.era_cases {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEraCases resets all changes to the "era_cases" edge.
+func (m *OrganizationMutation) ResetEraCases() {
+	m.era_cases = nil
+	m.clearedera_cases = false
+	m.removedera_cases = nil
+}
+
 // AddFiledCaseIDs adds the "filed_cases" edge to the SupportCase entity by ids.
 func (m *OrganizationMutation) AddFiledCaseIDs(ids ...string) {
 	if m.filed_cases == nil {
@@ -9727,7 +9784,7 @@ func (m *OrganizationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrganizationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.contacts != nil {
 		edges = append(edges, organization.EdgeContacts)
 	}
@@ -9745,6 +9802,9 @@ func (m *OrganizationMutation) AddedEdges() []string {
 	}
 	if m.partner_grants != nil {
 		edges = append(edges, organization.EdgePartnerGrants)
+	}
+	if m.era_cases != nil {
+		edges = append(edges, organization.EdgeEraCases)
 	}
 	if m.filed_cases != nil {
 		edges = append(edges, organization.EdgeFiledCases)
@@ -9792,6 +9852,12 @@ func (m *OrganizationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organization.EdgeEraCases:
+		ids := make([]ent.Value, 0, len(m.era_cases))
+		for id := range m.era_cases {
+			ids = append(ids, id)
+		}
+		return ids
 	case organization.EdgeFiledCases:
 		ids := make([]ent.Value, 0, len(m.filed_cases))
 		for id := range m.filed_cases {
@@ -9804,7 +9870,7 @@ func (m *OrganizationMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrganizationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.removedcontacts != nil {
 		edges = append(edges, organization.EdgeContacts)
 	}
@@ -9822,6 +9888,9 @@ func (m *OrganizationMutation) RemovedEdges() []string {
 	}
 	if m.removedpartner_grants != nil {
 		edges = append(edges, organization.EdgePartnerGrants)
+	}
+	if m.removedera_cases != nil {
+		edges = append(edges, organization.EdgeEraCases)
 	}
 	if m.removedfiled_cases != nil {
 		edges = append(edges, organization.EdgeFiledCases)
@@ -9869,6 +9938,12 @@ func (m *OrganizationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organization.EdgeEraCases:
+		ids := make([]ent.Value, 0, len(m.removedera_cases))
+		for id := range m.removedera_cases {
+			ids = append(ids, id)
+		}
+		return ids
 	case organization.EdgeFiledCases:
 		ids := make([]ent.Value, 0, len(m.removedfiled_cases))
 		for id := range m.removedfiled_cases {
@@ -9881,7 +9956,7 @@ func (m *OrganizationMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrganizationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.clearedcontacts {
 		edges = append(edges, organization.EdgeContacts)
 	}
@@ -9899,6 +9974,9 @@ func (m *OrganizationMutation) ClearedEdges() []string {
 	}
 	if m.clearedpartner_grants {
 		edges = append(edges, organization.EdgePartnerGrants)
+	}
+	if m.clearedera_cases {
+		edges = append(edges, organization.EdgeEraCases)
 	}
 	if m.clearedfiled_cases {
 		edges = append(edges, organization.EdgeFiledCases)
@@ -9922,6 +10000,8 @@ func (m *OrganizationMutation) EdgeCleared(name string) bool {
 		return m.clearedcustomer_grants
 	case organization.EdgePartnerGrants:
 		return m.clearedpartner_grants
+	case organization.EdgeEraCases:
+		return m.clearedera_cases
 	case organization.EdgeFiledCases:
 		return m.clearedfiled_cases
 	}
@@ -9957,6 +10037,9 @@ func (m *OrganizationMutation) ResetEdge(name string) error {
 		return nil
 	case organization.EdgePartnerGrants:
 		m.ResetPartnerGrants()
+		return nil
+	case organization.EdgeEraCases:
+		m.ResetEraCases()
 		return nil
 	case organization.EdgeFiledCases:
 		m.ResetFiledCases()
@@ -11352,6 +11435,9 @@ type SupportCaseMutation struct {
 	events                 map[string]struct{}
 	removedevents          map[string]struct{}
 	clearedevents          bool
+	era_partners           map[string]struct{}
+	removedera_partners    map[string]struct{}
+	clearedera_partners    bool
 	follow_up_of           *string
 	clearedfollow_up_of    bool
 	follow_ups             map[string]struct{}
@@ -12849,6 +12935,60 @@ func (m *SupportCaseMutation) ResetEvents() {
 	m.removedevents = nil
 }
 
+// AddEraPartnerIDs adds the "era_partners" edge to the Organization entity by ids.
+func (m *SupportCaseMutation) AddEraPartnerIDs(ids ...string) {
+	if m.era_partners == nil {
+		m.era_partners = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.era_partners[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEraPartners clears the "era_partners" edge to the Organization entity.
+func (m *SupportCaseMutation) ClearEraPartners() {
+	m.clearedera_partners = true
+}
+
+// EraPartnersCleared reports if the "era_partners" edge to the Organization entity was cleared.
+func (m *SupportCaseMutation) EraPartnersCleared() bool {
+	return m.clearedera_partners
+}
+
+// RemoveEraPartnerIDs removes the "era_partners" edge to the Organization entity by IDs.
+func (m *SupportCaseMutation) RemoveEraPartnerIDs(ids ...string) {
+	if m.removedera_partners == nil {
+		m.removedera_partners = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.era_partners, ids[i])
+		m.removedera_partners[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEraPartners returns the removed IDs of the "era_partners" edge to the Organization entity.
+func (m *SupportCaseMutation) RemovedEraPartnersIDs() (ids []string) {
+	for id := range m.removedera_partners {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EraPartnersIDs returns the "era_partners" edge IDs in the mutation.
+func (m *SupportCaseMutation) EraPartnersIDs() (ids []string) {
+	for id := range m.era_partners {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEraPartners resets all changes to the "era_partners" edge.
+func (m *SupportCaseMutation) ResetEraPartners() {
+	m.era_partners = nil
+	m.clearedera_partners = false
+	m.removedera_partners = nil
+}
+
 // ClearFollowUpOf clears the "follow_up_of" edge to the SupportCase entity.
 func (m *SupportCaseMutation) ClearFollowUpOf() {
 	m.clearedfollow_up_of = true
@@ -13549,7 +13689,7 @@ func (m *SupportCaseMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SupportCaseMutation) AddedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.customer != nil {
 		edges = append(edges, supportcase.EdgeCustomer)
 	}
@@ -13573,6 +13713,9 @@ func (m *SupportCaseMutation) AddedEdges() []string {
 	}
 	if m.events != nil {
 		edges = append(edges, supportcase.EdgeEvents)
+	}
+	if m.era_partners != nil {
+		edges = append(edges, supportcase.EdgeEraPartners)
 	}
 	if m.follow_up_of != nil {
 		edges = append(edges, supportcase.EdgeFollowUpOf)
@@ -13627,6 +13770,12 @@ func (m *SupportCaseMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case supportcase.EdgeEraPartners:
+		ids := make([]ent.Value, 0, len(m.era_partners))
+		for id := range m.era_partners {
+			ids = append(ids, id)
+		}
+		return ids
 	case supportcase.EdgeFollowUpOf:
 		if id := m.follow_up_of; id != nil {
 			return []ent.Value{*id}
@@ -13643,7 +13792,7 @@ func (m *SupportCaseMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SupportCaseMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.removedcollaborators != nil {
 		edges = append(edges, supportcase.EdgeCollaborators)
 	}
@@ -13655,6 +13804,9 @@ func (m *SupportCaseMutation) RemovedEdges() []string {
 	}
 	if m.removedevents != nil {
 		edges = append(edges, supportcase.EdgeEvents)
+	}
+	if m.removedera_partners != nil {
+		edges = append(edges, supportcase.EdgeEraPartners)
 	}
 	if m.removedfollow_ups != nil {
 		edges = append(edges, supportcase.EdgeFollowUps)
@@ -13690,6 +13842,12 @@ func (m *SupportCaseMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case supportcase.EdgeEraPartners:
+		ids := make([]ent.Value, 0, len(m.removedera_partners))
+		for id := range m.removedera_partners {
+			ids = append(ids, id)
+		}
+		return ids
 	case supportcase.EdgeFollowUps:
 		ids := make([]ent.Value, 0, len(m.removedfollow_ups))
 		for id := range m.removedfollow_ups {
@@ -13702,7 +13860,7 @@ func (m *SupportCaseMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SupportCaseMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.clearedcustomer {
 		edges = append(edges, supportcase.EdgeCustomer)
 	}
@@ -13726,6 +13884,9 @@ func (m *SupportCaseMutation) ClearedEdges() []string {
 	}
 	if m.clearedevents {
 		edges = append(edges, supportcase.EdgeEvents)
+	}
+	if m.clearedera_partners {
+		edges = append(edges, supportcase.EdgeEraPartners)
 	}
 	if m.clearedfollow_up_of {
 		edges = append(edges, supportcase.EdgeFollowUpOf)
@@ -13756,6 +13917,8 @@ func (m *SupportCaseMutation) EdgeCleared(name string) bool {
 		return m.clearedattachments
 	case supportcase.EdgeEvents:
 		return m.clearedevents
+	case supportcase.EdgeEraPartners:
+		return m.clearedera_partners
 	case supportcase.EdgeFollowUpOf:
 		return m.clearedfollow_up_of
 	case supportcase.EdgeFollowUps:
@@ -13814,6 +13977,9 @@ func (m *SupportCaseMutation) ResetEdge(name string) error {
 		return nil
 	case supportcase.EdgeEvents:
 		m.ResetEvents()
+		return nil
+	case supportcase.EdgeEraPartners:
+		m.ResetEraPartners()
 		return nil
 	case supportcase.EdgeFollowUpOf:
 		m.ResetFollowUpOf()

@@ -57,11 +57,13 @@ type OrganizationEdges struct {
 	CustomerGrants []*Grant `json:"customer_grants,omitempty"`
 	// Grants this partner holds on customers.
 	PartnerGrants []*Grant `json:"partner_grants,omitempty"`
+	// Cases created while this partner held a grant on their customer.
+	EraCases []*SupportCase `json:"era_cases,omitempty"`
 	// Cases this partner filed on behalf of customers.
 	FiledCases []*SupportCase `json:"filed_cases,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
@@ -71,6 +73,7 @@ type OrganizationEdges struct {
 	namedCases          map[string][]*SupportCase
 	namedCustomerGrants map[string][]*Grant
 	namedPartnerGrants  map[string][]*Grant
+	namedEraCases       map[string][]*SupportCase
 	namedFiledCases     map[string][]*SupportCase
 }
 
@@ -128,10 +131,19 @@ func (e OrganizationEdges) PartnerGrantsOrErr() ([]*Grant, error) {
 	return nil, &NotLoadedError{edge: "partner_grants"}
 }
 
+// EraCasesOrErr returns the EraCases value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrganizationEdges) EraCasesOrErr() ([]*SupportCase, error) {
+	if e.loadedTypes[6] {
+		return e.EraCases, nil
+	}
+	return nil, &NotLoadedError{edge: "era_cases"}
+}
+
 // FiledCasesOrErr returns the FiledCases value or an error if the edge
 // was not loaded in eager-loading.
 func (e OrganizationEdges) FiledCasesOrErr() ([]*SupportCase, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.FiledCases, nil
 	}
 	return nil, &NotLoadedError{edge: "filed_cases"}
@@ -267,6 +279,11 @@ func (_m *Organization) QueryCustomerGrants() *GrantQuery {
 // QueryPartnerGrants queries the "partner_grants" edge of the Organization entity.
 func (_m *Organization) QueryPartnerGrants() *GrantQuery {
 	return NewOrganizationClient(_m.config).QueryPartnerGrants(_m)
+}
+
+// QueryEraCases queries the "era_cases" edge of the Organization entity.
+func (_m *Organization) QueryEraCases() *SupportCaseQuery {
+	return NewOrganizationClient(_m.config).QueryEraCases(_m)
 }
 
 // QueryFiledCases queries the "filed_cases" edge of the Organization entity.
@@ -482,6 +499,30 @@ func (_m *Organization) appendNamedPartnerGrants(name string, edges ...*Grant) {
 		_m.Edges.namedPartnerGrants[name] = []*Grant{}
 	} else {
 		_m.Edges.namedPartnerGrants[name] = append(_m.Edges.namedPartnerGrants[name], edges...)
+	}
+}
+
+// NamedEraCases returns the EraCases named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Organization) NamedEraCases(name string) ([]*SupportCase, error) {
+	if _m.Edges.namedEraCases == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEraCases[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Organization) appendNamedEraCases(name string, edges ...*SupportCase) {
+	if _m.Edges.namedEraCases == nil {
+		_m.Edges.namedEraCases = make(map[string][]*SupportCase)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEraCases[name] = []*SupportCase{}
+	} else {
+		_m.Edges.namedEraCases[name] = append(_m.Edges.namedEraCases[name], edges...)
 	}
 }
 

@@ -203,6 +203,21 @@ func (_c *OrganizationCreate) AddPartnerGrants(v ...*Grant) *OrganizationCreate 
 	return _c.AddPartnerGrantIDs(ids...)
 }
 
+// AddEraCaseIDs adds the "era_cases" edge to the SupportCase entity by IDs.
+func (_c *OrganizationCreate) AddEraCaseIDs(ids ...string) *OrganizationCreate {
+	_c.mutation.AddEraCaseIDs(ids...)
+	return _c
+}
+
+// AddEraCases adds the "era_cases" edges to the SupportCase entity.
+func (_c *OrganizationCreate) AddEraCases(v ...*SupportCase) *OrganizationCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddEraCaseIDs(ids...)
+}
+
 // AddFiledCaseIDs adds the "filed_cases" edge to the SupportCase entity by IDs.
 func (_c *OrganizationCreate) AddFiledCaseIDs(ids ...string) *OrganizationCreate {
 	_c.mutation.AddFiledCaseIDs(ids...)
@@ -487,6 +502,22 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.EraCasesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organization.EraCasesTable,
+			Columns: organization.EraCasesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

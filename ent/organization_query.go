@@ -34,6 +34,7 @@ type OrganizationQuery struct {
 	withCases               *SupportCaseQuery
 	withCustomerGrants      *GrantQuery
 	withPartnerGrants       *GrantQuery
+	withEraCases            *SupportCaseQuery
 	withFiledCases          *SupportCaseQuery
 	loadTotal               []func(context.Context, []*Organization) error
 	modifiers               []func(*sql.Selector)
@@ -43,6 +44,7 @@ type OrganizationQuery struct {
 	withNamedCases          map[string]*SupportCaseQuery
 	withNamedCustomerGrants map[string]*GrantQuery
 	withNamedPartnerGrants  map[string]*GrantQuery
+	withNamedEraCases       map[string]*SupportCaseQuery
 	withNamedFiledCases     map[string]*SupportCaseQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -205,6 +207,28 @@ func (_q *OrganizationQuery) QueryPartnerGrants() *GrantQuery {
 			sqlgraph.From(organization.Table, organization.FieldID, selector),
 			sqlgraph.To(grant.Table, grant.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.PartnerGrantsTable, organization.PartnerGrantsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEraCases chains the current query on the "era_cases" edge.
+func (_q *OrganizationQuery) QueryEraCases() *SupportCaseQuery {
+	query := (&SupportCaseClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organization.Table, organization.FieldID, selector),
+			sqlgraph.To(supportcase.Table, supportcase.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, organization.EraCasesTable, organization.EraCasesPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -432,6 +456,7 @@ func (_q *OrganizationQuery) Clone() *OrganizationQuery {
 		withCases:          _q.withCases.Clone(),
 		withCustomerGrants: _q.withCustomerGrants.Clone(),
 		withPartnerGrants:  _q.withPartnerGrants.Clone(),
+		withEraCases:       _q.withEraCases.Clone(),
 		withFiledCases:     _q.withFiledCases.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -503,6 +528,17 @@ func (_q *OrganizationQuery) WithPartnerGrants(opts ...func(*GrantQuery)) *Organ
 		opt(query)
 	}
 	_q.withPartnerGrants = query
+	return _q
+}
+
+// WithEraCases tells the query-builder to eager-load the nodes that are connected to
+// the "era_cases" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganizationQuery) WithEraCases(opts ...func(*SupportCaseQuery)) *OrganizationQuery {
+	query := (&SupportCaseClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEraCases = query
 	return _q
 }
 
@@ -595,13 +631,14 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*Organization{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withContacts != nil,
 			_q.withDevices != nil,
 			_q.withPhoneNumbers != nil,
 			_q.withCases != nil,
 			_q.withCustomerGrants != nil,
 			_q.withPartnerGrants != nil,
+			_q.withEraCases != nil,
 			_q.withFiledCases != nil,
 		}
 	)
@@ -672,6 +709,13 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withEraCases; query != nil {
+		if err := _q.loadEraCases(ctx, query, nodes,
+			func(n *Organization) { n.Edges.EraCases = []*SupportCase{} },
+			func(n *Organization, e *SupportCase) { n.Edges.EraCases = append(n.Edges.EraCases, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withFiledCases; query != nil {
 		if err := _q.loadFiledCases(ctx, query, nodes,
 			func(n *Organization) { n.Edges.FiledCases = []*SupportCase{} },
@@ -718,6 +762,13 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadPartnerGrants(ctx, query, nodes,
 			func(n *Organization) { n.appendNamedPartnerGrants(name) },
 			func(n *Organization, e *Grant) { n.appendNamedPartnerGrants(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEraCases {
+		if err := _q.loadEraCases(ctx, query, nodes,
+			func(n *Organization) { n.appendNamedEraCases(name) },
+			func(n *Organization, e *SupportCase) { n.appendNamedEraCases(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -913,6 +964,67 @@ func (_q *OrganizationQuery) loadPartnerGrants(ctx context.Context, query *Grant
 			return fmt.Errorf(`unexpected referenced foreign-key "partner_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *OrganizationQuery) loadEraCases(ctx context.Context, query *SupportCaseQuery, nodes []*Organization, init func(*Organization), assign func(*Organization, *SupportCase)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[string]*Organization)
+	nids := make(map[string]map[*Organization]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(organization.EraCasesTable)
+		s.Join(joinT).On(s.C(supportcase.FieldID), joinT.C(organization.EraCasesPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(organization.EraCasesPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(organization.EraCasesPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullString)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := values[0].(*sql.NullString).String
+				inValue := values[1].(*sql.NullString).String
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Organization]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*SupportCase](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "era_cases" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -1128,6 +1240,20 @@ func (_q *OrganizationQuery) WithNamedPartnerGrants(name string, opts ...func(*G
 		_q.withNamedPartnerGrants = make(map[string]*GrantQuery)
 	}
 	_q.withNamedPartnerGrants[name] = query
+	return _q
+}
+
+// WithNamedEraCases tells the query-builder to eager-load the nodes that are connected to the "era_cases"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganizationQuery) WithNamedEraCases(name string, opts ...func(*SupportCaseQuery)) *OrganizationQuery {
+	query := (&SupportCaseClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEraCases == nil {
+		_q.withNamedEraCases = make(map[string]*SupportCaseQuery)
+	}
+	_q.withNamedEraCases[name] = query
 	return _q
 }
 

@@ -209,6 +209,21 @@ func (_u *OrganizationUpdate) AddPartnerGrants(v ...*Grant) *OrganizationUpdate 
 	return _u.AddPartnerGrantIDs(ids...)
 }
 
+// AddEraCaseIDs adds the "era_cases" edge to the SupportCase entity by IDs.
+func (_u *OrganizationUpdate) AddEraCaseIDs(ids ...string) *OrganizationUpdate {
+	_u.mutation.AddEraCaseIDs(ids...)
+	return _u
+}
+
+// AddEraCases adds the "era_cases" edges to the SupportCase entity.
+func (_u *OrganizationUpdate) AddEraCases(v ...*SupportCase) *OrganizationUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEraCaseIDs(ids...)
+}
+
 // AddFiledCaseIDs adds the "filed_cases" edge to the SupportCase entity by IDs.
 func (_u *OrganizationUpdate) AddFiledCaseIDs(ids ...string) *OrganizationUpdate {
 	_u.mutation.AddFiledCaseIDs(ids...)
@@ -353,6 +368,27 @@ func (_u *OrganizationUpdate) RemovePartnerGrants(v ...*Grant) *OrganizationUpda
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePartnerGrantIDs(ids...)
+}
+
+// ClearEraCases clears all "era_cases" edges to the SupportCase entity.
+func (_u *OrganizationUpdate) ClearEraCases() *OrganizationUpdate {
+	_u.mutation.ClearEraCases()
+	return _u
+}
+
+// RemoveEraCaseIDs removes the "era_cases" edge to SupportCase entities by IDs.
+func (_u *OrganizationUpdate) RemoveEraCaseIDs(ids ...string) *OrganizationUpdate {
+	_u.mutation.RemoveEraCaseIDs(ids...)
+	return _u
+}
+
+// RemoveEraCases removes "era_cases" edges to SupportCase entities.
+func (_u *OrganizationUpdate) RemoveEraCases(v ...*SupportCase) *OrganizationUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEraCaseIDs(ids...)
 }
 
 // ClearFiledCases clears all "filed_cases" edges to the SupportCase entity.
@@ -742,6 +778,51 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.EraCasesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organization.EraCasesTable,
+			Columns: organization.EraCasesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEraCasesIDs(); len(nodes) > 0 && !_u.mutation.EraCasesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organization.EraCasesTable,
+			Columns: organization.EraCasesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EraCasesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organization.EraCasesTable,
+			Columns: organization.EraCasesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.FiledCasesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -983,6 +1064,21 @@ func (_u *OrganizationUpdateOne) AddPartnerGrants(v ...*Grant) *OrganizationUpda
 	return _u.AddPartnerGrantIDs(ids...)
 }
 
+// AddEraCaseIDs adds the "era_cases" edge to the SupportCase entity by IDs.
+func (_u *OrganizationUpdateOne) AddEraCaseIDs(ids ...string) *OrganizationUpdateOne {
+	_u.mutation.AddEraCaseIDs(ids...)
+	return _u
+}
+
+// AddEraCases adds the "era_cases" edges to the SupportCase entity.
+func (_u *OrganizationUpdateOne) AddEraCases(v ...*SupportCase) *OrganizationUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEraCaseIDs(ids...)
+}
+
 // AddFiledCaseIDs adds the "filed_cases" edge to the SupportCase entity by IDs.
 func (_u *OrganizationUpdateOne) AddFiledCaseIDs(ids ...string) *OrganizationUpdateOne {
 	_u.mutation.AddFiledCaseIDs(ids...)
@@ -1127,6 +1223,27 @@ func (_u *OrganizationUpdateOne) RemovePartnerGrants(v ...*Grant) *OrganizationU
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePartnerGrantIDs(ids...)
+}
+
+// ClearEraCases clears all "era_cases" edges to the SupportCase entity.
+func (_u *OrganizationUpdateOne) ClearEraCases() *OrganizationUpdateOne {
+	_u.mutation.ClearEraCases()
+	return _u
+}
+
+// RemoveEraCaseIDs removes the "era_cases" edge to SupportCase entities by IDs.
+func (_u *OrganizationUpdateOne) RemoveEraCaseIDs(ids ...string) *OrganizationUpdateOne {
+	_u.mutation.RemoveEraCaseIDs(ids...)
+	return _u
+}
+
+// RemoveEraCases removes "era_cases" edges to SupportCase entities.
+func (_u *OrganizationUpdateOne) RemoveEraCases(v ...*SupportCase) *OrganizationUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEraCaseIDs(ids...)
 }
 
 // ClearFiledCases clears all "filed_cases" edges to the SupportCase entity.
@@ -1539,6 +1656,51 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EraCasesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organization.EraCasesTable,
+			Columns: organization.EraCasesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEraCasesIDs(); len(nodes) > 0 && !_u.mutation.EraCasesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organization.EraCasesTable,
+			Columns: organization.EraCasesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EraCasesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organization.EraCasesTable,
+			Columns: organization.EraCasesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(supportcase.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -95,13 +95,15 @@ type SupportCaseEdges struct {
 	Attachments []*Attachment `json:"attachments,omitempty"`
 	// Everything that happened to the case, oldest first. CC collaborators follow the cases they work on.
 	Events []*CaseEvent `json:"events,omitempty"`
+	// The partners whose era the case was created in: they held an approved grant on its customer then (SPEC §2.4). Kept by package grants; the read policy's SQL finds a partner's cases through it.
+	EraPartners []*Organization `json:"era_partners,omitempty"`
 	// The closed case this one follows up on.
 	FollowUpOf *SupportCase `json:"follow_up_of,omitempty"`
 	// FollowUps holds the value of the follow_ups edge.
 	FollowUps []*SupportCase `json:"follow_ups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
 	totalCount [10]map[string]int
 
@@ -109,6 +111,7 @@ type SupportCaseEdges struct {
 	namedComments      map[string][]*CaseComment
 	namedAttachments   map[string][]*Attachment
 	namedEvents        map[string][]*CaseEvent
+	namedEraPartners   map[string][]*Organization
 	namedFollowUps     map[string][]*SupportCase
 }
 
@@ -192,12 +195,21 @@ func (e SupportCaseEdges) EventsOrErr() ([]*CaseEvent, error) {
 	return nil, &NotLoadedError{edge: "events"}
 }
 
+// EraPartnersOrErr returns the EraPartners value or an error if the edge
+// was not loaded in eager-loading.
+func (e SupportCaseEdges) EraPartnersOrErr() ([]*Organization, error) {
+	if e.loadedTypes[8] {
+		return e.EraPartners, nil
+	}
+	return nil, &NotLoadedError{edge: "era_partners"}
+}
+
 // FollowUpOfOrErr returns the FollowUpOf value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e SupportCaseEdges) FollowUpOfOrErr() (*SupportCase, error) {
 	if e.FollowUpOf != nil {
 		return e.FollowUpOf, nil
-	} else if e.loadedTypes[8] {
+	} else if e.loadedTypes[9] {
 		return nil, &NotFoundError{label: supportcase.Label}
 	}
 	return nil, &NotLoadedError{edge: "follow_up_of"}
@@ -206,7 +218,7 @@ func (e SupportCaseEdges) FollowUpOfOrErr() (*SupportCase, error) {
 // FollowUpsOrErr returns the FollowUps value or an error if the edge
 // was not loaded in eager-loading.
 func (e SupportCaseEdges) FollowUpsOrErr() ([]*SupportCase, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.FollowUps, nil
 	}
 	return nil, &NotLoadedError{edge: "follow_ups"}
@@ -461,6 +473,11 @@ func (_m *SupportCase) QueryEvents() *CaseEventQuery {
 	return NewSupportCaseClient(_m.config).QueryEvents(_m)
 }
 
+// QueryEraPartners queries the "era_partners" edge of the SupportCase entity.
+func (_m *SupportCase) QueryEraPartners() *OrganizationQuery {
+	return NewSupportCaseClient(_m.config).QueryEraPartners(_m)
+}
+
 // QueryFollowUpOf queries the "follow_up_of" edge of the SupportCase entity.
 func (_m *SupportCase) QueryFollowUpOf() *SupportCaseQuery {
 	return NewSupportCaseClient(_m.config).QueryFollowUpOf(_m)
@@ -696,6 +713,30 @@ func (_m *SupportCase) appendNamedEvents(name string, edges ...*CaseEvent) {
 		_m.Edges.namedEvents[name] = []*CaseEvent{}
 	} else {
 		_m.Edges.namedEvents[name] = append(_m.Edges.namedEvents[name], edges...)
+	}
+}
+
+// NamedEraPartners returns the EraPartners named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *SupportCase) NamedEraPartners(name string) ([]*Organization, error) {
+	if _m.Edges.namedEraPartners == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEraPartners[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *SupportCase) appendNamedEraPartners(name string, edges ...*Organization) {
+	if _m.Edges.namedEraPartners == nil {
+		_m.Edges.namedEraPartners = make(map[string][]*Organization)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEraPartners[name] = []*Organization{}
+	} else {
+		_m.Edges.namedEraPartners[name] = append(_m.Edges.namedEraPartners[name], edges...)
 	}
 }
 

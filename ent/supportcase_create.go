@@ -405,6 +405,21 @@ func (_c *SupportCaseCreate) AddEvents(v ...*CaseEvent) *SupportCaseCreate {
 	return _c.AddEventIDs(ids...)
 }
 
+// AddEraPartnerIDs adds the "era_partners" edge to the Organization entity by IDs.
+func (_c *SupportCaseCreate) AddEraPartnerIDs(ids ...string) *SupportCaseCreate {
+	_c.mutation.AddEraPartnerIDs(ids...)
+	return _c
+}
+
+// AddEraPartners adds the "era_partners" edges to the Organization entity.
+func (_c *SupportCaseCreate) AddEraPartners(v ...*Organization) *SupportCaseCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddEraPartnerIDs(ids...)
+}
+
 // SetFollowUpOf sets the "follow_up_of" edge to the SupportCase entity.
 func (_c *SupportCaseCreate) SetFollowUpOf(v *SupportCase) *SupportCaseCreate {
 	return _c.SetFollowUpOfID(v.ID)
@@ -869,6 +884,22 @@ func (_c *SupportCaseCreate) createSpec() (*SupportCase, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(caseevent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.EraPartnersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   supportcase.EraPartnersTable,
+			Columns: supportcase.EraPartnersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

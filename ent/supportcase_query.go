@@ -36,6 +36,7 @@ type SupportCaseQuery struct {
 	withComments           *CaseCommentQuery
 	withAttachments        *AttachmentQuery
 	withEvents             *CaseEventQuery
+	withEraPartners        *OrganizationQuery
 	withFollowUpOf         *SupportCaseQuery
 	withFollowUps          *SupportCaseQuery
 	loadTotal              []func(context.Context, []*SupportCase) error
@@ -44,6 +45,7 @@ type SupportCaseQuery struct {
 	withNamedComments      map[string]*CaseCommentQuery
 	withNamedAttachments   map[string]*AttachmentQuery
 	withNamedEvents        map[string]*CaseEventQuery
+	withNamedEraPartners   map[string]*OrganizationQuery
 	withNamedFollowUps     map[string]*SupportCaseQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -250,6 +252,28 @@ func (_q *SupportCaseQuery) QueryEvents() *CaseEventQuery {
 			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
 			sqlgraph.To(caseevent.Table, caseevent.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.EventsTable, supportcase.EventsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEraPartners chains the current query on the "era_partners" edge.
+func (_q *SupportCaseQuery) QueryEraPartners() *OrganizationQuery {
+	query := (&OrganizationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, supportcase.EraPartnersTable, supportcase.EraPartnersPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -501,6 +525,7 @@ func (_q *SupportCaseQuery) Clone() *SupportCaseQuery {
 		withComments:       _q.withComments.Clone(),
 		withAttachments:    _q.withAttachments.Clone(),
 		withEvents:         _q.withEvents.Clone(),
+		withEraPartners:    _q.withEraPartners.Clone(),
 		withFollowUpOf:     _q.withFollowUpOf.Clone(),
 		withFollowUps:      _q.withFollowUps.Clone(),
 		// clone intermediate query.
@@ -595,6 +620,17 @@ func (_q *SupportCaseQuery) WithEvents(opts ...func(*CaseEventQuery)) *SupportCa
 		opt(query)
 	}
 	_q.withEvents = query
+	return _q
+}
+
+// WithEraPartners tells the query-builder to eager-load the nodes that are connected to
+// the "era_partners" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SupportCaseQuery) WithEraPartners(opts ...func(*OrganizationQuery)) *SupportCaseQuery {
+	query := (&OrganizationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEraPartners = query
 	return _q
 }
 
@@ -698,7 +734,7 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*SupportCase{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [11]bool{
 			_q.withCustomer != nil,
 			_q.withPrimaryContact != nil,
 			_q.withCreatedBy != nil,
@@ -707,6 +743,7 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			_q.withComments != nil,
 			_q.withAttachments != nil,
 			_q.withEvents != nil,
+			_q.withEraPartners != nil,
 			_q.withFollowUpOf != nil,
 			_q.withFollowUps != nil,
 		}
@@ -788,6 +825,13 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			return nil, err
 		}
 	}
+	if query := _q.withEraPartners; query != nil {
+		if err := _q.loadEraPartners(ctx, query, nodes,
+			func(n *SupportCase) { n.Edges.EraPartners = []*Organization{} },
+			func(n *SupportCase, e *Organization) { n.Edges.EraPartners = append(n.Edges.EraPartners, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withFollowUpOf; query != nil {
 		if err := _q.loadFollowUpOf(ctx, query, nodes, nil,
 			func(n *SupportCase, e *SupportCase) { n.Edges.FollowUpOf = e }); err != nil {
@@ -826,6 +870,13 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadEvents(ctx, query, nodes,
 			func(n *SupportCase) { n.appendNamedEvents(name) },
 			func(n *SupportCase, e *CaseEvent) { n.appendNamedEvents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEraPartners {
+		if err := _q.loadEraPartners(ctx, query, nodes,
+			func(n *SupportCase) { n.appendNamedEraPartners(name) },
+			func(n *SupportCase, e *Organization) { n.appendNamedEraPartners(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1117,6 +1168,67 @@ func (_q *SupportCaseQuery) loadEvents(ctx context.Context, query *CaseEventQuer
 	}
 	return nil
 }
+func (_q *SupportCaseQuery) loadEraPartners(ctx context.Context, query *OrganizationQuery, nodes []*SupportCase, init func(*SupportCase), assign func(*SupportCase, *Organization)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[string]*SupportCase)
+	nids := make(map[string]map[*SupportCase]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(supportcase.EraPartnersTable)
+		s.Join(joinT).On(s.C(organization.FieldID), joinT.C(supportcase.EraPartnersPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(supportcase.EraPartnersPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(supportcase.EraPartnersPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullString)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := values[0].(*sql.NullString).String
+				inValue := values[1].(*sql.NullString).String
+				if nids[inValue] == nil {
+					nids[inValue] = map[*SupportCase]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Organization](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "era_partners" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 func (_q *SupportCaseQuery) loadFollowUpOf(ctx context.Context, query *SupportCaseQuery, nodes []*SupportCase, init func(*SupportCase), assign func(*SupportCase, *SupportCase)) error {
 	ids := make([]string, 0, len(nodes))
 	nodeids := make(map[string][]*SupportCase)
@@ -1348,6 +1460,20 @@ func (_q *SupportCaseQuery) WithNamedEvents(name string, opts ...func(*CaseEvent
 		_q.withNamedEvents = make(map[string]*CaseEventQuery)
 	}
 	_q.withNamedEvents[name] = query
+	return _q
+}
+
+// WithNamedEraPartners tells the query-builder to eager-load the nodes that are connected to the "era_partners"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *SupportCaseQuery) WithNamedEraPartners(name string, opts ...func(*OrganizationQuery)) *SupportCaseQuery {
+	query := (&OrganizationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEraPartners == nil {
+		_q.withNamedEraPartners = make(map[string]*OrganizationQuery)
+	}
+	_q.withNamedEraPartners[name] = query
 	return _q
 }
 

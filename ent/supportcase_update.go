@@ -16,6 +16,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 )
@@ -406,6 +407,21 @@ func (_u *SupportCaseUpdate) AddEvents(v ...*CaseEvent) *SupportCaseUpdate {
 	return _u.AddEventIDs(ids...)
 }
 
+// AddEraPartnerIDs adds the "era_partners" edge to the Organization entity by IDs.
+func (_u *SupportCaseUpdate) AddEraPartnerIDs(ids ...string) *SupportCaseUpdate {
+	_u.mutation.AddEraPartnerIDs(ids...)
+	return _u
+}
+
+// AddEraPartners adds the "era_partners" edges to the Organization entity.
+func (_u *SupportCaseUpdate) AddEraPartners(v ...*Organization) *SupportCaseUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEraPartnerIDs(ids...)
+}
+
 // AddFollowUpIDs adds the "follow_ups" edge to the SupportCase entity by IDs.
 func (_u *SupportCaseUpdate) AddFollowUpIDs(ids ...string) *SupportCaseUpdate {
 	_u.mutation.AddFollowUpIDs(ids...)
@@ -514,6 +530,27 @@ func (_u *SupportCaseUpdate) RemoveEvents(v ...*CaseEvent) *SupportCaseUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveEventIDs(ids...)
+}
+
+// ClearEraPartners clears all "era_partners" edges to the Organization entity.
+func (_u *SupportCaseUpdate) ClearEraPartners() *SupportCaseUpdate {
+	_u.mutation.ClearEraPartners()
+	return _u
+}
+
+// RemoveEraPartnerIDs removes the "era_partners" edge to Organization entities by IDs.
+func (_u *SupportCaseUpdate) RemoveEraPartnerIDs(ids ...string) *SupportCaseUpdate {
+	_u.mutation.RemoveEraPartnerIDs(ids...)
+	return _u
+}
+
+// RemoveEraPartners removes "era_partners" edges to Organization entities.
+func (_u *SupportCaseUpdate) RemoveEraPartners(v ...*Organization) *SupportCaseUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEraPartnerIDs(ids...)
 }
 
 // ClearFollowUps clears all "follow_ups" edges to the SupportCase entity.
@@ -917,6 +954,51 @@ func (_u *SupportCaseUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(caseevent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EraPartnersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   supportcase.EraPartnersTable,
+			Columns: supportcase.EraPartnersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEraPartnersIDs(); len(nodes) > 0 && !_u.mutation.EraPartnersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   supportcase.EraPartnersTable,
+			Columns: supportcase.EraPartnersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EraPartnersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   supportcase.EraPartnersTable,
+			Columns: supportcase.EraPartnersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -1363,6 +1445,21 @@ func (_u *SupportCaseUpdateOne) AddEvents(v ...*CaseEvent) *SupportCaseUpdateOne
 	return _u.AddEventIDs(ids...)
 }
 
+// AddEraPartnerIDs adds the "era_partners" edge to the Organization entity by IDs.
+func (_u *SupportCaseUpdateOne) AddEraPartnerIDs(ids ...string) *SupportCaseUpdateOne {
+	_u.mutation.AddEraPartnerIDs(ids...)
+	return _u
+}
+
+// AddEraPartners adds the "era_partners" edges to the Organization entity.
+func (_u *SupportCaseUpdateOne) AddEraPartners(v ...*Organization) *SupportCaseUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEraPartnerIDs(ids...)
+}
+
 // AddFollowUpIDs adds the "follow_ups" edge to the SupportCase entity by IDs.
 func (_u *SupportCaseUpdateOne) AddFollowUpIDs(ids ...string) *SupportCaseUpdateOne {
 	_u.mutation.AddFollowUpIDs(ids...)
@@ -1471,6 +1568,27 @@ func (_u *SupportCaseUpdateOne) RemoveEvents(v ...*CaseEvent) *SupportCaseUpdate
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveEventIDs(ids...)
+}
+
+// ClearEraPartners clears all "era_partners" edges to the Organization entity.
+func (_u *SupportCaseUpdateOne) ClearEraPartners() *SupportCaseUpdateOne {
+	_u.mutation.ClearEraPartners()
+	return _u
+}
+
+// RemoveEraPartnerIDs removes the "era_partners" edge to Organization entities by IDs.
+func (_u *SupportCaseUpdateOne) RemoveEraPartnerIDs(ids ...string) *SupportCaseUpdateOne {
+	_u.mutation.RemoveEraPartnerIDs(ids...)
+	return _u
+}
+
+// RemoveEraPartners removes "era_partners" edges to Organization entities.
+func (_u *SupportCaseUpdateOne) RemoveEraPartners(v ...*Organization) *SupportCaseUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEraPartnerIDs(ids...)
 }
 
 // ClearFollowUps clears all "follow_ups" edges to the SupportCase entity.
@@ -1904,6 +2022,51 @@ func (_u *SupportCaseUpdateOne) sqlSave(ctx context.Context) (_node *SupportCase
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(caseevent.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EraPartnersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   supportcase.EraPartnersTable,
+			Columns: supportcase.EraPartnersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEraPartnersIDs(); len(nodes) > 0 && !_u.mutation.EraPartnersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   supportcase.EraPartnersTable,
+			Columns: supportcase.EraPartnersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EraPartnersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   supportcase.EraPartnersTable,
+			Columns: supportcase.EraPartnersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

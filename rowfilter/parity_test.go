@@ -174,7 +174,7 @@ func (w *world) CasesOf(contactID string) []access.Row { return w.casesOf[contac
 // entity's json tags), strings as strings, times as times.
 type fields access.Values
 
-func (f fields) Value(col string) string  { return access.Values(f).Value(col) }
+func (f fields) Value(col string) string   { return access.Values(f).Value(col) }
 func (f fields) Time(col string) time.Time { return access.Values(f).Time(col) }
 
 func rowOf(v reflect.Value) fields {

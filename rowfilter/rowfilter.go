@@ -67,11 +67,13 @@ type privilegedKey struct{}
 // Privileged returns ctx for the server's own reads, which the read policy
 // does not narrow. They are few, and each says why where it calls this:
 // signing in (there is no caller yet, package auth); the grants a decision
-// about another contact rests on, and the scheduler (grants); what the
+// about another contact rests on, the partner eras stamped on cases, and
+// the scheduler (grants); what the
 // commit hooks publish and the fan-out of events to many subscribers, each
 // decided in memory (events); the directory's consistency checks
 // (directory); verification codes, records no caller reads (helpdesk);
-// case numbers, allocated across all cases (cases); and the operator
+// case numbers, allocated across all cases (cases); the start-up, which
+// stamps the partner eras of an older database (app); and the operator
 // commands and the demo loader. Request handling in package graph never
 // does (TestPrivilegedReadsStayInTheirPlaces).
 func Privileged(ctx context.Context) context.Context {
@@ -180,40 +182,31 @@ func (r *renderer) render(rule access.Rule, sel *sql.Selector) (p *sql.Predicate
 	case access.SeenCase:
 		return r.seenCase(sel)
 	case access.Via:
+		// Correlated, so that a row costs one lookup of the row it names,
+		// however many rows of To the caller may read.
 		t := r.table(tables[rule.To])
-		sub := sql.Select(t.C("id")).From(t)
-		if p, all := r.render(access.Policy[rule.To], sub); !all {
-			if p == nil {
-				return nil, false
-			}
-			sub.Where(p)
-		}
-		return sql.In(sel.C(rule.Col), sub), false
-	case access.NamedBy:
-		t := r.table(tables[rule.From])
-		sub := sql.Select(t.C(rule.Col)).From(t)
-		p, all := r.render(access.Policy[rule.From], sub)
+		p, all := r.render(access.Policy[rule.To], sql.Select(t.C("id")).From(t))
 		if !all && p == nil {
 			return nil, false
 		}
-		sub.Where(sql.NotNull(t.C(rule.Col)))
-		if !all {
-			sub.Where(p)
+		return sql.Exists(r.where(sql.Select(t.C("id")).From(t), sql.ColumnsEQ(t.C("id"), sel.C(rule.Col)), p, all)), false
+	case access.NamedBy:
+		t := r.table(tables[rule.From])
+		p, all := r.render(access.Policy[rule.From], sql.Select(t.C("id")).From(t))
+		if !all && p == nil {
+			return nil, false
 		}
-		return sql.In(sel.C("id"), sub), false
+		return sql.Exists(r.where(sql.Select(t.C("id")).From(t), sql.ColumnsEQ(t.C(rule.Col), sel.C("id")), p, all)), false
 	case access.Collaborator:
 		j := r.table(supportcase.CollaboratorsTable)
-		sub := sql.Select(j.C(supportcase.CollaboratorsPrimaryKey[1])).From(j)
 		cases := r.table(supportcase.Table)
-		seen := sql.Select(cases.C(supportcase.FieldID)).From(cases)
-		if p, all := r.seenCase(seen); !all {
-			if p == nil {
-				return nil, false
-			}
-			seen.Where(p)
+		p, all := r.seenCase(sql.Select(cases.C("id")).From(cases))
+		if !all && p == nil {
+			return nil, false
 		}
-		sub.Where(sql.In(j.C(supportcase.CollaboratorsPrimaryKey[0]), seen))
-		return sql.In(sel.C("id"), sub), false
+		seen := r.where(sql.Select(cases.C(supportcase.FieldID)).From(cases), sql.ColumnsEQ(cases.C(supportcase.FieldID), j.C(supportcase.CollaboratorsPrimaryKey[0])), p, all)
+		return sql.Exists(sql.Select(j.C(supportcase.CollaboratorsPrimaryKey[1])).From(j).Where(sql.And(
+			sql.ColumnsEQ(j.C(supportcase.CollaboratorsPrimaryKey[1]), sel.C("id")), sql.Exists(seen)))), false
 	case access.PartnerOfOwn:
 		g := r.table(grant.Table)
 		return sql.In(sel.C(rule.Col), sql.Select(g.C(grant.FieldPartnerID)).From(g).
@@ -222,41 +215,50 @@ func (r *renderer) render(rule access.Rule, sel *sql.Selector) (p *sql.Predicate
 	panic(fmt.Sprintf("rowfilter: no rendering for %T", rule))
 }
 
+// where adds to sub the join condition on and, unless all, the rule p.
+func (r *renderer) where(sub *sql.Selector, on, p *sql.Predicate, all bool) *sql.Selector {
+	if all {
+		return sub.Where(on)
+	}
+	return sub.Where(sql.And(on, p))
+}
+
 // seenCase renders access.SeenCase over a selection of cases: for each
-// customer the caller reaches, the cases created in its era (all of them
-// where the customer shares its history), and at CC only those the caller
-// collaborates on.
+// customer the caller reaches, the cases created in its partner's era (all
+// of them where the customer shares its history), and at CC only those the
+// caller collaborates on. Customers with the same kind of rule share one
+// branch, and the era is the case's stamp (grants/eras.go), found through
+// the index of the stamps: the work does not grow with the number of
+// customers or of grants.
 func (r *renderer) seenCase(sel *sql.Selector) (*sql.Predicate, bool) {
 	all, rules := r.s.CaseRules()
 	if all {
 		return nil, true
 	}
-	var any []*sql.Predicate
+	type kind struct{ allHistory, collaboratorOnly bool }
+	groups := map[kind][]string{}
 	for customer, rule := range rules {
-		p := []*sql.Predicate{sql.EQ(sel.C(supportcase.FieldCustomerID), customer)}
-		if !rule.AllHistory {
-			p = append(p, era(sel, rule.Eras))
+		k := kind{rule.AllHistory, rule.CollaboratorOnly}
+		groups[k] = append(groups[k], customer)
+	}
+	var any []*sql.Predicate
+	for k, customers := range groups {
+		p := []*sql.Predicate{in(sel.C(supportcase.FieldCustomerID), customers)}
+		if !k.allHistory {
+			e := r.table(supportcase.EraPartnersTable)
+			p = append(p, sql.Exists(sql.Select(e.C(supportcase.EraPartnersPrimaryKey[0])).From(e).Where(sql.And(
+				sql.ColumnsEQ(e.C(supportcase.EraPartnersPrimaryKey[0]), sel.C(supportcase.FieldID)),
+				sql.EQ(e.C(supportcase.EraPartnersPrimaryKey[1]), r.s.OrgID)))))
 		}
-		if rule.CollaboratorOnly {
+		if k.collaboratorOnly {
 			j := r.table(supportcase.CollaboratorsTable)
-			p = append(p, sql.In(sel.C(supportcase.FieldID),
-				sql.Select(j.C(supportcase.CollaboratorsPrimaryKey[0])).From(j).
-					Where(sql.EQ(j.C(supportcase.CollaboratorsPrimaryKey[1]), r.s.ContactID))))
+			p = append(p, sql.Exists(sql.Select(j.C(supportcase.CollaboratorsPrimaryKey[0])).From(j).Where(sql.And(
+				sql.ColumnsEQ(j.C(supportcase.CollaboratorsPrimaryKey[0]), sel.C(supportcase.FieldID)),
+				sql.EQ(j.C(supportcase.CollaboratorsPrimaryKey[1]), r.s.ContactID)))))
 		}
 		any = append(any, sql.And(p...))
 	}
 	return or(any), false
-}
-
-func era(sel *sql.Selector, eras []access.Interval) *sql.Predicate {
-	var any []*sql.Predicate
-	for _, e := range eras {
-		any = append(any, sql.And(sql.GTE(sel.C(supportcase.FieldCreatedAt), e.From), sql.LT(sel.C(supportcase.FieldCreatedAt), e.To)))
-	}
-	if len(any) == 0 {
-		return sql.False()
-	}
-	return sql.Or(any...)
 }
 
 // or is the disjunction of ps; nil (no row) when there are none.

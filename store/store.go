@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -96,11 +98,31 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		drv = opts.Wrap(drv)
 	}
 	db := &DB{Client: ent.NewClient(ent.Driver(drv)), writer: writer, reader: reader}
-	if err := db.Client.Schema.Create(ctx, schema.WithDropColumn(false), schema.WithDropIndex(false)); err != nil {
+	if err := db.Client.Schema.Create(ctx, schema.WithDropColumn(false), schema.WithDropIndex(false), schema.WithHooks(joinIndexes)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrating the schema: %w", err)
 	}
 	return db, nil
+}
+
+// joinIndexes adds the indexes of join tables, which ent's schema cannot
+// state: the read policy finds the cases a contact collaborates on, and
+// the cases of a partner's eras.
+func joinIndexes(next schema.Creator) schema.Creator {
+	extra := map[string][]string{
+		"support_case_collaborators": {"contact_id", "support_case_id"},
+		"support_case_era_partners":  {"organization_id", "support_case_id"},
+	}
+	return schema.CreateFunc(func(ctx context.Context, tables ...*schema.Table) error {
+		for _, t := range tables {
+			cols, ok := extra[t.Name]
+			name := t.Name + "_" + strings.Join(cols, "_")
+			if ok && !slices.ContainsFunc(t.Indexes, func(i *schema.Index) bool { return i.Name == name }) {
+				t.AddIndex(name, false, cols)
+			}
+		}
+		return next.Create(ctx, tables...)
+	})
 }
 
 func dsn(path string, common url.Values, key, value string) string {

@@ -76,6 +76,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AttachmentsColumns[6]},
 			},
+			{
+				Name:    "attachment_uploaded_by_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[7]},
+			},
 		},
 	}
 	// AuditEntriesColumns holds the columns for the "audit_entries" table.
@@ -135,6 +140,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditEntriesColumns[9], AuditEntriesColumns[1]},
 			},
+			{
+				Name:    "auditentry_actor_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[8]},
+			},
 		},
 	}
 	// CaseCommentsColumns holds the columns for the "case_comments" table.
@@ -171,6 +181,11 @@ var (
 				Name:    "casecomment_case_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{CaseCommentsColumns[6], CaseCommentsColumns[1]},
+			},
+			{
+				Name:    "casecomment_author_id",
+				Unique:  false,
+				Columns: []*schema.Column{CaseCommentsColumns[5]},
 			},
 		},
 	}
@@ -221,6 +236,11 @@ var (
 				Name:    "caseevent_customer_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{CaseEventsColumns[2], CaseEventsColumns[1]},
+			},
+			{
+				Name:    "caseevent_actor_id",
+				Unique:  false,
+				Columns: []*schema.Column{CaseEventsColumns[6]},
 			},
 		},
 	}
@@ -395,6 +415,21 @@ var (
 				Name:    "grant_grantee_id",
 				Unique:  false,
 				Columns: []*schema.Column{GrantsColumns[12]},
+			},
+			{
+				Name:    "grant_requested_by_id",
+				Unique:  false,
+				Columns: []*schema.Column{GrantsColumns[13]},
+			},
+			{
+				Name:    "grant_decided_by_id",
+				Unique:  false,
+				Columns: []*schema.Column{GrantsColumns[14]},
+			},
+			{
+				Name:    "grant_ended_by_id",
+				Unique:  false,
+				Columns: []*schema.Column{GrantsColumns[15]},
 			},
 			{
 				Name:    "grant_status_expires_at",
@@ -580,6 +615,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{CasesColumns[22]},
 			},
+			{
+				Name:    "supportcase_created_by_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[24]},
+			},
+			{
+				Name:    "supportcase_primary_contact_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[23]},
+			},
 		},
 	}
 	// VerificationCodesColumns holds the columns for the "verification_codes" table.
@@ -640,6 +685,31 @@ var (
 			},
 		},
 	}
+	// SupportCaseEraPartnersColumns holds the columns for the "support_case_era_partners" table.
+	SupportCaseEraPartnersColumns = []*schema.Column{
+		{Name: "support_case_id", Type: field.TypeString, Size: 40},
+		{Name: "organization_id", Type: field.TypeString, Size: 40},
+	}
+	// SupportCaseEraPartnersTable holds the schema information for the "support_case_era_partners" table.
+	SupportCaseEraPartnersTable = &schema.Table{
+		Name:       "support_case_era_partners",
+		Columns:    SupportCaseEraPartnersColumns,
+		PrimaryKey: []*schema.Column{SupportCaseEraPartnersColumns[0], SupportCaseEraPartnersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "support_case_era_partners_support_case_id",
+				Columns:    []*schema.Column{SupportCaseEraPartnersColumns[0]},
+				RefColumns: []*schema.Column{CasesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "support_case_era_partners_organization_id",
+				Columns:    []*schema.Column{SupportCaseEraPartnersColumns[1]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AccessTokensTable,
@@ -656,6 +726,7 @@ var (
 		CasesTable,
 		VerificationCodesTable,
 		SupportCaseCollaboratorsTable,
+		SupportCaseEraPartnersTable,
 	}
 )
 
@@ -695,4 +766,6 @@ func init() {
 	VerificationCodesTable.ForeignKeys[0].RefTable = ContactsTable
 	SupportCaseCollaboratorsTable.ForeignKeys[0].RefTable = CasesTable
 	SupportCaseCollaboratorsTable.ForeignKeys[1].RefTable = ContactsTable
+	SupportCaseEraPartnersTable.ForeignKeys[0].RefTable = CasesTable
+	SupportCaseEraPartnersTable.ForeignKeys[1].RefTable = OrganizationsTable
 }

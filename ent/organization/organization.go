@@ -49,6 +49,8 @@ const (
 	EdgeCustomerGrants = "customer_grants"
 	// EdgePartnerGrants holds the string denoting the partner_grants edge name in mutations.
 	EdgePartnerGrants = "partner_grants"
+	// EdgeEraCases holds the string denoting the era_cases edge name in mutations.
+	EdgeEraCases = "era_cases"
 	// EdgeFiledCases holds the string denoting the filed_cases edge name in mutations.
 	EdgeFiledCases = "filed_cases"
 	// Table holds the table name of the organization in the database.
@@ -95,6 +97,11 @@ const (
 	PartnerGrantsInverseTable = "grants"
 	// PartnerGrantsColumn is the table column denoting the partner_grants relation/edge.
 	PartnerGrantsColumn = "partner_id"
+	// EraCasesTable is the table that holds the era_cases relation/edge. The primary key declared below.
+	EraCasesTable = "support_case_era_partners"
+	// EraCasesInverseTable is the table name for the SupportCase entity.
+	// It exists in this package in order to avoid circular dependency with the "supportcase" package.
+	EraCasesInverseTable = "cases"
 	// FiledCasesTable is the table that holds the filed_cases relation/edge.
 	FiledCasesTable = "cases"
 	// FiledCasesInverseTable is the table name for the SupportCase entity.
@@ -116,6 +123,12 @@ var Columns = []string{
 	FieldLicenses,
 	FieldShareCaseHistoryWithPartners,
 }
+
+var (
+	// EraCasesPrimaryKey and EraCasesColumn2 are the table columns denoting the
+	// primary key for the era_cases relation (M2M).
+	EraCasesPrimaryKey = []string{"support_case_id", "organization_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -303,6 +316,20 @@ func ByPartnerGrants(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByEraCasesCount orders the results by era_cases count.
+func ByEraCasesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEraCasesStep(), opts...)
+	}
+}
+
+// ByEraCases orders the results by era_cases terms.
+func ByEraCases(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEraCasesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByFiledCasesCount orders the results by filed_cases count.
 func ByFiledCasesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -356,6 +383,13 @@ func newPartnerGrantsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PartnerGrantsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PartnerGrantsTable, PartnerGrantsColumn),
+	)
+}
+func newEraCasesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EraCasesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, EraCasesTable, EraCasesPrimaryKey...),
 	)
 }
 func newFiledCasesStep() *sqlgraph.Step {

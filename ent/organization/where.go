@@ -394,6 +394,29 @@ func HasPartnerGrantsWith(preds ...predicate.Grant) predicate.Organization {
 	})
 }
 
+// HasEraCases applies the HasEdge predicate on the "era_cases" edge.
+func HasEraCases() predicate.Organization {
+	return predicate.Organization(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, EraCasesTable, EraCasesPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasEraCasesWith applies the HasEdge predicate on the "era_cases" edge with a given conditions (other predicates).
+func HasEraCasesWith(preds ...predicate.SupportCase) predicate.Organization {
+	return predicate.Organization(func(s *sql.Selector) {
+		step := newEraCasesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasFiledCases applies the HasEdge predicate on the "filed_cases" edge.
 func HasFiledCases() predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {

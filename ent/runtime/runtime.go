@@ -435,6 +435,8 @@ func init() {
 		}
 	}()
 	grantMixin := schema.Grant{}.Mixin()
+	grantHooks := schema.Grant{}.Hooks()
+	grant.Hooks[0] = grantHooks[0]
 	grantMixinInters0 := grantMixin[0].Interceptors()
 	grant.Interceptors[0] = grantMixinInters0[0]
 	grantMixinFields1 := grantMixin[1].Fields()
@@ -624,6 +626,7 @@ func init() {
 	supportcaseMixin := schema.SupportCase{}.Mixin()
 	supportcaseHooks := schema.SupportCase{}.Hooks()
 	supportcase.Hooks[0] = supportcaseHooks[0]
+	supportcase.Hooks[1] = supportcaseHooks[1]
 	supportcaseMixinInters0 := supportcaseMixin[0].Interceptors()
 	supportcase.Interceptors[0] = supportcaseMixinInters0[0]
 	supportcaseMixinFields1 := supportcaseMixin[1].Fields()

@@ -45,7 +45,7 @@ func (Attachment) Edges() []ent.Edge {
 }
 
 func (Attachment) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("case_id", "created_at"), index.Fields("sha256")}
+	return []ent.Index{index.Fields("case_id", "created_at"), index.Fields("sha256"), index.Fields("uploaded_by_id")}
 }
 
 func (Attachment) Annotations() []schema.Annotation {

@@ -66,6 +66,7 @@ func (AuditEntry) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("customer_id", "created_at"),
 		index.Fields("actor_organization_id", "created_at"),
+		index.Fields("actor_id"),
 	}
 }
 

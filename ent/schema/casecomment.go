@@ -45,7 +45,7 @@ func (CaseComment) Edges() []ent.Edge {
 }
 
 func (CaseComment) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("case_id", "created_at")}
+	return []ent.Index{index.Fields("case_id", "created_at"), index.Fields("author_id")}
 }
 
 func (CaseComment) Annotations() []schema.Annotation {

@@ -62,6 +62,7 @@ func (CaseEvent) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("case_id", "created_at"),
 		index.Fields("customer_id", "created_at"),
+		index.Fields("actor_id"),
 	}
 }
 

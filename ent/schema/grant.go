@@ -9,6 +9,8 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/ent/hook"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
@@ -95,8 +97,15 @@ func (Grant) Indexes() []ent.Index {
 		index.Fields("partner_id", "customer_id", "status"),
 		index.Fields("customer_id", "status"),
 		index.Fields("grantee_id"),
+		index.Fields("requested_by_id"),
+		index.Fields("decided_by_id"),
+		index.Fields("ended_by_id"),
 		index.Fields("status", "expires_at"),
 	}
+}
+
+func (Grant) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(grants.Restamp, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne)}
 }
 
 func (Grant) Annotations() []schema.Annotation {

@@ -81,6 +81,10 @@ func (Organization) Edges() []ent.Edge {
 		edge.To("partner_grants", Grant.Type).
 			Comment("Grants this partner holds on customers.").
 			Annotations(hidden()),
+		edge.From("era_cases", SupportCase.Type).
+			Ref("era_partners").
+			Comment("Cases created while this partner held a grant on their customer.").
+			Annotations(hidden()),
 		edge.To("filed_cases", SupportCase.Type).
 			Comment("Cases this partner filed on behalf of customers.").
 			Annotations(hidden()),

@@ -10,6 +10,8 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/ent/hook"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
@@ -99,6 +101,9 @@ func (SupportCase) Edges() []ent.Edge {
 		edge.To("events", CaseEvent.Type).
 			Comment("Everything that happened to the case, oldest first. CC collaborators follow the cases they work on.").
 			Annotations(entgql.RelayConnection()),
+		edge.To("era_partners", Organization.Type).
+			Comment("The partners whose era the case was created in: they held an approved grant on its customer then (SPEC §2.4). Kept by package grants; the read policy's SQL finds a partner's cases through it.").
+			Annotations(hidden()),
 		edge.To("follow_ups", SupportCase.Type).
 			From("follow_up_of").Field("follow_up_of_id").Unique().Immutable().
 			Comment("The closed case this one follows up on."),
@@ -111,11 +116,17 @@ func (SupportCase) Indexes() []ent.Index {
 		index.Fields("updated_at"),
 		index.Fields("status", "severity"),
 		index.Fields("on_behalf_of_id"),
+		// Who a visible case names is visible (access.Policy's counterparts).
+		index.Fields("created_by_id"),
+		index.Fields("primary_contact_id"),
 	}
 }
 
 func (SupportCase) Hooks() []ent.Hook {
-	return []ent.Hook{normalizeList(map[string]func(string) (string, error){"shared_emails": validate.Email})}
+	return []ent.Hook{
+		normalizeList(map[string]func(string) (string, error){"shared_emails": validate.Email}),
+		hook.On(grants.StampCase, ent.OpCreate),
+	}
 }
 
 func (SupportCase) Annotations() []schema.Annotation {

@@ -84,6 +84,8 @@ const (
 	EdgeAttachments = "attachments"
 	// EdgeEvents holds the string denoting the events edge name in mutations.
 	EdgeEvents = "events"
+	// EdgeEraPartners holds the string denoting the era_partners edge name in mutations.
+	EdgeEraPartners = "era_partners"
 	// EdgeFollowUpOf holds the string denoting the follow_up_of edge name in mutations.
 	EdgeFollowUpOf = "follow_up_of"
 	// EdgeFollowUps holds the string denoting the follow_ups edge name in mutations.
@@ -144,6 +146,11 @@ const (
 	EventsInverseTable = "case_events"
 	// EventsColumn is the table column denoting the events relation/edge.
 	EventsColumn = "case_id"
+	// EraPartnersTable is the table that holds the era_partners relation/edge. The primary key declared below.
+	EraPartnersTable = "support_case_era_partners"
+	// EraPartnersInverseTable is the table name for the Organization entity.
+	// It exists in this package in order to avoid circular dependency with the "organization" package.
+	EraPartnersInverseTable = "organizations"
 	// FollowUpOfTable is the table that holds the follow_up_of relation/edge.
 	FollowUpOfTable = "cases"
 	// FollowUpOfColumn is the table column denoting the follow_up_of relation/edge.
@@ -188,6 +195,9 @@ var (
 	// CollaboratorsPrimaryKey and CollaboratorsColumn2 are the table columns denoting the
 	// primary key for the collaborators relation (M2M).
 	CollaboratorsPrimaryKey = []string{"support_case_id", "contact_id"}
+	// EraPartnersPrimaryKey and EraPartnersColumn2 are the table columns denoting the
+	// primary key for the era_partners relation (M2M).
+	EraPartnersPrimaryKey = []string{"support_case_id", "organization_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -206,7 +216,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
-	Hooks        [1]ent.Hook
+	Hooks        [2]ent.Hook
 	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -513,6 +523,20 @@ func ByEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByEraPartnersCount orders the results by era_partners count.
+func ByEraPartnersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEraPartnersStep(), opts...)
+	}
+}
+
+// ByEraPartners orders the results by era_partners terms.
+func ByEraPartners(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEraPartnersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByFollowUpOfField orders the results by follow_up_of field.
 func ByFollowUpOfField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -587,6 +611,13 @@ func newEventsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(EventsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, EventsTable, EventsColumn),
+	)
+}
+func newEraPartnersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EraPartnersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, EraPartnersTable, EraPartnersPrimaryKey...),
 	)
 }
 func newFollowUpOfStep() *sqlgraph.Step {

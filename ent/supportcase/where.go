@@ -1629,6 +1629,29 @@ func HasEventsWith(preds ...predicate.CaseEvent) predicate.SupportCase {
 	})
 }
 
+// HasEraPartners applies the HasEdge predicate on the "era_partners" edge.
+func HasEraPartners() predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, EraPartnersTable, EraPartnersPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasEraPartnersWith applies the HasEdge predicate on the "era_partners" edge with a given conditions (other predicates).
+func HasEraPartnersWith(preds ...predicate.Organization) predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := newEraPartnersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasFollowUpOf applies the HasEdge predicate on the "follow_up_of" edge.
 func HasFollowUpOf() predicate.SupportCase {
 	return predicate.SupportCase(func(s *sql.Selector) {
