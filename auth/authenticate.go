@@ -2,8 +2,12 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
+
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
@@ -49,47 +53,70 @@ func (a *Authenticator) Refresh(ctx context.Context, s *access.Session) (*access
 	return a.session(ctx, accesstoken.ID(s.TokenID), a.Clock.Now(), false)
 }
 
+// signIn is what signing in reads: a token with its contact and the
+// contact's organisation, in one query.
+type signIn struct {
+	TokenID    string     `sql:"token_id"`
+	ExpiresAt  *time.Time `sql:"expires_at"`
+	LastUsedAt *time.Time `sql:"last_used_at"`
+	ContactID  string     `sql:"contact_id"`
+	OrgID      string     `sql:"organization_id"`
+	OrgKind    string     `sql:"kind"`
+	Roles      string     `sql:"roles"`
+	Email      string     `sql:"email"`
+	Status     string     `sql:"status"`
+}
+
 func (a *Authenticator) session(ctx context.Context, which predicate.AccessToken, now time.Time, touch bool) (*access.Session, error) {
 	sys := rowfilter.Privileged(ctx)
-	tok, err := a.Client.AccessToken.Query().
+	var rows []signIn
+	err := a.Client.AccessToken.Query().
 		Where(
 			which,
 			accesstoken.RevokedAtIsNil(),
 			accesstoken.Or(accesstoken.ExpiresAtIsNil(), accesstoken.ExpiresAtGT(now)),
 		).
-		WithContact(func(q *ent.ContactQuery) { q.WithOrganization() }).
-		Only(sys)
-	if ent.IsNotFound(err) {
-		return nil, apperr.ErrUnauthenticated
-	}
+		Modify(func(s *sql.Selector) {
+			c, o := sql.Table(contact.Table), sql.Table(organization.Table)
+			s.Join(c).On(s.C(accesstoken.FieldContactID), c.C(contact.FieldID)).
+				Join(o).On(c.C(contact.FieldOrganizationID), o.C(organization.FieldID)).
+				Select(sql.As(s.C(accesstoken.FieldID), "token_id"), s.C(accesstoken.FieldExpiresAt), s.C(accesstoken.FieldLastUsedAt),
+					sql.As(c.C(contact.FieldID), "contact_id"), c.C(contact.FieldOrganizationID), o.C(organization.FieldKind),
+					c.C(contact.FieldRoles), c.C(contact.FieldEmail), c.C(contact.FieldStatus))
+		}).
+		Scan(sys, &rows)
 	if err != nil {
 		return nil, err
 	}
-	c := tok.Edges.Contact
-	if c.Status != contact.StatusACTIVE {
+	if len(rows) != 1 || rows[0].Status != string(contact.StatusACTIVE) {
 		return nil, apperr.ErrUnauthenticated
 	}
-	if touch && (tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= lastUsedResolution) {
-		if err := a.Client.AccessToken.UpdateOne(tok).SetLastUsedAt(now).Exec(sys); err != nil {
+	row := rows[0]
+	if touch && (row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= lastUsedResolution) {
+		if err := a.Client.AccessToken.UpdateOneID(row.TokenID).SetLastUsedAt(now).Exec(sys); err != nil {
 			return nil, err
 		}
 	}
+	var roles []access.Role
+	if err := json.Unmarshal([]byte(row.Roles), &roles); err != nil {
+		return nil, fmt.Errorf("auth: the roles of contact %s: %w", row.ContactID, err)
+	}
 	caller := access.Caller{
-		ContactID: c.ID,
-		OrgID:     c.OrganizationID,
-		OrgKind:   c.Edges.Organization.Kind,
-		Roles:     c.Roles,
-		Email:     c.Email,
+		ContactID: row.ContactID,
+		OrgID:     row.OrgID,
+		OrgKind:   access.OrgKind(row.OrgKind),
+		Roles:     roles,
+		Email:     row.Email,
 		Active:    true,
 	}
 	var p access.Partnership
 	if caller.OrgKind == access.Partner {
-		if p, err = a.partnership(sys, caller.OrgID); err != nil {
+		if p, err = grants.Partnership(sys, a.Client, caller.OrgID); err != nil {
 			return nil, err
 		}
 	}
 	s := access.NewSession(caller, now, p)
-	s.TokenID, s.TokenExpiresAt = tok.ID, tok.ExpiresAt
+	s.TokenID, s.TokenExpiresAt = row.TokenID, row.ExpiresAt
 	return s, nil
 }
 
@@ -104,30 +131,4 @@ func bearer(authorization string) (string, bool) {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	token = strings.TrimSpace(token)
 	return token, ok && strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(token, tokenPrefix)
-}
-
-// partnership reads every grant a partner ever had approved (whether each
-// gives access now is access.Effective's to decide at the session's
-// instant; past ones decide the partner era of cases) and which of those
-// customers share their case history.
-func (a *Authenticator) partnership(ctx context.Context, partnerID string) (access.Partnership, error) {
-	gs, err := grants.OfPartner(ctx, a.Client, partnerID)
-	if err != nil {
-		return access.Partnership{}, err
-	}
-	p := access.Partnership{Grants: gs, SharesHistory: map[string]bool{}}
-	customers := make([]string, len(gs))
-	for i, g := range gs {
-		customers[i] = g.CustomerID
-	}
-	sharing, err := a.Client.Organization.Query().
-		Where(organization.IDIn(customers...), organization.ShareCaseHistoryWithPartners(true)).
-		IDs(ctx)
-	if err != nil {
-		return access.Partnership{}, err
-	}
-	for _, id := range sharing {
-		p.SharesHistory[id] = true
-	}
-	return p, nil
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
@@ -29,6 +32,37 @@ func OfPartner(ctx context.Context, c *ent.Client, partnerID string, customerIDs
 		out[i] = toAccess(g)
 	}
 	return out, nil
+}
+
+// Partnership reads, as the access rules read them, every grant a
+// partner ever had approved (whether each gives access now is
+// access.Effective's to decide at the session's instant; past ones decide
+// the partner era of cases), and which of those customers share their
+// case history: one query.
+func Partnership(ctx context.Context, c *ent.Client, partnerID string) (access.Partnership, error) {
+	var rows []struct {
+		ent.Grant
+		Shares bool `sql:"shares"`
+	}
+	err := c.Grant.Query().
+		Where(grant.PartnerID(partnerID), grant.StartsAtNotNil()).
+		Modify(func(s *sql.Selector) {
+			o := sql.Table(organization.Table)
+			s.Join(o).On(s.C(grant.FieldCustomerID), o.C(organization.FieldID)).
+				AppendSelect(sql.As(o.C(organization.FieldShareCaseHistoryWithPartners), "shares"))
+		}).
+		Scan(rowfilter.Privileged(ctx), &rows)
+	if err != nil {
+		return access.Partnership{}, err
+	}
+	p := access.Partnership{Grants: make([]access.Grant, len(rows)), SharesHistory: map[string]bool{}}
+	for i, r := range rows {
+		p.Grants[i] = toAccess(&r.Grant)
+		if r.Shares {
+			p.SharesHistory[r.CustomerID] = true
+		}
+	}
+	return p, nil
 }
 
 // toAccess converts a stored grant to what the access rules read.

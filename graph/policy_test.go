@@ -299,8 +299,24 @@ func TestTheCaseHistoryIsTheCustomersToShare(t *testing.T) {
 		map[string]any{"id": w.acme.ID}); len(res.Errors) > 0 {
 		t.Errorf("the partner configures the sites: %+v", res.Errors)
 	}
+	// A case from before any partner's grant: Contoso sees it only once
+	// Acme shares its history.
+	now := w.Clock.Now()
+	w.Clock.Set(now.Add(-48 * time.Hour))
+	old := w.Case(w.acme, w.acmeMember, "Before the partners")
+	w.Clock.Set(now)
+	sees := func() bool {
+		res := w.Query(w.tokens[w.contosoAdmin], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": old.ID})
+		return res.Code() != "NOT_FOUND"
+	}
+	if sees() {
+		t.Fatal("Contoso sees a case from before its era")
+	}
 	if res := w.Query(w.tokens[w.acmeManager], share, map[string]any{"id": w.acme.ID}); len(res.Errors) > 0 {
 		t.Errorf("the customer's contact manager shares the history: %+v", res.Errors)
+	}
+	if !sees() {
+		t.Error("Contoso does not see the shared history")
 	}
 }
 
