@@ -537,3 +537,50 @@ func TestOnlyVendorAdminsManageOrganizations(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionsMoveAlongTheClockUntilAGrantChanges: a session moved within
+// its steady span keeps its decisions (and class); crossing a grant's
+// expiry is noticed, and the moved session decides anew.
+func TestSessionsMoveAlongTheClockUntilAGrantChanges(t *testing.T) {
+	g := grant("g1", access.Update)
+	s := access.NewSession(partnerContact(), now, access.Partnership{Grants: []access.Grant{g}})
+	soon := now.Add(time.Hour)
+	if !s.Steady(soon) {
+		t.Fatalf("no grant changes in the hour after now, yet the session is not steady")
+	}
+	moved := s.At(soon)
+	if !moved.Now.Equal(soon) || moved.Level(customerOrg) != access.Update || moved.Class() != s.Class() {
+		t.Fatalf("moved within its span: now %v, level %q, same class %v", moved.Now, moved.Level(customerOrg), moved.Class() == s.Class())
+	}
+	if s.Steady(g.ExpiresAt) || s.Steady(g.StartsAt.Add(-time.Second)) {
+		t.Fatalf("steady across the grant's expiry or start")
+	}
+	if after := s.At(g.ExpiresAt); after.Level(customerOrg) != "" {
+		t.Fatalf("after the expiry the level is %q, want none", after.Level(customerOrg))
+	}
+}
+
+// TestClassesSeparateWhatDecidesDifferently: callers share a class only
+// when they are the same contact with the same grants.
+func TestClassesSeparateWhatDecidesDifferently(t *testing.T) {
+	p := access.Partnership{Grants: []access.Grant{grant("g1", access.Update)}}
+	base := access.NewSession(partnerContact(), now, p).Class()
+	same := access.NewSession(partnerContact(), now.Add(time.Minute), access.Partnership{Grants: []access.Grant{grant("g1", access.Update)}})
+	if same.Class() != base {
+		t.Errorf("the same contact and grants, read again, is another class")
+	}
+	other := partnerContact()
+	other.ContactID = someone
+	for name, s := range map[string]*access.Session{
+		"another contact":   access.NewSession(other, now, p),
+		"another level":     access.NewSession(partnerContact(), now, access.Partnership{Grants: []access.Grant{grant("g1", access.Look)}}),
+		"the grant revoked": access.NewSession(partnerContact(), now, access.Partnership{Grants: grants(grant("g1", access.Update, revoked))}),
+		"history shared":    access.NewSession(partnerContact(), now, access.Partnership{Grants: p.Grants, SharesHistory: map[string]bool{customerOrg: true}}),
+		"another role":      access.NewSession(partnerContact(access.RoleAdmin), now, p),
+		"suspended":         access.NewSession(inactive(partnerContact()), now, p),
+	} {
+		if s.Class() == base {
+			t.Errorf("%s: same class", name)
+		}
+	}
+}

@@ -48,6 +48,16 @@ type Message struct {
 	CustomerID string    `json:"customerID,omitempty"`
 	PartnerID  string    `json:"partnerID,omitempty"`
 	At         time.Time `json:"at"`
+
+	// Tick marks the message a hub sends every follower each second, which
+	// no publisher sends: a stream checks then what time alone ends (an
+	// expiry of a grant or of the token, which no event announces).
+	Tick bool `json:"-"`
+	// Lost marks the message a stream's followers receive in place of
+	// those it fell too far behind to deliver.
+	Lost bool `json:"-"`
+
+	memo *memo
 }
 
 // MarshalGQL writes the kind as a GraphQL enum value.

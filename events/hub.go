@@ -3,79 +3,281 @@ package events
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// Broker carries messages from publishers to subscribers. The in-process
-// Hub is the default; an implementation over PostgreSQL LISTEN/NOTIFY would
-// publish with NOTIFY and feed each instance's local subscribers from
-// LISTEN, so that several server instances share events: Message holds only
-// identifiers, small enough for a NOTIFY payload.
+// Broker carries messages from publishers to followers. The in-process Hub
+// is the default; one over PostgreSQL LISTEN/NOTIFY would publish with
+// NOTIFY and feed each instance's Hub from LISTEN, so that several server
+// instances share events: Message holds only identifiers, small enough for
+// a NOTIFY payload.
 type Broker interface {
-	// Publish delivers m to every subscriber; it never blocks on a slow one.
+	// Publish hands m over for delivery and returns at once: a writer's
+	// commit does the same work whatever the number of followers.
 	Publish(ctx context.Context, m Message) error
-	// Subscribe returns a channel of every message published from now on,
-	// and a function that ends the subscription and closes the channel.
-	// Subscribers share each message and must not change it.
-	Subscribe() (<-chan *Message, func())
+	// Follow calls deliver with every message published from now on that
+	// belongs to the stream key names (see Message.Keys), every message
+	// that concerns all streams, and a tick every second. One goroutine
+	// per key delivers, in order, to each of the key's followers in turn:
+	// deliver must not block, and its followers share each message (its
+	// Memo included) and must not change it. stop ends the following; it
+	// may be called from deliver.
+	Follow(key string, deliver func(*Message)) (stop func())
 }
 
-// SubscriberBuffer is how many messages a subscriber may fall behind
-// before it is cut off: a stuck client must not hold up publishers or
-// grow without bound.
-const SubscriberBuffer = 64
+// The stream keys a follower may follow.
+const (
+	// AllCases carries every case event.
+	AllCases = "cases"
+	// Sessions carries only what concerns every stream: grant changes,
+	// sign-outs and ticks.
+	Sessions = "sessions"
+)
 
-// Hub is the in-process Broker. The zero value is ready to use.
+// CaseKey names the stream of one case's events.
+func CaseKey(id string) string { return "case:" + id }
+
+// CustomerKey names the stream of the events on one customer's cases.
+func CustomerKey(id string) string { return "customer:" + id }
+
+// Keys lists the streams m belongs to; nil for a message every stream
+// receives. A grant change or a sign-out may change the access of any
+// follower, whatever it follows, so it goes everywhere.
+func (m *Message) Keys() []string {
+	if m.CaseEventID == "" {
+		return nil
+	}
+	return []string{CaseKey(m.CaseID), CustomerKey(m.CustomerID), AllCases}
+}
+
+// Backlog is how many messages a stream may fall behind before its
+// followers are told they lost some (Message.Lost) instead: a stream that
+// cannot keep up must neither hold up writers nor grow without bound.
+const Backlog = 4096
+
+// Hub is the in-process Broker. The zero value is ready to use. Its
+// goroutines run only while something follows: one that routes what is
+// published, and one per followed key.
 type Hub struct {
-	mu   sync.RWMutex // guards subs
-	subs map[chan *Message]struct{}
+	// Tick is how often every follower receives a tick; a second when zero.
+	Tick time.Duration
+
+	mu        sync.Mutex // guards everything below, and every stream
+	inbox     []*Message
+	wake      chan struct{} // wakes the router
+	streams   map[string]*stream
+	followers int
+	routing   bool
 }
 
 var _ Broker = (*Hub)(nil)
 
-// Publish delivers m to every subscriber. A subscriber whose buffer is full
-// is dropped (its channel closed), and its stream ends.
+// stream is one followed key: its followers and what waits for them.
+type stream struct {
+	followers map[*follower]struct{}
+	list      []*follower // a snapshot of followers; nil when stale
+	queue     []*Message
+	wake      chan struct{}
+}
+
+type follower struct {
+	deliver func(*Message)
+	stopped atomic.Bool
+}
+
+// Publish implements Broker.
 func (h *Hub) Publish(_ context.Context, m Message) error {
-	shared := &m // one copy for every subscriber
-	h.mu.RLock()
-	var lagging []chan *Message
-	for ch := range h.subs {
-		select {
-		case ch <- shared:
-		default:
-			lagging = append(lagging, ch)
-		}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.followers == 0 {
+		return nil // no one to tell
 	}
-	h.mu.RUnlock()
-	for _, ch := range lagging {
-		h.remove(ch)
-	}
+	m.memo = &memo{}
+	h.inbox = append(h.inbox, &m)
+	signal(h.wake)
 	return nil
 }
 
-// Subscribe implements Broker.
-func (h *Hub) Subscribe() (<-chan *Message, func()) {
-	ch := make(chan *Message, SubscriberBuffer)
-	h.mu.Lock()
-	if h.subs == nil {
-		h.subs = map[chan *Message]struct{}{}
-	}
-	h.subs[ch] = struct{}{}
-	h.mu.Unlock()
-	return ch, func() { h.remove(ch) }
-}
-
-// Subscribers reports how many subscriptions are open.
-func (h *Hub) Subscribers() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return len(h.subs)
-}
-
-func (h *Hub) remove(ch chan *Message) {
+// Follow implements Broker.
+func (h *Hub) Follow(key string, deliver func(*Message)) (stop func()) {
+	f := &follower{deliver: deliver}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.subs[ch]; ok {
-		delete(h.subs, ch)
-		close(ch)
+	if h.streams == nil {
+		h.streams = map[string]*stream{}
+		h.wake = make(chan struct{}, 1)
 	}
+	s := h.streams[key]
+	if s == nil {
+		s = &stream{followers: map[*follower]struct{}{}, wake: make(chan struct{}, 1)}
+		h.streams[key] = s
+		go h.dispatch(key, s)
+	}
+	s.followers[f] = struct{}{}
+	s.list = nil
+	h.followers++
+	if !h.routing {
+		h.routing = true
+		go h.route()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { h.unfollow(key, s, f) }) }
+}
+
+func (h *Hub) unfollow(key string, s *stream, f *follower) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f.stopped.Store(true)
+	delete(s.followers, f)
+	s.list = nil
+	h.followers--
+	if len(s.followers) == 0 {
+		delete(h.streams, key)
+		signal(s.wake) // its dispatcher sees it is gone, and returns
+	}
+	signal(h.wake)
+}
+
+// Followers reports how many followers the hub has.
+func (h *Hub) Followers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.followers
+}
+
+// route hands each published message, and each tick, to the streams it
+// belongs to, until no one follows.
+func (h *Hub) route() {
+	every := h.Tick
+	if every == 0 {
+		every = time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		var ticked *Message
+		select {
+		case <-h.wake:
+		case t := <-tick.C:
+			ticked = &Message{Tick: true, At: t, memo: &memo{}}
+		}
+		h.mu.Lock()
+		if h.followers == 0 {
+			h.routing = false
+			h.inbox = nil
+			h.mu.Unlock()
+			return
+		}
+		in := h.inbox
+		h.inbox = nil
+		if ticked != nil {
+			in = append(in, ticked)
+		}
+		for _, m := range in {
+			if keys := m.Keys(); keys != nil {
+				for _, k := range keys {
+					if s := h.streams[k]; s != nil {
+						s.push(m)
+					}
+				}
+				continue
+			}
+			for _, s := range h.streams {
+				s.push(m)
+			}
+		}
+		h.mu.Unlock()
+	}
+}
+
+// push queues m for the stream's followers; Hub.mu is held.
+func (s *stream) push(m *Message) {
+	if len(s.queue) >= Backlog {
+		s.queue = append(s.queue[:0], &Message{Lost: true, At: m.At, memo: &memo{}})
+	} else if len(s.queue) == 0 || !s.queue[0].Lost {
+		s.queue = append(s.queue, m)
+	}
+	signal(s.wake)
+}
+
+// dispatch delivers the stream's messages to its followers, one message to
+// all of them before the next, until it has none.
+func (h *Hub) dispatch(key string, s *stream) {
+	for range s.wake {
+		h.mu.Lock()
+		if h.streams[key] != s {
+			h.mu.Unlock()
+			return
+		}
+		queue := s.queue
+		s.queue = nil
+		if s.list == nil {
+			s.list = make([]*follower, 0, len(s.followers))
+			for f := range s.followers {
+				s.list = append(s.list, f)
+			}
+		}
+		list := s.list
+		h.mu.Unlock()
+		for _, m := range queue {
+			for _, f := range list {
+				if !f.stopped.Load() {
+					f.deliver(m)
+				}
+			}
+		}
+	}
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// memo holds what followers derived from one message.
+type memo struct {
+	mu      sync.Mutex // guards entries
+	entries map[any]*memoEntry
+}
+
+type memoEntry struct {
+	mu   sync.Mutex // held while the first caller computes
+	done atomic.Bool
+	v    any
+}
+
+// Memo returns what compute derives from m, computing it once for all of
+// m's followers: an event is loaded, decided and rendered once per
+// distinct need, however many follow it. key must be comparable, and
+// should be of a type of the caller's own. Every follower looks up every
+// message, so a lookup that finds its value allocates nothing: keep keys
+// that are not of a zero-size type already boxed.
+func (m *Message) Memo(key any, compute func() any) any {
+	if m.memo == nil { // a message that no hub carried
+		return compute()
+	}
+	m.memo.mu.Lock()
+	e := m.memo.entries[key]
+	if e == nil {
+		if m.memo.entries == nil {
+			m.memo.entries = map[any]*memoEntry{}
+		}
+		e = &memoEntry{}
+		e.mu.Lock()
+		m.memo.entries[key] = e
+		m.memo.mu.Unlock()
+		defer e.mu.Unlock()
+		e.v = compute()
+		e.done.Store(true)
+		return e.v
+	}
+	m.memo.mu.Unlock()
+	if !e.done.Load() {
+		e.mu.Lock() // wait for the first caller
+		defer e.mu.Unlock()
+	}
+	return e.v
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -30,8 +31,8 @@ func (r *Resolver) checkActions(ctx context.Context, kase *ent.SupportCase, acts
 	return out, nil
 }
 
-// plans holds the support plans of the customers an operation reads, read
-// once per operation: explaining the actions of a hundred cases costs one
+// plans holds the support plans of the customers a response reads, read
+// once per response: explaining the actions of a hundred cases costs one
 // query.
 type plans struct {
 	once  sync.Once
@@ -40,6 +41,13 @@ type plans struct {
 }
 
 type plansKey struct{}
+
+// Responses is a gqlgen response middleware that gives each response its
+// memo of support plans: a query's or mutation's one, and each event of a
+// subscription, which may run for days.
+func Responses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	return next(context.WithValue(ctx, plansKey{}, &plans{}))
+}
 
 // planOf returns a customer's support plan.
 func (r *Resolver) planOf(ctx context.Context, customerID string) (organization.SupportPlan, error) {

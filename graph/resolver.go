@@ -13,7 +13,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
-	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/mailer"
 )
 
@@ -23,14 +22,10 @@ type Resolver struct {
 	Clock       clock.Clock
 	Attachments *attachments.Store
 	Mailer      mailer.Mailer
-	// Broker feeds subscriptions; nil turns them off.
-	Broker events.Broker
 	// Sessions reads a caller's session again: for each root field of a
 	// mutation after the first, and for an open stream when its caller's
 	// grants or sign-in change.
 	Sessions Sessions
-
-	events eventCache // recent case events, shared by their subscribers
 }
 
 // Sessions reads sessions again (auth.Authenticator).

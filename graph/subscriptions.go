@@ -2,16 +2,8 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
-	"sync"
-	"time"
-
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
@@ -20,128 +12,79 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/graph/model"
+	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
-// RecheckInterval is how often an open subscription moves its session to
-// the present, so that an expiry (of a grant or of the token, which no
-// event announces) ends the stream within a second. Revocations and
-// suspensions are noticed at once, by their events.
-const RecheckInterval = time.Second
+// A subscription decides each message as its stream's dispatcher hands it
+// over (package streams): in memory, from the message and the session of
+// the moment. What it may see is rendered once per access class.
 
 var errAccessLost = apperr.Forbiddenf("access to what this subscription follows has ended")
 
-// stream is the state of one subscription operation: whether it is ending
-// with an error. gqlgen delivers only values on a subscription's channel;
-// Responses turns the ending into the error response it sends last.
-type stream struct {
-	mu  sync.Mutex // guards err
+// keeper keeps an open stream's session current: moved along the clock at
+// every tick, read again when a message says its grants or its sign-in
+// changed.
+type keeper struct {
+	r     *Resolver
+	s     *access.Session
+	class access.Class
+	// decision is the class's decisionKey, boxed once: every subscriber
+	// looks it up at every event.
+	decision any
+}
+
+func (r *Resolver) keeper(ctx context.Context) *keeper {
+	k := &keeper{r: r, s: viewer.ForContext(ctx)}
+	k.classify()
+	return k
+}
+
+func (k *keeper) classify() {
+	k.class = k.s.Class()
+	k.decision = decisionKey{k.class}
+}
+
+// refreshed is a session read again, once for every stream of its token.
+type refreshed struct {
+	s   *access.Session
 	err error
 }
 
-type streamKey struct{}
+type refreshKey struct{ token string }
 
-// Operations is a gqlgen operation middleware that gives each operation
-// its memo of support plans, and each subscription its stream state.
-func (r *Resolver) Operations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	ctx = context.WithValue(ctx, plansKey{}, &plans{})
-	if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
-		ctx = context.WithValue(ctx, streamKey{}, &stream{})
-	}
-	return next(ctx)
-}
-
-// Responses is a gqlgen response middleware that sends a subscription's
-// ending error in place of the placeholder event that carried it.
-func Responses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	res := next(ctx)
-	if st, ok := ctx.Value(streamKey{}).(*stream); ok && res != nil {
-		st.mu.Lock()
-		err := st.err
-		st.err = nil
-		st.mu.Unlock()
-		if err != nil {
-			return &graphql.Response{Errors: gqlerror.List{PresentError(ctx, err)}}
+// update brings the session to m: a tick moves it to now (an expired token
+// ends the stream), a message about the caller's grants or sign-in reads
+// it again. It reports whether its decisions may have changed.
+func (k *keeper) update(m *events.Message) (changed bool, err error) {
+	switch {
+	case m.Tick:
+		now := k.r.Clock.Now()
+		if !k.s.TokenLive(now) {
+			return false, apperr.ErrUnauthenticated
 		}
-	}
-	return res
-}
-
-// end records err as the subscription's ending error; when the resolver
-// then closes its channel, the websocket transports send it as the
-// operation's error message instead of complete. Other transports (SSE)
-// keep no such record: for them the error is sent as the stream's last
-// response, in place of a placeholder event. A caller whose sign-in ended
-// is signed out of the whole connection (a websocket closes with 4401).
-func end[T any](ctx context.Context, out chan<- *T, err error) {
-	defer func() {
-		if errors.Is(err, apperr.ErrUnauthenticated) {
-			viewer.SignOut(ctx)
+		changed = !k.s.Steady(now)
+		k.s = k.s.At(now)
+	case m.SignedOut == k.s.ContactID ||
+		m.GrantID != "" && (m.PartnerID == k.s.OrgID || m.CustomerID == k.s.OrgID):
+		r := m.Memo(refreshKey{k.s.TokenID}, func() any {
+			s, err := k.r.Sessions.Refresh(context.Background(), k.s)
+			return refreshed{s, err}
+		}).(refreshed)
+		if r.err != nil {
+			return false, r.err
 		}
-	}()
-	if addSubscriptionError(ctx, PresentError(ctx, err)) {
-		return
+		k.s, changed = r.s, true
 	}
-	st, ok := ctx.Value(streamKey{}).(*stream)
-	if !ok {
-		return
+	if changed {
+		k.classify()
 	}
-	st.mu.Lock()
-	st.err = err
-	st.mu.Unlock()
-	select {
-	case out <- nil:
-	case <-ctx.Done():
-	}
+	return changed, nil
 }
 
-// addSubscriptionError reports whether the transport took the error: only
-// websocket contexts carry the record gqlgen's AddSubscriptionError writes
-// to, and it has no way to ask.
-func addSubscriptionError(ctx context.Context, err *gqlerror.Error) (ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	transport.AddSubscriptionError(ctx, err)
-	return true
-}
-
-// keeper keeps an open stream's session current: moved to the present at
-// every tick, read again when a message says its grants or its sign-in
-// changed. Each event is then decided with the session of the moment.
-type keeper struct {
-	r *Resolver
-	s *access.Session
-}
-
-// tick moves the session to now; a token that expired ends the stream.
-func (k *keeper) tick(ctx context.Context) error {
-	now := k.r.Clock.Now()
-	if !k.s.TokenLive(now) {
-		return apperr.ErrUnauthenticated
-	}
-	k.s = k.s.At(now)
-	viewer.Replace(ctx, k.s)
-	return nil
-}
-
-// message reads the session again when m concerns the caller's grants or
-// its sign-in, and reports whether it did.
-func (k *keeper) message(ctx context.Context, m *events.Message) (bool, error) {
-	concerns := m.SignedOut == k.s.ContactID ||
-		m.GrantID != "" && (m.PartnerID == k.s.OrgID || m.CustomerID == k.s.OrgID)
-	if !concerns {
-		return false, nil
-	}
-	s, err := k.r.Sessions.Refresh(ctx, k.s)
-	if err != nil {
-		return true, err
-	}
-	k.s = s
-	viewer.Replace(ctx, s)
-	return true, nil
+// seen is what the keeper's caller sees: v, with its session.
+func seen[T any](k *keeper, v T) streams.Seen[T] {
+	return streams.Seen[T]{Value: v, Session: k.s, Class: k.class}
 }
 
 // eventRows is what a case event's message tells of the rows the policy
@@ -207,11 +150,23 @@ func (f *following) stillSeen(s *access.Session) bool {
 	return true // following every visible case: there is nothing to lose
 }
 
-func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (<-chan *ent.CaseEvent, error) {
-	if r.Broker == nil {
-		return nil, apperr.Forbiddenf("this server does not stream events")
+// key is the broker's stream of what f follows.
+func (f *following) key() string {
+	switch {
+	case f.kase != nil:
+		return events.CaseKey(f.kase.Value("id"))
+	case f.customerID != "":
+		return events.CustomerKey(f.customerID)
 	}
-	s := viewer.ForContext(ctx)
+	return events.AllCases
+}
+
+// decisionKey shares, between the subscribers of one class, whether they
+// may see a case event.
+type decisionKey struct{ class access.Class }
+
+func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (<-chan *ent.CaseEvent, error) {
+	k := r.keeper(ctx)
 	f := &following{}
 	switch {
 	case caseID != nil:
@@ -236,171 +191,86 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 			return nil, err
 		}
 		f.customerID = org.ID
-		if !f.stillSeen(s) {
+		if !f.stillSeen(k.s) {
 			return nil, apperr.Forbiddenf("you have no access to this customer's cases")
 		}
 	}
-	msgs, stop := r.Broker.Subscribe()
-	out := make(chan *ent.CaseEvent)
-	go r.followCases(ctx, &keeper{r: r, s: s}, f, msgs, stop, out)
-	return out, nil
-}
-
-func (r *Resolver) followCases(ctx context.Context, k *keeper, f *following, msgs <-chan *events.Message, stop func(), out chan<- *ent.CaseEvent) {
-	defer close(out)
-	defer stop()
-	tick := time.NewTicker(RecheckInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if err := k.tick(ctx); err != nil {
-				end(ctx, out, err)
-				return
-			}
-			if !f.stillSeen(k.s) {
-				end(ctx, out, errAccessLost)
-				return
-			}
-		case m, ok := <-msgs:
-			if !ok {
-				end(ctx, out, errLagging)
-				return
-			}
-			if changed, err := k.message(ctx, m); err != nil {
-				end(ctx, out, err)
-				return
-			} else if changed && !f.stillSeen(k.s) {
-				end(ctx, out, errAccessLost)
-				return
-			}
-			if m.CaseEventID == "" || (f.kase != nil && m.CaseID != f.kase.Value("id")) ||
-				(f.customerID != "" && m.CustomerID != f.customerID) {
-				continue
-			}
-			if f.kase != nil {
-				f.collaborators = m.Collaborators
-			}
-			rows := eventRows{m}
-			if !k.s.Allows(access.CaseEvents, rows.event(), rows) {
-				if !f.stillSeen(k.s) {
-					end(ctx, out, errAccessLost)
-					return
-				}
-				continue
-			}
-			ev, err := r.sharedEvent(m)
-			if err != nil {
-				slog.ErrorContext(ctx, "loading a case event", "event", m.CaseEventID, "error", err)
-				continue
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
+	return streams.Follow(ctx, f.key(), func(m *events.Message) (none streams.Seen[*ent.CaseEvent], _ error) {
+		changed, err := k.update(m)
+		if err != nil {
+			return none, err
 		}
-	}
+		if changed && !f.stillSeen(k.s) {
+			return none, errAccessLost
+		}
+		if m.CaseEventID == "" {
+			return none, nil
+		}
+		if f.kase != nil {
+			f.collaborators = m.Collaborators
+		}
+		if !m.Memo(k.decision, func() any {
+			rows := eventRows{m}
+			return k.s.Allows(access.CaseEvents, rows.event(), rows)
+		}).(bool) {
+			if !f.stillSeen(k.s) { // a CC who is no longer a collaborator
+				return none, errAccessLost
+			}
+			return none, nil
+		}
+		ev, err := r.sharedEvent(m)
+		if err != nil {
+			slog.Error("loading a case event", "event", m.CaseEventID, "error", err)
+			return none, nil
+		}
+		return seen(k, ev), nil
+	})
 }
 
-var errLagging = &apperr.Error{Code: apperr.Internal, Reason: "LAGGING", Message: "the subscription fell too far behind and was closed; subscribe again"}
+type loaded[T any] struct {
+	row T
+	err error
+}
+
+type eventKey struct{}
 
 // sharedEvent loads an event once for all the subscribers it reaches; each
 // has already decided, in memory, that it may see it.
 func (r *Resolver) sharedEvent(m *events.Message) (*ent.CaseEvent, error) {
-	return r.events.load(m.CaseEventID, func() (*ent.CaseEvent, error) {
-		return events.CaseEvent(context.Background(), r.Client, m)
-	})
+	l := m.Memo(eventKey{}, func() any {
+		ev, err := events.CaseEvent(context.Background(), r.Client, m)
+		return loaded[*ent.CaseEvent]{ev, err}
+	}).(loaded[*ent.CaseEvent])
+	return l.row, l.err
 }
+
+type grantKey struct{}
 
 func (r *Resolver) grantEvents(ctx context.Context) (<-chan *model.GrantEvent, error) {
-	if r.Broker == nil {
-		return nil, apperr.Forbiddenf("this server does not stream events")
-	}
-	k := &keeper{r: r, s: viewer.ForContext(ctx)}
-	msgs, stop := r.Broker.Subscribe()
-	out := make(chan *model.GrantEvent)
-	go func() {
-		defer close(out)
-		defer stop()
-		tick := time.NewTicker(RecheckInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if err := k.tick(ctx); err != nil {
-					end(ctx, out, err)
-					return
-				}
-			case m, ok := <-msgs:
-				if !ok {
-					end(ctx, out, errLagging)
-					return
-				}
-				if _, err := k.message(ctx, m); err != nil {
-					end(ctx, out, err)
-					return
-				}
-				// Who may read the grant, vendor staff included, hears of it.
-				if m.GrantID == "" || !k.s.Allows(access.Grants, access.Values{"partner_id": m.PartnerID, "customer_id": m.CustomerID}, nil) {
-					continue
-				}
-				g, err := events.Grant(ctx, r.Client, m)
-				if err != nil {
-					slog.ErrorContext(ctx, "loading a grant", "grant", m.GrantID, "error", err)
-					continue
-				}
-				ev := &model.GrantEvent{Kind: m.GrantKind, Grant: g, At: m.At}
-				if days := m.DaysLeft; days > 0 {
-					ev.DaysLeft = &days
-				}
-				select {
-				case out <- ev:
-				case <-ctx.Done():
-					return
-				}
+	k := r.keeper(ctx)
+	return streams.Follow(ctx, events.Sessions, func(m *events.Message) (none streams.Seen[*model.GrantEvent], _ error) {
+		if _, err := k.update(m); err != nil {
+			return none, err
+		}
+		// Who may read the grant, vendor staff included, hears of it.
+		if m.GrantID == "" || !k.s.Allows(access.Grants, access.Values{"partner_id": m.PartnerID, "customer_id": m.CustomerID}, nil) {
+			return none, nil
+		}
+		l := m.Memo(grantKey{}, func() any {
+			g, err := events.Grant(context.Background(), r.Client, m)
+			if err != nil {
+				return loaded[*model.GrantEvent]{err: err}
 			}
+			ev := &model.GrantEvent{Kind: m.GrantKind, Grant: g, At: m.At}
+			if days := m.DaysLeft; days > 0 {
+				ev.DaysLeft = &days
+			}
+			return loaded[*model.GrantEvent]{row: ev}
+		}).(loaded[*model.GrantEvent])
+		if l.err != nil {
+			slog.Error("loading a grant", "grant", m.GrantID, "error", l.err)
+			return none, nil
 		}
-	}()
-	return out, nil
-}
-
-// eventCache shares the rows of recent events between subscribers. It keeps
-// the last few hundred: an event is delivered within moments of its commit.
-type eventCache struct {
-	mu    sync.Mutex // guards order and rows
-	order []string
-	rows  map[string]*cachedEvent
-}
-
-type cachedEvent struct {
-	once sync.Once
-	ev   *ent.CaseEvent
-	err  error
-}
-
-const eventCacheSize = 512
-
-func (c *eventCache) load(id string, fetch func() (*ent.CaseEvent, error)) (*ent.CaseEvent, error) {
-	c.mu.Lock()
-	if c.rows == nil {
-		c.rows = map[string]*cachedEvent{}
-	}
-	e, ok := c.rows[id]
-	if !ok {
-		e = &cachedEvent{}
-		c.rows[id] = e
-		c.order = append(c.order, id)
-		if len(c.order) > eventCacheSize {
-			delete(c.rows, c.order[0])
-			c.order = c.order[1:]
-		}
-	}
-	c.mu.Unlock()
-	e.once.Do(func() { e.ev, e.err = fetch() })
-	return e.ev, e.err
+		return seen(k, l.row), nil
+	})
 }

@@ -298,3 +298,90 @@ func TestSSESubscriptionsEndWithAnErrorToo(t *testing.T) {
 		t.Fatalf("the case event before the revocation is missing: %s", got.String())
 	}
 }
+
+// TestAnEventIsRenderedOncePerClass: subscribers of one operation share
+// one render per access class (the caller and its grants): more
+// subscribers of a class cost no more SQL, while another class is
+// rendered apart, with its own decisions.
+func TestAnEventIsRenderedOncePerClass(t *testing.T) {
+	w := newCaseWorld(t) // Contoso holds CREATE on Acme
+	initech := w.Org(access.Partner, "Initech")
+	w.Grant(testkit.GrantSpec{Partner: initech, Customer: w.acme, Level: access.Look, StartsAt: w.Clock.Now().Add(-time.Hour)})
+	looker := w.Contact(initech, "Ivy Looker")
+	w.tokens[looker] = w.Token(looker)
+	c := w.create(t, w.member, w.acme, "S3")
+	// The case and its actions are read in the render: SQL per render.
+	const sub = `subscription($k: ID) { caseEvents(caseID: $k) { id case { id actions { action allowed } } } }`
+	comment := func(body string) {
+		w.do(w.member, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"caseID": c.ID, "body": body}}).Decode(t, &struct{}{})
+	}
+	// statements counts the SQL of a comment until every subscriber has
+	// it, and returns what each received.
+	statements := func(subs ...*testkit.Subscription) (int64, []string) {
+		t.Helper()
+		time.Sleep(100 * time.Millisecond) // let new subscriptions reach the broker
+		before := w.Statements.Load()
+		comment("again")
+		var got []string
+		for _, s := range subs {
+			m := s.Next(5 * time.Second)
+			if m.Type != "next" || len(m.Errors()) > 0 {
+				t.Fatalf("want an event, got %s %s", m.Type, m.Payload)
+			}
+			got = append(got, string(mustData(t, m)))
+		}
+		return w.Statements.Load() - before, got
+	}
+	partner := w.Dial(t, w.tokens[w.partner])
+	partner.Subscribe("1", sub, map[string]any{"k": c.ID})
+	one, _ := statements(partner)
+
+	more := []*testkit.Subscription{partner, w.Dial(t, w.tokens[w.partner]), w.Dial(t, w.tokens[w.partner])}
+	for _, s := range more[1:] {
+		s.Subscribe("1", sub, map[string]any{"k": c.ID})
+	}
+	partner.Subscribe("2", sub, map[string]any{"k": c.ID})
+	three, got := statements(append(more, partner)...)
+	if three != one {
+		t.Errorf("four subscribers of one class cost %d statements, one cost %d: the event was rendered more than once", three, one)
+	}
+	for _, g := range got[1:] {
+		if g != got[0] {
+			t.Fatalf("subscribers of one class received different renders:\n%s\n%s", got[0], g)
+		}
+	}
+
+	ivy := w.Dial(t, w.tokens[looker])
+	ivy.Subscribe("1", sub, map[string]any{"k": c.ID})
+	two, got := statements(append(more, partner, ivy)...)
+	if two <= one {
+		t.Errorf("two classes cost %d statements, one class %d: the second class was not rendered apart", two, one)
+	}
+	allowed := func(render string) bool {
+		var d event2
+		testkit.Response{Data: []byte(render)}.Decode(t, &d)
+		for _, a := range d.CaseEvents.Case.Actions {
+			if a.Action == "COMMENT" {
+				return a.Allowed
+			}
+		}
+		t.Fatalf("no COMMENT action in %s", render)
+		return false
+	}
+	if !allowed(got[0]) || allowed(got[len(got)-1]) {
+		t.Fatalf("COMMENT allowed for CREATE %v and for LOOK %v, want true and false:\n%s\n%s",
+			allowed(got[0]), allowed(got[len(got)-1]), got[0], got[len(got)-1])
+	}
+}
+
+type event2 struct {
+	CaseEvents struct {
+		Case struct {
+			Actions []struct {
+				Action  string
+				Allowed bool
+			}
+		}
+	}
+}

@@ -199,10 +199,10 @@ type fuzzBroker struct {
 	subscribed func()
 }
 
-func (b *fuzzBroker) Subscribe() (<-chan *events.Message, func()) {
-	msgs, stop := b.Broker.Subscribe()
+func (b *fuzzBroker) Follow(key string, deliver func(*events.Message)) func() {
+	stop := b.Broker.Follow(key, deliver)
 	b.subscribed()
-	return msgs, stop
+	return stop
 }
 
 func (w *fuzzWorld) subscribed() {

@@ -19,8 +19,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
-	coderws "github.com/coder/websocket"
-	"github.com/gorilla/websocket"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -37,6 +35,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/requestid"
 	"github.com/partnerdesk/partnerdesk/store"
+	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -81,6 +80,9 @@ type Config struct {
 // a GraphQL document within limits.Defaults with its variables fits many
 // times over, and refusing more costs nothing.
 const DefaultMaxBodyBytes = 100 << 10
+
+// maxWebsocketMessage bounds one message a websocket client sends.
+const maxWebsocketMessage = 64 << 10
 
 // New returns the server's root handler.
 //
@@ -137,23 +139,20 @@ func New(cfg Config) http.Handler {
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
-	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Broker: cfg.Broker, Sessions: s.authn}
+	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Sessions: s.authn}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 15 * time.Second,
-		InitTimeout:           cfg.InitTimeout,
-		// Websockets authenticate through connection_init or a header, never
-		// cookies, so a foreign page cannot ride a user's session: any
-		// origin may connect.
-		Implementation: closeCodes{transport.CoderWebsocketImplementation{
-			AcceptOptions: coderws.AcceptOptions{InsecureSkipVerify: true},
-		}},
-		PayloadReadLimit: &maxWebsocketMessage,
-		InitFunc:         s.websocketInit,
+	fan := &streams.Fan{Broker: cfg.Broker}
+	srv.AddTransport(streams.Websocket{
+		Fan:         fan,
+		Closing:     cfg.Streams,
+		Init:        s.websocketInit,
+		InitTimeout: cfg.InitTimeout,
+		ReadLimit:   maxWebsocketMessage,
+		Present:     graph.PresentError,
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(streams.SSE{Fan: fan, Present: graph.PresentError})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	var maxFile int64
@@ -173,7 +172,6 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(graph.Mutations{Client: cfg.DB.Client, Sessions: s.authn})
 	srv.AroundOperations(s.operation)
-	srv.AroundOperations(resolver.Operations)
 	// After sign-in, which names the caller whose bucket pays.
 	srv.Use(limiter)
 	srv.AroundResponses(graph.Responses)
@@ -182,13 +180,14 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	return srv
 }
 
-// endStreams ends websockets and server-sent events when streams ends.
+// endStreams ends server-sent events when streams ends (websockets end
+// with it too, through their transport: they outlive their request).
 func endStreams(streams context.Context, next http.Handler) http.Handler {
 	if streams == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !websocket.IsWebSocketUpgrade(r) && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/graph"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/requestid"
+	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -63,11 +64,7 @@ func withCredential(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, apperr.ErrUnauthenticated)
 			return
 		}
-		ctx := context.WithValue(r.Context(), credentialKey{}, cred)
-		if upgrade {
-			ctx = context.WithValue(ctx, connKey{}, &connHolder{})
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), credentialKey{}, cred)))
 	})
 }
 
@@ -109,7 +106,7 @@ func (s *sessions) operation(ctx context.Context, next graphql.OperationHandler)
 	switch {
 	case graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription && !cred.streaming:
 		// Over a plain request it would hold the connection open, waiting.
-		err = errNotAStream
+		err = streams.ErrNoStream
 	case viewer.ForContext(ctx) != nil:
 		// A websocket signed in at connection_init; each of its operations
 		// decides as of its own start, the token and grants read again.
@@ -136,9 +133,6 @@ func (s *sessions) operation(ctx context.Context, next graphql.OperationHandler)
 	}
 }
 
-var errNotAStream = &apperr.Error{Code: apperr.BadUserInput, Reason: "SUBSCRIPTION_NEEDS_A_STREAM",
-	Message: "a subscription needs a websocket, or server-sent events (Accept: text/event-stream)"}
-
 // refusalStatus is the HTTP status of a request refused as a whole: 401
 // for a failed sign-in, 429 (and when to retry) for a rate limit, 500 for
 // a failure of the server's.
@@ -157,20 +151,16 @@ func refusalStatus(ext map[string]any) (int, time.Duration) {
 
 // websocketInit signs in a websocket with its connection_init payload, or
 // the header it was upgraded with.
-func (s *sessions) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+func (s *sessions) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, error) {
 	cred, _ := ctx.Value(credentialKey{}).(credential)
 	if a := payload.Authorization(); strings.TrimSpace(cred.authorization) == "" {
 		cred.authorization = a
 	}
 	v, err := s.signInAs(ctx, cred)
 	if err != nil {
-		// 4401 tells graphql-ws clients not to retry in a loop.
-		return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, "Unauthorized"), 4401), nil, err
+		return ctx, err
 	}
-	if conn, ok := ctx.Value(connKey{}).(*connHolder); ok {
-		ctx = viewer.WithSignOut(ctx, conn.signOut)
-	}
-	return viewer.NewContext(ctx, v), nil, nil
+	return viewer.NewContext(ctx, v), nil
 }
 
 // signIn puts the caller in the context of a plain HTTP request (an

@@ -59,12 +59,7 @@ func (e *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 	ctx, release := context.WithTimeoutCause(ctx, e.cfg.Timeout, apperr.ErrTimeout)
 	b := &budget{maxBytes: e.cfg.MaxResponseBytes, stop: stop}
 	answer := next(context.WithValue(ctx, budgetKey{}, b))
-	answered := false
 	return func(ctx context.Context) *graphql.Response {
-		if answered { // server-sent events ask once more, for the end
-			return answer(ctx)
-		}
-		answered = true
 		res := answer(ctx)
 		if cause, ok := apperr.As(context.Cause(ctx)); ok && res == nil {
 			// Stopped before it began: gqlgen answers nothing at all.
@@ -129,6 +124,11 @@ func (e *Extension) InterceptResponse(ctx context.Context, next graphql.Response
 		}
 	}
 	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+		// A subscription paid once, as it started; its events are rendered
+		// once for every subscriber alike, and carry no one's bucket.
+		return res
+	}
 	cost, ok := CostOf(oc)
 	st, rated := oc.Stats.GetExtension(statusKey).(Status)
 	if !ok || !rated {

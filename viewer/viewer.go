@@ -44,19 +44,3 @@ func Replace(ctx context.Context, s *access.Session) {
 		h.s.Store(s)
 	}
 }
-
-type signOutKey struct{}
-
-// WithSignOut returns ctx carrying how to end the connection the caller
-// signed in on, for when its sign-in ends mid-stream (a websocket closes
-// with 4401, so that clients do not retry with the same token).
-func WithSignOut(ctx context.Context, end func()) context.Context {
-	return context.WithValue(ctx, signOutKey{}, end)
-}
-
-// SignOut ends the connection of ctx's caller, if it said how.
-func SignOut(ctx context.Context) {
-	if end, ok := ctx.Value(signOutKey{}).(func()); ok {
-		end()
-	}
-}
