@@ -92,7 +92,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 
 	var drv dialect.Driver = &splitDriver{
 		Driver: entsql.OpenDB(dialect.SQLite, writer),
-		reads:  entsql.OpenDB(dialect.SQLite, reader),
+		reads:  entsql.NewDriver(dialect.SQLite, entsql.Conn{ExecQuerier: newPreparedReads(reader)}),
 	}
 	if opts.Wrap != nil {
 		drv = opts.Wrap(drv)
