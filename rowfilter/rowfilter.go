@@ -12,8 +12,11 @@
 package rowfilter
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -38,28 +41,38 @@ import (
 
 // Interceptor narrows every query of entity e to the rows the session in
 // its context may read; without a session, to none. Privileged contexts
-// pass through.
-func Interceptor() ent.Interceptor {
-	return intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
-		if privileged(ctx) {
-			return nil
-		}
-		e := access.Entity(q.Type())
-		if _, ok := tables[e]; !ok {
-			return fmt.Errorf("rowfilter: no table for %s", e)
-		}
-		s := viewer.ForContext(ctx)
-		q.WhereP(func(sel *sql.Selector) {
-			if s == nil || !s.Active {
-				sel.Where(sql.False())
-				return
-			}
-			if p := Predicate(s, e, sel); p != nil { // nil: every row
-				sel.Where(p)
-			}
-		})
+// pass through. It also marks, for the eager loads of each query, whose
+// neighbours they read (edges.go).
+func Interceptor() ent.Interceptor { return interceptor{} }
+
+type interceptor struct{}
+
+func (interceptor) Intercept(next ent.Querier) ent.Querier { return markParent(next) }
+
+func (interceptor) Traverse(ctx context.Context, q ent.Query) error {
+	if privileged(ctx) {
 		return nil
+	}
+	iq, err := intercept.NewQuery(q)
+	if err != nil {
+		return err
+	}
+	e := access.Entity(iq.Type())
+	if _, ok := tables[e]; !ok {
+		return fmt.Errorf("rowfilter: no table for %s", e)
+	}
+	s := viewer.ForContext(ctx)
+	edge := edgeRules[[2]access.Entity{parentOf(ctx), e}]
+	iq.WhereP(func(sel *sql.Selector) {
+		if s == nil || !s.Active {
+			sel.Where(sql.False())
+			return
+		}
+		if p := predicate(s, e, sel, edge); p != nil { // nil: every row
+			sel.Where(p)
+		}
 	})
+	return nil
 }
 
 type privilegedKey struct{}
@@ -105,8 +118,14 @@ var tables = map[access.Entity]string{
 // Predicate renders e's read rule for s over the rows sel selects; nil
 // means every row.
 func Predicate(s *access.Session, e access.Entity, sel *sql.Selector) *sql.Predicate {
+	return predicate(s, e, sel, nil)
+}
+
+// predicate renders e's read rule for rows loaded through edges implying
+// the rules in edge (none for a query of its own).
+func predicate(s *access.Session, e access.Entity, sel *sql.Selector, edge []access.Rule) *sql.Predicate {
 	r := &renderer{s: s}
-	p, all := r.render(access.Policy[e], sel)
+	p, all := r.render(access.Policy[e], sel, edge)
 	switch {
 	case all:
 		return nil
@@ -130,13 +149,18 @@ func (r *renderer) table(name string) *sql.SelectTable {
 
 // render returns the predicate of rule over sel: all=true when it holds
 // for every row (no predicate is needed), a nil predicate when for none.
-func (r *renderer) render(rule access.Rule, sel *sql.Selector) (p *sql.Predicate, all bool) {
+// edge lists what the edges the rows were loaded through imply; it holds
+// for these rows only, not for those of the subqueries.
+func (r *renderer) render(rule access.Rule, sel *sql.Selector, edge []access.Rule) (p *sql.Predicate, all bool) {
+	if implied(rule, edge) {
+		return nil, true
+	}
 	s := r.s
 	switch rule := rule.(type) {
 	case access.AnyOf:
 		var ps []*sql.Predicate
 		for _, sub := range rule {
-			p, all := r.render(sub, sel)
+			p, all := r.render(sub, sel, edge)
 			if all {
 				return nil, true
 			}
@@ -148,7 +172,7 @@ func (r *renderer) render(rule access.Rule, sel *sql.Selector) (p *sql.Predicate
 	case access.AllOf:
 		var ps []*sql.Predicate
 		for _, sub := range rule {
-			p, all := r.render(sub, sel)
+			p, all := r.render(sub, sel, edge)
 			if !all {
 				if p == nil {
 					return nil, false // nothing
@@ -185,14 +209,14 @@ func (r *renderer) render(rule access.Rule, sel *sql.Selector) (p *sql.Predicate
 		// Correlated, so that a row costs one lookup of the row it names,
 		// however many rows of To the caller may read.
 		t := r.table(tables[rule.To])
-		p, all := r.render(access.Policy[rule.To], sql.Select(t.C("id")).From(t))
+		p, all := r.render(access.Policy[rule.To], sql.Select(t.C("id")).From(t), nil)
 		if !all && p == nil {
 			return nil, false
 		}
 		return sql.Exists(r.where(sql.Select(t.C("id")).From(t), sql.ColumnsEQ(t.C("id"), sel.C(rule.Col)), p, all)), false
 	case access.NamedBy:
 		t := r.table(tables[rule.From])
-		p, all := r.render(access.Policy[rule.From], sql.Select(t.C("id")).From(t))
+		p, all := r.render(access.Policy[rule.From], sql.Select(t.C("id")).From(t), nil)
 		if !all && p == nil {
 			return nil, false
 		}
@@ -241,8 +265,14 @@ func (r *renderer) seenCase(sel *sql.Selector) (*sql.Predicate, bool) {
 		k := kind{rule.AllHistory, rule.CollaboratorOnly}
 		groups[k] = append(groups[k], customer)
 	}
+	// In a fixed order, so that a caller's SQL reads the same at every
+	// request (the store keeps statements compiled by their text).
+	kinds := slices.SortedFunc(maps.Keys(groups), func(a, b kind) int {
+		return cmp.Or(compareBool(a.allHistory, b.allHistory), compareBool(a.collaboratorOnly, b.collaboratorOnly))
+	})
 	var any []*sql.Predicate
-	for k, customers := range groups {
+	for _, k := range kinds {
+		customers := groups[k]
 		p := []*sql.Predicate{in(sel.C(supportcase.FieldCustomerID), customers)}
 		if !k.allHistory {
 			e := r.table(supportcase.EraPartnersTable)
@@ -259,6 +289,16 @@ func (r *renderer) seenCase(sel *sql.Selector) (*sql.Predicate, bool) {
 		any = append(any, sql.And(p...))
 	}
 	return or(any), false
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // or is the disjunction of ps; nil (no row) when there are none.
