@@ -31,6 +31,10 @@ func newHelpDeskWorld(t *testing.T) *helpDeskWorld {
 	e.Client.Organization.UpdateOne(w.acme).SetSites([]string{"acme.webex.com"}).ExecX(sys)
 	contoso := e.Org(access.Partner, "Contoso")
 	e.Grant(testkit.GrantSpec{Partner: contoso, Customer: w.acme, Level: access.Look})
+	// CC reaches Globex, but below the LOOK the help desk searches at.
+	e.Grant(testkit.GrantSpec{Partner: contoso, Customer: w.globex, Level: access.CC})
+	// Namesakes outside every customer: the searcher's own colleague.
+	e.Contact(contoso, "Alice Johnson")
 	w.alice = e.Client.Contact.Create().SetOrganizationID(w.acme.ID).SetName("Alice Johnson").SetEmail("alice@acme.example").SetPhone("+12124567890").SaveX(sys)
 	w.globexAlice = e.Client.Contact.Create().SetOrganizationID(w.globex.ID).SetName("Alice Johnson").SetEmail("alice@globex.example").SaveX(sys)
 	w.desk = e.Client.Device.Create().SetOrganizationID(w.acme.ID).SetModel("Desk Pro").SetMACAddress("00:1A:2B:3C:4D:5E").

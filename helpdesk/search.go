@@ -22,6 +22,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ids"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/validate"
 )
 
@@ -94,7 +95,9 @@ func Search(ctx context.Context, c *ent.Client, v *access.Session, query string,
 	if !all && len(levels) == 0 {
 		return nil, false, nil
 	}
-	s := &search{c: c, levels: levels, all: all, want: offset + limit + 1}
+	// Every lookup, and the customers of the hits, within the scope.
+	ctx = rowfilter.InReach(ctx, access.Look)
+	s := &search{c: c, want: offset + limit + 1}
 	s.run(ctx, q)
 	if s.err != nil {
 		return nil, false, s.err
@@ -140,14 +143,13 @@ func (s *search) attachCustomers(ctx context.Context, page []Hit) error {
 	return err
 }
 
-// search collects hits from each identifier form a query may be.
+// search collects hits from each identifier form a query may be; its
+// context keeps every lookup within the caller's scope.
 type search struct {
-	c      *ent.Client
-	levels access.Reach
-	all    bool
-	want   int // hits per lookup worth reading: enough to fill the page
-	hits   []Hit
-	err    error
+	c    *ent.Client
+	want int // hits per lookup worth reading: enough to fill the page
+	hits []Hit
+	err  error
 }
 
 func (s *search) run(ctx context.Context, q string) {
@@ -230,28 +232,6 @@ func inJSONList(field, value string) predicate.Organization {
 	}
 }
 
-// scope restricts a lookup to the customers in scope, by the column that
-// names each row's organisation.
-func (s *search) scope(column string) func(*sql.Selector) {
-	return func(sel *sql.Selector) {
-		if !s.all {
-			sel.Where(sql.In(sel.C(column), anys(s.levels.Customers(access.Look))...))
-			return
-		}
-		customers := sql.Select(organization.FieldID).From(sql.Table(organization.Table)).
-			Where(sql.EQ(organization.FieldKind, access.Customer))
-		sel.Where(sql.In(sel.C(column), customers))
-	}
-}
-
-func anys(ids []string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
-}
-
 // gather keeps the hits of one lookup.
 func gather[T any](s *search, rows []T, err error, hit func(T) Hit) {
 	if err != nil {
@@ -265,7 +245,7 @@ func gather[T any](s *search, rows []T, err error, hit func(T) Hit) {
 
 func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p predicate.Organization) {
 	if s.err == nil {
-		rows, err := s.c.Organization.Query().Where(p, s.scope(organization.FieldID)).Limit(s.want).All(ctx)
+		rows, err := s.c.Organization.Query().Where(p).Limit(s.want).All(ctx)
 		gather(s, rows, err, func(o *ent.Organization) Hit {
 			return Hit{Node: o, CustomerID: o.ID, Exact: exact, MatchedOn: on, name: o.Name, id: o.ID}
 		})
@@ -274,7 +254,7 @@ func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p 
 
 func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p predicate.Contact) {
 	if s.err == nil {
-		rows, err := s.c.Contact.Query().Where(p, s.scope(contact.FieldOrganizationID)).Limit(s.want).All(ctx)
+		rows, err := s.c.Contact.Query().Where(p).Limit(s.want).All(ctx)
 		gather(s, rows, err, func(c *ent.Contact) Hit {
 			return Hit{Node: c, CustomerID: c.OrganizationID, Exact: exact, MatchedOn: on, name: c.Name, id: c.ID}
 		})
@@ -285,7 +265,7 @@ func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p predi
 // the vendor's own.
 func (s *search) devices(ctx context.Context, on MatchedOn, p predicate.Device) {
 	if s.err == nil {
-		rows, err := s.c.Device.Query().Where(p, device.ThirdParty(false), s.scope(device.FieldOrganizationID)).Limit(s.want).All(ctx)
+		rows, err := s.c.Device.Query().Where(p, device.ThirdParty(false)).Limit(s.want).All(ctx)
 		gather(s, rows, err, func(d *ent.Device) Hit {
 			return Hit{Node: d, CustomerID: d.OrganizationID, Exact: true, MatchedOn: on, name: d.Model, id: d.ID}
 		})
@@ -294,7 +274,7 @@ func (s *search) devices(ctx context.Context, on MatchedOn, p predicate.Device) 
 
 func (s *search) numbers(ctx context.Context, on MatchedOn, p predicate.PhoneNumber) {
 	if s.err == nil {
-		rows, err := s.c.PhoneNumber.Query().Where(p, s.scope(phonenumber.FieldOrganizationID)).Limit(s.want).All(ctx)
+		rows, err := s.c.PhoneNumber.Query().Where(p).Limit(s.want).All(ctx)
 		gather(s, rows, err, func(n *ent.PhoneNumber) Hit {
 			return Hit{Node: n, CustomerID: n.OrganizationID, Exact: true, MatchedOn: on, name: n.Number, id: n.ID}
 		})

@@ -63,16 +63,49 @@ func (interceptor) Traverse(ctx context.Context, q ent.Query) error {
 	}
 	s := viewer.ForContext(ctx)
 	edge := edgeRules[[2]access.Entity{parentOf(ctx), e}]
+	reach, inReach := ctx.Value(reachKey{}).(access.Level)
 	iq.WhereP(func(sel *sql.Selector) {
-		if s == nil || !s.Active {
+		switch {
+		case s == nil || !s.Active:
 			sel.Where(sql.False())
-			return
-		}
-		if p := predicate(s, e, sel, edge); p != nil { // nil: every row
-			sel.Where(p)
+		case inReach:
+			sel.Where(within(s, e, sel, reach))
+		default:
+			if p := predicate(s, e, sel, edge); p != nil { // nil: every row
+				sel.Where(p)
+			}
 		}
 	})
 	return nil
+}
+
+type reachKey struct{}
+
+// InReach narrows the queries run in ctx to the rows of the customers the
+// caller reaches at level min or higher (every customer, for vendor
+// staff), through each entity's Reaches rule: within that reach the rule
+// holds, so nothing more of the read policy is rendered. It serves the
+// searches over the customers a caller supports (package helpdesk). The
+// rows of an entity whose rule reaches no organisation are out of reach.
+func InReach(ctx context.Context, min access.Level) context.Context {
+	return context.WithValue(ctx, reachKey{}, min)
+}
+
+func within(s *access.Session, e access.Entity, sel *sql.Selector, min access.Level) *sql.Predicate {
+	rules := []access.Rule{access.Policy[e]}
+	if any, ok := access.Policy[e].(access.AnyOf); ok {
+		rules = any
+	}
+	for _, r := range rules {
+		if r, ok := r.(access.Reaches); ok && min.AtLeast(r.Min) {
+			if s.IsVendorStaff() {
+				return sql.In(sel.C(r.Col), sql.Select(organization.FieldID).From(sql.Table(organization.Table)).
+					Where(sql.EQ(organization.FieldKind, access.Customer)))
+			}
+			return in(sel.C(r.Col), s.Reach().Customers(min))
+		}
+	}
+	return sql.False()
 }
 
 type privilegedKey struct{}
