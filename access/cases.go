@@ -17,12 +17,13 @@ type CaseRule struct {
 }
 
 // Sees reports whether the rule lets the caller see a case created at
-// createdAt, given whether the caller collaborates on it.
-func (r CaseRule) Sees(createdAt time.Time, collaborator bool) bool {
-	if r.CollaboratorOnly && !collaborator {
+// createdAt, given whether the caller collaborates on it. Both are asked
+// only when the rule needs them: finding either may take a read.
+func (r CaseRule) Sees(createdAt func() time.Time, collaborator func() bool) bool {
+	if r.CollaboratorOnly && !collaborator() {
 		return false
 	}
-	return r.AllHistory || InEra(r.Eras, createdAt)
+	return r.AllHistory || InEra(r.Eras, createdAt())
 }
 
 // CaseRules returns how the caller sees cases: every case of every

@@ -258,7 +258,8 @@ func (s *Session) allows(r Rule, row Row, l Lookup) bool {
 	case SeenCase:
 		all, rules := s.CaseRules()
 		rule, ok := rules[row.Value("customer_id")]
-		return all || ok && rule.Sees(row.Time("created_at"), l.Collaborates(row.Value("id"), s.ContactID))
+		return all || ok && rule.Sees(func() time.Time { return row.Time("created_at") },
+			func() bool { return l.Collaborates(row.Value("id"), s.ContactID) })
 	case Via:
 		target, ok := l.Get(r.To, row.Value(r.Col))
 		return ok && s.Allows(r.To, target, l)

@@ -428,11 +428,12 @@ func AddComment(ctx context.Context, c *ent.Client, v *access.Session, in Commen
 	if err != nil {
 		return nil, err
 	}
-	q := kase.Update().SetUpdatedAt(v.Now)
+	// Not UpdateOne, which reads the case back: it is not returned.
+	q := c.SupportCase.Update().Where(supportcase.ID(kase.ID)).SetUpdatedAt(v.Now)
 	if vis == casecomment.VisibilityPUBLIC && kase.FirstRespondedAt == nil && v.OrgKind == access.Vendor && v.Has(access.RoleAgent) {
 		q.SetFirstRespondedAt(v.Now)
 	}
-	if kase, err = q.Save(ctx); err != nil {
+	if err := q.Exec(ctx); err != nil {
 		return nil, err
 	}
 	ev := c.CaseEvent.Create().

@@ -27,14 +27,13 @@ const (
 // PostgreSQL NOTIFY payload. Each subscriber reloads the row it names as its
 // own caller, so that access is decided at delivery.
 type Message struct {
-	// CaseEventID is set for a case event, with what its access check
-	// needs: when the case was created (the partner era), who collaborates
-	// on it (CC access) and whether the event is INTERNAL (vendor only).
-	CaseEventID   string    `json:"caseEventID,omitempty"`
-	CaseID        string    `json:"caseID,omitempty"`
-	CaseCreatedAt time.Time `json:"caseCreatedAt,omitzero"`
-	Collaborators []string  `json:"collaborators,omitempty"`
-	Internal      bool      `json:"internal,omitempty"`
+	// CaseEventID is set for a case event, with its case and whether it is
+	// INTERNAL (vendor only). What else its access check needs (when the
+	// case was created, who collaborates on it) is read, once, by the
+	// fan-out that needs it (Case): the writer's commit reads nothing more.
+	CaseEventID string `json:"caseEventID,omitempty"`
+	CaseID      string `json:"caseID,omitempty"`
+	Internal    bool   `json:"internal,omitempty"`
 	// GrantID and GrantKind are set for a grant event.
 	GrantID   string    `json:"grantID,omitempty"`
 	GrantKind GrantKind `json:"grantKind,omitempty"`

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/contact"
+	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
@@ -12,6 +14,15 @@ import (
 // with the same read policy, that it may see it.
 func CaseEvent(ctx context.Context, c *ent.Client, m *Message) (*ent.CaseEvent, error) {
 	return c.CaseEvent.Get(rowfilter.Privileged(ctx), m.CaseEventID)
+}
+
+// Case reads the case of a case event's message with its collaborators'
+// IDs, once for all the subscribers whose access check needs them.
+func Case(ctx context.Context, c *ent.Client, m *Message) (*ent.SupportCase, error) {
+	return c.SupportCase.Query().Where(supportcase.ID(m.CaseID)).
+		Select(supportcase.FieldID, supportcase.FieldCreatedAt, supportcase.FieldCustomerID).
+		WithCollaborators(func(q *ent.ContactQuery) { q.Select(contact.FieldID) }).
+		Only(rowfilter.Privileged(ctx))
 }
 
 // Grant reads the grant a message names, for a subscriber that has decided

@@ -9,7 +9,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
-	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
@@ -24,19 +23,8 @@ func Install(client *ent.Client, b Broker) {
 				return v, err
 			}
 			ev := v.(*ent.CaseEvent)
-			kase, err := m.Client().SupportCase.Query().
-				Where(supportcase.ID(ev.CaseID)).
-				WithCollaborators(func(q *ent.ContactQuery) { q.Select("id") }).
-				Only(rowfilter.Privileged(ctx))
-			if err != nil {
-				return nil, err
-			}
-			msg := Message{CaseEventID: ev.ID, CaseID: ev.CaseID, CustomerID: ev.CustomerID, At: ev.CreatedAt,
-				CaseCreatedAt: kase.CreatedAt, Internal: ev.Visibility == "INTERNAL"}
-			for _, c := range kase.Edges.Collaborators {
-				msg.Collaborators = append(msg.Collaborators, c.ID)
-			}
-			afterCommit(ctx, m, b, msg)
+			afterCommit(ctx, m, b, Message{CaseEventID: ev.ID, CaseID: ev.CaseID, CustomerID: ev.CustomerID, At: ev.CreatedAt,
+				Internal: ev.Visibility == "INTERNAL"})
 			return v, nil
 		})
 	}, ent.OpCreate))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
@@ -87,9 +88,13 @@ func seen[T any](k *keeper, v T) streams.Seen[T] {
 	return streams.Seen[T]{Value: v, Session: k.s, Class: k.class}
 }
 
-// eventRows is what a case event's message tells of the rows the policy
-// reads: the event and its case, with the case's collaborators.
-type eventRows struct{ m *events.Message }
+// eventRows is what the policy reads of a case event's message: the
+// event, and its case with the case's collaborators, read once for every
+// subscriber whose rule asks (vendor staff never do).
+type eventRows struct {
+	r *Resolver
+	m *events.Message
+}
 
 func (l eventRows) event() access.Row {
 	vis := "PUBLIC"
@@ -99,20 +104,66 @@ func (l eventRows) event() access.Row {
 	return access.Values{"id": l.m.CaseEventID, "case_id": l.m.CaseID, "customer_id": l.m.CustomerID, "visibility": vis}
 }
 
+type caseKey struct{}
+
+// kase is the event's case, read once per message.
+func (l eventRows) kase() loaded[*ent.SupportCase] {
+	return l.m.Memo(caseKey{}, func() any {
+		c, err := events.Case(context.Background(), l.r.Client, l.m)
+		if err != nil {
+			slog.Error("reading an event's case", "case", l.m.CaseID, "error", err)
+		}
+		return loaded[*ent.SupportCase]{c, err}
+	}).(loaded[*ent.SupportCase])
+}
+
+// collaborators of the event's case; none when it could not be read.
+func (l eventRows) collaborators() []string {
+	var ids []string
+	if c := l.kase().row; c != nil {
+		for _, co := range c.Edges.Collaborators {
+			ids = append(ids, co.ID)
+		}
+	}
+	return ids
+}
+
 func (l eventRows) Get(e access.Entity, id string) (access.Row, bool) {
 	if e != access.Cases || id != l.m.CaseID {
 		return nil, false
 	}
-	return access.Values{"id": l.m.CaseID, "customer_id": l.m.CustomerID, "created_at": l.m.CaseCreatedAt}, true
+	return eventCase{l}, true
 }
 
 func (eventRows) Referencing(access.Entity, string, string) []access.Row { return nil }
 
 func (l eventRows) Collaborates(caseID, contactID string) bool {
-	return caseID == l.m.CaseID && slices.Contains(l.m.Collaborators, contactID)
+	return caseID == l.m.CaseID && slices.Contains(l.collaborators(), contactID)
 }
 
 func (eventRows) CasesOf(string) []access.Row { return nil }
+
+// eventCase is the event's case as a row: its creation time, which only
+// an era check asks for, is read when asked. A case that cannot be read
+// was created at no time in any era.
+type eventCase struct{ l eventRows }
+
+func (c eventCase) Value(col string) string {
+	switch col {
+	case "id":
+		return c.l.m.CaseID
+	case "customer_id":
+		return c.l.m.CustomerID
+	}
+	return ""
+}
+
+func (c eventCase) Time(col string) time.Time {
+	if k := c.l.kase().row; col == "created_at" && k != nil {
+		return k.CreatedAt
+	}
+	return time.Time{}
+}
 
 // following is what a caseEvents subscription follows: every case the
 // caller may see, one customer's, or one case.
@@ -206,15 +257,13 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 		if m.CaseEventID == "" {
 			return none, nil
 		}
-		if f.kase != nil {
-			f.collaborators = m.Collaborators
-		}
-		if !m.Memo(k.decision, func() any {
-			rows := eventRows{m}
-			return k.s.Allows(access.CaseEvents, rows.event(), rows)
-		}).(bool) {
-			if !f.stillSeen(k.s) { // a CC who is no longer a collaborator
-				return none, errAccessLost
+		rows := eventRows{r, m}
+		if !m.Memo(k.decision, func() any { return k.s.Allows(access.CaseEvents, rows.event(), rows) }).(bool) {
+			if f.kase != nil { // a CC who is no longer a collaborator?
+				f.collaborators = rows.collaborators()
+				if !f.stillSeen(k.s) {
+					return none, errAccessLost
+				}
 			}
 			return none, nil
 		}
