@@ -99,8 +99,11 @@ func within(s *access.Session, e access.Entity, sel *sql.Selector, min access.Le
 	for _, r := range rules {
 		if r, ok := r.(access.Reaches); ok && min.AtLeast(r.Min) {
 			if s.IsVendorStaff() {
-				return sql.In(sel.C(r.Col), sql.Select(organization.FieldID).From(sql.Table(organization.Table)).
-					Where(sql.EQ(organization.FieldKind, access.Customer)))
+				// Correlated: a row costs one look at its organisation,
+				// where a list would hold every customer.
+				o := sql.Table(organization.Table).As("reach")
+				return sql.Exists(sql.Select(o.C(organization.FieldID)).From(o).Where(sql.And(
+					sql.ColumnsEQ(o.C(organization.FieldID), sel.C(r.Col)), sql.EQ(o.C(organization.FieldKind), access.Customer))))
 			}
 			return in(sel.C(r.Col), s.Reach().Customers(min))
 		}
