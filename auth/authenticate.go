@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -30,7 +33,19 @@ const lastUsedResolution = time.Minute
 type Authenticator struct {
 	Client *ent.Client
 	Clock  clock.Clock
+
+	once         sync.Once
+	partnerships *lru.Cache[string, versioned] // by partner, see partnership
 }
+
+// versioned is a partner's grants as read at one access version.
+type versioned struct {
+	version int64
+	p       access.Partnership
+}
+
+// partnerships is how many partners' grants sign-in keeps.
+const partnerships = 4096
 
 // Authenticate returns the session of an Authorization header value
 // ("Bearer <token>") as of now. Every failure, whatever its cause, is
@@ -65,6 +80,7 @@ type signIn struct {
 	Roles      string     `sql:"roles"`
 	Email      string     `sql:"email"`
 	Status     string     `sql:"status"`
+	Version    int64      `sql:"access_version"`
 }
 
 func (a *Authenticator) session(ctx context.Context, which predicate.AccessToken, now time.Time, touch bool) (*access.Session, error) {
@@ -82,7 +98,7 @@ func (a *Authenticator) session(ctx context.Context, which predicate.AccessToken
 				Join(o).On(c.C(contact.FieldOrganizationID), o.C(organization.FieldID)).
 				Select(sql.As(s.C(accesstoken.FieldID), "token_id"), s.C(accesstoken.FieldExpiresAt), s.C(accesstoken.FieldLastUsedAt),
 					sql.As(c.C(contact.FieldID), "contact_id"), c.C(contact.FieldOrganizationID), o.C(organization.FieldKind),
-					c.C(contact.FieldRoles), c.C(contact.FieldEmail), c.C(contact.FieldStatus))
+					c.C(contact.FieldRoles), c.C(contact.FieldEmail), c.C(contact.FieldStatus), o.C(organization.FieldAccessVersion))
 		}).
 		Scan(sys, &rows)
 	if err != nil {
@@ -111,13 +127,30 @@ func (a *Authenticator) session(ctx context.Context, which predicate.AccessToken
 	}
 	var p access.Partnership
 	if caller.OrgKind == access.Partner {
-		if p, err = grants.Partnership(sys, a.Client, caller.OrgID); err != nil {
+		if p, err = a.partnership(sys, caller.OrgID, row.Version); err != nil {
 			return nil, err
 		}
 	}
 	s := access.NewSession(caller, now, p)
 	s.TokenID, s.TokenExpiresAt = row.TokenID, row.ExpiresAt
 	return s, nil
+}
+
+// partnership returns a partner's grants at its access version, read
+// again only when the version moved since they were last read: a grant
+// changed, or a customer's history sharing (package grants moves it, in
+// the same transaction). Every instance reads the version with the caller,
+// so none uses grants older than the request's own read.
+func (a *Authenticator) partnership(ctx context.Context, partnerID string, version int64) (access.Partnership, error) {
+	a.once.Do(func() { a.partnerships, _ = lru.New[string, versioned](partnerships) })
+	if v, ok := a.partnerships.Get(partnerID); ok && v.version == version {
+		return v.p, nil
+	}
+	p, err := grants.Partnership(ctx, a.Client, partnerID)
+	if err == nil {
+		a.partnerships.Add(partnerID, versioned{version, p})
+	}
+	return p, err
 }
 
 // LooksLikeBearer reports whether an Authorization header value has the

@@ -8611,6 +8611,8 @@ type OrganizationMutation struct {
 	licenses                         *[]jsontype.License
 	appendlicenses                   []jsontype.License
 	share_case_history_with_partners *bool
+	access_version                   *int64
+	addaccess_version                *int64
 	clearedFields                    map[string]struct{}
 	contacts                         map[string]struct{}
 	removedcontacts                  map[string]struct{}
@@ -9091,6 +9093,62 @@ func (m *OrganizationMutation) ResetShareCaseHistoryWithPartners() {
 	m.share_case_history_with_partners = nil
 }
 
+// SetAccessVersion sets the "access_version" field.
+func (m *OrganizationMutation) SetAccessVersion(i int64) {
+	m.access_version = &i
+	m.addaccess_version = nil
+}
+
+// AccessVersion returns the value of the "access_version" field in the mutation.
+func (m *OrganizationMutation) AccessVersion() (r int64, exists bool) {
+	v := m.access_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccessVersion returns the old "access_version" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldAccessVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccessVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccessVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccessVersion: %w", err)
+	}
+	return oldValue.AccessVersion, nil
+}
+
+// AddAccessVersion adds i to the "access_version" field.
+func (m *OrganizationMutation) AddAccessVersion(i int64) {
+	if m.addaccess_version != nil {
+		*m.addaccess_version += i
+	} else {
+		m.addaccess_version = &i
+	}
+}
+
+// AddedAccessVersion returns the value that was added to the "access_version" field in this mutation.
+func (m *OrganizationMutation) AddedAccessVersion() (r int64, exists bool) {
+	v := m.addaccess_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAccessVersion resets all changes to the "access_version" field.
+func (m *OrganizationMutation) ResetAccessVersion() {
+	m.access_version = nil
+	m.addaccess_version = nil
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by ids.
 func (m *OrganizationMutation) AddContactIDs(ids ...string) {
 	if m.contacts == nil {
@@ -9557,7 +9615,7 @@ func (m *OrganizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganizationMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, organization.FieldCreatedAt)
 	}
@@ -9581,6 +9639,9 @@ func (m *OrganizationMutation) Fields() []string {
 	}
 	if m.share_case_history_with_partners != nil {
 		fields = append(fields, organization.FieldShareCaseHistoryWithPartners)
+	}
+	if m.access_version != nil {
+		fields = append(fields, organization.FieldAccessVersion)
 	}
 	return fields
 }
@@ -9606,6 +9667,8 @@ func (m *OrganizationMutation) Field(name string) (ent.Value, bool) {
 		return m.Licenses()
 	case organization.FieldShareCaseHistoryWithPartners:
 		return m.ShareCaseHistoryWithPartners()
+	case organization.FieldAccessVersion:
+		return m.AccessVersion()
 	}
 	return nil, false
 }
@@ -9631,6 +9694,8 @@ func (m *OrganizationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldLicenses(ctx)
 	case organization.FieldShareCaseHistoryWithPartners:
 		return m.OldShareCaseHistoryWithPartners(ctx)
+	case organization.FieldAccessVersion:
+		return m.OldAccessVersion(ctx)
 	}
 	return nil, fmt.Errorf("unknown Organization field %s", name)
 }
@@ -9696,6 +9761,13 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetShareCaseHistoryWithPartners(v)
 		return nil
+	case organization.FieldAccessVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccessVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)
 }
@@ -9703,13 +9775,21 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *OrganizationMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addaccess_version != nil {
+		fields = append(fields, organization.FieldAccessVersion)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *OrganizationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case organization.FieldAccessVersion:
+		return m.AddedAccessVersion()
+	}
 	return nil, false
 }
 
@@ -9718,6 +9798,13 @@ func (m *OrganizationMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *OrganizationMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case organization.FieldAccessVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAccessVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Organization numeric field %s", name)
 }
@@ -9777,6 +9864,9 @@ func (m *OrganizationMutation) ResetField(name string) error {
 		return nil
 	case organization.FieldShareCaseHistoryWithPartners:
 		m.ResetShareCaseHistoryWithPartners()
+		return nil
+	case organization.FieldAccessVersion:
+		m.ResetAccessVersion()
 		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)

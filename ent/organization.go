@@ -37,6 +37,8 @@ type Organization struct {
 	Licenses []jsontype.License `json:"licenses,omitempty"`
 	// When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).
 	ShareCaseHistoryWithPartners bool `json:"share_case_history_with_partners,omitempty"`
+	// A partner's: changes whenever what its grants give it may change (a grant of its, a customer's history sharing), so that sign-in reuses what it read of them until then.
+	AccessVersion int64 `json:"access_version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrganizationQuery when eager-loading is set.
 	Edges        OrganizationEdges `json:"edges"`
@@ -158,6 +160,8 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case organization.FieldShareCaseHistoryWithPartners:
 			values[i] = new(sql.NullBool)
+		case organization.FieldAccessVersion:
+			values[i] = new(sql.NullInt64)
 		case organization.FieldID, organization.FieldKind, organization.FieldName, organization.FieldSupportPlan:
 			values[i] = new(sql.NullString)
 		case organization.FieldCreatedAt:
@@ -237,6 +241,12 @@ func (_m *Organization) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field share_case_history_with_partners", values[i])
 			} else if value.Valid {
 				_m.ShareCaseHistoryWithPartners = value.Bool
+			}
+		case organization.FieldAccessVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field access_version", values[i])
+			} else if value.Valid {
+				_m.AccessVersion = value.Int64
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -339,6 +349,9 @@ func (_m *Organization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("share_case_history_with_partners=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ShareCaseHistoryWithPartners))
+	builder.WriteString(", ")
+	builder.WriteString("access_version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AccessVersion))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -99,6 +99,20 @@ func (_c *OrganizationCreate) SetNillableShareCaseHistoryWithPartners(v *bool) *
 	return _c
 }
 
+// SetAccessVersion sets the "access_version" field.
+func (_c *OrganizationCreate) SetAccessVersion(v int64) *OrganizationCreate {
+	_c.mutation.SetAccessVersion(v)
+	return _c
+}
+
+// SetNillableAccessVersion sets the "access_version" field if the given value is not nil.
+func (_c *OrganizationCreate) SetNillableAccessVersion(v *int64) *OrganizationCreate {
+	if v != nil {
+		_c.SetAccessVersion(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *OrganizationCreate) SetID(v string) *OrganizationCreate {
 	_c.mutation.SetID(v)
@@ -293,6 +307,10 @@ func (_c *OrganizationCreate) defaults() error {
 		v := organization.DefaultShareCaseHistoryWithPartners
 		_c.mutation.SetShareCaseHistoryWithPartners(v)
 	}
+	if _, ok := _c.mutation.AccessVersion(); !ok {
+		v := organization.DefaultAccessVersion
+		_c.mutation.SetAccessVersion(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if organization.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized organization.DefaultID (forgotten import ent/runtime?)")
@@ -340,6 +358,9 @@ func (_c *OrganizationCreate) check() error {
 	}
 	if _, ok := _c.mutation.ShareCaseHistoryWithPartners(); !ok {
 		return &ValidationError{Name: "share_case_history_with_partners", err: errors.New(`ent: missing required field "Organization.share_case_history_with_partners"`)}
+	}
+	if _, ok := _c.mutation.AccessVersion(); !ok {
+		return &ValidationError{Name: "access_version", err: errors.New(`ent: missing required field "Organization.access_version"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := organization.IDValidator(v); err != nil {
@@ -412,6 +433,10 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)
 		_node.ShareCaseHistoryWithPartners = value
+	}
+	if value, ok := _c.mutation.AccessVersion(); ok {
+		_spec.SetField(organization.FieldAccessVersion, field.TypeInt64, value)
+		_node.AccessVersion = value
 	}
 	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

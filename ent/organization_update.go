@@ -119,6 +119,27 @@ func (_u *OrganizationUpdate) SetNillableShareCaseHistoryWithPartners(v *bool) *
 	return _u
 }
 
+// SetAccessVersion sets the "access_version" field.
+func (_u *OrganizationUpdate) SetAccessVersion(v int64) *OrganizationUpdate {
+	_u.mutation.ResetAccessVersion()
+	_u.mutation.SetAccessVersion(v)
+	return _u
+}
+
+// SetNillableAccessVersion sets the "access_version" field if the given value is not nil.
+func (_u *OrganizationUpdate) SetNillableAccessVersion(v *int64) *OrganizationUpdate {
+	if v != nil {
+		_u.SetAccessVersion(*v)
+	}
+	return _u
+}
+
+// AddAccessVersion adds value to the "access_version" field.
+func (_u *OrganizationUpdate) AddAccessVersion(v int64) *OrganizationUpdate {
+	_u.mutation.AddAccessVersion(v)
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *OrganizationUpdate) AddContactIDs(ids ...string) *OrganizationUpdate {
 	_u.mutation.AddContactIDs(ids...)
@@ -507,6 +528,12 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AccessVersion(); ok {
+		_spec.SetField(organization.FieldAccessVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedAccessVersion(); ok {
+		_spec.AddField(organization.FieldAccessVersion, field.TypeInt64, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -974,6 +1001,27 @@ func (_u *OrganizationUpdateOne) SetNillableShareCaseHistoryWithPartners(v *bool
 	return _u
 }
 
+// SetAccessVersion sets the "access_version" field.
+func (_u *OrganizationUpdateOne) SetAccessVersion(v int64) *OrganizationUpdateOne {
+	_u.mutation.ResetAccessVersion()
+	_u.mutation.SetAccessVersion(v)
+	return _u
+}
+
+// SetNillableAccessVersion sets the "access_version" field if the given value is not nil.
+func (_u *OrganizationUpdateOne) SetNillableAccessVersion(v *int64) *OrganizationUpdateOne {
+	if v != nil {
+		_u.SetAccessVersion(*v)
+	}
+	return _u
+}
+
+// AddAccessVersion adds value to the "access_version" field.
+func (_u *OrganizationUpdateOne) AddAccessVersion(v int64) *OrganizationUpdateOne {
+	_u.mutation.AddAccessVersion(v)
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *OrganizationUpdateOne) AddContactIDs(ids ...string) *OrganizationUpdateOne {
 	_u.mutation.AddContactIDs(ids...)
@@ -1392,6 +1440,12 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 	}
 	if value, ok := _u.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AccessVersion(); ok {
+		_spec.SetField(organization.FieldAccessVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedAccessVersion(); ok {
+		_spec.AddField(organization.FieldAccessVersion, field.TypeInt64, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -449,6 +449,7 @@ var (
 		{Name: "support_plan", Type: field.TypeEnum, Nullable: true, Enums: []string{"STANDARD", "PREMIUM"}},
 		{Name: "licenses", Type: field.TypeJSON},
 		{Name: "share_case_history_with_partners", Type: field.TypeBool, Default: false},
+		{Name: "access_version", Type: field.TypeInt64, Default: 0},
 	}
 	// OrganizationsTable holds the schema information for the "organizations" table.
 	OrganizationsTable = &schema.Table{

@@ -37,6 +37,8 @@ const (
 	FieldLicenses = "licenses"
 	// FieldShareCaseHistoryWithPartners holds the string denoting the share_case_history_with_partners field in the database.
 	FieldShareCaseHistoryWithPartners = "share_case_history_with_partners"
+	// FieldAccessVersion holds the string denoting the access_version field in the database.
+	FieldAccessVersion = "access_version"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
 	EdgeContacts = "contacts"
 	// EdgeDevices holds the string denoting the devices edge name in mutations.
@@ -122,6 +124,7 @@ var Columns = []string{
 	FieldSupportPlan,
 	FieldLicenses,
 	FieldShareCaseHistoryWithPartners,
+	FieldAccessVersion,
 }
 
 var (
@@ -146,7 +149,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
-	Hooks        [1]ent.Hook
+	Hooks        [2]ent.Hook
 	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -160,6 +163,8 @@ var (
 	DefaultLicenses []jsontype.License
 	// DefaultShareCaseHistoryWithPartners holds the default value on creation for the "share_case_history_with_partners" field.
 	DefaultShareCaseHistoryWithPartners bool
+	// DefaultAccessVersion holds the default value on creation for the "access_version" field.
+	DefaultAccessVersion int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -230,6 +235,11 @@ func BySupportPlan(opts ...sql.OrderTermOption) OrderOption {
 // ByShareCaseHistoryWithPartners orders the results by the share_case_history_with_partners field.
 func ByShareCaseHistoryWithPartners(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldShareCaseHistoryWithPartners, opts...).ToFunc()
+}
+
+// ByAccessVersion orders the results by the access_version field.
+func ByAccessVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAccessVersion, opts...).ToFunc()
 }
 
 // ByContactsCount orders the results by contacts count.

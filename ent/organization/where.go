@@ -81,6 +81,11 @@ func ShareCaseHistoryWithPartners(v bool) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldShareCaseHistoryWithPartners, v))
 }
 
+// AccessVersion applies equality check predicate on the "access_version" field. It's identical to AccessVersionEQ.
+func AccessVersion(v int64) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldAccessVersion, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldCreatedAt, v))
@@ -254,6 +259,46 @@ func ShareCaseHistoryWithPartnersEQ(v bool) predicate.Organization {
 // ShareCaseHistoryWithPartnersNEQ applies the NEQ predicate on the "share_case_history_with_partners" field.
 func ShareCaseHistoryWithPartnersNEQ(v bool) predicate.Organization {
 	return predicate.Organization(sql.FieldNEQ(FieldShareCaseHistoryWithPartners, v))
+}
+
+// AccessVersionEQ applies the EQ predicate on the "access_version" field.
+func AccessVersionEQ(v int64) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldAccessVersion, v))
+}
+
+// AccessVersionNEQ applies the NEQ predicate on the "access_version" field.
+func AccessVersionNEQ(v int64) predicate.Organization {
+	return predicate.Organization(sql.FieldNEQ(FieldAccessVersion, v))
+}
+
+// AccessVersionIn applies the In predicate on the "access_version" field.
+func AccessVersionIn(vs ...int64) predicate.Organization {
+	return predicate.Organization(sql.FieldIn(FieldAccessVersion, vs...))
+}
+
+// AccessVersionNotIn applies the NotIn predicate on the "access_version" field.
+func AccessVersionNotIn(vs ...int64) predicate.Organization {
+	return predicate.Organization(sql.FieldNotIn(FieldAccessVersion, vs...))
+}
+
+// AccessVersionGT applies the GT predicate on the "access_version" field.
+func AccessVersionGT(v int64) predicate.Organization {
+	return predicate.Organization(sql.FieldGT(FieldAccessVersion, v))
+}
+
+// AccessVersionGTE applies the GTE predicate on the "access_version" field.
+func AccessVersionGTE(v int64) predicate.Organization {
+	return predicate.Organization(sql.FieldGTE(FieldAccessVersion, v))
+}
+
+// AccessVersionLT applies the LT predicate on the "access_version" field.
+func AccessVersionLT(v int64) predicate.Organization {
+	return predicate.Organization(sql.FieldLT(FieldAccessVersion, v))
+}
+
+// AccessVersionLTE applies the LTE predicate on the "access_version" field.
+func AccessVersionLTE(v int64) predicate.Organization {
+	return predicate.Organization(sql.FieldLTE(FieldAccessVersion, v))
 }
 
 // HasContacts applies the HasEdge predicate on the "contacts" edge.

@@ -437,6 +437,7 @@ func init() {
 	grantMixin := schema.Grant{}.Mixin()
 	grantHooks := schema.Grant{}.Hooks()
 	grant.Hooks[0] = grantHooks[0]
+	grant.Hooks[1] = grantHooks[1]
 	grantMixinInters0 := grantMixin[0].Interceptors()
 	grant.Interceptors[0] = grantMixinInters0[0]
 	grantMixinFields1 := grantMixin[1].Fields()
@@ -480,6 +481,7 @@ func init() {
 	organizationMixin := schema.Organization{}.Mixin()
 	organizationHooks := schema.Organization{}.Hooks()
 	organization.Hooks[0] = organizationHooks[0]
+	organization.Hooks[1] = organizationHooks[1]
 	organizationMixinInters0 := organizationMixin[0].Interceptors()
 	organization.Interceptors[0] = organizationMixinInters0[0]
 	organizationMixinFields1 := organizationMixin[1].Fields()
@@ -526,6 +528,10 @@ func init() {
 	organizationDescShareCaseHistoryWithPartners := organizationFields[6].Descriptor()
 	// organization.DefaultShareCaseHistoryWithPartners holds the default value on creation for the share_case_history_with_partners field.
 	organization.DefaultShareCaseHistoryWithPartners = organizationDescShareCaseHistoryWithPartners.Default.(bool)
+	// organizationDescAccessVersion is the schema descriptor for access_version field.
+	organizationDescAccessVersion := organizationFields[7].Descriptor()
+	// organization.DefaultAccessVersion holds the default value on creation for the access_version field.
+	organization.DefaultAccessVersion = organizationDescAccessVersion.Default.(int64)
 	// organizationDescID is the schema descriptor for id field.
 	organizationDescID := organizationMixinFields1[0].Descriptor()
 	// organization.DefaultID holds the default value on creation for the id field.

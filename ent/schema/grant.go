@@ -105,7 +105,7 @@ func (Grant) Indexes() []ent.Index {
 }
 
 func (Grant) Hooks() []ent.Hook {
-	return []ent.Hook{hook.On(grants.Restamp, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne)}
+	return []ent.Hook{hook.On(grants.Restamp, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne), grants.Version}
 }
 
 func (Grant) Annotations() []schema.Annotation {

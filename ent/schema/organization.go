@@ -9,8 +9,10 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
 )
@@ -58,6 +60,10 @@ func (Organization) Fields() []ent.Field {
 			Default(false).
 			Comment("When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).").
 			Annotations(fieldaccess.Grant(access.Look)),
+		field.Int64("access_version").
+			Default(0).
+			Comment("A partner's: changes whenever what its grants give it may change (a grant of its, a customer's history sharing), so that sign-in reuses what it read of them until then.").
+			Annotations(hidden()),
 	}
 }
 
@@ -98,10 +104,13 @@ func (Organization) Indexes() []ent.Index {
 }
 
 func (Organization) Hooks() []ent.Hook {
-	return []ent.Hook{normalizeList(map[string]func(string) (string, error){
-		"domains": validate.Domain,
-		"sites":   validate.Domain,
-	})}
+	return []ent.Hook{
+		normalizeList(map[string]func(string) (string, error){
+			"domains": validate.Domain,
+			"sites":   validate.Domain,
+		}),
+		hook.On(grants.VersionOnSharing, ent.OpUpdate|ent.OpUpdateOne),
+	}
 }
 
 func (Organization) Annotations() []schema.Annotation {
