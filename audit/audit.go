@@ -66,14 +66,17 @@ func actionOf(fc *graphql.FieldContext) access.Action {
 }
 
 // changedFields lists the arguments the caller sent, with the fields of an
-// input object spelled out ("input.name"), as the client named them.
+// input object spelled out ("input.name"), as the client named them; the
+// clientMutationId is the client's own bookkeeping, not a change.
 func changedFields(ctx context.Context, fc *graphql.FieldContext) []string {
 	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
 	var out []string
 	for name, val := range args {
 		if in, ok := val.(map[string]any); ok {
 			for k := range in {
-				out = append(out, name+"."+k)
+				if k != "clientMutationId" {
+					out = append(out, name+"."+k)
+				}
 			}
 			continue
 		}

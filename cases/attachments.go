@@ -16,20 +16,20 @@ import (
 // AddAttachment stores an uploaded file and adds it to an open case. The
 // content is written before the transaction commits; if it rolls back, the
 // stored content is simply unreferenced (and shared by equal uploads).
-func AddAttachment(ctx context.Context, c *ent.Client, v *access.Session, store *attachments.Store, caseID, name string, r io.Reader) (*ent.Attachment, error) {
+func AddAttachment(ctx context.Context, c *ent.Client, v *access.Session, store *attachments.Store, caseID, name string, r io.Reader) (*ent.Attachment, *Change, error) {
 	if store == nil {
-		return nil, apperr.Forbiddenf("this server does not accept attachments")
+		return nil, nil, apperr.Forbiddenf("this server does not accept attachments")
 	}
 	kase, err := open(ctx, c, v, caseID, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	blob, err := store.Put(ctx, r, name)
 	switch {
 	case errors.Is(err, attachments.ErrTooLarge), errors.Is(err, attachments.ErrEmpty), errors.Is(err, attachments.ErrBadName):
-		return nil, apperr.Invalid("file", "%v", err)
+		return nil, nil, apperr.Invalid("file", "%v", err)
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	}
 	a, err := c.Attachment.Create().
 		SetCaseID(kase.ID).
@@ -42,31 +42,32 @@ func AddAttachment(ctx context.Context, c *ent.Client, v *access.Session, store 
 		SetCreatedAt(v.Now).
 		Save(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if kase, err = kase.Update().SetUpdatedAt(v.Now).Save(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a, record(ctx, c, v, kase, caseevent.KindATTACHMENT_ADDED, change("attachments", "", blob.Name))
+	ch, err := changed(kase).record(ctx, c, v, caseevent.KindATTACHMENT_ADDED, change("attachments", "", blob.Name))
+	return a, ch, err
 }
 
 // DeleteAttachment removes an attachment from its case; only the vendor's
 // staff may. The content stays on disk, where other attachments may share
 // it.
-func DeleteAttachment(ctx context.Context, c *ent.Client, v *access.Session, id string) (string, error) {
+func DeleteAttachment(ctx context.Context, c *ent.Client, v *access.Session, id string) (*Change, error) {
 	a, err := c.Attachment.Query().Where(attachment.ID(id)).WithCase().Only(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if _, err := v.Require(access.StaffOnly, a.CustomerID); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := c.Attachment.DeleteOne(a).Exec(ctx); err != nil {
-		return "", err
+		return nil, err
 	}
 	kase, err := a.Edges.Case.Update().SetUpdatedAt(v.Now).Save(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return a.ID, record(ctx, c, v, kase, caseevent.KindATTACHMENT_REMOVED, change("attachments", a.Name, ""))
+	return changed(kase).record(ctx, c, v, caseevent.KindATTACHMENT_REMOVED, change("attachments", a.Name, ""))
 }

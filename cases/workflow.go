@@ -46,7 +46,7 @@ type CreateInput struct {
 // CreateCase files a case for a customer. A partner's case records the partner
 // as filed on behalf of; the creator is the primary contact unless another
 // is named; time zone and language default to the creator's.
-func CreateCase(ctx context.Context, c *ent.Client, v *access.Session, in CreateInput) (*ent.SupportCase, error) {
+func CreateCase(ctx context.Context, c *ent.Client, v *access.Session, in CreateInput) (*Change, error) {
 	customer, err := directory.Named(ctx, c, "customer_id", in.CustomerID)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func CreateCase(ctx context.Context, c *ent.Client, v *access.Session, in Create
 	if err != nil {
 		return nil, err
 	}
-	return kase, record(ctx, c, v, kase, caseevent.KindCREATED)
+	return changed(kase).record(ctx, c, v, caseevent.KindCREATED)
 }
 
 // nextNumber allocates the next human case number. Writes are serialised
@@ -168,7 +168,7 @@ type UpdateInput struct {
 
 // UpdateCase changes an open case. A severity change before the first response
 // moves the due time, recomputed from the case's creation.
-func UpdateCase(ctx context.Context, c *ent.Client, v *access.Session, id string, in UpdateInput) (*ent.SupportCase, error) {
+func UpdateCase(ctx context.Context, c *ent.Client, v *access.Session, id string, in UpdateInput) (*Change, error) {
 	kase, err := open(ctx, c, v, id, in.Version)
 	if err != nil {
 		return nil, err
@@ -182,14 +182,14 @@ func UpdateCase(ctx context.Context, c *ent.Client, v *access.Session, id string
 		}
 	}
 	q := kase.Update()
-	var changed []jsontype.FieldChange
+	var fields []jsontype.FieldChange
 	var events []caseevent.Kind
 	set := func(field string, before, after string, kind caseevent.Kind, apply func()) {
 		if before == after {
 			return
 		}
 		apply()
-		changed = append(changed, change(field, before, after))
+		fields = append(fields, change(field, before, after))
 		if kind != caseevent.KindUPDATED && !slices.Contains(events, kind) {
 			events = append(events, kind)
 		}
@@ -226,22 +226,23 @@ func UpdateCase(ctx context.Context, c *ent.Client, v *access.Session, id string
 	if p := in.PrimaryContactID; p != nil {
 		set("primaryContactID", deref(kase.PrimaryContactID), *p, caseevent.KindPRIMARY_CONTACT_CHANGED, func() { q.SetPrimaryContactID(*p) })
 	}
-	if len(changed) == 0 {
-		return kase, nil
+	if len(fields) == 0 {
+		return changed(kase), nil
 	}
-	if len(events) == 0 || len(changed) > len(events) {
+	if len(events) == 0 || len(fields) > len(events) {
 		events = append(events, caseevent.KindUPDATED)
 	}
 	kase, err = q.SetUpdatedAt(v.Now).AddVersion(1).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
+	ch := changed(kase)
 	for _, k := range events {
-		if err := record(ctx, c, v, kase, k, onlyFor(k, changed)...); err != nil {
+		if _, err := ch.record(ctx, c, v, k, onlyFor(k, fields)...); err != nil {
 			return nil, err
 		}
 	}
-	return kase, nil
+	return ch, nil
 }
 
 // onlyFor keeps, for each event, the changes that event is about; UPDATED
@@ -298,7 +299,7 @@ func work(ctx context.Context, c *ent.Client, v *access.Session, id string) (*en
 }
 
 // CloseCase closes an open case; it may be reopened for 30 days.
-func CloseCase(ctx context.Context, c *ent.Client, v *access.Session, id string, version *int) (*ent.SupportCase, error) {
+func CloseCase(ctx context.Context, c *ent.Client, v *access.Session, id string, version *int) (*Change, error) {
 	kase, err := open(ctx, c, v, id, version)
 	if err != nil {
 		return nil, err
@@ -314,12 +315,12 @@ func CloseCase(ctx context.Context, c *ent.Client, v *access.Session, id string,
 	if err != nil {
 		return nil, err
 	}
-	return kase, record(ctx, c, v, kase, caseevent.KindCLOSED, change("status", string(before), string(kase.Status)))
+	return changed(kase).record(ctx, c, v, caseevent.KindCLOSED, change("status", string(before), string(kase.Status)))
 }
 
 // ReopenCase reopens a closed case within its window; after it the caller
 // gets REOPEN_WINDOW_EXPIRED and should open a follow-up case.
-func ReopenCase(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.SupportCase, error) {
+func ReopenCase(ctx context.Context, c *ent.Client, v *access.Session, id string) (*Change, error) {
 	kase, err := work(ctx, c, v, id)
 	if err != nil {
 		return nil, err
@@ -340,11 +341,11 @@ func ReopenCase(ctx context.Context, c *ent.Client, v *access.Session, id string
 	if err != nil {
 		return nil, err
 	}
-	return kase, record(ctx, c, v, kase, caseevent.KindREOPENED, change("status", string(supportcase.StatusCLOSED), string(kase.Status)))
+	return changed(kase).record(ctx, c, v, caseevent.KindREOPENED, change("status", string(supportcase.StatusCLOSED), string(kase.Status)))
 }
 
 // EscalateCase escalates a case, or says precisely why it may not be.
-func EscalateCase(ctx context.Context, c *ent.Client, v *access.Session, id, reason string) (*ent.SupportCase, error) {
+func EscalateCase(ctx context.Context, c *ent.Client, v *access.Session, id, reason string) (*Change, error) {
 	kase, err := c.SupportCase.Query().Where(supportcase.ID(id)).WithCustomer().Only(ctx)
 	if err != nil {
 		return nil, err
@@ -369,7 +370,7 @@ func EscalateCase(ctx context.Context, c *ent.Client, v *access.Session, id, rea
 	if err != nil {
 		return nil, err
 	}
-	return kase, record(ctx, c, v, kase, caseevent.KindESCALATED, change("escalated", "false", "true"))
+	return changed(kase).record(ctx, c, v, caseevent.KindESCALATED, change("escalated", "false", "true"))
 }
 
 // EscalationError is the ESCALATION_NOT_ALLOWED error for a refusal.
@@ -403,10 +404,10 @@ type CommentInput struct {
 
 // AddComment comments on an open case. INTERNAL comments are the vendor's;
 // the first PUBLIC comment of a vendor agent is the case's first response.
-func AddComment(ctx context.Context, c *ent.Client, v *access.Session, in CommentInput) (*ent.CaseComment, error) {
+func AddComment(ctx context.Context, c *ent.Client, v *access.Session, in CommentInput) (*ent.CaseComment, *Change, error) {
 	kase, err := open(ctx, c, v, in.CaseID, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	vis := casecomment.VisibilityPUBLIC
 	if in.Visibility != nil {
@@ -414,7 +415,7 @@ func AddComment(ctx context.Context, c *ent.Client, v *access.Session, in Commen
 	}
 	if vis == casecomment.VisibilityINTERNAL {
 		if _, err := v.Require(access.StaffOnly, kase.CustomerID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	cm, err := c.CaseComment.Create().
@@ -426,61 +427,70 @@ func AddComment(ctx context.Context, c *ent.Client, v *access.Session, in Commen
 		SetCreatedAt(v.Now).
 		Save(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// Not UpdateOne, which reads the case back: it is not returned.
+	// Not UpdateOne, which reads the case back: what it would read is what
+	// was just written.
 	q := c.SupportCase.Update().Where(supportcase.ID(kase.ID)).SetUpdatedAt(v.Now)
 	if vis == casecomment.VisibilityPUBLIC && kase.FirstRespondedAt == nil && v.OrgKind == access.Vendor && v.Has(access.RoleAgent) {
 		q.SetFirstRespondedAt(v.Now)
+		at := v.Now
+		kase.FirstRespondedAt = &at
 	}
 	if err := q.Exec(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ev := c.CaseEvent.Create().
+	kase.UpdatedAt = v.Now
+	ev, err := c.CaseEvent.Create().
 		SetCaseID(kase.ID).
 		SetCustomerID(kase.CustomerID).
 		SetActorID(v.ContactID).
 		SetKind(caseevent.KindCOMMENTED).
 		SetCommentID(cm.ID).
 		SetVisibility(caseevent.Visibility(vis)).
-		SetCreatedAt(v.Now)
-	return cm, ev.Exec(ctx)
+		SetCreatedAt(v.Now).
+		Save(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cm, &Change{Case: kase, Events: []*ent.CaseEvent{ev}}, nil
 }
 
 // AddCollaborator adds a contact to an open case: one of the customer's, or
 // a contact of a partner that holds an active grant on the customer, at
 // any level.
-func AddCollaborator(ctx context.Context, c *ent.Client, v *access.Session, caseID, contactID string) (*ent.SupportCase, error) {
+func AddCollaborator(ctx context.Context, c *ent.Client, v *access.Session, caseID, contactID string) (*Change, *ent.Contact, error) {
 	kase, err := open(ctx, c, v, caseID, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := c.Contact.Query().Where(contact.ID(contactID), contact.StatusEQ(contact.StatusACTIVE)).WithOrganization().Only(ctx)
 	if err != nil {
-		return nil, apperr.Invalid("contact_id", "no active contact %q", contactID)
+		return nil, nil, apperr.Invalid("contact_id", "no active contact %q", contactID)
 	}
 	if p.OrganizationID != kase.CustomerID {
 		l, err := grants.LevelOf(ctx, c, p, kase.CustomerID, v.Now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if l == "" {
-			return nil, apperr.Invalid("contact_id", "a collaborator is a contact of the customer or of a partner with access to it")
+			return nil, nil, apperr.Invalid("contact_id", "a collaborator is a contact of the customer or of a partner with access to it")
 		}
 	}
 	exists, err := c.SupportCase.Query().Where(supportcase.ID(kase.ID), supportcase.HasCollaboratorsWith(contact.ID(p.ID))).Exist(ctx)
 	if err != nil || exists {
-		return kase, err
+		return changed(kase), p, err
 	}
 	kase, err = kase.Update().AddCollaboratorIDs(p.ID).SetUpdatedAt(v.Now).Save(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return kase, record(ctx, c, v, kase, caseevent.KindCOLLABORATOR_ADDED, change("collaborators", "", p.ID))
+	ch, err := changed(kase).record(ctx, c, v, caseevent.KindCOLLABORATOR_ADDED, change("collaborators", "", p.ID))
+	return ch, p, err
 }
 
 // RemoveCollaborator takes a contact off an open case.
-func RemoveCollaborator(ctx context.Context, c *ent.Client, v *access.Session, caseID, contactID string) (*ent.SupportCase, error) {
+func RemoveCollaborator(ctx context.Context, c *ent.Client, v *access.Session, caseID, contactID string) (*Change, error) {
 	kase, err := open(ctx, c, v, caseID, nil)
 	if err != nil {
 		return nil, err
@@ -496,11 +506,11 @@ func RemoveCollaborator(ctx context.Context, c *ent.Client, v *access.Session, c
 	if err != nil {
 		return nil, err
 	}
-	return kase, record(ctx, c, v, kase, caseevent.KindCOLLABORATOR_REMOVED, change("collaborators", contactID, ""))
+	return changed(kase).record(ctx, c, v, caseevent.KindCOLLABORATOR_REMOVED, change("collaborators", contactID, ""))
 }
 
 // Share adds email addresses that receive the case's public updates.
-func Share(ctx context.Context, c *ent.Client, v *access.Session, caseID string, emails []string) (*ent.SupportCase, error) {
+func Share(ctx context.Context, c *ent.Client, v *access.Session, caseID string, emails []string) (*Change, error) {
 	kase, err := open(ctx, c, v, caseID, nil)
 	if err != nil {
 		return nil, err
@@ -521,25 +531,40 @@ func Share(ctx context.Context, c *ent.Client, v *access.Session, caseID string,
 		}
 	}
 	if len(added) == 0 {
-		return kase, nil
+		return changed(kase), nil
 	}
 	kase, err = kase.Update().SetSharedEmails(all).SetUpdatedAt(v.Now).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return kase, record(ctx, c, v, kase, caseevent.KindSHARED, change("sharedEmails", "", strings.Join(added, ", ")))
+	return changed(kase).record(ctx, c, v, caseevent.KindSHARED, change("sharedEmails", "", strings.Join(added, ", ")))
 }
 
-// record appends an event to the case's history.
-func record(ctx context.Context, c *ent.Client, v *access.Session, kase *ent.SupportCase, k caseevent.Kind, changes ...jsontype.FieldChange) error {
-	return c.CaseEvent.Create().
-		SetCaseID(kase.ID).
-		SetCustomerID(kase.CustomerID).
+// Change is what a change to a case did: the case as it stands after
+// it, and the events it recorded in the case's history, oldest first.
+type Change struct {
+	Case   *ent.SupportCase
+	Events []*ent.CaseEvent
+}
+
+// changed starts the Change of kase.
+func changed(kase *ent.SupportCase) *Change { return &Change{Case: kase} }
+
+// record appends an event to the case's history, and to the change.
+func (ch *Change) record(ctx context.Context, c *ent.Client, v *access.Session, k caseevent.Kind, changes ...jsontype.FieldChange) (*Change, error) {
+	ev, err := c.CaseEvent.Create().
+		SetCaseID(ch.Case.ID).
+		SetCustomerID(ch.Case.CustomerID).
 		SetActorID(v.ContactID).
 		SetKind(k).
 		SetChanges(append([]jsontype.FieldChange{}, changes...)).
 		SetCreatedAt(v.Now).
-		Exec(ctx)
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch.Events = append(ch.Events, ev)
+	return ch, nil
 }
 
 func change(field, before, after string) jsontype.FieldChange {

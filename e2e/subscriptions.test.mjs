@@ -32,8 +32,8 @@ const CASE_ID = env('PD_CASE_ID');
 const GRANT_ID = env('PD_GRANT_ID');
 
 const CASE_EVENTS = 'subscription($c: ID) { caseEvents(customerID: $c) { id kind } }';
-const ADD_COMMENT = 'mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }';
-const REVOKE_GRANT = 'mutation($id: ID!) { revokeGrant(id: $id) { id } }';
+const ADD_COMMENT = 'mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }';
+const REVOKE_GRANT = 'mutation($id: ID!) { revokeGrant(input: {id: $id}) { grant { id } } }';
 
 // within resolves or rejects with p, or rejects after ms naming what it waited for.
 async function within(ms, what, p) {

@@ -25,7 +25,7 @@ func main() {
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("./graph/ent.graphqls"),
 		entgql.WithWhereInputs(true),
-		entgql.WithSchemaHook(stampFieldAccess, dropAppendInputs),
+		entgql.WithSchemaHook(stampFieldAccess, dropAppendInputs, mutationInputs),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -225,6 +225,35 @@ func dropAppendInputs(_ *gen.Graph, s *ast.Schema) error {
 			}
 		}
 		t.Fields = kept
+	}
+	return nil
+}
+
+// mutationInputs makes entgql's create and update inputs the inputs of
+// the mutations that take them (graph/model/inputs.go): each is named
+// after its mutation, an update input names the object it changes, and
+// every one carries the clientMutationId its payload echoes.
+func mutationInputs(g *gen.Graph, s *ast.Schema) error {
+	renamed := map[string]string{"CreateDeviceInput": "RegisterDeviceInput", "CreatePhoneNumberInput": "AddPhoneNumberInput"}
+	for _, n := range g.Nodes {
+		for _, name := range []string{"Create" + n.Name + "Input", "Update" + n.Name + "Input"} {
+			t, ok := s.Types[name]
+			if !ok {
+				continue
+			}
+			if strings.HasPrefix(name, "Update") {
+				id := &ast.FieldDefinition{Name: "id", Type: ast.NonNullNamedType("ID", nil),
+					Description: fmt.Sprintf("The %s to change.", strings.ToLower(n.Name))}
+				t.Fields = append(ast.FieldList{id}, t.Fields...)
+			}
+			t.Fields = append(t.Fields, &ast.FieldDefinition{Name: "clientMutationId", Type: ast.NamedType("String", nil),
+				Description: "Echoed in the payload, for the client's own bookkeeping."})
+			if to, ok := renamed[name]; ok {
+				delete(s.Types, name)
+				t.Name = to
+				s.Types[to] = t
+			}
+		}
 	}
 	return nil
 }

@@ -142,25 +142,25 @@ var operations = []operation{
 			devices(first: 5) { totalCount } phoneNumbers(first: 5) { totalCount } } } }`, func(m *matrix) string { return m.acme.ID })},
 	{"comment on, update and close a case", access.Update, func(t *testing.T, m *matrix, token string) bool {
 		return unchanged(t, m, func() int { return m.Client.CaseComment.Query().CountX(m.System()) }, func() testkit.Response {
-			return m.Query(token, `mutation($id: ID!) { addCaseComment(input: {caseID: $id, body: "any news?"}) { id } }`,
+			return m.Query(token, `mutation($id: ID!) { addCaseComment(input: {caseID: $id, body: "any news?"}) { comment { id } } }`,
 				map[string]any{"id": m.collabCase.ID})
 		})
 	}},
 	{"create a case for the customer", access.Create, func(t *testing.T, m *matrix, token string) bool {
 		return unchanged(t, m, func() int { return m.Client.SupportCase.Query().CountX(m.System()) }, func() testkit.Response {
-			return m.Query(token, `mutation($c: ID!) { createCase(input: {customerID: $c, title: "New", severity: S3}) { id } }`,
+			return m.Query(token, `mutation($c: ID!) { createCase(input: {customerID: $c, title: "New", severity: S3}) { case { id } } }`,
 				map[string]any{"c": m.acme.ID})
 		})
 	}},
 	{"change the customer's configuration", access.ServiceAdmin, func(t *testing.T, m *matrix, token string) bool {
 		return unchanged(t, m, func() int { return m.Client.Device.Query().CountX(m.System()) }, func() testkit.Response {
-			return m.Query(token, `mutation($org: ID!) { registerDevice(input: {organizationID: $org, model: "Room Kit"}) { id } }`,
+			return m.Query(token, `mutation($org: ID!) { registerDevice(input: {organizationID: $org, model: "Room Kit"}) { device { id } } }`,
 				map[string]any{"org": m.acme.ID})
 		})
 	}},
 	{"change the customer's sites and settings", access.ServiceAdmin, func(t *testing.T, m *matrix, token string) bool {
 		site := fmt.Sprintf("s%d.acme.example", time.Now().UnixNano())
-		ok := allowed(t, m.Query(token, `mutation($id: ID!, $site: String!) { updateOrganization(id: $id, input: {sites: [$site]}) { id } }`,
+		ok := allowed(t, m.Query(token, `mutation($id: ID!, $site: String!) { updateOrganization(input: {id: $id, sites: [$site]}) { organization { id } } }`,
 			map[string]any{"id": m.acme.ID, "site": site}))
 		if sites := m.Client.Organization.GetX(m.System(), m.acme.ID).Sites; !ok && len(sites) > 0 && sites[0] == site {
 			t.Fatal("a refused update changed the sites")
@@ -169,12 +169,12 @@ var operations = []operation{
 	}},
 	{"create the customer's contacts", access.FullAdmin, func(t *testing.T, m *matrix, token string) bool {
 		return unchanged(t, m, func() int { return m.Client.Contact.Query().CountX(m.System()) }, func() testkit.Response {
-			return m.Query(token, `mutation($org: ID!, $email: String!) { createContact(input: {organizationID: $org, name: "New", email: $email}) { id } }`,
+			return m.Query(token, `mutation($org: ID!, $email: String!) { createContact(input: {organizationID: $org, name: "New", email: $email}) { contact { id } } }`,
 				map[string]any{"org": m.acme.ID, "email": fmt.Sprintf("new%d@acme.example", time.Now().UnixNano())})
 		})
 	}},
 	{"share the customer's case history with partners", access.FullAdmin, func(t *testing.T, m *matrix, token string) bool {
-		ok := allowed(t, m.Query(token, `mutation($id: ID!) { updateOrganization(id: $id, input: {shareCaseHistoryWithPartners: true}) { id } }`,
+		ok := allowed(t, m.Query(token, `mutation($id: ID!) { updateOrganization(input: {id: $id, shareCaseHistoryWithPartners: true}) { organization { id } } }`,
 			map[string]any{"id": m.acme.ID}))
 		shared := m.Client.Organization.GetX(m.System(), m.acme.ID).ShareCaseHistoryWithPartners
 		if !ok && shared {
@@ -186,7 +186,7 @@ var operations = []operation{
 	{"read who filed a case they see, as a name and an organisation", access.CC,
 		read(`query($id: ID!) { node(id: $id) { ... on Case { createdBy { name organization { name } } } } }`, func(m *matrix) string { return m.collabCase.ID })},
 	{"change and deactivate the customer's contacts", access.FullAdmin, func(t *testing.T, m *matrix, token string) bool {
-		ok := allowed(t, m.Query(token, `mutation($id: ID!) { updateContact(id: $id, input: {status: DEACTIVATED}) { id } }`,
+		ok := allowed(t, m.Query(token, `mutation($id: ID!) { updateContact(input: {id: $id, status: DEACTIVATED}) { contact { id } } }`,
 			map[string]any{"id": m.target.ID}))
 		status := m.Client.Contact.GetX(m.System(), m.target.ID).Status
 		if !ok && status != contact.StatusACTIVE {

@@ -21,7 +21,7 @@ func (w *caseWorld) upload(t *testing.T, as *ent.Contact, caseID, name string, c
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	ops, _ := json.Marshal(map[string]any{
-		"query":     `mutation($c: ID!, $f: Upload!) { addCaseAttachment(caseID: $c, file: $f) { id name size contentType sha256 downloadURL } }`,
+		"query":     `mutation($c: ID!, $f: Upload!) { addCaseAttachment(input: {caseID: $c, file: $f}) { attachment { id name size contentType sha256 downloadURL } } }`,
 		"variables": map[string]any{"c": caseID, "f": nil},
 	})
 	mw.WriteField("operations", string(ops))
@@ -54,12 +54,14 @@ func TestAttachmentsUploadDownloadAndDelete(t *testing.T) {
 	content := []byte("%PDF-1.4\nthe logs\n")
 	var got struct {
 		AddCaseAttachment struct {
-			ID, Name, ContentType, Sha256, DownloadURL string
-			Size                                       int
+			Attachment struct {
+				ID, Name, ContentType, Sha256, DownloadURL string
+				Size                                       int
+			}
 		}
 	}
 	w.upload(t, w.partner, c.ID, "../../etc/logs ✓.pdf", content).Decode(t, &got)
-	a := got.AddCaseAttachment
+	a := got.AddCaseAttachment.Attachment
 	sum := sha256.Sum256(content)
 	if a.Name != "logs ✓.pdf" || a.ContentType != "application/pdf" || a.Size != len(content) || a.Sha256 != hex.EncodeToString(sum[:]) {
 		t.Fatalf("stored %+v", a)
@@ -84,11 +86,20 @@ func TestAttachmentsUploadDownloadAndDelete(t *testing.T) {
 		t.Fatalf("%d attachments after refused uploads", n)
 	}
 
-	del := `mutation($id: ID!) { deleteCaseAttachment(id: $id) }`
+	del := `mutation($id: ID!) { deleteCaseAttachment(input: {id: $id}) { deletedAttachmentID events { kind } } }`
 	if res := w.do(w.admin, del, map[string]any{"id": a.ID}); res.Code() != "FORBIDDEN" {
 		t.Fatalf("a customer deleting an attachment: %+v", res.Errors)
 	}
-	w.do(w.agent, del, map[string]any{"id": a.ID}).Decode(t, &struct{}{})
+	var deleted struct {
+		DeleteCaseAttachment struct {
+			DeletedAttachmentID string
+			Events              []struct{ Kind string }
+		}
+	}
+	w.do(w.agent, del, map[string]any{"id": a.ID}).Decode(t, &deleted)
+	if d := deleted.DeleteCaseAttachment; d.DeletedAttachmentID != a.ID || len(d.Events) != 1 || d.Events[0].Kind != "ATTACHMENT_REMOVED" {
+		t.Fatalf("the deletion's payload: %+v", d)
+	}
 	if res, _ := w.download(t, w.member, a.DownloadURL); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("a deleted attachment downloads with %d", res.StatusCode)
 	}

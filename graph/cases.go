@@ -24,8 +24,7 @@ func (r *Resolver) checkActions(ctx context.Context, kase *ent.SupportCase, acts
 	for i, act := range acts {
 		out[i] = &model.CaseActionCheck{Action: act, Allowed: true}
 		if refusal := cases.Check(cases.Actor{Caller: s.Caller, Level: s.Level(kase.CustomerID)}, act, kase, plan, s.Now); refusal != nil {
-			reason := string(refusal.Reason)
-			out[i] = &model.CaseActionCheck{Action: act, Reason: &reason, AvailableAt: refusal.AvailableAt}
+			out[i] = &model.CaseActionCheck{Action: act, Reason: &refusal.Reason, AvailableAt: refusal.AvailableAt}
 		}
 	}
 	return out, nil

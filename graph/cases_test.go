@@ -62,10 +62,12 @@ const caseFields = `id number status severity slaState version firstResponseDueA
 
 func (w *caseWorld) create(t *testing.T, as *ent.Contact, customer *ent.Organization, severity string) caseView {
 	t.Helper()
-	var got struct{ CreateCase caseView }
-	w.Query(w.tokens[as], `mutation($in: CreateCaseInput!) { createCase(input: $in) { `+caseFields+` } }`,
+	var got struct {
+		CreateCase struct{ Case caseView }
+	}
+	w.Query(w.tokens[as], `mutation($in: CreateCaseInput!) { createCase(input: $in) { case { `+caseFields+` } } }`,
 		map[string]any{"in": map[string]any{"customerID": customer.ID, "title": "Phones reboot", "severity": severity}}).Decode(t, &got)
-	return got.CreateCase
+	return got.CreateCase.Case
 }
 
 func (w *caseWorld) get(t *testing.T, as *ent.Contact, id string) caseView {
@@ -96,7 +98,7 @@ func TestCreateCaseSetsNumberDueTimeAndPrimaryContact(t *testing.T) {
 		t.Fatalf("%d CREATED events", n)
 	}
 	// A primary contact must be the customer's or a partner's at UPDATE.
-	res := w.do(w.member, `mutation($in: CreateCaseInput!) { createCase(input: $in) { id } }`, map[string]any{"in": map[string]any{
+	res := w.do(w.member, `mutation($in: CreateCaseInput!) { createCase(input: $in) { case { id } } }`, map[string]any{"in": map[string]any{
 		"customerID": w.acme.ID, "title": "x", "severity": "S3", "primaryContactID": w.globexAdmin.ID}})
 	if res.Code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["field"] != "primaryContactID" {
 		t.Fatalf("foreign primary contact: %+v", res.Errors)
@@ -106,13 +108,21 @@ func TestCreateCaseSetsNumberDueTimeAndPrimaryContact(t *testing.T) {
 func TestStaleVersionIsAConflictAndChangesNothing(t *testing.T) {
 	w := newCaseWorld(t)
 	c := w.create(t, w.member, w.acme, "S3")
-	update := `mutation($id: ID!, $in: UpdateCaseInput!) { updateCase(id: $id, input: $in) { version severity firstResponseDueAt } }`
-	var got struct{ UpdateCase caseView }
-	w.do(w.member, update, map[string]any{"id": c.ID, "in": map[string]any{"severity": "S1", "version": c.Version}}).Decode(t, &got)
-	if got.UpdateCase.Version != c.Version+1 || !got.UpdateCase.FirstResponseDueAt.Equal(testkit.Epoch.Add(time.Hour)) {
+	update := `mutation($in: UpdateCaseInput!) { updateCase(input: $in) { case { version severity firstResponseDueAt } events { kind } } }`
+	var got struct {
+		UpdateCase struct {
+			Case   caseView
+			Events []struct{ Kind string }
+		}
+	}
+	w.do(w.member, update, map[string]any{"in": map[string]any{"id": c.ID, "severity": "S1", "version": c.Version}}).Decode(t, &got)
+	if got.UpdateCase.Case.Version != c.Version+1 || !got.UpdateCase.Case.FirstResponseDueAt.Equal(testkit.Epoch.Add(time.Hour)) {
 		t.Fatalf("after update %+v", got.UpdateCase)
 	}
-	res := w.do(w.member, update, map[string]any{"id": c.ID, "in": map[string]any{"severity": "S4", "title": "stale", "version": c.Version}})
+	if len(got.UpdateCase.Events) != 1 || got.UpdateCase.Events[0].Kind != "SEVERITY_CHANGED" {
+		t.Fatalf("the payload's events: %+v", got.UpdateCase.Events)
+	}
+	res := w.do(w.member, update, map[string]any{"in": map[string]any{"id": c.ID, "severity": "S4", "title": "stale", "version": c.Version}})
 	if res.Code() != "CONFLICT" {
 		t.Fatalf("stale version: %+v", res.Errors)
 	}
@@ -148,7 +158,7 @@ func TestFirstResponseSLA(t *testing.T) {
 	// Severity changes before the first response move the due time; the
 	// customer's own and internal comments are not a first response.
 	d := w.create(t, w.member, w.acme, "S2")
-	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`
+	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`
 	w.do(w.member, comment, map[string]any{"in": map[string]any{"caseID": d.ID, "body": "any news?"}}).Decode(t, &struct{}{})
 	w.do(w.agent, comment, map[string]any{"in": map[string]any{"caseID": d.ID, "body": "looking", "visibility": "INTERNAL"}}).Decode(t, &struct{}{})
 	if got := w.get(t, w.member, d.ID).SlaState; got == "MET" {
@@ -158,16 +168,18 @@ func TestFirstResponseSLA(t *testing.T) {
 	if got := w.get(t, w.member, d.ID); got.SlaState != "MET" {
 		t.Fatalf("after the agent's public answer: %+v", got)
 	}
-	var after struct{ UpdateCase caseView }
-	w.do(w.member, `mutation($id: ID!) { updateCase(id: $id, input: {severity: S4}) { firstResponseDueAt } }`, map[string]any{"id": d.ID}).Decode(t, &after)
-	if !after.UpdateCase.FirstResponseDueAt.Equal(d.FirstResponseDueAt) {
-		t.Fatalf("the due time moved after the first response: %s", after.UpdateCase.FirstResponseDueAt)
+	var after struct {
+		UpdateCase struct{ Case caseView }
+	}
+	w.do(w.member, `mutation($id: ID!) { updateCase(input: {id: $id, severity: S4}) { case { firstResponseDueAt } } }`, map[string]any{"id": d.ID}).Decode(t, &after)
+	if !after.UpdateCase.Case.FirstResponseDueAt.Equal(d.FirstResponseDueAt) {
+		t.Fatalf("the due time moved after the first response: %s", after.UpdateCase.Case.FirstResponseDueAt)
 	}
 }
 
 func TestEscalationRules(t *testing.T) {
 	w := newCaseWorld(t)
-	escalate := `mutation($id: ID!) { escalateCase(id: $id, reason: "production down") { escalated } }`
+	escalate := `mutation($id: ID!) { escalateCase(input: {id: $id, reason: "production down"}) { case { escalated } } }`
 	refused := func(as *ent.Contact, id, reason string) {
 		t.Helper()
 		res := w.do(as, escalate, map[string]any{"id": id})
@@ -194,22 +206,24 @@ func TestEscalationRules(t *testing.T) {
 	w.do(w.designated, escalate, map[string]any{"id": prem.ID}).Decode(t, &struct{}{})
 	refused(w.partner, prem.ID, "ALREADY_ESCALATED")
 	closed := w.create(t, w.member, w.acme, "S1")
-	w.do(w.member, `mutation($id: ID!) { closeCase(id: $id) { id } }`, map[string]any{"id": closed.ID}).Decode(t, &struct{}{})
+	w.do(w.member, `mutation($id: ID!) { closeCase(input: {id: $id}) { case { id } } }`, map[string]any{"id": closed.ID}).Decode(t, &struct{}{})
 	refused(w.admin, closed.ID, "CLOSED")
 }
 
 func TestReopenWindow(t *testing.T) {
 	w := newCaseWorld(t)
-	reopen := `mutation($id: ID!) { reopenCase(id: $id) { status } }`
-	closeCase := `mutation($id: ID!) { closeCase(id: $id) { status } }`
+	reopen := `mutation($id: ID!) { reopenCase(input: {id: $id}) { case { status } } }`
+	closeCase := `mutation($id: ID!) { closeCase(input: {id: $id}) { case { status } } }`
 	a, b := w.create(t, w.member, w.acme, "S3"), w.create(t, w.member, w.acme, "S3")
 	w.do(w.member, closeCase, map[string]any{"id": a.ID}).Decode(t, &struct{}{})
 	w.do(w.member, closeCase, map[string]any{"id": b.ID}).Decode(t, &struct{}{})
 
 	w.Clock.Advance(30 * 24 * time.Hour) // day 30: still within the window
-	var got struct{ ReopenCase struct{ Status string } }
+	var got struct {
+		ReopenCase struct{ Case struct{ Status string } }
+	}
 	w.do(w.member, reopen, map[string]any{"id": a.ID}).Decode(t, &got)
-	if got.ReopenCase.Status != "IN_PROGRESS" {
+	if got.ReopenCase.Case.Status != "IN_PROGRESS" {
 		t.Fatalf("reopened on day 30: %+v", got)
 	}
 	w.Clock.Advance(24 * time.Hour) // day 31
@@ -218,11 +232,13 @@ func TestReopenWindow(t *testing.T) {
 		t.Fatalf("day 31: %+v", res.Errors)
 	}
 	var follow struct {
-		CreateCase struct{ FollowUpOf struct{ ID string } }
+		CreateCase struct {
+			Case struct{ FollowUpOf struct{ ID string } }
+		}
 	}
-	w.do(w.member, `mutation($in: CreateCaseInput!) { createCase(input: $in) { followUpOf { id } } }`, map[string]any{"in": map[string]any{
+	w.do(w.member, `mutation($in: CreateCaseInput!) { createCase(input: $in) { case { followUpOf { id } } } }`, map[string]any{"in": map[string]any{
 		"customerID": w.acme.ID, "title": "Again", "severity": "S3", "followUpOfID": b.ID}}).Decode(t, &follow)
-	if follow.CreateCase.FollowUpOf.ID != b.ID {
+	if follow.CreateCase.Case.FollowUpOf.ID != b.ID {
 		t.Fatalf("follow-up %+v", follow)
 	}
 }
@@ -230,7 +246,7 @@ func TestReopenWindow(t *testing.T) {
 func TestInternalCommentsStayWithTheVendor(t *testing.T) {
 	w := newCaseWorld(t)
 	c := w.create(t, w.member, w.acme, "S3")
-	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`
+	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`
 	if res := w.do(w.member, comment, map[string]any{"in": map[string]any{"caseID": c.ID, "body": "psst", "visibility": "INTERNAL"}}); res.Code() != "FORBIDDEN" {
 		t.Fatalf("a customer's internal comment: %+v", res.Errors)
 	}
@@ -259,19 +275,22 @@ func TestInternalCommentsStayWithTheVendor(t *testing.T) {
 func TestCollaboratorsAndSharing(t *testing.T) {
 	w := newCaseWorld(t)
 	c := w.create(t, w.member, w.acme, "S3")
-	add := `mutation($c: ID!, $p: ID!) { addCaseCollaborator(caseID: $c, contactID: $p) { collaborators { id } } }`
+	add := `mutation($c: ID!, $p: ID!) { addCaseCollaborator(input: {caseID: $c, contactID: $p}) { case { collaborators { id } } collaborator { id } } }`
 	var got struct {
-		AddCaseCollaborator struct{ Collaborators []struct{ ID string } }
+		AddCaseCollaborator struct {
+			Case         struct{ Collaborators []struct{ ID string } }
+			Collaborator struct{ ID string }
+		}
 	}
 	w.do(w.member, add, map[string]any{"c": c.ID, "p": w.partner.ID}).Decode(t, &got)
-	if len(got.AddCaseCollaborator.Collaborators) != 1 {
+	if len(got.AddCaseCollaborator.Case.Collaborators) != 1 || got.AddCaseCollaborator.Collaborator.ID != w.partner.ID {
 		t.Fatalf("collaborators %+v", got)
 	}
 	if res := w.do(w.member, add, map[string]any{"c": c.ID, "p": w.globexAdmin.ID}); res.Code() != "BAD_USER_INPUT" {
 		t.Fatalf("another customer's contact as collaborator: %+v", res.Errors)
 	}
-	w.do(w.member, `mutation($c: ID!, $p: ID!) { removeCaseCollaborator(caseID: $c, contactID: $p) { id } }`, map[string]any{"c": c.ID, "p": w.partner.ID}).Decode(t, &struct{}{})
-	share := `mutation($c: ID!, $e: [String!]!) { shareCase(caseID: $c, emails: $e) { sharedEmails } }`
+	w.do(w.member, `mutation($c: ID!, $p: ID!) { removeCaseCollaborator(input: {caseID: $c, contactID: $p}) { removedCollaboratorID } }`, map[string]any{"c": c.ID, "p": w.partner.ID}).Decode(t, &struct{}{})
+	share := `mutation($c: ID!, $e: [String!]!) { shareCase(input: {caseID: $c, emails: $e}) { case { sharedEmails } } }`
 	if res := w.do(w.member, share, map[string]any{"c": c.ID, "e": []string{"ok@acme.example", "not an email"}}); res.Code() != "BAD_USER_INPUT" {
 		t.Fatalf("bad email: %+v", res.Errors)
 	}
@@ -279,10 +298,12 @@ func TestCollaboratorsAndSharing(t *testing.T) {
 		t.Fatalf("a refused share stored %v", shared)
 	}
 	var shared struct {
-		ShareCase struct{ SharedEmails []string }
+		ShareCase struct {
+			Case struct{ SharedEmails []string }
+		}
 	}
 	w.do(w.member, share, map[string]any{"c": c.ID, "e": []string{"Ops@Acme.example"}}).Decode(t, &shared)
-	if len(shared.ShareCase.SharedEmails) != 1 || shared.ShareCase.SharedEmails[0] != "ops@acme.example" {
+	if got := shared.ShareCase.Case.SharedEmails; len(got) != 1 || got[0] != "ops@acme.example" {
 		t.Fatalf("shared %+v", shared)
 	}
 	for _, k := range []caseevent.Kind{caseevent.KindCOLLABORATOR_ADDED, caseevent.KindCOLLABORATOR_REMOVED, caseevent.KindSHARED} {
@@ -298,7 +319,7 @@ func TestMyCasesListsNewestUpdateFirstAndFilters(t *testing.T) {
 	w.Clock.Advance(time.Minute)
 	recent := w.create(t, w.member, w.acme, "S1")
 	w.Clock.Advance(time.Minute)
-	w.do(w.member, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`,
+	w.do(w.member, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`,
 		map[string]any{"in": map[string]any{"caseID": old.ID, "body": "bump"}}).Decode(t, &struct{}{})
 	var got struct {
 		Cases struct {
@@ -328,14 +349,14 @@ func TestSupportDashboard(t *testing.T) {
 	w.create(t, w.member, w.acme, "S2")        // never answered: breached at +2h
 	d := w.create(t, w.member, w.acme, "S4")   // closed
 	w.create(t, w.globexAdmin, w.globex, "S1") // another customer's
-	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`
+	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`
 	w.Clock.Advance(30 * time.Minute)
 	w.do(w.agent, comment, map[string]any{"in": map[string]any{"caseID": a.ID, "body": "on it"}}).Decode(t, &struct{}{})
 	w.Clock.Advance(20 * time.Minute)
 	w.do(w.agent, comment, map[string]any{"in": map[string]any{"caseID": b.ID, "body": "on it"}}).Decode(t, &struct{}{})
 	w.Clock.Advance(2 * time.Hour)
-	w.do(w.admin, `mutation($id: ID!) { escalateCase(id: $id, reason: "still down") { id } }`, map[string]any{"id": a.ID}).Decode(t, &struct{}{})
-	w.do(w.member, `mutation($id: ID!) { closeCase(id: $id) { id } }`, map[string]any{"id": d.ID}).Decode(t, &struct{}{})
+	w.do(w.admin, `mutation($id: ID!) { escalateCase(input: {id: $id, reason: "still down"}) { case { id } } }`, map[string]any{"id": a.ID}).Decode(t, &struct{}{})
+	w.do(w.member, `mutation($id: ID!) { closeCase(input: {id: $id}) { case { id } } }`, map[string]any{"id": d.ID}).Decode(t, &struct{}{})
 
 	query := `query($id: ID!) { node(id: $id) { ... on Organization { supportMetrics {
 		openBySeverity { severity count } escalated slaBreaches medianFirstResponseSeconds openedLast30Days closedLast30Days } } } }`

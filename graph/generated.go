@@ -29,7 +29,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
-	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -91,6 +90,37 @@ type ComplexityRoot struct {
 	AccessTokenEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AddCaseAttachmentPayload struct {
+		Attachment       func(childComplexity int) int
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Events           func(childComplexity int) int
+	}
+
+	AddCaseCollaboratorPayload struct {
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Collaborator     func(childComplexity int) int
+		Events           func(childComplexity int) int
+	}
+
+	AddCaseCommentPayload struct {
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Comment          func(childComplexity int) int
+		Events           func(childComplexity int) int
+	}
+
+	AddPhoneNumberPayload struct {
+		ClientMutationID func(childComplexity int) int
+		PhoneNumber      func(childComplexity int) int
+	}
+
+	ApproveGrantPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Grant            func(childComplexity int) int
 	}
 
 	AuditEntry struct {
@@ -256,6 +286,23 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CheckVerificationCodePayload struct {
+		AttemptsLeft     func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Result           func(childComplexity int) int
+	}
+
+	ClearEmailSuppressionPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Contact          func(childComplexity int) int
+	}
+
+	CloseCasePayload struct {
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Events           func(childComplexity int) int
+	}
+
 	Contact struct {
 		CreatedAt       func(childComplexity int) int
 		Devices         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.DeviceOrder) int
@@ -285,8 +332,32 @@ type ComplexityRoot struct {
 	}
 
 	CreateAccessTokenPayload struct {
-		AccessToken func(childComplexity int) int
-		Token       func(childComplexity int) int
+		AccessToken      func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Token            func(childComplexity int) int
+	}
+
+	CreateCasePayload struct {
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Events           func(childComplexity int) int
+	}
+
+	CreateContactPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Contact          func(childComplexity int) int
+	}
+
+	CreateOrganizationPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Organization     func(childComplexity int) int
+	}
+
+	DeleteCaseAttachmentPayload struct {
+		Case                func(childComplexity int) int
+		ClientMutationID    func(childComplexity int) int
+		DeletedAttachmentID func(childComplexity int) int
+		Events              func(childComplexity int) int
 	}
 
 	Device struct {
@@ -315,6 +386,12 @@ type ComplexityRoot struct {
 	DeviceEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	EscalateCasePayload struct {
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Events           func(childComplexity int) int
 	}
 
 	FieldChange struct {
@@ -393,34 +470,34 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddCaseAttachment      func(childComplexity int, caseID string, file graphql.Upload) int
-		AddCaseCollaborator    func(childComplexity int, caseID string, contactID string) int
-		AddCaseComment         func(childComplexity int, input cases.CommentInput) int
-		AddPhoneNumber         func(childComplexity int, input ent.CreatePhoneNumberInput) int
-		ApproveGrant           func(childComplexity int, id string) int
-		CheckVerificationCode  func(childComplexity int, contactID string, code string) int
-		ClearEmailSuppression  func(childComplexity int, contactID string) int
-		CloseCase              func(childComplexity int, id string, version *int) int
+		AddCaseAttachment      func(childComplexity int, input model.AddCaseAttachmentInput) int
+		AddCaseCollaborator    func(childComplexity int, input model.AddCaseCollaboratorInput) int
+		AddCaseComment         func(childComplexity int, input model.AddCaseCommentInput) int
+		AddPhoneNumber         func(childComplexity int, input model.AddPhoneNumberInput) int
+		ApproveGrant           func(childComplexity int, input model.ApproveGrantInput) int
+		CheckVerificationCode  func(childComplexity int, input model.CheckVerificationCodeInput) int
+		ClearEmailSuppression  func(childComplexity int, input model.ClearEmailSuppressionInput) int
+		CloseCase              func(childComplexity int, input model.CloseCaseInput) int
 		CreateAccessToken      func(childComplexity int, input model.CreateAccessTokenInput) int
-		CreateCase             func(childComplexity int, input cases.CreateInput) int
-		CreateContact          func(childComplexity int, input ent.CreateContactInput) int
-		CreateOrganization     func(childComplexity int, input ent.CreateOrganizationInput) int
-		DeleteCaseAttachment   func(childComplexity int, id string) int
-		EscalateCase           func(childComplexity int, id string, reason string) int
-		RegisterDevice         func(childComplexity int, input ent.CreateDeviceInput) int
-		RejectGrant            func(childComplexity int, id string) int
-		RemoveCaseCollaborator func(childComplexity int, caseID string, contactID string) int
-		ReopenCase             func(childComplexity int, id string) int
-		RequestGrant           func(childComplexity int, input grants.RequestInput) int
-		RevokeAccessToken      func(childComplexity int, id string) int
-		RevokeGrant            func(childComplexity int, id string) int
-		SendVerificationCode   func(childComplexity int, contactID string) int
-		ShareCase              func(childComplexity int, caseID string, emails []string) int
-		UpdateCase             func(childComplexity int, id string, input cases.UpdateInput) int
-		UpdateContact          func(childComplexity int, id string, input ent.UpdateContactInput) int
-		UpdateDevice           func(childComplexity int, id string, input ent.UpdateDeviceInput) int
-		UpdateOrganization     func(childComplexity int, id string, input ent.UpdateOrganizationInput) int
-		UpdatePhoneNumber      func(childComplexity int, id string, input ent.UpdatePhoneNumberInput) int
+		CreateCase             func(childComplexity int, input model.CreateCaseInput) int
+		CreateContact          func(childComplexity int, input model.CreateContactInput) int
+		CreateOrganization     func(childComplexity int, input model.CreateOrganizationInput) int
+		DeleteCaseAttachment   func(childComplexity int, input model.DeleteCaseAttachmentInput) int
+		EscalateCase           func(childComplexity int, input model.EscalateCaseInput) int
+		RegisterDevice         func(childComplexity int, input model.RegisterDeviceInput) int
+		RejectGrant            func(childComplexity int, input model.RejectGrantInput) int
+		RemoveCaseCollaborator func(childComplexity int, input model.RemoveCaseCollaboratorInput) int
+		ReopenCase             func(childComplexity int, input model.ReopenCaseInput) int
+		RequestGrant           func(childComplexity int, input model.RequestGrantInput) int
+		RevokeAccessToken      func(childComplexity int, input model.RevokeAccessTokenInput) int
+		RevokeGrant            func(childComplexity int, input model.RevokeGrantInput) int
+		SendVerificationCode   func(childComplexity int, input model.SendVerificationCodeInput) int
+		ShareCase              func(childComplexity int, input model.ShareCaseInput) int
+		UpdateCase             func(childComplexity int, input model.UpdateCaseInput) int
+		UpdateContact          func(childComplexity int, input model.UpdateContactInput) int
+		UpdateDevice           func(childComplexity int, input model.UpdateDeviceInput) int
+		UpdateOrganization     func(childComplexity int, input model.UpdateOrganizationInput) int
+		UpdatePhoneNumber      func(childComplexity int, input model.UpdatePhoneNumberInput) int
 	}
 
 	Organization struct {
@@ -495,9 +572,59 @@ type ComplexityRoot struct {
 		Viewer         func(childComplexity int) int
 	}
 
+	RegisterDevicePayload struct {
+		ClientMutationID func(childComplexity int) int
+		Device           func(childComplexity int) int
+	}
+
+	RejectGrantPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Grant            func(childComplexity int) int
+	}
+
+	RemoveCaseCollaboratorPayload struct {
+		Case                  func(childComplexity int) int
+		ClientMutationID      func(childComplexity int) int
+		Events                func(childComplexity int) int
+		RemovedCollaboratorID func(childComplexity int) int
+	}
+
+	ReopenCasePayload struct {
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Events           func(childComplexity int) int
+	}
+
+	RequestGrantPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Grant            func(childComplexity int) int
+	}
+
+	RevokeAccessTokenPayload struct {
+		AccessToken      func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+	}
+
+	RevokeGrantPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Grant            func(childComplexity int) int
+	}
+
+	SendVerificationCodePayload struct {
+		ClientMutationID func(childComplexity int) int
+		Contact          func(childComplexity int) int
+		ExpiresAt        func(childComplexity int) int
+	}
+
 	SeverityCount struct {
 		Count    func(childComplexity int) int
 		Severity func(childComplexity int) int
+	}
+
+	ShareCasePayload struct {
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Events           func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -514,14 +641,30 @@ type ComplexityRoot struct {
 		SLABreaches                func(childComplexity int) int
 	}
 
-	VerificationCheck struct {
-		AttemptsLeft func(childComplexity int) int
-		Result       func(childComplexity int) int
+	UpdateCasePayload struct {
+		Case             func(childComplexity int) int
+		ClientMutationID func(childComplexity int) int
+		Events           func(childComplexity int) int
 	}
 
-	VerificationCodeSent struct {
-		Contact   func(childComplexity int) int
-		ExpiresAt func(childComplexity int) int
+	UpdateContactPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Contact          func(childComplexity int) int
+	}
+
+	UpdateDevicePayload struct {
+		ClientMutationID func(childComplexity int) int
+		Device           func(childComplexity int) int
+	}
+
+	UpdateOrganizationPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Organization     func(childComplexity int) int
+	}
+
+	UpdatePhoneNumberPayload struct {
+		ClientMutationID func(childComplexity int) int
+		PhoneNumber      func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -547,34 +690,34 @@ type CaseAttachmentResolver interface {
 	DownloadURL(ctx context.Context, obj *ent.Attachment) (string, error)
 }
 type MutationResolver interface {
-	CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error)
-	UpdateOrganization(ctx context.Context, id string, input ent.UpdateOrganizationInput) (*ent.Organization, error)
-	CreateContact(ctx context.Context, input ent.CreateContactInput) (*ent.Contact, error)
-	UpdateContact(ctx context.Context, id string, input ent.UpdateContactInput) (*ent.Contact, error)
-	RegisterDevice(ctx context.Context, input ent.CreateDeviceInput) (*ent.Device, error)
-	UpdateDevice(ctx context.Context, id string, input ent.UpdateDeviceInput) (*ent.Device, error)
-	AddPhoneNumber(ctx context.Context, input ent.CreatePhoneNumberInput) (*ent.PhoneNumber, error)
-	UpdatePhoneNumber(ctx context.Context, id string, input ent.UpdatePhoneNumberInput) (*ent.PhoneNumber, error)
-	RequestGrant(ctx context.Context, input grants.RequestInput) (*ent.Grant, error)
-	ApproveGrant(ctx context.Context, id string) (*ent.Grant, error)
-	RejectGrant(ctx context.Context, id string) (*ent.Grant, error)
-	RevokeGrant(ctx context.Context, id string) (*ent.Grant, error)
-	CreateCase(ctx context.Context, input cases.CreateInput) (*ent.SupportCase, error)
-	UpdateCase(ctx context.Context, id string, input cases.UpdateInput) (*ent.SupportCase, error)
-	CloseCase(ctx context.Context, id string, version *int) (*ent.SupportCase, error)
-	ReopenCase(ctx context.Context, id string) (*ent.SupportCase, error)
-	EscalateCase(ctx context.Context, id string, reason string) (*ent.SupportCase, error)
-	AddCaseComment(ctx context.Context, input cases.CommentInput) (*ent.CaseComment, error)
-	AddCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error)
-	RemoveCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error)
-	AddCaseAttachment(ctx context.Context, caseID string, file graphql.Upload) (*ent.Attachment, error)
-	DeleteCaseAttachment(ctx context.Context, id string) (string, error)
-	ShareCase(ctx context.Context, caseID string, emails []string) (*ent.SupportCase, error)
-	SendVerificationCode(ctx context.Context, contactID string) (*model.VerificationCodeSent, error)
-	CheckVerificationCode(ctx context.Context, contactID string, code string) (*helpdesk.Check, error)
-	ClearEmailSuppression(ctx context.Context, contactID string) (*ent.Contact, error)
+	CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*model.CreateOrganizationPayload, error)
+	UpdateOrganization(ctx context.Context, input model.UpdateOrganizationInput) (*model.UpdateOrganizationPayload, error)
+	CreateContact(ctx context.Context, input model.CreateContactInput) (*model.CreateContactPayload, error)
+	UpdateContact(ctx context.Context, input model.UpdateContactInput) (*model.UpdateContactPayload, error)
+	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error)
+	UpdateDevice(ctx context.Context, input model.UpdateDeviceInput) (*model.UpdateDevicePayload, error)
+	AddPhoneNumber(ctx context.Context, input model.AddPhoneNumberInput) (*model.AddPhoneNumberPayload, error)
+	UpdatePhoneNumber(ctx context.Context, input model.UpdatePhoneNumberInput) (*model.UpdatePhoneNumberPayload, error)
+	RequestGrant(ctx context.Context, input model.RequestGrantInput) (*model.RequestGrantPayload, error)
+	ApproveGrant(ctx context.Context, input model.ApproveGrantInput) (*model.ApproveGrantPayload, error)
+	RejectGrant(ctx context.Context, input model.RejectGrantInput) (*model.RejectGrantPayload, error)
+	RevokeGrant(ctx context.Context, input model.RevokeGrantInput) (*model.RevokeGrantPayload, error)
+	CreateCase(ctx context.Context, input model.CreateCaseInput) (*model.CreateCasePayload, error)
+	UpdateCase(ctx context.Context, input model.UpdateCaseInput) (*model.UpdateCasePayload, error)
+	CloseCase(ctx context.Context, input model.CloseCaseInput) (*model.CloseCasePayload, error)
+	ReopenCase(ctx context.Context, input model.ReopenCaseInput) (*model.ReopenCasePayload, error)
+	EscalateCase(ctx context.Context, input model.EscalateCaseInput) (*model.EscalateCasePayload, error)
+	AddCaseComment(ctx context.Context, input model.AddCaseCommentInput) (*model.AddCaseCommentPayload, error)
+	AddCaseCollaborator(ctx context.Context, input model.AddCaseCollaboratorInput) (*model.AddCaseCollaboratorPayload, error)
+	RemoveCaseCollaborator(ctx context.Context, input model.RemoveCaseCollaboratorInput) (*model.RemoveCaseCollaboratorPayload, error)
+	AddCaseAttachment(ctx context.Context, input model.AddCaseAttachmentInput) (*model.AddCaseAttachmentPayload, error)
+	DeleteCaseAttachment(ctx context.Context, input model.DeleteCaseAttachmentInput) (*model.DeleteCaseAttachmentPayload, error)
+	ShareCase(ctx context.Context, input model.ShareCaseInput) (*model.ShareCasePayload, error)
+	SendVerificationCode(ctx context.Context, input model.SendVerificationCodeInput) (*model.SendVerificationCodePayload, error)
+	CheckVerificationCode(ctx context.Context, input model.CheckVerificationCodeInput) (*model.CheckVerificationCodePayload, error)
+	ClearEmailSuppression(ctx context.Context, input model.ClearEmailSuppressionInput) (*model.ClearEmailSuppressionPayload, error)
 	CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error)
-	RevokeAccessToken(ctx context.Context, id string) (*ent.AccessToken, error)
+	RevokeAccessToken(ctx context.Context, input model.RevokeAccessTokenInput) (*model.RevokeAccessTokenPayload, error)
 }
 type OrganizationResolver interface {
 	SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error)
@@ -737,6 +880,107 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessTokenEdge.Node(childComplexity), true
+
+	case "AddCaseAttachmentPayload.attachment":
+		if e.ComplexityRoot.AddCaseAttachmentPayload.Attachment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseAttachmentPayload.Attachment(childComplexity), true
+	case "AddCaseAttachmentPayload.case":
+		if e.ComplexityRoot.AddCaseAttachmentPayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseAttachmentPayload.Case(childComplexity), true
+	case "AddCaseAttachmentPayload.clientMutationId":
+		if e.ComplexityRoot.AddCaseAttachmentPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseAttachmentPayload.ClientMutationID(childComplexity), true
+	case "AddCaseAttachmentPayload.events":
+		if e.ComplexityRoot.AddCaseAttachmentPayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseAttachmentPayload.Events(childComplexity), true
+
+	case "AddCaseCollaboratorPayload.case":
+		if e.ComplexityRoot.AddCaseCollaboratorPayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseCollaboratorPayload.Case(childComplexity), true
+	case "AddCaseCollaboratorPayload.clientMutationId":
+		if e.ComplexityRoot.AddCaseCollaboratorPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseCollaboratorPayload.ClientMutationID(childComplexity), true
+	case "AddCaseCollaboratorPayload.collaborator":
+		if e.ComplexityRoot.AddCaseCollaboratorPayload.Collaborator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseCollaboratorPayload.Collaborator(childComplexity), true
+	case "AddCaseCollaboratorPayload.events":
+		if e.ComplexityRoot.AddCaseCollaboratorPayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseCollaboratorPayload.Events(childComplexity), true
+
+	case "AddCaseCommentPayload.case":
+		if e.ComplexityRoot.AddCaseCommentPayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseCommentPayload.Case(childComplexity), true
+	case "AddCaseCommentPayload.clientMutationId":
+		if e.ComplexityRoot.AddCaseCommentPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseCommentPayload.ClientMutationID(childComplexity), true
+	case "AddCaseCommentPayload.comment":
+		if e.ComplexityRoot.AddCaseCommentPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseCommentPayload.Comment(childComplexity), true
+	case "AddCaseCommentPayload.events":
+		if e.ComplexityRoot.AddCaseCommentPayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddCaseCommentPayload.Events(childComplexity), true
+
+	case "AddPhoneNumberPayload.clientMutationId":
+		if e.ComplexityRoot.AddPhoneNumberPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddPhoneNumberPayload.ClientMutationID(childComplexity), true
+	case "AddPhoneNumberPayload.phoneNumber":
+		if e.ComplexityRoot.AddPhoneNumberPayload.PhoneNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddPhoneNumberPayload.PhoneNumber(childComplexity), true
+
+	case "ApproveGrantPayload.clientMutationId":
+		if e.ComplexityRoot.ApproveGrantPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApproveGrantPayload.ClientMutationID(childComplexity), true
+	case "ApproveGrantPayload.grant":
+		if e.ComplexityRoot.ApproveGrantPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApproveGrantPayload.Grant(childComplexity), true
 
 	case "AuditEntry.actor":
 		if e.ComplexityRoot.AuditEntry.Actor == nil {
@@ -1459,6 +1703,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CaseEventEdge.Node(childComplexity), true
 
+	case "CheckVerificationCodePayload.attemptsLeft":
+		if e.ComplexityRoot.CheckVerificationCodePayload.AttemptsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckVerificationCodePayload.AttemptsLeft(childComplexity), true
+	case "CheckVerificationCodePayload.clientMutationId":
+		if e.ComplexityRoot.CheckVerificationCodePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckVerificationCodePayload.ClientMutationID(childComplexity), true
+	case "CheckVerificationCodePayload.result":
+		if e.ComplexityRoot.CheckVerificationCodePayload.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckVerificationCodePayload.Result(childComplexity), true
+
+	case "ClearEmailSuppressionPayload.clientMutationId":
+		if e.ComplexityRoot.ClearEmailSuppressionPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClearEmailSuppressionPayload.ClientMutationID(childComplexity), true
+	case "ClearEmailSuppressionPayload.contact":
+		if e.ComplexityRoot.ClearEmailSuppressionPayload.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClearEmailSuppressionPayload.Contact(childComplexity), true
+
+	case "CloseCasePayload.case":
+		if e.ComplexityRoot.CloseCasePayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CloseCasePayload.Case(childComplexity), true
+	case "CloseCasePayload.clientMutationId":
+		if e.ComplexityRoot.CloseCasePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CloseCasePayload.ClientMutationID(childComplexity), true
+	case "CloseCasePayload.events":
+		if e.ComplexityRoot.CloseCasePayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CloseCasePayload.Events(childComplexity), true
+
 	case "Contact.createdAt":
 		if e.ComplexityRoot.Contact.CreatedAt == nil {
 			break
@@ -1587,12 +1882,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateAccessTokenPayload.AccessToken(childComplexity), true
+	case "CreateAccessTokenPayload.clientMutationId":
+		if e.ComplexityRoot.CreateAccessTokenPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateAccessTokenPayload.ClientMutationID(childComplexity), true
 	case "CreateAccessTokenPayload.token":
 		if e.ComplexityRoot.CreateAccessTokenPayload.Token == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreateAccessTokenPayload.Token(childComplexity), true
+
+	case "CreateCasePayload.case":
+		if e.ComplexityRoot.CreateCasePayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCasePayload.Case(childComplexity), true
+	case "CreateCasePayload.clientMutationId":
+		if e.ComplexityRoot.CreateCasePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCasePayload.ClientMutationID(childComplexity), true
+	case "CreateCasePayload.events":
+		if e.ComplexityRoot.CreateCasePayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCasePayload.Events(childComplexity), true
+
+	case "CreateContactPayload.clientMutationId":
+		if e.ComplexityRoot.CreateContactPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateContactPayload.ClientMutationID(childComplexity), true
+	case "CreateContactPayload.contact":
+		if e.ComplexityRoot.CreateContactPayload.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateContactPayload.Contact(childComplexity), true
+
+	case "CreateOrganizationPayload.clientMutationId":
+		if e.ComplexityRoot.CreateOrganizationPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateOrganizationPayload.ClientMutationID(childComplexity), true
+	case "CreateOrganizationPayload.organization":
+		if e.ComplexityRoot.CreateOrganizationPayload.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateOrganizationPayload.Organization(childComplexity), true
+
+	case "DeleteCaseAttachmentPayload.case":
+		if e.ComplexityRoot.DeleteCaseAttachmentPayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteCaseAttachmentPayload.Case(childComplexity), true
+	case "DeleteCaseAttachmentPayload.clientMutationId":
+		if e.ComplexityRoot.DeleteCaseAttachmentPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteCaseAttachmentPayload.ClientMutationID(childComplexity), true
+	case "DeleteCaseAttachmentPayload.deletedAttachmentID":
+		if e.ComplexityRoot.DeleteCaseAttachmentPayload.DeletedAttachmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteCaseAttachmentPayload.DeletedAttachmentID(childComplexity), true
+	case "DeleteCaseAttachmentPayload.events":
+		if e.ComplexityRoot.DeleteCaseAttachmentPayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteCaseAttachmentPayload.Events(childComplexity), true
 
 	case "Device.createdAt":
 		if e.ComplexityRoot.Device.CreatedAt == nil {
@@ -1710,6 +2081,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeviceEdge.Node(childComplexity), true
+
+	case "EscalateCasePayload.case":
+		if e.ComplexityRoot.EscalateCasePayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EscalateCasePayload.Case(childComplexity), true
+	case "EscalateCasePayload.clientMutationId":
+		if e.ComplexityRoot.EscalateCasePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EscalateCasePayload.ClientMutationID(childComplexity), true
+	case "EscalateCasePayload.events":
+		if e.ComplexityRoot.EscalateCasePayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EscalateCasePayload.Events(childComplexity), true
 
 	case "FieldChange.after":
 		if e.ComplexityRoot.FieldChange.After == nil {
@@ -2018,7 +2408,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AddCaseAttachment(childComplexity, args["caseID"].(string), args["file"].(graphql.Upload)), true
+		return e.ComplexityRoot.Mutation.AddCaseAttachment(childComplexity, args["input"].(model.AddCaseAttachmentInput)), true
 	case "Mutation.addCaseCollaborator":
 		if e.ComplexityRoot.Mutation.AddCaseCollaborator == nil {
 			break
@@ -2029,7 +2419,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AddCaseCollaborator(childComplexity, args["caseID"].(string), args["contactID"].(string)), true
+		return e.ComplexityRoot.Mutation.AddCaseCollaborator(childComplexity, args["input"].(model.AddCaseCollaboratorInput)), true
 	case "Mutation.addCaseComment":
 		if e.ComplexityRoot.Mutation.AddCaseComment == nil {
 			break
@@ -2040,7 +2430,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AddCaseComment(childComplexity, args["input"].(cases.CommentInput)), true
+		return e.ComplexityRoot.Mutation.AddCaseComment(childComplexity, args["input"].(model.AddCaseCommentInput)), true
 	case "Mutation.addPhoneNumber":
 		if e.ComplexityRoot.Mutation.AddPhoneNumber == nil {
 			break
@@ -2051,7 +2441,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AddPhoneNumber(childComplexity, args["input"].(ent.CreatePhoneNumberInput)), true
+		return e.ComplexityRoot.Mutation.AddPhoneNumber(childComplexity, args["input"].(model.AddPhoneNumberInput)), true
 	case "Mutation.approveGrant":
 		if e.ComplexityRoot.Mutation.ApproveGrant == nil {
 			break
@@ -2062,7 +2452,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ApproveGrant(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.ApproveGrant(childComplexity, args["input"].(model.ApproveGrantInput)), true
 	case "Mutation.checkVerificationCode":
 		if e.ComplexityRoot.Mutation.CheckVerificationCode == nil {
 			break
@@ -2073,7 +2463,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CheckVerificationCode(childComplexity, args["contactID"].(string), args["code"].(string)), true
+		return e.ComplexityRoot.Mutation.CheckVerificationCode(childComplexity, args["input"].(model.CheckVerificationCodeInput)), true
 	case "Mutation.clearEmailSuppression":
 		if e.ComplexityRoot.Mutation.ClearEmailSuppression == nil {
 			break
@@ -2084,7 +2474,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ClearEmailSuppression(childComplexity, args["contactID"].(string)), true
+		return e.ComplexityRoot.Mutation.ClearEmailSuppression(childComplexity, args["input"].(model.ClearEmailSuppressionInput)), true
 	case "Mutation.closeCase":
 		if e.ComplexityRoot.Mutation.CloseCase == nil {
 			break
@@ -2095,7 +2485,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CloseCase(childComplexity, args["id"].(string), args["version"].(*int)), true
+		return e.ComplexityRoot.Mutation.CloseCase(childComplexity, args["input"].(model.CloseCaseInput)), true
 	case "Mutation.createAccessToken":
 		if e.ComplexityRoot.Mutation.CreateAccessToken == nil {
 			break
@@ -2117,7 +2507,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateCase(childComplexity, args["input"].(cases.CreateInput)), true
+		return e.ComplexityRoot.Mutation.CreateCase(childComplexity, args["input"].(model.CreateCaseInput)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -2128,7 +2518,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(ent.CreateContactInput)), true
+		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(model.CreateContactInput)), true
 	case "Mutation.createOrganization":
 		if e.ComplexityRoot.Mutation.CreateOrganization == nil {
 			break
@@ -2139,7 +2529,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateOrganization(childComplexity, args["input"].(ent.CreateOrganizationInput)), true
+		return e.ComplexityRoot.Mutation.CreateOrganization(childComplexity, args["input"].(model.CreateOrganizationInput)), true
 	case "Mutation.deleteCaseAttachment":
 		if e.ComplexityRoot.Mutation.DeleteCaseAttachment == nil {
 			break
@@ -2150,7 +2540,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteCaseAttachment(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteCaseAttachment(childComplexity, args["input"].(model.DeleteCaseAttachmentInput)), true
 	case "Mutation.escalateCase":
 		if e.ComplexityRoot.Mutation.EscalateCase == nil {
 			break
@@ -2161,7 +2551,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.EscalateCase(childComplexity, args["id"].(string), args["reason"].(string)), true
+		return e.ComplexityRoot.Mutation.EscalateCase(childComplexity, args["input"].(model.EscalateCaseInput)), true
 	case "Mutation.registerDevice":
 		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
 			break
@@ -2172,7 +2562,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(ent.CreateDeviceInput)), true
+		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
 	case "Mutation.rejectGrant":
 		if e.ComplexityRoot.Mutation.RejectGrant == nil {
 			break
@@ -2183,7 +2573,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RejectGrant(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.RejectGrant(childComplexity, args["input"].(model.RejectGrantInput)), true
 	case "Mutation.removeCaseCollaborator":
 		if e.ComplexityRoot.Mutation.RemoveCaseCollaborator == nil {
 			break
@@ -2194,7 +2584,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RemoveCaseCollaborator(childComplexity, args["caseID"].(string), args["contactID"].(string)), true
+		return e.ComplexityRoot.Mutation.RemoveCaseCollaborator(childComplexity, args["input"].(model.RemoveCaseCollaboratorInput)), true
 	case "Mutation.reopenCase":
 		if e.ComplexityRoot.Mutation.ReopenCase == nil {
 			break
@@ -2205,7 +2595,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ReopenCase(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.ReopenCase(childComplexity, args["input"].(model.ReopenCaseInput)), true
 	case "Mutation.requestGrant":
 		if e.ComplexityRoot.Mutation.RequestGrant == nil {
 			break
@@ -2216,7 +2606,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RequestGrant(childComplexity, args["input"].(grants.RequestInput)), true
+		return e.ComplexityRoot.Mutation.RequestGrant(childComplexity, args["input"].(model.RequestGrantInput)), true
 	case "Mutation.revokeAccessToken":
 		if e.ComplexityRoot.Mutation.RevokeAccessToken == nil {
 			break
@@ -2227,7 +2617,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RevokeAccessToken(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.RevokeAccessToken(childComplexity, args["input"].(model.RevokeAccessTokenInput)), true
 	case "Mutation.revokeGrant":
 		if e.ComplexityRoot.Mutation.RevokeGrant == nil {
 			break
@@ -2238,7 +2628,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RevokeGrant(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.RevokeGrant(childComplexity, args["input"].(model.RevokeGrantInput)), true
 	case "Mutation.sendVerificationCode":
 		if e.ComplexityRoot.Mutation.SendVerificationCode == nil {
 			break
@@ -2249,7 +2639,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SendVerificationCode(childComplexity, args["contactID"].(string)), true
+		return e.ComplexityRoot.Mutation.SendVerificationCode(childComplexity, args["input"].(model.SendVerificationCodeInput)), true
 	case "Mutation.shareCase":
 		if e.ComplexityRoot.Mutation.ShareCase == nil {
 			break
@@ -2260,7 +2650,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ShareCase(childComplexity, args["caseID"].(string), args["emails"].([]string)), true
+		return e.ComplexityRoot.Mutation.ShareCase(childComplexity, args["input"].(model.ShareCaseInput)), true
 	case "Mutation.updateCase":
 		if e.ComplexityRoot.Mutation.UpdateCase == nil {
 			break
@@ -2271,7 +2661,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateCase(childComplexity, args["id"].(string), args["input"].(cases.UpdateInput)), true
+		return e.ComplexityRoot.Mutation.UpdateCase(childComplexity, args["input"].(model.UpdateCaseInput)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -2282,7 +2672,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(string), args["input"].(ent.UpdateContactInput)), true
+		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["input"].(model.UpdateContactInput)), true
 	case "Mutation.updateDevice":
 		if e.ComplexityRoot.Mutation.UpdateDevice == nil {
 			break
@@ -2293,7 +2683,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateDevice(childComplexity, args["id"].(string), args["input"].(ent.UpdateDeviceInput)), true
+		return e.ComplexityRoot.Mutation.UpdateDevice(childComplexity, args["input"].(model.UpdateDeviceInput)), true
 	case "Mutation.updateOrganization":
 		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
 			break
@@ -2304,7 +2694,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateOrganization(childComplexity, args["id"].(string), args["input"].(ent.UpdateOrganizationInput)), true
+		return e.ComplexityRoot.Mutation.UpdateOrganization(childComplexity, args["input"].(model.UpdateOrganizationInput)), true
 	case "Mutation.updatePhoneNumber":
 		if e.ComplexityRoot.Mutation.UpdatePhoneNumber == nil {
 			break
@@ -2315,7 +2705,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdatePhoneNumber(childComplexity, args["id"].(string), args["input"].(ent.UpdatePhoneNumberInput)), true
+		return e.ComplexityRoot.Mutation.UpdatePhoneNumber(childComplexity, args["input"].(model.UpdatePhoneNumberInput)), true
 
 	case "Organization.cases":
 		if e.ComplexityRoot.Organization.Cases == nil {
@@ -2674,6 +3064,134 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "RegisterDevicePayload.clientMutationId":
+		if e.ComplexityRoot.RegisterDevicePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterDevicePayload.ClientMutationID(childComplexity), true
+	case "RegisterDevicePayload.device":
+		if e.ComplexityRoot.RegisterDevicePayload.Device == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterDevicePayload.Device(childComplexity), true
+
+	case "RejectGrantPayload.clientMutationId":
+		if e.ComplexityRoot.RejectGrantPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RejectGrantPayload.ClientMutationID(childComplexity), true
+	case "RejectGrantPayload.grant":
+		if e.ComplexityRoot.RejectGrantPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RejectGrantPayload.Grant(childComplexity), true
+
+	case "RemoveCaseCollaboratorPayload.case":
+		if e.ComplexityRoot.RemoveCaseCollaboratorPayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCaseCollaboratorPayload.Case(childComplexity), true
+	case "RemoveCaseCollaboratorPayload.clientMutationId":
+		if e.ComplexityRoot.RemoveCaseCollaboratorPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCaseCollaboratorPayload.ClientMutationID(childComplexity), true
+	case "RemoveCaseCollaboratorPayload.events":
+		if e.ComplexityRoot.RemoveCaseCollaboratorPayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCaseCollaboratorPayload.Events(childComplexity), true
+	case "RemoveCaseCollaboratorPayload.removedCollaboratorID":
+		if e.ComplexityRoot.RemoveCaseCollaboratorPayload.RemovedCollaboratorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCaseCollaboratorPayload.RemovedCollaboratorID(childComplexity), true
+
+	case "ReopenCasePayload.case":
+		if e.ComplexityRoot.ReopenCasePayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReopenCasePayload.Case(childComplexity), true
+	case "ReopenCasePayload.clientMutationId":
+		if e.ComplexityRoot.ReopenCasePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReopenCasePayload.ClientMutationID(childComplexity), true
+	case "ReopenCasePayload.events":
+		if e.ComplexityRoot.ReopenCasePayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReopenCasePayload.Events(childComplexity), true
+
+	case "RequestGrantPayload.clientMutationId":
+		if e.ComplexityRoot.RequestGrantPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestGrantPayload.ClientMutationID(childComplexity), true
+	case "RequestGrantPayload.grant":
+		if e.ComplexityRoot.RequestGrantPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestGrantPayload.Grant(childComplexity), true
+
+	case "RevokeAccessTokenPayload.accessToken":
+		if e.ComplexityRoot.RevokeAccessTokenPayload.AccessToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeAccessTokenPayload.AccessToken(childComplexity), true
+	case "RevokeAccessTokenPayload.clientMutationId":
+		if e.ComplexityRoot.RevokeAccessTokenPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeAccessTokenPayload.ClientMutationID(childComplexity), true
+
+	case "RevokeGrantPayload.clientMutationId":
+		if e.ComplexityRoot.RevokeGrantPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeGrantPayload.ClientMutationID(childComplexity), true
+	case "RevokeGrantPayload.grant":
+		if e.ComplexityRoot.RevokeGrantPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeGrantPayload.Grant(childComplexity), true
+
+	case "SendVerificationCodePayload.clientMutationId":
+		if e.ComplexityRoot.SendVerificationCodePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendVerificationCodePayload.ClientMutationID(childComplexity), true
+	case "SendVerificationCodePayload.contact":
+		if e.ComplexityRoot.SendVerificationCodePayload.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendVerificationCodePayload.Contact(childComplexity), true
+	case "SendVerificationCodePayload.expiresAt":
+		if e.ComplexityRoot.SendVerificationCodePayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendVerificationCodePayload.ExpiresAt(childComplexity), true
+
 	case "SeverityCount.count":
 		if e.ComplexityRoot.SeverityCount.Count == nil {
 			break
@@ -2686,6 +3204,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SeverityCount.Severity(childComplexity), true
+
+	case "ShareCasePayload.case":
+		if e.ComplexityRoot.ShareCasePayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareCasePayload.Case(childComplexity), true
+	case "ShareCasePayload.clientMutationId":
+		if e.ComplexityRoot.ShareCasePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareCasePayload.ClientMutationID(childComplexity), true
+	case "ShareCasePayload.events":
+		if e.ComplexityRoot.ShareCasePayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareCasePayload.Events(childComplexity), true
 
 	case "Subscription.caseEvents":
 		if e.ComplexityRoot.Subscription.CaseEvents == nil {
@@ -2742,31 +3279,76 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SupportMetrics.SLABreaches(childComplexity), true
 
-	case "VerificationCheck.attemptsLeft":
-		if e.ComplexityRoot.VerificationCheck.AttemptsLeft == nil {
+	case "UpdateCasePayload.case":
+		if e.ComplexityRoot.UpdateCasePayload.Case == nil {
 			break
 		}
 
-		return e.ComplexityRoot.VerificationCheck.AttemptsLeft(childComplexity), true
-	case "VerificationCheck.result":
-		if e.ComplexityRoot.VerificationCheck.Result == nil {
+		return e.ComplexityRoot.UpdateCasePayload.Case(childComplexity), true
+	case "UpdateCasePayload.clientMutationId":
+		if e.ComplexityRoot.UpdateCasePayload.ClientMutationID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.VerificationCheck.Result(childComplexity), true
-
-	case "VerificationCodeSent.contact":
-		if e.ComplexityRoot.VerificationCodeSent.Contact == nil {
+		return e.ComplexityRoot.UpdateCasePayload.ClientMutationID(childComplexity), true
+	case "UpdateCasePayload.events":
+		if e.ComplexityRoot.UpdateCasePayload.Events == nil {
 			break
 		}
 
-		return e.ComplexityRoot.VerificationCodeSent.Contact(childComplexity), true
-	case "VerificationCodeSent.expiresAt":
-		if e.ComplexityRoot.VerificationCodeSent.ExpiresAt == nil {
+		return e.ComplexityRoot.UpdateCasePayload.Events(childComplexity), true
+
+	case "UpdateContactPayload.clientMutationId":
+		if e.ComplexityRoot.UpdateContactPayload.ClientMutationID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.VerificationCodeSent.ExpiresAt(childComplexity), true
+		return e.ComplexityRoot.UpdateContactPayload.ClientMutationID(childComplexity), true
+	case "UpdateContactPayload.contact":
+		if e.ComplexityRoot.UpdateContactPayload.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateContactPayload.Contact(childComplexity), true
+
+	case "UpdateDevicePayload.clientMutationId":
+		if e.ComplexityRoot.UpdateDevicePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateDevicePayload.ClientMutationID(childComplexity), true
+	case "UpdateDevicePayload.device":
+		if e.ComplexityRoot.UpdateDevicePayload.Device == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateDevicePayload.Device(childComplexity), true
+
+	case "UpdateOrganizationPayload.clientMutationId":
+		if e.ComplexityRoot.UpdateOrganizationPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateOrganizationPayload.ClientMutationID(childComplexity), true
+	case "UpdateOrganizationPayload.organization":
+		if e.ComplexityRoot.UpdateOrganizationPayload.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateOrganizationPayload.Organization(childComplexity), true
+
+	case "UpdatePhoneNumberPayload.clientMutationId":
+		if e.ComplexityRoot.UpdatePhoneNumberPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePhoneNumberPayload.ClientMutationID(childComplexity), true
+	case "UpdatePhoneNumberPayload.phoneNumber":
+		if e.ComplexityRoot.UpdatePhoneNumberPayload.PhoneNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePhoneNumberPayload.PhoneNumber(childComplexity), true
 
 	case "Viewer.accessTokens":
 		if e.ComplexityRoot.Viewer.AccessTokens == nil {
@@ -2819,7 +3401,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAccessTokenOrder,
 		ec.unmarshalInputAccessTokenWhereInput,
+		ec.unmarshalInputAddCaseAttachmentInput,
+		ec.unmarshalInputAddCaseCollaboratorInput,
 		ec.unmarshalInputAddCaseCommentInput,
+		ec.unmarshalInputAddPhoneNumberInput,
+		ec.unmarshalInputApproveGrantInput,
 		ec.unmarshalInputAuditEntryOrder,
 		ec.unmarshalInputAuditEntryWhereInput,
 		ec.unmarshalInputCaseAttachmentOrder,
@@ -2830,23 +3416,34 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCaseEventWhereInput,
 		ec.unmarshalInputCaseOrder,
 		ec.unmarshalInputCaseWhereInput,
+		ec.unmarshalInputCheckVerificationCodeInput,
+		ec.unmarshalInputClearEmailSuppressionInput,
+		ec.unmarshalInputCloseCaseInput,
 		ec.unmarshalInputContactOrder,
 		ec.unmarshalInputContactWhereInput,
 		ec.unmarshalInputCreateAccessTokenInput,
 		ec.unmarshalInputCreateCaseInput,
 		ec.unmarshalInputCreateContactInput,
-		ec.unmarshalInputCreateDeviceInput,
 		ec.unmarshalInputCreateOrganizationInput,
-		ec.unmarshalInputCreatePhoneNumberInput,
+		ec.unmarshalInputDeleteCaseAttachmentInput,
 		ec.unmarshalInputDeviceOrder,
 		ec.unmarshalInputDeviceWhereInput,
+		ec.unmarshalInputEscalateCaseInput,
 		ec.unmarshalInputGrantOrder,
 		ec.unmarshalInputGrantWhereInput,
 		ec.unmarshalInputOrganizationOrder,
 		ec.unmarshalInputOrganizationWhereInput,
 		ec.unmarshalInputPhoneNumberOrder,
 		ec.unmarshalInputPhoneNumberWhereInput,
+		ec.unmarshalInputRegisterDeviceInput,
+		ec.unmarshalInputRejectGrantInput,
+		ec.unmarshalInputRemoveCaseCollaboratorInput,
+		ec.unmarshalInputReopenCaseInput,
 		ec.unmarshalInputRequestGrantInput,
+		ec.unmarshalInputRevokeAccessTokenInput,
+		ec.unmarshalInputRevokeGrantInput,
+		ec.unmarshalInputSendVerificationCodeInput,
+		ec.unmarshalInputShareCaseInput,
 		ec.unmarshalInputUpdateCaseInput,
 		ec.unmarshalInputUpdateContactInput,
 		ec.unmarshalInputUpdateDeviceInput,
@@ -3125,15 +3722,34 @@ enum CaseAction {
   SHARE
 }
 
+"""Why an action on a case is refused now."""
+enum CaseActionRefusal {
+  "The caller's access level on the customer is too low for the action."
+  LEVEL
+  "The case is closed; reopen it first."
+  CLOSED
+  "Only a closed case can be reopened."
+  NOT_CLOSED
+  "The case was closed more than 30 days ago: open a follow-up case instead."
+  REOPEN_WINDOW_EXPIRED
+  "Escalation is for customers on the PREMIUM plan."
+  PLAN
+  "Only a designated contact or an admin of the customer, or a partner at UPDATE or higher, may escalate."
+  NOT_DESIGNATED
+  "The first-response target has not passed yet; availableAt says when it does."
+  TOO_EARLY
+  "The case is already escalated."
+  ALREADY_ESCALATED
+}
+
 """Whether the caller may take an action on a case now, and if not, why."""
 type CaseActionCheck {
+  "The action checked."
   action: CaseAction! @public
+  "Whether the caller may take it now."
   allowed: Boolean! @public
-  """
-  Why not: LEVEL (access too low), CLOSED, NOT_CLOSED, REOPEN_WINDOW_EXPIRED,
-  or for ESCALATE: PLAN, NOT_DESIGNATED, TOO_EARLY, ALREADY_ESCALATED.
-  """
-  reason: String @public
+  "Why not; null when allowed."
+  reason: CaseActionRefusal @public
   "When a refused action becomes possible by itself (TOO_EARLY)."
   availableAt: Time @public
 }
@@ -3193,11 +3809,17 @@ extend input CaseWhereInput {
 
 """A new support case."""
 input CreateCaseInput {
+  "The customer the case is for."
   customerID: ID!
+  "A short summary of the problem."
   title: String!
+  "What happens, and what was tried."
   description: String
+  "The product concerned."
   product: String
+  "A category of the vendor's."
   category: String
+  "How badly the customer is affected; sets the first-response target."
   severity: CaseSeverity!
   "A customer contact, or a partner contact with UPDATE or higher; the creator when omitted."
   primaryContactID: ID
@@ -3205,32 +3827,258 @@ input CreateCaseInput {
   timezone: String
   "BCP 47 language; the creator's locale when omitted."
   language: String
+  "Addresses that receive the case's public updates."
   sharedEmails: [String!]
   "The case this one follows up on, e.g. one closed too long ago to reopen."
   followUpOfID: ID
+  "Echoed in the payload, for the client's own bookkeeping."
+  clientMutationId: String
 }
 
-"""Changes to a case. Send version to refuse the change if the case moved on."""
+"""Changes to an open case. Fields left out keep their values."""
 input UpdateCaseInput {
+  "The case to change."
+  id: ID!
+  "A new summary."
   title: String
+  "A new description."
   description: String
+  "A new product."
   product: String
+  "A new category."
   category: String
+  "A new severity; the first-response target stays as set at filing."
   severity: CaseSeverity
   "NEW, IN_PROGRESS or WAITING_ON_CUSTOMER; use closeCase to close."
   status: CaseStatus
+  "A new primary contact: a customer contact, or a partner contact with UPDATE or higher."
   primaryContactID: ID
+  "A new IANA time zone."
   timezone: String
+  "A new BCP 47 language."
   language: String
   "The version the change is based on; a stale one fails with CONFLICT."
   version: Int
+  "Echoed in the payload."
+  clientMutationId: String
 }
 
+"""A comment on an open case."""
 input AddCaseCommentInput {
+  "The case to comment on."
   caseID: ID!
+  "The text; surrounding space is trimmed."
   body: String!
   "PUBLIC by default; INTERNAL is for the vendor's staff."
   visibility: CaseCommentVisibility
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""A case to close."""
+input CloseCaseInput {
+  "The case to close."
+  id: ID!
+  "The version the close is based on; a stale one fails with CONFLICT."
+  version: Int
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""A closed case to reopen."""
+input ReopenCaseInput {
+  "The case to reopen."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""A case to escalate."""
+input EscalateCaseInput {
+  "The case to escalate."
+  id: ID!
+  "Why it must go faster, in the caller's words."
+  reason: String!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""A collaborator to add to an open case."""
+input AddCaseCollaboratorInput {
+  "The case."
+  caseID: ID!
+  "A customer contact, or any contact of a partner with access to the customer."
+  contactID: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""A collaborator to remove from a case."""
+input RemoveCaseCollaboratorInput {
+  "The case."
+  caseID: ID!
+  "The collaborator to remove."
+  contactID: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""A file to attach to an open case, sent with the GraphQL multipart request spec."""
+input AddCaseAttachmentInput {
+  "The case."
+  caseID: ID!
+  "The file (its part in the multipart request: map it to variables.input.file)."
+  file: Upload!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""An attachment to remove (the vendor's staff only)."""
+input DeleteCaseAttachmentInput {
+  "The attachment."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""Addresses to send a case's public updates to."""
+input ShareCaseInput {
+  "The case."
+  caseID: ID!
+  "Email addresses; those already on the case are skipped."
+  emails: [String!]!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""What a change to a case did: the case as it stands after it, and the events it recorded."""
+interface CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String
+  "The case after the change."
+  case: Case!
+  "The events the change recorded in the case's history, oldest first."
+  events: [CaseEvent!]!
+}
+
+"""The filed case and its CREATED event."""
+type CreateCasePayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The new case."
+  case: Case! @public
+  "The CREATED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The changed case, with an event per kind of change."""
+type UpdateCasePayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The case after the change."
+  case: Case! @public
+  "One event per kind of change (status, severity, primary contact, other fields); none when nothing changed."
+  events: [CaseEvent!]! @public
+}
+
+"""The closed case."""
+type CloseCasePayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The closed case."
+  case: Case! @public
+  "The CLOSED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The reopened case."""
+type ReopenCasePayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The reopened case."
+  case: Case! @public
+  "The REOPENED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The escalated case."""
+type EscalateCasePayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The escalated case."
+  case: Case! @public
+  "The ESCALATED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The new comment."""
+type AddCaseCommentPayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The new comment."
+  comment: CaseComment! @public
+  "The case, its update time moved."
+  case: Case! @public
+  "The COMMENTED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The case with its new collaborator."""
+type AddCaseCollaboratorPayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The case."
+  case: Case! @public
+  "The collaborator added."
+  collaborator: Contact! @public
+  "The COLLABORATOR_ADDED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The case without the removed collaborator."""
+type RemoveCaseCollaboratorPayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The case."
+  case: Case! @public
+  "The ID of the collaborator removed."
+  removedCollaboratorID: ID! @public
+  "The COLLABORATOR_REMOVED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The stored attachment."""
+type AddCaseAttachmentPayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The new attachment."
+  attachment: CaseAttachment! @public
+  "The case, its update time moved."
+  case: Case! @public
+  "The ATTACHMENT_ADDED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The removed attachment's ID and its case."""
+type DeleteCaseAttachmentPayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The ID of the attachment removed."
+  deletedAttachmentID: ID! @public
+  "The case it was attached to."
+  case: Case! @public
+  "The ATTACHMENT_REMOVED event."
+  events: [CaseEvent!]! @public
+}
+
+"""The case with its new addresses."""
+type ShareCasePayload implements CaseChange {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The case."
+  case: Case! @public
+  "The SHARED event; none when every address was already on the case."
+  events: [CaseEvent!]! @public
 }
 
 """Something a help-desk search can find."""
@@ -3271,8 +4119,19 @@ type HelpDeskSearchConnection {
   pageInfo: PageInfo! @public
 }
 
+"""A contact the help desk supports, to send a verification code to."""
+input SendVerificationCodeInput {
+  "The contact."
+  contactID: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
 """A verification code is on its way to a contact."""
-type VerificationCodeSent {
+type SendVerificationCodePayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The contact the code was sent to."
   contact: Contact! @public
   "When the code stops working (10 minutes)."
   expiresAt: Time! @public
@@ -3290,16 +4149,47 @@ enum VerificationResult {
   NO_CODE
 }
 
-type VerificationCheck {
+"""The code a person read back, to check."""
+input CheckVerificationCodeInput {
+  "The contact the code was sent to."
+  contactID: ID!
+  "The 6-digit code."
+  code: String!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The outcome of checking a verification code."""
+type CheckVerificationCodePayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "Whether the code matched, and if not, why."
   result: VerificationResult! @public
   "Checks left for this code."
   attemptsLeft: Int! @public
+}
+
+"""A contact whose suppressed address may receive mail again."""
+input ClearEmailSuppressionInput {
+  "The contact."
+  contactID: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The contact, its address no longer suppressed."""
+type ClearEmailSuppressionPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The contact."
+  contact: Contact! @public
 }
 
 """A partner's request for access to a customer."""
 input RequestGrantInput {
   "Email of one of the customer's contact managers: it names the customer."
   customerContactEmail: String!
+  "The level asked for."
   level: AccessLevel!
   "How long the grant lasts once approved: 1 to 730 days."
   expiresInDays: Int!
@@ -3309,79 +4199,229 @@ input RequestGrantInput {
   partnerDomain: String
   "A note to the customer."
   note: String
+  "Echoed in the payload."
+  clientMutationId: String
 }
 
-"""A new token: shown once, never again."""
-type CreateAccessTokenPayload {
-  "The bearer token. Store it now: the server keeps only its hash."
-  token: String! @public
-  accessToken: AccessToken! @public
+"""The request filed."""
+type RequestGrantPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The pending request."
+  grant: Grant! @public
 }
 
+"""A pending request to approve."""
+input ApproveGrantInput {
+  "The request."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The approved grant."""
+type ApproveGrantPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The grant, active from now."
+  grant: Grant! @public
+}
+
+"""A pending request to reject."""
+input RejectGrantInput {
+  "The request."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The rejected request."""
+type RejectGrantPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The request, rejected."
+  grant: Grant! @public
+}
+
+"""A grant to end, or a request to withdraw."""
+input RevokeGrantInput {
+  "The grant or request."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The revoked grant."""
+type RevokeGrantPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The grant, ended now."
+  grant: Grant! @public
+}
+
+"""A new token for the caller."""
 input CreateAccessTokenInput {
   "A label to recognise the token by, e.g. laptop."
   name: String
   "Days until the token stops working (1 to 730); never when omitted."
   expiresInDays: Int
+  "Echoed in the payload."
+  clientMutationId: String
 }
 
+"""A new token: shown once, never again."""
+type CreateAccessTokenPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The bearer token. Store it now: the server keeps only its hash."
+  token: String! @public
+  "The token's record, without the secret."
+  accessToken: AccessToken! @public
+}
+
+"""One of the caller's tokens, to revoke."""
+input RevokeAccessTokenInput {
+  "The token's ID."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The revoked token."""
+type RevokeAccessTokenPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The token, revoked now."
+  accessToken: AccessToken! @public
+}
+
+"""The new organisation."""
+type CreateOrganizationPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The organisation."
+  organization: Organization! @public
+}
+
+"""The changed organisation."""
+type UpdateOrganizationPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The organisation after the change."
+  organization: Organization! @public
+}
+
+"""The new contact."""
+type CreateContactPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The contact."
+  contact: Contact! @public
+}
+
+"""The changed contact."""
+type UpdateContactPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The contact after the change."
+  contact: Contact! @public
+}
+
+"""The registered device."""
+type RegisterDevicePayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The device."
+  device: Device! @public
+}
+
+"""The changed device."""
+type UpdateDevicePayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The device after the change."
+  device: Device! @public
+}
+
+"""The number added to the inventory."""
+type AddPhoneNumberPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The number."
+  phoneNumber: PhoneNumber! @public
+}
+
+"""The changed number."""
+type UpdatePhoneNumberPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The number after the change."
+  phoneNumber: PhoneNumber! @public
+}
+
+"""
+Every change. Each mutation takes one input named after it, with an optional
+clientMutationId that its payload echoes, and returns a payload holding what
+it changed: fields can be added to a payload without breaking clients.
+Refusals are top-level errors with extensions.code.
+"""
 type Mutation {
   "Create a partner or customer organisation (vendor admins)."
-  createOrganization(input: CreateOrganizationInput!): Organization! @action(name: MANAGE_ORGANIZATIONS)
+  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload! @action(name: MANAGE_ORGANIZATIONS)
   "Change an organisation's name, domains, sites or settings."
-  updateOrganization(id: ID!, input: UpdateOrganizationInput!): Organization! @action(name: CHANGE_CONFIGURATION)
+  updateOrganization(input: UpdateOrganizationInput!): UpdateOrganizationPayload! @action(name: CHANGE_CONFIGURATION)
   "Add a contact to an organisation."
-  createContact(input: CreateContactInput!): Contact! @action(name: MANAGE_CONTACTS)
+  createContact(input: CreateContactInput!): CreateContactPayload! @action(name: MANAGE_CONTACTS)
   "Change a contact, including its status (suspend, deactivate)."
-  updateContact(id: ID!, input: UpdateContactInput!): Contact! @action(name: MANAGE_CONTACTS)
+  updateContact(input: UpdateContactInput!): UpdateContactPayload! @action(name: MANAGE_CONTACTS)
   "Register a device to an organisation."
-  registerDevice(input: CreateDeviceInput!): Device! @action(name: CHANGE_CONFIGURATION)
+  registerDevice(input: RegisterDeviceInput!): RegisterDevicePayload! @action(name: CHANGE_CONFIGURATION)
   "Change a device."
-  updateDevice(id: ID!, input: UpdateDeviceInput!): Device! @action(name: CHANGE_CONFIGURATION)
+  updateDevice(input: UpdateDeviceInput!): UpdateDevicePayload! @action(name: CHANGE_CONFIGURATION)
   "Add a number to an organisation's inventory."
-  addPhoneNumber(input: CreatePhoneNumberInput!): PhoneNumber! @action(name: CHANGE_CONFIGURATION)
+  addPhoneNumber(input: AddPhoneNumberInput!): AddPhoneNumberPayload! @action(name: CHANGE_CONFIGURATION)
   "Change a number's kind, state or assignee."
-  updatePhoneNumber(id: ID!, input: UpdatePhoneNumberInput!): PhoneNumber! @action(name: CHANGE_CONFIGURATION)
+  updatePhoneNumber(input: UpdatePhoneNumberInput!): UpdatePhoneNumberPayload! @action(name: CHANGE_CONFIGURATION)
   "Ask a customer for access (partner admins). Replaces a pending request with the same customer, grantee and domain."
-  requestGrant(input: RequestGrantInput!): Grant! @action(name: REQUEST_GRANT)
+  requestGrant(input: RequestGrantInput!): RequestGrantPayload! @action(name: REQUEST_GRANT)
   "Approve a pending request (the customer's contact managers and admins); it is active from now."
-  approveGrant(id: ID!): Grant! @action(name: DECIDE_GRANT)
+  approveGrant(input: ApproveGrantInput!): ApproveGrantPayload! @action(name: DECIDE_GRANT)
   "Reject a pending request (the customer's contact managers and admins)."
-  rejectGrant(id: ID!): Grant! @action(name: DECIDE_GRANT)
+  rejectGrant(input: RejectGrantInput!): RejectGrantPayload! @action(name: DECIDE_GRANT)
   "End a grant or withdraw a request at once (the customer's contact managers and admins, or the partner's admins)."
-  revokeGrant(id: ID!): Grant! @action(name: REVOKE_GRANT)
+  revokeGrant(input: RevokeGrantInput!): RevokeGrantPayload! @action(name: REVOKE_GRANT)
   "File a case for a customer (its contacts, or partners at CREATE)."
-  createCase(input: CreateCaseInput!): Case! @action(name: FILE_CASE)
+  createCase(input: CreateCaseInput!): CreateCasePayload! @action(name: FILE_CASE)
   "Change an open case."
-  updateCase(id: ID!, input: UpdateCaseInput!): Case! @action(name: WORK_CASE)
+  updateCase(input: UpdateCaseInput!): UpdateCasePayload! @action(name: WORK_CASE)
   "Close an open case; it can be reopened for 30 days."
-  closeCase(id: ID!, version: Int): Case! @action(name: WORK_CASE)
+  closeCase(input: CloseCaseInput!): CloseCasePayload! @action(name: WORK_CASE)
   "Reopen a case closed less than 30 days ago; later, open a follow-up case."
-  reopenCase(id: ID!): Case! @action(name: WORK_CASE)
+  reopenCase(input: ReopenCaseInput!): ReopenCasePayload! @action(name: WORK_CASE)
   "Escalate a case: PREMIUM customers, after the first-response target, by designated contacts, admins or partners at UPDATE."
-  escalateCase(id: ID!, reason: String!): Case! @action(name: WORK_CASE)
+  escalateCase(input: EscalateCaseInput!): EscalateCasePayload! @action(name: WORK_CASE)
   "Comment on an open case."
-  addCaseComment(input: AddCaseCommentInput!): CaseComment! @action(name: WORK_CASE)
+  addCaseComment(input: AddCaseCommentInput!): AddCaseCommentPayload! @action(name: WORK_CASE)
   "Add a collaborator: a customer contact, or any contact of a partner with access to the customer."
-  addCaseCollaborator(caseID: ID!, contactID: ID!): Case! @action(name: WORK_CASE)
+  addCaseCollaborator(input: AddCaseCollaboratorInput!): AddCaseCollaboratorPayload! @action(name: WORK_CASE)
   "Remove a collaborator."
-  removeCaseCollaborator(caseID: ID!, contactID: ID!): Case! @action(name: WORK_CASE)
+  removeCaseCollaborator(input: RemoveCaseCollaboratorInput!): RemoveCaseCollaboratorPayload! @action(name: WORK_CASE)
   "Attach a file to an open case (GraphQL multipart request); it is stored by its SHA-256."
-  addCaseAttachment(caseID: ID!, file: Upload!): CaseAttachment! @action(name: WORK_CASE)
-  "Remove an attachment from its case (the vendor's staff only). Returns the removed attachment's ID."
-  deleteCaseAttachment(id: ID!): ID! @action(name: STAFF_ONLY)
+  addCaseAttachment(input: AddCaseAttachmentInput!): AddCaseAttachmentPayload! @action(name: WORK_CASE)
+  "Remove an attachment from its case (the vendor's staff only)."
+  deleteCaseAttachment(input: DeleteCaseAttachmentInput!): DeleteCaseAttachmentPayload! @action(name: STAFF_ONLY)
   "Send the case's public updates to more addresses."
-  shareCase(caseID: ID!, emails: [String!]!): Case! @action(name: WORK_CASE)
+  shareCase(input: ShareCaseInput!): ShareCasePayload! @action(name: WORK_CASE)
   "Email a 6-digit code to a contact the help desk supports, to check who is on the line."
-  sendVerificationCode(contactID: ID!): VerificationCodeSent! @action(name: VERIFY_CONTACT)
+  sendVerificationCode(input: SendVerificationCodeInput!): SendVerificationCodePayload! @action(name: VERIFY_CONTACT)
   "Check the code the person read back; every check counts, five lock the code."
-  checkVerificationCode(contactID: ID!, code: String!): VerificationCheck! @action(name: VERIFY_CONTACT)
+  checkVerificationCode(input: CheckVerificationCodeInput!): CheckVerificationCodePayload! @action(name: VERIFY_CONTACT)
   "Let mail reach a contact whose address was suppressed."
-  clearEmailSuppression(contactID: ID!): Contact! @action(name: VERIFY_CONTACT)
+  clearEmailSuppression(input: ClearEmailSuppressionInput!): ClearEmailSuppressionPayload! @action(name: VERIFY_CONTACT)
   "Create an API token for the caller."
   createAccessToken(input: CreateAccessTokenInput!): CreateAccessTokenPayload! @action(name: OWN_TOKENS)
   "Revoke one of the caller's own API tokens."
-  revokeAccessToken(id: ID!): AccessToken! @action(name: OWN_TOKENS)
+  revokeAccessToken(input: RevokeAccessTokenInput!): RevokeAccessTokenPayload! @action(name: OWN_TOKENS)
 }
 
 """What happened to a grant."""
@@ -3470,6 +4510,68 @@ func (ec *executionContext) childFields_AccessTokenEdge(ctx context.Context, fie
 		return ec.fieldContext_AccessTokenEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessTokenEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AddCaseAttachmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_AddCaseAttachmentPayload_clientMutationId(ctx, field)
+	case "attachment":
+		return ec.fieldContext_AddCaseAttachmentPayload_attachment(ctx, field)
+	case "case":
+		return ec.fieldContext_AddCaseAttachmentPayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_AddCaseAttachmentPayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddCaseAttachmentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AddCaseCollaboratorPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_AddCaseCollaboratorPayload_clientMutationId(ctx, field)
+	case "case":
+		return ec.fieldContext_AddCaseCollaboratorPayload_case(ctx, field)
+	case "collaborator":
+		return ec.fieldContext_AddCaseCollaboratorPayload_collaborator(ctx, field)
+	case "events":
+		return ec.fieldContext_AddCaseCollaboratorPayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddCaseCollaboratorPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AddCaseCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_AddCaseCommentPayload_clientMutationId(ctx, field)
+	case "comment":
+		return ec.fieldContext_AddCaseCommentPayload_comment(ctx, field)
+	case "case":
+		return ec.fieldContext_AddCaseCommentPayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_AddCaseCommentPayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddCaseCommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AddPhoneNumberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_AddPhoneNumberPayload_clientMutationId(ctx, field)
+	case "phoneNumber":
+		return ec.fieldContext_AddPhoneNumberPayload_phoneNumber(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddPhoneNumberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ApproveGrantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_ApproveGrantPayload_clientMutationId(ctx, field)
+	case "grant":
+		return ec.fieldContext_ApproveGrantPayload_grant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApproveGrantPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3798,6 +4900,40 @@ func (ec *executionContext) childFields_CaseEventEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type CaseEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CheckVerificationCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_CheckVerificationCodePayload_clientMutationId(ctx, field)
+	case "result":
+		return ec.fieldContext_CheckVerificationCodePayload_result(ctx, field)
+	case "attemptsLeft":
+		return ec.fieldContext_CheckVerificationCodePayload_attemptsLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckVerificationCodePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ClearEmailSuppressionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_ClearEmailSuppressionPayload_clientMutationId(ctx, field)
+	case "contact":
+		return ec.fieldContext_ClearEmailSuppressionPayload_contact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClearEmailSuppressionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CloseCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_CloseCasePayload_clientMutationId(ctx, field)
+	case "case":
+		return ec.fieldContext_CloseCasePayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_CloseCasePayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CloseCasePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3856,12 +4992,60 @@ func (ec *executionContext) childFields_ContactEdge(ctx context.Context, field g
 
 func (ec *executionContext) childFields_CreateAccessTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_CreateAccessTokenPayload_clientMutationId(ctx, field)
 	case "token":
 		return ec.fieldContext_CreateAccessTokenPayload_token(ctx, field)
 	case "accessToken":
 		return ec.fieldContext_CreateAccessTokenPayload_accessToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateAccessTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_CreateCasePayload_clientMutationId(ctx, field)
+	case "case":
+		return ec.fieldContext_CreateCasePayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_CreateCasePayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateCasePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateContactPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_CreateContactPayload_clientMutationId(ctx, field)
+	case "contact":
+		return ec.fieldContext_CreateContactPayload_contact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateContactPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateOrganizationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_CreateOrganizationPayload_clientMutationId(ctx, field)
+	case "organization":
+		return ec.fieldContext_CreateOrganizationPayload_organization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateOrganizationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteCaseAttachmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_DeleteCaseAttachmentPayload_clientMutationId(ctx, field)
+	case "deletedAttachmentID":
+		return ec.fieldContext_DeleteCaseAttachmentPayload_deletedAttachmentID(ctx, field)
+	case "case":
+		return ec.fieldContext_DeleteCaseAttachmentPayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_DeleteCaseAttachmentPayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteCaseAttachmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3918,6 +5102,18 @@ func (ec *executionContext) childFields_DeviceEdge(ctx context.Context, field gr
 		return ec.fieldContext_DeviceEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeviceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_EscalateCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_EscalateCasePayload_clientMutationId(ctx, field)
+	case "case":
+		return ec.fieldContext_EscalateCasePayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_EscalateCasePayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EscalateCasePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4190,6 +5386,94 @@ func (ec *executionContext) childFields_PhoneNumberEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type PhoneNumberEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RegisterDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_RegisterDevicePayload_clientMutationId(ctx, field)
+	case "device":
+		return ec.fieldContext_RegisterDevicePayload_device(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterDevicePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RejectGrantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_RejectGrantPayload_clientMutationId(ctx, field)
+	case "grant":
+		return ec.fieldContext_RejectGrantPayload_grant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RejectGrantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoveCaseCollaboratorPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_RemoveCaseCollaboratorPayload_clientMutationId(ctx, field)
+	case "case":
+		return ec.fieldContext_RemoveCaseCollaboratorPayload_case(ctx, field)
+	case "removedCollaboratorID":
+		return ec.fieldContext_RemoveCaseCollaboratorPayload_removedCollaboratorID(ctx, field)
+	case "events":
+		return ec.fieldContext_RemoveCaseCollaboratorPayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveCaseCollaboratorPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReopenCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_ReopenCasePayload_clientMutationId(ctx, field)
+	case "case":
+		return ec.fieldContext_ReopenCasePayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_ReopenCasePayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReopenCasePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestGrantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_RequestGrantPayload_clientMutationId(ctx, field)
+	case "grant":
+		return ec.fieldContext_RequestGrantPayload_grant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestGrantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeAccessTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_RevokeAccessTokenPayload_clientMutationId(ctx, field)
+	case "accessToken":
+		return ec.fieldContext_RevokeAccessTokenPayload_accessToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeAccessTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeGrantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_RevokeGrantPayload_clientMutationId(ctx, field)
+	case "grant":
+		return ec.fieldContext_RevokeGrantPayload_grant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeGrantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SendVerificationCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_SendVerificationCodePayload_clientMutationId(ctx, field)
+	case "contact":
+		return ec.fieldContext_SendVerificationCodePayload_contact(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_SendVerificationCodePayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendVerificationCodePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SeverityCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "severity":
@@ -4198,6 +5482,18 @@ func (ec *executionContext) childFields_SeverityCount(ctx context.Context, field
 		return ec.fieldContext_SeverityCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SeverityCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ShareCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_ShareCasePayload_clientMutationId(ctx, field)
+	case "case":
+		return ec.fieldContext_ShareCasePayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_ShareCasePayload_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShareCasePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SupportMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4218,24 +5514,56 @@ func (ec *executionContext) childFields_SupportMetrics(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SupportMetrics", field.Name)
 }
 
-func (ec *executionContext) childFields_VerificationCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_UpdateCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "result":
-		return ec.fieldContext_VerificationCheck_result(ctx, field)
-	case "attemptsLeft":
-		return ec.fieldContext_VerificationCheck_attemptsLeft(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_UpdateCasePayload_clientMutationId(ctx, field)
+	case "case":
+		return ec.fieldContext_UpdateCasePayload_case(ctx, field)
+	case "events":
+		return ec.fieldContext_UpdateCasePayload_events(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type VerificationCheck", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type UpdateCasePayload", field.Name)
 }
 
-func (ec *executionContext) childFields_VerificationCodeSent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_UpdateContactPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_UpdateContactPayload_clientMutationId(ctx, field)
 	case "contact":
-		return ec.fieldContext_VerificationCodeSent_contact(ctx, field)
-	case "expiresAt":
-		return ec.fieldContext_VerificationCodeSent_expiresAt(ctx, field)
+		return ec.fieldContext_UpdateContactPayload_contact(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type VerificationCodeSent", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type UpdateContactPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_UpdateDevicePayload_clientMutationId(ctx, field)
+	case "device":
+		return ec.fieldContext_UpdateDevicePayload_device(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateDevicePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateOrganizationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_UpdateOrganizationPayload_clientMutationId(ctx, field)
+	case "organization":
+		return ec.fieldContext_UpdateOrganizationPayload_organization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateOrganizationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdatePhoneNumberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_UpdatePhoneNumberPayload_clientMutationId(ctx, field)
+	case "phoneNumber":
+		return ec.fieldContext_UpdatePhoneNumberPayload_phoneNumber(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdatePhoneNumberPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4585,44 +5913,28 @@ func (ec *executionContext) field_Contact_devices_args(ctx context.Context, rawA
 func (ec *executionContext) field_Mutation_addCaseAttachment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddCaseAttachmentInput, error) {
+			return ec.unmarshalNAddCaseAttachmentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseAttachmentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["caseID"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "file",
-		func(ctx context.Context, v any) (graphql.Upload, error) {
-			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["file"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_addCaseCollaborator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddCaseCollaboratorInput, error) {
+			return ec.unmarshalNAddCaseCollaboratorInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseCollaboratorInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["caseID"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["contactID"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4630,8 +5942,8 @@ func (ec *executionContext) field_Mutation_addCaseComment_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (cases.CommentInput, error) {
-			return ec.unmarshalNAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInput(ctx, v)
+		func(ctx context.Context, v any) (model.AddCaseCommentInput, error) {
+			return ec.unmarshalNAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseCommentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4644,8 +5956,8 @@ func (ec *executionContext) field_Mutation_addPhoneNumber_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.CreatePhoneNumberInput, error) {
-			return ec.unmarshalNCreatePhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreatePhoneNumberInput(ctx, v)
+		func(ctx context.Context, v any) (model.AddPhoneNumberInput, error) {
+			return ec.unmarshalNAddPhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddPhoneNumberInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4657,72 +5969,56 @@ func (ec *executionContext) field_Mutation_addPhoneNumber_args(ctx context.Conte
 func (ec *executionContext) field_Mutation_approveGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApproveGrantInput, error) {
+			return ec.unmarshalNApproveGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐApproveGrantInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_checkVerificationCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CheckVerificationCodeInput, error) {
+			return ec.unmarshalNCheckVerificationCodeInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCheckVerificationCodeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["contactID"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["code"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_clearEmailSuppression_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ClearEmailSuppressionInput, error) {
+			return ec.unmarshalNClearEmailSuppressionInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐClearEmailSuppressionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["contactID"] = arg0
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_closeCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CloseCaseInput, error) {
+			return ec.unmarshalNCloseCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCloseCaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["version"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4744,8 +6040,8 @@ func (ec *executionContext) field_Mutation_createCase_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (cases.CreateInput, error) {
-			return ec.unmarshalNCreateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCreateInput(ctx, v)
+		func(ctx context.Context, v any) (model.CreateCaseInput, error) {
+			return ec.unmarshalNCreateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateCaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4758,8 +6054,8 @@ func (ec *executionContext) field_Mutation_createContact_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.CreateContactInput, error) {
-			return ec.unmarshalNCreateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreateContactInput(ctx, v)
+		func(ctx context.Context, v any) (model.CreateContactInput, error) {
+			return ec.unmarshalNCreateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateContactInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4772,8 +6068,8 @@ func (ec *executionContext) field_Mutation_createOrganization_args(ctx context.C
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.CreateOrganizationInput, error) {
-			return ec.unmarshalNCreateOrganizationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreateOrganizationInput(ctx, v)
+		func(ctx context.Context, v any) (model.CreateOrganizationInput, error) {
+			return ec.unmarshalNCreateOrganizationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateOrganizationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4785,36 +6081,28 @@ func (ec *executionContext) field_Mutation_createOrganization_args(ctx context.C
 func (ec *executionContext) field_Mutation_deleteCaseAttachment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteCaseAttachmentInput, error) {
+			return ec.unmarshalNDeleteCaseAttachmentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteCaseAttachmentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_escalateCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EscalateCaseInput, error) {
+			return ec.unmarshalNEscalateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐEscalateCaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["reason"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4822,8 +6110,8 @@ func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.CreateDeviceInput, error) {
-			return ec.unmarshalNCreateDeviceInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreateDeviceInput(ctx, v)
+		func(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+			return ec.unmarshalNRegisterDeviceInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRegisterDeviceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4835,50 +6123,42 @@ func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Conte
 func (ec *executionContext) field_Mutation_rejectGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RejectGrantInput, error) {
+			return ec.unmarshalNRejectGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRejectGrantInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_removeCaseCollaborator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveCaseCollaboratorInput, error) {
+			return ec.unmarshalNRemoveCaseCollaboratorInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRemoveCaseCollaboratorInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["caseID"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["contactID"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_reopenCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReopenCaseInput, error) {
+			return ec.unmarshalNReopenCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐReopenCaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4886,8 +6166,8 @@ func (ec *executionContext) field_Mutation_requestGrant_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (grants.RequestInput, error) {
-			return ec.unmarshalNRequestGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInput(ctx, v)
+		func(ctx context.Context, v any) (model.RequestGrantInput, error) {
+			return ec.unmarshalNRequestGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestGrantInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4899,174 +6179,126 @@ func (ec *executionContext) field_Mutation_requestGrant_args(ctx context.Context
 func (ec *executionContext) field_Mutation_revokeAccessToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeAccessTokenInput, error) {
+			return ec.unmarshalNRevokeAccessTokenInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRevokeAccessTokenInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_revokeGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeGrantInput, error) {
+			return ec.unmarshalNRevokeGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRevokeGrantInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_sendVerificationCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SendVerificationCodeInput, error) {
+			return ec.unmarshalNSendVerificationCodeInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐSendVerificationCodeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["contactID"] = arg0
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_shareCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ShareCaseInput, error) {
+			return ec.unmarshalNShareCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐShareCaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["caseID"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "emails",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["emails"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_updateCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateCaseInput, error) {
+			return ec.unmarshalNUpdateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateCaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (cases.UpdateInput, error) {
-			return ec.unmarshalNUpdateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐUpdateInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["input"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateContactInput, error) {
+			return ec.unmarshalNUpdateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateContactInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.UpdateContactInput, error) {
-			return ec.unmarshalNUpdateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdateContactInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["input"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_updateDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateDeviceInput, error) {
+			return ec.unmarshalNUpdateDeviceInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateDeviceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.UpdateDeviceInput, error) {
-			return ec.unmarshalNUpdateDeviceInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdateDeviceInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["input"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_updateOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateOrganizationInput, error) {
+			return ec.unmarshalNUpdateOrganizationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateOrganizationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.UpdateOrganizationInput, error) {
-			return ec.unmarshalNUpdateOrganizationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdateOrganizationInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["input"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_updatePhoneNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePhoneNumberInput, error) {
+			return ec.unmarshalNUpdatePhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdatePhoneNumberInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.UpdatePhoneNumberInput, error) {
-			return ec.unmarshalNUpdatePhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdatePhoneNumberInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["input"] = arg1
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -6430,6 +7662,681 @@ func (ec *executionContext) _AccessTokenEdge_cursor(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_AccessTokenEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccessTokenEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _AddCaseAttachmentPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseAttachmentPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseAttachmentPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AddCaseAttachmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AddCaseAttachmentPayload_attachment(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseAttachmentPayload_attachment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attachment, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Attachment
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Attachment) graphql.Marshaler {
+			return ec.marshalNCaseAttachment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAttachment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseAttachmentPayload_attachment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseAttachmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseAttachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCaseAttachmentPayload_case(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseAttachmentPayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseAttachmentPayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseAttachmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCaseAttachmentPayload_events(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseAttachmentPayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseAttachmentPayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseAttachmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCaseCollaboratorPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseCollaboratorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseCollaboratorPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseCollaboratorPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AddCaseCollaboratorPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AddCaseCollaboratorPayload_case(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseCollaboratorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseCollaboratorPayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseCollaboratorPayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseCollaboratorPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCaseCollaboratorPayload_collaborator(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseCollaboratorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseCollaboratorPayload_collaborator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collaborator, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseCollaboratorPayload_collaborator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseCollaboratorPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCaseCollaboratorPayload_events(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseCollaboratorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseCollaboratorPayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseCollaboratorPayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseCollaboratorPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCaseCommentPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseCommentPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseCommentPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AddCaseCommentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AddCaseCommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseCommentPayload_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.CaseComment
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseComment) graphql.Marshaler {
+			return ec.marshalNCaseComment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseCommentPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseComment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCaseCommentPayload_case(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseCommentPayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseCommentPayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddCaseCommentPayload_events(ctx context.Context, field graphql.CollectedField, obj *model.AddCaseCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddCaseCommentPayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddCaseCommentPayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddCaseCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddPhoneNumberPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.AddPhoneNumberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddPhoneNumberPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AddPhoneNumberPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AddPhoneNumberPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AddPhoneNumberPayload_phoneNumber(ctx context.Context, field graphql.CollectedField, obj *model.AddPhoneNumberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddPhoneNumberPayload_phoneNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneNumber, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.PhoneNumber
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PhoneNumber) graphql.Marshaler {
+			return ec.marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddPhoneNumberPayload_phoneNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddPhoneNumberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PhoneNumber(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApproveGrantPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.ApproveGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApproveGrantPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApproveGrantPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApproveGrantPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ApproveGrantPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.ApproveGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApproveGrantPayload_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApproveGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApproveGrantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
@@ -9118,7 +11025,7 @@ func (ec *executionContext) _CaseActionCheck_reason(ctx context.Context, field g
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Public == nil {
-					var zeroVal *string
+					var zeroVal *cases.Reason
 					return zeroVal, errors.New("directive public is not implemented")
 				}
 				return ec.Directives.Public(ctx, obj, directive0)
@@ -9127,15 +11034,15 @@ func (ec *executionContext) _CaseActionCheck_reason(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *cases.Reason) graphql.Marshaler {
+			return ec.marshalOCaseActionRefusal2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐReason(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_CaseActionCheck_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CaseActionCheck", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CaseActionCheck", field, false, false, errors.New("field of type CaseActionRefusal does not have child fields"))
 }
 
 func (ec *executionContext) _CaseActionCheck_availableAt(ctx context.Context, field graphql.CollectedField, obj *model.CaseActionCheck) (ret graphql.Marshaler) {
@@ -11289,6 +13196,321 @@ func (ec *executionContext) fieldContext_CaseEventEdge_cursor(_ context.Context,
 	return graphql.NewScalarFieldContext("CaseEventEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _CheckVerificationCodePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CheckVerificationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckVerificationCodePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckVerificationCodePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckVerificationCodePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CheckVerificationCodePayload_result(ctx context.Context, field graphql.CollectedField, obj *model.CheckVerificationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckVerificationCodePayload_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal helpdesk.Result
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v helpdesk.Result) graphql.Marshaler {
+			return ec.marshalNVerificationResult2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckVerificationCodePayload_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckVerificationCodePayload", field, false, false, errors.New("field of type VerificationResult does not have child fields"))
+}
+
+func (ec *executionContext) _CheckVerificationCodePayload_attemptsLeft(ctx context.Context, field graphql.CollectedField, obj *model.CheckVerificationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckVerificationCodePayload_attemptsLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttemptsLeft, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckVerificationCodePayload_attemptsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckVerificationCodePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ClearEmailSuppressionPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.ClearEmailSuppressionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClearEmailSuppressionPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ClearEmailSuppressionPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClearEmailSuppressionPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ClearEmailSuppressionPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.ClearEmailSuppressionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClearEmailSuppressionPayload_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClearEmailSuppressionPayload_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClearEmailSuppressionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CloseCasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CloseCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CloseCasePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CloseCasePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CloseCasePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CloseCasePayload_case(ctx context.Context, field graphql.CollectedField, obj *model.CloseCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CloseCasePayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CloseCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CloseCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CloseCasePayload_events(ctx context.Context, field graphql.CollectedField, obj *model.CloseCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CloseCasePayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CloseCasePayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CloseCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12080,6 +14302,42 @@ func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("ContactEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _CreateAccessTokenPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CreateAccessTokenPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateAccessTokenPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateAccessTokenPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateAccessTokenPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _CreateAccessTokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateAccessTokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12156,6 +14414,456 @@ func (ec *executionContext) fieldContext_CreateAccessTokenPayload_accessToken(_ 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AccessToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateCasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CreateCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCasePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCasePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateCasePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateCasePayload_case(ctx context.Context, field graphql.CollectedField, obj *model.CreateCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCasePayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateCasePayload_events(ctx context.Context, field graphql.CollectedField, obj *model.CreateCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCasePayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCasePayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateContactPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CreateContactPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateContactPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateContactPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateContactPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateContactPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.CreateContactPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateContactPayload_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateContactPayload_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateContactPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateOrganizationPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CreateOrganizationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateOrganizationPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateOrganizationPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateOrganizationPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateOrganizationPayload_organization(ctx context.Context, field graphql.CollectedField, obj *model.CreateOrganizationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateOrganizationPayload_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateOrganizationPayload_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateOrganizationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteCaseAttachmentPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCaseAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteCaseAttachmentPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteCaseAttachmentPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteCaseAttachmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteCaseAttachmentPayload_deletedAttachmentID(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCaseAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteCaseAttachmentPayload_deletedAttachmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedAttachmentID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteCaseAttachmentPayload_deletedAttachmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteCaseAttachmentPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteCaseAttachmentPayload_case(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCaseAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteCaseAttachmentPayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteCaseAttachmentPayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteCaseAttachmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteCaseAttachmentPayload_events(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCaseAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteCaseAttachmentPayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteCaseAttachmentPayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteCaseAttachmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12962,6 +15670,132 @@ func (ec *executionContext) _DeviceEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_DeviceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeviceEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _EscalateCasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.EscalateCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EscalateCasePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EscalateCasePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EscalateCasePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EscalateCasePayload_case(ctx context.Context, field graphql.CollectedField, obj *model.EscalateCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EscalateCasePayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EscalateCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EscalateCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EscalateCasePayload_events(ctx context.Context, field graphql.CollectedField, obj *model.EscalateCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EscalateCasePayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EscalateCasePayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EscalateCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *jsontype.FieldChange) (ret graphql.Marshaler) {
@@ -14828,7 +17662,7 @@ func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateOrganization(ctx, fc.Args["input"].(ent.CreateOrganizationInput))
+			return ec.Resolvers.Mutation().CreateOrganization(ctx, fc.Args["input"].(model.CreateOrganizationInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -14836,11 +17670,11 @@ func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, fi
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "MANAGE_ORGANIZATIONS")
 				if err != nil {
-					var zeroVal *ent.Organization
+					var zeroVal *model.CreateOrganizationPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Organization
+					var zeroVal *model.CreateOrganizationPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -14849,8 +17683,8 @@ func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, fi
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
-			return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
+			return ec.marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14863,7 +17697,7 @@ func (ec *executionContext) fieldContext_Mutation_createOrganization(ctx context
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Organization(ctx, field)
+			return ec.childFields_CreateOrganizationPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -14890,7 +17724,7 @@ func (ec *executionContext) _Mutation_updateOrganization(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateOrganization(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateOrganizationInput))
+			return ec.Resolvers.Mutation().UpdateOrganization(ctx, fc.Args["input"].(model.UpdateOrganizationInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -14898,11 +17732,11 @@ func (ec *executionContext) _Mutation_updateOrganization(ctx context.Context, fi
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
-					var zeroVal *ent.Organization
+					var zeroVal *model.UpdateOrganizationPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Organization
+					var zeroVal *model.UpdateOrganizationPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -14911,8 +17745,8 @@ func (ec *executionContext) _Mutation_updateOrganization(ctx context.Context, fi
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
-			return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateOrganizationPayload) graphql.Marshaler {
+			return ec.marshalNUpdateOrganizationPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateOrganizationPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14925,7 +17759,7 @@ func (ec *executionContext) fieldContext_Mutation_updateOrganization(ctx context
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Organization(ctx, field)
+			return ec.childFields_UpdateOrganizationPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -14952,7 +17786,7 @@ func (ec *executionContext) _Mutation_createContact(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateContact(ctx, fc.Args["input"].(ent.CreateContactInput))
+			return ec.Resolvers.Mutation().CreateContact(ctx, fc.Args["input"].(model.CreateContactInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -14960,11 +17794,11 @@ func (ec *executionContext) _Mutation_createContact(ctx context.Context, field g
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "MANAGE_CONTACTS")
 				if err != nil {
-					var zeroVal *ent.Contact
+					var zeroVal *model.CreateContactPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Contact
+					var zeroVal *model.CreateContactPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -14973,8 +17807,8 @@ func (ec *executionContext) _Mutation_createContact(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateContactPayload) graphql.Marshaler {
+			return ec.marshalNCreateContactPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateContactPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14987,7 +17821,7 @@ func (ec *executionContext) fieldContext_Mutation_createContact(ctx context.Cont
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Contact(ctx, field)
+			return ec.childFields_CreateContactPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15014,7 +17848,7 @@ func (ec *executionContext) _Mutation_updateContact(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateContact(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateContactInput))
+			return ec.Resolvers.Mutation().UpdateContact(ctx, fc.Args["input"].(model.UpdateContactInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15022,11 +17856,11 @@ func (ec *executionContext) _Mutation_updateContact(ctx context.Context, field g
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "MANAGE_CONTACTS")
 				if err != nil {
-					var zeroVal *ent.Contact
+					var zeroVal *model.UpdateContactPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Contact
+					var zeroVal *model.UpdateContactPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15035,8 +17869,8 @@ func (ec *executionContext) _Mutation_updateContact(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateContactPayload) graphql.Marshaler {
+			return ec.marshalNUpdateContactPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateContactPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15049,7 +17883,7 @@ func (ec *executionContext) fieldContext_Mutation_updateContact(ctx context.Cont
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Contact(ctx, field)
+			return ec.childFields_UpdateContactPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15076,7 +17910,7 @@ func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(ent.CreateDeviceInput))
+			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(model.RegisterDeviceInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15084,11 +17918,11 @@ func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field 
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
-					var zeroVal *ent.Device
+					var zeroVal *model.RegisterDevicePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Device
+					var zeroVal *model.RegisterDevicePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15097,8 +17931,8 @@ func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field 
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Device) graphql.Marshaler {
-			return ec.marshalNDevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterDevicePayload) graphql.Marshaler {
+			return ec.marshalNRegisterDevicePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRegisterDevicePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15111,7 +17945,7 @@ func (ec *executionContext) fieldContext_Mutation_registerDevice(ctx context.Con
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Device(ctx, field)
+			return ec.childFields_RegisterDevicePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15138,7 +17972,7 @@ func (ec *executionContext) _Mutation_updateDevice(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateDevice(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateDeviceInput))
+			return ec.Resolvers.Mutation().UpdateDevice(ctx, fc.Args["input"].(model.UpdateDeviceInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15146,11 +17980,11 @@ func (ec *executionContext) _Mutation_updateDevice(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
-					var zeroVal *ent.Device
+					var zeroVal *model.UpdateDevicePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Device
+					var zeroVal *model.UpdateDevicePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15159,8 +17993,8 @@ func (ec *executionContext) _Mutation_updateDevice(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Device) graphql.Marshaler {
-			return ec.marshalNDevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateDevicePayload) graphql.Marshaler {
+			return ec.marshalNUpdateDevicePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateDevicePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15173,7 +18007,7 @@ func (ec *executionContext) fieldContext_Mutation_updateDevice(ctx context.Conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Device(ctx, field)
+			return ec.childFields_UpdateDevicePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15200,7 +18034,7 @@ func (ec *executionContext) _Mutation_addPhoneNumber(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddPhoneNumber(ctx, fc.Args["input"].(ent.CreatePhoneNumberInput))
+			return ec.Resolvers.Mutation().AddPhoneNumber(ctx, fc.Args["input"].(model.AddPhoneNumberInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15208,11 +18042,11 @@ func (ec *executionContext) _Mutation_addPhoneNumber(ctx context.Context, field 
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
-					var zeroVal *ent.PhoneNumber
+					var zeroVal *model.AddPhoneNumberPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.PhoneNumber
+					var zeroVal *model.AddPhoneNumberPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15221,8 +18055,8 @@ func (ec *executionContext) _Mutation_addPhoneNumber(ctx context.Context, field 
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.PhoneNumber) graphql.Marshaler {
-			return ec.marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddPhoneNumberPayload) graphql.Marshaler {
+			return ec.marshalNAddPhoneNumberPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddPhoneNumberPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15235,7 +18069,7 @@ func (ec *executionContext) fieldContext_Mutation_addPhoneNumber(ctx context.Con
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PhoneNumber(ctx, field)
+			return ec.childFields_AddPhoneNumberPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15262,7 +18096,7 @@ func (ec *executionContext) _Mutation_updatePhoneNumber(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePhoneNumber(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdatePhoneNumberInput))
+			return ec.Resolvers.Mutation().UpdatePhoneNumber(ctx, fc.Args["input"].(model.UpdatePhoneNumberInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15270,11 +18104,11 @@ func (ec *executionContext) _Mutation_updatePhoneNumber(ctx context.Context, fie
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "CHANGE_CONFIGURATION")
 				if err != nil {
-					var zeroVal *ent.PhoneNumber
+					var zeroVal *model.UpdatePhoneNumberPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.PhoneNumber
+					var zeroVal *model.UpdatePhoneNumberPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15283,8 +18117,8 @@ func (ec *executionContext) _Mutation_updatePhoneNumber(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.PhoneNumber) graphql.Marshaler {
-			return ec.marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdatePhoneNumberPayload) graphql.Marshaler {
+			return ec.marshalNUpdatePhoneNumberPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdatePhoneNumberPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15297,7 +18131,7 @@ func (ec *executionContext) fieldContext_Mutation_updatePhoneNumber(ctx context.
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PhoneNumber(ctx, field)
+			return ec.childFields_UpdatePhoneNumberPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15324,7 +18158,7 @@ func (ec *executionContext) _Mutation_requestGrant(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RequestGrant(ctx, fc.Args["input"].(grants.RequestInput))
+			return ec.Resolvers.Mutation().RequestGrant(ctx, fc.Args["input"].(model.RequestGrantInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15332,11 +18166,11 @@ func (ec *executionContext) _Mutation_requestGrant(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "REQUEST_GRANT")
 				if err != nil {
-					var zeroVal *ent.Grant
+					var zeroVal *model.RequestGrantPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Grant
+					var zeroVal *model.RequestGrantPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15345,8 +18179,8 @@ func (ec *executionContext) _Mutation_requestGrant(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestGrantPayload) graphql.Marshaler {
+			return ec.marshalNRequestGrantPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestGrantPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15359,7 +18193,7 @@ func (ec *executionContext) fieldContext_Mutation_requestGrant(ctx context.Conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Grant(ctx, field)
+			return ec.childFields_RequestGrantPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15386,7 +18220,7 @@ func (ec *executionContext) _Mutation_approveGrant(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ApproveGrant(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().ApproveGrant(ctx, fc.Args["input"].(model.ApproveGrantInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15394,11 +18228,11 @@ func (ec *executionContext) _Mutation_approveGrant(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "DECIDE_GRANT")
 				if err != nil {
-					var zeroVal *ent.Grant
+					var zeroVal *model.ApproveGrantPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Grant
+					var zeroVal *model.ApproveGrantPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15407,8 +18241,8 @@ func (ec *executionContext) _Mutation_approveGrant(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApproveGrantPayload) graphql.Marshaler {
+			return ec.marshalNApproveGrantPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐApproveGrantPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15421,7 +18255,7 @@ func (ec *executionContext) fieldContext_Mutation_approveGrant(ctx context.Conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Grant(ctx, field)
+			return ec.childFields_ApproveGrantPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15448,7 +18282,7 @@ func (ec *executionContext) _Mutation_rejectGrant(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RejectGrant(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().RejectGrant(ctx, fc.Args["input"].(model.RejectGrantInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15456,11 +18290,11 @@ func (ec *executionContext) _Mutation_rejectGrant(ctx context.Context, field gra
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "DECIDE_GRANT")
 				if err != nil {
-					var zeroVal *ent.Grant
+					var zeroVal *model.RejectGrantPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Grant
+					var zeroVal *model.RejectGrantPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15469,8 +18303,8 @@ func (ec *executionContext) _Mutation_rejectGrant(ctx context.Context, field gra
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RejectGrantPayload) graphql.Marshaler {
+			return ec.marshalNRejectGrantPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRejectGrantPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15483,7 +18317,7 @@ func (ec *executionContext) fieldContext_Mutation_rejectGrant(ctx context.Contex
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Grant(ctx, field)
+			return ec.childFields_RejectGrantPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15510,7 +18344,7 @@ func (ec *executionContext) _Mutation_revokeGrant(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RevokeGrant(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().RevokeGrant(ctx, fc.Args["input"].(model.RevokeGrantInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15518,11 +18352,11 @@ func (ec *executionContext) _Mutation_revokeGrant(ctx context.Context, field gra
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "REVOKE_GRANT")
 				if err != nil {
-					var zeroVal *ent.Grant
+					var zeroVal *model.RevokeGrantPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Grant
+					var zeroVal *model.RevokeGrantPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15531,8 +18365,8 @@ func (ec *executionContext) _Mutation_revokeGrant(ctx context.Context, field gra
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeGrantPayload) graphql.Marshaler {
+			return ec.marshalNRevokeGrantPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRevokeGrantPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15545,7 +18379,7 @@ func (ec *executionContext) fieldContext_Mutation_revokeGrant(ctx context.Contex
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Grant(ctx, field)
+			return ec.childFields_RevokeGrantPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15572,7 +18406,7 @@ func (ec *executionContext) _Mutation_createCase(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateCase(ctx, fc.Args["input"].(cases.CreateInput))
+			return ec.Resolvers.Mutation().CreateCase(ctx, fc.Args["input"].(model.CreateCaseInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15580,11 +18414,11 @@ func (ec *executionContext) _Mutation_createCase(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "FILE_CASE")
 				if err != nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.CreateCasePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.CreateCasePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15593,8 +18427,8 @@ func (ec *executionContext) _Mutation_createCase(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateCasePayload) graphql.Marshaler {
+			return ec.marshalNCreateCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateCasePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15607,7 +18441,7 @@ func (ec *executionContext) fieldContext_Mutation_createCase(ctx context.Context
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_CreateCasePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15634,7 +18468,7 @@ func (ec *executionContext) _Mutation_updateCase(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCase(ctx, fc.Args["id"].(string), fc.Args["input"].(cases.UpdateInput))
+			return ec.Resolvers.Mutation().UpdateCase(ctx, fc.Args["input"].(model.UpdateCaseInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15642,11 +18476,11 @@ func (ec *executionContext) _Mutation_updateCase(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.UpdateCasePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.UpdateCasePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15655,8 +18489,8 @@ func (ec *executionContext) _Mutation_updateCase(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateCasePayload) graphql.Marshaler {
+			return ec.marshalNUpdateCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateCasePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15669,7 +18503,7 @@ func (ec *executionContext) fieldContext_Mutation_updateCase(ctx context.Context
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_UpdateCasePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15696,7 +18530,7 @@ func (ec *executionContext) _Mutation_closeCase(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CloseCase(ctx, fc.Args["id"].(string), fc.Args["version"].(*int))
+			return ec.Resolvers.Mutation().CloseCase(ctx, fc.Args["input"].(model.CloseCaseInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15704,11 +18538,11 @@ func (ec *executionContext) _Mutation_closeCase(ctx context.Context, field graph
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.CloseCasePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.CloseCasePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15717,8 +18551,8 @@ func (ec *executionContext) _Mutation_closeCase(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CloseCasePayload) graphql.Marshaler {
+			return ec.marshalNCloseCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCloseCasePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15731,7 +18565,7 @@ func (ec *executionContext) fieldContext_Mutation_closeCase(ctx context.Context,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_CloseCasePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15758,7 +18592,7 @@ func (ec *executionContext) _Mutation_reopenCase(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReopenCase(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().ReopenCase(ctx, fc.Args["input"].(model.ReopenCaseInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15766,11 +18600,11 @@ func (ec *executionContext) _Mutation_reopenCase(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.ReopenCasePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.ReopenCasePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15779,8 +18613,8 @@ func (ec *executionContext) _Mutation_reopenCase(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReopenCasePayload) graphql.Marshaler {
+			return ec.marshalNReopenCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐReopenCasePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15793,7 +18627,7 @@ func (ec *executionContext) fieldContext_Mutation_reopenCase(ctx context.Context
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_ReopenCasePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15820,7 +18654,7 @@ func (ec *executionContext) _Mutation_escalateCase(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().EscalateCase(ctx, fc.Args["id"].(string), fc.Args["reason"].(string))
+			return ec.Resolvers.Mutation().EscalateCase(ctx, fc.Args["input"].(model.EscalateCaseInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15828,11 +18662,11 @@ func (ec *executionContext) _Mutation_escalateCase(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.EscalateCasePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.EscalateCasePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15841,8 +18675,8 @@ func (ec *executionContext) _Mutation_escalateCase(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EscalateCasePayload) graphql.Marshaler {
+			return ec.marshalNEscalateCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐEscalateCasePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15855,7 +18689,7 @@ func (ec *executionContext) fieldContext_Mutation_escalateCase(ctx context.Conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_EscalateCasePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15882,7 +18716,7 @@ func (ec *executionContext) _Mutation_addCaseComment(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddCaseComment(ctx, fc.Args["input"].(cases.CommentInput))
+			return ec.Resolvers.Mutation().AddCaseComment(ctx, fc.Args["input"].(model.AddCaseCommentInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15890,11 +18724,11 @@ func (ec *executionContext) _Mutation_addCaseComment(ctx context.Context, field 
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.CaseComment
+					var zeroVal *model.AddCaseCommentPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.CaseComment
+					var zeroVal *model.AddCaseCommentPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15903,8 +18737,8 @@ func (ec *executionContext) _Mutation_addCaseComment(ctx context.Context, field 
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseComment) graphql.Marshaler {
-			return ec.marshalNCaseComment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddCaseCommentPayload) graphql.Marshaler {
+			return ec.marshalNAddCaseCommentPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseCommentPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15917,7 +18751,7 @@ func (ec *executionContext) fieldContext_Mutation_addCaseComment(ctx context.Con
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CaseComment(ctx, field)
+			return ec.childFields_AddCaseCommentPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15944,7 +18778,7 @@ func (ec *executionContext) _Mutation_addCaseCollaborator(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddCaseCollaborator(ctx, fc.Args["caseID"].(string), fc.Args["contactID"].(string))
+			return ec.Resolvers.Mutation().AddCaseCollaborator(ctx, fc.Args["input"].(model.AddCaseCollaboratorInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15952,11 +18786,11 @@ func (ec *executionContext) _Mutation_addCaseCollaborator(ctx context.Context, f
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.AddCaseCollaboratorPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.AddCaseCollaboratorPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -15965,8 +18799,8 @@ func (ec *executionContext) _Mutation_addCaseCollaborator(ctx context.Context, f
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddCaseCollaboratorPayload) graphql.Marshaler {
+			return ec.marshalNAddCaseCollaboratorPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseCollaboratorPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15979,7 +18813,7 @@ func (ec *executionContext) fieldContext_Mutation_addCaseCollaborator(ctx contex
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_AddCaseCollaboratorPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -16006,7 +18840,7 @@ func (ec *executionContext) _Mutation_removeCaseCollaborator(ctx context.Context
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RemoveCaseCollaborator(ctx, fc.Args["caseID"].(string), fc.Args["contactID"].(string))
+			return ec.Resolvers.Mutation().RemoveCaseCollaborator(ctx, fc.Args["input"].(model.RemoveCaseCollaboratorInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16014,11 +18848,11 @@ func (ec *executionContext) _Mutation_removeCaseCollaborator(ctx context.Context
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.RemoveCaseCollaboratorPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.RemoveCaseCollaboratorPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -16027,8 +18861,8 @@ func (ec *executionContext) _Mutation_removeCaseCollaborator(ctx context.Context
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveCaseCollaboratorPayload) graphql.Marshaler {
+			return ec.marshalNRemoveCaseCollaboratorPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRemoveCaseCollaboratorPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16041,7 +18875,7 @@ func (ec *executionContext) fieldContext_Mutation_removeCaseCollaborator(ctx con
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_RemoveCaseCollaboratorPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -16068,7 +18902,7 @@ func (ec *executionContext) _Mutation_addCaseAttachment(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddCaseAttachment(ctx, fc.Args["caseID"].(string), fc.Args["file"].(graphql.Upload))
+			return ec.Resolvers.Mutation().AddCaseAttachment(ctx, fc.Args["input"].(model.AddCaseAttachmentInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16076,11 +18910,11 @@ func (ec *executionContext) _Mutation_addCaseAttachment(ctx context.Context, fie
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.Attachment
+					var zeroVal *model.AddCaseAttachmentPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Attachment
+					var zeroVal *model.AddCaseAttachmentPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -16089,8 +18923,8 @@ func (ec *executionContext) _Mutation_addCaseAttachment(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Attachment) graphql.Marshaler {
-			return ec.marshalNCaseAttachment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAttachment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddCaseAttachmentPayload) graphql.Marshaler {
+			return ec.marshalNAddCaseAttachmentPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseAttachmentPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16103,7 +18937,7 @@ func (ec *executionContext) fieldContext_Mutation_addCaseAttachment(ctx context.
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CaseAttachment(ctx, field)
+			return ec.childFields_AddCaseAttachmentPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -16130,7 +18964,7 @@ func (ec *executionContext) _Mutation_deleteCaseAttachment(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteCaseAttachment(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteCaseAttachment(ctx, fc.Args["input"].(model.DeleteCaseAttachmentInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16138,11 +18972,11 @@ func (ec *executionContext) _Mutation_deleteCaseAttachment(ctx context.Context, 
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "STAFF_ONLY")
 				if err != nil {
-					var zeroVal string
+					var zeroVal *model.DeleteCaseAttachmentPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal string
+					var zeroVal *model.DeleteCaseAttachmentPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -16151,8 +18985,8 @@ func (ec *executionContext) _Mutation_deleteCaseAttachment(ctx context.Context, 
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteCaseAttachmentPayload) graphql.Marshaler {
+			return ec.marshalNDeleteCaseAttachmentPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteCaseAttachmentPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16165,7 +18999,7 @@ func (ec *executionContext) fieldContext_Mutation_deleteCaseAttachment(ctx conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("field of type ID does not have child fields")
+			return ec.childFields_DeleteCaseAttachmentPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -16192,7 +19026,7 @@ func (ec *executionContext) _Mutation_shareCase(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ShareCase(ctx, fc.Args["caseID"].(string), fc.Args["emails"].([]string))
+			return ec.Resolvers.Mutation().ShareCase(ctx, fc.Args["input"].(model.ShareCaseInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16200,11 +19034,11 @@ func (ec *executionContext) _Mutation_shareCase(ctx context.Context, field graph
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
 				if err != nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.ShareCasePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.SupportCase
+					var zeroVal *model.ShareCasePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -16213,8 +19047,8 @@ func (ec *executionContext) _Mutation_shareCase(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShareCasePayload) graphql.Marshaler {
+			return ec.marshalNShareCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐShareCasePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16227,7 +19061,7 @@ func (ec *executionContext) fieldContext_Mutation_shareCase(ctx context.Context,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_ShareCasePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -16254,7 +19088,7 @@ func (ec *executionContext) _Mutation_sendVerificationCode(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SendVerificationCode(ctx, fc.Args["contactID"].(string))
+			return ec.Resolvers.Mutation().SendVerificationCode(ctx, fc.Args["input"].(model.SendVerificationCodeInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16262,11 +19096,11 @@ func (ec *executionContext) _Mutation_sendVerificationCode(ctx context.Context, 
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "VERIFY_CONTACT")
 				if err != nil {
-					var zeroVal *model.VerificationCodeSent
+					var zeroVal *model.SendVerificationCodePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *model.VerificationCodeSent
+					var zeroVal *model.SendVerificationCodePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -16275,8 +19109,8 @@ func (ec *executionContext) _Mutation_sendVerificationCode(ctx context.Context, 
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationCodeSent) graphql.Marshaler {
-			return ec.marshalNVerificationCodeSent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐVerificationCodeSent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SendVerificationCodePayload) graphql.Marshaler {
+			return ec.marshalNSendVerificationCodePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐSendVerificationCodePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16289,7 +19123,7 @@ func (ec *executionContext) fieldContext_Mutation_sendVerificationCode(ctx conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_VerificationCodeSent(ctx, field)
+			return ec.childFields_SendVerificationCodePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -16316,7 +19150,7 @@ func (ec *executionContext) _Mutation_checkVerificationCode(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CheckVerificationCode(ctx, fc.Args["contactID"].(string), fc.Args["code"].(string))
+			return ec.Resolvers.Mutation().CheckVerificationCode(ctx, fc.Args["input"].(model.CheckVerificationCodeInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16324,11 +19158,11 @@ func (ec *executionContext) _Mutation_checkVerificationCode(ctx context.Context,
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "VERIFY_CONTACT")
 				if err != nil {
-					var zeroVal *helpdesk.Check
+					var zeroVal *model.CheckVerificationCodePayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *helpdesk.Check
+					var zeroVal *model.CheckVerificationCodePayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -16337,8 +19171,8 @@ func (ec *executionContext) _Mutation_checkVerificationCode(ctx context.Context,
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *helpdesk.Check) graphql.Marshaler {
-			return ec.marshalNVerificationCheck2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐCheck(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckVerificationCodePayload) graphql.Marshaler {
+			return ec.marshalNCheckVerificationCodePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCheckVerificationCodePayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16351,7 +19185,7 @@ func (ec *executionContext) fieldContext_Mutation_checkVerificationCode(ctx cont
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_VerificationCheck(ctx, field)
+			return ec.childFields_CheckVerificationCodePayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -16378,7 +19212,7 @@ func (ec *executionContext) _Mutation_clearEmailSuppression(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ClearEmailSuppression(ctx, fc.Args["contactID"].(string))
+			return ec.Resolvers.Mutation().ClearEmailSuppression(ctx, fc.Args["input"].(model.ClearEmailSuppressionInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16386,11 +19220,11 @@ func (ec *executionContext) _Mutation_clearEmailSuppression(ctx context.Context,
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "VERIFY_CONTACT")
 				if err != nil {
-					var zeroVal *ent.Contact
+					var zeroVal *model.ClearEmailSuppressionPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.Contact
+					var zeroVal *model.ClearEmailSuppressionPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -16399,8 +19233,8 @@ func (ec *executionContext) _Mutation_clearEmailSuppression(ctx context.Context,
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ClearEmailSuppressionPayload) graphql.Marshaler {
+			return ec.marshalNClearEmailSuppressionPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐClearEmailSuppressionPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16413,7 +19247,7 @@ func (ec *executionContext) fieldContext_Mutation_clearEmailSuppression(ctx cont
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Contact(ctx, field)
+			return ec.childFields_ClearEmailSuppressionPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -16502,7 +19336,7 @@ func (ec *executionContext) _Mutation_revokeAccessToken(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RevokeAccessToken(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().RevokeAccessToken(ctx, fc.Args["input"].(model.RevokeAccessTokenInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16510,11 +19344,11 @@ func (ec *executionContext) _Mutation_revokeAccessToken(ctx context.Context, fie
 			directive1 := func(ctx context.Context) (any, error) {
 				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "OWN_TOKENS")
 				if err != nil {
-					var zeroVal *ent.AccessToken
+					var zeroVal *model.RevokeAccessTokenPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Action == nil {
-					var zeroVal *ent.AccessToken
+					var zeroVal *model.RevokeAccessTokenPayload
 					return zeroVal, errors.New("directive action is not implemented")
 				}
 				return ec.Directives.Action(ctx, nil, directive0, name)
@@ -16523,8 +19357,8 @@ func (ec *executionContext) _Mutation_revokeAccessToken(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.AccessToken) graphql.Marshaler {
-			return ec.marshalNAccessToken2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessToken(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeAccessTokenPayload) graphql.Marshaler {
+			return ec.marshalNRevokeAccessTokenPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRevokeAccessTokenPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16537,7 +19371,7 @@ func (ec *executionContext) fieldContext_Mutation_revokeAccessToken(ctx context.
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AccessToken(ctx, field)
+			return ec.childFields_RevokeAccessTokenPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -18823,6 +21657,816 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RegisterDevicePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.RegisterDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterDevicePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterDevicePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterDevicePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RegisterDevicePayload_device(ctx context.Context, field graphql.CollectedField, obj *model.RegisterDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterDevicePayload_device(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Device, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Device
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Device) graphql.Marshaler {
+			return ec.marshalNDevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterDevicePayload_device(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterDevicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RejectGrantPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.RejectGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RejectGrantPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RejectGrantPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RejectGrantPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RejectGrantPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.RejectGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RejectGrantPayload_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RejectGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RejectGrantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveCaseCollaboratorPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCaseCollaboratorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCaseCollaboratorPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCaseCollaboratorPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveCaseCollaboratorPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RemoveCaseCollaboratorPayload_case(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCaseCollaboratorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCaseCollaboratorPayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCaseCollaboratorPayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveCaseCollaboratorPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveCaseCollaboratorPayload_removedCollaboratorID(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCaseCollaboratorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCaseCollaboratorPayload_removedCollaboratorID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedCollaboratorID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCaseCollaboratorPayload_removedCollaboratorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveCaseCollaboratorPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _RemoveCaseCollaboratorPayload_events(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCaseCollaboratorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCaseCollaboratorPayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCaseCollaboratorPayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveCaseCollaboratorPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReopenCasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.ReopenCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReopenCasePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReopenCasePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReopenCasePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ReopenCasePayload_case(ctx context.Context, field graphql.CollectedField, obj *model.ReopenCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReopenCasePayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReopenCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReopenCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReopenCasePayload_events(ctx context.Context, field graphql.CollectedField, obj *model.ReopenCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReopenCasePayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReopenCasePayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReopenCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestGrantPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.RequestGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestGrantPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequestGrantPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestGrantPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RequestGrantPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.RequestGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestGrantPayload_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestGrantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeAccessTokenPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAccessTokenPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeAccessTokenPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeAccessTokenPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeAccessTokenPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RevokeAccessTokenPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAccessTokenPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeAccessTokenPayload_accessToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessToken, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.AccessToken
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AccessToken) graphql.Marshaler {
+			return ec.marshalNAccessToken2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeAccessTokenPayload_accessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeAccessTokenPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeGrantPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.RevokeGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeGrantPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeGrantPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeGrantPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RevokeGrantPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.RevokeGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeGrantPayload_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeGrantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendVerificationCodePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.SendVerificationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendVerificationCodePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SendVerificationCodePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendVerificationCodePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SendVerificationCodePayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.SendVerificationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendVerificationCodePayload_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendVerificationCodePayload_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendVerificationCodePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendVerificationCodePayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.SendVerificationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendVerificationCodePayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendVerificationCodePayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendVerificationCodePayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _SeverityCount_severity(ctx context.Context, field graphql.CollectedField, obj *cases.SeverityCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18893,6 +22537,132 @@ func (ec *executionContext) _SeverityCount_count(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_SeverityCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SeverityCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ShareCasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.ShareCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareCasePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShareCasePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShareCasePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShareCasePayload_case(ctx context.Context, field graphql.CollectedField, obj *model.ShareCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareCasePayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShareCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShareCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShareCasePayload_events(ctx context.Context, field graphql.CollectedField, obj *model.ShareCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareCasePayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShareCasePayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShareCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Subscription_caseEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -19222,23 +22992,23 @@ func (ec *executionContext) fieldContext_SupportMetrics_closedLast30Days(_ conte
 	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _VerificationCheck_result(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpdateCasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCasePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VerificationCheck_result(ctx, field)
+			return ec.fieldContext_UpdateCasePayload_clientMutationId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Result, nil
+			return obj.ClientMutationID, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Public == nil {
-					var zeroVal helpdesk.Result
+					var zeroVal *string
 					return zeroVal, errors.New("directive public is not implemented")
 				}
 				return ec.Directives.Public(ctx, obj, directive0)
@@ -19247,34 +23017,34 @@ func (ec *executionContext) _VerificationCheck_result(ctx context.Context, field
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v helpdesk.Result) graphql.Marshaler {
-			return ec.marshalNVerificationResult2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐResult(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
-func (ec *executionContext) fieldContext_VerificationCheck_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VerificationCheck", field, false, false, errors.New("field of type VerificationResult does not have child fields"))
+func (ec *executionContext) fieldContext_UpdateCasePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateCasePayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _VerificationCheck_attemptsLeft(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpdateCasePayload_case(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCasePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VerificationCheck_attemptsLeft(ctx, field)
+			return ec.fieldContext_UpdateCasePayload_case(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AttemptsLeft, nil
+			return obj.Case, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Public == nil {
-					var zeroVal int
+					var zeroVal *ent.SupportCase
 					return zeroVal, errors.New("directive public is not implemented")
 				}
 				return ec.Directives.Public(ctx, obj, directive0)
@@ -19283,24 +23053,114 @@ func (ec *executionContext) _VerificationCheck_attemptsLeft(ctx context.Context,
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_VerificationCheck_attemptsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VerificationCheck", field, false, false, errors.New("field of type Int does not have child fields"))
+func (ec *executionContext) fieldContext_UpdateCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
-func (ec *executionContext) _VerificationCodeSent_contact(ctx context.Context, field graphql.CollectedField, obj *model.VerificationCodeSent) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpdateCasePayload_events(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCasePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VerificationCodeSent_contact(ctx, field)
+			return ec.fieldContext_UpdateCasePayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCasePayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateContactPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateContactPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateContactPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateContactPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateContactPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UpdateContactPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.UpdateContactPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateContactPayload_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Contact, nil
@@ -19326,9 +23186,9 @@ func (ec *executionContext) _VerificationCodeSent_contact(ctx context.Context, f
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_VerificationCodeSent_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_UpdateContactPayload_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "VerificationCodeSent",
+		Object:     "UpdateContactPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -19339,23 +23199,23 @@ func (ec *executionContext) fieldContext_VerificationCodeSent_contact(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _VerificationCodeSent_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.VerificationCodeSent) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpdateDevicePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateDevicePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VerificationCodeSent_expiresAt(ctx, field)
+			return ec.fieldContext_UpdateDevicePayload_clientMutationId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ExpiresAt, nil
+			return obj.ClientMutationID, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Public == nil {
-					var zeroVal time.Time
+					var zeroVal *string
 					return zeroVal, errors.New("directive public is not implemented")
 				}
 				return ec.Directives.Public(ctx, obj, directive0)
@@ -19364,15 +23224,222 @@ func (ec *executionContext) _VerificationCodeSent_expiresAt(ctx context.Context,
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateDevicePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateDevicePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UpdateDevicePayload_device(ctx context.Context, field graphql.CollectedField, obj *model.UpdateDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateDevicePayload_device(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Device, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Device
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Device) graphql.Marshaler {
+			return ec.marshalNDevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_VerificationCodeSent_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VerificationCodeSent", field, false, false, errors.New("field of type Time does not have child fields"))
+func (ec *executionContext) fieldContext_UpdateDevicePayload_device(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateDevicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateOrganizationPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateOrganizationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateOrganizationPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateOrganizationPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateOrganizationPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UpdateOrganizationPayload_organization(ctx context.Context, field graphql.CollectedField, obj *model.UpdateOrganizationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateOrganizationPayload_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateOrganizationPayload_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateOrganizationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePhoneNumberPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePhoneNumberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePhoneNumberPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePhoneNumberPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdatePhoneNumberPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UpdatePhoneNumberPayload_phoneNumber(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePhoneNumberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePhoneNumberPayload_phoneNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneNumber, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.PhoneNumber
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PhoneNumber) graphql.Marshaler {
+			return ec.marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePhoneNumberPayload_phoneNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePhoneNumberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PhoneNumber(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_customers(ctx context.Context, field graphql.CollectedField, obj *access.Session) (ret graphql.Marshaler) {
@@ -20768,8 +24835,8 @@ func (ec *executionContext) unmarshalInputAccessTokenWhereInput(ctx context.Cont
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputAddCaseCommentInput(ctx context.Context, obj any) (cases.CommentInput, error) {
-	var it cases.CommentInput
+func (ec *executionContext) unmarshalInputAddCaseAttachmentInput(ctx context.Context, obj any) (model.AddCaseAttachmentInput, error) {
+	var it model.AddCaseAttachmentInput
 	if obj == nil {
 		return it, nil
 	}
@@ -20779,7 +24846,95 @@ func (ec *executionContext) unmarshalInputAddCaseCommentInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"caseID", "body", "visibility"}
+	fieldsInOrder := [...]string{"caseID", "file", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "caseID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputAddCaseCollaboratorInput(ctx context.Context, obj any) (model.AddCaseCollaboratorInput, error) {
+	var it model.AddCaseCollaboratorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"caseID", "contactID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "caseID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputAddCaseCommentInput(ctx context.Context, obj any) (model.AddCaseCommentInput, error) {
+	var it model.AddCaseCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"caseID", "body", "visibility", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20807,6 +24962,122 @@ func (ec *executionContext) unmarshalInputAddCaseCommentInput(ctx context.Contex
 				return it, err
 			}
 			it.Visibility = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputAddPhoneNumberInput(ctx context.Context, obj any) (model.AddPhoneNumberInput, error) {
+	var it model.AddPhoneNumberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"number", "kind", "state", "organizationID", "contactID", "deviceID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "number":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Number = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNPhoneNumberKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOPhoneNumberState2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "organizationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationID = data
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "deviceID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeviceID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputApproveGrantInput(ctx context.Context, obj any) (model.ApproveGrantInput, error) {
+	var it model.ApproveGrantInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
@@ -22573,6 +26844,131 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCheckVerificationCodeInput(ctx context.Context, obj any) (model.CheckVerificationCodeInput, error) {
+	var it model.CheckVerificationCodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"contactID", "code", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputClearEmailSuppressionInput(ctx context.Context, obj any) (model.ClearEmailSuppressionInput, error) {
+	var it model.ClearEmailSuppressionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"contactID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCloseCaseInput(ctx context.Context, obj any) (model.CloseCaseInput, error) {
+	var it model.CloseCaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "version", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (ent.ContactOrder, error) {
 	var it ent.ContactOrder
 	if obj == nil {
@@ -22760,7 +27156,7 @@ func (ec *executionContext) unmarshalInputCreateAccessTokenInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "expiresInDays"}
+	fieldsInOrder := [...]string{"name", "expiresInDays", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22781,13 +27177,20 @@ func (ec *executionContext) unmarshalInputCreateAccessTokenInput(ctx context.Con
 				return it, err
 			}
 			it.ExpiresInDays = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputCreateCaseInput(ctx context.Context, obj any) (cases.CreateInput, error) {
-	var it cases.CreateInput
+func (ec *executionContext) unmarshalInputCreateCaseInput(ctx context.Context, obj any) (model.CreateCaseInput, error) {
+	var it model.CreateCaseInput
 	if obj == nil {
 		return it, nil
 	}
@@ -22797,7 +27200,7 @@ func (ec *executionContext) unmarshalInputCreateCaseInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerID", "title", "description", "product", "category", "severity", "primaryContactID", "timezone", "language", "sharedEmails", "followUpOfID"}
+	fieldsInOrder := [...]string{"customerID", "title", "description", "product", "category", "severity", "primaryContactID", "timezone", "language", "sharedEmails", "followUpOfID", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22881,13 +27284,20 @@ func (ec *executionContext) unmarshalInputCreateCaseInput(ctx context.Context, o
 				return it, err
 			}
 			it.FollowUpOfID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context, obj any) (ent.CreateContactInput, error) {
-	var it ent.CreateContactInput
+func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context, obj any) (model.CreateContactInput, error) {
+	var it model.CreateContactInput
 	if obj == nil {
 		return it, nil
 	}
@@ -22897,7 +27307,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "email", "phone", "roles", "timezone", "locale", "status", "features", "organizationID"}
+	fieldsInOrder := [...]string{"name", "email", "phone", "roles", "timezone", "locale", "status", "features", "organizationID", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22967,13 +27377,20 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 				return it, err
 			}
 			it.OrganizationID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputCreateDeviceInput(ctx context.Context, obj any) (ent.CreateDeviceInput, error) {
-	var it ent.CreateDeviceInput
+func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Context, obj any) (model.CreateOrganizationInput, error) {
+	var it model.CreateOrganizationInput
 	if obj == nil {
 		return it, nil
 	}
@@ -22983,86 +27400,7 @@ func (ec *executionContext) unmarshalInputCreateDeviceInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"model", "macAddress", "phoneNumber", "sipAddress", "thirdParty", "status", "organizationID", "ownerID"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "model":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Model = data
-		case "macAddress":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddress"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.MACAddress = data
-		case "phoneNumber":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumber = data
-		case "sipAddress":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddress"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SipAddress = data
-		case "thirdParty":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdParty"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ThirdParty = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalODeviceStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋdeviceᚐStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
-		case "organizationID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationID"))
-			data, err := ec.unmarshalNID2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OrganizationID = data
-		case "ownerID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.OwnerID = data
-		}
-	}
-	return it, nil
-}
-
-func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Context, obj any) (ent.CreateOrganizationInput, error) {
-	var it ent.CreateOrganizationInput
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"kind", "name", "domains", "sites", "supportPlan", "shareCaseHistoryWithPartners"}
+	fieldsInOrder := [...]string{"kind", "name", "domains", "sites", "supportPlan", "shareCaseHistoryWithPartners", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23111,13 +27449,20 @@ func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Co
 				return it, err
 			}
 			it.ShareCaseHistoryWithPartners = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputCreatePhoneNumberInput(ctx context.Context, obj any) (ent.CreatePhoneNumberInput, error) {
-	var it ent.CreatePhoneNumberInput
+func (ec *executionContext) unmarshalInputDeleteCaseAttachmentInput(ctx context.Context, obj any) (model.DeleteCaseAttachmentInput, error) {
+	var it model.DeleteCaseAttachmentInput
 	if obj == nil {
 		return it, nil
 	}
@@ -23127,55 +27472,27 @@ func (ec *executionContext) unmarshalInputCreatePhoneNumberInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"number", "kind", "state", "organizationID", "contactID", "deviceID"}
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
-		case "number":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Number = data
-		case "kind":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
-			data, err := ec.unmarshalNPhoneNumberKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐKind(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Kind = data
-		case "state":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
-			data, err := ec.unmarshalOPhoneNumberState2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐState(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.State = data
-		case "organizationID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationID"))
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalNID2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.OrganizationID = data
-		case "contactID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.ContactID = data
-		case "deviceID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceID"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DeviceID = data
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
@@ -23394,6 +27711,50 @@ func (ec *executionContext) unmarshalInputDeviceWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.StatusNotIn = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputEscalateCaseInput(ctx context.Context, obj any) (model.EscalateCaseInput, error) {
+	var it model.EscalateCaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
@@ -24193,8 +28554,8 @@ func (ec *executionContext) unmarshalInputPhoneNumberWhereInput(ctx context.Cont
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context, obj any) (grants.RequestInput, error) {
-	var it grants.RequestInput
+func (ec *executionContext) unmarshalInputRegisterDeviceInput(ctx context.Context, obj any) (model.RegisterDeviceInput, error) {
+	var it model.RegisterDeviceInput
 	if obj == nil {
 		return it, nil
 	}
@@ -24204,7 +28565,211 @@ func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerContactEmail", "level", "expiresInDays", "granteeID", "partnerDomain", "note"}
+	fieldsInOrder := [...]string{"model", "macAddress", "phoneNumber", "sipAddress", "thirdParty", "status", "organizationID", "ownerID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "model":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Model = data
+		case "macAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("macAddress"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MACAddress = data
+		case "phoneNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneNumber = data
+		case "sipAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sipAddress"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SipAddress = data
+		case "thirdParty":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdParty"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThirdParty = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalODeviceStatus2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋdeviceᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "organizationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationID = data
+		case "ownerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRejectGrantInput(ctx context.Context, obj any) (model.RejectGrantInput, error) {
+	var it model.RejectGrantInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRemoveCaseCollaboratorInput(ctx context.Context, obj any) (model.RemoveCaseCollaboratorInput, error) {
+	var it model.RemoveCaseCollaboratorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"caseID", "contactID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "caseID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReopenCaseInput(ctx context.Context, obj any) (model.ReopenCaseInput, error) {
+	var it model.ReopenCaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context, obj any) (model.RequestGrantInput, error) {
+	var it model.RequestGrantInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerContactEmail", "level", "expiresInDays", "granteeID", "partnerDomain", "note", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24253,13 +28818,20 @@ func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context,
 				return it, err
 			}
 			it.Note = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputUpdateCaseInput(ctx context.Context, obj any) (cases.UpdateInput, error) {
-	var it cases.UpdateInput
+func (ec *executionContext) unmarshalInputRevokeAccessTokenInput(ctx context.Context, obj any) (model.RevokeAccessTokenInput, error) {
+	var it model.RevokeAccessTokenInput
 	if obj == nil {
 		return it, nil
 	}
@@ -24269,13 +28841,175 @@ func (ec *executionContext) unmarshalInputUpdateCaseInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "description", "product", "category", "severity", "status", "primaryContactID", "timezone", "language", "version"}
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRevokeGrantInput(ctx context.Context, obj any) (model.RevokeGrantInput, error) {
+	var it model.RevokeGrantInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSendVerificationCodeInput(ctx context.Context, obj any) (model.SendVerificationCodeInput, error) {
+	var it model.SendVerificationCodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"contactID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputShareCaseInput(ctx context.Context, obj any) (model.ShareCaseInput, error) {
+	var it model.ShareCaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"caseID", "emails", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "caseID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "emails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emails"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Emails = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateCaseInput(ctx context.Context, obj any) (model.UpdateCaseInput, error) {
+	var it model.UpdateCaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "description", "product", "category", "severity", "status", "primaryContactID", "timezone", "language", "version", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -24346,13 +29080,20 @@ func (ec *executionContext) unmarshalInputUpdateCaseInput(ctx context.Context, o
 				return it, err
 			}
 			it.Version = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context, obj any) (ent.UpdateContactInput, error) {
-	var it ent.UpdateContactInput
+func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context, obj any) (model.UpdateContactInput, error) {
+	var it model.UpdateContactInput
 	if obj == nil {
 		return it, nil
 	}
@@ -24362,13 +29103,20 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "email", "phone", "clearPhone", "roles", "timezone", "locale", "status", "features"}
+	fieldsInOrder := [...]string{"id", "name", "email", "phone", "clearPhone", "roles", "timezone", "locale", "status", "features", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -24432,13 +29180,20 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Features = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputUpdateDeviceInput(ctx context.Context, obj any) (ent.UpdateDeviceInput, error) {
-	var it ent.UpdateDeviceInput
+func (ec *executionContext) unmarshalInputUpdateDeviceInput(ctx context.Context, obj any) (model.UpdateDeviceInput, error) {
+	var it model.UpdateDeviceInput
 	if obj == nil {
 		return it, nil
 	}
@@ -24448,13 +29203,20 @@ func (ec *executionContext) unmarshalInputUpdateDeviceInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"model", "macAddress", "clearMACAddress", "phoneNumber", "clearPhoneNumber", "sipAddress", "clearSipAddress", "thirdParty", "status", "ownerID", "clearOwner"}
+	fieldsInOrder := [...]string{"id", "model", "macAddress", "clearMACAddress", "phoneNumber", "clearPhoneNumber", "sipAddress", "clearSipAddress", "thirdParty", "status", "ownerID", "clearOwner", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		case "model":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -24532,13 +29294,20 @@ func (ec *executionContext) unmarshalInputUpdateDeviceInput(ctx context.Context,
 				return it, err
 			}
 			it.ClearOwner = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Context, obj any) (ent.UpdateOrganizationInput, error) {
-	var it ent.UpdateOrganizationInput
+func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Context, obj any) (model.UpdateOrganizationInput, error) {
+	var it model.UpdateOrganizationInput
 	if obj == nil {
 		return it, nil
 	}
@@ -24548,13 +29317,20 @@ func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "domains", "sites", "supportPlan", "clearSupportPlan", "shareCaseHistoryWithPartners"}
+	fieldsInOrder := [...]string{"id", "name", "domains", "sites", "supportPlan", "clearSupportPlan", "shareCaseHistoryWithPartners", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -24597,13 +29373,20 @@ func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Co
 				return it, err
 			}
 			it.ShareCaseHistoryWithPartners = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputUpdatePhoneNumberInput(ctx context.Context, obj any) (ent.UpdatePhoneNumberInput, error) {
-	var it ent.UpdatePhoneNumberInput
+func (ec *executionContext) unmarshalInputUpdatePhoneNumberInput(ctx context.Context, obj any) (model.UpdatePhoneNumberInput, error) {
+	var it model.UpdatePhoneNumberInput
 	if obj == nil {
 		return it, nil
 	}
@@ -24613,13 +29396,20 @@ func (ec *executionContext) unmarshalInputUpdatePhoneNumberInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"number", "kind", "state", "contactID", "clearContact", "deviceID", "clearDevice"}
+	fieldsInOrder := [...]string{"id", "number", "kind", "state", "contactID", "clearContact", "deviceID", "clearDevice", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		case "number":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -24669,6 +29459,13 @@ func (ec *executionContext) unmarshalInputUpdatePhoneNumberInput(ctx context.Con
 				return it, err
 			}
 			it.ClearDevice = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
@@ -24677,6 +29474,96 @@ func (ec *executionContext) unmarshalInputUpdatePhoneNumberInput(ctx context.Con
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
+
+func (ec *executionContext) _CaseChange(ctx context.Context, sel ast.SelectionSet, obj model.CaseChange) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.UpdateCasePayload:
+		return ec._UpdateCasePayload(ctx, sel, &obj)
+	case *model.UpdateCasePayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._UpdateCasePayload(ctx, sel, obj)
+	case model.ShareCasePayload:
+		return ec._ShareCasePayload(ctx, sel, &obj)
+	case *model.ShareCasePayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ShareCasePayload(ctx, sel, obj)
+	case model.ReopenCasePayload:
+		return ec._ReopenCasePayload(ctx, sel, &obj)
+	case *model.ReopenCasePayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ReopenCasePayload(ctx, sel, obj)
+	case model.RemoveCaseCollaboratorPayload:
+		return ec._RemoveCaseCollaboratorPayload(ctx, sel, &obj)
+	case *model.RemoveCaseCollaboratorPayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RemoveCaseCollaboratorPayload(ctx, sel, obj)
+	case model.EscalateCasePayload:
+		return ec._EscalateCasePayload(ctx, sel, &obj)
+	case *model.EscalateCasePayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._EscalateCasePayload(ctx, sel, obj)
+	case model.DeleteCaseAttachmentPayload:
+		return ec._DeleteCaseAttachmentPayload(ctx, sel, &obj)
+	case *model.DeleteCaseAttachmentPayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DeleteCaseAttachmentPayload(ctx, sel, obj)
+	case model.CreateCasePayload:
+		return ec._CreateCasePayload(ctx, sel, &obj)
+	case *model.CreateCasePayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CreateCasePayload(ctx, sel, obj)
+	case model.CloseCasePayload:
+		return ec._CloseCasePayload(ctx, sel, &obj)
+	case *model.CloseCasePayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CloseCasePayload(ctx, sel, obj)
+	case model.AddCaseCommentPayload:
+		return ec._AddCaseCommentPayload(ctx, sel, &obj)
+	case *model.AddCaseCommentPayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AddCaseCommentPayload(ctx, sel, obj)
+	case model.AddCaseCollaboratorPayload:
+		return ec._AddCaseCollaboratorPayload(ctx, sel, &obj)
+	case *model.AddCaseCollaboratorPayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AddCaseCollaboratorPayload(ctx, sel, obj)
+	case model.AddCaseAttachmentPayload:
+		return ec._AddCaseAttachmentPayload(ctx, sel, &obj)
+	case *model.AddCaseAttachmentPayload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AddCaseAttachmentPayload(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CaseChange must implement graphql.Marshaler", obj))
+		}
+	}
+}
 
 func (ec *executionContext) _HelpDeskTarget(ctx context.Context, sel ast.SelectionSet, obj ent.Noder) graphql.Marshaler {
 	switch obj := (obj).(type) {
@@ -25014,6 +29901,251 @@ func (ec *executionContext) _AccessTokenEdge(ctx context.Context, sel ast.Select
 			}
 		case "cursor":
 			out.Values[i] = ec._AccessTokenEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var addCaseAttachmentPayloadImplementors = []string{"AddCaseAttachmentPayload", "CaseChange"}
+
+func (ec *executionContext) _AddCaseAttachmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddCaseAttachmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addCaseAttachmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddCaseAttachmentPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._AddCaseAttachmentPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attachment":
+			out.Values[i] = ec._AddCaseAttachmentPayload_attachment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._AddCaseAttachmentPayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._AddCaseAttachmentPayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var addCaseCollaboratorPayloadImplementors = []string{"AddCaseCollaboratorPayload", "CaseChange"}
+
+func (ec *executionContext) _AddCaseCollaboratorPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddCaseCollaboratorPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addCaseCollaboratorPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddCaseCollaboratorPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._AddCaseCollaboratorPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._AddCaseCollaboratorPayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collaborator":
+			out.Values[i] = ec._AddCaseCollaboratorPayload_collaborator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._AddCaseCollaboratorPayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var addCaseCommentPayloadImplementors = []string{"AddCaseCommentPayload", "CaseChange"}
+
+func (ec *executionContext) _AddCaseCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddCaseCommentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addCaseCommentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddCaseCommentPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._AddCaseCommentPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "comment":
+			out.Values[i] = ec._AddCaseCommentPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._AddCaseCommentPayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._AddCaseCommentPayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var addPhoneNumberPayloadImplementors = []string{"AddPhoneNumberPayload"}
+
+func (ec *executionContext) _AddPhoneNumberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddPhoneNumberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addPhoneNumberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddPhoneNumberPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._AddPhoneNumberPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "phoneNumber":
+			out.Values[i] = ec._AddPhoneNumberPayload_phoneNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var approveGrantPayloadImplementors = []string{"ApproveGrantPayload"}
+
+func (ec *executionContext) _ApproveGrantPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApproveGrantPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approveGrantPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApproveGrantPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._ApproveGrantPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grant":
+			out.Values[i] = ec._ApproveGrantPayload_grant(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26999,6 +32131,145 @@ func (ec *executionContext) _CaseEventEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var checkVerificationCodePayloadImplementors = []string{"CheckVerificationCodePayload"}
+
+func (ec *executionContext) _CheckVerificationCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CheckVerificationCodePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkVerificationCodePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckVerificationCodePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._CheckVerificationCodePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._CheckVerificationCodePayload_result(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attemptsLeft":
+			out.Values[i] = ec._CheckVerificationCodePayload_attemptsLeft(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var clearEmailSuppressionPayloadImplementors = []string{"ClearEmailSuppressionPayload"}
+
+func (ec *executionContext) _ClearEmailSuppressionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ClearEmailSuppressionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clearEmailSuppressionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClearEmailSuppressionPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._ClearEmailSuppressionPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contact":
+			out.Values[i] = ec._ClearEmailSuppressionPayload_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var closeCasePayloadImplementors = []string{"CloseCasePayload", "CaseChange"}
+
+func (ec *executionContext) _CloseCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CloseCasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, closeCasePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CloseCasePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._CloseCasePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._CloseCasePayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._CloseCasePayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var contactImplementors = []string{"Contact", "HelpDeskTarget", "Node"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
@@ -27271,6 +32542,11 @@ func (ec *executionContext) _CreateAccessTokenPayload(ctx context.Context, sel a
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CreateAccessTokenPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._CreateAccessTokenPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "token":
 			out.Values[i] = ec._CreateAccessTokenPayload_token(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -27278,6 +32554,193 @@ func (ec *executionContext) _CreateAccessTokenPayload(ctx context.Context, sel a
 			}
 		case "accessToken":
 			out.Values[i] = ec._CreateAccessTokenPayload_accessToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var createCasePayloadImplementors = []string{"CreateCasePayload", "CaseChange"}
+
+func (ec *executionContext) _CreateCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createCasePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateCasePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._CreateCasePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._CreateCasePayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._CreateCasePayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var createContactPayloadImplementors = []string{"CreateContactPayload"}
+
+func (ec *executionContext) _CreateContactPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateContactPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createContactPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateContactPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._CreateContactPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contact":
+			out.Values[i] = ec._CreateContactPayload_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var createOrganizationPayloadImplementors = []string{"CreateOrganizationPayload"}
+
+func (ec *executionContext) _CreateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateOrganizationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createOrganizationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateOrganizationPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._CreateOrganizationPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "organization":
+			out.Values[i] = ec._CreateOrganizationPayload_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var deleteCaseAttachmentPayloadImplementors = []string{"DeleteCaseAttachmentPayload", "CaseChange"}
+
+func (ec *executionContext) _DeleteCaseAttachmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteCaseAttachmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCaseAttachmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteCaseAttachmentPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._DeleteCaseAttachmentPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deletedAttachmentID":
+			out.Values[i] = ec._DeleteCaseAttachmentPayload_deletedAttachmentID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._DeleteCaseAttachmentPayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._DeleteCaseAttachmentPayload_events(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27571,6 +33034,54 @@ func (ec *executionContext) _DeviceEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "cursor":
 			out.Values[i] = ec._DeviceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var escalateCasePayloadImplementors = []string{"EscalateCasePayload", "CaseChange"}
+
+func (ec *executionContext) _EscalateCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.EscalateCasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, escalateCasePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EscalateCasePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._EscalateCasePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._EscalateCasePayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._EscalateCasePayload_events(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29510,6 +35021,370 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var registerDevicePayloadImplementors = []string{"RegisterDevicePayload"}
+
+func (ec *executionContext) _RegisterDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterDevicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerDevicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterDevicePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._RegisterDevicePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "device":
+			out.Values[i] = ec._RegisterDevicePayload_device(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var rejectGrantPayloadImplementors = []string{"RejectGrantPayload"}
+
+func (ec *executionContext) _RejectGrantPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RejectGrantPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rejectGrantPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RejectGrantPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._RejectGrantPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grant":
+			out.Values[i] = ec._RejectGrantPayload_grant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var removeCaseCollaboratorPayloadImplementors = []string{"RemoveCaseCollaboratorPayload", "CaseChange"}
+
+func (ec *executionContext) _RemoveCaseCollaboratorPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveCaseCollaboratorPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeCaseCollaboratorPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveCaseCollaboratorPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._RemoveCaseCollaboratorPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._RemoveCaseCollaboratorPayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removedCollaboratorID":
+			out.Values[i] = ec._RemoveCaseCollaboratorPayload_removedCollaboratorID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._RemoveCaseCollaboratorPayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var reopenCasePayloadImplementors = []string{"ReopenCasePayload", "CaseChange"}
+
+func (ec *executionContext) _ReopenCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReopenCasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reopenCasePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReopenCasePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._ReopenCasePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._ReopenCasePayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._ReopenCasePayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var requestGrantPayloadImplementors = []string{"RequestGrantPayload"}
+
+func (ec *executionContext) _RequestGrantPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestGrantPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestGrantPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestGrantPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._RequestGrantPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grant":
+			out.Values[i] = ec._RequestGrantPayload_grant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var revokeAccessTokenPayloadImplementors = []string{"RevokeAccessTokenPayload"}
+
+func (ec *executionContext) _RevokeAccessTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeAccessTokenPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeAccessTokenPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeAccessTokenPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._RevokeAccessTokenPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "accessToken":
+			out.Values[i] = ec._RevokeAccessTokenPayload_accessToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var revokeGrantPayloadImplementors = []string{"RevokeGrantPayload"}
+
+func (ec *executionContext) _RevokeGrantPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeGrantPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeGrantPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeGrantPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._RevokeGrantPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grant":
+			out.Values[i] = ec._RevokeGrantPayload_grant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sendVerificationCodePayloadImplementors = []string{"SendVerificationCodePayload"}
+
+func (ec *executionContext) _SendVerificationCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendVerificationCodePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendVerificationCodePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendVerificationCodePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._SendVerificationCodePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contact":
+			out.Values[i] = ec._SendVerificationCodePayload_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._SendVerificationCodePayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var severityCountImplementors = []string{"SeverityCount"}
 
 func (ec *executionContext) _SeverityCount(ctx context.Context, sel ast.SelectionSet, obj *cases.SeverityCount) graphql.Marshaler {
@@ -29529,6 +35404,54 @@ func (ec *executionContext) _SeverityCount(ctx context.Context, sel ast.Selectio
 			}
 		case "count":
 			out.Values[i] = ec._SeverityCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shareCasePayloadImplementors = []string{"ShareCasePayload", "CaseChange"}
+
+func (ec *executionContext) _ShareCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ShareCasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shareCasePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShareCasePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._ShareCasePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._ShareCasePayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._ShareCasePayload_events(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29638,10 +35561,10 @@ func (ec *executionContext) _SupportMetrics(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var verificationCheckImplementors = []string{"VerificationCheck"}
+var updateCasePayloadImplementors = []string{"UpdateCasePayload", "CaseChange"}
 
-func (ec *executionContext) _VerificationCheck(ctx context.Context, sel ast.SelectionSet, obj *helpdesk.Check) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, verificationCheckImplementors)
+func (ec *executionContext) _UpdateCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateCasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateCasePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -29649,14 +35572,19 @@ func (ec *executionContext) _VerificationCheck(ctx context.Context, sel ast.Sele
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("VerificationCheck")
-		case "result":
-			out.Values[i] = ec._VerificationCheck_result(ctx, field, obj)
+			out.Values[i] = graphql.MarshalString("UpdateCasePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._UpdateCasePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "case":
+			out.Values[i] = ec._UpdateCasePayload_case(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "attemptsLeft":
-			out.Values[i] = ec._VerificationCheck_attemptsLeft(ctx, field, obj)
+		case "events":
+			out.Values[i] = ec._UpdateCasePayload_events(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29681,10 +35609,10 @@ func (ec *executionContext) _VerificationCheck(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var verificationCodeSentImplementors = []string{"VerificationCodeSent"}
+var updateContactPayloadImplementors = []string{"UpdateContactPayload"}
 
-func (ec *executionContext) _VerificationCodeSent(ctx context.Context, sel ast.SelectionSet, obj *model.VerificationCodeSent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, verificationCodeSentImplementors)
+func (ec *executionContext) _UpdateContactPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateContactPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateContactPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -29692,14 +35620,143 @@ func (ec *executionContext) _VerificationCodeSent(ctx context.Context, sel ast.S
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("VerificationCodeSent")
+			out.Values[i] = graphql.MarshalString("UpdateContactPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._UpdateContactPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "contact":
-			out.Values[i] = ec._VerificationCodeSent_contact(ctx, field, obj)
+			out.Values[i] = ec._UpdateContactPayload_contact(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "expiresAt":
-			out.Values[i] = ec._VerificationCodeSent_expiresAt(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateDevicePayloadImplementors = []string{"UpdateDevicePayload"}
+
+func (ec *executionContext) _UpdateDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateDevicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateDevicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateDevicePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._UpdateDevicePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "device":
+			out.Values[i] = ec._UpdateDevicePayload_device(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateOrganizationPayloadImplementors = []string{"UpdateOrganizationPayload"}
+
+func (ec *executionContext) _UpdateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateOrganizationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateOrganizationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateOrganizationPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._UpdateOrganizationPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "organization":
+			out.Values[i] = ec._UpdateOrganizationPayload_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updatePhoneNumberPayloadImplementors = []string{"UpdatePhoneNumberPayload"}
+
+func (ec *executionContext) _UpdatePhoneNumberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePhoneNumberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updatePhoneNumberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdatePhoneNumberPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._UpdatePhoneNumberPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "phoneNumber":
+			out.Values[i] = ec._UpdatePhoneNumberPayload_phoneNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30426,9 +36483,79 @@ func (ec *executionContext) marshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerd
 	return v
 }
 
-func (ec *executionContext) unmarshalNAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInput(ctx context.Context, v any) (cases.CommentInput, error) {
+func (ec *executionContext) unmarshalNAddCaseAttachmentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseAttachmentInput(ctx context.Context, v any) (model.AddCaseAttachmentInput, error) {
+	res, err := ec.unmarshalInputAddCaseAttachmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddCaseAttachmentPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseAttachmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddCaseAttachmentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AddCaseAttachmentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAddCaseCollaboratorInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseCollaboratorInput(ctx context.Context, v any) (model.AddCaseCollaboratorInput, error) {
+	res, err := ec.unmarshalInputAddCaseCollaboratorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddCaseCollaboratorPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseCollaboratorPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddCaseCollaboratorPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AddCaseCollaboratorPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseCommentInput(ctx context.Context, v any) (model.AddCaseCommentInput, error) {
 	res, err := ec.unmarshalInputAddCaseCommentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddCaseCommentPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddCaseCommentPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddCaseCommentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AddCaseCommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAddPhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddPhoneNumberInput(ctx context.Context, v any) (model.AddPhoneNumberInput, error) {
+	res, err := ec.unmarshalInputAddPhoneNumberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddPhoneNumberPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAddPhoneNumberPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddPhoneNumberPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AddPhoneNumberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApproveGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐApproveGrantInput(ctx context.Context, v any) (model.ApproveGrantInput, error) {
+	res, err := ec.unmarshalInputApproveGrantInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApproveGrantPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐApproveGrantPayload(ctx context.Context, sel ast.SelectionSet, v *model.ApproveGrantPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ApproveGrantPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEntryConnection) graphql.Marshaler {
@@ -30626,6 +36753,22 @@ func (ec *executionContext) marshalNCaseConnection2ᚖgithubᚗcomᚋpartnerdesk
 	return ec._CaseConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaseEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCaseEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEvent(ctx context.Context, sel ast.SelectionSet, v *ent.CaseEvent) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -30733,6 +36876,51 @@ func (ec *executionContext) unmarshalNCaseWhereInput2ᚖgithubᚗcomᚋpartnerde
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCheckVerificationCodeInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCheckVerificationCodeInput(ctx context.Context, v any) (model.CheckVerificationCodeInput, error) {
+	res, err := ec.unmarshalInputCheckVerificationCodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCheckVerificationCodePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCheckVerificationCodePayload(ctx context.Context, sel ast.SelectionSet, v *model.CheckVerificationCodePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CheckVerificationCodePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNClearEmailSuppressionInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐClearEmailSuppressionInput(ctx context.Context, v any) (model.ClearEmailSuppressionInput, error) {
+	res, err := ec.unmarshalInputClearEmailSuppressionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNClearEmailSuppressionPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐClearEmailSuppressionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClearEmailSuppressionPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ClearEmailSuppressionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCloseCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCloseCaseInput(ctx context.Context, v any) (model.CloseCaseInput, error) {
+	res, err := ec.unmarshalInputCloseCaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCloseCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCloseCasePayload(ctx context.Context, sel ast.SelectionSet, v *model.CloseCasePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CloseCasePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx context.Context, sel ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -30789,29 +36977,49 @@ func (ec *executionContext) marshalNCreateAccessTokenPayload2ᚖgithubᚗcomᚋp
 	return ec._CreateAccessTokenPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCreateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCreateInput(ctx context.Context, v any) (cases.CreateInput, error) {
+func (ec *executionContext) unmarshalNCreateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateCaseInput(ctx context.Context, v any) (model.CreateCaseInput, error) {
 	res, err := ec.unmarshalInputCreateCaseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreateContactInput(ctx context.Context, v any) (ent.CreateContactInput, error) {
+func (ec *executionContext) marshalNCreateCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateCasePayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCasePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateCasePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateContactInput(ctx context.Context, v any) (model.CreateContactInput, error) {
 	res, err := ec.unmarshalInputCreateContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateDeviceInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreateDeviceInput(ctx context.Context, v any) (ent.CreateDeviceInput, error) {
-	res, err := ec.unmarshalInputCreateDeviceInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+func (ec *executionContext) marshalNCreateContactPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateContactPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateContactPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateContactPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCreateOrganizationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreateOrganizationInput(ctx context.Context, v any) (ent.CreateOrganizationInput, error) {
+func (ec *executionContext) unmarshalNCreateOrganizationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateOrganizationInput(ctx context.Context, v any) (model.CreateOrganizationInput, error) {
 	res, err := ec.unmarshalInputCreateOrganizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreatePhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCreatePhoneNumberInput(ctx context.Context, v any) (ent.CreatePhoneNumberInput, error) {
-	res, err := ec.unmarshalInputCreatePhoneNumberInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+func (ec *executionContext) marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateOrganizationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[string], error) {
@@ -30822,6 +37030,21 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[string]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNDeleteCaseAttachmentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteCaseAttachmentInput(ctx context.Context, v any) (model.DeleteCaseAttachmentInput, error) {
+	res, err := ec.unmarshalInputDeleteCaseAttachmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteCaseAttachmentPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteCaseAttachmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteCaseAttachmentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeleteCaseAttachmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx context.Context, sel ast.SelectionSet, v *ent.Device) graphql.Marshaler {
@@ -30863,6 +37086,21 @@ func (ec *executionContext) marshalNDeviceStatus2githubᚗcomᚋpartnerdeskᚋpa
 func (ec *executionContext) unmarshalNDeviceWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceWhereInput(ctx context.Context, v any) (*ent.DeviceWhereInput, error) {
 	res, err := ec.unmarshalInputDeviceWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEscalateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐEscalateCaseInput(ctx context.Context, v any) (model.EscalateCaseInput, error) {
+	res, err := ec.unmarshalInputEscalateCaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEscalateCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐEscalateCasePayload(ctx context.Context, sel ast.SelectionSet, v *model.EscalateCasePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EscalateCasePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNFieldChange2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋschemaᚋjsontypeᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v jsontype.FieldChange) graphql.Marshaler {
@@ -31239,9 +37477,124 @@ func (ec *executionContext) unmarshalNPhoneNumberWhereInput2ᚖgithubᚗcomᚋpa
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRequestGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInput(ctx context.Context, v any) (grants.RequestInput, error) {
+func (ec *executionContext) unmarshalNRegisterDeviceInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRegisterDeviceInput(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+	res, err := ec.unmarshalInputRegisterDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterDevicePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRegisterDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterDevicePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RegisterDevicePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRejectGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRejectGrantInput(ctx context.Context, v any) (model.RejectGrantInput, error) {
+	res, err := ec.unmarshalInputRejectGrantInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRejectGrantPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRejectGrantPayload(ctx context.Context, sel ast.SelectionSet, v *model.RejectGrantPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RejectGrantPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRemoveCaseCollaboratorInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRemoveCaseCollaboratorInput(ctx context.Context, v any) (model.RemoveCaseCollaboratorInput, error) {
+	res, err := ec.unmarshalInputRemoveCaseCollaboratorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveCaseCollaboratorPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRemoveCaseCollaboratorPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveCaseCollaboratorPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RemoveCaseCollaboratorPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReopenCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐReopenCaseInput(ctx context.Context, v any) (model.ReopenCaseInput, error) {
+	res, err := ec.unmarshalInputReopenCaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReopenCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐReopenCasePayload(ctx context.Context, sel ast.SelectionSet, v *model.ReopenCasePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReopenCasePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequestGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestGrantInput(ctx context.Context, v any) (model.RequestGrantInput, error) {
 	res, err := ec.unmarshalInputRequestGrantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestGrantPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestGrantPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestGrantPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestGrantPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokeAccessTokenInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRevokeAccessTokenInput(ctx context.Context, v any) (model.RevokeAccessTokenInput, error) {
+	res, err := ec.unmarshalInputRevokeAccessTokenInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeAccessTokenPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRevokeAccessTokenPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeAccessTokenPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RevokeAccessTokenPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokeGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRevokeGrantInput(ctx context.Context, v any) (model.RevokeGrantInput, error) {
+	res, err := ec.unmarshalInputRevokeGrantInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeGrantPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRevokeGrantPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeGrantPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RevokeGrantPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSendVerificationCodeInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐSendVerificationCodeInput(ctx context.Context, v any) (model.SendVerificationCodeInput, error) {
+	res, err := ec.unmarshalInputSendVerificationCodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSendVerificationCodePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐSendVerificationCodePayload(ctx context.Context, sel ast.SelectionSet, v *model.SendVerificationCodePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SendVerificationCodePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSeverityCount2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSeverityCount(ctx context.Context, sel ast.SelectionSet, v cases.SeverityCount) graphql.Marshaler {
@@ -31262,6 +37615,21 @@ func (ec *executionContext) marshalNSeverityCount2ᚕgithubᚗcomᚋpartnerdesk�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNShareCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐShareCaseInput(ctx context.Context, v any) (model.ShareCaseInput, error) {
+	res, err := ec.unmarshalInputShareCaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNShareCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐShareCasePayload(ctx context.Context, sel ast.SelectionSet, v *model.ShareCasePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShareCasePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSlaState2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐSLAState(ctx context.Context, v any) (cases.SLAState, error) {
@@ -31335,29 +37703,79 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) unmarshalNUpdateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐUpdateInput(ctx context.Context, v any) (cases.UpdateInput, error) {
+func (ec *executionContext) unmarshalNUpdateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateCaseInput(ctx context.Context, v any) (model.UpdateCaseInput, error) {
 	res, err := ec.unmarshalInputUpdateCaseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdateContactInput(ctx context.Context, v any) (ent.UpdateContactInput, error) {
+func (ec *executionContext) marshalNUpdateCasePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateCasePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateCasePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateCasePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateContactInput(ctx context.Context, v any) (model.UpdateContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateDeviceInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdateDeviceInput(ctx context.Context, v any) (ent.UpdateDeviceInput, error) {
+func (ec *executionContext) marshalNUpdateContactPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateContactPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateContactPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateContactPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateDeviceInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateDeviceInput(ctx context.Context, v any) (model.UpdateDeviceInput, error) {
 	res, err := ec.unmarshalInputUpdateDeviceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateOrganizationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdateOrganizationInput(ctx context.Context, v any) (ent.UpdateOrganizationInput, error) {
+func (ec *executionContext) marshalNUpdateDevicePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateDevicePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateDevicePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateOrganizationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateOrganizationInput(ctx context.Context, v any) (model.UpdateOrganizationInput, error) {
 	res, err := ec.unmarshalInputUpdateOrganizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdatePhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐUpdatePhoneNumberInput(ctx context.Context, v any) (ent.UpdatePhoneNumberInput, error) {
+func (ec *executionContext) marshalNUpdateOrganizationPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateOrganizationPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateOrganizationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdatePhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdatePhoneNumberInput(ctx context.Context, v any) (model.UpdatePhoneNumberInput, error) {
 	res, err := ec.unmarshalInputUpdatePhoneNumberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdatePhoneNumberPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdatePhoneNumberPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdatePhoneNumberPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdatePhoneNumberPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
@@ -31374,26 +37792,6 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋg
 		}
 	}
 	return res
-}
-
-func (ec *executionContext) marshalNVerificationCheck2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐCheck(ctx context.Context, sel ast.SelectionSet, v *helpdesk.Check) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._VerificationCheck(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNVerificationCodeSent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐVerificationCodeSent(ctx context.Context, sel ast.SelectionSet, v *model.VerificationCodeSent) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._VerificationCodeSent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNVerificationResult2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐResult(ctx context.Context, v any) (helpdesk.Result, error) {
@@ -31774,6 +38172,25 @@ func (ec *executionContext) marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartner
 		return graphql.Null
 	}
 	return ec._Case(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCaseActionRefusal2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐReason(ctx context.Context, v any) (*cases.Reason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := cases.Reason(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCaseActionRefusal2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐReason(ctx context.Context, sel ast.SelectionSet, v *cases.Reason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) marshalOCaseAttachment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAttachment(ctx context.Context, sel ast.SelectionSet, v *ent.Attachment) graphql.Marshaler {

@@ -36,19 +36,21 @@ func newGrantWorld(t *testing.T) *grantWorld {
 	return w
 }
 
-const requestGrant = `mutation($in: RequestGrantInput!) { requestGrant(input: $in) { id status level } }`
+const requestGrant = `mutation($in: RequestGrantInput!) { requestGrant(input: $in) { grant { id status level } } }`
 
 func (w *grantWorld) request(t *testing.T, in map[string]any) string {
 	t.Helper()
 	if in["customerContactEmail"] == nil {
 		in["customerContactEmail"] = w.manager.Email
 	}
-	var got struct{ RequestGrant struct{ ID, Status string } }
+	var got struct {
+		RequestGrant struct{ Grant struct{ ID, Status string } }
+	}
 	w.Query(w.adminT, requestGrant, map[string]any{"in": in}).Decode(t, &got)
-	if got.RequestGrant.Status != "PENDING" {
+	if got.RequestGrant.Grant.Status != "PENDING" {
 		t.Fatalf("requested %+v", got)
 	}
-	return got.RequestGrant.ID
+	return got.RequestGrant.Grant.ID
 }
 
 func (w *grantWorld) level(t *testing.T, token string) *string {
@@ -69,15 +71,17 @@ func TestGrantLifecycle(t *testing.T) {
 		t.Fatalf("a pending request gives no access, got %s", *l)
 	}
 	for _, refused := range []struct{ token, why string }{{w.adminT, "the partner"}, {w.memberT, "a plain customer member"}} {
-		if res := w.Query(refused.token, `mutation($id: ID!) { approveGrant(id: $id) { id } }`, map[string]any{"id": second}); len(res.Errors) == 0 {
+		if res := w.Query(refused.token, `mutation($id: ID!) { approveGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": second}); len(res.Errors) == 0 {
 			t.Fatalf("%s approved its own request", refused.why)
 		}
 	}
 	var approved struct {
-		ApproveGrant struct{ Status, StartsAt, ExpiresAt string }
+		ApproveGrant struct {
+			Grant struct{ Status, StartsAt, ExpiresAt string }
+		}
 	}
-	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(id: $id) { status startsAt expiresAt } }`, map[string]any{"id": second}).Decode(t, &approved)
-	if approved.ApproveGrant.Status != "ACTIVE" || approved.ApproveGrant.StartsAt != testkit.Epoch.Format(time.RFC3339) {
+	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(input: {id: $id}) { grant { status startsAt expiresAt } } }`, map[string]any{"id": second}).Decode(t, &approved)
+	if g := approved.ApproveGrant.Grant; g.Status != "ACTIVE" || g.StartsAt != testkit.Epoch.Format(time.RFC3339) {
 		t.Fatalf("approved %+v", approved)
 	}
 	if l := w.level(t, w.partnerT); l == nil || *l != "UPDATE" {
@@ -86,16 +90,18 @@ func TestGrantLifecycle(t *testing.T) {
 
 	// A new approved request with the same key supersedes the active grant.
 	third := w.request(t, map[string]any{"level": "CREATE", "expiresInDays": 30})
-	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(id: $id) { id } }`, map[string]any{"id": third}).Decode(t, &struct{}{})
+	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": third}).Decode(t, &struct{}{})
 	if s := w.Client.Grant.GetX(w.System(), second).Status; s != grant.StatusSUPERSEDED {
 		t.Fatalf("approving must supersede the active grant with the same key: %s", s)
 	}
-	var revoked struct{ RevokeGrant struct{ Status string } }
-	w.Query(w.adminT, `mutation($id: ID!) { revokeGrant(id: $id) { status } }`, map[string]any{"id": third}).Decode(t, &revoked)
-	if revoked.RevokeGrant.Status != "REVOKED" || w.level(t, w.partnerT) != nil {
+	var revoked struct {
+		RevokeGrant struct{ Grant struct{ Status string } }
+	}
+	w.Query(w.adminT, `mutation($id: ID!) { revokeGrant(input: {id: $id}) { grant { status } } }`, map[string]any{"id": third}).Decode(t, &revoked)
+	if revoked.RevokeGrant.Grant.Status != "REVOKED" || w.level(t, w.partnerT) != nil {
 		t.Fatalf("revoked %+v, level after %v", revoked, w.level(t, w.partnerT))
 	}
-	if res := w.Query(w.managerT, `mutation($id: ID!) { revokeGrant(id: $id) { id } }`, map[string]any{"id": third}); res.Code() != "CONFLICT" {
+	if res := w.Query(w.managerT, `mutation($id: ID!) { revokeGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": third}); res.Code() != "CONFLICT" {
 		t.Fatalf("revoking twice: %+v", res.Errors)
 	}
 	// Nothing is ever deleted.
@@ -161,7 +167,7 @@ func TestRequestsLapseAfterNinetyDays(t *testing.T) {
 	w := newGrantWorld(t)
 	id := w.request(t, map[string]any{"level": "LOOK", "expiresInDays": 30})
 	w.Clock.Advance(90 * 24 * time.Hour)
-	if res := w.Query(w.managerT, `mutation($id: ID!) { approveGrant(id: $id) { id } }`, map[string]any{"id": id}); res.Code() != "CONFLICT" {
+	if res := w.Query(w.managerT, `mutation($id: ID!) { approveGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": id}); res.Code() != "CONFLICT" {
 		t.Fatalf("approving a lapsed request: %+v", res.Errors)
 	}
 }
@@ -293,7 +299,7 @@ func TestExpiryWarningsAreSentOnceAndExpiryIsPublished(t *testing.T) {
 // not undo the request or its audit entry.
 func TestAMutationKeepsWhatItDidWhateverItsSelection(t *testing.T) {
 	w := newGrantWorld(t)
-	res := w.Query(w.adminT, `mutation($in: RequestGrantInput!) { requestGrant(input: $in) { id customer { name domains } } }`,
+	res := w.Query(w.adminT, `mutation($in: RequestGrantInput!) { requestGrant(input: $in) { grant { id customer { name domains } } } }`,
 		map[string]any{"in": map[string]any{"customerContactEmail": w.manager.Email, "level": "LOOK", "expiresInDays": 30}})
 	if len(res.Errors) == 0 {
 		t.Logf("the selection answered: %s", res.Data)

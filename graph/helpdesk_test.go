@@ -148,8 +148,8 @@ var codeInMail = regexp.MustCompile(`\b[0-9]{6}\b`)
 
 func TestVerificationCodes(t *testing.T) {
 	w := newHelpDeskWorld(t)
-	send := `mutation($c: ID!) { sendVerificationCode(contactID: $c) { expiresAt } }`
-	check := `mutation($c: ID!, $code: String!) { checkVerificationCode(contactID: $c, code: $code) { result attemptsLeft } }`
+	send := `mutation($c: ID!) { sendVerificationCode(input: {contactID: $c}) { expiresAt } }`
+	check := `mutation($c: ID!, $code: String!) { checkVerificationCode(input: {contactID: $c, code: $code}) { result attemptsLeft } }`
 	sent := func() string {
 		t.Helper()
 		w.Query(w.helpDesk, send, map[string]any{"c": w.alice.ID}).Decode(t, &struct{}{})
@@ -220,15 +220,17 @@ func TestVerificationCodes(t *testing.T) {
 func TestEmailSuppression(t *testing.T) {
 	w := newHelpDeskWorld(t)
 	w.Client.Contact.UpdateOne(w.alice).SetLastEmailStatus(contact.LastEmailStatusSUPPRESSED).ExecX(w.System())
-	send := `mutation($c: ID!) { sendVerificationCode(contactID: $c) { expiresAt } }`
+	send := `mutation($c: ID!) { sendVerificationCode(input: {contactID: $c}) { expiresAt } }`
 	if res := w.Query(w.helpDesk, send, map[string]any{"c": w.alice.ID}); res.Code() != "CONFLICT" || w.Client.OutboxMessage.Query().CountX(w.System()) != 0 {
 		t.Fatalf("sending to a suppressed address: %+v", res.Errors)
 	}
 	var got struct {
-		ClearEmailSuppression struct{ LastEmailStatus string }
+		ClearEmailSuppression struct {
+			Contact struct{ LastEmailStatus string }
+		}
 	}
-	w.Query(w.helpDesk, `mutation($c: ID!) { clearEmailSuppression(contactID: $c) { lastEmailStatus } }`, map[string]any{"c": w.alice.ID}).Decode(t, &got)
-	if got.ClearEmailSuppression.LastEmailStatus != "NONE" {
+	w.Query(w.helpDesk, `mutation($c: ID!) { clearEmailSuppression(input: {contactID: $c}) { contact { lastEmailStatus } } }`, map[string]any{"c": w.alice.ID}).Decode(t, &got)
+	if got.ClearEmailSuppression.Contact.LastEmailStatus != "NONE" {
 		t.Fatalf("after clearing: %+v", got)
 	}
 	w.Query(w.helpDesk, send, map[string]any{"c": w.alice.ID}).Decode(t, &struct{}{})

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
@@ -8,14 +9,16 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 )
 
-const createContact = `mutation($in: CreateContactInput!) { createContact(input: $in) { id email phone roles } }`
+const createContact = `mutation($in: CreateContactInput!) { createContact(input: $in) { contact { id email phone roles } } }`
 
 func TestCreateContactNormalisesWhatPeopleType(t *testing.T) {
 	w := newWorld(t)
 	var got struct {
 		CreateContact struct {
-			ID, Email, Phone string
-			Roles            []string
+			Contact struct {
+				ID, Email, Phone string
+				Roles            []string
+			}
 		}
 	}
 	w.Query(w.Token(w.acmeAdmin), createContact, map[string]any{"in": map[string]any{
@@ -25,7 +28,7 @@ func TestCreateContactNormalisesWhatPeopleType(t *testing.T) {
 		"phone":          "+1 (212) 456-7890",
 		"roles":          []string{"DESIGNATED"},
 	}}).Decode(t, &got)
-	c := got.CreateContact
+	c := got.CreateContact.Contact
 	if c.Email != "nina.new@acme.example" || c.Phone != "+12124567890" || len(c.Roles) != 1 {
 		t.Fatalf("stored %+v", c)
 	}
@@ -75,17 +78,19 @@ func TestBadInputIsRefusedNamingTheFieldAndChangesNothing(t *testing.T) {
 func TestDeviceIdentifiersAreStoredInOneForm(t *testing.T) {
 	w := newWorld(t)
 	var got struct {
-		RegisterDevice struct{ ID, MacAddress, SipAddress string }
+		RegisterDevice struct {
+			Device struct{ ID, MacAddress, SipAddress string }
+		}
 	}
-	w.Query(w.Token(w.acmeAdmin), `mutation($in: CreateDeviceInput!) { registerDevice(input: $in) { id macAddress sipAddress } }`,
+	w.Query(w.Token(w.acmeAdmin), `mutation($in: RegisterDeviceInput!) { registerDevice(input: $in) { device { id macAddress sipAddress } } }`,
 		map[string]any{"in": map[string]any{
 			"organizationID": w.acme.ID, "model": "Desk Pro",
 			"macAddress": "00-1a-2B-3c-4D-5e", "sipAddress": "sip:room-12@Acme.Example",
 		}}).Decode(t, &got)
-	if got.RegisterDevice.MacAddress != "00:1A:2B:3C:4D:5E" || got.RegisterDevice.SipAddress != "sip:room-12@acme.example" {
+	if d := got.RegisterDevice.Device; d.MacAddress != "00:1A:2B:3C:4D:5E" || d.SipAddress != "sip:room-12@acme.example" {
 		t.Fatalf("stored %+v", got.RegisterDevice)
 	}
-	res := w.Query(w.Token(w.acmeAdmin), `mutation($in: CreateDeviceInput!) { registerDevice(input: $in) { id } }`,
+	res := w.Query(w.Token(w.acmeAdmin), `mutation($in: RegisterDeviceInput!) { registerDevice(input: $in) { device { id } } }`,
 		map[string]any{"in": map[string]any{"organizationID": w.acme.ID, "model": "Desk Pro", "macAddress": "00:1A:2B"}})
 	if res.Code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["field"] != "macAddress" {
 		t.Fatalf("short MAC: %+v", res.Errors)
@@ -107,7 +112,7 @@ func TestCustomersManageOnlyTheirOwnDirectory(t *testing.T) {
 	if res.Code() != "FORBIDDEN" {
 		t.Fatalf("a plain member may not add contacts, got %+v", res.Errors)
 	}
-	res = w.Query(w.Token(w.acmeAdmin), `mutation($id: ID!) { updateContact(id: $id, input: {name: "Hijacked"}) { id } }`,
+	res = w.Query(w.Token(w.acmeAdmin), `mutation($id: ID!) { updateContact(input: {id: $id, name: "Hijacked"}) { contact { id } } }`,
 		map[string]any{"id": w.globexAdmin.ID})
 	if res.Code() != "NOT_FOUND" {
 		t.Fatalf("updating another customer's contact: %+v", res.Errors)
@@ -119,23 +124,25 @@ func TestCustomersManageOnlyTheirOwnDirectory(t *testing.T) {
 
 func TestOnlyVendorAdminsCreateOrganizationsAndSetPlans(t *testing.T) {
 	w := newWorld(t)
-	create := `mutation($in: CreateOrganizationInput!) { createOrganization(input: $in) { id kind supportPlan } }`
+	create := `mutation($in: CreateOrganizationInput!) { createOrganization(input: $in) { organization { id kind supportPlan } } }`
 	in := map[string]any{"kind": "CUSTOMER", "name": "Initech", "domains": []string{"Initech.example"}, "supportPlan": "PREMIUM"}
 	if res := w.Query(w.Token(w.acmeAdmin), create, map[string]any{"in": in}); res.Code() != "FORBIDDEN" {
 		t.Fatalf("customer admin: %+v", res.Errors)
 	}
 	var got struct {
-		CreateOrganization struct{ ID, Kind, SupportPlan string }
+		CreateOrganization struct {
+			Organization struct{ ID, Kind, SupportPlan string }
+		}
 	}
 	w.Query(w.Token(w.vendorAdmin), create, map[string]any{"in": in}).Decode(t, &got)
-	if got.CreateOrganization.SupportPlan != "PREMIUM" {
+	if got.CreateOrganization.Organization.SupportPlan != "PREMIUM" {
 		t.Fatalf("created %+v", got)
 	}
 	in = map[string]any{"kind": "PARTNER", "name": "Planned Partner", "supportPlan": "PREMIUM"}
 	if res := w.Query(w.Token(w.vendorAdmin), create, map[string]any{"in": in}); res.Code() != "BAD_USER_INPUT" {
 		t.Fatalf("a partner with a plan: %+v", res.Errors)
 	}
-	res := w.Query(w.Token(w.acmeAdmin), `mutation($id: ID!) { updateOrganization(id: $id, input: {supportPlan: PREMIUM}) { id } }`,
+	res := w.Query(w.Token(w.acmeAdmin), `mutation($id: ID!) { updateOrganization(input: {id: $id, supportPlan: PREMIUM}) { organization { id } } }`,
 		map[string]any{"id": w.acme.ID})
 	if res.Code() != "FORBIDDEN" {
 		t.Fatalf("a customer upgrading its own plan: %+v", res.Errors)
@@ -144,15 +151,23 @@ func TestOnlyVendorAdminsCreateOrganizationsAndSetPlans(t *testing.T) {
 
 func TestEveryMutationLeavesAnAuditEntry(t *testing.T) {
 	w := newWorld(t)
-	var got struct{ UpdateContact struct{ ID string } }
-	w.Query(w.Token(w.acmeAdmin), `mutation($id: ID!) { updateContact(id: $id, input: {name: "Max Renamed", timezone: "Europe/Warsaw"}) { id } }`,
+	var got struct {
+		UpdateContact struct {
+			ClientMutationID string
+			Contact          struct{ ID string }
+		}
+	}
+	w.Query(w.Token(w.acmeAdmin), `mutation($id: ID!) { updateContact(input: {id: $id, name: "Max Renamed", timezone: "Europe/Warsaw", clientMutationId: "rename-1"}) { clientMutationId contact { id } } }`,
 		map[string]any{"id": w.acmeMember.ID}).Decode(t, &got)
+	if got.UpdateContact.ClientMutationID != "rename-1" || got.UpdateContact.Contact.ID != w.acmeMember.ID {
+		t.Fatalf("the payload %+v does not echo the clientMutationId", got.UpdateContact)
+	}
 	e := w.Client.AuditEntry.Query().Where(auditentry.Operation("updateContact")).OnlyX(w.System())
 	if *e.ActorID != w.acmeAdmin.ID || *e.ActorOrganizationID != w.acme.ID || *e.CustomerID != w.acme.ID ||
 		e.ObjectID != w.acmeMember.ID || e.ObjectType != "Contact" || *e.Level != "FULL_ADMIN" {
 		t.Fatalf("entry %+v", e)
 	}
-	if want := []string{"id", "input.name", "input.timezone"}; len(e.ChangedFields) != 3 || e.ChangedFields[1] != want[1] || e.ChangedFields[2] != want[2] {
+	if want := []string{"input.id", "input.name", "input.timezone"}; !slices.Equal(e.ChangedFields, want) {
 		t.Fatalf("changed fields %v", e.ChangedFields)
 	}
 }

@@ -83,7 +83,7 @@ func TestACommentCostsWhatItWrites(t *testing.T) {
 	c := w.create(t, w.member, w.acme, "S3")
 	comment := func() int64 {
 		before := w.Statements.Load()
-		w.do(w.partner, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id body author { name } } }`,
+		w.do(w.partner, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id body author { name } } } }`,
 			map[string]any{"in": map[string]any{"caseID": c.ID, "body": "still broken"}}).Decode(t, &struct{}{})
 		return w.Statements.Load() - before
 	}

@@ -55,17 +55,19 @@ func newTwoPartners(t *testing.T) *twoPartners {
 	for _, c := range []*ent.Contact{w.acmeAdmin, w.acmeManager, w.acmeMember, w.agent, w.contosoAdmin, w.contosoCC, w.engineer} {
 		w.tokens[c] = e.Token(c)
 	}
-	var created struct{ CreateCase struct{ ID string } }
+	var created struct {
+		CreateCase struct{ Case struct{ ID string } }
+	}
 	// Fabrikam has UPDATE, not CREATE: the customer files, Fabrikam's
 	// engineer works it.
-	w.Query(w.tokens[w.acmeMember], `mutation($c: ID!) { createCase(input: {customerID: $c, title: "Calls drop", severity: S2}) { id } }`,
+	w.Query(w.tokens[w.acmeMember], `mutation($c: ID!) { createCase(input: {customerID: $c, title: "Calls drop", severity: S2}) { case { id } } }`,
 		map[string]any{"c": w.acme.ID}).Decode(t, &created)
-	w.kase = e.Client.SupportCase.GetX(e.System(), created.CreateCase.ID)
-	if res := w.Query(w.tokens[w.engineer], `mutation($k: ID!) { addCaseComment(input: {caseID: $k, body: "Looking into it"}) { id } }`,
+	w.kase = e.Client.SupportCase.GetX(e.System(), created.CreateCase.Case.ID)
+	if res := w.Query(w.tokens[w.engineer], `mutation($k: ID!) { addCaseComment(input: {caseID: $k, body: "Looking into it"}) { comment { id } } }`,
 		map[string]any{"k": w.kase.ID}); len(res.Errors) > 0 {
 		t.Fatalf("%+v", res.Errors)
 	}
-	if res := w.Query(w.tokens[w.engineer], `mutation($k: ID!, $p: ID!) { updateCase(id: $k, input: {primaryContactID: $p}) { id } }`,
+	if res := w.Query(w.tokens[w.engineer], `mutation($k: ID!, $p: ID!) { updateCase(input: {id: $k, primaryContactID: $p}) { case { id } } }`,
 		map[string]any{"k": w.kase.ID, "p": w.engineer.ID}); len(res.Errors) > 0 {
 		t.Fatalf("%+v", res.Errors)
 	}
@@ -268,8 +270,8 @@ func TestFiltersAreNoOracles(t *testing.T) {
 func TestARevocationCountsForTheRestOfTheRequest(t *testing.T) {
 	w := newTwoPartners(t)
 	res := w.Query(w.tokens[w.contosoAdmin], `mutation($g: ID!, $k: ID!) {
-		r: revokeGrant(id: $g) { status }
-		b: addCaseComment(input: {caseID: $k, body: "after the revocation"}) { id } }`,
+		r: revokeGrant(input: {id: $g}) { grant { status } }
+		b: addCaseComment(input: {caseID: $k, body: "after the revocation"}) { comment { id } } }`,
 		map[string]any{"g": w.contosoGrant.ID, "k": w.kase.ID})
 	if e := errorAt(res, "b"); e == nil || (e.Extensions["code"] != "NOT_FOUND" && e.Extensions["code"] != "FORBIDDEN") {
 		t.Fatalf("the comment after the revocation: %s %+v", res.Data, res.Errors)
@@ -288,14 +290,14 @@ func TestTheCaseHistoryIsTheCustomersToShare(t *testing.T) {
 	w := newTwoPartners(t)
 	full := w.Contact(w.contoso, "Fay Full", access.RoleAdmin)
 	w.Grant(testkit.GrantSpec{Partner: w.contoso, Customer: w.acme, Level: access.FullAdmin, Grantee: full})
-	const share = `mutation($id: ID!) { updateOrganization(id: $id, input: {shareCaseHistoryWithPartners: true}) { id } }`
+	const share = `mutation($id: ID!) { updateOrganization(input: {id: $id, shareCaseHistoryWithPartners: true}) { organization { id } } }`
 	if res := w.Query(w.Token(full), share, map[string]any{"id": w.acme.ID}); res.Code() != "FORBIDDEN" {
 		t.Errorf("a FULL_ADMIN partner shares the history: %+v", res.Errors)
 	}
 	if w.Client.Organization.GetX(w.System(), w.acme.ID).ShareCaseHistoryWithPartners {
 		t.Fatal("the refusal changed the setting")
 	}
-	if res := w.Query(w.Token(full), `mutation($id: ID!) { updateOrganization(id: $id, input: {sites: ["a.acme.example"]}) { id } }`,
+	if res := w.Query(w.Token(full), `mutation($id: ID!) { updateOrganization(input: {id: $id, sites: ["a.acme.example"]}) { organization { id } } }`,
 		map[string]any{"id": w.acme.ID}); len(res.Errors) > 0 {
 		t.Errorf("the partner configures the sites: %+v", res.Errors)
 	}
@@ -333,10 +335,10 @@ func TestHiddenObjectsAreAnsweredLikeMissingOnes(t *testing.T) {
 		vars        func(id string) map[string]any
 	}{
 		{"read by ID", `query($id: ID!) { node(id: $id) { ... on Contact { name } } }`, func(id string) map[string]any { return map[string]any{"id": id} }},
-		{"change by ID", `mutation($id: ID!) { updateContact(id: $id, input: {name: "X"}) { id } }`, func(id string) map[string]any { return map[string]any{"id": id} }},
-		{"collaborator", `mutation($k: ID!, $id: ID!) { addCaseCollaborator(caseID: $k, contactID: $id) { id } }`,
+		{"change by ID", `mutation($id: ID!) { updateContact(input: {id: $id, name: "X"}) { contact { id } } }`, func(id string) map[string]any { return map[string]any{"id": id} }},
+		{"collaborator", `mutation($k: ID!, $id: ID!) { addCaseCollaborator(input: {caseID: $k, contactID: $id}) { case { id } } }`,
 			func(id string) map[string]any { return map[string]any{"k": w.kase.ID, "id": id} }},
-		{"primary contact", `mutation($k: ID!, $id: ID!) { updateCase(id: $k, input: {primaryContactID: $id}) { id } }`,
+		{"primary contact", `mutation($k: ID!, $id: ID!) { updateCase(input: {id: $k, primaryContactID: $id}) { case { id } } }`,
 			func(id string) map[string]any { return map[string]any{"k": w.kase.ID, "id": id} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -370,13 +372,15 @@ func TestAPartnerReadsItsOwnRequestsAndTheirCustomers(t *testing.T) {
 	globexManager := w.Contact(globex, "Gia Manager", access.RoleContactManager)
 	var req struct {
 		RequestGrant struct {
-			Status   string
-			Customer struct{ Name string }
+			Grant struct {
+				Status   string
+				Customer struct{ Name string }
+			}
 		}
 	}
-	w.Query(w.tokens[w.contosoAdmin], `mutation($e: String!) { requestGrant(input: {customerContactEmail: $e, level: LOOK, expiresInDays: 30}) { status customer { name } } }`,
+	w.Query(w.tokens[w.contosoAdmin], `mutation($e: String!) { requestGrant(input: {customerContactEmail: $e, level: LOOK, expiresInDays: 30}) { grant { status customer { name } } } }`,
 		map[string]any{"e": globexManager.Email}).Decode(t, &req)
-	if req.RequestGrant.Status != "PENDING" || req.RequestGrant.Customer.Name != "Globex" {
+	if g := req.RequestGrant.Grant; g.Status != "PENDING" || g.Customer.Name != "Globex" {
 		t.Fatalf("request: %+v", req)
 	}
 	w.Grant(testkit.GrantSpec{Partner: w.contoso, Customer: globex, Level: access.Look, Status: grant.StatusREJECTED})
@@ -407,12 +411,12 @@ func TestAPartnerReadsItsOwnRequestsAndTheirCustomers(t *testing.T) {
 func TestOpenStreamsEndWhenTheSignInDoes(t *testing.T) {
 	for name, end := range map[string]func(w *twoPartners, subscribed string){
 		"suspended": func(w *twoPartners, _ string) {
-			w.Query(w.tokens[w.acmeAdmin], `mutation($id: ID!) { updateContact(id: $id, input: {status: SUSPENDED}) { id } }`,
+			w.Query(w.tokens[w.acmeAdmin], `mutation($id: ID!) { updateContact(input: {id: $id, status: SUSPENDED}) { contact { id } } }`,
 				map[string]any{"id": w.acmeMember.ID})
 		},
 		"token revoked": func(w *twoPartners, subscribed string) {
 			id := w.Client.AccessToken.Query().Where(accesstoken.TokenHash(auth.Hash(subscribed))).OnlyIDX(w.System())
-			res := w.Query(w.tokens[w.acmeMember], `mutation($id: ID!) { revokeAccessToken(id: $id) { revokedAt } }`, map[string]any{"id": id})
+			res := w.Query(w.tokens[w.acmeMember], `mutation($id: ID!) { revokeAccessToken(input: {id: $id}) { accessToken { revokedAt } } }`, map[string]any{"id": id})
 			if len(res.Errors) > 0 {
 				t.Fatalf("%+v", res.Errors)
 			}
@@ -455,7 +459,7 @@ func TestGrantEventsReachWhoeverMayReadTheGrant(t *testing.T) {
 	member := w.Dial(t, w.tokens[w.acmeMember])
 	member.Subscribe("1", `subscription { grantEvents { kind grant { id } } }`, nil)
 	time.Sleep(100 * time.Millisecond)
-	w.Query(w.tokens[w.acmeManager], `mutation($id: ID!) { revokeGrant(id: $id) { id } }`, map[string]any{"id": w.contosoGrant.ID})
+	w.Query(w.tokens[w.acmeManager], `mutation($id: ID!) { revokeGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": w.contosoGrant.ID})
 	if m := agent.Next(5 * time.Second); m.Type != "next" || !strings.Contains(string(m.Payload), `"REVOKED"`) {
 		t.Fatalf("the agent got %s %s", m.Type, m.Payload)
 	}

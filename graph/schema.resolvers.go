@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"entgo.io/contrib/entgql"
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/cases"
@@ -60,151 +59,196 @@ func (r *caseAttachmentResolver) DownloadURL(ctx context.Context, obj *ent.Attac
 }
 
 // CreateOrganization is the resolver for the createOrganization field.
-func (r *mutationResolver) CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error) {
-	return directory.CreateOrganization(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+func (r *mutationResolver) CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*model.CreateOrganizationPayload, error) {
+	o, err := directory.CreateOrganization(ctx, r.client(ctx), viewer.ForContext(ctx), input.CreateOrganizationInput)
+	return payload(err, &model.CreateOrganizationPayload{ClientMutationID: input.ClientMutationID, Organization: o})
 }
 
 // UpdateOrganization is the resolver for the updateOrganization field.
-func (r *mutationResolver) UpdateOrganization(ctx context.Context, id string, input ent.UpdateOrganizationInput) (*ent.Organization, error) {
-	return directory.UpdateOrganization(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
+func (r *mutationResolver) UpdateOrganization(ctx context.Context, input model.UpdateOrganizationInput) (*model.UpdateOrganizationPayload, error) {
+	o, err := directory.UpdateOrganization(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID, input.UpdateOrganizationInput)
+	return payload(err, &model.UpdateOrganizationPayload{ClientMutationID: input.ClientMutationID, Organization: o})
 }
 
 // CreateContact is the resolver for the createContact field.
-func (r *mutationResolver) CreateContact(ctx context.Context, input ent.CreateContactInput) (*ent.Contact, error) {
-	return directory.CreateContact(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+func (r *mutationResolver) CreateContact(ctx context.Context, input model.CreateContactInput) (*model.CreateContactPayload, error) {
+	c, err := directory.CreateContact(ctx, r.client(ctx), viewer.ForContext(ctx), input.CreateContactInput)
+	return payload(err, &model.CreateContactPayload{ClientMutationID: input.ClientMutationID, Contact: c})
 }
 
 // UpdateContact is the resolver for the updateContact field.
-func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input ent.UpdateContactInput) (*ent.Contact, error) {
-	return directory.UpdateContact(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
+func (r *mutationResolver) UpdateContact(ctx context.Context, input model.UpdateContactInput) (*model.UpdateContactPayload, error) {
+	c, err := directory.UpdateContact(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID, input.UpdateContactInput)
+	return payload(err, &model.UpdateContactPayload{ClientMutationID: input.ClientMutationID, Contact: c})
 }
 
 // RegisterDevice is the resolver for the registerDevice field.
-func (r *mutationResolver) RegisterDevice(ctx context.Context, input ent.CreateDeviceInput) (*ent.Device, error) {
-	return directory.RegisterDevice(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error) {
+	d, err := directory.RegisterDevice(ctx, r.client(ctx), viewer.ForContext(ctx), input.CreateDeviceInput)
+	return payload(err, &model.RegisterDevicePayload{ClientMutationID: input.ClientMutationID, Device: d})
 }
 
 // UpdateDevice is the resolver for the updateDevice field.
-func (r *mutationResolver) UpdateDevice(ctx context.Context, id string, input ent.UpdateDeviceInput) (*ent.Device, error) {
-	return directory.UpdateDevice(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
+func (r *mutationResolver) UpdateDevice(ctx context.Context, input model.UpdateDeviceInput) (*model.UpdateDevicePayload, error) {
+	d, err := directory.UpdateDevice(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID, input.UpdateDeviceInput)
+	return payload(err, &model.UpdateDevicePayload{ClientMutationID: input.ClientMutationID, Device: d})
 }
 
 // AddPhoneNumber is the resolver for the addPhoneNumber field.
-func (r *mutationResolver) AddPhoneNumber(ctx context.Context, input ent.CreatePhoneNumberInput) (*ent.PhoneNumber, error) {
-	return directory.AddPhoneNumber(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+func (r *mutationResolver) AddPhoneNumber(ctx context.Context, input model.AddPhoneNumberInput) (*model.AddPhoneNumberPayload, error) {
+	n, err := directory.AddPhoneNumber(ctx, r.client(ctx), viewer.ForContext(ctx), input.CreatePhoneNumberInput)
+	return payload(err, &model.AddPhoneNumberPayload{ClientMutationID: input.ClientMutationID, PhoneNumber: n})
 }
 
 // UpdatePhoneNumber is the resolver for the updatePhoneNumber field.
-func (r *mutationResolver) UpdatePhoneNumber(ctx context.Context, id string, input ent.UpdatePhoneNumberInput) (*ent.PhoneNumber, error) {
-	return directory.UpdatePhoneNumber(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
+func (r *mutationResolver) UpdatePhoneNumber(ctx context.Context, input model.UpdatePhoneNumberInput) (*model.UpdatePhoneNumberPayload, error) {
+	n, err := directory.UpdatePhoneNumber(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID, input.UpdatePhoneNumberInput)
+	return payload(err, &model.UpdatePhoneNumberPayload{ClientMutationID: input.ClientMutationID, PhoneNumber: n})
 }
 
 // RequestGrant is the resolver for the requestGrant field.
-func (r *mutationResolver) RequestGrant(ctx context.Context, input grants.RequestInput) (*ent.Grant, error) {
-	return grants.Request(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+func (r *mutationResolver) RequestGrant(ctx context.Context, input model.RequestGrantInput) (*model.RequestGrantPayload, error) {
+	g, err := grants.Request(ctx, r.client(ctx), viewer.ForContext(ctx), input.RequestInput)
+	return payload(err, &model.RequestGrantPayload{ClientMutationID: input.ClientMutationID, Grant: g})
 }
 
 // ApproveGrant is the resolver for the approveGrant field.
-func (r *mutationResolver) ApproveGrant(ctx context.Context, id string) (*ent.Grant, error) {
-	return grants.Approve(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+func (r *mutationResolver) ApproveGrant(ctx context.Context, input model.ApproveGrantInput) (*model.ApproveGrantPayload, error) {
+	g, err := grants.Approve(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	return payload(err, &model.ApproveGrantPayload{ClientMutationID: input.ClientMutationID, Grant: g})
 }
 
 // RejectGrant is the resolver for the rejectGrant field.
-func (r *mutationResolver) RejectGrant(ctx context.Context, id string) (*ent.Grant, error) {
-	return grants.Reject(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+func (r *mutationResolver) RejectGrant(ctx context.Context, input model.RejectGrantInput) (*model.RejectGrantPayload, error) {
+	g, err := grants.Reject(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	return payload(err, &model.RejectGrantPayload{ClientMutationID: input.ClientMutationID, Grant: g})
 }
 
 // RevokeGrant is the resolver for the revokeGrant field.
-func (r *mutationResolver) RevokeGrant(ctx context.Context, id string) (*ent.Grant, error) {
-	return grants.Revoke(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+func (r *mutationResolver) RevokeGrant(ctx context.Context, input model.RevokeGrantInput) (*model.RevokeGrantPayload, error) {
+	g, err := grants.Revoke(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	return payload(err, &model.RevokeGrantPayload{ClientMutationID: input.ClientMutationID, Grant: g})
 }
 
 // CreateCase is the resolver for the createCase field.
-func (r *mutationResolver) CreateCase(ctx context.Context, input cases.CreateInput) (*ent.SupportCase, error) {
-	return cases.CreateCase(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+func (r *mutationResolver) CreateCase(ctx context.Context, input model.CreateCaseInput) (*model.CreateCasePayload, error) {
+	ch, err := cases.CreateCase(ctx, r.client(ctx), viewer.ForContext(ctx), input.CreateInput)
+	return casePayload(err, ch, func() *model.CreateCasePayload {
+		return &model.CreateCasePayload{ClientMutationID: input.ClientMutationID, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // UpdateCase is the resolver for the updateCase field.
-func (r *mutationResolver) UpdateCase(ctx context.Context, id string, input cases.UpdateInput) (*ent.SupportCase, error) {
-	return cases.UpdateCase(ctx, r.client(ctx), viewer.ForContext(ctx), id, input)
+func (r *mutationResolver) UpdateCase(ctx context.Context, input model.UpdateCaseInput) (*model.UpdateCasePayload, error) {
+	ch, err := cases.UpdateCase(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID, input.UpdateInput)
+	return casePayload(err, ch, func() *model.UpdateCasePayload {
+		return &model.UpdateCasePayload{ClientMutationID: input.ClientMutationID, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // CloseCase is the resolver for the closeCase field.
-func (r *mutationResolver) CloseCase(ctx context.Context, id string, version *int) (*ent.SupportCase, error) {
-	return cases.CloseCase(ctx, r.client(ctx), viewer.ForContext(ctx), id, version)
+func (r *mutationResolver) CloseCase(ctx context.Context, input model.CloseCaseInput) (*model.CloseCasePayload, error) {
+	ch, err := cases.CloseCase(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID, input.Version)
+	return casePayload(err, ch, func() *model.CloseCasePayload {
+		return &model.CloseCasePayload{ClientMutationID: input.ClientMutationID, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // ReopenCase is the resolver for the reopenCase field.
-func (r *mutationResolver) ReopenCase(ctx context.Context, id string) (*ent.SupportCase, error) {
-	return cases.ReopenCase(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+func (r *mutationResolver) ReopenCase(ctx context.Context, input model.ReopenCaseInput) (*model.ReopenCasePayload, error) {
+	ch, err := cases.ReopenCase(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	return casePayload(err, ch, func() *model.ReopenCasePayload {
+		return &model.ReopenCasePayload{ClientMutationID: input.ClientMutationID, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // EscalateCase is the resolver for the escalateCase field.
-func (r *mutationResolver) EscalateCase(ctx context.Context, id string, reason string) (*ent.SupportCase, error) {
-	return cases.EscalateCase(ctx, r.client(ctx), viewer.ForContext(ctx), id, reason)
+func (r *mutationResolver) EscalateCase(ctx context.Context, input model.EscalateCaseInput) (*model.EscalateCasePayload, error) {
+	ch, err := cases.EscalateCase(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID, input.Reason)
+	return casePayload(err, ch, func() *model.EscalateCasePayload {
+		return &model.EscalateCasePayload{ClientMutationID: input.ClientMutationID, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // AddCaseComment is the resolver for the addCaseComment field.
-func (r *mutationResolver) AddCaseComment(ctx context.Context, input cases.CommentInput) (*ent.CaseComment, error) {
-	return cases.AddComment(ctx, r.client(ctx), viewer.ForContext(ctx), input)
+func (r *mutationResolver) AddCaseComment(ctx context.Context, input model.AddCaseCommentInput) (*model.AddCaseCommentPayload, error) {
+	cm, ch, err := cases.AddComment(ctx, r.client(ctx), viewer.ForContext(ctx), input.CommentInput)
+	return casePayload(err, ch, func() *model.AddCaseCommentPayload {
+		return &model.AddCaseCommentPayload{ClientMutationID: input.ClientMutationID, Comment: cm, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // AddCaseCollaborator is the resolver for the addCaseCollaborator field.
-func (r *mutationResolver) AddCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error) {
-	return cases.AddCollaborator(ctx, r.client(ctx), viewer.ForContext(ctx), caseID, contactID)
+func (r *mutationResolver) AddCaseCollaborator(ctx context.Context, input model.AddCaseCollaboratorInput) (*model.AddCaseCollaboratorPayload, error) {
+	ch, c, err := cases.AddCollaborator(ctx, r.client(ctx), viewer.ForContext(ctx), input.CaseID, input.ContactID)
+	return casePayload(err, ch, func() *model.AddCaseCollaboratorPayload {
+		return &model.AddCaseCollaboratorPayload{ClientMutationID: input.ClientMutationID, Case: ch.Case, Collaborator: c, Events: ch.Events}
+	})
 }
 
 // RemoveCaseCollaborator is the resolver for the removeCaseCollaborator field.
-func (r *mutationResolver) RemoveCaseCollaborator(ctx context.Context, caseID string, contactID string) (*ent.SupportCase, error) {
-	return cases.RemoveCollaborator(ctx, r.client(ctx), viewer.ForContext(ctx), caseID, contactID)
+func (r *mutationResolver) RemoveCaseCollaborator(ctx context.Context, input model.RemoveCaseCollaboratorInput) (*model.RemoveCaseCollaboratorPayload, error) {
+	ch, err := cases.RemoveCollaborator(ctx, r.client(ctx), viewer.ForContext(ctx), input.CaseID, input.ContactID)
+	return casePayload(err, ch, func() *model.RemoveCaseCollaboratorPayload {
+		return &model.RemoveCaseCollaboratorPayload{ClientMutationID: input.ClientMutationID, Case: ch.Case, RemovedCollaboratorID: input.ContactID, Events: ch.Events}
+	})
 }
 
 // AddCaseAttachment is the resolver for the addCaseAttachment field.
-func (r *mutationResolver) AddCaseAttachment(ctx context.Context, caseID string, file graphql.Upload) (*ent.Attachment, error) {
-	return cases.AddAttachment(ctx, r.client(ctx), viewer.ForContext(ctx), r.Attachments, caseID, file.Filename, file.File)
+func (r *mutationResolver) AddCaseAttachment(ctx context.Context, input model.AddCaseAttachmentInput) (*model.AddCaseAttachmentPayload, error) {
+	a, ch, err := cases.AddAttachment(ctx, r.client(ctx), viewer.ForContext(ctx), r.Attachments, input.CaseID, input.File.Filename, input.File.File)
+	return casePayload(err, ch, func() *model.AddCaseAttachmentPayload {
+		return &model.AddCaseAttachmentPayload{ClientMutationID: input.ClientMutationID, Attachment: a, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // DeleteCaseAttachment is the resolver for the deleteCaseAttachment field.
-func (r *mutationResolver) DeleteCaseAttachment(ctx context.Context, id string) (string, error) {
-	return cases.DeleteAttachment(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+func (r *mutationResolver) DeleteCaseAttachment(ctx context.Context, input model.DeleteCaseAttachmentInput) (*model.DeleteCaseAttachmentPayload, error) {
+	ch, err := cases.DeleteAttachment(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	return casePayload(err, ch, func() *model.DeleteCaseAttachmentPayload {
+		return &model.DeleteCaseAttachmentPayload{ClientMutationID: input.ClientMutationID, DeletedAttachmentID: input.ID, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // ShareCase is the resolver for the shareCase field.
-func (r *mutationResolver) ShareCase(ctx context.Context, caseID string, emails []string) (*ent.SupportCase, error) {
-	return cases.Share(ctx, r.client(ctx), viewer.ForContext(ctx), caseID, emails)
+func (r *mutationResolver) ShareCase(ctx context.Context, input model.ShareCaseInput) (*model.ShareCasePayload, error) {
+	ch, err := cases.Share(ctx, r.client(ctx), viewer.ForContext(ctx), input.CaseID, input.Emails)
+	return casePayload(err, ch, func() *model.ShareCasePayload {
+		return &model.ShareCasePayload{ClientMutationID: input.ClientMutationID, Case: ch.Case, Events: ch.Events}
+	})
 }
 
 // SendVerificationCode is the resolver for the sendVerificationCode field.
-func (r *mutationResolver) SendVerificationCode(ctx context.Context, contactID string) (*model.VerificationCodeSent, error) {
-	c, expires, err := helpdesk.SendCode(ctx, r.client(ctx), viewer.ForContext(ctx), r.mailer(ctx), contactID)
-	if err != nil {
-		return nil, err
-	}
-	return &model.VerificationCodeSent{Contact: c, ExpiresAt: expires}, nil
+func (r *mutationResolver) SendVerificationCode(ctx context.Context, input model.SendVerificationCodeInput) (*model.SendVerificationCodePayload, error) {
+	c, expires, err := helpdesk.SendCode(ctx, r.client(ctx), viewer.ForContext(ctx), r.mailer(ctx), input.ContactID)
+	return payload(err, &model.SendVerificationCodePayload{ClientMutationID: input.ClientMutationID, Contact: c, ExpiresAt: expires})
 }
 
 // CheckVerificationCode is the resolver for the checkVerificationCode field.
-func (r *mutationResolver) CheckVerificationCode(ctx context.Context, contactID string, code string) (*helpdesk.Check, error) {
-	return helpdesk.CheckCode(ctx, r.client(ctx), viewer.ForContext(ctx), contactID, code)
+func (r *mutationResolver) CheckVerificationCode(ctx context.Context, input model.CheckVerificationCodeInput) (*model.CheckVerificationCodePayload, error) {
+	c, err := helpdesk.CheckCode(ctx, r.client(ctx), viewer.ForContext(ctx), input.ContactID, input.Code)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CheckVerificationCodePayload{ClientMutationID: input.ClientMutationID, Result: c.Result, AttemptsLeft: c.AttemptsLeft}, nil
 }
 
 // ClearEmailSuppression is the resolver for the clearEmailSuppression field.
-func (r *mutationResolver) ClearEmailSuppression(ctx context.Context, contactID string) (*ent.Contact, error) {
-	return helpdesk.ClearSuppression(ctx, r.client(ctx), viewer.ForContext(ctx), contactID)
+func (r *mutationResolver) ClearEmailSuppression(ctx context.Context, input model.ClearEmailSuppressionInput) (*model.ClearEmailSuppressionPayload, error) {
+	c, err := helpdesk.ClearSuppression(ctx, r.client(ctx), viewer.ForContext(ctx), input.ContactID)
+	return payload(err, &model.ClearEmailSuppressionPayload{ClientMutationID: input.ClientMutationID, Contact: c})
 }
 
 // CreateAccessToken is the resolver for the createAccessToken field.
 func (r *mutationResolver) CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error) {
 	token, rec, err := auth.Create(ctx, r.client(ctx), viewer.ForContext(ctx), deref(input.Name), input.ExpiresInDays)
-	if err != nil {
-		return nil, err
-	}
-	return &model.CreateAccessTokenPayload{Token: token, AccessToken: rec}, nil
+	return payload(err, &model.CreateAccessTokenPayload{ClientMutationID: input.ClientMutationID, Token: token, AccessToken: rec})
 }
 
 // RevokeAccessToken is the resolver for the revokeAccessToken field.
-func (r *mutationResolver) RevokeAccessToken(ctx context.Context, id string) (*ent.AccessToken, error) {
-	return auth.Revoke(ctx, r.client(ctx), viewer.ForContext(ctx), id)
+func (r *mutationResolver) RevokeAccessToken(ctx context.Context, input model.RevokeAccessTokenInput) (*model.RevokeAccessTokenPayload, error) {
+	t, err := auth.Revoke(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	return payload(err, &model.RevokeAccessTokenPayload{ClientMutationID: input.ClientMutationID, AccessToken: t})
 }
 
 // SupportMetrics is the resolver for the supportMetrics field.

@@ -8,19 +8,21 @@ import (
 func TestKeywordSearch(t *testing.T) {
 	w := newCaseWorld(t)
 	create := func(title, description string) caseView {
-		var got struct{ CreateCase caseView }
-		w.do(w.member, `mutation($in: CreateCaseInput!) { createCase(input: $in) { id number } }`, map[string]any{"in": map[string]any{
+		var got struct {
+			CreateCase struct{ Case caseView }
+		}
+		w.do(w.member, `mutation($in: CreateCaseInput!) { createCase(input: $in) { case { id number } } }`, map[string]any{"in": map[string]any{
 			"customerID": w.acme.ID, "title": title, "description": description, "severity": "S3"}}).Decode(t, &got)
-		return got.CreateCase
+		return got.CreateCase.Case
 	}
 	inTitle := create("Printer jams on every page", "")
 	inDescription := create("Office equipment", "the printer in room 4 is offline")
 	inComment := create("Something odd", "")
-	w.do(w.member, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`,
+	w.do(w.member, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`,
 		map[string]any{"in": map[string]any{"caseID": inComment.ID, "body": "maybe the printer driver?"}}).Decode(t, &struct{}{})
-	w.do(w.agent, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`,
+	w.do(w.agent, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`,
 		map[string]any{"in": map[string]any{"caseID": inComment.ID, "body": "secretword: known firmware bug", "visibility": "INTERNAL"}}).Decode(t, &struct{}{})
-	w.do(w.globexAdmin, `mutation($in: CreateCaseInput!) { createCase(input: $in) { id } }`, map[string]any{"in": map[string]any{
+	w.do(w.globexAdmin, `mutation($in: CreateCaseInput!) { createCase(input: $in) { case { id } } }`, map[string]any{"in": map[string]any{
 		"customerID": w.globex.ID, "title": "Printer on fire", "severity": "S1"}}).Decode(t, &struct{}{}) // never Acme's to see
 
 	ids := func(as string, query string, vars map[string]any) []string {

@@ -75,7 +75,7 @@ func TestCaseEventsFollowAccess(t *testing.T) {
 	vendor.Subscribe("1", caseEventsSub, map[string]any{"k": c.ID})
 	time.Sleep(100 * time.Millisecond) // let both subscriptions reach the broker
 
-	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`
+	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`
 	w.do(w.member, comment, map[string]any{"in": map[string]any{"caseID": c.ID, "body": "still broken"}}).Decode(t, &struct{}{})
 	for name, s := range map[string]*testkit.Subscription{"partner": partner, "vendor": vendor} {
 		if ev := nextEvent(t, s); ev.CaseEvents.Kind != "COMMENTED" || ev.CaseEvents.CaseID.ID != c.ID {
@@ -94,7 +94,7 @@ func TestCaseEventsFollowAccess(t *testing.T) {
 
 	// Revoking the grant ends the partner's stream at once.
 	g := w.Client.Grant.Query().OnlyX(w.System())
-	w.do(w.admin, `mutation($id: ID!) { revokeGrant(id: $id) { id } }`, map[string]any{"id": g.ID}).Decode(t, &struct{}{})
+	w.do(w.admin, `mutation($id: ID!) { revokeGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": g.ID}).Decode(t, &struct{}{})
 	endsForbidden(t, partner)
 }
 
@@ -120,7 +120,7 @@ func TestCCCollaboratorsReceiveOnlyTheirCases(t *testing.T) {
 	s := w.Dial(t, w.Token(cc))
 	s.Subscribe("1", caseEventsSub, nil)
 	time.Sleep(100 * time.Millisecond)
-	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`
+	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`
 	w.do(w.member, comment, map[string]any{"in": map[string]any{"caseID": other.ID, "body": "not yours"}}).Decode(t, &struct{}{})
 	w.do(w.member, comment, map[string]any{"in": map[string]any{"caseID": mine.ID, "body": "yours"}}).Decode(t, &struct{}{})
 	if ev := nextEvent(t, s); ev.CaseEvents.CaseID.ID != mine.ID {
@@ -167,7 +167,7 @@ func TestGrantEventsReachBothSides(t *testing.T) {
 	stranger.Subscribe("1", sub, nil)
 	time.Sleep(100 * time.Millisecond)
 	id := w.request(t, map[string]any{"level": "LOOK", "expiresInDays": 30})
-	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(id: $id) { id } }`, map[string]any{"id": id}).Decode(t, &struct{}{})
+	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": id}).Decode(t, &struct{}{})
 	for name, s := range map[string]*testkit.Subscription{"partner": partner, "manager": manager} {
 		for _, want := range []string{"REQUESTED", "APPROVED"} {
 			var got struct {
@@ -280,7 +280,7 @@ func TestSSESubscriptionsEndWithAnErrorToo(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	w.create(t, w.member, w.acme, "S3")
 	g := w.Client.Grant.Query().OnlyX(w.System())
-	w.do(w.admin, `mutation($id: ID!) { revokeGrant(id: $id) { id } }`, map[string]any{"id": g.ID}).Decode(t, &struct{}{})
+	w.do(w.admin, `mutation($id: ID!) { revokeGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": g.ID}).Decode(t, &struct{}{})
 	var got strings.Builder
 	deadline := time.After(5 * time.Second)
 	for !strings.Contains(got.String(), "FORBIDDEN") {
@@ -313,7 +313,7 @@ func TestAnEventIsRenderedOncePerClass(t *testing.T) {
 	// The case and its actions are read in the render: SQL per render.
 	const sub = `subscription($k: ID) { caseEvents(caseID: $k) { id case { id actions { action allowed } } } }`
 	comment := func(body string) {
-		w.do(w.member, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id } }`,
+		w.do(w.member, `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`,
 			map[string]any{"in": map[string]any{"caseID": c.ID, "body": body}}).Decode(t, &struct{}{})
 	}
 	// statements counts the SQL of a comment until every subscriber has

@@ -789,7 +789,7 @@ const (
     node { __typename ... on Organization { name } ... on Contact { name email } ... on Device { model } ... on PhoneNumber { number } } } } } }`
 	seedSearchCases = `{ searchCases(keyword: "printer", first: 5, where: {severityIn: [S1, S2, S3]}) { totalCount edges { cursor node { number title } } } }`
 	seedAccess      = `query Access($c: ID!) { access(customerID: $c) { level source expiresAt grant { id level status } customer { name } } }`
-	attachFile      = `mutation Attach($case: ID!, $file: Upload!) { addCaseAttachment(caseID: $case, file: $file) { id name size contentType sha256 downloadURL } }`
+	attachFile      = `mutation Attach($case: ID!, $file: Upload!) { addCaseAttachment(input: {caseID: $case, file: $file}) { attachment { id name size contentType sha256 downloadURL } } }`
 )
 
 // fuzzSeeds are the schema's operations, valid and with their usual
@@ -797,7 +797,7 @@ const (
 // that the fuzzer mutates documents, and some as clients send them. The
 // hostile shapes are in testdata.
 func fuzzSeeds() []fuzzSeed {
-	comment := `mutation Comment($in: AddCaseCommentInput!) { addCaseComment(input: $in) { id body visibility createdAt } }`
+	comment := `mutation Comment($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id body visibility createdAt } } }`
 	cases := map[string]any{"where": map[string]any{
 		"statusIn": []string{"NEW", "IN_PROGRESS"}, "severityIn": []string{"S1", "S2", "S3"},
 		"keyword": "printer", "createdAtGT": "2020-01-01T00:00:00Z", "customerIDs": []string{"{{customer}}"},
@@ -843,22 +843,22 @@ func fuzzSeeds() []fuzzSeed {
 		// Mutations.
 		seedDoc(comment, map[string]any{"in": map[string]any{"caseID": "{{case2}}", "body": "internal note", "visibility": "INTERNAL"}}).as(authVendorAgent),
 		seedDoc(`mutation { createAccessToken(input: {name: "laptop", expiresInDays: 30}) { token accessToken { id name expiresAt } } }`, nil).as(authCustomerAdmin),
-		seedDoc(`mutation($id: ID!, $v: Int) { updateCase(id: $id, input: {title: "Printer smoking", severity: S2, status: IN_PROGRESS, version: $v}) { id version title severity } }`,
+		seedDoc(`mutation($id: ID!, $v: Int) { updateCase(input: {id: $id, title: "Printer smoking", severity: S2, status: IN_PROGRESS, version: $v}) { case { id version title severity } } }`,
 			map[string]any{"id": "{{case}}", "v": 1}),
-		seedDoc(`mutation { approveGrant(id: "{{pending}}") { id status } }`, nil).as(authCustomerAdmin),
-		seedDoc(`mutation($in: RequestGrantInput!) { requestGrant(input: $in) { id status level expiresInDays } }`,
+		seedDoc(`mutation { approveGrant(input: {id: "{{pending}}"}) { grant { id status } } }`, nil).as(authCustomerAdmin),
+		seedDoc(`mutation($in: RequestGrantInput!) { requestGrant(input: $in) { grant { id status level expiresInDays } } }`,
 			map[string]any{"in": map[string]any{"customerContactEmail": "{{manager_email}}", "level": "CREATE", "expiresInDays": 30, "granteeID": "{{helpdesk}}", "note": "please"}}).as(authPartnerAdmin),
-		seedDoc(`mutation { closeCase(id: "{{case2}}", version: 1) { status closedAt reopenableUntil } }`, nil).as(authCustomerAdmin),
-		seedDoc(`mutation { reopenCase(id: "{{case2}}") { status } }`, nil).as(authCustomerAdmin),
-		seedDoc(`mutation { escalateCase(id: "{{case}}", reason: "Production down") { escalated escalationReason } }`, nil).as(authCustomerAdmin),
-		seedDoc(`mutation { addCaseCollaborator(caseID: "{{case}}", contactID: "{{contact}}") { collaborators { name } } }`, nil),
-		seedDoc(`mutation { shareCase(caseID: "{{case}}", emails: ["ops@acme-corp.example"]) { sharedEmails } }`, nil),
-		seedDoc(`mutation { sendVerificationCode(contactID: "{{contact}}") { expiresAt contact { name } } }`, nil),
-		seedDoc(`mutation { checkVerificationCode(contactID: "{{contact}}", code: "123456") { result attemptsLeft } }`, nil),
-		seedDoc(`mutation { registerDevice(input: {organizationID: "{{customer}}", model: "Room Kit", macAddress: "aabb.ccdd.ee00"}) { id macAddress } }`, nil).as(authCustomerAdmin),
-		seedDoc(`mutation($in: CreateCaseInput!) { createCase(input: $in) { id number severity timezone } }`,
+		seedDoc(`mutation { closeCase(input: {id: "{{case2}}", version: 1}) { case { status closedAt reopenableUntil } } }`, nil).as(authCustomerAdmin),
+		seedDoc(`mutation { reopenCase(input: {id: "{{case2}}"}) { case { status } } }`, nil).as(authCustomerAdmin),
+		seedDoc(`mutation { escalateCase(input: {id: "{{case}}", reason: "Production down"}) { case { escalated escalationReason } } }`, nil).as(authCustomerAdmin),
+		seedDoc(`mutation { addCaseCollaborator(input: {caseID: "{{case}}", contactID: "{{contact}}"}) { case { collaborators { name } } } }`, nil),
+		seedDoc(`mutation { shareCase(input: {caseID: "{{case}}", emails: ["ops@acme-corp.example"]}) { case { sharedEmails } } }`, nil),
+		seedDoc(`mutation { sendVerificationCode(input: {contactID: "{{contact}}"}) { expiresAt contact { name } } }`, nil),
+		seedDoc(`mutation { checkVerificationCode(input: {contactID: "{{contact}}", code: "123456"}) { result attemptsLeft } }`, nil),
+		seedDoc(`mutation { registerDevice(input: {organizationID: "{{customer}}", model: "Room Kit", macAddress: "aabb.ccdd.ee00"}) { device { id macAddress } } }`, nil).as(authCustomerAdmin),
+		seedDoc(`mutation($in: CreateCaseInput!) { createCase(input: $in) { case { id number severity timezone } } }`,
 			map[string]any{"in": map[string]any{"customerID": "{{customer}}", "title": "Phones offline", "severity": "S1", "timezone": "Europe/Warsaw", "language": "pl"}}).as(authCustomerAdmin),
-		seedDoc(`mutation { updateContact(id: "{{contact}}", input: {phone: "+48 22 123 45 67", roles: [DESIGNATED]}) { phone roles } }`, nil).as(authCustomerAdmin),
+		seedDoc(`mutation { updateContact(input: {id: "{{contact}}", phone: "+48 22 123 45 67", roles: [DESIGNATED]}) { contact { phone roles } } }`, nil).as(authCustomerAdmin),
 
 		// GET: queries only, with variables and an operation name.
 		seedGET(`{ viewer { contact { id name } } }`, nil),

@@ -139,7 +139,7 @@ func getRevoke(t *testing.T, c caller) (testkit.Response, *ent.AccessToken) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := fmt.Sprintf(`mutation { revokeAccessToken(id: %q) { id revokedAt } }`, victim.ID)
+	q := fmt.Sprintf(`mutation { revokeAccessToken(input: {id: %q}) { accessToken { id revokedAt } } }`, victim.ID)
 	return c.Do(c.request(t, http.MethodGet, "/graphql?query="+url.QueryEscape(q), nil)), victim
 }
 

@@ -29,7 +29,7 @@ const jsonLimit = httpapi.DefaultMaxBodyBytes
 // that the transport's errors, which name variables, are told apart from
 // the resolver's, which name its argument file.
 const attachLogs = `mutation($case: ID!, $logs: Upload!) {
-	addCaseAttachment(caseID: $case, file: $logs) { id name size sha256 downloadURL }
+	addCaseAttachment(input: {caseID: $case, file: $logs}) { attachment { id name size sha256 downloadURL } }
 }`
 
 // canary is sent in every refused request; an error that echoes the body
@@ -176,11 +176,13 @@ func (u uploader) stored(t *testing.T, r uploadResult, content []byte) {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	var got struct{ AddCaseAttachment attachment }
+	var got struct {
+		AddCaseAttachment struct{ Attachment attachment }
+	}
 	if err := json.Unmarshal(r.data, &got); err != nil {
 		t.Fatalf("decoding %s: %v", r.data, err)
 	}
-	a := got.AddCaseAttachment
+	a := got.AddCaseAttachment.Attachment
 	sum := sha256.Sum256(content)
 	if a.Size != len(content) || a.Sha256 != hex.EncodeToString(sum[:]) {
 		t.Errorf("stored %d bytes with SHA-256 %s, want %d bytes", a.Size, a.Sha256, len(content))

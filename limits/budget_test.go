@@ -100,7 +100,7 @@ func TestTimeoutStopsEveryTransport(t *testing.T) {
 		testkit.WithDriver(func(d dialect.Driver) dialect.Driver { slow.Driver = d; return slow }),
 		testkit.WithConfig(func(c *httpapi.Config) { c.Limits.Timeout = 300 * time.Millisecond }))
 	const query = `{ cases(first: 1) { totalCount } }`
-	mutation := `mutation { closeCase(id: "` + w.caseID + `") { status } }`
+	mutation := `mutation { closeCase(input: {id: "` + w.caseID + `"}) { case { status } } }`
 
 	post := func(q string, accept string) []byte {
 		body, _ := json.Marshal(map[string]any{"query": q})
@@ -138,7 +138,7 @@ func TestTimeoutStopsEveryTransport(t *testing.T) {
 		m := s.Next(10 * time.Second)
 		return m.Payload
 	}
-	attach := `mutation($f: Upload!) { addCaseAttachment(caseID: "` + w.caseID + `", file: $f) { id } }`
+	attach := `mutation($f: Upload!) { addCaseAttachment(input: {caseID: "` + w.caseID + `", file: $f}) { attachment { id } } }`
 
 	for name, run := range map[string]func() []byte{
 		"POST query":         func() []byte { return post(query, "") },

@@ -140,7 +140,7 @@ func TestBadInputIsRefusedBeforeAnySQL(t *testing.T) {
 		{"bad time", `{ cases(first: 1, where: {createdAtGT: "yesterday"}) { totalCount } }`, "where.createdAtGT"},
 		{"empty condition", `{ cases(first: 1, where: {not: {}}) { totalCount } }`, "where.not"},
 		{"empty condition in a list", `{ cases(first: 1, where: {or: [{product: "x"}, {}]}) { totalCount } }`, "where.or"},
-		{"a string for an upload", `mutation($c: ID!) { addCaseAttachment(caseID: $c, file: "abc") { id } }`, "file"},
+		{"a string for an upload", `mutation($c: ID!) { addCaseAttachment(input: {caseID: $c, file: "abc"}) { attachment { id } } }`, "input.file"},
 		{"no page size", `{ cases { totalCount } }`, "first"},
 		{"page too large", `{ cases(first: 101) { totalCount } }`, "first"},
 	} {
@@ -156,7 +156,7 @@ func TestBadInputIsRefusedBeforeAnySQL(t *testing.T) {
 		})
 	}
 	t.Run("an Int where an ID goes", func(t *testing.T) {
-		res := w.Query(w.token, `mutation { closeCase(id: 1) { id } }`, nil)
+		res := w.Query(w.token, `mutation { closeCase(input: {id: 1}) { case { id } } }`, nil)
 		if res.Code() != "NOT_FOUND" {
 			t.Fatalf("want NOT_FOUND, got %+v", res.Errors)
 		}

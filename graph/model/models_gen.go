@@ -6,12 +6,18 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 )
+
+// What a change to a case did: the case as it stands after it, and the events it recorded.
+type CaseChange interface {
+	IsCaseChange()
+}
 
 // A caller's effective level on a customer and where it comes from.
 type AccessExplanation struct {
@@ -26,30 +32,253 @@ type AccessExplanation struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// A file to attach to an open case, sent with the GraphQL multipart request spec.
+type AddCaseAttachmentInput struct {
+	// The case.
+	CaseID string `json:"caseID"`
+	// The file (its part in the multipart request: map it to variables.input.file).
+	File graphql.Upload `json:"file"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The stored attachment.
+type AddCaseAttachmentPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The new attachment.
+	Attachment *ent.Attachment `json:"attachment"`
+	// The case, its update time moved.
+	Case *ent.SupportCase `json:"case"`
+	// The ATTACHMENT_ADDED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (AddCaseAttachmentPayload) IsCaseChange() {}
+
+// A collaborator to add to an open case.
+type AddCaseCollaboratorInput struct {
+	// The case.
+	CaseID string `json:"caseID"`
+	// A customer contact, or any contact of a partner with access to the customer.
+	ContactID string `json:"contactID"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The case with its new collaborator.
+type AddCaseCollaboratorPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The case.
+	Case *ent.SupportCase `json:"case"`
+	// The collaborator added.
+	Collaborator *ent.Contact `json:"collaborator"`
+	// The COLLABORATOR_ADDED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (AddCaseCollaboratorPayload) IsCaseChange() {}
+
+// The new comment.
+type AddCaseCommentPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The new comment.
+	Comment *ent.CaseComment `json:"comment"`
+	// The case, its update time moved.
+	Case *ent.SupportCase `json:"case"`
+	// The COMMENTED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (AddCaseCommentPayload) IsCaseChange() {}
+
+// The number added to the inventory.
+type AddPhoneNumberPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The number.
+	PhoneNumber *ent.PhoneNumber `json:"phoneNumber"`
+}
+
+// A pending request to approve.
+type ApproveGrantInput struct {
+	// The request.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The approved grant.
+type ApproveGrantPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The grant, active from now.
+	Grant *ent.Grant `json:"grant"`
+}
+
 // Whether the caller may take an action on a case now, and if not, why.
 type CaseActionCheck struct {
-	Action  cases.Action `json:"action"`
-	Allowed bool         `json:"allowed"`
-	// Why not: LEVEL (access too low), CLOSED, NOT_CLOSED, REOPEN_WINDOW_EXPIRED,
-	// or for ESCALATE: PLAN, NOT_DESIGNATED, TOO_EARLY, ALREADY_ESCALATED.
-	Reason *string `json:"reason,omitempty"`
+	// The action checked.
+	Action cases.Action `json:"action"`
+	// Whether the caller may take it now.
+	Allowed bool `json:"allowed"`
+	// Why not; null when allowed.
+	Reason *cases.Reason `json:"reason,omitempty"`
 	// When a refused action becomes possible by itself (TOO_EARLY).
 	AvailableAt *time.Time `json:"availableAt,omitempty"`
 }
 
+// The code a person read back, to check.
+type CheckVerificationCodeInput struct {
+	// The contact the code was sent to.
+	ContactID string `json:"contactID"`
+	// The 6-digit code.
+	Code string `json:"code"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The outcome of checking a verification code.
+type CheckVerificationCodePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// Whether the code matched, and if not, why.
+	Result helpdesk.Result `json:"result"`
+	// Checks left for this code.
+	AttemptsLeft int `json:"attemptsLeft"`
+}
+
+// A contact whose suppressed address may receive mail again.
+type ClearEmailSuppressionInput struct {
+	// The contact.
+	ContactID string `json:"contactID"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The contact, its address no longer suppressed.
+type ClearEmailSuppressionPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The contact.
+	Contact *ent.Contact `json:"contact"`
+}
+
+// A case to close.
+type CloseCaseInput struct {
+	// The case to close.
+	ID string `json:"id"`
+	// The version the close is based on; a stale one fails with CONFLICT.
+	Version *int `json:"version,omitempty"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The closed case.
+type CloseCasePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The closed case.
+	Case *ent.SupportCase `json:"case"`
+	// The CLOSED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (CloseCasePayload) IsCaseChange() {}
+
+// A new token for the caller.
 type CreateAccessTokenInput struct {
 	// A label to recognise the token by, e.g. laptop.
 	Name *string `json:"name,omitempty"`
 	// Days until the token stops working (1 to 730); never when omitted.
 	ExpiresInDays *int `json:"expiresInDays,omitempty"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // A new token: shown once, never again.
 type CreateAccessTokenPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The bearer token. Store it now: the server keeps only its hash.
-	Token       string           `json:"token"`
+	Token string `json:"token"`
+	// The token's record, without the secret.
 	AccessToken *ent.AccessToken `json:"accessToken"`
 }
+
+// The filed case and its CREATED event.
+type CreateCasePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The new case.
+	Case *ent.SupportCase `json:"case"`
+	// The CREATED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (CreateCasePayload) IsCaseChange() {}
+
+// The new contact.
+type CreateContactPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The contact.
+	Contact *ent.Contact `json:"contact"`
+}
+
+// The new organisation.
+type CreateOrganizationPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The organisation.
+	Organization *ent.Organization `json:"organization"`
+}
+
+// An attachment to remove (the vendor's staff only).
+type DeleteCaseAttachmentInput struct {
+	// The attachment.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The removed attachment's ID and its case.
+type DeleteCaseAttachmentPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The ID of the attachment removed.
+	DeletedAttachmentID string `json:"deletedAttachmentID"`
+	// The case it was attached to.
+	Case *ent.SupportCase `json:"case"`
+	// The ATTACHMENT_REMOVED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (DeleteCaseAttachmentPayload) IsCaseChange() {}
+
+// A case to escalate.
+type EscalateCaseInput struct {
+	// The case to escalate.
+	ID string `json:"id"`
+	// Why it must go faster, in the caller's words.
+	Reason string `json:"reason"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The escalated case.
+type EscalateCasePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The escalated case.
+	Case *ent.SupportCase `json:"case"`
+	// The ESCALATED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (EscalateCasePayload) IsCaseChange() {}
 
 // A change to a grant that concerns the caller's organisation.
 type GrantEvent struct {
@@ -71,12 +300,197 @@ type HelpDeskSearchConnection struct {
 	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
 }
 
-type Subscription struct {
+// The registered device.
+type RegisterDevicePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The device.
+	Device *ent.Device `json:"device"`
+}
+
+// A pending request to reject.
+type RejectGrantInput struct {
+	// The request.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The rejected request.
+type RejectGrantPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The request, rejected.
+	Grant *ent.Grant `json:"grant"`
+}
+
+// A collaborator to remove from a case.
+type RemoveCaseCollaboratorInput struct {
+	// The case.
+	CaseID string `json:"caseID"`
+	// The collaborator to remove.
+	ContactID string `json:"contactID"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The case without the removed collaborator.
+type RemoveCaseCollaboratorPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The case.
+	Case *ent.SupportCase `json:"case"`
+	// The ID of the collaborator removed.
+	RemovedCollaboratorID string `json:"removedCollaboratorID"`
+	// The COLLABORATOR_REMOVED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (RemoveCaseCollaboratorPayload) IsCaseChange() {}
+
+// A closed case to reopen.
+type ReopenCaseInput struct {
+	// The case to reopen.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The reopened case.
+type ReopenCasePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The reopened case.
+	Case *ent.SupportCase `json:"case"`
+	// The REOPENED event.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (ReopenCasePayload) IsCaseChange() {}
+
+// The request filed.
+type RequestGrantPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The pending request.
+	Grant *ent.Grant `json:"grant"`
+}
+
+// One of the caller's tokens, to revoke.
+type RevokeAccessTokenInput struct {
+	// The token's ID.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The revoked token.
+type RevokeAccessTokenPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The token, revoked now.
+	AccessToken *ent.AccessToken `json:"accessToken"`
+}
+
+// A grant to end, or a request to withdraw.
+type RevokeGrantInput struct {
+	// The grant or request.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The revoked grant.
+type RevokeGrantPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The grant, ended now.
+	Grant *ent.Grant `json:"grant"`
+}
+
+// A contact the help desk supports, to send a verification code to.
+type SendVerificationCodeInput struct {
+	// The contact.
+	ContactID string `json:"contactID"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // A verification code is on its way to a contact.
-type VerificationCodeSent struct {
+type SendVerificationCodePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The contact the code was sent to.
 	Contact *ent.Contact `json:"contact"`
 	// When the code stops working (10 minutes).
 	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Addresses to send a case's public updates to.
+type ShareCaseInput struct {
+	// The case.
+	CaseID string `json:"caseID"`
+	// Email addresses; those already on the case are skipped.
+	Emails []string `json:"emails"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The case with its new addresses.
+type ShareCasePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The case.
+	Case *ent.SupportCase `json:"case"`
+	// The SHARED event; none when every address was already on the case.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (ShareCasePayload) IsCaseChange() {}
+
+type Subscription struct {
+}
+
+// The changed case, with an event per kind of change.
+type UpdateCasePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The case after the change.
+	Case *ent.SupportCase `json:"case"`
+	// One event per kind of change (status, severity, primary contact, other fields); none when nothing changed.
+	Events []*ent.CaseEvent `json:"events"`
+}
+
+func (UpdateCasePayload) IsCaseChange() {}
+
+// The changed contact.
+type UpdateContactPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The contact after the change.
+	Contact *ent.Contact `json:"contact"`
+}
+
+// The changed device.
+type UpdateDevicePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The device after the change.
+	Device *ent.Device `json:"device"`
+}
+
+// The changed organisation.
+type UpdateOrganizationPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The organisation after the change.
+	Organization *ent.Organization `json:"organization"`
+}
+
+// The changed number.
+type UpdatePhoneNumberPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The number after the change.
+	PhoneNumber *ent.PhoneNumber `json:"phoneNumber"`
 }

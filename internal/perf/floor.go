@@ -702,7 +702,7 @@ func (f *Floor) comment(ctx context.Context, s *session, caseID, body string, ou
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	out.raw(`{"addCaseComment":{"id":`)
+	out.raw(`{"addCaseComment":{"comment":{"id":`)
 	out.str(commentID)
 	out.raw(`,"body":`)
 	out.str(body)
@@ -710,7 +710,7 @@ func (f *Floor) comment(ctx context.Context, s *session, caseID, body string, ou
 	out.time(s.now)
 	out.raw(`,"author":{"name":`)
 	out.str(s.name)
-	out.raw(`}}}`)
+	out.raw(`}}}}`)
 	return nil
 }
 
