@@ -113,7 +113,7 @@ func (_m *Contact) Organization(ctx context.Context) (*Organization, error) {
 }
 
 func (_m *Contact) Devices(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeviceOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*DeviceOrder,
 ) (*DeviceConnection, error) {
 	opts := []DevicePaginateOption{
 		WithDeviceOrder(orderBy),
@@ -148,16 +148,24 @@ func (_m *Device) Owner(ctx context.Context) (*Contact, error) {
 	return result, MaskNotFound(err)
 }
 
-func (_m *Device) PhoneNumbers(ctx context.Context) (result []*PhoneNumber, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedPhoneNumbers(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.PhoneNumbersOrErr()
+func (_m *Device) PhoneNumbers(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*PhoneNumberOrder,
+) (*PhoneNumberConnection, error) {
+	opts := []PhoneNumberPaginateOption{
+		WithPhoneNumberOrder(orderBy),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryPhoneNumbers().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedPhoneNumbers(alias); err == nil || hasTotalCount {
+		pager, err := newPhoneNumberPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &PhoneNumberConnection{Edges: []*PhoneNumberEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryPhoneNumbers().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Grant) Partner(ctx context.Context) (*Organization, error) {
@@ -209,7 +217,7 @@ func (_m *Grant) EndedBy(ctx context.Context) (*Contact, error) {
 }
 
 func (_m *Organization) Contacts(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ContactOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ContactOrder,
 ) (*ContactConnection, error) {
 	opts := []ContactPaginateOption{
 		WithContactOrder(orderBy),
@@ -229,7 +237,7 @@ func (_m *Organization) Contacts(
 }
 
 func (_m *Organization) Devices(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeviceOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*DeviceOrder,
 ) (*DeviceConnection, error) {
 	opts := []DevicePaginateOption{
 		WithDeviceOrder(orderBy),
@@ -249,7 +257,7 @@ func (_m *Organization) Devices(
 }
 
 func (_m *Organization) PhoneNumbers(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *PhoneNumberOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*PhoneNumberOrder,
 ) (*PhoneNumberConnection, error) {
 	opts := []PhoneNumberPaginateOption{
 		WithPhoneNumberOrder(orderBy),
@@ -344,20 +352,28 @@ func (_m *SupportCase) OnBehalfOf(ctx context.Context) (*Organization, error) {
 	return result, MaskNotFound(err)
 }
 
-func (_m *SupportCase) Collaborators(ctx context.Context) (result []*Contact, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedCollaborators(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.CollaboratorsOrErr()
+func (_m *SupportCase) Collaborators(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ContactOrder,
+) (*ContactConnection, error) {
+	opts := []ContactPaginateOption{
+		WithContactOrder(orderBy),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryCollaborators().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedCollaborators(alias); err == nil || hasTotalCount {
+		pager, err := newContactPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ContactConnection{Edges: []*ContactEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryCollaborators().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *SupportCase) Comments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseCommentOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseCommentOrder,
 ) (*CaseCommentConnection, error) {
 	opts := []CaseCommentPaginateOption{
 		WithCaseCommentOrder(orderBy),
@@ -377,7 +393,7 @@ func (_m *SupportCase) Comments(
 }
 
 func (_m *SupportCase) Attachments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseAttachmentOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseAttachmentOrder,
 ) (*CaseAttachmentConnection, error) {
 	opts := []CaseAttachmentPaginateOption{
 		WithCaseAttachmentOrder(orderBy),
@@ -397,7 +413,7 @@ func (_m *SupportCase) Attachments(
 }
 
 func (_m *SupportCase) Events(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CaseEventOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseEventOrder,
 ) (*CaseEventConnection, error) {
 	opts := []CaseEventPaginateOption{
 		WithCaseEventOrder(orderBy),
@@ -424,14 +440,22 @@ func (_m *SupportCase) FollowUpOf(ctx context.Context) (*SupportCase, error) {
 	return result, MaskNotFound(err)
 }
 
-func (_m *SupportCase) FollowUps(ctx context.Context) (result []*SupportCase, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedFollowUps(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.FollowUpsOrErr()
+func (_m *SupportCase) FollowUps(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder,
+) (*CaseConnection, error) {
+	opts := []CasePaginateOption{
+		WithCaseOrder(orderBy),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryFollowUps().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[9][alias]
+	if nodes, err := _m.NamedFollowUps(alias); err == nil || hasTotalCount {
+		pager, err := newCasePager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CaseConnection{Edges: []*CaseEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryFollowUps().Paginate(ctx, after, first, before, last, opts...)
 }

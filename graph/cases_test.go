@@ -275,15 +275,19 @@ func TestInternalCommentsStayWithTheVendor(t *testing.T) {
 func TestCollaboratorsAndSharing(t *testing.T) {
 	w := newCaseWorld(t)
 	c := w.create(t, w.member, w.acme, "S3")
-	add := `mutation($c: ID!, $p: ID!) { addCaseCollaborator(input: {caseID: $c, contactID: $p}) { case { collaborators { id } } collaborator { id } } }`
+	add := `mutation($c: ID!, $p: ID!) { addCaseCollaborator(input: {caseID: $c, contactID: $p}) { case { collaborators(first: 10) { edges { node { id } } } } collaborator { id } } }`
 	var got struct {
 		AddCaseCollaborator struct {
-			Case         struct{ Collaborators []struct{ ID string } }
+			Case struct {
+				Collaborators struct {
+					Edges []struct{ Node struct{ ID string } }
+				}
+			}
 			Collaborator struct{ ID string }
 		}
 	}
 	w.do(w.member, add, map[string]any{"c": c.ID, "p": w.partner.ID}).Decode(t, &got)
-	if len(got.AddCaseCollaborator.Case.Collaborators) != 1 || got.AddCaseCollaborator.Collaborator.ID != w.partner.ID {
+	if len(got.AddCaseCollaborator.Case.Collaborators.Edges) != 1 || got.AddCaseCollaborator.Collaborator.ID != w.partner.ID {
 		t.Fatalf("collaborators %+v", got)
 	}
 	if res := w.do(w.member, add, map[string]any{"c": c.ID, "p": w.globexAdmin.ID}); res.Code() != "BAD_USER_INPUT" {

@@ -23,9 +23,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]ent.Noder, e
 }
 
 // AuditEntries is the resolver for the auditEntries field.
-func (r *queryResolver) AuditEntries(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) (*ent.AuditEntryConnection, error) {
-	if orderBy == nil {
-		orderBy = &ent.AuditEntryOrder{Field: ent.AuditEntryOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+func (r *queryResolver) AuditEntries(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) (*ent.AuditEntryConnection, error) {
+	if len(orderBy) == 0 {
+		orderBy = []*ent.AuditEntryOrder{{Field: ent.AuditEntryOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}}
 	}
 	return r.client(ctx).AuditEntry.Query().
 		Paginate(ctx, after, first, before, last,
@@ -35,7 +35,7 @@ func (r *queryResolver) AuditEntries(ctx context.Context, after *entgql.Cursor[s
 }
 
 // Organizations is the resolver for the organizations field.
-func (r *queryResolver) Organizations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
+func (r *queryResolver) Organizations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
 	return r.client(ctx).Organization.Query().
 		Paginate(ctx, after, first, before, last,
 			ent.WithOrganizationOrder(orderBy),

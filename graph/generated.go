@@ -155,12 +155,12 @@ type ComplexityRoot struct {
 
 	Case struct {
 		Actions            func(childComplexity int) int
-		Attachments        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseAttachmentOrder) int
+		Attachments        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseAttachmentOrder) int
 		CanEscalate        func(childComplexity int) int
 		Category           func(childComplexity int) int
 		ClosedAt           func(childComplexity int) int
-		Collaborators      func(childComplexity int) int
-		Comments           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseCommentOrder) int
+		Collaborators      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) int
+		Comments           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseCommentOrder) int
 		CreatedAt          func(childComplexity int) int
 		CreatedBy          func(childComplexity int) int
 		CreatedByID        func(childComplexity int) int
@@ -171,12 +171,12 @@ type ComplexityRoot struct {
 		EscalatedAt        func(childComplexity int) int
 		Escalation         func(childComplexity int) int
 		EscalationReason   func(childComplexity int) int
-		Events             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CaseEventOrder) int
+		Events             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseEventOrder) int
 		FirstRespondedAt   func(childComplexity int) int
 		FirstResponseDueAt func(childComplexity int) int
 		FollowUpOf         func(childComplexity int) int
 		FollowUpOfID       func(childComplexity int) int
-		FollowUps          func(childComplexity int) int
+		FollowUps          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder) int
 		ID                 func(childComplexity int) int
 		Language           func(childComplexity int) int
 		Number             func(childComplexity int) int
@@ -305,7 +305,7 @@ type ComplexityRoot struct {
 
 	Contact struct {
 		CreatedAt       func(childComplexity int) int
-		Devices         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.DeviceOrder) int
+		Devices         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
 		Email           func(childComplexity int) int
 		Features        func(childComplexity int) int
 		ID              func(childComplexity int) int
@@ -371,7 +371,7 @@ type ComplexityRoot struct {
 		Owner          func(childComplexity int) int
 		OwnerID        func(childComplexity int) int
 		PhoneNumber    func(childComplexity int) int
-		PhoneNumbers   func(childComplexity int) int
+		PhoneNumbers   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.PhoneNumberOrder) int
 		SipAddress     func(childComplexity int) int
 		Status         func(childComplexity int) int
 		ThirdParty     func(childComplexity int) int
@@ -502,15 +502,15 @@ type ComplexityRoot struct {
 
 	Organization struct {
 		Cases                        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder) int
-		Contacts                     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContactOrder) int
+		Contacts                     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) int
 		CreatedAt                    func(childComplexity int) int
-		Devices                      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.DeviceOrder) int
+		Devices                      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
 		Domains                      func(childComplexity int) int
 		ID                           func(childComplexity int) int
 		Kind                         func(childComplexity int) int
 		Licenses                     func(childComplexity int) int
 		Name                         func(childComplexity int) int
-		PhoneNumbers                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PhoneNumberOrder) int
+		PhoneNumbers                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.PhoneNumberOrder) int
 		ShareCaseHistoryWithPartners func(childComplexity int) int
 		Sites                        func(childComplexity int) int
 		SupportMetrics               func(childComplexity int) int
@@ -562,12 +562,12 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Access         func(childComplexity int, customerID string) int
-		AuditEntries   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) int
+		AuditEntries   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) int
 		Cases          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
 		HelpDeskSearch func(childComplexity int, query string, first *int, after *entgql.Cursor[string]) int
 		Node           func(childComplexity int, id string) int
 		Nodes          func(childComplexity int, ids []string) int
-		Organizations  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		Organizations  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
 		SearchCases    func(childComplexity int, keyword string, first *int, after *entgql.Cursor[string], where *ent.CaseWhereInput) int
 		Viewer         func(childComplexity int) int
 	}
@@ -668,10 +668,10 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		AccessTokens func(childComplexity int) int
+		AccessTokens func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AccessTokenOrder) int
 		Contact      func(childComplexity int) int
-		Customers    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
-		Grants       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.GrantOrder, where *ent.GrantWhereInput) int
+		Customers    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		Grants       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.GrantOrder, where *ent.GrantWhereInput) int
 		Organization func(childComplexity int) int
 	}
 }
@@ -725,8 +725,8 @@ type OrganizationResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []string) ([]ent.Noder, error)
-	AuditEntries(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) (*ent.AuditEntryConnection, error)
-	Organizations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
+	AuditEntries(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEntryOrder, where *ent.AuditEntryWhereInput) (*ent.AuditEntryConnection, error)
+	Organizations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
 	Cases(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error)
 	Viewer(ctx context.Context) (*access.Session, error)
 	HelpDeskSearch(ctx context.Context, query string, first *int, after *entgql.Cursor[string]) (*model.HelpDeskSearchConnection, error)
@@ -738,11 +738,11 @@ type SubscriptionResolver interface {
 	GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error)
 }
 type ViewerResolver interface {
-	Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
-	Grants(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error)
+	Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
+	Grants(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error)
 	Contact(ctx context.Context, obj *access.Session) (*ent.Contact, error)
 	Organization(ctx context.Context, obj *access.Session) (*ent.Organization, error)
-	AccessTokens(ctx context.Context, obj *access.Session) ([]*ent.AccessToken, error)
+	AccessTokens(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AccessTokenOrder) (*ent.AccessTokenConnection, error)
 }
 
 type CaseWhereInputResolver interface {
@@ -1127,7 +1127,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Attachments(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseAttachmentOrder)), true
+		return e.ComplexityRoot.Case.Attachments(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.CaseAttachmentOrder)), true
 	case "Case.canEscalate":
 		if e.ComplexityRoot.Case.CanEscalate == nil {
 			break
@@ -1151,7 +1151,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Case.Collaborators(childComplexity), true
+		args, err := ec.field_Case_collaborators_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Case.Collaborators(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.ContactOrder)), true
 	case "Case.comments":
 		if e.ComplexityRoot.Case.Comments == nil {
 			break
@@ -1162,7 +1167,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Comments(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseCommentOrder)), true
+		return e.ComplexityRoot.Case.Comments(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.CaseCommentOrder)), true
 	case "Case.createdAt":
 		if e.ComplexityRoot.Case.CreatedAt == nil {
 			break
@@ -1233,7 +1238,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Events(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CaseEventOrder)), true
+		return e.ComplexityRoot.Case.Events(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.CaseEventOrder)), true
 	case "Case.firstRespondedAt":
 		if e.ComplexityRoot.Case.FirstRespondedAt == nil {
 			break
@@ -1263,7 +1268,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Case.FollowUps(childComplexity), true
+		args, err := ec.field_Case_followUps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Case.FollowUps(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder)), true
 	case "Case.id":
 		if e.ComplexityRoot.Case.ID == nil {
 			break
@@ -1770,7 +1780,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Contact.Devices(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.DeviceOrder)), true
+		return e.ComplexityRoot.Contact.Devices(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.DeviceOrder)), true
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
 			break
@@ -2030,7 +2040,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Device.PhoneNumbers(childComplexity), true
+		args, err := ec.field_Device_phoneNumbers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Device.PhoneNumbers(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.PhoneNumberOrder)), true
 	case "Device.sipAddress":
 		if e.ComplexityRoot.Device.SipAddress == nil {
 			break
@@ -2728,7 +2743,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organization.Contacts(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ContactOrder)), true
+		return e.ComplexityRoot.Organization.Contacts(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.ContactOrder)), true
 	case "Organization.createdAt":
 		if e.ComplexityRoot.Organization.CreatedAt == nil {
 			break
@@ -2745,7 +2760,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organization.Devices(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.DeviceOrder)), true
+		return e.ComplexityRoot.Organization.Devices(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.DeviceOrder)), true
 	case "Organization.domains":
 		if e.ComplexityRoot.Organization.Domains == nil {
 			break
@@ -2786,7 +2801,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organization.PhoneNumbers(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.PhoneNumberOrder)), true
+		return e.ComplexityRoot.Organization.PhoneNumbers(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.PhoneNumberOrder)), true
 	case "Organization.shareCaseHistoryWithPartners":
 		if e.ComplexityRoot.Organization.ShareCaseHistoryWithPartners == nil {
 			break
@@ -2989,7 +3004,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditEntries(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AuditEntryOrder), args["where"].(*ent.AuditEntryWhereInput)), true
+		return e.ComplexityRoot.Query.AuditEntries(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.AuditEntryOrder), args["where"].(*ent.AuditEntryWhereInput)), true
 	case "Query.cases":
 		if e.ComplexityRoot.Query.Cases == nil {
 			break
@@ -3045,7 +3060,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Organizations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.OrganizationOrder), args["where"].(*ent.OrganizationWhereInput)), true
+		return e.ComplexityRoot.Query.Organizations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.OrganizationOrder), args["where"].(*ent.OrganizationWhereInput)), true
 	case "Query.searchCases":
 		if e.ComplexityRoot.Query.SearchCases == nil {
 			break
@@ -3355,7 +3370,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Viewer.AccessTokens(childComplexity), true
+		args, err := ec.field_Viewer_accessTokens_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Viewer.AccessTokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.AccessTokenOrder)), true
 	case "Viewer.contact":
 		if e.ComplexityRoot.Viewer.Contact == nil {
 			break
@@ -3372,7 +3392,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Viewer.Customers(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.OrganizationOrder), args["where"].(*ent.OrganizationWhereInput)), true
+		return e.ComplexityRoot.Viewer.Customers(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.OrganizationOrder), args["where"].(*ent.OrganizationWhereInput)), true
 	case "Viewer.grants":
 		if e.ComplexityRoot.Viewer.Grants == nil {
 			break
@@ -3383,7 +3403,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Viewer.Grants(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.GrantOrder), args["where"].(*ent.GrantWhereInput)), true
+		return e.ComplexityRoot.Viewer.Grants(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.GrantOrder), args["where"].(*ent.GrantWhereInput)), true
 	case "Viewer.organization":
 		if e.ComplexityRoot.Viewer.Organization == nil {
 			break
@@ -3653,7 +3673,7 @@ type Viewer {
     first: Int
     before: Cursor
     last: Int
-    orderBy: OrganizationOrder
+    orderBy: [OrganizationOrder!]
     where: OrganizationWhereInput
   ): OrganizationConnection! @public
   "Grants of the caller's partner, or of its customer for contact managers and admins, newest first unless ordered."
@@ -3662,15 +3682,26 @@ type Viewer {
     first: Int
     before: Cursor
     last: Int
-    orderBy: GrantOrder
+    orderBy: [GrantOrder!]
     where: GrantWhereInput
   ): GrantConnection! @public
   "The contact the request runs as."
   contact: Contact! @public
   "The caller's organisation."
   organization: Organization! @public
-  "The caller's own API tokens, newest first."
-  accessTokens: [AccessToken!]! @public
+  "The caller's own API tokens, newest first unless ordered otherwise."
+  accessTokens(
+    "Returns the elements in the list that come after the specified cursor."
+    after: Cursor
+    "Returns the first n elements from the list (1 to 100)."
+    first: Int
+    "Returns the elements in the list that come before the specified cursor."
+    before: Cursor
+    "Returns the last n elements from the list (1 to 100)."
+    last: Int
+    "Ordering options for the tokens returned from the connection."
+    orderBy: [AccessTokenOrder!]
+  ): AccessTokenConnection! @public
 }
 
 """A caller's effective level on a customer and where it comes from."""
@@ -4500,6 +4531,18 @@ func (ec *executionContext) childFields_AccessToken(ctx context.Context, field g
 		return ec.fieldContext_AccessToken_contact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessToken", field.Name)
+}
+
+func (ec *executionContext) childFields_AccessTokenConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AccessTokenConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AccessTokenConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AccessTokenConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessTokenConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_AccessTokenEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5762,8 +5805,54 @@ func (ec *executionContext) field_Case_attachments_args(ctx context.Context, raw
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.CaseAttachmentOrder, error) {
-			return ec.unmarshalOCaseAttachmentOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.CaseAttachmentOrder, error) {
+			return ec.unmarshalOCaseAttachmentOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Case_collaborators_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.ContactOrder, error) {
+			return ec.unmarshalOContactOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5808,8 +5897,8 @@ func (ec *executionContext) field_Case_comments_args(ctx context.Context, rawArg
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.CaseCommentOrder, error) {
-			return ec.unmarshalOCaseCommentOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.CaseCommentOrder, error) {
+			return ec.unmarshalOCaseCommentOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5854,8 +5943,54 @@ func (ec *executionContext) field_Case_events_args(ctx context.Context, rawArgs 
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.CaseEventOrder, error) {
-			return ec.unmarshalOCaseEventOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.CaseEventOrder, error) {
+			return ec.unmarshalOCaseEventOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Case_followUps_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.CaseOrder, error) {
+			return ec.unmarshalOCaseOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5900,8 +6035,54 @@ func (ec *executionContext) field_Contact_devices_args(ctx context.Context, rawA
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.DeviceOrder, error) {
-			return ec.unmarshalODeviceOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.DeviceOrder, error) {
+			return ec.unmarshalODeviceOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Device_phoneNumbers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.PhoneNumberOrder, error) {
+			return ec.unmarshalOPhoneNumberOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6384,8 +6565,8 @@ func (ec *executionContext) field_Organization_contacts_args(ctx context.Context
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.ContactOrder, error) {
-			return ec.unmarshalOContactOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.ContactOrder, error) {
+			return ec.unmarshalOContactOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6430,8 +6611,8 @@ func (ec *executionContext) field_Organization_devices_args(ctx context.Context,
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.DeviceOrder, error) {
-			return ec.unmarshalODeviceOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.DeviceOrder, error) {
+			return ec.unmarshalODeviceOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6476,8 +6657,8 @@ func (ec *executionContext) field_Organization_phoneNumbers_args(ctx context.Con
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.PhoneNumberOrder, error) {
-			return ec.unmarshalOPhoneNumberOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.PhoneNumberOrder, error) {
+			return ec.unmarshalOPhoneNumberOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6550,8 +6731,8 @@ func (ec *executionContext) field_Query_auditEntries_args(ctx context.Context, r
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.AuditEntryOrder, error) {
-			return ec.unmarshalOAuditEntryOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.AuditEntryOrder, error) {
+			return ec.unmarshalOAuditEntryOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6716,8 +6897,8 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.OrganizationOrder, error) {
-			return ec.unmarshalOOrganizationOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.OrganizationOrder, error) {
+			return ec.unmarshalOOrganizationOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6794,6 +6975,52 @@ func (ec *executionContext) field_Subscription_caseEvents_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Viewer_accessTokens_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.AccessTokenOrder, error) {
+			return ec.unmarshalOAccessTokenOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Viewer_customers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6830,8 +7057,8 @@ func (ec *executionContext) field_Viewer_customers_args(ctx context.Context, raw
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.OrganizationOrder, error) {
-			return ec.unmarshalOOrganizationOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.OrganizationOrder, error) {
+			return ec.unmarshalOOrganizationOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6884,8 +7111,8 @@ func (ec *executionContext) field_Viewer_grants_args(ctx context.Context, rawArg
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.GrantOrder, error) {
-			return ec.unmarshalOGrantOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.GrantOrder, error) {
+			return ec.unmarshalOGrantOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10428,7 +10655,8 @@ func (ec *executionContext) _Case_collaborators(ctx context.Context, field graph
 			return ec.fieldContext_Case_collaborators(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Collaborators(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Collaborators(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ContactOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10436,11 +10664,11 @@ func (ec *executionContext) _Case_collaborators(ctx context.Context, field graph
 			directive1 := func(ctx context.Context) (any, error) {
 				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
-					var zeroVal []*ent.Contact
+					var zeroVal *ent.ContactConnection
 					return zeroVal, err
 				}
 				if ec.Directives.HasGrant == nil {
-					var zeroVal []*ent.Contact
+					var zeroVal *ent.ContactConnection
 					return zeroVal, errors.New("directive hasGrant is not implemented")
 				}
 				return ec.Directives.HasGrant(ctx, obj, directive0, level)
@@ -10449,22 +10677,33 @@ func (ec *executionContext) _Case_collaborators(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Case_collaborators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Case_collaborators(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Case",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Contact(ctx, field)
+			return ec.childFields_ContactConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Case_collaborators_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -10479,7 +10718,7 @@ func (ec *executionContext) _Case_comments(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Comments(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseCommentOrder))
+			return obj.Comments(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseCommentOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10541,7 +10780,7 @@ func (ec *executionContext) _Case_attachments(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Attachments(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseAttachmentOrder))
+			return obj.Attachments(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseAttachmentOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10603,7 +10842,7 @@ func (ec *executionContext) _Case_events(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Events(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CaseEventOrder))
+			return obj.Events(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseEventOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10714,7 +10953,8 @@ func (ec *executionContext) _Case_followUps(ctx context.Context, field graphql.C
 			return ec.fieldContext_Case_followUps(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FollowUps(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.FollowUps(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10722,11 +10962,11 @@ func (ec *executionContext) _Case_followUps(ctx context.Context, field graphql.C
 			directive1 := func(ctx context.Context) (any, error) {
 				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
 				if err != nil {
-					var zeroVal []*ent.SupportCase
+					var zeroVal *ent.CaseConnection
 					return zeroVal, err
 				}
 				if ec.Directives.HasGrant == nil {
-					var zeroVal []*ent.SupportCase
+					var zeroVal *ent.CaseConnection
 					return zeroVal, errors.New("directive hasGrant is not implemented")
 				}
 				return ec.Directives.HasGrant(ctx, obj, directive0, level)
@@ -10735,22 +10975,33 @@ func (ec *executionContext) _Case_followUps(ctx context.Context, field graphql.C
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SupportCase) graphql.Marshaler {
-			return ec.marshalOCase2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCaseᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseConnection) graphql.Marshaler {
+			return ec.marshalNCaseConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Case_followUps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Case_followUps(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Case",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
+			return ec.childFields_CaseConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Case_followUps_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -14043,7 +14294,7 @@ func (ec *executionContext) _Contact_devices(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeviceOrder))
+			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.DeviceOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15424,7 +15675,8 @@ func (ec *executionContext) _Device_phoneNumbers(ctx context.Context, field grap
 			return ec.fieldContext_Device_phoneNumbers(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PhoneNumbers(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.PhoneNumbers(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.PhoneNumberOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15432,11 +15684,11 @@ func (ec *executionContext) _Device_phoneNumbers(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
 				if err != nil {
-					var zeroVal []*ent.PhoneNumber
+					var zeroVal *ent.PhoneNumberConnection
 					return zeroVal, err
 				}
 				if ec.Directives.HasGrant == nil {
-					var zeroVal []*ent.PhoneNumber
+					var zeroVal *ent.PhoneNumberConnection
 					return zeroVal, errors.New("directive hasGrant is not implemented")
 				}
 				return ec.Directives.HasGrant(ctx, obj, directive0, level)
@@ -15445,22 +15697,33 @@ func (ec *executionContext) _Device_phoneNumbers(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PhoneNumber) graphql.Marshaler {
-			return ec.marshalOPhoneNumber2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PhoneNumberConnection) graphql.Marshaler {
+			return ec.marshalNPhoneNumberConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Device_phoneNumbers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Device_phoneNumbers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Device",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PhoneNumber(ctx, field)
+			return ec.childFields_PhoneNumberConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Device_phoneNumbers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -19761,7 +20024,7 @@ func (ec *executionContext) _Organization_contacts(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Contacts(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ContactOrder))
+			return obj.Contacts(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ContactOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19823,7 +20086,7 @@ func (ec *executionContext) _Organization_devices(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeviceOrder))
+			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.DeviceOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19885,7 +20148,7 @@ func (ec *executionContext) _Organization_phoneNumbers(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.PhoneNumbers(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PhoneNumberOrder))
+			return obj.PhoneNumbers(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.PhoneNumberOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -21204,7 +21467,7 @@ func (ec *executionContext) _Query_auditEntries(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditEntries(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AuditEntryOrder), fc.Args["where"].(*ent.AuditEntryWhereInput))
+			return ec.Resolvers.Query().AuditEntries(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AuditEntryOrder), fc.Args["where"].(*ent.AuditEntryWhereInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -21261,7 +21524,7 @@ func (ec *executionContext) _Query_organizations(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Organizations(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.OrganizationOrder), fc.Args["where"].(*ent.OrganizationWhereInput))
+			return ec.Resolvers.Query().Organizations(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.OrganizationOrder), fc.Args["where"].(*ent.OrganizationWhereInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23452,7 +23715,7 @@ func (ec *executionContext) _Viewer_customers(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Viewer().Customers(ctx, obj, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.OrganizationOrder), fc.Args["where"].(*ent.OrganizationWhereInput))
+			return ec.Resolvers.Viewer().Customers(ctx, obj, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.OrganizationOrder), fc.Args["where"].(*ent.OrganizationWhereInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23509,7 +23772,7 @@ func (ec *executionContext) _Viewer_grants(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Viewer().Grants(ctx, obj, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.GrantOrder), fc.Args["where"].(*ent.GrantWhereInput))
+			return ec.Resolvers.Viewer().Grants(ctx, obj, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.GrantOrder), fc.Args["where"].(*ent.GrantWhereInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23655,14 +23918,15 @@ func (ec *executionContext) _Viewer_accessTokens(ctx context.Context, field grap
 			return ec.fieldContext_Viewer_accessTokens(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Viewer().AccessTokens(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Viewer().AccessTokens(ctx, obj, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AccessTokenOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Public == nil {
-					var zeroVal []*ent.AccessToken
+					var zeroVal *ent.AccessTokenConnection
 					return zeroVal, errors.New("directive public is not implemented")
 				}
 				return ec.Directives.Public(ctx, obj, directive0)
@@ -23671,22 +23935,33 @@ func (ec *executionContext) _Viewer_accessTokens(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AccessToken) graphql.Marshaler {
-			return ec.marshalNAccessToken2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AccessTokenConnection) graphql.Marshaler {
+			return ec.marshalNAccessTokenConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Viewer_accessTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Viewer_accessTokens(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AccessToken(ctx, field)
+			return ec.childFields_AccessTokenConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Viewer_accessTokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -30810,7 +31085,7 @@ func (ec *executionContext) _Case(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._Case_collaborators(ctx, field, obj)
-				if res == graphql.RequiredNull {
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -31000,7 +31275,7 @@ func (ec *executionContext) _Case(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._Case_followUps(ctx, field, obj)
-				if res == graphql.RequiredNull {
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -32918,7 +33193,7 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Device_phoneNumbers(ctx, field, obj)
-				if res == graphql.RequiredNull {
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -36426,22 +36701,6 @@ func (ec *executionContext) marshalNAccessSource2githubᚗcomᚋpartnerdeskᚋpa
 	return v
 }
 
-func (ec *executionContext) marshalNAccessToken2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AccessToken) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAccessToken2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessToken(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNAccessToken2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessToken(ctx context.Context, sel ast.SelectionSet, v *ent.AccessToken) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -36450,6 +36709,21 @@ func (ec *executionContext) marshalNAccessToken2ᚖgithubᚗcomᚋpartnerdeskᚋ
 		return graphql.Null
 	}
 	return ec._AccessToken(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAccessTokenConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AccessTokenConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AccessTokenConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAccessTokenOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenOrder(ctx context.Context, v any) (*ent.AccessTokenOrder, error) {
+	res, err := ec.unmarshalInputAccessTokenOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNAccessTokenOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenOrderField(ctx context.Context, v any) (*ent.AccessTokenOrderField, error) {
@@ -36568,6 +36842,11 @@ func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋpartn
 	return ec._AuditEntryConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAuditEntryOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryOrder(ctx context.Context, v any) (*ent.AuditEntryOrder, error) {
+	res, err := ec.unmarshalInputAuditEntryOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAuditEntryOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryOrderField(ctx context.Context, v any) (*ent.AuditEntryOrderField, error) {
 	var res = new(ent.AuditEntryOrderField)
 	err := res.UnmarshalGQL(v)
@@ -36671,6 +36950,11 @@ func (ec *executionContext) marshalNCaseAttachmentConnection2ᚖgithubᚗcomᚋp
 	return ec._CaseAttachmentConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCaseAttachmentOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentOrder(ctx context.Context, v any) (*ent.CaseAttachmentOrder, error) {
+	res, err := ec.unmarshalInputCaseAttachmentOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCaseAttachmentOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentOrderField(ctx context.Context, v any) (*ent.CaseAttachmentOrderField, error) {
 	var res = new(ent.CaseAttachmentOrderField)
 	err := res.UnmarshalGQL(v)
@@ -36710,6 +36994,11 @@ func (ec *executionContext) marshalNCaseCommentConnection2ᚖgithubᚗcomᚋpart
 		return graphql.Null
 	}
 	return ec._CaseCommentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCaseCommentOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentOrder(ctx context.Context, v any) (*ent.CaseCommentOrder, error) {
+	res, err := ec.unmarshalInputCaseCommentOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCaseCommentOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentOrderField(ctx context.Context, v any) (*ent.CaseCommentOrderField, error) {
@@ -36797,6 +37086,11 @@ func (ec *executionContext) unmarshalNCaseEventKind2githubᚗcomᚋpartnerdesk�
 
 func (ec *executionContext) marshalNCaseEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcaseeventᚐKind(ctx context.Context, sel ast.SelectionSet, v caseevent.Kind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCaseEventOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventOrder(ctx context.Context, v any) (*ent.CaseEventOrder, error) {
+	res, err := ec.unmarshalInputCaseEventOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCaseEventOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventOrderField(ctx context.Context, v any) (*ent.CaseEventOrderField, error) {
@@ -36931,6 +37225,21 @@ func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpart
 	return ec._Contact(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ContactConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNContactOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrder(ctx context.Context, v any) (*ent.ContactOrder, error) {
+	res, err := ec.unmarshalInputContactOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNContactOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrderField(ctx context.Context, v any) (*ent.ContactOrderField, error) {
 	var res = new(ent.ContactOrderField)
 	err := res.UnmarshalGQL(v)
@@ -37057,6 +37366,11 @@ func (ec *executionContext) marshalNDevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartn
 	return ec._Device(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDeviceOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrder(ctx context.Context, v any) (*ent.DeviceOrder, error) {
+	res, err := ec.unmarshalInputDeviceOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDeviceOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrderField(ctx context.Context, v any) (*ent.DeviceOrderField, error) {
 	var res = new(ent.DeviceOrderField)
 	err := res.UnmarshalGQL(v)
@@ -37161,6 +37475,11 @@ func (ec *executionContext) unmarshalNGrantEventKind2githubᚗcomᚋpartnerdesk�
 
 func (ec *executionContext) marshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋeventsᚐGrantKind(ctx context.Context, sel ast.SelectionSet, v events.GrantKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNGrantOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrder(ctx context.Context, v any) (*ent.GrantOrder, error) {
+	res, err := ec.unmarshalInputGrantOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNGrantOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrderField(ctx context.Context, v any) (*ent.GrantOrderField, error) {
@@ -37391,6 +37710,11 @@ func (ec *executionContext) marshalNOrganizationKind2githubᚗcomᚋpartnerdesk�
 	return v
 }
 
+func (ec *executionContext) unmarshalNOrganizationOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrder(ctx context.Context, v any) (*ent.OrganizationOrder, error) {
+	res, err := ec.unmarshalInputOrganizationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNOrganizationOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrderField(ctx context.Context, v any) (*ent.OrganizationOrderField, error) {
 	var res = new(ent.OrganizationOrderField)
 	err := res.UnmarshalGQL(v)
@@ -37436,6 +37760,16 @@ func (ec *executionContext) marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋ
 	return ec._PhoneNumber(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPhoneNumberConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PhoneNumberConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PhoneNumberConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPhoneNumberKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐKind(ctx context.Context, v any) (phonenumber.Kind, error) {
 	var res phonenumber.Kind
 	err := res.UnmarshalGQL(v)
@@ -37444,6 +37778,11 @@ func (ec *executionContext) unmarshalNPhoneNumberKind2githubᚗcomᚋpartnerdesk
 
 func (ec *executionContext) marshalNPhoneNumberKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐKind(ctx context.Context, sel ast.SelectionSet, v phonenumber.Kind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNPhoneNumberOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberOrder(ctx context.Context, v any) (*ent.PhoneNumberOrder, error) {
+	res, err := ec.unmarshalInputPhoneNumberOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNPhoneNumberOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberOrderField(ctx context.Context, v any) (*ent.PhoneNumberOrderField, error) {
@@ -38033,6 +38372,23 @@ func (ec *executionContext) marshalOAccessTokenEdge2ᚖgithubᚗcomᚋpartnerdes
 	return ec._AccessTokenEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOAccessTokenOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenOrderᚄ(ctx context.Context, v any) ([]*ent.AccessTokenOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AccessTokenOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAccessTokenOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOAccessTokenWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessTokenWhereInputᚄ(ctx context.Context, v any) ([]*ent.AccessTokenWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -38085,12 +38441,21 @@ func (ec *executionContext) marshalOAuditEntryEdge2ᚖgithubᚗcomᚋpartnerdesk
 	return ec._AuditEntryEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAuditEntryOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryOrder(ctx context.Context, v any) (*ent.AuditEntryOrder, error) {
+func (ec *executionContext) unmarshalOAuditEntryOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryOrderᚄ(ctx context.Context, v any) ([]*ent.AuditEntryOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputAuditEntryOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AuditEntryOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAuditEntryOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOAuditEntryWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryWhereInputᚄ(ctx context.Context, v any) ([]*ent.AuditEntryWhereInput, error) {
@@ -38148,25 +38513,6 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCase2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCaseᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SupportCase) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx context.Context, sel ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -38220,12 +38566,21 @@ func (ec *executionContext) marshalOCaseAttachmentEdge2ᚖgithubᚗcomᚋpartner
 	return ec._CaseAttachmentEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOCaseAttachmentOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentOrder(ctx context.Context, v any) (*ent.CaseAttachmentOrder, error) {
+func (ec *executionContext) unmarshalOCaseAttachmentOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentOrderᚄ(ctx context.Context, v any) ([]*ent.CaseAttachmentOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputCaseAttachmentOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CaseAttachmentOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCaseAttachmentOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOCaseAttachmentWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentWhereInputᚄ(ctx context.Context, v any) ([]*ent.CaseAttachmentWhereInput, error) {
@@ -38280,12 +38635,21 @@ func (ec *executionContext) marshalOCaseCommentEdge2ᚖgithubᚗcomᚋpartnerdes
 	return ec._CaseCommentEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOCaseCommentOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentOrder(ctx context.Context, v any) (*ent.CaseCommentOrder, error) {
+func (ec *executionContext) unmarshalOCaseCommentOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentOrderᚄ(ctx context.Context, v any) ([]*ent.CaseCommentOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputCaseCommentOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CaseCommentOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCaseCommentOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseCommentOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOCaseCommentVisibility2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcasecommentᚐVisibilityᚄ(ctx context.Context, v any) ([]casecomment.Visibility, error) {
@@ -38471,12 +38835,21 @@ func (ec *executionContext) marshalOCaseEventKind2ᚖgithubᚗcomᚋpartnerdesk�
 	return v
 }
 
-func (ec *executionContext) unmarshalOCaseEventOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventOrder(ctx context.Context, v any) (*ent.CaseEventOrder, error) {
+func (ec *executionContext) unmarshalOCaseEventOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventOrderᚄ(ctx context.Context, v any) ([]*ent.CaseEventOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputCaseEventOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CaseEventOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCaseEventOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOCaseEventVisibility2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcaseeventᚐVisibilityᚄ(ctx context.Context, v any) ([]caseevent.Visibility, error) {
@@ -38702,25 +39075,6 @@ func (ec *executionContext) unmarshalOCaseWhereInput2ᚖgithubᚗcomᚋpartnerde
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOContact2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Contact) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx context.Context, sel ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -38765,12 +39119,21 @@ func (ec *executionContext) marshalOContactLastEmailStatus2githubᚗcomᚋpartne
 	return v
 }
 
-func (ec *executionContext) unmarshalOContactOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrder(ctx context.Context, v any) (*ent.ContactOrder, error) {
+func (ec *executionContext) unmarshalOContactOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrderᚄ(ctx context.Context, v any) ([]*ent.ContactOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputContactOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ContactOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContactOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContactOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOContactRole2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRoleᚄ(ctx context.Context, v any) ([]access.Role, error) {
@@ -38910,12 +39273,21 @@ func (ec *executionContext) marshalODeviceEdge2ᚖgithubᚗcomᚋpartnerdeskᚋp
 	return ec._DeviceEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalODeviceOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrder(ctx context.Context, v any) (*ent.DeviceOrder, error) {
+func (ec *executionContext) unmarshalODeviceOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrderᚄ(ctx context.Context, v any) ([]*ent.DeviceOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputDeviceOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DeviceOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDeviceOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalODeviceStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋdeviceᚐStatusᚄ(ctx context.Context, v any) ([]device.Status, error) {
@@ -39022,12 +39394,21 @@ func (ec *executionContext) marshalOGrantEdge2ᚖgithubᚗcomᚋpartnerdeskᚋpa
 	return ec._GrantEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOGrantOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrder(ctx context.Context, v any) (*ent.GrantOrder, error) {
+func (ec *executionContext) unmarshalOGrantOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrderᚄ(ctx context.Context, v any) ([]*ent.GrantOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputGrantOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.GrantOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGrantOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOGrantStatus2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐStatusᚄ(ctx context.Context, v any) ([]grant.Status, error) {
@@ -39318,12 +39699,21 @@ func (ec *executionContext) marshalOOrganizationKind2ᚖgithubᚗcomᚋpartnerde
 	return v
 }
 
-func (ec *executionContext) unmarshalOOrganizationOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrder(ctx context.Context, v any) (*ent.OrganizationOrder, error) {
+func (ec *executionContext) unmarshalOOrganizationOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrderᚄ(ctx context.Context, v any) ([]*ent.OrganizationOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputOrganizationOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.OrganizationOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrganizationOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOOrganizationSupportPlan2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋorganizationᚐSupportPlan(ctx context.Context, v any) (*organization.SupportPlan, error) {
@@ -39365,25 +39755,6 @@ func (ec *executionContext) unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋp
 	}
 	res, err := ec.unmarshalInputOrganizationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOPhoneNumber2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PhoneNumber) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalOPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx context.Context, sel ast.SelectionSet, v *ent.PhoneNumber) graphql.Marshaler {
@@ -39472,12 +39843,21 @@ func (ec *executionContext) marshalOPhoneNumberKind2ᚖgithubᚗcomᚋpartnerdes
 	return v
 }
 
-func (ec *executionContext) unmarshalOPhoneNumberOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberOrder(ctx context.Context, v any) (*ent.PhoneNumberOrder, error) {
+func (ec *executionContext) unmarshalOPhoneNumberOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberOrderᚄ(ctx context.Context, v any) ([]*ent.PhoneNumberOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputPhoneNumberOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.PhoneNumberOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPhoneNumberOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumberOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOPhoneNumberState2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋphonenumberᚐStateᚄ(ctx context.Context, v any) ([]phonenumber.State, error) {

@@ -290,7 +290,7 @@ func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *model.G
 }
 
 // Customers is the resolver for the customers field.
-func (r *viewerResolver) Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
+func (r *viewerResolver) Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
 	q := r.client(ctx).Organization.Query().Where(organization.KindEQ(access.Customer))
 	if !obj.IsVendorStaff() {
 		q.Where(organization.IDIn(append(obj.Reach().Customers(access.CC), obj.OrgID)...))
@@ -302,9 +302,9 @@ func (r *viewerResolver) Customers(ctx context.Context, obj *access.Session, aft
 }
 
 // Grants is the resolver for the grants field.
-func (r *viewerResolver) Grants(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error) {
-	if orderBy == nil {
-		orderBy = &ent.GrantOrder{Field: ent.GrantOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+func (r *viewerResolver) Grants(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.GrantOrder, where *ent.GrantWhereInput) (*ent.GrantConnection, error) {
+	if len(orderBy) == 0 {
+		orderBy = []*ent.GrantOrder{{Field: ent.GrantOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}}
 	}
 	return r.client(ctx).Grant.Query().
 		Paginate(ctx, after, first, before, last,
@@ -324,11 +324,13 @@ func (r *viewerResolver) Organization(ctx context.Context, obj *access.Session) 
 }
 
 // AccessTokens is the resolver for the accessTokens field.
-func (r *viewerResolver) AccessTokens(ctx context.Context, obj *access.Session) ([]*ent.AccessToken, error) {
+func (r *viewerResolver) AccessTokens(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AccessTokenOrder) (*ent.AccessTokenConnection, error) {
+	if len(orderBy) == 0 {
+		orderBy = []*ent.AccessTokenOrder{{Field: ent.AccessTokenOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}}
+	}
 	return r.client(ctx).AccessToken.Query().
 		Where(accesstoken.ContactID(obj.ContactID)).
-		Order(ent.Desc(accesstoken.FieldCreatedAt)).
-		All(ctx)
+		Paginate(ctx, after, first, before, last, ent.WithAccessTokenOrder(orderBy))
 }
 
 // Keyword is the resolver for the keyword field.

@@ -766,12 +766,12 @@ func seedUpload(parts ...[3]string) fuzzSeed {
 const (
 	seedViewer = `{ viewer { contact { id name email roles organization { name } } organization { id name kind }
   customers(first: 10) { totalCount edges { cursor node { id name supportPlan } } pageInfo { hasNextPage endCursor } }
-  grants(first: 5) { edges { node { id level status expiresAt } } } accessTokens { id name lastUsedAt } } }`
+  grants(first: 5) { edges { node { id level status expiresAt } } } accessTokens(first: 5) { edges { node { id name lastUsedAt } } } } }`
 	seedCases = `query Cases($after: Cursor, $where: CaseWhereInput) {
   cases(first: 5, after: $after, orderBy: {field: UPDATED_AT, direction: DESC}, where: $where) {
     totalCount pageInfo { hasNextPage endCursor startCursor }
     edges { cursor node { id number title status severity slaState canEscalate version
-      customer { name } createdBy { name } collaborators { name }
+      customer { name } createdBy { name } collaborators(first: 5) { edges { node { name } } }
       escalation { allowed reason availableAt } actions { action allowed reason }
       comments(first: 3) { totalCount edges { node { body } } } } } } }`
 	seedNode = `query Node($id: ID!) { node(id: $id) { id __typename
@@ -851,7 +851,7 @@ func fuzzSeeds() []fuzzSeed {
 		seedDoc(`mutation { closeCase(input: {id: "{{case2}}", version: 1}) { case { status closedAt reopenableUntil } } }`, nil).as(authCustomerAdmin),
 		seedDoc(`mutation { reopenCase(input: {id: "{{case2}}"}) { case { status } } }`, nil).as(authCustomerAdmin),
 		seedDoc(`mutation { escalateCase(input: {id: "{{case}}", reason: "Production down"}) { case { escalated escalationReason } } }`, nil).as(authCustomerAdmin),
-		seedDoc(`mutation { addCaseCollaborator(input: {caseID: "{{case}}", contactID: "{{contact}}"}) { case { collaborators { name } } } }`, nil),
+		seedDoc(`mutation { addCaseCollaborator(input: {caseID: "{{case}}", contactID: "{{contact}}"}) { case { collaborators(first: 5) { edges { node { name } } } } } }`, nil),
 		seedDoc(`mutation { shareCase(input: {caseID: "{{case}}", emails: ["ops@acme-corp.example"]}) { case { sharedEmails } } }`, nil),
 		seedDoc(`mutation { sendVerificationCode(input: {contactID: "{{contact}}"}) { expiresAt contact { name } } }`, nil),
 		seedDoc(`mutation { checkVerificationCode(input: {contactID: "{{contact}}", code: "123456"}) { result attemptsLeft } }`, nil),

@@ -89,10 +89,18 @@ type tokenRow struct {
 func (c caller) tokens(t *testing.T) []tokenRow {
 	t.Helper()
 	var got struct {
-		Viewer struct{ AccessTokens []tokenRow }
+		Viewer struct {
+			AccessTokens struct {
+				Edges []struct{ Node tokenRow }
+			}
+		}
 	}
-	c.Query(c.token, `{ viewer { accessTokens { id revokedAt } } }`, nil).Decode(t, &got)
-	return got.Viewer.AccessTokens
+	c.Query(c.token, `{ viewer { accessTokens(first: 100) { edges { node { id revokedAt } } } } }`, nil).Decode(t, &got)
+	var rows []tokenRow
+	for _, e := range got.Viewer.AccessTokens.Edges {
+		rows = append(rows, e.Node)
+	}
+	return rows
 }
 
 func TestPostJSONNegotiatesContentType(t *testing.T) {
@@ -739,7 +747,7 @@ func timeoutServer(t *testing.T, e *testkit.Env, d time.Duration) string {
 // expired context matters; it returns the status and raw body.
 func timedQuery(t *testing.T, serverURL, token string) (int, []byte) {
 	t.Helper()
-	b, _ := json.Marshal(map[string]any{"query": `{ viewer { contact { id } organization { id name } accessTokens { id name } } }`})
+	b, _ := json.Marshal(map[string]any{"query": `{ viewer { contact { id } organization { id name } accessTokens(first: 5) { edges { node { id name } } } } }`})
 	req, _ := http.NewRequest(http.MethodPost, serverURL+"/graphql", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)

@@ -45,5 +45,5 @@ func (AccessToken) Edges() []ent.Edge {
 }
 
 func (AccessToken) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.Public()}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder(), fieldaccess.Public()}
 }

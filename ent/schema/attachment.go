@@ -52,6 +52,7 @@ func (Attachment) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.Type("CaseAttachment"),
 		entgql.RelayConnection(),
+		entgql.MultiOrder(),
 		fieldaccess.Grant(access.CC).OwnedBy("customer_id"),
 	}
 }

@@ -73,6 +73,7 @@ func (AuditEntry) Indexes() []ent.Index {
 func (AuditEntry) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
+		entgql.MultiOrder(),
 		// Row filters decide who lists which entries (SPEC §2.6).
 		entgql.QueryField("auditEntries"),
 		fieldaccess.Public(),

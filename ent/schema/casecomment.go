@@ -49,5 +49,5 @@ func (CaseComment) Indexes() []ent.Index {
 }
 
 func (CaseComment) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.Grant(access.CC).OwnedBy("customer_id")}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder(), fieldaccess.Grant(access.CC).OwnedBy("customer_id")}
 }

@@ -67,5 +67,5 @@ func (CaseEvent) Indexes() []ent.Index {
 }
 
 func (CaseEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), fieldaccess.Grant(access.CC).OwnedBy("customer_id")}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder(), fieldaccess.Grant(access.CC).OwnedBy("customer_id")}
 }

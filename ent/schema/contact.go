@@ -121,6 +121,7 @@ func (Contact) Hooks() []ent.Hook {
 func (Contact) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
+		entgql.MultiOrder(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 		fieldaccess.Grant(access.Look).OwnedBy("organization_id").ReadAsCounterparts(),
 	}

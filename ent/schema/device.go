@@ -84,7 +84,7 @@ func (Device) Edges() []ent.Edge {
 			Comment("The contact who uses the device."),
 		edge.To("phone_numbers", PhoneNumber.Type).
 			Comment("Numbers assigned to the device.").
-			Annotations(noInput()),
+			Annotations(entgql.RelayConnection(), noInput()),
 	}
 }
 
@@ -107,6 +107,7 @@ func (Device) Hooks() []ent.Hook {
 func (Device) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
+		entgql.MultiOrder(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 		fieldaccess.Grant(access.Look).OwnedBy("organization_id"),
 	}

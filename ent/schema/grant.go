@@ -10,8 +10,8 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
-	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
@@ -111,6 +111,7 @@ func (Grant) Hooks() []ent.Hook {
 func (Grant) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
+		entgql.MultiOrder(),
 		fieldaccess.Public().OwnedBy("customer_id", "partner_id"),
 	}
 }

@@ -116,6 +116,7 @@ func (Organization) Hooks() []ent.Hook {
 func (Organization) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
+		entgql.MultiOrder(),
 		entgql.QueryField(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 		fieldaccess.Grant(access.CC).OwnedBy("id").ReadAsCounterparts(),

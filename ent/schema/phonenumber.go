@@ -92,6 +92,7 @@ func (PhoneNumber) Hooks() []ent.Hook {
 func (PhoneNumber) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
+		entgql.MultiOrder(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 		fieldaccess.Grant(access.Look).OwnedBy("organization_id"),
 	}

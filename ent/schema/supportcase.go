@@ -11,8 +11,8 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
-	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
 )
@@ -91,7 +91,8 @@ func (SupportCase) Edges() []ent.Edge {
 		edge.From("on_behalf_of", Organization.Type).Ref("filed_cases").Field("on_behalf_of_id").
 			Unique().Immutable().Comment("The partner whose contact filed the case."),
 		edge.To("collaborators", Contact.Type).
-			Comment("Contacts working the case besides the primary contact."),
+			Comment("Contacts working the case besides the primary contact.").
+			Annotations(entgql.RelayConnection()),
 		edge.To("comments", CaseComment.Type).
 			Comment("The conversation on the case.").
 			Annotations(entgql.RelayConnection()),
@@ -105,6 +106,8 @@ func (SupportCase) Edges() []ent.Edge {
 			Comment("The partners whose era the case was created in: they held an approved grant on its customer then (SPEC §2.4). Kept by package grants; the read policy's SQL finds a partner's cases through it.").
 			Annotations(hidden()),
 		edge.To("follow_ups", SupportCase.Type).
+			Comment("Cases filed as follow-ups of this one.").
+			Annotations(entgql.RelayConnection()).
 			From("follow_up_of").Field("follow_up_of_id").Unique().Immutable().
 			Comment("The closed case this one follows up on."),
 	}
