@@ -266,3 +266,15 @@ func git(t *testing.T, dir string, args ...string) {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 }
+
+// TestChangelogHasUnreleased: the repository's changelog has the section
+// the check reads (Keep a Changelog keeps it, empty, at a release).
+func TestChangelogHasUnreleased(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", contract.ChangelogPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := contract.Unreleased(string(data)); !ok {
+		t.Fatalf("%s has no \"## Unreleased\" section", contract.ChangelogPath)
+	}
+}
