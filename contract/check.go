@@ -184,7 +184,11 @@ func (r Report) Write(w io.Writer) {
 	fmt.Fprintln(w, "coordinates in backticks, with what it was and what it is (a field's line covers its arguments):")
 	seen := map[string]bool{}
 	for _, c := range r.Unannounced {
-		if k := c.Coordinate(); !seen[k] {
+		k := c.Coordinate()
+		if o := owner(k); o != "" {
+			k = o
+		}
+		if !seen[k] {
 			seen[k] = true
 			fmt.Fprintf(w, "  - `%s`: … → …\n", k)
 		}

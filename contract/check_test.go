@@ -132,7 +132,7 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("unannounced = %v, Failed = %v; changes %+v", got, r.Failed(), r.Changes)
 	}
 	out := written(r)
-	for _, s := range []string{"BREAKING, NOT ANNOUNCED  Query.a:", "BREAKING, NOT ANNOUNCED  Query.b(x:):", "FAIL: 2 breaking change(s)", "  - `Query.b(x:)`: … → …"} {
+	for _, s := range []string{"BREAKING, NOT ANNOUNCED  Query.a:", "BREAKING, NOT ANNOUNCED  Query.b(x:):", "FAIL: 2 breaking change(s)", "  - `Query.b`: … → …"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("report lacks %q:\n%s", s, out)
 		}
