@@ -1,17 +1,21 @@
 // Package e2e_test runs partnerdesk against real JavaScript clients: the npm
 // graphql-ws client (on the ws package) subscribes to case events, sees a
 // comment, sees its stream end with FORBIDDEN when the grant is revoked, and
-// stops after one attempt when its token is refused with 4401.
+// stops after one attempt when its token is refused with 4401; and
+// graphql-http's audit checks /graphql against the GraphQL over HTTP
+// specification (audit_test.go).
 //
-// The test installs the pinned npm packages itself (npm ci, from
-// package-lock.json) and runs subscriptions.test.mjs with node's test runner.
-// Without node it is skipped, except on CI (CI set), where it fails.
+// The tests install the pinned npm packages themselves (npm ci, from
+// package-lock.json) and run their .mjs files with node's test runner.
+// Without node they are skipped, except on CI (CI set), where they fail.
 package e2e_test
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,10 +35,7 @@ const (
 func TestGraphQLWSClient(t *testing.T) {
 	node := tool(t, "node")
 	npm := tool(t, "npm")
-	dir, err := os.Getwd() // go test runs in the package's directory
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := packageDir(t)
 	installDependencies(t, npm, dir)
 
 	e := testkit.New(t)
@@ -49,11 +50,8 @@ func TestGraphQLWSClient(t *testing.T) {
 	httpURL := e.Server.URL + "/graphql"
 	wsURL := "ws" + strings.TrimPrefix(e.Server.URL, "http") + "/graphql"
 
-	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "subscriptions.test.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
+	start := time.Now()
+	out, err := runNode(node, dir, "subscriptions.test.mjs",
 		"PD_WS_URL="+wsURL,
 		"PD_HTTP_URL="+httpURL,
 		"PD_PARTNER_TOKEN="+e.Token(partner),
@@ -63,18 +61,42 @@ func TestGraphQLWSClient(t *testing.T) {
 		"PD_CASE_ID="+kase.ID,
 		"PD_GRANT_ID="+grant.ID,
 	)
+	if err != nil {
+		t.Fatalf("%v; its output:\n%s", err, out)
+	}
+	t.Logf("graphql-ws end-to-end tests passed in %s%s", time.Since(start).Round(time.Millisecond), summary(out))
+}
+
+// runNode runs a test file with node's test runner in dir, with env added
+// to the environment, and returns what it printed (TAP).
+func runNode(node, dir, file string, env ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=tap", file)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 10 * time.Second // a child left holding the output pipe must not hang the test
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("node --test did not finish within %s; its output:\n%s", nodeTimeout, out.String())
+		return out.String(), fmt.Errorf("node --test %s did not finish within %s", file, nodeTimeout)
 	}
 	if err != nil {
-		t.Fatalf("node --test subscriptions.test.mjs: %v; its output:\n%s", err, out.String())
+		return out.String(), fmt.Errorf("node --test %s: %w", file, err)
 	}
-	t.Logf("graphql-ws end-to-end tests passed in %s%s", time.Since(start).Round(time.Millisecond), summary(out.String()))
+	return out.String(), nil
+}
+
+// packageDir is the directory of this package, where package.json is: go
+// test runs a package's tests there.
+func packageDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // tool finds a program on PATH; without it the test is skipped on a
@@ -86,15 +108,17 @@ func tool(t *testing.T, name string) string {
 		return p
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not on PATH (%v): CI must run the graphql-ws end-to-end test; install Node.js 20 or later with npm", name, err)
+		t.Fatalf("%s is not on PATH (%v): CI must run the end-to-end tests; install Node.js 20 or later with npm", name, err)
 	}
-	t.Skipf("%s is not on PATH (%v): skipping the graphql-ws end-to-end test", name, err)
+	t.Skipf("%s is not on PATH (%v): skipping the end-to-end test", name, err)
 	return ""
 }
 
-// installDependencies runs npm ci when node_modules is missing or older
-// than package-lock.json. npm writes node_modules/.package-lock.json at
-// every install, so its time is the install's.
+// installDependencies runs npm ci when node_modules is missing, older than
+// package-lock.json, or lacks one of package.json's packages at its pinned
+// version (a checkout's file times need not tell). npm writes
+// node_modules/.package-lock.json at every install, so its time is the
+// install's.
 func installDependencies(t *testing.T, npm, dir string) {
 	t.Helper()
 	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
@@ -104,7 +128,7 @@ func installDependencies(t *testing.T, npm, dir string) {
 	installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
 	switch {
 	case err == nil && !installed.ModTime().Before(lock.ModTime()):
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws", "package.json")); err == nil {
+		if pinnedInstalled(t, dir) {
 			return
 		}
 	case err != nil && !errors.Is(err, os.ErrNotExist):
@@ -126,6 +150,32 @@ func installDependencies(t *testing.T, npm, dir string) {
 		t.Fatalf("npm ci: %v; its output:\n%s", err, out.String())
 	}
 	t.Logf("npm ci installed the e2e dependencies in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// pinnedInstalled reports whether node_modules holds every package of
+// package.json at the exact version it pins.
+func pinnedInstalled(t *testing.T, dir string) bool {
+	t.Helper()
+	var manifest struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err == nil {
+		err = json.Unmarshal(raw, &manifest)
+	}
+	if err != nil {
+		t.Fatalf("package.json: %v", err)
+	}
+	for name, pinned := range manifest.DevDependencies {
+		var installed struct {
+			Version string `json:"version"`
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "node_modules", name, "package.json"))
+		if err != nil || json.Unmarshal(raw, &installed) != nil || installed.Version != pinned {
+			return false
+		}
+	}
+	return true
 }
 
 // summary picks node's closing counts ("# pass 2", …) and the test's own

@@ -573,6 +573,7 @@ func (x fuzzExchange) problems(tainted map[string]bool) []string {
 			add("Content-Type %q: neither GraphQL JSON nor an event stream", x.header.Get("Content-Type"))
 		}
 		out = append(out, x.payloadProblems("the body", x.response)...)
+		out = append(out, x.requestErrorProblems(media)...)
 	}
 	for _, l := range fuzzLeaks {
 		if l.re.Match(x.response) && !l.re.MatchString(x.requestText) && !tainted[l.name] {
@@ -656,11 +657,45 @@ func (x fuzzExchange) payloadProblems(where string, raw []byte) []string {
 	return out
 }
 
+// requestErrorProblems checks the answer to a GraphQL request error (a
+// document that does not parse or validate, variables that do not coerce):
+// GraphQL over HTTP answers it with 200 under application/json and 400
+// under application/graphql-response+json, and without a data entry, since
+// the operation never ran.
+func (x fuzzExchange) requestErrorProblems(media string) []string {
+	var top struct {
+		Data   *json.RawMessage `json:"data"`
+		Errors []struct {
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(x.response, &top) != nil || len(top.Errors) == 0 {
+		return nil
+	}
+	reason, _ := top.Errors[0].Extensions["reason"].(string)
+	if reason != "GRAPHQL_PARSE_FAILED" && reason != "GRAPHQL_VALIDATION_FAILED" {
+		return nil
+	}
+	var out []string
+	want := http.StatusOK
+	if media == "application/graphql-response+json" {
+		want = http.StatusBadRequest
+	}
+	if x.status != want {
+		out = append(out, fmt.Sprintf("a GraphQL request error (%s) as %s has status %d, want %d", reason, media, x.status, want))
+	}
+	if top.Data != nil || bytes.Contains(x.response, []byte(`"data":null`)) {
+		out = append(out, fmt.Sprintf("a GraphQL request error (%s) has a data entry: its operation never ran", reason))
+	}
+	return out
+}
+
 // TestFuzzHTTPChecksFail shows that each check of FuzzHTTP fails the
 // answers it is meant to fail, and passes a good one.
 func TestFuzzHTTPChecksFail(t *testing.T) {
 	jsonHeader := http.Header{"Content-Type": {"application/json"}}
 	sseHeader := http.Header{"Content-Type": {"text/event-stream"}}
+	graphQLHeader := http.Header{"Content-Type": {"application/graphql-response+json"}}
 	ok := `{"data":{"viewer":{"contact":{"id":"con_1"}}}}`
 	refused := `{"errors":[{"message":"authentication required","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`
 	for _, tc := range []struct {
@@ -671,14 +706,16 @@ func TestFuzzHTTPChecksFail(t *testing.T) {
 		{"a good answer", fuzzExchange{status: 200, header: jsonHeader, response: []byte(ok)}, false},
 		{"a coded refusal", fuzzExchange{status: 401, header: jsonHeader, response: []byte(refused)}, false},
 		{"a good stream", fuzzExchange{status: 200, header: sseHeader, response: []byte(":\n\nevent: next\ndata: " + ok + "\n\nevent: complete\n\n")}, false},
-		{"an echo of the request", fuzzExchange{status: 422, header: jsonHeader, requestText: `{ panic }`,
-			response: []byte(`{"errors":[{"message":"Cannot query field \"panic\" on type \"Query\".","extensions":{"code":"BAD_USER_INPUT"}}]}`)}, false},
+		{"an echo of the request", fuzzExchange{status: 200, header: jsonHeader, requestText: `{ panic }`,
+			response: []byte(`{"errors":[{"message":"Cannot query field \"panic\" on type \"Query\".","extensions":{"code":"BAD_USER_INPUT","reason":"GRAPHQL_VALIDATION_FAILED"}}]}`)}, false},
+		{"a request error as graphql-response+json", fuzzExchange{status: 400, header: graphQLHeader,
+			response: []byte(`{"errors":[{"message":"Expected Name, found <EOF>","extensions":{"code":"BAD_USER_INPUT","reason":"GRAPHQL_PARSE_FAILED"}}]}`)}, false},
 		{"a preflight", fuzzExchange{method: http.MethodOptions, status: 200, header: http.Header{}}, false},
 
 		{"a panic", fuzzExchange{panicked: "boom"}, true},
 		{"a 5xx", fuzzExchange{status: 502, header: jsonHeader, response: []byte(refused)}, true},
 		{"INTERNAL", fuzzExchange{status: 200, header: jsonHeader, response: []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)}, true},
-		{"no code", fuzzExchange{status: 422, header: jsonHeader, response: []byte(`{"errors":[{"message":"transport not supported"}]}`)}, true},
+		{"no code", fuzzExchange{status: 200, header: jsonHeader, response: []byte(`{"errors":[{"message":"transport not supported"}]}`)}, true},
 		{"not JSON", fuzzExchange{status: 400, header: http.Header{"Content-Type": {"text/plain"}}, response: []byte("bad request")}, true},
 		{"JSON, not GraphQL", fuzzExchange{status: 200, header: jsonHeader, response: []byte(`{"ok":true}`)}, true},
 		{"a Go type", fuzzExchange{status: 400, header: jsonHeader, requestText: "[]",
@@ -689,8 +726,14 @@ func TestFuzzHTTPChecksFail(t *testing.T) {
 			response: []byte(`{"errors":[{"message":"ent: supportcase not found","extensions":{"code":"NOT_FOUND"}}]}`)}, true},
 		{"INTERNAL in a stream", fuzzExchange{status: 200, header: sseHeader,
 			response: []byte(":\n\nevent: next\ndata: {\"errors\":[{\"message\":\"internal error\",\"extensions\":{\"code\":\"INTERNAL\"}}]}\n\nevent: complete\n\n")}, true},
-		{"a suggestion with introspection off", fuzzExchange{introspectionOff: true, status: 422, header: jsonHeader,
+		{"a suggestion with introspection off", fuzzExchange{introspectionOff: true, status: 200, header: jsonHeader,
 			response: []byte(`{"errors":[{"message":"Unknown argument \"frist\". Did you mean \"first\"?","extensions":{"code":"BAD_USER_INPUT"}}]}`)}, true},
+		{"a request error as application/json with 422", fuzzExchange{status: 422, header: jsonHeader,
+			response: []byte(`{"errors":[{"message":"Expected Name, found <EOF>","extensions":{"code":"BAD_USER_INPUT","reason":"GRAPHQL_PARSE_FAILED"}}]}`)}, true},
+		{"a request error as graphql-response+json with 200", fuzzExchange{status: 200, header: graphQLHeader,
+			response: []byte(`{"errors":[{"message":"Expected Name, found <EOF>","extensions":{"code":"BAD_USER_INPUT","reason":"GRAPHQL_PARSE_FAILED"}}]}`)}, true},
+		{"a request error with data null", fuzzExchange{status: 400, header: graphQLHeader,
+			response: []byte(`{"errors":[{"message":"Cannot query field \"nope\" on type \"Query\".","extensions":{"code":"BAD_USER_INPUT","reason":"GRAPHQL_VALIDATION_FAILED"}}],"data":null}`)}, true},
 	} {
 		problems := tc.x.problems(map[string]bool{})
 		if got := len(problems) > 0; got != tc.wantFails {
@@ -870,6 +913,17 @@ func fuzzSeeds() []fuzzSeed {
 			return s
 		}(),
 		seedDoc(seedHelpDesk, map[string]any{"q": "acme"}).with(mGET),
+
+		// GraphQL request errors, under each media type: 200 as
+		// application/json, 400 as application/graphql-response+json.
+		seedPOST(`{`, nil),
+		seedPOST(`{`, nil).accepting(acGraphQLResponse),
+		seedPOST(`{ nope }`, nil).accepting(acAny),
+		seedPOST(`{ nope }`, nil).accepting(acGraphQLResponse).production(),
+		seedPOST(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": nil}).accepting(acJSON),
+		seedPOST(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": nil}).accepting(acGraphQLResponse),
+		seedGET(`{ viewer { nope } }`, nil).accepting(acGraphQLResponse),
+		{method: mPOST, contentType: ctJSON, accept: acGraphQLResponse, auth: authHelpDesk, body: []byte(`{"qeury": "{ __typename }"}`)},
 
 		// Server-sent events: a query, a mutation, subscriptions.
 		seedPOST(seedViewer, nil).accepting(acSSE),

@@ -153,8 +153,7 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(streams.SSE{Fan: fan, Present: graph.PresentError})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(plainHTTP{})
 	var maxFile int64
 	if cfg.Attachments != nil {
 		maxFile = cfg.Attachments.MaxBytes()

@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/requestid"
@@ -69,15 +68,7 @@ func (f multipartForm) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		writeError(w, refused.status, refused.Error)
 		return
 	}
-	body, err := json.Marshal(res)
-	if err != nil {
-		slog.ErrorContext(r.Context(), "encoding a GraphQL response", "request_id", requestid.FromContext(r.Context()), "error", err)
-		writeError(w, uploadFailed.status, uploadFailed.Error)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(body)
+	writeAnswer(r.Context(), w, status, mediaJSON, res)
 }
 
 // uploadRefusal is a request the transport answers itself, with status.
@@ -101,8 +92,9 @@ func uploadTooLarge(field string, limit, measured int64, format string, args ...
 var uploadFailed = &uploadRefusal{http.StatusInternalServerError, &apperr.Error{Code: apperr.Internal, Message: "internal error"}}
 
 // serve reads the request and runs its operation. It returns the status
-// and response to write, or the refusal to write instead.
-func (f multipartForm) serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) (int, *graphql.Response, *uploadRefusal) {
+// and answer to write (application/json, whatever the client accepts), or
+// the refusal to write instead.
+func (f multipartForm) serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) (int, any, *uploadRefusal) {
 	start := graphql.Now()
 	// A chunked body has no Content-Length to check early: the same bound
 	// then holds while it is read, part headers included.
@@ -195,11 +187,8 @@ func (f multipartForm) serve(w http.ResponseWriter, r *http.Request, exec graphq
 	ctx := r.Context()
 	rc, opErr := exec.CreateOperationContext(ctx, &params)
 	if opErr != nil {
-		status := http.StatusOK
-		if errcode.GetErrorKind(opErr) == errcode.KindProtocol {
-			status = http.StatusUnprocessableEntity
-		}
-		return status, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr), nil
+		status, res := answerRefused(ctx, exec, rc, opErr, mediaJSON)
+		return status, res, nil
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	return http.StatusOK, responses(ctx), nil
@@ -271,6 +260,9 @@ func decodeOperations(raw []byte) (graphql.RawParams, *uploadRefusal) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return params, badUpload("operations", "operations must be one JSON object and nothing after it")
+	}
+	if !hasQuery(&params) {
+		return params, badUpload("operations", "operations has no query: send a GraphQL document in query")
 	}
 	return params, nil
 }

@@ -194,8 +194,7 @@ func checkGET(r *http.Request) (int, *apperr.Error) {
 		return 0, nil // the limits and gqlgen answer a bad document
 	}
 	if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
-		return http.StatusMethodNotAllowed, &apperr.Error{Code: apperr.BadUserInput, Reason: "METHOD_NOT_ALLOWED",
-			Message: "only queries may be sent with GET; send " + string(op.Operation) + "s with POST"}
+		return http.StatusMethodNotAllowed, getRefused(op.Operation)
 	}
 	return 0, nil
 }
