@@ -54,8 +54,9 @@ func (o operation) start(ctx context.Context, payload []byte, s sink) (out outco
 	ctx = graphql.StartOperationTrace(ctx)
 	rc, errs := o.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		res := o.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
-		return outcome{answer: res, refused: errcode.GetErrorKind(errs) == errcode.KindProtocol}
+		// The kind first: presenting the errors renames their codes.
+		refused := errcode.GetErrorKind(errs) == errcode.KindProtocol
+		return outcome{answer: o.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs), refused: refused}
 	}
 	ctx = graphql.WithOperationContext(ctx, rc)
 	if rc.Operation.Operation != ast.Subscription {

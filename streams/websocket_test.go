@@ -213,3 +213,16 @@ func TestShutdownClosesWebsocketsWith1001(t *testing.T) {
 		t.Errorf("%d followers after the shutdown", n)
 	}
 }
+
+// TestAnInvalidOperationIsAnErrorMessage: graphql-transport-ws answers an
+// operation that does not validate with an error message, which ends it,
+// not with a result and complete.
+func TestAnInvalidOperationIsAnErrorMessage(t *testing.T) {
+	w := newWorld(t)
+	c := dial(t, w.Server.URL, "graphql-transport-ws")
+	w.signIn(c)
+	c.send(map[string]any{"id": "a", "type": "subscribe", "payload": map[string]any{"query": `subscription { caseEvents { nope } }`}})
+	if m := c.expect("error"); m.ID != "a" || !strings.Contains(string(m.Payload), "GRAPHQL_VALIDATION_FAILED") {
+		t.Fatalf("got %+v, want a validation error for a", m)
+	}
+}
