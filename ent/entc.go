@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"slices"
 	"strings"
 
 	"entgo.io/contrib/entgql"
@@ -20,12 +21,16 @@ import (
 )
 
 func main() {
+	// entgql's templates, with its connection loading patched
+	// (ent/template/connections.tmpl), which must come after them.
+	connections := gen.MustParse(gen.NewTemplate("connections").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/connections.tmpl"))
 	ex, err := entgql.NewExtension(
+		entgql.WithTemplates(append(slices.Clone(entgql.AllTemplates), connections)...),
 		entgql.WithConfigPath("./gqlgen.yml"),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("./graph/ent.graphqls"),
 		entgql.WithWhereInputs(true),
-		entgql.WithSchemaHook(stampFieldAccess, dropAppendInputs, mutationInputs),
+		entgql.WithSchemaHook(stampFieldAccess, dropAppendInputs, mutationInputs, connectionNodes),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -254,6 +259,29 @@ func mutationInputs(g *gen.Graph, s *ast.Schema) error {
 				s.Types[to] = t
 			}
 		}
+	}
+	return nil
+}
+
+// connectionNodes gives every connection type GitHub's nodes shortcut:
+// the nodes of its edges, for a client that needs no cursor per node.
+func connectionNodes(_ *gen.Graph, s *ast.Schema) error {
+	for name, t := range s.Types {
+		edges := t.Fields.ForName("edges")
+		if t.Kind != ast.Object || !strings.HasSuffix(name, "Connection") || edges == nil || t.Fields.ForName("nodes") != nil {
+			continue
+		}
+		edge := s.Types[edges.Type.Name()]
+		if edge == nil || edge.Fields.ForName("node") == nil {
+			continue
+		}
+		node := edge.Fields.ForName("node").Type.Name()
+		t.Fields = append(t.Fields, &ast.FieldDefinition{
+			Name:        "nodes",
+			Description: "The nodes of the edges, in order: edges without their cursors.",
+			Type:        ast.NonNullListType(ast.NamedType(node, nil), nil),
+			Directives:  ast.DirectiveList{{Name: "public"}},
+		})
 	}
 	return nil
 }

@@ -887,7 +887,7 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -938,6 +938,12 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			}
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
+			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, deviceImplementors)...); err != nil {
+					return err
+				}
 			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
@@ -1151,7 +1157,7 @@ func (_q *DeviceQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -1202,6 +1208,12 @@ func (_q *DeviceQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			}
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
+			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, phonenumberImplementors)...); err != nil {
+					return err
+				}
 			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
@@ -1645,7 +1657,7 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -1697,6 +1709,12 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
 			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, contactImplementors)...); err != nil {
+					return err
+				}
+			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
 				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, contactImplementors)...); err != nil {
@@ -1734,7 +1752,7 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -1786,6 +1804,12 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
 			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, deviceImplementors)...); err != nil {
+					return err
+				}
+			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
 				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, deviceImplementors)...); err != nil {
@@ -1823,7 +1847,7 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -1875,6 +1899,12 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
 			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, phonenumberImplementors)...); err != nil {
+					return err
+				}
+			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
 				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, phonenumberImplementors)...); err != nil {
@@ -1912,7 +1942,7 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -1963,6 +1993,12 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			}
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
+			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, supportcaseImplementors)...); err != nil {
+					return err
+				}
 			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
@@ -2361,7 +2397,7 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -2417,6 +2453,12 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
 			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, contactImplementors)...); err != nil {
+					return err
+				}
+			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
 				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, contactImplementors)...); err != nil {
@@ -2454,7 +2496,7 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -2506,6 +2548,12 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
 			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, casecommentImplementors)...); err != nil {
+					return err
+				}
+			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
 				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, casecommentImplementors)...); err != nil {
@@ -2543,7 +2591,7 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -2595,6 +2643,12 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
 			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, attachmentImplementors)...); err != nil {
+					return err
+				}
+			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
 				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, attachmentImplementors)...); err != nil {
@@ -2632,7 +2686,7 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -2683,6 +2737,12 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			}
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
+			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, caseeventImplementors)...); err != nil {
+					return err
+				}
 			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {
@@ -2736,7 +2796,7 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if query, err = pager.applyFilter(query); err != nil {
 				return err
 			}
-			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...) && !hasCollectedField(ctx, append(path, "nodes")...) && !hasCollectedField(ctx, append(path, pageInfoField)...)
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
@@ -2787,6 +2847,12 @@ func (_q *SupportCaseQuery) collectField(ctx context.Context, oneNode bool, opCt
 			}
 			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
 				return err
+			}
+			nodesPath := append(append([]string(nil), path...), "nodes")
+			if field := collectedField(ctx, nodesPath...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, nodesPath, mayAddCondition(satisfies, supportcaseImplementors)...); err != nil {
+					return err
+				}
 			}
 			path = append(path, edgesField, nodeField)
 			if field := collectedField(ctx, path...); field != nil {

@@ -315,7 +315,7 @@ func (_m *AccessTokenQuery) Paginate(
 		return nil, err
 	}
 	conn := &AccessTokenConnection{Edges: []*AccessTokenEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -340,6 +340,11 @@ func (_m *AccessTokenQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -650,7 +655,7 @@ func (_m *AttachmentQuery) Paginate(
 		return nil, err
 	}
 	conn := &CaseAttachmentConnection{Edges: []*CaseAttachmentEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -675,6 +680,11 @@ func (_m *AttachmentQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -982,7 +992,7 @@ func (_m *AuditEntryQuery) Paginate(
 		return nil, err
 	}
 	conn := &AuditEntryConnection{Edges: []*AuditEntryEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1007,6 +1017,11 @@ func (_m *AuditEntryQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -1314,7 +1329,7 @@ func (_m *CaseCommentQuery) Paginate(
 		return nil, err
 	}
 	conn := &CaseCommentConnection{Edges: []*CaseCommentEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1339,6 +1354,11 @@ func (_m *CaseCommentQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -1646,7 +1666,7 @@ func (_m *CaseEventQuery) Paginate(
 		return nil, err
 	}
 	conn := &CaseEventConnection{Edges: []*CaseEventEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1671,6 +1691,11 @@ func (_m *CaseEventQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -1978,7 +2003,7 @@ func (_m *ContactQuery) Paginate(
 		return nil, err
 	}
 	conn := &ContactConnection{Edges: []*ContactEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2003,6 +2028,11 @@ func (_m *ContactQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -2310,7 +2340,7 @@ func (_m *DeviceQuery) Paginate(
 		return nil, err
 	}
 	conn := &DeviceConnection{Edges: []*DeviceEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2335,6 +2365,11 @@ func (_m *DeviceQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -2642,7 +2677,7 @@ func (_m *GrantQuery) Paginate(
 		return nil, err
 	}
 	conn := &GrantConnection{Edges: []*GrantEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2667,6 +2702,11 @@ func (_m *GrantQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -3046,7 +3086,7 @@ func (_m *OrganizationQuery) Paginate(
 		return nil, err
 	}
 	conn := &OrganizationConnection{Edges: []*OrganizationEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3071,6 +3111,11 @@ func (_m *OrganizationQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -3378,7 +3423,7 @@ func (_m *PhoneNumberQuery) Paginate(
 		return nil, err
 	}
 	conn := &PhoneNumberConnection{Edges: []*PhoneNumberEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3403,6 +3448,11 @@ func (_m *PhoneNumberQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}
@@ -3731,7 +3781,7 @@ func (_m *SupportCaseQuery) Paginate(
 		return nil, err
 	}
 	conn := &CaseConnection{Edges: []*CaseEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3756,6 +3806,11 @@ func (_m *SupportCaseQuery) Paginate(
 	}
 	if field := collectedField(ctx, edgesField, nodeField); field != nil {
 		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
 			return nil, err
 		}
 	}

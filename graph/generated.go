@@ -83,6 +83,7 @@ type ComplexityRoot struct {
 
 	AccessTokenConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -144,6 +145,7 @@ type ComplexityRoot struct {
 
 	AuditEntryConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -219,6 +221,7 @@ type ComplexityRoot struct {
 
 	CaseAttachmentConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -241,6 +244,7 @@ type ComplexityRoot struct {
 
 	CaseCommentConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -252,6 +256,7 @@ type ComplexityRoot struct {
 
 	CaseConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -277,6 +282,7 @@ type ComplexityRoot struct {
 
 	CaseEventConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -322,6 +328,7 @@ type ComplexityRoot struct {
 
 	ContactConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -379,6 +386,7 @@ type ComplexityRoot struct {
 
 	DeviceConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -429,6 +437,7 @@ type ComplexityRoot struct {
 
 	GrantConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -519,6 +528,7 @@ type ComplexityRoot struct {
 
 	OrganizationConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -551,6 +561,7 @@ type ComplexityRoot struct {
 
 	PhoneNumberConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -855,6 +866,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessTokenConnection.Edges(childComplexity), true
+	case "AccessTokenConnection.nodes":
+		if e.ComplexityRoot.AccessTokenConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessTokenConnection.Nodes(childComplexity), true
 	case "AccessTokenConnection.pageInfo":
 		if e.ComplexityRoot.AccessTokenConnection.PageInfo == nil {
 			break
@@ -1085,6 +1102,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntryConnection.Edges(childComplexity), true
+	case "AuditEntryConnection.nodes":
+		if e.ComplexityRoot.AuditEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Nodes(childComplexity), true
 	case "AuditEntryConnection.pageInfo":
 		if e.ComplexityRoot.AuditEntryConnection.PageInfo == nil {
 			break
@@ -1475,6 +1498,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseAttachmentConnection.Edges(childComplexity), true
+	case "CaseAttachmentConnection.nodes":
+		if e.ComplexityRoot.CaseAttachmentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAttachmentConnection.Nodes(childComplexity), true
 	case "CaseAttachmentConnection.pageInfo":
 		if e.ComplexityRoot.CaseAttachmentConnection.PageInfo == nil {
 			break
@@ -1556,6 +1585,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseCommentConnection.Edges(childComplexity), true
+	case "CaseCommentConnection.nodes":
+		if e.ComplexityRoot.CaseCommentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCommentConnection.Nodes(childComplexity), true
 	case "CaseCommentConnection.pageInfo":
 		if e.ComplexityRoot.CaseCommentConnection.PageInfo == nil {
 			break
@@ -1588,6 +1623,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseConnection.Edges(childComplexity), true
+	case "CaseConnection.nodes":
+		if e.ComplexityRoot.CaseConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseConnection.Nodes(childComplexity), true
 	case "CaseConnection.pageInfo":
 		if e.ComplexityRoot.CaseConnection.PageInfo == nil {
 			break
@@ -1687,6 +1728,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseEventConnection.Edges(childComplexity), true
+	case "CaseEventConnection.nodes":
+		if e.ComplexityRoot.CaseEventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseEventConnection.Nodes(childComplexity), true
 	case "CaseEventConnection.pageInfo":
 		if e.ComplexityRoot.CaseEventConnection.PageInfo == nil {
 			break
@@ -1860,6 +1907,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactConnection.Edges(childComplexity), true
+	case "ContactConnection.nodes":
+		if e.ComplexityRoot.ContactConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactConnection.Nodes(childComplexity), true
 	case "ContactConnection.pageInfo":
 		if e.ComplexityRoot.ContactConnection.PageInfo == nil {
 			break
@@ -2071,6 +2124,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeviceConnection.Edges(childComplexity), true
+	case "DeviceConnection.nodes":
+		if e.ComplexityRoot.DeviceConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviceConnection.Nodes(childComplexity), true
 	case "DeviceConnection.pageInfo":
 		if e.ComplexityRoot.DeviceConnection.PageInfo == nil {
 			break
@@ -2286,6 +2345,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GrantConnection.Edges(childComplexity), true
+	case "GrantConnection.nodes":
+		if e.ComplexityRoot.GrantConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConnection.Nodes(childComplexity), true
 	case "GrantConnection.pageInfo":
 		if e.ComplexityRoot.GrantConnection.PageInfo == nil {
 			break
@@ -2833,6 +2898,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationConnection.Edges(childComplexity), true
+	case "OrganizationConnection.nodes":
+		if e.ComplexityRoot.OrganizationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationConnection.Nodes(childComplexity), true
 	case "OrganizationConnection.pageInfo":
 		if e.ComplexityRoot.OrganizationConnection.PageInfo == nil {
 			break
@@ -2957,6 +3028,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PhoneNumberConnection.Edges(childComplexity), true
+	case "PhoneNumberConnection.nodes":
+		if e.ComplexityRoot.PhoneNumberConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PhoneNumberConnection.Nodes(childComplexity), true
 	case "PhoneNumberConnection.pageInfo":
 		if e.ComplexityRoot.PhoneNumberConnection.PageInfo == nil {
 			break
@@ -4541,6 +4618,8 @@ func (ec *executionContext) childFields_AccessTokenConnection(ctx context.Contex
 		return ec.fieldContext_AccessTokenConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_AccessTokenConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AccessTokenConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessTokenConnection", field.Name)
 }
@@ -4663,6 +4742,8 @@ func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context
 		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AuditEntryConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
 }
@@ -4813,6 +4894,8 @@ func (ec *executionContext) childFields_CaseAttachmentConnection(ctx context.Con
 		return ec.fieldContext_CaseAttachmentConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_CaseAttachmentConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CaseAttachmentConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CaseAttachmentConnection", field.Name)
 }
@@ -4857,6 +4940,8 @@ func (ec *executionContext) childFields_CaseCommentConnection(ctx context.Contex
 		return ec.fieldContext_CaseCommentConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_CaseCommentConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CaseCommentConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CaseCommentConnection", field.Name)
 }
@@ -4879,6 +4964,8 @@ func (ec *executionContext) childFields_CaseConnection(ctx context.Context, fiel
 		return ec.fieldContext_CaseConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_CaseConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CaseConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CaseConnection", field.Name)
 }
@@ -4929,6 +5016,8 @@ func (ec *executionContext) childFields_CaseEventConnection(ctx context.Context,
 		return ec.fieldContext_CaseEventConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_CaseEventConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CaseEventConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CaseEventConnection", field.Name)
 }
@@ -5019,6 +5108,8 @@ func (ec *executionContext) childFields_ContactConnection(ctx context.Context, f
 		return ec.fieldContext_ContactConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_ContactConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ContactConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContactConnection", field.Name)
 }
@@ -5133,6 +5224,8 @@ func (ec *executionContext) childFields_DeviceConnection(ctx context.Context, fi
 		return ec.fieldContext_DeviceConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_DeviceConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DeviceConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeviceConnection", field.Name)
 }
@@ -5233,6 +5326,8 @@ func (ec *executionContext) childFields_GrantConnection(ctx context.Context, fie
 		return ec.fieldContext_GrantConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_GrantConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_GrantConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GrantConnection", field.Name)
 }
@@ -5351,6 +5446,8 @@ func (ec *executionContext) childFields_OrganizationConnection(ctx context.Conte
 		return ec.fieldContext_OrganizationConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_OrganizationConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_OrganizationConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationConnection", field.Name)
 }
@@ -5415,6 +5512,8 @@ func (ec *executionContext) childFields_PhoneNumberConnection(ctx context.Contex
 		return ec.fieldContext_PhoneNumberConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_PhoneNumberConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PhoneNumberConnection_nodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PhoneNumberConnection", field.Name)
 }
@@ -7810,6 +7909,51 @@ func (ec *executionContext) fieldContext_AccessTokenConnection_totalCount(_ cont
 	return graphql.NewScalarFieldContext("AccessTokenConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _AccessTokenConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.AccessTokenConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessTokenConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.AccessToken
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AccessToken) graphql.Marshaler {
+			return ec.marshalNAccessToken2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessTokenConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccessTokenConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AccessTokenEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AccessTokenEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9302,6 +9446,51 @@ func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context
 }
 func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.AuditEntry
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryEdge) (ret graphql.Marshaler) {
@@ -11922,6 +12111,51 @@ func (ec *executionContext) fieldContext_CaseAttachmentConnection_totalCount(_ c
 	return graphql.NewScalarFieldContext("CaseAttachmentConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _CaseAttachmentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.CaseAttachmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseAttachmentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.Attachment
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Attachment) graphql.Marshaler {
+			return ec.marshalNCaseAttachment2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAttachment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseAttachmentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseAttachmentConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseAttachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CaseAttachmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CaseAttachmentEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12470,6 +12704,51 @@ func (ec *executionContext) fieldContext_CaseCommentConnection_totalCount(_ cont
 	return graphql.NewScalarFieldContext("CaseCommentConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _CaseCommentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.CaseCommentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCommentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseComment
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseComment) graphql.Marshaler {
+			return ec.marshalNCaseComment2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCommentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseCommentConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseComment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CaseCommentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CaseCommentEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12675,6 +12954,51 @@ func (ec *executionContext) _CaseConnection_totalCount(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_CaseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CaseConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CaseConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.CaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.SupportCase
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SupportCase) graphql.Marshaler {
+			return ec.marshalNCase2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CaseEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CaseEdge) (ret graphql.Marshaler) {
@@ -13364,6 +13688,51 @@ func (ec *executionContext) _CaseEventConnection_totalCount(ctx context.Context,
 }
 func (ec *executionContext) fieldContext_CaseEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CaseEventConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CaseEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.CaseEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseEventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.CaseEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+			return ec.marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseEventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseEventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CaseEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CaseEventEdge) (ret graphql.Marshaler) {
@@ -14470,6 +14839,51 @@ func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_ContactConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContactConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ContactConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.ContactConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContactConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ContactEdge) (ret graphql.Marshaler) {
@@ -15854,6 +16268,51 @@ func (ec *executionContext) fieldContext_DeviceConnection_totalCount(_ context.C
 	return graphql.NewScalarFieldContext("DeviceConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _DeviceConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.DeviceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeviceConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.Device
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Device) graphql.Marshaler {
+			return ec.marshalNDevice2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeviceConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeviceConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeviceEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DeviceEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17211,6 +17670,51 @@ func (ec *executionContext) _GrantConnection_totalCount(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_GrantConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GrantConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _GrantConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.GrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.Grant
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _GrantEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEdge) (ret graphql.Marshaler) {
@@ -20438,6 +20942,51 @@ func (ec *executionContext) fieldContext_OrganizationConnection_totalCount(_ con
 	return graphql.NewScalarFieldContext("OrganizationConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _OrganizationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.OrganizationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.Organization
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganizationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OrganizationEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21260,6 +21809,51 @@ func (ec *executionContext) _PhoneNumberConnection_totalCount(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_PhoneNumberConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PhoneNumberConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PhoneNumberConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.PhoneNumberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PhoneNumberConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.PhoneNumber
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PhoneNumber) graphql.Marshaler {
+			return ec.marshalNPhoneNumber2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PhoneNumberConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PhoneNumberConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PhoneNumber(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PhoneNumberEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PhoneNumberEdge) (ret graphql.Marshaler) {
@@ -30136,6 +30730,11 @@ func (ec *executionContext) _AccessTokenConnection(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "nodes":
+			out.Values[i] = ec._AccessTokenConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30714,6 +31313,11 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 			}
 		case "totalCount":
 			out.Values[i] = ec._AuditEntryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._AuditEntryConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31743,6 +32347,11 @@ func (ec *executionContext) _CaseAttachmentConnection(ctx context.Context, sel a
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "nodes":
+			out.Values[i] = ec._CaseAttachmentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31973,6 +32582,11 @@ func (ec *executionContext) _CaseCommentConnection(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "nodes":
+			out.Values[i] = ec._CaseCommentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32061,6 +32675,11 @@ func (ec *executionContext) _CaseConnection(ctx context.Context, sel ast.Selecti
 			}
 		case "totalCount":
 			out.Values[i] = ec._CaseConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._CaseConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32339,6 +32958,11 @@ func (ec *executionContext) _CaseEventConnection(ctx context.Context, sel ast.Se
 			}
 		case "totalCount":
 			out.Values[i] = ec._CaseEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._CaseEventConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32738,6 +33362,11 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 			}
 		case "totalCount":
 			out.Values[i] = ec._ContactConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ContactConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33266,6 +33895,11 @@ func (ec *executionContext) _DeviceConnection(ctx context.Context, sel ast.Selec
 			}
 		case "totalCount":
 			out.Values[i] = ec._DeviceConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._DeviceConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33804,6 +34438,11 @@ func (ec *executionContext) _GrantConnection(ctx context.Context, sel ast.Select
 			}
 		case "totalCount":
 			out.Values[i] = ec._GrantConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._GrantConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34648,6 +35287,11 @@ func (ec *executionContext) _OrganizationConnection(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "nodes":
+			out.Values[i] = ec._OrganizationConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34976,6 +35620,11 @@ func (ec *executionContext) _PhoneNumberConnection(ctx context.Context, sel ast.
 			}
 		case "totalCount":
 			out.Values[i] = ec._PhoneNumberConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PhoneNumberConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36701,6 +37350,16 @@ func (ec *executionContext) marshalNAccessSource2githubᚗcomᚋpartnerdeskᚋpa
 	return v
 }
 
+func (ec *executionContext) marshalNAccessToken2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessToken(ctx context.Context, sel ast.SelectionSet, v []*ent.AccessToken) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAccessToken2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessToken(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAccessToken2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAccessToken(ctx context.Context, sel ast.SelectionSet, v *ent.AccessToken) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -36832,6 +37491,16 @@ func (ec *executionContext) marshalNApproveGrantPayload2ᚖgithubᚗcomᚋpartne
 	return ec._ApproveGrantPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAuditEntry2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAuditEntry2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntry(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEntryConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -36884,6 +37553,16 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCase2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx context.Context, sel ast.SelectionSet, v []*ent.SupportCase) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx context.Context, sel ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -36930,6 +37609,16 @@ func (ec *executionContext) marshalNCaseActionCheck2ᚖgithubᚗcomᚋpartnerdes
 	return ec._CaseActionCheck(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCaseAttachment2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAttachment(ctx context.Context, sel ast.SelectionSet, v []*ent.Attachment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCaseAttachment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAttachment(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCaseAttachment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAttachment(ctx context.Context, sel ast.SelectionSet, v *ent.Attachment) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -36974,6 +37663,16 @@ func (ec *executionContext) marshalNCaseAttachmentOrderField2ᚖgithubᚗcomᚋp
 func (ec *executionContext) unmarshalNCaseAttachmentWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseAttachmentWhereInput(ctx context.Context, v any) (*ent.CaseAttachmentWhereInput, error) {
 	res, err := ec.unmarshalInputCaseAttachmentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCaseComment2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseComment(ctx context.Context, sel ast.SelectionSet, v []*ent.CaseComment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCaseComment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseComment(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalNCaseComment2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseComment(ctx context.Context, sel ast.SelectionSet, v *ent.CaseComment) graphql.Marshaler {
@@ -37040,6 +37739,16 @@ func (ec *executionContext) marshalNCaseConnection2ᚖgithubᚗcomᚋpartnerdesk
 		return graphql.Null
 	}
 	return ec._CaseConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEvent(ctx context.Context, sel ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCaseEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEvent(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalNCaseEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐCaseEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CaseEvent) graphql.Marshaler {
@@ -37215,6 +37924,16 @@ func (ec *executionContext) marshalNCloseCasePayload2ᚖgithubᚗcomᚋpartnerde
 	return ec._CloseCasePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx context.Context, sel ast.SelectionSet, v []*ent.Contact) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx context.Context, sel ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37356,6 +38075,16 @@ func (ec *executionContext) marshalNDeleteCaseAttachmentPayload2ᚖgithubᚗcom�
 	return ec._DeleteCaseAttachmentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDevice2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx context.Context, sel ast.SelectionSet, v []*ent.Device) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNDevice2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDevice(ctx context.Context, sel ast.SelectionSet, v *ent.Device) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37433,6 +38162,16 @@ func (ec *executionContext) marshalNFieldChange2ᚕgithubᚗcomᚋpartnerdeskᚋ
 			return graphql.Null
 		}
 	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGrant2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx context.Context, sel ast.SelectionSet, v []*ent.Grant) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, sel, v[i])
+	})
 
 	return ret
 }
@@ -37680,6 +38419,16 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 	return v
 }
 
+func (ec *executionContext) marshalNOrganization2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx context.Context, sel ast.SelectionSet, v []*ent.Organization) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx context.Context, sel ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37748,6 +38497,16 @@ func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐ
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPhoneNumber2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx context.Context, sel ast.SelectionSet, v []*ent.PhoneNumber) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPhoneNumber2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐPhoneNumber(ctx context.Context, sel ast.SelectionSet, v *ent.PhoneNumber) graphql.Marshaler {

@@ -38,3 +38,54 @@ func TestConnectionsNeedFirstOrLastFromOneToHundred(t *testing.T) {
 		})
 	}
 }
+
+// TestNodesAndCursorsWithoutEdges: every connection offers GitHub's nodes
+// shortcut, at the root and nested, and its pageInfo's cursors and
+// hasNextPage are right whether or not edges are selected.
+func TestNodesAndCursorsWithoutEdges(t *testing.T) {
+	w := newWorld(t)
+	token := w.Token(w.vendorAdmin)
+	type page struct {
+		Nodes    []struct{ ID, Name string }
+		Edges    []struct{ Node struct{ ID string } }
+		PageInfo struct {
+			EndCursor   *string
+			HasNextPage bool
+		}
+	}
+	var got struct{ Organizations page }
+	w.Query(token, `{ organizations(first: 2) { nodes { id } pageInfo { endCursor hasNextPage } } }`, nil).Decode(t, &got)
+	if len(got.Organizations.Nodes) != 2 || got.Organizations.PageInfo.EndCursor == nil || !got.Organizations.PageInfo.HasNextPage {
+		t.Fatalf("root nodes without edges: %+v", got.Organizations)
+	}
+	var both struct{ Organizations page }
+	w.Query(token, `{ organizations(first: 2) { nodes { id } edges { node { id } } } }`, nil).Decode(t, &both)
+	for i, n := range both.Organizations.Nodes {
+		if n.ID != both.Organizations.Edges[i].Node.ID || n.ID != got.Organizations.Nodes[i].ID {
+			t.Fatalf("nodes and edges differ: %+v", both.Organizations)
+		}
+	}
+	var cursorOnly struct{ Organizations page }
+	w.Query(token, `{ organizations(first: 1) { pageInfo { endCursor hasNextPage } } }`, nil).Decode(t, &cursorOnly)
+	if c := cursorOnly.Organizations.PageInfo; c.EndCursor == nil || !c.HasNextPage {
+		t.Fatalf("pageInfo alone: %+v", c)
+	}
+	var nested struct {
+		Organizations struct {
+			Nodes []struct{ Contacts page }
+		}
+	}
+	w.Query(token, `{ organizations(first: 5, where: {kind: CUSTOMER}) { nodes { contacts(first: 1) { nodes { name } pageInfo { endCursor } } } } }`, nil).Decode(t, &nested)
+	found := false
+	for _, o := range nested.Organizations.Nodes {
+		if len(o.Contacts.Nodes) == 1 {
+			found = true
+			if o.Contacts.Nodes[0].Name == "" || o.Contacts.PageInfo.EndCursor == nil {
+				t.Fatalf("nested nodes without edges: %+v", o.Contacts)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no customer's contacts came back as nodes: %+v", nested)
+	}
+}
