@@ -3152,6 +3152,13 @@ extend type Case {
 """A file sent with the GraphQL multipart request spec."""
 scalar Upload
 
+"""
+An instant, as an RFC 3339 date-time string with its offset, e.g.
+2026-03-02T09:00:00Z; fractions of a second appear when there are any.
+Inputs take the same form, with any offset.
+"""
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
+
 """A number of cases of one severity."""
 type SeverityCount {
   severity: CaseSeverity! @public
