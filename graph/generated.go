@@ -2966,7 +2966,10 @@ contact, a device or a number. A field a caller who may read the object may
 still not read is nullable: it is null, with a FORBIDDEN error at its own
 path, and the object around it stays.
 """
-directive @hasGrant(level: AccessLevel!) on FIELD_DEFINITION
+directive @hasGrant(
+  "The lowest level that may read the field."
+  level: AccessLevel!
+) on FIELD_DEFINITION
 
 """
 Whoever may read the object may read the field; which objects a caller may
@@ -2980,7 +2983,10 @@ The mutation takes ` + "`" + `name` + "`" + ` on the object or organisation it a
 it decides once it has loaded that object (as the caller sees it). A
 caller who could take the action nowhere is refused at once.
 """
-directive @action(name: Action!) on FIELD_DEFINITION
+directive @action(
+  "The action the mutation takes."
+  name: Action!
+) on FIELD_DEFINITION
 
 """What a mutation does, and what it takes (SPEC §2.1, §2.3, §2.4)."""
 enum Action {
@@ -3012,19 +3018,29 @@ enum Action {
 
 """Where a caller's effective level on a customer comes from."""
 enum AccessSource {
+  "The caller's own organisation: FULL_ADMIN for its admins and contact managers; CREATE for a customer's other contacts, LOOK for a partner's or the vendor's."
   OWN_ORGANIZATION
+  "The caller is the vendor's agent or admin: FULL_ADMIN on every organisation."
   VENDOR
+  "An active grant to the caller itself: it decides even when an organisation grant is higher."
   INDIVIDUAL_GRANT
+  "The highest active grant to the caller's partner, for every domain or for the domain of the caller's email."
   ORGANIZATION_GRANT
+  "No access."
   NONE
 }
 
 """A duty a contact holds in its organisation."""
 enum ContactRole {
+  "Manages the organisation's contacts. A customer's also decides partners' requests; a partner's requests grants; the vendor's creates organisations and sets support plans."
   ADMIN
+  "A customer's: approves, rejects and revokes partners' grants, and manages its contacts."
   CONTACT_MANAGER
+  "A customer's: may escalate its cases."
   DESIGNATED
+  "A partner's: searches the customers it has LOOK or higher on, and checks who is calling by an emailed code."
   HELP_DESK
+  "The vendor's: works every case, and writes and reads internal comments."
   AGENT
 }
 
@@ -3033,7 +3049,9 @@ A product entitlement of a customer. Its fields are as visible as the
 Organization.licenses field that leads to it.
 """
 type License {
+  "The product licensed."
   product: String! @public
+  "How many seats or units."
   quantity: Int! @public
   "Empty for a perpetual licence."
   expiresAt: Time @public
@@ -3043,8 +3061,11 @@ type License {
 One field's value before and after a case event; as visible as the event.
 """
 type FieldChange {
+  "The field's name in the API, e.g. status or primaryContactID."
   field: String! @public
+  "Its value before, as text; null when it had none."
   before: String @public
+  "Its value after, as text; null when it has none."
   after: String @public
 }
 
@@ -3052,20 +3073,32 @@ type FieldChange {
 type Viewer {
   "Customers the caller has any level on: its own organisation, those its grants reach, or all for vendor staff."
   customers(
+    "Returns the elements in the list that come after the specified cursor."
     after: Cursor
+    "Returns the first _n_ elements from the list."
     first: Int
+    "Returns the elements in the list that come before the specified cursor."
     before: Cursor
+    "Returns the last _n_ elements from the list."
     last: Int
+    "Ordering options for the customers returned."
     orderBy: OrganizationOrder
+    "Filtering options for the customers returned."
     where: OrganizationWhereInput
   ): OrganizationConnection! @public
   "Grants of the caller's partner, or of its customer for contact managers and admins, newest first unless ordered."
   grants(
+    "Returns the elements in the list that come after the specified cursor."
     after: Cursor
+    "Returns the first _n_ elements from the list."
     first: Int
+    "Returns the elements in the list that come before the specified cursor."
     before: Cursor
+    "Returns the last _n_ elements from the list."
     last: Int
+    "Ordering options for the grants returned."
     orderBy: GrantOrder
+    "Filtering options for the grants returned."
     where: GrantWhereInput
   ): GrantConnection! @public
   "The contact the request runs as."
@@ -3082,6 +3115,7 @@ type AccessExplanation {
   customer: Organization @public
   "The effective level now; null for no access."
   level: AccessLevel @public
+  "Where the level comes from."
   source: AccessSource! @public
   "The grant that decides, for grant sources."
   grant: Grant @public
@@ -3097,31 +3131,61 @@ extend type Query {
   it has LOOK or higher on; vendor staff: all): organisations by name, ID, domain or site;
   contacts by name, ID or email; phone numbers however typed; devices by MAC, phone or SIP.
   """
-  helpDeskSearch(query: String!, first: Int, after: Cursor): HelpDeskSearchConnection! @public
+  helpDeskSearch(
+    "What to look for: a name, an ID, an email address or domain, a site, a phone number however typed, a MAC or a SIP address."
+    query: String!
+    "How many hits to return, 1 to 100."
+    first: Int
+    "Returns the hits that come after this cursor."
+    after: Cursor
+  ): HelpDeskSearchConnection! @public
   "Cases matching a keyword, most relevant first (BM25 over titles, descriptions and public comments)."
-  searchCases(keyword: String!, first: Int, after: Cursor, where: CaseWhereInput): CaseConnection! @public
+  searchCases(
+    "Words to find, or a case number (#1042)."
+    keyword: String!
+    "How many cases to return, 1 to 100."
+    first: Int
+    "Returns the cases that come after this cursor."
+    after: Cursor
+    "Filtering options for the cases found."
+    where: CaseWhereInput
+  ): CaseConnection! @public
   "The caller's effective level on a customer (SPEC §2.2), its source and the deciding grant."
-  access(customerID: ID!): AccessExplanation! @public
+  access(
+    "The customer organisation to explain."
+    customerID: ID!
+  ): AccessExplanation! @public
 }
 
 """Where a case stands against its first-response target."""
 enum SlaState {
+  "Waiting for its first response, with a quarter of the target or more left."
   ON_TRACK
   "Less than a quarter of the target is left."
   AT_RISK
+  "The first response is overdue, or came late."
   BREACHED
+  "The first response came in time, or the case was closed in time."
   MET
 }
 
 """Something a caller may do to a case."""
 enum CaseAction {
+  "Comment on the case (addCaseComment)."
   COMMENT
+  "Change the case (updateCase)."
   UPDATE
+  "Close the case (closeCase)."
   CLOSE
+  "Reopen the case (reopenCase)."
   REOPEN
+  "Escalate the case (escalateCase)."
   ESCALATE
+  "Attach a file (addCaseAttachment)."
   ADD_ATTACHMENT
+  "Add a collaborator (addCaseCollaborator)."
   ADD_COLLABORATOR
+  "Send its public updates to more addresses (shareCase)."
   SHARE
 }
 
@@ -3161,7 +3225,9 @@ scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
 
 """A number of cases of one severity."""
 type SeverityCount {
+  "The severity counted."
   severity: CaseSeverity! @public
+  "How many open cases have it."
   count: Int! @public
 }
 
@@ -3175,7 +3241,9 @@ type SupportMetrics {
   slaBreaches: Int! @public
   "Median time to first response of cases opened in the last 30 days, in seconds; null when none was answered."
   medianFirstResponseSeconds: Int @public
+  "Cases opened in the last 30 days."
   openedLast30Days: Int! @public
+  "Cases closed in the last 30 days."
   closedLast30Days: Int! @public
 }
 
@@ -3245,18 +3313,27 @@ union HelpDeskTarget = Organization | Contact | Device | PhoneNumber
 
 """Which identifier a help-desk hit matched."""
 enum HelpDeskMatch {
+  "The object's ID."
   ID
+  "An organisation's or a contact's name."
   NAME
+  "A contact's email address."
   EMAIL
+  "One of an organisation's domains."
   DOMAIN
+  "One of an organisation's sites."
   SITE
+  "A phone number: a contact's, a device's or one of the inventory."
   PHONE
+  "A device's MAC address."
   MAC
+  "A device's SIP address."
   SIP
 }
 
 """One help-desk search result."""
 type HelpDeskHit {
+  "The organisation, contact, device or number found."
   node: HelpDeskTarget! @public
   "The customer the hit belongs to."
   customer: Organization! @public
@@ -3264,17 +3341,23 @@ type HelpDeskHit {
   level: AccessLevel! @public
   "Whether the query matched an identifier or a whole name exactly; exact hits come first."
   exact: Boolean! @public
+  "Which identifier the query matched."
   matchedOn: HelpDeskMatch! @public
 }
 
+"""One help-desk hit of a page, and its cursor."""
 type HelpDeskHitEdge {
+  "The hit."
   node: HelpDeskHit! @public
+  "Pass it as after to get the hits that follow."
   cursor: Cursor! @public
 }
 
 """Help-desk results, exact matches first."""
 type HelpDeskSearchConnection {
+  "The hits of this page."
   edges: [HelpDeskHitEdge!]! @public
+  "Information to aid in pagination."
   pageInfo: PageInfo! @public
 }
 
@@ -3287,7 +3370,9 @@ type VerificationCodeSent {
 
 """The outcome of checking a verification code."""
 enum VerificationResult {
+  "The code is right: the person on the line can read the contact's email."
   VERIFIED
+  "The code is wrong; the check counts as one of the five."
   WRONG_CODE
   "The code is over 10 minutes old: send a new one."
   EXPIRED
@@ -3393,11 +3478,17 @@ type Mutation {
 
 """What happened to a grant."""
 enum GrantEventKind {
+  "A partner asked for access."
   REQUESTED
+  "The customer approved the request: the grant is active."
   APPROVED
+  "The customer refused the request."
   REJECTED
+  "The grant was ended early, or the request withdrawn."
   REVOKED
+  "A newer request or approval for the same partner, customer, grantee and domain replaced it."
   SUPERSEDED
+  "The grant reached its expiry, or the request lapsed unanswered."
   EXPIRED
   "The grant expires in 30, 7 or 1 days."
   EXPIRING
@@ -3405,20 +3496,33 @@ enum GrantEventKind {
 
 """A change to a grant that concerns the caller's organisation."""
 type GrantEvent {
+  "What happened."
   kind: GrantEventKind! @public
+  "The grant, as it is after the change."
   grant: Grant! @public
+  "When it happened."
   at: Time! @public
   "For EXPIRING: whole days left (30, 7 or 1)."
   daysLeft: Int @public
 }
 
+"""
+Live updates, over websockets (graphql-transport-ws or graphql-ws) or
+server-sent events. Access is checked again at every event and every
+second: a stream the caller loses access to ends with a FORBIDDEN error.
+"""
 type Subscription {
   """
   Every event on the cases the caller may see, optionally of one customer or one case.
   Access is checked again at each event; when the caller loses access to the customer or
   case it subscribed to, the stream ends with a FORBIDDEN error.
   """
-  caseEvents(customerID: ID, caseID: ID): CaseEvent! @public
+  caseEvents(
+    "Only the events of this customer's cases."
+    customerID: ID
+    "Only the events of this case."
+    caseID: ID
+  ): CaseEvent! @public
   "Requests, decisions, revocations, expiries and expiry warnings of the caller's grants."
   grantEvents: GrantEvent! @public
 }
