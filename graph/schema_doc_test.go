@@ -10,10 +10,86 @@ import (
 	"entgo.io/ent"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/schema"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/graph"
+	"github.com/partnerdesk/partnerdesk/testkit"
 )
+
+// rewrittenByPayloadWork are hand-written types that the mutation-payload
+// change is rewriting as this test is written: their own descriptions are
+// left to it (the access notes of their fields are still checked).
+// Temporary: remove it once that change has merged and documented them.
+var rewrittenByPayloadWork = map[string]bool{ // rewritten by the payload work
+	"Mutation":                 true,
+	"CreateCaseInput":          true,
+	"UpdateCaseInput":          true,
+	"AddCaseCommentInput":      true,
+	"RequestGrantInput":        true,
+	"CreateAccessTokenInput":   true,
+	"CreateAccessTokenPayload": true,
+	"VerificationCodeSent":     true,
+	"VerificationCheck":        true,
+	"CaseActionCheck":          true,
+}
+
+// TestServedSchemaIsDocumented walks the schema the server serves, both
+// files, and lists every type, field, argument, input field, enum value and
+// directive without a description. A field's own description does not
+// count its access note, which every field gets.
+func TestServedSchemaIsDocumented(t *testing.T) {
+	s := graph.NewSchema(&graph.Resolver{}).Schema()
+	var missing []string
+	documented := 0
+	check := func(where, description string) {
+		if strings.TrimSpace(description) == "" {
+			missing = append(missing, where)
+		} else {
+			documented++
+		}
+	}
+	for _, name := range sortedKeys(s.Types) {
+		typ := s.Types[name]
+		if typ.BuiltIn || strings.HasPrefix(name, "__") || rewrittenByPayloadWork[name] {
+			continue
+		}
+		check(name, typ.Description)
+		for _, f := range typ.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue // introspection's, on Query
+			}
+			description := f.Description
+			if typ.Kind == ast.Object {
+				description = strings.TrimSuffix(description, graph.AccessNote(s, typ, f))
+			}
+			check(name+"."+f.Name, description)
+			for _, a := range f.Arguments {
+				check(name+"."+f.Name+"("+a.Name+":)", a.Description)
+			}
+		}
+		for _, v := range typ.EnumValues {
+			check(name+"."+v.Name, v.Description)
+		}
+	}
+	for _, name := range sortedKeys(s.Directives) {
+		d := s.Directives[name]
+		if d.Position != nil && d.Position.Src != nil && d.Position.Src.BuiltIn {
+			continue
+		}
+		check("@"+name, d.Description)
+		for _, a := range d.Arguments {
+			check("@"+name+"("+a.Name+":)", a.Description)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d elements of the served schema have no description:\n%s", len(missing), strings.Join(missing, "\n"))
+	}
+	if documented < 1000 {
+		t.Fatalf("checked %d elements; the schema looks incomplete", documented)
+	}
+	t.Logf("%d elements documented", documented)
+}
 
 // TestEveryFieldEndsWithItsAccess: the last paragraph of every field's
 // served description is the access its directive asks for.
@@ -122,4 +198,52 @@ func graphQLType(t *testing.T, typ ent.Interface) (string, fieldaccess.Rule) {
 		}
 	}
 	return name, rule
+}
+
+// TestIntrospectionServesTheDocumentation asks the running server, as a
+// client would, for a few of the descriptions.
+func TestIntrospectionServesTheDocumentation(t *testing.T) {
+	e := testkit.New(t)
+	org := e.Org(access.Customer, "Acme")
+	token := e.Token(e.Contact(org, "Ada"))
+	var got struct {
+		Time struct {
+			Description    string
+			SpecifiedByURL string
+		}
+		Severity struct {
+			EnumValues []struct{ Name, Description string }
+		}
+		Contact struct {
+			Fields []struct{ Name, Description string }
+		}
+	}
+	e.Query(token, `{
+		time: __type(name: "Time") { description specifiedByURL }
+		severity: __type(name: "CaseSeverity") { enumValues { name description } }
+		contact: __type(name: "Contact") { fields { name description } }
+	}`, nil).Decode(t, &got)
+	if got.Time.SpecifiedByURL != "https://www.rfc-editor.org/rfc/rfc3339" || !strings.Contains(got.Time.Description, "RFC 3339") {
+		t.Errorf("Time = %+v", got.Time)
+	}
+	targets := map[string]string{"S1": "1 hour", "S2": "2 hours", "S3": "4 hours", "S4": "8 hours"}
+	for _, v := range got.Severity.EnumValues {
+		if !strings.Contains(v.Description, targets[v.Name]) {
+			t.Errorf("CaseSeverity.%s = %q, want its first-response target, %s", v.Name, v.Description, targets[v.Name])
+		}
+	}
+	for _, f := range got.Contact.Fields {
+		if f.Name == "email" && !strings.HasSuffix(f.Description, "\n\nNeeds LOOK on the contact's organisation.") {
+			t.Errorf("Contact.email = %q", f.Description)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
