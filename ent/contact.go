@@ -25,7 +25,7 @@ type Contact struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// The organisation the contact belongs to.
 	OrganizationID string `json:"organization_id,omitempty"`
-	// Full name. Readable by whoever may see the contact; its details need LOOK on its organisation.
+	// Full name.
 	Name string `json:"name,omitempty"`
 	// Email address, unique across the deployment whatever its case.
 	Email string `json:"email,omitempty"`

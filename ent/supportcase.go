@@ -99,7 +99,7 @@ type SupportCaseEdges struct {
 	EraPartners []*Organization `json:"era_partners,omitempty"`
 	// The closed case this one follows up on.
 	FollowUpOf *SupportCase `json:"follow_up_of,omitempty"`
-	// Cases filed as follow-ups of this one.
+	// Cases opened to follow up on this one.
 	FollowUps []*SupportCase `json:"follow_ups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

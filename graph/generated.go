@@ -3660,7 +3660,10 @@ contact, a device or a number. A field a caller who may read the object may
 still not read is nullable: it is null, with a FORBIDDEN error at its own
 path, and the object around it stays.
 """
-directive @hasGrant(level: AccessLevel!) on FIELD_DEFINITION
+directive @hasGrant(
+  "The lowest level that may read the field."
+  level: AccessLevel!
+) on FIELD_DEFINITION
 
 """
 Whoever may read the object may read the field; which objects a caller may
@@ -3674,7 +3677,10 @@ The mutation takes ` + "`" + `name` + "`" + ` on the object or organisation it a
 it decides once it has loaded that object (as the caller sees it). A
 caller who could take the action nowhere is refused at once.
 """
-directive @action(name: Action!) on FIELD_DEFINITION
+directive @action(
+  "The action the mutation takes."
+  name: Action!
+) on FIELD_DEFINITION
 
 """What a mutation does, and what it takes (SPEC §2.1, §2.3, §2.4)."""
 enum Action {
@@ -3706,19 +3712,29 @@ enum Action {
 
 """Where a caller's effective level on a customer comes from."""
 enum AccessSource {
+  "The caller's own organisation: FULL_ADMIN for its admins and contact managers; CREATE for a customer's other contacts, LOOK for a partner's or the vendor's."
   OWN_ORGANIZATION
+  "The caller is the vendor's agent or admin: FULL_ADMIN on every organisation."
   VENDOR
+  "An active grant to the caller itself: it decides even when an organisation grant is higher."
   INDIVIDUAL_GRANT
+  "The highest active grant to the caller's partner, for every domain or for the domain of the caller's email."
   ORGANIZATION_GRANT
+  "No access."
   NONE
 }
 
 """A duty a contact holds in its organisation."""
 enum ContactRole {
+  "Manages the organisation's contacts. A customer's also decides partners' requests; a partner's requests grants; the vendor's creates organisations and sets support plans."
   ADMIN
+  "A customer's: approves, rejects and revokes partners' grants, and manages its contacts."
   CONTACT_MANAGER
+  "A customer's: may escalate its cases."
   DESIGNATED
+  "A partner's: searches the customers it has LOOK or higher on, and checks who is calling by an emailed code."
   HELP_DESK
+  "The vendor's: works every case, and writes and reads internal comments."
   AGENT
 }
 
@@ -3727,7 +3743,9 @@ A product entitlement of a customer. Its fields are as visible as the
 Organization.licenses field that leads to it.
 """
 type License {
+  "The product licensed."
   product: String! @public
+  "How many seats or units."
   quantity: Int! @public
   "Empty for a perpetual licence."
   expiresAt: Time @public
@@ -3737,8 +3755,11 @@ type License {
 One field's value before and after a case event; as visible as the event.
 """
 type FieldChange {
+  "The field's name in the API, e.g. status or primaryContactID."
   field: String! @public
+  "Its value before, as text; null when it had none."
   before: String @public
+  "Its value after, as text; null when it has none."
   after: String @public
 }
 
@@ -3746,20 +3767,32 @@ type FieldChange {
 type Viewer {
   "Customers the caller has any level on: its own organisation, those its grants reach, or all for vendor staff."
   customers(
+    "Returns the elements in the list that come after the specified cursor."
     after: Cursor
+    "Returns the first _n_ elements from the list."
     first: Int
+    "Returns the elements in the list that come before the specified cursor."
     before: Cursor
+    "Returns the last _n_ elements from the list."
     last: Int
+    "Ordering options for the customers returned."
     orderBy: [OrganizationOrder!]
+    "Filtering options for the customers returned."
     where: OrganizationWhereInput
   ): OrganizationConnection! @public
   "Grants of the caller's partner, or of its customer for contact managers and admins, newest first unless ordered."
   grants(
+    "Returns the elements in the list that come after the specified cursor."
     after: Cursor
+    "Returns the first _n_ elements from the list."
     first: Int
+    "Returns the elements in the list that come before the specified cursor."
     before: Cursor
+    "Returns the last _n_ elements from the list."
     last: Int
+    "Ordering options for the grants returned."
     orderBy: [GrantOrder!]
+    "Filtering options for the grants returned."
     where: GrantWhereInput
   ): GrantConnection! @public
   "The contact the request runs as."
@@ -3787,6 +3820,7 @@ type AccessExplanation {
   customer: Organization @public
   "The effective level now; null for no access."
   level: AccessLevel @public
+  "Where the level comes from."
   source: AccessSource! @public
   "The grant that decides, for grant sources."
   grant: Grant @public
@@ -3802,31 +3836,61 @@ extend type Query {
   it has LOOK or higher on; vendor staff: all): organisations by name, ID, domain or site;
   contacts by name, ID or email; phone numbers however typed; devices by MAC, phone or SIP.
   """
-  helpDeskSearch(query: String!, first: Int, after: Cursor): HelpDeskSearchConnection! @public
+  helpDeskSearch(
+    "What to look for: a name, an ID, an email address or domain, a site, a phone number however typed, a MAC or a SIP address."
+    query: String!
+    "How many hits to return, 1 to 100."
+    first: Int
+    "Returns the hits that come after this cursor."
+    after: Cursor
+  ): HelpDeskSearchConnection! @public
   "Cases matching a keyword, most relevant first (BM25 over titles, descriptions and public comments)."
-  searchCases(keyword: String!, first: Int, after: Cursor, where: CaseWhereInput): CaseConnection! @public
+  searchCases(
+    "Words to find, or a case number (#1042)."
+    keyword: String!
+    "How many cases to return, 1 to 100."
+    first: Int
+    "Returns the cases that come after this cursor."
+    after: Cursor
+    "Filtering options for the cases found."
+    where: CaseWhereInput
+  ): CaseConnection! @public
   "The caller's effective level on a customer (SPEC §2.2), its source and the deciding grant."
-  access(customerID: ID!): AccessExplanation! @public
+  access(
+    "The customer organisation to explain."
+    customerID: ID!
+  ): AccessExplanation! @public
 }
 
 """Where a case stands against its first-response target."""
 enum SlaState {
+  "Waiting for its first response, with a quarter of the target or more left."
   ON_TRACK
   "Less than a quarter of the target is left."
   AT_RISK
+  "The first response is overdue, or came late."
   BREACHED
+  "The first response came in time, or the case was closed in time."
   MET
 }
 
 """Something a caller may do to a case."""
 enum CaseAction {
+  "Comment on the case (addCaseComment)."
   COMMENT
+  "Change the case (updateCase)."
   UPDATE
+  "Close the case (closeCase)."
   CLOSE
+  "Reopen the case (reopenCase)."
   REOPEN
+  "Escalate the case (escalateCase)."
   ESCALATE
+  "Attach a file (addCaseAttachment)."
   ADD_ATTACHMENT
+  "Add a collaborator (addCaseCollaborator)."
   ADD_COLLABORATOR
+  "Send its public updates to more addresses (shareCase)."
   SHARE
 }
 
@@ -3876,9 +3940,18 @@ extend type Case {
 """A file sent with the GraphQL multipart request spec."""
 scalar Upload
 
+"""
+An instant, as an RFC 3339 date-time string with its offset, e.g.
+2026-03-02T09:00:00Z; fractions of a second appear when there are any.
+Inputs take the same form, with any offset.
+"""
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
+
 """A number of cases of one severity."""
 type SeverityCount {
+  "The severity counted."
   severity: CaseSeverity! @public
+  "How many open cases have it."
   count: Int! @public
 }
 
@@ -3892,7 +3965,9 @@ type SupportMetrics {
   slaBreaches: Int! @public
   "Median time to first response of cases opened in the last 30 days, in seconds; null when none was answered."
   medianFirstResponseSeconds: Int @public
+  "Cases opened in the last 30 days."
   openedLast30Days: Int! @public
+  "Cases closed in the last 30 days."
   closedLast30Days: Int! @public
 }
 
@@ -4194,18 +4269,27 @@ union HelpDeskTarget = Organization | Contact | Device | PhoneNumber
 
 """Which identifier a help-desk hit matched."""
 enum HelpDeskMatch {
+  "The object's ID."
   ID
+  "An organisation's or a contact's name."
   NAME
+  "A contact's email address."
   EMAIL
+  "One of an organisation's domains."
   DOMAIN
+  "One of an organisation's sites."
   SITE
+  "A phone number: a contact's, a device's or one of the inventory."
   PHONE
+  "A device's MAC address."
   MAC
+  "A device's SIP address."
   SIP
 }
 
 """One help-desk search result."""
 type HelpDeskHit {
+  "The organisation, contact, device or number found."
   node: HelpDeskTarget! @public
   "The customer the hit belongs to."
   customer: Organization! @public
@@ -4213,17 +4297,23 @@ type HelpDeskHit {
   level: AccessLevel! @public
   "Whether the query matched an identifier or a whole name exactly; exact hits come first."
   exact: Boolean! @public
+  "Which identifier the query matched."
   matchedOn: HelpDeskMatch! @public
 }
 
+"""One help-desk hit of a page, and its cursor."""
 type HelpDeskHitEdge {
+  "The hit."
   node: HelpDeskHit! @public
+  "Pass it as after to get the hits that follow."
   cursor: Cursor! @public
 }
 
 """Help-desk results, exact matches first."""
 type HelpDeskSearchConnection {
+  "The hits of this page."
   edges: [HelpDeskHitEdge!]! @public
+  "Information to aid in pagination."
   pageInfo: PageInfo! @public
 }
 
@@ -4247,7 +4337,9 @@ type SendVerificationCodePayload {
 
 """The outcome of checking a verification code."""
 enum VerificationResult {
+  "The code is right: the person on the line can read the contact's email."
   VERIFIED
+  "The code is wrong; the check counts as one of the five."
   WRONG_CODE
   "The code is over 10 minutes old: send a new one."
   EXPIRED
@@ -4475,70 +4567,76 @@ Refusals are top-level errors with extensions.code.
 """
 type Mutation {
   "Create a partner or customer organisation (vendor admins)."
-  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload! @action(name: MANAGE_ORGANIZATIONS)
+  createOrganization("What the mutation takes, with the clientMutationId its payload echoes." input: CreateOrganizationInput!): CreateOrganizationPayload! @action(name: MANAGE_ORGANIZATIONS)
   "Change an organisation's name, domains, sites or settings."
-  updateOrganization(input: UpdateOrganizationInput!): UpdateOrganizationPayload! @action(name: CHANGE_CONFIGURATION)
+  updateOrganization("What the mutation takes, with the clientMutationId its payload echoes." input: UpdateOrganizationInput!): UpdateOrganizationPayload! @action(name: CHANGE_CONFIGURATION)
   "Add a contact to an organisation."
-  createContact(input: CreateContactInput!): CreateContactPayload! @action(name: MANAGE_CONTACTS)
+  createContact("What the mutation takes, with the clientMutationId its payload echoes." input: CreateContactInput!): CreateContactPayload! @action(name: MANAGE_CONTACTS)
   "Change a contact, including its status (suspend, deactivate)."
-  updateContact(input: UpdateContactInput!): UpdateContactPayload! @action(name: MANAGE_CONTACTS)
+  updateContact("What the mutation takes, with the clientMutationId its payload echoes." input: UpdateContactInput!): UpdateContactPayload! @action(name: MANAGE_CONTACTS)
   "Register a device to an organisation."
-  registerDevice(input: RegisterDeviceInput!): RegisterDevicePayload! @action(name: CHANGE_CONFIGURATION)
+  registerDevice("What the mutation takes, with the clientMutationId its payload echoes." input: RegisterDeviceInput!): RegisterDevicePayload! @action(name: CHANGE_CONFIGURATION)
   "Change a device."
-  updateDevice(input: UpdateDeviceInput!): UpdateDevicePayload! @action(name: CHANGE_CONFIGURATION)
+  updateDevice("What the mutation takes, with the clientMutationId its payload echoes." input: UpdateDeviceInput!): UpdateDevicePayload! @action(name: CHANGE_CONFIGURATION)
   "Add a number to an organisation's inventory."
-  addPhoneNumber(input: AddPhoneNumberInput!): AddPhoneNumberPayload! @action(name: CHANGE_CONFIGURATION)
+  addPhoneNumber("What the mutation takes, with the clientMutationId its payload echoes." input: AddPhoneNumberInput!): AddPhoneNumberPayload! @action(name: CHANGE_CONFIGURATION)
   "Change a number's kind, state or assignee."
-  updatePhoneNumber(input: UpdatePhoneNumberInput!): UpdatePhoneNumberPayload! @action(name: CHANGE_CONFIGURATION)
+  updatePhoneNumber("What the mutation takes, with the clientMutationId its payload echoes." input: UpdatePhoneNumberInput!): UpdatePhoneNumberPayload! @action(name: CHANGE_CONFIGURATION)
   "Ask a customer for access (partner admins). Replaces a pending request with the same customer, grantee and domain."
-  requestGrant(input: RequestGrantInput!): RequestGrantPayload! @action(name: REQUEST_GRANT)
+  requestGrant("What the mutation takes, with the clientMutationId its payload echoes." input: RequestGrantInput!): RequestGrantPayload! @action(name: REQUEST_GRANT)
   "Approve a pending request (the customer's contact managers and admins); it is active from now."
-  approveGrant(input: ApproveGrantInput!): ApproveGrantPayload! @action(name: DECIDE_GRANT)
+  approveGrant("What the mutation takes, with the clientMutationId its payload echoes." input: ApproveGrantInput!): ApproveGrantPayload! @action(name: DECIDE_GRANT)
   "Reject a pending request (the customer's contact managers and admins)."
-  rejectGrant(input: RejectGrantInput!): RejectGrantPayload! @action(name: DECIDE_GRANT)
+  rejectGrant("What the mutation takes, with the clientMutationId its payload echoes." input: RejectGrantInput!): RejectGrantPayload! @action(name: DECIDE_GRANT)
   "End a grant or withdraw a request at once (the customer's contact managers and admins, or the partner's admins)."
-  revokeGrant(input: RevokeGrantInput!): RevokeGrantPayload! @action(name: REVOKE_GRANT)
+  revokeGrant("What the mutation takes, with the clientMutationId its payload echoes." input: RevokeGrantInput!): RevokeGrantPayload! @action(name: REVOKE_GRANT)
   "File a case for a customer (its contacts, or partners at CREATE)."
-  createCase(input: CreateCaseInput!): CreateCasePayload! @action(name: FILE_CASE)
+  createCase("What the mutation takes, with the clientMutationId its payload echoes." input: CreateCaseInput!): CreateCasePayload! @action(name: FILE_CASE)
   "Change an open case."
-  updateCase(input: UpdateCaseInput!): UpdateCasePayload! @action(name: WORK_CASE)
+  updateCase("What the mutation takes, with the clientMutationId its payload echoes." input: UpdateCaseInput!): UpdateCasePayload! @action(name: WORK_CASE)
   "Close an open case; it can be reopened for 30 days."
-  closeCase(input: CloseCaseInput!): CloseCasePayload! @action(name: WORK_CASE)
+  closeCase("What the mutation takes, with the clientMutationId its payload echoes." input: CloseCaseInput!): CloseCasePayload! @action(name: WORK_CASE)
   "Reopen a case closed less than 30 days ago; later, open a follow-up case."
-  reopenCase(input: ReopenCaseInput!): ReopenCasePayload! @action(name: WORK_CASE)
+  reopenCase("What the mutation takes, with the clientMutationId its payload echoes." input: ReopenCaseInput!): ReopenCasePayload! @action(name: WORK_CASE)
   "Escalate a case: PREMIUM customers, after the first-response target, by designated contacts, admins or partners at UPDATE."
-  escalateCase(input: EscalateCaseInput!): EscalateCasePayload! @action(name: WORK_CASE)
+  escalateCase("What the mutation takes, with the clientMutationId its payload echoes." input: EscalateCaseInput!): EscalateCasePayload! @action(name: WORK_CASE)
   "Comment on an open case."
-  addCaseComment(input: AddCaseCommentInput!): AddCaseCommentPayload! @action(name: WORK_CASE)
+  addCaseComment("What the mutation takes, with the clientMutationId its payload echoes." input: AddCaseCommentInput!): AddCaseCommentPayload! @action(name: WORK_CASE)
   "Add a collaborator: a customer contact, or any contact of a partner with access to the customer."
-  addCaseCollaborator(input: AddCaseCollaboratorInput!): AddCaseCollaboratorPayload! @action(name: WORK_CASE)
+  addCaseCollaborator("What the mutation takes, with the clientMutationId its payload echoes." input: AddCaseCollaboratorInput!): AddCaseCollaboratorPayload! @action(name: WORK_CASE)
   "Remove a collaborator."
-  removeCaseCollaborator(input: RemoveCaseCollaboratorInput!): RemoveCaseCollaboratorPayload! @action(name: WORK_CASE)
+  removeCaseCollaborator("What the mutation takes, with the clientMutationId its payload echoes." input: RemoveCaseCollaboratorInput!): RemoveCaseCollaboratorPayload! @action(name: WORK_CASE)
   "Attach a file to an open case (GraphQL multipart request); it is stored by its SHA-256."
-  addCaseAttachment(input: AddCaseAttachmentInput!): AddCaseAttachmentPayload! @action(name: WORK_CASE)
+  addCaseAttachment("What the mutation takes, with the clientMutationId its payload echoes." input: AddCaseAttachmentInput!): AddCaseAttachmentPayload! @action(name: WORK_CASE)
   "Remove an attachment from its case (the vendor's staff only)."
-  deleteCaseAttachment(input: DeleteCaseAttachmentInput!): DeleteCaseAttachmentPayload! @action(name: STAFF_ONLY)
+  deleteCaseAttachment("What the mutation takes, with the clientMutationId its payload echoes." input: DeleteCaseAttachmentInput!): DeleteCaseAttachmentPayload! @action(name: STAFF_ONLY)
   "Send the case's public updates to more addresses."
-  shareCase(input: ShareCaseInput!): ShareCasePayload! @action(name: WORK_CASE)
+  shareCase("What the mutation takes, with the clientMutationId its payload echoes." input: ShareCaseInput!): ShareCasePayload! @action(name: WORK_CASE)
   "Email a 6-digit code to a contact the help desk supports, to check who is on the line."
-  sendVerificationCode(input: SendVerificationCodeInput!): SendVerificationCodePayload! @action(name: VERIFY_CONTACT)
+  sendVerificationCode("What the mutation takes, with the clientMutationId its payload echoes." input: SendVerificationCodeInput!): SendVerificationCodePayload! @action(name: VERIFY_CONTACT)
   "Check the code the person read back; every check counts, five lock the code."
-  checkVerificationCode(input: CheckVerificationCodeInput!): CheckVerificationCodePayload! @action(name: VERIFY_CONTACT)
+  checkVerificationCode("What the mutation takes, with the clientMutationId its payload echoes." input: CheckVerificationCodeInput!): CheckVerificationCodePayload! @action(name: VERIFY_CONTACT)
   "Let mail reach a contact whose address was suppressed."
-  clearEmailSuppression(input: ClearEmailSuppressionInput!): ClearEmailSuppressionPayload! @action(name: VERIFY_CONTACT)
+  clearEmailSuppression("What the mutation takes, with the clientMutationId its payload echoes." input: ClearEmailSuppressionInput!): ClearEmailSuppressionPayload! @action(name: VERIFY_CONTACT)
   "Create an API token for the caller."
-  createAccessToken(input: CreateAccessTokenInput!): CreateAccessTokenPayload! @action(name: OWN_TOKENS)
+  createAccessToken("What the mutation takes, with the clientMutationId its payload echoes." input: CreateAccessTokenInput!): CreateAccessTokenPayload! @action(name: OWN_TOKENS)
   "Revoke one of the caller's own API tokens."
-  revokeAccessToken(input: RevokeAccessTokenInput!): RevokeAccessTokenPayload! @action(name: OWN_TOKENS)
+  revokeAccessToken("What the mutation takes, with the clientMutationId its payload echoes." input: RevokeAccessTokenInput!): RevokeAccessTokenPayload! @action(name: OWN_TOKENS)
 }
 
 """What happened to a grant."""
 enum GrantEventKind {
+  "A partner asked for access."
   REQUESTED
+  "The customer approved the request: the grant is active."
   APPROVED
+  "The customer refused the request."
   REJECTED
+  "The grant was ended early, or the request withdrawn."
   REVOKED
+  "A newer request or approval for the same partner, customer, grantee and domain replaced it."
   SUPERSEDED
+  "The grant reached its expiry, or the request lapsed unanswered."
   EXPIRED
   "The grant expires in 30, 7 or 1 days."
   EXPIRING
@@ -4546,20 +4644,33 @@ enum GrantEventKind {
 
 """A change to a grant that concerns the caller's organisation."""
 type GrantEvent {
+  "What happened."
   kind: GrantEventKind! @public
+  "The grant, as it is after the change."
   grant: Grant! @public
+  "When it happened."
   at: Time! @public
   "For EXPIRING: whole days left (30, 7 or 1)."
   daysLeft: Int @public
 }
 
+"""
+Live updates, over websockets (graphql-transport-ws or graphql-ws) or
+server-sent events. Access is checked again at every event and every
+second: a stream the caller loses access to ends with a FORBIDDEN error.
+"""
 type Subscription {
   """
   Every event on the cases the caller may see, optionally of one customer or one case.
   Access is checked again at each event; when the caller loses access to the customer or
   case it subscribed to, the stream ends with a FORBIDDEN error.
   """
-  caseEvents(customerID: ID, caseID: ID): CaseEvent! @public
+  caseEvents(
+    "Only the events of this customer's cases."
+    customerID: ID
+    "Only the events of this case."
+    caseID: ID
+  ): CaseEvent! @public
   "Requests, decisions, revocations, expiries and expiry warnings of the caller's grants."
   grantEvents: GrantEvent! @public
 }

@@ -35,9 +35,11 @@ type Sessions interface {
 
 // NewSchema returns the executable schema with its directives wired. A
 // directive left nil in DirectiveRoot would fail every field it guards;
-// all three are set here. It panics, so that the server does not start,
-// when a field has no access decision: such a field is never served. (A
-// check here costs nothing per request, unlike a field middleware.)
+// all three are set here. Its schema ends each field's description with
+// the access the field needs (AccessNote), so that introspection serves
+// it. It panics, so that the server does not start, when a field has no
+// access decision: such a field is never served. (A check here costs
+// nothing per request, unlike a field middleware.)
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	es := newSchema(r)
 	if undecided := UndecidedFields(es.Schema()); len(undecided) > 0 {
@@ -48,6 +50,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 
 func newSchema(r *Resolver) graphql.ExecutableSchema {
 	return NewExecutableSchema(Config{
+		Schema:    servedSchema(),
 		Resolvers: r,
 		Directives: DirectiveRoot{
 			HasGrant: hasGrant,

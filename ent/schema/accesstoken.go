@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
@@ -45,5 +46,10 @@ func (AccessToken) Edges() []ent.Edge {
 }
 
 func (AccessToken) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder(), fieldaccess.Public()}
+	return []schema.Annotation{
+		gqldoc.Type("A bearer token of one contact, for the Authorization header. The token itself is shown once, when it is created; the server keeps only its hash. A contact reads only its own tokens."),
+		entgql.RelayConnection(),
+		entgql.MultiOrder(),
+		fieldaccess.Public(),
+	}
 }

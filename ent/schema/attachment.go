@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
@@ -50,6 +51,7 @@ func (Attachment) Indexes() []ent.Index {
 
 func (Attachment) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		gqldoc.Type("A file added to a case: its content is stored once by its SHA-256 and downloaded from downloadURL."),
 		entgql.Type("CaseAttachment"),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),

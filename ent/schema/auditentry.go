@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
@@ -37,7 +38,7 @@ func (AuditEntry) Fields() []ent.Field {
 			Comment("The grant that allowed the action, when a partner acted."),
 		field.Enum("level").GoType(access.Level("")).Optional().Nillable().Immutable().
 			Comment("The actor's effective level on the customer when it acted.").
-			Annotations(entgql.Type("AccessLevel")),
+			Annotations(entgql.Type("AccessLevel"), accessLevels),
 		field.String("operation").Annotations(fieldaccess.Filter()).NotEmpty().Immutable().
 			Comment("The mutation or command, e.g. updateContact."),
 		field.String("object_type").Optional().Immutable().Comment("The type of the object acted on."),
@@ -72,10 +73,11 @@ func (AuditEntry) Indexes() []ent.Index {
 
 func (AuditEntry) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		gqldoc.Type("One action taken through the API or an operator command: who did what, for which customer, and the grant and level that allowed it (SPEC §2.6). Entries are written in the action's transaction and cannot be changed or deleted."),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
 		// Row filters decide who lists which entries (SPEC §2.6).
-		entgql.QueryField("auditEntries"),
+		entgql.QueryField("auditEntries").Description("Audit entries, newest first unless ordered: a customer's contact managers and admins read those about their organisation, a partner's admins those of its people, the vendor's admins all."),
 		fieldaccess.Public(),
 	}
 }

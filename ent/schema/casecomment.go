@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
@@ -31,7 +32,11 @@ func (CaseComment) Fields() []ent.Field {
 		field.String("author_id").Immutable().Comment("Who wrote the comment."),
 		field.Text("body").NotEmpty().MaxLen(50000).Immutable().Comment("The comment's text."),
 		field.Enum("visibility").Annotations(fieldaccess.Filter()).Values("PUBLIC", "INTERNAL").Default("PUBLIC").Immutable().
-			Comment("INTERNAL comments are written and read by vendor contacts only."),
+			Comment("INTERNAL comments are written and read by vendor contacts only.").
+			Annotations(gqldoc.Enum("Who may read a comment.", gqldoc.Values{
+				"PUBLIC":   "Whoever may read the case.",
+				"INTERNAL": "The vendor's staff only, who alone write such comments.",
+			})),
 	}
 }
 
@@ -49,5 +54,10 @@ func (CaseComment) Indexes() []ent.Index {
 }
 
 func (CaseComment) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder(), fieldaccess.Grant(access.CC).OwnedBy("customer_id")}
+	return []schema.Annotation{
+		gqldoc.Type("One message on a case. The first public comment of a vendor agent is the case's first response."),
+		entgql.RelayConnection(),
+		entgql.MultiOrder(),
+		fieldaccess.Grant(access.CC).OwnedBy("customer_id"),
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
@@ -36,12 +37,32 @@ func (CaseEvent) Fields() []ent.Field {
 				"REOPENED", "ATTACHMENT_ADDED", "ATTACHMENT_REMOVED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED",
 				"PRIMARY_CONTACT_CHANGED", "UPDATED").
 			Immutable().
-			Comment("What happened."),
+			Comment("What happened.").
+			Annotations(gqldoc.Enum("What happened to a case.", gqldoc.Values{
+				"CREATED":                 "The case was filed.",
+				"COMMENTED":               "A comment was added: see comment.",
+				"STATUS_CHANGED":          "Its status changed.",
+				"SEVERITY_CHANGED":        "Its severity changed.",
+				"ESCALATED":               "It was escalated.",
+				"CLOSED":                  "It was closed.",
+				"REOPENED":                "It was reopened.",
+				"ATTACHMENT_ADDED":        "A file was attached.",
+				"ATTACHMENT_REMOVED":      "The vendor's staff removed a file.",
+				"COLLABORATOR_ADDED":      "A collaborator was added.",
+				"COLLABORATOR_REMOVED":    "A collaborator was removed.",
+				"SHARED":                  "Its public updates were shared with more email addresses.",
+				"PRIMARY_CONTACT_CHANGED": "Its primary contact changed.",
+				"UPDATED":                 "Other fields changed: title, description, product, category, time zone or language.",
+			})),
 		field.JSON("changes", []jsontype.FieldChange{}).Default([]jsontype.FieldChange{}).Immutable().
 			Comment("The fields that changed, with their values before and after.").
 			Annotations(entgql.Type("[FieldChange!]")),
 		field.Enum("visibility").Annotations(fieldaccess.Filter()).Values("PUBLIC", "INTERNAL").Default("PUBLIC").Immutable().
-			Comment("INTERNAL events (about internal comments) reach vendor contacts only."),
+			Comment("INTERNAL events (about internal comments) reach vendor contacts only.").
+			Annotations(gqldoc.Enum("Who may read an event.", gqldoc.Values{
+				"PUBLIC":   "Whoever may read the case.",
+				"INTERNAL": "The vendor's staff only: the event is about an internal comment.",
+			})),
 		field.String("comment_id").Optional().Nillable().Immutable().
 			Comment("The comment, for COMMENTED events."),
 	}
@@ -67,5 +88,10 @@ func (CaseEvent) Indexes() []ent.Index {
 }
 
 func (CaseEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder(), fieldaccess.Grant(access.CC).OwnedBy("customer_id")}
+	return []schema.Annotation{
+		gqldoc.Type("One entry of a case's append-only history: what happened, who did it, and the fields it changed. Events feed the case timeline, subscriptions and audit."),
+		entgql.RelayConnection(),
+		entgql.MultiOrder(),
+		fieldaccess.Grant(access.CC).OwnedBy("customer_id"),
+	}
 }

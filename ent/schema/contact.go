@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
 )
@@ -36,7 +37,7 @@ func (Contact) Fields() []ent.Field {
 		field.String("name").Annotations(fieldaccess.Filter()).
 			NotEmpty().
 			MaxLen(200).
-			Comment("Full name. Readable by whoever may see the contact; its details need LOOK on its organisation.").
+			Comment("Full name.").
 			Annotations(entgql.OrderField("NAME"), fieldaccess.Public()),
 		field.String("email").
 			Unique().
@@ -64,12 +65,23 @@ func (Contact) Fields() []ent.Field {
 		field.Enum("status").
 			Values("ACTIVE", "INVITED", "SUSPENDED", "DEACTIVATED").
 			Default("ACTIVE").
-			Comment("Only ACTIVE contacts can sign in or hold access."),
+			Comment("Only ACTIVE contacts can sign in or hold access.").
+			Annotations(gqldoc.Enum("Whether a contact may sign in and hold access.", gqldoc.Values{
+				"ACTIVE":      "Signs in and holds access.",
+				"INVITED":     "Added, not yet active: no sign-in, no access.",
+				"SUSPENDED":   "Stopped for now: no sign-in, no access, and its open streams end.",
+				"DEACTIVATED": "Removed from the organisation's directory: no sign-in, no access.",
+			})),
 		field.Enum("last_email_status").
 			Values("NONE", "DELIVERED", "BOUNCED", "SUPPRESSED").
 			Default("NONE").
 			Comment("What happened to the last email sent to the contact.").
-			Annotations(noInput()),
+			Annotations(noInput(), gqldoc.Enum("What happened to the last email sent to a contact.", gqldoc.Values{
+				"NONE":       "No email was sent yet.",
+				"DELIVERED":  "The last email was delivered.",
+				"BOUNCED":    "The last email bounced.",
+				"SUPPRESSED": "Mail to the address is suppressed until a help-desk user clears it (clearEmailSuppression).",
+			})),
 		field.Strings("features").
 			Default([]string{}).
 			Comment("Feature toggles switched on for the contact."),
@@ -120,9 +132,13 @@ func (Contact) Hooks() []ent.Hook {
 
 func (Contact) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		gqldoc.Type("A person in exactly one organisation, and the only kind of caller. Whoever may see a case may see who works it (its creator, primary contact, collaborators and comment authors) as a name and an organisation; the rest needs LOOK on the contact's organisation."),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		entgql.Mutations(
+			entgql.MutationCreate().Description("A new contact of an organisation."),
+			entgql.MutationUpdate().Description("Changes to a contact, its status included; a field left out stays as it is."),
+		),
 		fieldaccess.Grant(access.Look).OwnedBy("organization_id").ReadAsCounterparts(),
 	}
 }

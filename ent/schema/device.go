@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
 )
@@ -59,7 +60,12 @@ func (Device) Fields() []ent.Field {
 		field.Enum("status").Annotations(fieldaccess.Filter()).
 			Values("ONLINE", "OFFLINE", "UNREGISTERED").
 			Default("UNREGISTERED").
-			Comment("Registration state as last reported."),
+			Comment("Registration state as last reported.").
+			Annotations(gqldoc.Enum("A device's registration state, as last reported.", gqldoc.Values{
+				"ONLINE":       "Registered and reachable.",
+				"OFFLINE":      "Registered, but not reachable now.",
+				"UNREGISTERED": "Not registered.",
+			})),
 		field.Time("last_seen_at").
 			Optional().
 			Nillable().
@@ -106,9 +112,13 @@ func (Device) Hooks() []ent.Hook {
 
 func (Device) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		gqldoc.Type("A phone, room system or other endpoint registered to an organisation, optionally used by one of its contacts."),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		entgql.Mutations(
+			entgql.MutationCreate().Description("A device to register to an organisation."),
+			entgql.MutationUpdate().Description("Changes to a device; a field left out stays as it is."),
+		),
 		fieldaccess.Grant(access.Look).OwnedBy("organization_id"),
 	}
 }

@@ -11,9 +11,23 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
+
+// accessLevels documents the AccessLevel enum (SPEC §2.1), for the two
+// fields that use it: a grant's level and an audit entry's.
+var accessLevels = gqldoc.Enum(
+	"A level of access to a customer, lowest first: each level may do all that the levels below it may (SPEC §2.1).",
+	gqldoc.Values{
+		"CC":            "Sees the customer's name, domains and plan, and the cases it collaborates on.",
+		"LOOK":          "Also sees all of the customer's cases, their events (and may subscribe to them) and its support dashboard; reads its contacts' details, devices, phone numbers and licences.",
+		"UPDATE":        "Also works the customer's cases: comments on, updates, closes, reopens and escalates them, adds attachments and collaborators, and may be a case's primary contact.",
+		"CREATE":        "Also files cases for the customer.",
+		"SERVICE_ADMIN": "Also changes the customer's configuration: sites, devices, phone numbers, settings.",
+		"FULL_ADMIN":    "Also creates, changes and deactivates the customer's contacts.",
+	})
 
 // Grant is a customer's permission for a partner, or one of its contacts, to
 // work on its behalf at a level until a date. Grants are never deleted: their
@@ -44,7 +58,7 @@ func (Grant) Fields() []ent.Field {
 			GoType(access.Level("")).
 			Immutable().
 			Comment("What the grant allows; changing it takes a new request.").
-			Annotations(entgql.Type("AccessLevel"), entgql.OrderField("LEVEL")),
+			Annotations(entgql.Type("AccessLevel"), entgql.OrderField("LEVEL"), accessLevels),
 		field.String("partner_domain").
 			Optional().Nillable().Immutable().
 			Comment("When set, the grant covers only partner contacts whose email is in this domain."),
@@ -52,7 +66,14 @@ func (Grant) Fields() []ent.Field {
 			Values("PENDING", "ACTIVE", "REJECTED", "REVOKED", "EXPIRED", "SUPERSEDED").
 			Default("PENDING").
 			Comment("Where the grant is in its life. An ACTIVE grant past its expiry gives no access even before a job marks it EXPIRED.").
-			Annotations(entgql.OrderField("STATUS")),
+			Annotations(entgql.OrderField("STATUS"), gqldoc.Enum("Where a grant is in its life (SPEC §2.3).", gqldoc.Values{
+				"PENDING":    "Requested, waiting for the customer's decision; a request nobody answers lapses after 90 days.",
+				"ACTIVE":     "Approved: gives its level from startsAt until expiresAt.",
+				"REJECTED":   "The customer refused the request.",
+				"REVOKED":    "Ended early, by the customer or the partner.",
+				"EXPIRED":    "Past its expiry, or a request that lapsed unanswered.",
+				"SUPERSEDED": "Replaced by a newer request or approval for the same partner, customer, grantee and domain.",
+			})),
 		field.Int("expires_in_days").
 			Range(1, 730).
 			Immutable().
@@ -110,6 +131,7 @@ func (Grant) Hooks() []ent.Hook {
 
 func (Grant) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		gqldoc.Type("A customer's permission for a partner, or one of its contacts, to work on its behalf at a level until a date, from the partner's request to its end (SPEC §2.3). Grants are never deleted. A partner's contacts read all of its grants; a customer's contact managers and admins all of the customer's; the vendor's staff all."),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
 		fieldaccess.Public().OwnedBy("customer_id", "partner_id"),

@@ -11,6 +11,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
@@ -32,7 +33,13 @@ func (Organization) Fields() []ent.Field {
 			GoType(access.OrgKind("")).
 			Immutable().
 			Comment("Which side of the support relationship the organisation is on.").
-			Annotations(entgql.Type("OrganizationKind"), fieldaccess.Public()),
+			Annotations(entgql.Type("OrganizationKind"), fieldaccess.Public(), gqldoc.Enum(
+				"Which side of the support relationship an organisation is on.",
+				gqldoc.Values{
+					"VENDOR":   "The support provider: its agents work every case, its admins run the deployment.",
+					"PARTNER":  "A reseller or managed-service provider: works customers' cases under the grants they approve.",
+					"CUSTOMER": "An organisation that opens support cases, itself or through a partner.",
+				})),
 		field.String("name").Annotations(fieldaccess.Filter()).
 			NotEmpty().
 			MaxLen(200).
@@ -51,7 +58,10 @@ func (Organization) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			Comment("The customer's support plan; escalation needs PREMIUM. Empty for the vendor and partners.").
-			Annotations(fieldaccess.Grant(access.CC)),
+			Annotations(fieldaccess.Grant(access.CC), gqldoc.Enum("A customer's support plan.", gqldoc.Values{
+				"STANDARD": "Cases are worked to their first-response targets and cannot be escalated.",
+				"PREMIUM":  "A case may also be escalated once its first-response target has passed.",
+			})),
 		field.JSON("licenses", []jsontype.License{}).
 			Default([]jsontype.License{}).
 			Comment("Products the customer is licensed for.").
@@ -115,10 +125,14 @@ func (Organization) Hooks() []ent.Hook {
 
 func (Organization) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		gqldoc.Type("The vendor, a partner or a customer. Whoever may read an organisation (one it has a level on, or one named by a grant, contact or case it reads) sees its kind and name; the rest needs a level on it."),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
-		entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		entgql.QueryField().Description("The organisations the caller may read."),
+		entgql.Mutations(
+			entgql.MutationCreate().Description("A new organisation: a customer, a partner or another vendor."),
+			entgql.MutationUpdate().Description("Changes to an organisation; a field left out stays as it is. Only the vendor's admins set the support plan, and only the customer's own admins and contact managers (or the vendor's admins) its history sharing."),
+		),
 		fieldaccess.Grant(access.CC).OwnedBy("id").ReadAsCounterparts(),
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
 )
@@ -39,11 +40,26 @@ func (PhoneNumber) Fields() []ent.Field {
 			Annotations(entgql.OrderField("NUMBER")),
 		field.Enum("kind").Annotations(fieldaccess.Filter()).
 			Values("USER", "DEVICE", "AUTO_ATTENDANT", "CALL_QUEUE", "PAGING_GROUP", "HUNT_GROUP", "VIRTUAL_LINE", "VOICEMAIL_GROUP").
-			Comment("What the number is used for."),
+			Comment("What the number is used for.").
+			Annotations(gqldoc.Enum("What a phone number is used for.", gqldoc.Values{
+				"USER":            "A person's line.",
+				"DEVICE":          "A device's own line.",
+				"AUTO_ATTENDANT":  "An automated menu that answers and routes calls.",
+				"CALL_QUEUE":      "Holds callers until an agent answers.",
+				"PAGING_GROUP":    "Broadcasts to a group of phones at once.",
+				"HUNT_GROUP":      "Rings a group of lines until one answers.",
+				"VIRTUAL_LINE":    "A line with no phone of its own, added to people's devices.",
+				"VOICEMAIL_GROUP": "A voicemail box shared by a group.",
+			})),
 		field.Enum("state").Annotations(fieldaccess.Filter()).
 			Values("ACTIVE", "INACTIVE", "UNASSIGNED").
 			Default("UNASSIGNED").
-			Comment("Whether the number is in service."),
+			Comment("Whether the number is in service.").
+			Annotations(gqldoc.Enum("Whether a phone number is in service.", gqldoc.Values{
+				"ACTIVE":     "In service.",
+				"INACTIVE":   "Held, but out of service.",
+				"UNASSIGNED": "In the inventory, not yet in use.",
+			})),
 		field.String("contact_id").
 			Optional().
 			Nillable().
@@ -91,9 +107,13 @@ func (PhoneNumber) Hooks() []ent.Hook {
 
 func (PhoneNumber) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		gqldoc.Type("One number of an organisation's phone-number inventory, assigned to a contact, a device or nothing."),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		entgql.Mutations(
+			entgql.MutationCreate().Description("A number to add to an organisation's inventory."),
+			entgql.MutationUpdate().Description("Changes to a number; a field left out stays as it is."),
+		),
 		fieldaccess.Grant(access.Look).OwnedBy("organization_id"),
 	}
 }

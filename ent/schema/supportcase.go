@@ -12,6 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/validate"
@@ -43,12 +44,24 @@ func (SupportCase) Fields() []ent.Field {
 		field.Enum("severity").Annotations(fieldaccess.Filter()).
 			Values("S1", "S2", "S3", "S4").
 			Comment("S1 is the most urgent; it sets the first-response target (1h, 2h, 4h, 8h).").
-			Annotations(entgql.OrderField("SEVERITY")),
+			Annotations(entgql.OrderField("SEVERITY"), gqldoc.Enum(
+				"How urgent a case is. It sets the first-response target, counted from the case's creation; a change of severity before the first response moves the due time.",
+				gqldoc.Values{
+					"S1": "The most urgent: first response within 1 hour.",
+					"S2": "First response within 2 hours.",
+					"S3": "First response within 4 hours.",
+					"S4": "The least urgent: first response within 8 hours.",
+				})),
 		field.Enum("status").Annotations(fieldaccess.Filter()).
 			Values("NEW", "IN_PROGRESS", "WAITING_ON_CUSTOMER", "CLOSED").
 			Default("NEW").
 			Comment("Where the case is in its life.").
-			Annotations(entgql.OrderField("STATUS")),
+			Annotations(entgql.OrderField("STATUS"), gqldoc.Enum("Where a case is in its life.", gqldoc.Values{
+				"NEW":                 "Filed, not yet worked.",
+				"IN_PROGRESS":         "Being worked.",
+				"WAITING_ON_CUSTOMER": "Waiting for the customer's answer.",
+				"CLOSED":              "Closed; it may be reopened until reopenableUntil (30 days), then only followed up by a new case.",
+			})),
 		field.Bool("escalated").Annotations(fieldaccess.Filter()).Default(false).Comment("Whether the case was escalated."),
 		field.Time("escalated_at").Optional().Nillable().Comment("When the case was escalated."),
 		field.String("escalation_reason").Optional().Nillable().MaxLen(2000).Comment("Why the case was escalated."),
@@ -106,7 +119,7 @@ func (SupportCase) Edges() []ent.Edge {
 			Comment("The partners whose era the case was created in: they held an approved grant on its customer then (SPEC §2.4). Kept by package grants; the read policy's SQL finds a partner's cases through it.").
 			Annotations(hidden()),
 		edge.To("follow_ups", SupportCase.Type).
-			Comment("Cases filed as follow-ups of this one.").
+			Comment("Cases opened to follow up on this one.").
 			Annotations(entgql.RelayConnection()).
 			From("follow_up_of").Field("follow_up_of_id").Unique().Immutable().
 			Comment("The closed case this one follows up on."),
@@ -134,12 +147,13 @@ func (SupportCase) Hooks() []ent.Hook {
 
 func (SupportCase) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		gqldoc.Type("A support case a customer opened, itself or through a partner (SPEC §3). A partner sees only the cases created while it held a grant on the customer, unless the customer shares its history (SPEC §2.4); a CC collaborator sees the cases it works on."),
 		// "case" is a Go keyword, so the ent type has another name; the
 		// graph and the table keep the domain's.
 		entgql.Type("Case"),
 		entsql.Annotation{Table: "cases"},
 		entgql.RelayConnection(),
-		entgql.QueryField("cases"),
+		entgql.QueryField("cases").Description("My Cases: every case the caller may see, across customers, the latest update first unless ordered. where also takes a keyword, customers and an SLA state."),
 		entgql.MultiOrder(),
 		fieldaccess.Grant(access.CC).OwnedBy("customer_id"),
 	}

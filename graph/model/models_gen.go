@@ -24,7 +24,8 @@ type AccessExplanation struct {
 	// The customer asked about; null when the caller cannot see it.
 	Customer *ent.Organization `json:"customer,omitempty"`
 	// The effective level now; null for no access.
-	Level  *access.Level `json:"level,omitempty"`
+	Level *access.Level `json:"level,omitempty"`
+	// Where the level comes from.
 	Source access.Source `json:"source"`
 	// The grant that decides, for grant sources.
 	Grant *ent.Grant `json:"grant,omitempty"`
@@ -282,21 +283,29 @@ func (EscalateCasePayload) IsCaseChange() {}
 
 // A change to a grant that concerns the caller's organisation.
 type GrantEvent struct {
-	Kind  events.GrantKind `json:"kind"`
-	Grant *ent.Grant       `json:"grant"`
-	At    time.Time        `json:"at"`
+	// What happened.
+	Kind events.GrantKind `json:"kind"`
+	// The grant, as it is after the change.
+	Grant *ent.Grant `json:"grant"`
+	// When it happened.
+	At time.Time `json:"at"`
 	// For EXPIRING: whole days left (30, 7 or 1).
 	DaysLeft *int `json:"daysLeft,omitempty"`
 }
 
+// One help-desk hit of a page, and its cursor.
 type HelpDeskHitEdge struct {
-	Node   *helpdesk.Hit         `json:"node"`
+	// The hit.
+	Node *helpdesk.Hit `json:"node"`
+	// Pass it as after to get the hits that follow.
 	Cursor entgql.Cursor[string] `json:"cursor"`
 }
 
 // Help-desk results, exact matches first.
 type HelpDeskSearchConnection struct {
-	Edges    []*HelpDeskHitEdge       `json:"edges"`
+	// The hits of this page.
+	Edges []*HelpDeskHitEdge `json:"edges"`
+	// Information to aid in pagination.
 	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
 }
 
@@ -448,6 +457,9 @@ type ShareCasePayload struct {
 
 func (ShareCasePayload) IsCaseChange() {}
 
+// Live updates, over websockets (graphql-transport-ws or graphql-ws) or
+// server-sent events. Access is checked again at every event and every
+// second: a stream the caller loses access to ends with a FORBIDDEN error.
 type Subscription struct {
 }
 
