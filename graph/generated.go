@@ -468,8 +468,10 @@ type ComplexityRoot struct {
 	}
 
 	HelpDeskSearchConnection struct {
-		Edges    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	License struct {
@@ -2452,12 +2454,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HelpDeskSearchConnection.Edges(childComplexity), true
+	case "HelpDeskSearchConnection.nodes":
+		if e.ComplexityRoot.HelpDeskSearchConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskSearchConnection.Nodes(childComplexity), true
 	case "HelpDeskSearchConnection.pageInfo":
 		if e.ComplexityRoot.HelpDeskSearchConnection.PageInfo == nil {
 			break
 		}
 
 		return e.ComplexityRoot.HelpDeskSearchConnection.PageInfo(childComplexity), true
+	case "HelpDeskSearchConnection.totalCount":
+		if e.ComplexityRoot.HelpDeskSearchConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HelpDeskSearchConnection.TotalCount(childComplexity), true
 
 	case "License.expiresAt":
 		if e.ComplexityRoot.License.ExpiresAt == nil {
@@ -4313,8 +4327,12 @@ type HelpDeskHitEdge {
 type HelpDeskSearchConnection {
   "The hits of this page."
   edges: [HelpDeskHitEdge!]! @public
+  "The hits of this page, without their cursors."
+  nodes: [HelpDeskHit!]! @public
   "Information to aid in pagination."
   pageInfo: PageInfo! @public
+  "How many hits there are in all. Asking for it reads every match, where a page reads only what it shows."
+  totalCount: Int! @public
 }
 
 """A contact the help desk supports, to send a verification code to."""
@@ -5497,8 +5515,12 @@ func (ec *executionContext) childFields_HelpDeskSearchConnection(ctx context.Con
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_HelpDeskSearchConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_HelpDeskSearchConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_HelpDeskSearchConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HelpDeskSearchConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HelpDeskSearchConnection", field.Name)
 }
@@ -18377,6 +18399,51 @@ func (ec *executionContext) fieldContext_HelpDeskSearchConnection_edges(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _HelpDeskSearchConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.HelpDeskSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskSearchConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*helpdesk.Hit
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*helpdesk.Hit) graphql.Marshaler {
+			return ec.marshalNHelpDeskHit2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐHitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskSearchConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HelpDeskSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HelpDeskHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _HelpDeskSearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.HelpDeskSearchConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18420,6 +18487,42 @@ func (ec *executionContext) fieldContext_HelpDeskSearchConnection_pageInfo(_ con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _HelpDeskSearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.HelpDeskSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HelpDeskSearchConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HelpDeskSearchConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HelpDeskSearchConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _License_product(ctx context.Context, field graphql.CollectedField, obj *jsontype.License) (ret graphql.Marshaler) {
@@ -34792,8 +34895,18 @@ func (ec *executionContext) _HelpDeskSearchConnection(ctx context.Context, sel a
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "nodes":
+			out.Values[i] = ec._HelpDeskSearchConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "pageInfo":
 			out.Values[i] = ec._HelpDeskSearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._HelpDeskSearchConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38361,6 +38474,22 @@ func (ec *executionContext) marshalNGrantStatus2githubᚗcomᚋpartnerdeskᚋpar
 func (ec *executionContext) unmarshalNGrantWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantWhereInput(ctx context.Context, v any) (*ent.GrantWhereInput, error) {
 	res, err := ec.unmarshalInputGrantWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHelpDeskHit2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*helpdesk.Hit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHelpDeskHit2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐHit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNHelpDeskHit2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐHit(ctx context.Context, sel ast.SelectionSet, v *helpdesk.Hit) graphql.Marshaler {

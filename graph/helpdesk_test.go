@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -236,5 +237,26 @@ func TestEmailSuppression(t *testing.T) {
 	w.Query(w.helpDesk, send, map[string]any{"c": w.alice.ID}).Decode(t, &struct{}{})
 	if s := w.Client.Contact.GetX(w.System(), w.alice.ID).LastEmailStatus; s != contact.LastEmailStatusDELIVERED {
 		t.Fatalf("status after a send: %s", s)
+	}
+}
+
+// TestHelpDeskCountsItsHitsWhenAsked: the help-desk connection has nodes
+// and, when selected, the total of its hits, past the page.
+func TestHelpDeskCountsItsHitsWhenAsked(t *testing.T) {
+	w := newHelpDeskWorld(t)
+	for i := range 3 {
+		w.Client.Contact.Create().SetOrganizationID(w.acme.ID).SetName(fmt.Sprintf("Bob Builder %d", i)).
+			SetEmail(fmt.Sprintf("bob%d@acme.example", i)).SaveX(w.System())
+	}
+	var got struct {
+		HelpDeskSearch struct {
+			TotalCount int
+			Nodes      []struct{ Exact bool }
+			PageInfo   struct{ HasNextPage bool }
+		}
+	}
+	w.Query(w.helpDesk, `{ helpDeskSearch(query: "Bob", first: 2) { totalCount nodes { exact } pageInfo { hasNextPage } } }`, nil).Decode(t, &got)
+	if h := got.HelpDeskSearch; h.TotalCount != 3 || len(h.Nodes) != 2 || !h.PageInfo.HasNextPage {
+		t.Fatalf("two of three Bobs: %+v", h)
 	}
 }

@@ -128,15 +128,19 @@ func (r *Resolver) helpDeskSearch(ctx context.Context, query string, first *int,
 	if after != nil {
 		offset = cursorPosition(after)
 	}
-	hits, more, err := helpdesk.Search(ctx, r.client(ctx), viewer.ForContext(ctx), query, offset, deref(first))
+	page, err := helpdesk.Search(ctx, r.client(ctx), viewer.ForContext(ctx), query, offset, deref(first), selects(ctx, "totalCount"))
 	if err != nil {
 		return nil, err
 	}
+	hits := page.Hits
 	conn := &model.HelpDeskSearchConnection{
-		Edges:    make([]*model.HelpDeskHitEdge, len(hits)),
-		PageInfo: &entgql.PageInfo[string]{HasNextPage: more, HasPreviousPage: offset > 0},
+		Edges:      make([]*model.HelpDeskHitEdge, len(hits)),
+		Nodes:      make([]*helpdesk.Hit, len(hits)),
+		PageInfo:   &entgql.PageInfo[string]{HasNextPage: page.More, HasPreviousPage: offset > 0},
+		TotalCount: page.Total,
 	}
 	for i := range hits {
+		conn.Nodes[i] = &hits[i]
 		conn.Edges[i] = &model.HelpDeskHitEdge{Node: &hits[i], Cursor: entgql.Cursor[string]{ID: hits[i].CustomerID, Value: int64(offset + i + 1)}}
 	}
 	if len(hits) > 0 {
@@ -144,4 +148,15 @@ func (r *Resolver) helpDeskSearch(ctx context.Context, query string, first *int,
 		conn.PageInfo.EndCursor = &conn.Edges[len(hits)-1].Cursor
 	}
 	return conn, nil
+}
+
+// selects reports whether the field being resolved selects a field of
+// that name.
+func selects(ctx context.Context, name string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }

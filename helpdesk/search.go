@@ -80,27 +80,30 @@ func Scope(ctx context.Context, v *access.Session) (levels access.Reach, all boo
 // name, ID, domain or site; contacts by name, ID or email; phone numbers
 // however typed; devices by MAC (any separators), phone number or SIP
 // address. Third-party devices are never returned. It returns up to limit
-// hits after the first offset, exact matches first, and whether more follow.
-// (There is no total: counting every partial name match would scan what a
-// page does not need.)
-func Search(ctx context.Context, c *ent.Client, v *access.Session, query string, offset, limit int) ([]Hit, bool, error) {
+// hits after the first offset, exact matches first, and whether more follow;
+// with total, also how many hits there are in all, which reads every match
+// where a page reads only what it shows.
+func Search(ctx context.Context, c *ent.Client, v *access.Session, query string, offset, limit int, total bool) (page Page, err error) {
 	q := strings.TrimSpace(query)
 	if q == "" || len(q) > maxQuery {
-		return nil, false, apperr.Invalid("query", "search for 1 to %d characters", maxQuery)
+		return page, apperr.Invalid("query", "search for 1 to %d characters", maxQuery)
 	}
 	levels, all, err := Scope(ctx, v)
 	if err != nil {
-		return nil, false, err
+		return page, err
 	}
 	if !all && len(levels) == 0 {
-		return nil, false, nil
+		return page, nil
 	}
 	// Every lookup, and the customers of the hits, within the scope.
 	ctx = rowfilter.InReach(ctx, access.Look)
 	s := &search{c: c, want: offset + limit + 1}
+	if total {
+		s.want = 0
+	}
 	s.run(ctx, q)
 	if s.err != nil {
-		return nil, false, s.err
+		return page, s.err
 	}
 	slices.SortStableFunc(s.hits, func(a, b Hit) int {
 		if a.Exact != b.Exact {
@@ -119,12 +122,21 @@ func Search(ctx context.Context, c *ent.Client, v *access.Session, query string,
 			hits[i].Level = levels[hits[i].CustomerID]
 		}
 	}
+	page.Total = len(hits)
 	if offset >= len(hits) {
-		return nil, false, nil
+		return page, nil
 	}
-	more := len(hits) > offset+limit
-	page := hits[offset:min(len(hits), offset+limit)]
-	return page, more, s.attachCustomers(ctx, page)
+	page.More = len(hits) > offset+limit
+	page.Hits = hits[offset:min(len(hits), offset+limit)]
+	return page, s.attachCustomers(ctx, page.Hits)
+}
+
+// Page is a page of hits: whether more follow, and, when it was asked
+// for, how many there are in all.
+type Page struct {
+	Hits  []Hit
+	More  bool
+	Total int
 }
 
 func (s *search) attachCustomers(ctx context.Context, page []Hit) error {
@@ -147,9 +159,17 @@ func (s *search) attachCustomers(ctx context.Context, page []Hit) error {
 // context keeps every lookup within the caller's scope.
 type search struct {
 	c    *ent.Client
-	want int // hits per lookup worth reading: enough to fill the page
+	want int // hits per lookup worth reading: enough to fill the page; 0 for all
 	hits []Hit
 	err  error
+}
+
+// limit reads only the hits worth reading.
+func limit[Q interface{ Limit(int) Q }](s *search, q Q) Q {
+	if s.want > 0 {
+		return q.Limit(s.want)
+	}
+	return q
 }
 
 func (s *search) run(ctx context.Context, q string) {
@@ -245,7 +265,7 @@ func gather[T any](s *search, rows []T, err error, hit func(T) Hit) {
 
 func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p predicate.Organization) {
 	if s.err == nil {
-		rows, err := s.c.Organization.Query().Where(p).Limit(s.want).All(ctx)
+		rows, err := limit(s, s.c.Organization.Query().Where(p)).All(ctx)
 		gather(s, rows, err, func(o *ent.Organization) Hit {
 			return Hit{Node: o, CustomerID: o.ID, Exact: exact, MatchedOn: on, name: o.Name, id: o.ID}
 		})
@@ -254,7 +274,7 @@ func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p 
 
 func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p predicate.Contact) {
 	if s.err == nil {
-		rows, err := s.c.Contact.Query().Where(p).Limit(s.want).All(ctx)
+		rows, err := limit(s, s.c.Contact.Query().Where(p)).All(ctx)
 		gather(s, rows, err, func(c *ent.Contact) Hit {
 			return Hit{Node: c, CustomerID: c.OrganizationID, Exact: exact, MatchedOn: on, name: c.Name, id: c.ID}
 		})
@@ -265,7 +285,7 @@ func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p predi
 // the vendor's own.
 func (s *search) devices(ctx context.Context, on MatchedOn, p predicate.Device) {
 	if s.err == nil {
-		rows, err := s.c.Device.Query().Where(p, device.ThirdParty(false)).Limit(s.want).All(ctx)
+		rows, err := limit(s, s.c.Device.Query().Where(p, device.ThirdParty(false))).All(ctx)
 		gather(s, rows, err, func(d *ent.Device) Hit {
 			return Hit{Node: d, CustomerID: d.OrganizationID, Exact: true, MatchedOn: on, name: d.Model, id: d.ID}
 		})
@@ -274,7 +294,7 @@ func (s *search) devices(ctx context.Context, on MatchedOn, p predicate.Device) 
 
 func (s *search) numbers(ctx context.Context, on MatchedOn, p predicate.PhoneNumber) {
 	if s.err == nil {
-		rows, err := s.c.PhoneNumber.Query().Where(p).Limit(s.want).All(ctx)
+		rows, err := limit(s, s.c.PhoneNumber.Query().Where(p)).All(ctx)
 		gather(s, rows, err, func(n *ent.PhoneNumber) Hit {
 			return Hit{Node: n, CustomerID: n.OrganizationID, Exact: true, MatchedOn: on, name: n.Number, id: n.ID}
 		})

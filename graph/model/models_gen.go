@@ -305,8 +305,12 @@ type HelpDeskHitEdge struct {
 type HelpDeskSearchConnection struct {
 	// The hits of this page.
 	Edges []*HelpDeskHitEdge `json:"edges"`
+	// The hits of this page, without their cursors.
+	Nodes []*helpdesk.Hit `json:"nodes"`
 	// Information to aid in pagination.
 	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
+	// How many hits there are in all. Asking for it reads every match, where a page reads only what it shows.
+	TotalCount int `json:"totalCount"`
 }
 
 // The registered device.
