@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -87,17 +90,14 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 // the README's quickstart does, signs in as every persona it prints, then
 // stops it the way SIGTERM does.
 func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 
 	ctx, stop := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--demo", "--addr", addr, "--data-dir", t.TempDir()}, out) }()
+	go func() {
+		done <- run(ctx, []string{"--demo", "--addr", addr, "--metrics-addr", metricsAddr, "--data-dir", t.TempDir()}, out)
+	}()
 
 	tokens := waitForTokens(t, out, addr, len(demo.Personas()))
 	for email, token := range tokens {
@@ -121,6 +121,18 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 		}
 	}
 
+	// The metrics, on their own address, counted every persona's query.
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	want := fmt.Sprintf(`partnerdesk_graphql_requests_total{code="OK",operation="anonymous",type="query"} %d`, len(tokens))
+	if !strings.Contains(string(scraped), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+
 	stop()
 	select {
 	case err := <-done:
@@ -129,6 +141,36 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the server did not shut down")
+	}
+}
+
+// freeAddr returns a loopback address no one listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestObservabilityFlagsAreChecked: a bad log format, log level or OTLP
+// endpoint stops the server before it opens anything.
+func TestObservabilityFlagsAreChecked(t *testing.T) {
+	for _, args := range [][]string{
+		{"--log-format", "xml"},
+		{"--log-level", "loud"},
+		{"--otlp-endpoint", "collector:4318"},
+	} {
+		dir := t.TempDir()
+		_, err := command(t, append(args, "--data-dir", dir, "--metrics-addr", "")...)
+		if err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: err %v, want one naming %s", args, err, args[0])
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			t.Errorf("%v: the data directory was written to", args)
+		}
 	}
 }
 
