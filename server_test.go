@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -89,14 +90,26 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 // TestDemoServerAnswersEveryPersonaAndShutsDownCleanly runs the server as
 // the README's quickstart does, signs in as every persona it prints, then
 // stops it the way SIGTERM does.
+// TestDemoServerAnswersEveryPersonaAndShutsDownCleanly runs the server as
+// its operator would, metrics and tracing on: each persona's token
+// answers, the metrics address counts the queries, and the traces are
+// exported before the process ends.
 func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	// A collector that takes the traces the server exports.
+	exports := make(chan *http.Request, 100)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		exports <- r
+	}))
+	defer collector.Close()
 
 	ctx, stop := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--demo", "--addr", addr, "--metrics-addr", metricsAddr, "--data-dir", t.TempDir()}, out)
+		done <- run(ctx, []string{"--demo", "--addr", addr, "--metrics-addr", metricsAddr, "--otlp-endpoint", collector.URL,
+			"--data-dir", t.TempDir()}, out)
 	}()
 
 	tokens := waitForTokens(t, out, addr, len(demo.Personas()))
@@ -141,6 +154,15 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the server did not shut down")
+	}
+	// The spans still buffered were flushed on the way out.
+	select {
+	case r := <-exports:
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+			t.Errorf("the server exported with %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+		}
+	default:
+		t.Error("no traces reached the collector")
 	}
 }
 
