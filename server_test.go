@@ -12,32 +12,14 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/demo"
+	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
 var tokenLine = regexp.MustCompile(`^pdt_[A-Za-z0-9_-]{43}\n$`)
-
-// syncBuffer lets the test read what a running server has printed so far.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func command(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -105,7 +87,7 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 	defer collector.Close()
 
 	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--demo", "--addr", addr, "--metrics-addr", metricsAddr, "--otlp-endpoint", collector.URL,
@@ -196,7 +178,7 @@ func TestObservabilityFlagsAreChecked(t *testing.T) {
 	}
 }
 
-func waitForTokens(t *testing.T, out *syncBuffer, addr string, want int) map[string]string {
+func waitForTokens(t *testing.T, out *testkit.Buffer, addr string, want int) map[string]string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,29 +23,11 @@ import (
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
-// syncBuffer is a log the server writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // lines decodes the JSON log lines written so far.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+func lines(t *testing.T, log *testkit.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	sc := bufio.NewScanner(strings.NewReader(log.String()))
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
@@ -62,7 +43,7 @@ func (b *syncBuffer) lines(t *testing.T) []map[string]any {
 // memory; and a signed-in customer admin.
 type world struct {
 	*testkit.Env
-	log     *syncBuffer
+	log     *testkit.Buffer
 	metrics *observe.Metrics
 	scrape  *httptest.Server
 	spans   *tracetest.SpanRecorder
@@ -72,7 +53,7 @@ type world struct {
 
 func newWorld(t *testing.T, opts ...testkit.Option) *world {
 	t.Helper()
-	w := &world{log: &syncBuffer{}, metrics: observe.NewMetrics(), spans: tracetest.NewSpanRecorder()}
+	w := &world{log: &testkit.Buffer{}, metrics: observe.NewMetrics(), spans: tracetest.NewSpanRecorder()}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(w.spans))
 	logger, err := observe.NewLogger(w.log, "json", "info")
 	if err != nil {
@@ -279,7 +260,7 @@ func TestTheAccessLogCarriesTheFields(t *testing.T) {
 
 	byID := map[string]map[string]any{}
 	var wsOp map[string]any
-	for _, l := range w.log.lines(t) {
+	for _, l := range lines(t, w.log) {
 		if l["msg"] == "operation" {
 			wsOp = l
 		} else {
@@ -372,7 +353,7 @@ func TestAnInboundRequestIDIsKeptAndEchoed(t *testing.T) {
 		}
 	}
 	logged := map[string]bool{}
-	for _, l := range w.log.lines(t) {
+	for _, l := range lines(t, w.log) {
 		logged[l["request_id"].(string)] = true
 	}
 	for _, id := range []string{"b3c1e2a0-0d5c-4c43-9d8e-2f1a6f3f0c11", "gw:42", traceID} {
