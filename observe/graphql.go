@@ -75,8 +75,9 @@ func (e *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 	responses := next(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Subscription && streams.Following(ctx) {
 		// It follows its stream from now on: what it renders later are
-		// events, not its answer.
+		// events, not its answer, and its time to answer is over.
 		e.end(ctx, span, rec, own)
+		e.o.count(rec)
 		return responses
 	}
 	var once sync.Once

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,7 +57,10 @@ type record struct {
 
 	mu sync.Mutex // guards what follows: a stream renders on another goroutine
 	// operation: the extension saw it, so it has noted its codes.
-	operation     bool
+	operation bool
+	// counted: the metrics have counted it (a subscription is, once it
+	// follows its stream, though its request goes on).
+	counted       bool
 	opType        string
 	opName        string
 	persistedHash string
@@ -128,9 +132,13 @@ func (o *Observer) Handler(next http.Handler) http.Handler {
 		propagator.Inject(ctx, propagation.HeaderCarrier(w.Header()))
 		rec := &record{id: requestid.FromContext(ctx), start: time.Now(), transport: "http",
 			upgrade: websocket.IsWebSocketUpgrade(r)}
-		if rec.upgrade {
+		switch {
+		case rec.upgrade:
 			rec.transport = "websocket"
-		} else {
+		case strings.Contains(r.Header.Get("Accept"), "text/event-stream"):
+			rec.transport = "sse"
+		}
+		if !rec.upgrade {
 			// A websocket's operations outlive this request: each keeps
 			// a record of its own.
 			ctx = context.WithValue(ctx, recordKey{}, rec)
@@ -176,9 +184,7 @@ func (o *Observer) finish(ctx context.Context, rec *record, r *http.Request) {
 	elapsed := time.Since(rec.start)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if o.Metrics != nil && (rec.graphQL || rec.operation) {
-		o.Metrics.observe(rec, elapsed)
-	}
+	o.countLocked(rec, elapsed)
 	if o.Log == nil {
 		return
 	}
@@ -219,6 +225,20 @@ func (o *Observer) finish(ctx context.Context, rec *record, r *http.Request) {
 		attrs = append(attrs, slog.Int64("bytes", rec.bytes))
 	}
 	o.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+}
+
+// count counts a record in the metrics, once.
+func (o *Observer) count(rec *record) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	o.countLocked(rec, time.Since(rec.start))
+}
+
+func (o *Observer) countLocked(rec *record, elapsed time.Duration) {
+	if o.Metrics != nil && !rec.counted && (rec.graphQL || rec.operation) {
+		rec.counted = true
+		o.Metrics.observe(rec, elapsed)
+	}
 }
 
 // distinctCodes lists the codes of a record's errors, each once, in the

@@ -3,6 +3,7 @@ package observe_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -228,6 +229,30 @@ func TestSubscriptionAndEventMetrics(t *testing.T) {
 
 	sub.Close()
 	waitFor(t, func() bool { return w.metric(t, open) == 0 }, "the closed subscription to be uncounted")
+
+	// Over server-sent events, the subscription is answered (counted) as
+	// it starts following, while its request goes on.
+	const sse = `partnerdesk_subscriptions_open{transport="sse"}`
+	ctx, cancel := context.WithCancel(t.Context())
+	body, _ := json.Marshal(map[string]any{"query": `subscription Watch { caseEvents { id } }`})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, w.Server.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	waitFor(t, func() bool { return w.metric(t, sse) == 1 }, "the event stream to be counted open")
+	if got := w.metric(t, `partnerdesk_graphql_requests_total{code="OK",operation="Watch",type="subscription"}`); got != 1 {
+		t.Errorf("the streaming subscription was answered %v times, want 1", got)
+	}
+	cancel()
+	waitFor(t, func() bool { return w.metric(t, sse) == 0 }, "the ended event stream to be uncounted")
+	if got := w.metric(t, `partnerdesk_graphql_requests_total{code="OK",operation="Watch",type="subscription"}`); got != 1 {
+		t.Errorf("after its end, the streaming subscription was answered %v times, want 1", got)
+	}
 }
 
 // waitFor polls cond, which the server makes true on its own goroutines
