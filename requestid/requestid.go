@@ -73,9 +73,13 @@ func traceID(tp string) string {
 		return ""
 	}
 	for _, p := range parts[1:] {
-		if !isLowerHex(p) || strings.Trim(p, "0") == "" && len(p) > 2 {
+		if !isLowerHex(p) {
 			return ""
 		}
+	}
+	// All zeros is W3C's invalid trace or parent ID.
+	if strings.Trim(parts[1], "0") == "" || strings.Trim(parts[2], "0") == "" {
+		return ""
 	}
 	return parts[1]
 }
