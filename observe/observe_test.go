@@ -408,7 +408,7 @@ func TestWithoutATracerTheTraceparentIsEchoed(t *testing.T) {
 
 // TestATraceHasTheOperationSpan: the request's trace continues the
 // caller's, with a span for the operation, one for the root resolver
-// under it, and the SQL under that.
+// under it, and the SQL under that; SQL outside requests is not traced.
 func TestATraceHasTheOperationSpan(t *testing.T) {
 	w := newWorld(t)
 	const traceID = "0af7651916cd43dd8448eb211c80319c"
@@ -450,8 +450,14 @@ func TestATraceHasTheOperationSpan(t *testing.T) {
 	}
 	var sqlUnderResolver bool
 	for _, s := range w.spans.Ended() {
-		if strings.HasPrefix(s.Name(), "sql ") && under(s.Parent().SpanID().String(), resolver.SpanContext().SpanID().String()) {
+		if !strings.HasPrefix(s.Name(), "sql ") {
+			continue
+		}
+		if under(s.Parent().SpanID().String(), resolver.SpanContext().SpanID().String()) {
 			sqlUnderResolver = true
+		}
+		if !s.Parent().IsValid() {
+			t.Errorf("a statement outside any request (the fixtures') started a trace: %s", s.Name())
 		}
 	}
 	if !sqlUnderResolver {

@@ -43,8 +43,9 @@ func OTLP(ctx context.Context, endpoint string) (*sdktrace.TracerProvider, error
 }
 
 // TraceSQL returns a wrapper of a database driver that traces each
-// statement as a client span under the one in its context. Statements are
-// traced without their arguments, which may hold personal data.
+// statement of a traced request as a client span under the request's.
+// Statements are traced without their arguments, which may hold personal
+// data.
 func TraceSQL(tp trace.TracerProvider) func(dialect.Driver) dialect.Driver {
 	t := tp.Tracer(instrumentation)
 	return func(d dialect.Driver) dialect.Driver { return &tracedDriver{Driver: d, t: t} }
@@ -86,8 +87,13 @@ func (t *tracedTx) Query(ctx context.Context, q string, args, v any) error {
 	return traced(ctx, t.t, q, func(ctx context.Context) error { return t.Tx.Query(ctx, q, args, v) })
 }
 
-// traced runs one statement in a span named after its verb.
+// traced runs one statement in a span named after its verb, when it runs
+// for a traced request: the scheduler's and the migration's statements
+// would each start a one-span trace.
 func traced(ctx context.Context, t trace.Tracer, q string, run func(context.Context) error) error {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return run(ctx)
+	}
 	verb, _, _ := strings.Cut(strings.TrimSpace(q), " ")
 	ctx, span := t.Start(ctx, "sql "+strings.ToUpper(verb), trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("db.system.name", "sqlite"), attribute.String("db.query.text", q)))
