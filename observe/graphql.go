@@ -70,7 +70,7 @@ func (e *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 			// to the upgrade's, which has long ended.
 			opts = append(opts, trace.WithNewRoot(), trace.WithLinks(trace.LinkFromContext(ctx)))
 		}
-		ctx, span = e.tracer.Start(ctx, spanName(rec), opts...)
+		ctx, span = e.tracer.Start(ctx, rec.spanName(), opts...)
 	}
 	responses := next(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Subscription && streams.Following(ctx) {
@@ -158,11 +158,12 @@ func (e *Extension) end(ctx context.Context, span trace.Span, rec *record, own b
 	}
 }
 
-func spanName(rec *record) string {
-	if rec.opName == "" {
-		return rec.opType
+// spanName names an operation's span: "query CaseList", or "query".
+func (r *record) spanName() string {
+	if r.opName == "" {
+		return r.opType
 	}
-	return rec.opType + " " + rec.opName
+	return r.opType + " " + r.opName
 }
 
 // setOperation notes what the operation context says of the operation.

@@ -155,9 +155,16 @@ func (o *Observer) Handler(next http.Handler) http.Handler {
 		traced = otelhttp.NewHandler(h, "partnerdesk",
 			otelhttp.WithTracerProvider(o.Tracer),
 			otelhttp.WithPropagators(propagator),
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
+			otelhttp.WithSpanNameFormatter(spanName))
 	}
 	return requestid.Middleware(traced)
+}
+
+// spanName names a request's span by its method and the first segment of
+// its path: an attachment's ID would make every download's name unique.
+func spanName(_ string, r *http.Request) string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	return r.Method + " /" + first
 }
 
 // GraphQL marks the requests to next as GraphQL operations, counted in
