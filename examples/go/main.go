@@ -1,6 +1,6 @@
 // The typed Go client of partnerdesk, as an example program: genqlient
 // generates generated.go from the served schema
-// (contract/schema.served.graphql) and operations.graphql, and the program
+// (contract/schema.served.graphql) and ../operations.graphql, and the program
 // uses it to page through My Cases, follow the first case's events over a
 // graphql-transport-ws websocket, comment on the case, and wait for the
 // COMMENTED event of its comment.
