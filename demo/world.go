@@ -451,7 +451,7 @@ var personas = []personaSpec{
 	{"contoso-admin", "Contoso ADMIN: SERVICE_ADMIN on Acme (FULL_ADMIN request pending), CREATE on Kowalski expiring in 5 days, nothing on Globex (expired, renewal rejected)"},
 	{"contoso-helpdesk", "Contoso HELP_DESK: help-desk search over Acme and Kowalski; filed Globex's hunt-group case before Contoso lost Globex"},
 	{"contoso-look", "Contoso member whose individual LOOK grant on Acme decides over Contoso's higher SERVICE_ADMIN org grant: reads every Acme case, may not comment"},
-	{"contoso-cc", "Contoso member with an individual CC grant on Acme: sees only the case she collaborates on (New York call drops)"},
+	{"contoso-cc", "Contoso member with an individual CC grant on Acme: of Acme's cases sees only the one she collaborates on (New York call drops); Contoso's CREATE on Kowalski is hers too"},
 	{"fabrikam-admin", "Fabrikam ADMIN at fabrikam.example: FULL_ADMIN on Globex, seeing only cases filed since Fabrikam took over; no access to Sakura (grant scoped to fabrikam-msp.example)"},
 	{"fabrikam-msp-helpdesk", "Fabrikam HELP_DESK at fabrikam-msp.example: UPDATE on Sakura through the domain-scoped org grant (older cases via shared history), primary contact of Sakura's escalated case"},
 	{"fabrikam-engineer", "Fabrikam member at fabrikam.example: FULL_ADMIN on Globex, no access to Sakura because its grant covers fabrikam-msp.example only"},
