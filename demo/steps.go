@@ -242,9 +242,16 @@ func commentAs(body string, vis casecomment.Visibility) caseAction {
 	}
 }
 
-// status moves a case to st (updateCase).
-func status(st supportcase.Status) caseAction {
-	return update(cases.UpdateInput{Status: &st})
+// answer comments publicly and moves the case on to st, as one does when
+// the answer leaves the case with the other side (addCaseComment, then
+// updateCase).
+func answer(st supportcase.Status, body string) caseAction {
+	return func(ctx context.Context, w *world, s *access.Session, id string) error {
+		if err := comment(body)(ctx, w, s, id); err != nil {
+			return err
+		}
+		return update(cases.UpdateInput{Status: &st})(ctx, w, s, id)
+	}
 }
 
 // severity changes a case's severity (updateCase).

@@ -267,21 +267,18 @@ var supportCases = []caseSpec{
 		description: "Since the move to the new Chicago office, calls to the Sales hunt group (+1 312 456 7140) ring " +
 			"only two of the six agents. The others are signed in and not on Do Not Disturb.",
 		steps: []caseStep{
-			{2 * time.Hour, "vendor-agent", comment("Thanks Daniel. The hunt group still uses the circular " +
+			{2 * time.Hour, "vendor-agent", answer(supportcase.StatusIN_PROGRESS, "Thanks Daniel. The hunt group still uses the circular "+
 				"policy from the old site, which skips agents whose phones re-registered in the last hour. Checking the registrations now.")},
-			{2*time.Hour + time.Minute, "vendor-agent", status(supportcase.StatusIN_PROGRESS)},
 			{2 * day, "contoso-helpdesk", comment("Registrations look stable on our side; the four skipped agents all use Desk Mini devices.")},
-			{32 * day, "vendor-agent", comment("We need a 30-minute maintenance window to re-provision the hunt group. Which evening works for Globex?")},
-			{32*day + time.Minute, "vendor-agent", status(supportcase.StatusWAITING_ON_CUSTOMER)},
+			{32 * day, "vendor-agent", answer(supportcase.StatusWAITING_ON_CUSTOMER, "We need a 30-minute maintenance window to re-provision the hunt group. Which evening works for Globex?")},
 		}},
 	{customer: "sakura", by: "sakura-admin", primary: "sakura-admin", age: 48 * day, language: "ja", severity: supportcase.SeverityS3,
 		product: "Webex Calling", category: "Caller ID",
 		title:       "Nagoya office calls show the Tokyo head-office number",
 		description: "名古屋オフィスからの発信で、東京本社の番号が表示されます。名古屋の代表番号を表示したいです。",
 		steps: []caseStep{
-			{3 * time.Hour, "vendor-agent-emea", comment("The Nagoya location inherited the caller ID of the Tokyo " +
+			{3 * time.Hour, "vendor-agent-emea", answer(supportcase.StatusIN_PROGRESS, "The Nagoya location inherited the caller ID of the Tokyo "+
 				"location. We set the Nagoya main number as the location's caller ID; please try an outbound call.")},
-			{3*time.Hour + time.Minute, "vendor-agent-emea", status(supportcase.StatusIN_PROGRESS)},
 			{7 * day, "sakura-admin", comment("確認しました。名古屋の番号が表示されています。ありがとうございました。")},
 			{8 * day, "vendor-agent-emea", closeCase()},
 		}},
@@ -292,8 +289,7 @@ var supportCases = []caseSpec{
 			"although the hosts got the 'recording ready' email.",
 		steps: []caseStep{
 			{20 * time.Minute, "acme-contact-manager", severity(supportcase.SeverityS2)},
-			{70 * time.Minute, "vendor-agent", comment("The recordings are stored, but the index job for acme.webex.com failed on Monday. We are re-running it.")},
-			{71 * time.Minute, "vendor-agent", status(supportcase.StatusIN_PROGRESS)},
+			{70 * time.Minute, "vendor-agent", answer(supportcase.StatusIN_PROGRESS, "The recordings are stored, but the index job for acme.webex.com failed on Monday. We are re-running it.")},
 			{5 * time.Hour, "vendor-agent", comment("The index is rebuilt and the 37 missing recordings are visible again. Can you confirm?")},
 			{3 * day, "acme-contact-manager", comment("Confirmed, everything is back. Thank you!")},
 			{4 * day, "acme-contact-manager", closeCase()},
@@ -309,9 +305,8 @@ var supportCases = []caseSpec{
 			"The queue's language is Spanish and its custom greeting was uploaded in Spanish.",
 		steps: []caseStep{
 			{time.Minute, "fabrikam-admin", collaborate("fabrikam-msp-engineer")},
-			{90 * time.Minute, "vendor-agent", comment("The overflow announcement is the system default, " +
+			{90 * time.Minute, "vendor-agent", answer(supportcase.StatusIN_PROGRESS, "The overflow announcement is the system default, "+
 				"which ignores the queue language. We are checking whether a custom overflow greeting can be set instead.")},
-			{91 * time.Minute, "vendor-agent", status(supportcase.StatusIN_PROGRESS)},
 			{1 * day, "fabrikam-engineer", comment("We can upload a custom greeting if you confirm the format (WAV, 8 kHz, mono?).")},
 		}},
 	{customer: "acme", by: "contoso-admin", primary: "contoso-admin", age: 6 * day, severity: supportcase.SeverityS3,
@@ -320,23 +315,19 @@ var supportCases = []caseSpec{
 		description: "Twelve Acme users stopped receiving voicemail by email after the rebrand. Their voicemail itself works.",
 		steps: []caseStep{
 			{time.Minute, "contoso-admin", share("it-helpdesk@acme.example", "noc@contoso.example")},
-			{3 * time.Hour, "vendor-agent", comment("The 12 users forward voicemail to their old @acme-corp.example " +
+			{3 * time.Hour, "vendor-agent", answer(supportcase.StatusWAITING_ON_CUSTOMER, "The 12 users forward voicemail to their old @acme-corp.example "+
 				"addresses, which no longer accept mail. Can you send their current addresses?")},
-			{3*time.Hour + time.Minute, "vendor-agent", status(supportcase.StatusWAITING_ON_CUSTOMER)},
-			{1 * day, "contoso-admin", comment("Here they are: all twelve moved to @acme.example during the rebrand.")},
-			{1*day + time.Minute, "contoso-admin", status(supportcase.StatusIN_PROGRESS)},
-			{28 * time.Hour, "vendor-agent", comment("Updated 10 of 12. Two addresses bounce, among them " +
+			{1 * day, "contoso-admin", answer(supportcase.StatusIN_PROGRESS, "Here they are: all twelve moved to @acme.example during the rebrand.")},
+			{28 * time.Hour, "vendor-agent", answer(supportcase.StatusWAITING_ON_CUSTOMER, "Updated 10 of 12. Two addresses bounce, among them "+
 				"olivia.grant@acme.example. Please confirm whether those users still work at Acme.")},
-			{28*time.Hour + time.Minute, "vendor-agent", status(supportcase.StatusWAITING_ON_CUSTOMER)},
 		}},
 	{customer: "kowalski", by: "kowalski-admin", primary: "kowalski-admin", age: 4 * day, language: "pl", severity: supportcase.SeverityS4,
 		product: "Webex Calling", category: "Call queues",
 		title:       "Zmiana nazwy kolejki „Magazyn” w książce adresowej",
 		description: "Prosimy o zmianę nazwy kolejki „Magazyn” na „Magazyn Warszawa”, tak aby dzwoniący widzieli nową nazwę.",
 		steps: []caseStep{
-			{6 * time.Hour, "vendor-agent-emea", comment("Dzień dobry, czy nowa nazwa ma być widoczna również " +
+			{6 * time.Hour, "vendor-agent-emea", answer(supportcase.StatusWAITING_ON_CUSTOMER, "Dzień dobry, czy nowa nazwa ma być widoczna również "+
 				"na wyświetlaczach telefonów w magazynie? Prosimy o potwierdzenie.")},
-			{6*time.Hour + time.Minute, "vendor-agent-emea", status(supportcase.StatusWAITING_ON_CUSTOMER)},
 		}},
 	{customer: "acme", by: "acme-designated", primary: "acme-designated", age: 2 * day, severity: supportcase.SeverityS1,
 		product: "Webex Calling", category: "Call quality",
@@ -348,8 +339,7 @@ var supportCases = []caseSpec{
 			{time.Minute, "acme-designated", collaborate("contoso-cc")},
 			{25 * time.Minute, "acme-designated", comment("Still happening. Customers calling the main number are cut off too.")},
 			{80 * time.Minute, "acme-designated", escalate("The whole New York office cannot take customer calls and the one-hour first-response target has passed.")},
-			{100 * time.Minute, "vendor-agent", comment("Thanks Dana, I'm on it. Can you send a packet capture from one of the affected desk phones?")},
-			{101 * time.Minute, "vendor-agent", status(supportcase.StatusIN_PROGRESS)},
+			{100 * time.Minute, "vendor-agent", answer(supportcase.StatusIN_PROGRESS, "Thanks Dana, I'm on it. Can you send a packet capture from one of the affected desk phones?")},
 			{110 * time.Minute, "vendor-agent", internal("Drops at exactly 32 s: the session-timer " +
 				"re-INVITE from the NY local gateway gets no answer. The gateway's TLS certificate expired at 07:38. Engaging the carrier team.")},
 			{150 * time.Minute, "contoso-admin", comment("Capture from the boardroom Room Bar uploaded: the re-INVITE goes out and no 200 OK comes back.")},
@@ -362,9 +352,8 @@ var supportCases = []caseSpec{
 			{20 * time.Minute, "fabrikam-msp-helpdesk", comment("Logs from three Room Kit Mini units attached; " +
 				"the reboots line up with the hourly provisioning check.")},
 			{75 * time.Minute, "sakura-designated", escalate("Every Osaka meeting room is unusable during customer demos and the first-response target has passed.")},
-			{90 * time.Minute, "vendor-agent-emea", comment("We reproduced this with RoomOS 11.14 behind a proxy " +
+			{90 * time.Minute, "vendor-agent-emea", answer(supportcase.StatusIN_PROGRESS, "We reproduced this with RoomOS 11.14 behind a proxy "+
 				"that rewrites the provisioning URL. Until the fix ships, exempt *.webex.com from the proxy rewrite.")},
-			{91 * time.Minute, "vendor-agent-emea", status(supportcase.StatusIN_PROGRESS)},
 		}},
 	{customer: "acme", by: "acme-member", primary: "acme-member", age: 3 * time.Hour, severity: supportcase.SeverityS4,
 		product: "Webex Calling", category: "Auto attendant",
