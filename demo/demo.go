@@ -64,14 +64,18 @@ func Load(ctx context.Context, client *ent.Client, now time.Time) ([]Persona, er
 type step struct {
 	ago time.Duration
 	by  string // contact key of the one who acts
-	do  func(ctx context.Context, w *world, s *access.Session) error
+	do  action
 }
+
+// action is what a step does, as the session's caller; ctx carries the
+// session, as a request's does.
+type action func(ctx context.Context, w *world, s *access.Session) error
 
 // world is the scenario being played: the transaction's client, the clock,
 // and the rows made so far by table key.
 type world struct {
 	c     *ent.Client
-	ctx   context.Context // the caller's, without a session
+	ctx   context.Context // Load's, without a session
 	now   time.Time       // where the clock stops
 	clock *clock.Manual
 

@@ -21,8 +21,7 @@ import (
 
 // bootstrap creates the vendor and its first admin, as `partnerdesk
 // bootstrap` does. That command runs a transaction of its own and mints a
-// token, so the rows are written here, directly: the one place a workflow
-// cannot be called.
+// token, so the rows are written here, directly.
 func (w *world) bootstrap() error {
 	sys := rowfilter.Privileged(w.ctx)
 	spec, ct := organizations[0], contactSpecOf(vendorAdmin)
@@ -48,7 +47,7 @@ func (w *world) bootstrap() error {
 }
 
 // onboard creates an organisation (createOrganization).
-func onboard(o orgSpec) func(context.Context, *world, *access.Session) error {
+func onboard(o orgSpec) action {
 	return func(ctx context.Context, w *world, s *access.Session) error {
 		org, err := directory.CreateOrganization(ctx, w.c, s, ent.CreateOrganizationInput{
 			Kind: o.kind, Name: o.name, Domains: o.domains, Sites: o.sites, SupportPlan: opt(o.plan),
@@ -68,7 +67,7 @@ func onboard(o orgSpec) func(context.Context, *world, *access.Session) error {
 }
 
 // hire adds a contact to its organisation (createContact).
-func hire(ct contactSpec, org orgSpec) func(context.Context, *world, *access.Session) error {
+func hire(ct contactSpec, org orgSpec) action {
 	return func(ctx context.Context, w *world, s *access.Session) error {
 		c, err := directory.CreateContact(ctx, w.c, s, ent.CreateContactInput{
 			Name:           ct.name,
@@ -105,7 +104,7 @@ func (w *world) mailStatus(c *ent.Contact, ct contactSpec) error {
 }
 
 // register adds a device (registerDevice).
-func register(d deviceSpec) func(context.Context, *world, *access.Session) error {
+func register(d deviceSpec) action {
 	return func(ctx context.Context, w *world, s *access.Session) error {
 		in := ent.CreateDeviceInput{
 			Model:          d.model,
@@ -136,7 +135,7 @@ func register(d deviceSpec) func(context.Context, *world, *access.Session) error
 }
 
 // addNumber adds a number to an inventory (addPhoneNumber).
-func addNumber(n numberSpec) func(context.Context, *world, *access.Session) error {
+func addNumber(n numberSpec) action {
 	return func(ctx context.Context, w *world, s *access.Session) error {
 		in := ent.CreatePhoneNumberInput{Number: n.number, Kind: n.kind, State: &n.state, OrganizationID: w.orgs[n.org].ID}
 		if n.contact != "" {
@@ -188,7 +187,7 @@ func grantSteps(g grantSpec) []step {
 
 // shareHistory lets every partner see the customer's older cases
 // (updateOrganization).
-func shareHistory(customer string) func(context.Context, *world, *access.Session) error {
+func shareHistory(customer string) action {
 	return func(ctx context.Context, w *world, s *access.Session) error {
 		share := true
 		org, err := directory.UpdateOrganization(ctx, w.c, s, w.orgs[customer].ID, ent.UpdateOrganizationInput{ShareCaseHistoryWithPartners: &share})
@@ -200,7 +199,7 @@ func shareHistory(customer string) func(context.Context, *world, *access.Session
 }
 
 // file files the i-th case of supportCases (createCase).
-func file(i int, cs caseSpec) func(context.Context, *world, *access.Session) error {
+func file(i int, cs caseSpec) action {
 	return func(ctx context.Context, w *world, s *access.Session) error {
 		ch, err := cases.CreateCase(ctx, w.c, s, cases.CreateInput{
 			CustomerID:       w.orgs[cs.customer].ID,
@@ -223,7 +222,7 @@ func file(i int, cs caseSpec) func(context.Context, *world, *access.Session) err
 type caseAction func(ctx context.Context, w *world, s *access.Session, caseID string) error
 
 // onCase takes act on the i-th case of supportCases.
-func onCase(i int, act caseAction) func(context.Context, *world, *access.Session) error {
+func onCase(i int, act caseAction) action {
 	return func(ctx context.Context, w *world, s *access.Session) error {
 		return act(ctx, w, s, w.cases[i].ID)
 	}
