@@ -171,7 +171,7 @@ func grantSteps(g grantSpec) []step {
 		}
 		return err
 	}}}
-	answer := func(ago time.Duration, by string, fn func(context.Context, *ent.Client, *access.Session, string) (*ent.Grant, error)) {
+	decide := func(ago time.Duration, by string, fn func(context.Context, *ent.Client, *access.Session, string) (*ent.Grant, error)) {
 		if ago != 0 {
 			steps = append(steps, step{ago, by, func(ctx context.Context, w *world, s *access.Session) error {
 				_, err := fn(ctx, w.c, s, id)
@@ -179,9 +179,9 @@ func grantSteps(g grantSpec) []step {
 			}})
 		}
 	}
-	answer(g.approved, decider, grants.Approve)
-	answer(g.rejected, decider, grants.Reject)
-	answer(g.revoked, decider, grants.Revoke)
+	decide(g.approved, decider, grants.Approve)
+	decide(g.rejected, decider, grants.Reject)
+	decide(g.revoked, decider, grants.Revoke)
 	return steps
 }
 
