@@ -221,3 +221,38 @@ func TestTheDemoWritesNoHistoryOfItsOwn(t *testing.T) {
 		}
 	}
 }
+
+// TestTheWorldIsDatedByItsClock checks that what the directory workflows
+// create is dated when the scenario's clock says, not when the wall clock
+// ran the scenario: Acme joined 420 days before now, its admin hours later.
+func TestTheWorldIsDatedByItsClock(t *testing.T) {
+	w := loadWorld(t)
+	var got struct {
+		Organizations struct {
+			Nodes []struct {
+				Name      string
+				CreatedAt time.Time
+				Contacts  struct {
+					Nodes []struct {
+						Email     string
+						CreatedAt time.Time
+					}
+				}
+			}
+		}
+	}
+	w.Query(w.tokens["vendor-agent"], `{ organizations(first: 20, where: {name: "Acme Corporation"}) { nodes { name createdAt
+		contacts(first: 20) { nodes { email createdAt } } } } }`, nil).Decode(t, &got)
+	if len(got.Organizations.Nodes) != 1 {
+		t.Fatalf("found %+v", got)
+	}
+	acme, now := got.Organizations.Nodes[0], w.Clock.Now()
+	if want := now.Add(-420 * day); !acme.CreatedAt.Equal(want) {
+		t.Errorf("Acme joined %v, want %v", acme.CreatedAt, want)
+	}
+	for _, c := range acme.Contacts.Nodes {
+		if c.CreatedAt.Before(acme.CreatedAt) || !c.CreatedAt.Before(now) {
+			t.Errorf("%s joined %v: outside Acme's %v to now %v", c.Email, c.CreatedAt, acme.CreatedAt, now)
+		}
+	}
+}
