@@ -40,22 +40,22 @@ func lines(t *testing.T, log *testkit.Buffer) []map[string]any {
 }
 
 // world is a server observed by everything the package offers: the
-// access log in JSON, metrics scraped over HTTP, spans recorded in
-// memory; and a signed-in customer admin.
+// access log in JSON, metrics scraped over HTTP, spans exported to the
+// SDK's in-memory exporter as each ends; and a signed-in customer admin.
 type world struct {
 	*testkit.Env
 	log     *testkit.Buffer
 	metrics *observe.Metrics
 	scrape  *httptest.Server
-	spans   *tracetest.SpanRecorder
+	spans   *tracetest.InMemoryExporter
 	contact *ent.Contact
 	token   string
 }
 
 func newWorld(t *testing.T, opts ...testkit.Option) *world {
 	t.Helper()
-	w := &world{log: &testkit.Buffer{}, metrics: observe.NewMetrics(), spans: tracetest.NewSpanRecorder()}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(w.spans))
+	w := &world{log: &testkit.Buffer{}, metrics: observe.NewMetrics(), spans: tracetest.NewInMemoryExporter()}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(w.spans))
 	logger, err := observe.NewLogger(w.log, "json", "info")
 	if err != nil {
 		t.Fatal(err)
@@ -339,7 +339,7 @@ func TestSecretsNeverReachTheLogs(t *testing.T) {
 			t.Errorf("a secret is in the log:\n%s", log)
 		}
 	}
-	for _, s := range w.spans.Ended() {
+	for _, s := range w.spans.GetSpans().Snapshots() {
 		for _, a := range s.Attributes() {
 			if v := a.Value.Emit(); strings.Contains(v, w.token) || strings.Contains(v, wrong) {
 				t.Errorf("span %s carries a token in %s", s.Name(), a.Key)
@@ -416,7 +416,7 @@ func TestATraceHasTheOperationSpan(t *testing.T) {
 
 	byName := map[string]sdktrace.ReadOnlySpan{}
 	parent := map[string]string{} // span ID → parent span ID
-	for _, s := range w.spans.Ended() {
+	for _, s := range w.spans.GetSpans().Snapshots() {
 		if s.SpanContext().TraceID().String() != traceID {
 			continue
 		}
@@ -449,7 +449,7 @@ func TestATraceHasTheOperationSpan(t *testing.T) {
 		return false
 	}
 	var sqlUnderResolver bool
-	for _, s := range w.spans.Ended() {
+	for _, s := range w.spans.GetSpans().Snapshots() {
 		if !strings.HasPrefix(s.Name(), "sql ") {
 			continue
 		}
