@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -184,6 +187,45 @@ func TestMetricsChangeAsRequestsAreMade(t *testing.T) {
 	}
 	if !w.hasFamily(t, "partnerdesk_build_info") {
 		t.Error("no partnerdesk_build_info")
+	}
+}
+
+// TestOperationNamesAreBounded: an unnamed persisted query is told apart
+// by its hash, and past MaxOperationNames names, clients' new names are
+// counted together, so that they cannot grow the series without end.
+func TestOperationNamesAreBounded(t *testing.T) {
+	w := newWorld(t, testkit.WithConfig(func(c *httpapi.Config) { c.Rate = nil }))
+	const doc = `{ viewer { contact { id } } }`
+	sum := sha256.Sum256([]byte(doc))
+	hash := hex.EncodeToString(sum[:])
+	body, _ := json.Marshal(map[string]any{"query": doc,
+		"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}})
+	req, _ := http.NewRequest(http.MethodPost, w.Server.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	if res := w.Do(req); len(res.Errors) > 0 {
+		t.Fatalf("the persisted query answered %+v", res.Errors)
+	}
+	persisted := `partnerdesk_graphql_requests_total{code="OK",operation="persisted:` + hash[:16] + `",type="query"}`
+	if got := w.metric(t, persisted); got != 1 {
+		t.Errorf("%s = %v, want 1", persisted, got)
+	}
+
+	// The persisted query took one name already.
+	for i := range observe.MaxOperationNames {
+		w.post(t, w.token, fmt.Sprintf("query Q%d { viewer { contact { id } } }", i), nil)
+	}
+	last := fmt.Sprintf(`partnerdesk_graphql_requests_total{code="OK",operation="Q%d",type="query"}`, observe.MaxOperationNames-2)
+	if got := w.metric(t, last); got != 1 {
+		t.Errorf("%s = %v, want 1", last, got)
+	}
+	other := `partnerdesk_graphql_requests_total{code="OK",operation="other",type="query"}`
+	if got := w.metric(t, other); got != 1 {
+		t.Errorf("%s = %v, want 1 (the name past the bound)", other, got)
+	}
+	w.post(t, w.token, "query Q0 { viewer { contact { id } } }", nil)
+	if got := w.metric(t, `partnerdesk_graphql_requests_total{code="OK",operation="Q0",type="query"}`); got != 2 {
+		t.Errorf("a name seen before the bound is no longer counted under its name: %v", got)
 	}
 }
 
