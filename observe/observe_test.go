@@ -287,11 +287,15 @@ func TestSubscriptionAndEventMetrics(t *testing.T) {
 	}
 	defer stream.Body.Close()
 	waitFor(t, func() bool { return w.metric(t, sse) == 1 }, "the event stream to be counted open")
+	if got := w.metric(t, "partnerdesk_graphql_requests_in_flight"); got != 1 {
+		t.Errorf("requests in flight %v, want the event stream's 1", got)
+	}
 	if got := w.metric(t, `partnerdesk_graphql_requests_total{code="OK",operation="Watch",type="subscription"}`); got != 1 {
 		t.Errorf("the streaming subscription was answered %v times, want 1", got)
 	}
 	cancel()
 	waitFor(t, func() bool { return w.metric(t, sse) == 0 }, "the ended event stream to be uncounted")
+	waitFor(t, func() bool { return w.metric(t, "partnerdesk_graphql_requests_in_flight") == 0 }, "the ended stream to leave the requests in flight")
 	if got := w.metric(t, `partnerdesk_graphql_requests_total{code="OK",operation="Watch",type="subscription"}`); got != 1 {
 		t.Errorf("after its end, the streaming subscription was answered %v times, want 1", got)
 	}
