@@ -385,7 +385,7 @@ func EscalationError(r *Refusal) error {
 	if r.AvailableAt != nil {
 		msg += ", at " + r.AvailableAt.Format(time.RFC3339)
 	}
-	return &apperr.Error{Code: apperr.EscalationNotAllowed, Reason: string(r.Reason), Message: msg}
+	return &apperr.Error{Code: apperr.EscalationNotAllowed, Reason: string(r.Reason), Message: msg, AvailableAt: r.AvailableAt}
 }
 
 func plan(org *ent.Organization) organization.SupportPlan {
