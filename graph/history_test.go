@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,35 @@ func kinds(evs []eventView) []string {
 	return out
 }
 
+// events runs a mutation of one case, field(input: input), as as, and
+// returns the events of its payload. The input names IDs of vars.
+func (w *caseWorld) events(t *testing.T, as *ent.Contact, field, input string, vars map[string]any) []eventView {
+	t.Helper()
+	var params []string
+	for name := range vars {
+		if strings.Contains(input, "$"+name) {
+			params = append(params, "$"+name+": ID!")
+		}
+	}
+	var got map[string]struct{ Events []eventView }
+	w.do(as, `mutation(`+strings.Join(params, ", ")+`) { `+field+`(input: `+input+`) { events { `+eventFields+` } } }`, vars).Decode(t, &got)
+	return got[field].Events
+}
+
+// oneEvent is events for a mutation that records one event, of kind, the
+// last of the case's history.
+func (w *caseWorld) oneEvent(t *testing.T, as *ent.Contact, kind, field, input, caseID string, vars map[string]any) eventView {
+	t.Helper()
+	evs := w.events(t, as, field, input, vars)
+	if len(evs) != 1 || evs[0].Kind != kind {
+		t.Fatalf("%s recorded %+v, want one %s", field, evs, kind)
+	}
+	if h := w.history(t, w.agent, caseID); h[len(h)-1].ID != evs[0].ID {
+		t.Fatalf("the history ends with %+v, not %s's event", h[len(h)-1], field)
+	}
+	return evs[0]
+}
+
 // TestEveryCaseWriteDerivesItsHistory runs every case workflow through the
 // API and checks that the events each payload returns are the events the
 // case's history shows, and the events a hook registered on the client
@@ -84,12 +114,13 @@ func TestEveryCaseWriteDerivesItsHistory(t *testing.T) {
 		})
 	}, ent.OpCreate))
 
-	var payloads []eventView
-	run := func(mutation, field string, vars map[string]any) {
+	var (
+		payloads []eventView
+		vars     map[string]any
+	)
+	run := func(field, input string) {
 		t.Helper()
-		var got map[string]struct{ Events []eventView }
-		w.do(w.agent, mutation, vars).Decode(t, &got)
-		payloads = append(payloads, got[field].Events...)
+		payloads = append(payloads, w.events(t, w.agent, field, input, vars)...)
 	}
 	var created struct {
 		CreateCase struct {
@@ -101,15 +132,15 @@ func TestEveryCaseWriteDerivesItsHistory(t *testing.T) {
 		map[string]any{"in": map[string]any{"customerID": w.acme.ID, "title": "Phones reboot", "severity": "S3"}}).Decode(t, &created)
 	id := created.CreateCase.Case.ID
 	payloads = append(payloads, created.CreateCase.Events...)
-	vars := map[string]any{"id": id, "p": w.member.ID}
-	run(`mutation($id: ID!) { updateCase(input: {id: $id, title: " Phones reboot hourly ", status: IN_PROGRESS, severity: S2}) { events { `+eventFields+` } } }`, "updateCase", vars)
-	run(`mutation($id: ID!, $p: ID!) { updateCase(input: {id: $id, primaryContactID: $p, product: "Desk phone"}) { events { `+eventFields+` } } }`, "updateCase", vars)
-	run(`mutation($id: ID!) { addCaseComment(input: {caseID: $id, body: "On it."}) { events { `+eventFields+` } } }`, "addCaseComment", vars)
-	run(`mutation($id: ID!, $p: ID!) { addCaseCollaborator(input: {caseID: $id, contactID: $p}) { events { `+eventFields+` } } }`, "addCaseCollaborator", vars)
-	run(`mutation($id: ID!, $p: ID!) { removeCaseCollaborator(input: {caseID: $id, contactID: $p}) { events { `+eventFields+` } } }`, "removeCaseCollaborator", vars)
-	run(`mutation($id: ID!) { shareCase(input: {caseID: $id, emails: ["ops@acme.example"]}) { events { `+eventFields+` } } }`, "shareCase", vars)
-	run(`mutation($id: ID!) { closeCase(input: {id: $id}) { events { `+eventFields+` } } }`, "closeCase", vars)
-	run(`mutation($id: ID!) { reopenCase(input: {id: $id}) { events { `+eventFields+` } } }`, "reopenCase", vars)
+	vars = map[string]any{"id": id, "p": w.member.ID}
+	run("updateCase", `{id: $id, title: " Phones reboot hourly ", status: IN_PROGRESS, severity: S2}`)
+	run("updateCase", `{id: $id, primaryContactID: $p, product: "Desk phone"}`)
+	run("addCaseComment", `{caseID: $id, body: "On it."}`)
+	run("addCaseCollaborator", `{caseID: $id, contactID: $p}`)
+	run("removeCaseCollaborator", `{caseID: $id, contactID: $p}`)
+	run("shareCase", `{caseID: $id, emails: ["ops@acme.example"]}`)
+	run("closeCase", `{id: $id}`)
+	run("reopenCase", `{id: $id}`)
 
 	want := []string{"CREATED", "STATUS_CHANGED", "SEVERITY_CHANGED", "UPDATED", "PRIMARY_CONTACT_CHANGED", "UPDATED",
 		"COMMENTED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED", "CLOSED", "REOPENED"}
@@ -164,20 +195,9 @@ func TestAttachmentsAreHistory(t *testing.T) {
 	a := w.Client.Attachment.Create().SetCaseID(c.ID).SetCustomerID(w.acme.ID).SetUploadedByID(w.member.ID).
 		SetName("logs.txt").SetContentType("text/plain").SetSize(4).
 		SetSha256("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08").SaveX(w.System())
-	var got struct {
-		DeleteCaseAttachment struct{ Events []eventView }
-	}
-	w.do(w.agent, `mutation($id: ID!) { deleteCaseAttachment(input: {id: $id}) { events { `+eventFields+` } } }`,
-		map[string]any{"id": a.ID}).Decode(t, &got)
-	evs := got.DeleteCaseAttachment.Events
-	if len(evs) != 1 || evs[0].Kind != "ATTACHMENT_REMOVED" {
-		t.Fatalf("events %+v", evs)
-	}
-	if before, _ := evs[0].change(t, "attachments"); before != "logs.txt" {
+	ev := w.oneEvent(t, w.agent, "ATTACHMENT_REMOVED", "deleteCaseAttachment", `{id: $id}`, c.ID, map[string]any{"id": a.ID})
+	if before, _ := ev.change(t, "attachments"); before != "logs.txt" {
 		t.Fatalf("ATTACHMENT_REMOVED shows %q", before)
-	}
-	if h := w.history(t, w.agent, c.ID); h[len(h)-1].ID != evs[0].ID {
-		t.Fatalf("the history ends with %+v", h[len(h)-1])
 	}
 }
 
@@ -204,36 +224,17 @@ func TestEscalatedEventKeepsTheReason(t *testing.T) {
 	w := newCaseWorld(t)
 	c := w.create(t, w.member, w.acme, "S1")
 	w.Clock.Set(c.FirstResponseDueAt)
-	var got struct {
-		EscalateCase struct{ Events []eventView }
-	}
-	w.do(w.designated, `mutation($id: ID!) { escalateCase(input: {id: $id, reason: " production down "}) { events { `+eventFields+` } } }`,
-		map[string]any{"id": c.ID}).Decode(t, &got)
-	evs := got.EscalateCase.Events
-	if len(evs) != 1 || evs[0].Kind != "ESCALATED" {
-		t.Fatalf("events %+v", evs)
-	}
-	if _, reason := evs[0].change(t, "escalationReason"); reason != "production down" {
+	ev := w.oneEvent(t, w.designated, "ESCALATED", "escalateCase", `{id: $id, reason: " production down "}`, c.ID, map[string]any{"id": c.ID})
+	if _, reason := ev.change(t, "escalationReason"); reason != "production down" {
 		t.Fatalf("ESCALATED keeps the reason %q", reason)
-	}
-	if h := w.history(t, w.member, c.ID); h[len(h)-1].ID != evs[0].ID {
-		t.Fatalf("the history ends with %+v", h[len(h)-1])
 	}
 }
 
 func TestSeverityChangedEventShowsTheNewDueTime(t *testing.T) {
 	w := newCaseWorld(t)
 	c := w.create(t, w.member, w.acme, "S3")
-	var got struct {
-		UpdateCase struct{ Events []eventView }
-	}
-	w.do(w.member, `mutation($id: ID!) { updateCase(input: {id: $id, severity: S1}) { events { `+eventFields+` } } }`,
-		map[string]any{"id": c.ID}).Decode(t, &got)
-	evs := got.UpdateCase.Events
-	if len(evs) != 1 || evs[0].Kind != "SEVERITY_CHANGED" {
-		t.Fatalf("events %+v", evs)
-	}
-	before, after := evs[0].change(t, "firstResponseDueAt")
+	ev := w.oneEvent(t, w.member, "SEVERITY_CHANGED", "updateCase", `{id: $id, severity: S1}`, c.ID, map[string]any{"id": c.ID})
+	before, after := ev.change(t, "firstResponseDueAt")
 	if before != c.FirstResponseDueAt.UTC().Format(time.RFC3339) || after != testkit.Epoch.Add(time.Hour).UTC().Format(time.RFC3339) {
 		t.Fatalf("the due time moved from %q to %q", before, after)
 	}
