@@ -148,7 +148,7 @@ func (e *Error) Extensions() map[string]any {
 		ext["retryAfterSeconds"] = int64(e.RetryAfter / time.Second)
 	}
 	if e.AvailableAt != nil {
-		ext["availableAt"] = e.AvailableAt.UTC().Format(time.RFC3339)
+		ext["availableAt"] = e.AvailableAt.UTC().Format(time.RFC3339Nano) // as the graph writes a Time
 	}
 	return ext
 }

@@ -356,7 +356,7 @@ func text(v any) string {
 	case nil:
 		return ""
 	case time.Time:
-		return v.UTC().Format(time.RFC3339)
+		return v.UTC().Format(time.RFC3339Nano) // as the graph writes a Time
 	case bool:
 		return strconv.FormatBool(v)
 	case fmt.Stringer:

@@ -190,8 +190,11 @@ func UpdateCase(ctx context.Context, c *ent.Client, v *access.Session, id string
 	if in.Severity != nil && kase.FirstRespondedAt == nil {
 		q.SetFirstResponseDueAt(FirstResponseDue(kase.CreatedAt, *in.Severity))
 	}
-	if changes, err := differs(ctx, q.Mutation()); err != nil || !changes {
-		return changed(kase), err
+	switch changes, err := differs(ctx, q.Mutation()); {
+	case err != nil:
+		return nil, err
+	case !changes:
+		return changed(kase), nil
 	}
 	return save(ctx, v, q.SetUpdatedAt(v.Now).AddVersion(1).Save)
 }

@@ -35,7 +35,7 @@ func TestTooEarlyRefusalSaysWhenInExtensions(t *testing.T) {
 	if res.Code() != "ESCALATION_NOT_ALLOWED" || res.Errors[0].Extensions["reason"] != "TOO_EARLY" {
 		t.Fatalf("escalating early: %+v", res.Errors)
 	}
-	if at := res.Errors[0].Extensions["availableAt"]; at != c.FirstResponseDueAt.UTC().Format(time.RFC3339) {
-		t.Fatalf("availableAt %v, want %s", at, c.FirstResponseDueAt.UTC().Format(time.RFC3339))
+	if at := res.Errors[0].Extensions["availableAt"]; at != c.FirstResponseDueAt.UTC().Format(time.RFC3339Nano) {
+		t.Fatalf("availableAt %v, want %s", at, c.FirstResponseDueAt.UTC().Format(time.RFC3339Nano))
 	}
 }

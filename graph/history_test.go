@@ -235,7 +235,7 @@ func TestSeverityChangedEventShowsTheNewDueTime(t *testing.T) {
 	c := w.create(t, w.member, w.acme, "S3")
 	ev := w.oneEvent(t, w.member, "SEVERITY_CHANGED", "updateCase", `{id: $id, severity: S1}`, c.ID, map[string]any{"id": c.ID})
 	before, after := ev.change(t, "firstResponseDueAt")
-	if before != c.FirstResponseDueAt.UTC().Format(time.RFC3339) || after != testkit.Epoch.Add(time.Hour).UTC().Format(time.RFC3339) {
+	if before != c.FirstResponseDueAt.UTC().Format(time.RFC3339Nano) || after != testkit.Epoch.Add(time.Hour).UTC().Format(time.RFC3339Nano) {
 		t.Fatalf("the due time moved from %q to %q", before, after)
 	}
 }
