@@ -18,7 +18,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -31,6 +30,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/graph"
+	"github.com/partnerdesk/partnerdesk/httpapi/graphiql"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/requestid"
@@ -110,7 +110,9 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", endStreams(cfg.Streams, withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql)))))
 	mux.Handle("GET /attachments/{id}", s.signIn(download(cfg.DB.Client, cfg.Attachments)))
-	mux.Handle("GET /{$}", playground.Handler("partnerdesk", "/graphql"))
+	page := graphiql.Handler()
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET "+graphiql.Prefix, page)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})

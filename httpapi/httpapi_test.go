@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -360,14 +361,49 @@ func TestGraphiQLAndUnknownPaths(t *testing.T) {
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("GET / Content-Type = %q, want text/html", ct)
 	}
-	if !strings.Contains(strings.ToLower(string(body)), "graphiql") || !strings.Contains(string(body), "/graphql") {
-		t.Errorf("GET / does not look like GraphiQL pointed at /graphql:\n%.300s", body)
+	if !strings.Contains(strings.ToLower(string(body)), "graphiql") {
+		t.Errorf("GET / does not look like GraphiQL:\n%.300s", body)
+	}
+	checkPageHeaders(t, "/", res)
+
+	// Everything the page loads comes from this server, so that it works
+	// offline and its policy can forbid every other source.
+	refs := regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(string(body), -1)
+	if len(refs) < 4 {
+		t.Fatalf("the page loads %d files, want GraphiQL, React, ReactDOM and ours", len(refs))
+	}
+	for _, ref := range refs {
+		u, err := url.Parse(ref[1])
+		if err != nil || u.IsAbs() || strings.HasPrefix(ref[1], "//") {
+			t.Errorf("the page loads %q from elsewhere", ref[1])
+			continue
+		}
+		res, body := send(t, mustRequest(t, http.MethodGet, e.Server.URL+"/"+ref[1]))
+		if res.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Errorf("GET /%s = %d with %d bytes, want the embedded file", ref[1], res.StatusCode, len(body))
+		}
+		checkPageHeaders(t, ref[1], res)
 	}
 
-	for _, path := range []string{"/nope", "/graphql/extra", "/index.html"} {
+	for _, path := range []string{"/nope", "/graphql/extra", "/index.html", "/graphiql/", "/graphiql/nope.js"} {
 		if res, _ := send(t, mustRequest(t, http.MethodGet, e.Server.URL+path)); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", path, res.StatusCode)
 		}
+	}
+}
+
+// checkPageHeaders checks that a response of GraphiQL's cannot be framed
+// and lets the page load nothing from another site.
+func checkPageHeaders(t *testing.T, path string, res *http.Response) {
+	t.Helper()
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("%s: Content-Security-Policy %q lacks %q", path, csp, want)
+		}
+	}
+	if xfo := res.Header.Get("X-Frame-Options"); xfo != "DENY" {
+		t.Errorf("%s: X-Frame-Options = %q, want DENY", path, xfo)
 	}
 }
 
