@@ -97,7 +97,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	failFlags := bucketFlags(fs, "sign-in-failures", limits.DefaultSignInFailures,
 		"failed sign-ins an address may make before it is slowed down (0 turns the limit off)",
 		"failed sign-ins forgiven per second")
-	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish before they are stopped")
+	drainPeriod := fs.Duration("drain-period", 10*time.Second, "on SIGTERM, how long /readyz answers 503 while the server still serves, before it stops listening (demo default: 0)")
+	drain := fs.Duration("drain-timeout", 30*time.Second, "once the server stops listening, how long in-flight requests may take to finish before they are stopped")
 	var smtp mailer.SMTP
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail in the database outbox and log it)")
 	fs.StringVar(&smtp.From, "smtp-from", "partnerdesk@localhost", "sender address of outgoing mail")
@@ -137,6 +138,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		if !set["introspection"] {
 			*introspection = true
 		}
+		if !set["drain-period"] {
+			*drainPeriod = 0 // no load balancer to tell
+		}
 	}
 
 	// Requests derive from base, which is cancelled only when the drain
@@ -146,6 +150,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	defer cancelBase(nil)
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
+	draining, startDraining := context.WithCancel(context.Background())
+	defer startDraining()
 	srv := &http.Server{
 		Addr: *addr,
 		Handler: httpapi.New(httpapi.Config{
@@ -161,6 +167,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			Rate:           rateFlags.buckets(),
 			SignInFailures: failFlags.buckets(),
 			Streams:        streams,
+			Draining:       draining,
 		}),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
@@ -186,7 +193,18 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	slog.Info("shutting down: finishing in-flight requests", "drain_timeout", *drain)
+	// Drain in order: first tell the load balancer (readiness fails) while
+	// still serving whoever comes, then stop listening and end the streams,
+	// so that their clients reconnect to another instance, and let the
+	// requests in flight finish.
+	slog.Info("draining: /readyz answers 503", "drain_period", *drainPeriod)
+	startDraining()
+	select {
+	case err := <-errc:
+		return err
+	case <-drainPeriodOver(*drainPeriod):
+	}
+	slog.Info("shutting down: closing the listener and the streams, finishing in-flight requests", "drain_timeout", *drain)
 	drainCtx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	if err := srv.Shutdown(drainCtx); !errors.Is(err, context.DeadlineExceeded) {
@@ -198,6 +216,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	cancelBase(apperr.ErrCancelled)
 	return srv.Close()
 }
+
+// drainPeriodOver is when the drain period ends; a test ends it itself.
+var drainPeriodOver = time.After
 
 // limitFlags registers a flag for each limit of limits.Config.
 func limitFlags(fs *flag.FlagSet) *limits.Config {

@@ -74,6 +74,11 @@ type Config struct {
 	// down): websockets and server-sent events end with it, while queries
 	// and mutations finish. Nil never ends.
 	Streams context.Context
+	// Draining ends when the server starts to drain, before it stops
+	// listening: /readyz answers 503 from then on, so that load balancers
+	// send new clients elsewhere while this server still answers those who
+	// come. Nil never ends.
+	Draining context.Context
 }
 
 // DefaultMaxBodyBytes bounds a JSON body when Config.MaxBodyBytes is zero:
@@ -108,7 +113,7 @@ func New(cfg Config) http.Handler {
 	gql := graphQL(cfg, s, limiter)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", endStreams(cfg.Streams, withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql)))))
+	mux.Handle("/graphql", withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql))))
 	mux.Handle("GET /attachments/{id}", s.signIn(download(cfg.DB.Client, cfg.Attachments)))
 	page := graphiql.Handler()
 	mux.Handle("GET /{$}", page)
@@ -117,6 +122,10 @@ func New(cfg Config) http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Draining != nil && cfg.Draining.Err() != nil {
+			http.Error(w, "draining: shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := cfg.DB.Ping(ctx); err != nil {
@@ -154,7 +163,7 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 		Present:     graph.PresentError,
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(streams.SSE{Fan: fan, Present: graph.PresentError})
+	srv.AddTransport(streams.SSE{Fan: fan, Present: graph.PresentError, Closing: cfg.Streams})
 	srv.AddTransport(plainHTTP{})
 	var maxFile int64
 	if cfg.Attachments != nil {
@@ -179,24 +188,6 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
-}
-
-// endStreams ends server-sent events when streams ends (websockets end
-// with it too, through their transport: they outlive their request).
-func endStreams(streams context.Context, next http.Handler) http.Handler {
-	if streams == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
-		defer context.AfterFunc(streams, cancel)()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 // callerKey names the rate bucket of an operation: its caller's contact,
