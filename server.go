@@ -89,6 +89,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	origins := fs.String("cors-origins", "", "comma-separated browser origins allowed to call the API (demo default: any)")
 	introspection := fs.Bool("introspection", false, "allow schema introspection (on in demo mode)")
 	maxBody := fs.Int64("max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest JSON request body, and the operations part of an upload (413 beyond)")
+	gzipMin := fs.Int("gzip-min-bytes", httpapi.DefaultGzipMinBytes, "smallest response gzipped for a client that accepts it (0 turns compression off)")
 	maxAttachment := fs.Int64("max-attachment-bytes", 25<<20, "largest file a case attachment may be")
 	lim := limitFlags(fs)
 	rateFlags := bucketFlags(fs, "rate-limit", limits.DefaultRate,
@@ -163,6 +164,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			CORSOrigins:    allowed,
 			Introspection:  *introspection,
 			MaxBodyBytes:   *maxBody,
+			GzipMinBytes:   *gzipMin,
 			Limits:         *lim,
 			Rate:           rateFlags.buckets(),
 			SignInFailures: failFlags.buckets(),

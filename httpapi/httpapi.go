@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -74,6 +75,9 @@ type Config struct {
 	// down): websockets and server-sent events end with it, while queries
 	// and mutations finish. Nil never ends.
 	Streams context.Context
+	// GzipMinBytes is the smallest response compressed for a client that
+	// accepts gzip; 0 turns compression off.
+	GzipMinBytes int
 	// Draining ends when the server starts to drain, before it stops
 	// listening: /readyz answers 503 from then on, so that load balancers
 	// send new clients elsewhere while this server still answers those who
@@ -134,10 +138,11 @@ func New(cfg Config) http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
+	h := compress(cfg.GzipMinBytes, mux)
 	if len(cfg.CORSOrigins) == 0 {
 		// No origins: no CORS headers, so browsers keep other sites out.
 		// (rs/cors would read an empty list as "*".)
-		return requestid.Middleware(mux)
+		return requestid.Middleware(h)
 	}
 	c := cors.New(cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
@@ -146,7 +151,33 @@ func New(cfg Config) http.Handler {
 		ExposedHeaders: []string{requestid.Header, "Retry-After"},
 		MaxAge:         600,
 	})
-	return requestid.Middleware(c.Handler(mux))
+	return requestid.Middleware(c.Handler(h))
+}
+
+// DefaultGzipMinBytes is the compression threshold the server starts with:
+// below about one packet, compressing saves no round trip.
+const DefaultGzipMinBytes = 1400
+
+// compress gzips responses of minBytes or more for clients that accept it.
+// Event streams are left alone (a proxy may hold compressed bytes until a
+// block fills), and so are websocket upgrades, which are not responses.
+func compress(minBytes int, next http.Handler) http.Handler {
+	if minBytes <= 0 {
+		return next
+	}
+	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(minBytes), gzhttp.EnableZstd(false),
+		gzhttp.ExceptContentTypes([]string{"text/event-stream"}))
+	if err != nil {
+		panic(err) // the options are constant
+	}
+	gz := wrap(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		gz.ServeHTTP(w, r)
+	})
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
