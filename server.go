@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -87,6 +88,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", ":8080", "address to listen on")
 	demoMode := fs.Bool("demo", false, "load the demo world into an empty database and print a token per persona")
 	origins := fs.String("cors-origins", "", "comma-separated browser origins allowed to call the API (demo default: any)")
+	corsHeaders := fs.String("cors-headers", strings.Join(httpapi.DefaultCORSHeaders, ","), "comma-separated request headers those origins may send")
+	corsCredentials := fs.Bool("cors-credentials", false, "let those origins send credentials (cookies, for a gateway in front; the API reads only Authorization)")
 	introspection := fs.Bool("introspection", false, "allow schema introspection (on in demo mode)")
 	maxBody := fs.Int64("max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest JSON request body, and the operations part of an upload (413 beyond)")
 	gzipMin := fs.Int("gzip-min-bytes", httpapi.DefaultGzipMinBytes, "smallest response gzipped for a client that accepts it (0 turns compression off)")
@@ -133,7 +136,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		if err := loadDemo(ctx, db, out); err != nil {
 			return err
 		}
-		if len(allowed) == 0 {
+		if len(allowed) == 0 && !*corsCredentials {
 			allowed = []string{"*"}
 		}
 		if !set["introspection"] {
@@ -142,6 +145,10 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		if !set["drain-period"] {
 			*drainPeriod = 0 // no load balancer to tell
 		}
+	}
+
+	if *corsCredentials && slices.Contains(allowed, "*") {
+		return errors.New("--cors-credentials needs --cors-origins to name the origins: any site could otherwise call with the user's cookies")
 	}
 
 	// Requests derive from base, which is cancelled only when the drain
@@ -156,20 +163,22 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	srv := &http.Server{
 		Addr: *addr,
 		Handler: httpapi.New(httpapi.Config{
-			DB:             db,
-			Clock:          clock.System,
-			Attachments:    files,
-			Mailer:         mailerFor(&smtp),
-			Broker:         hub,
-			CORSOrigins:    allowed,
-			Introspection:  *introspection,
-			MaxBodyBytes:   *maxBody,
-			GzipMinBytes:   *gzipMin,
-			Limits:         *lim,
-			Rate:           rateFlags.buckets(),
-			SignInFailures: failFlags.buckets(),
-			Streams:        streams,
-			Draining:       draining,
+			DB:              db,
+			Clock:           clock.System,
+			Attachments:     files,
+			Mailer:          mailerFor(&smtp),
+			Broker:          hub,
+			CORSOrigins:     allowed,
+			CORSHeaders:     splitList(*corsHeaders),
+			CORSCredentials: *corsCredentials,
+			Introspection:   *introspection,
+			MaxBodyBytes:    *maxBody,
+			GzipMinBytes:    *gzipMin,
+			Limits:          *lim,
+			Rate:            rateFlags.buckets(),
+			SignInFailures:  failFlags.buckets(),
+			Streams:         streams,
+			Draining:        draining,
 		}),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,

@@ -61,13 +61,14 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 	}
 
 	for name, args := range map[string][]string{
-		"unknown contact":   {"token", "create", "--email", "nobody@northwind.example"},
-		"bad lifetime":      {"token", "create", "--email", "root@northwind.example", "--expires-in", "ninety"},
-		"missing email":     {"token", "create"},
-		"unknown command":   {"token", "delete"},
-		"stray argument":    {"token", "create", "--email", "root@northwind.example", "extra"},
-		"bad flag value":    {"--request-timeout", "1s", "--max-body-bytes", "lots"},
-		"bad vendor e-mail": {"bootstrap", "--data-dir", t.TempDir(), "--vendor", "V", "--email", "not-an-email"},
+		"unknown contact":           {"token", "create", "--email", "nobody@northwind.example"},
+		"bad lifetime":              {"token", "create", "--email", "root@northwind.example", "--expires-in", "ninety"},
+		"missing email":             {"token", "create"},
+		"unknown command":           {"token", "delete"},
+		"stray argument":            {"token", "create", "--email", "root@northwind.example", "extra"},
+		"bad flag value":            {"--request-timeout", "1s", "--max-body-bytes", "lots"},
+		"credentials to any origin": {"--cors-origins", "*", "--cors-credentials", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"},
+		"bad vendor e-mail":         {"bootstrap", "--data-dir", t.TempDir(), "--vendor", "V", "--email", "not-an-email"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if out, err := command(t, args...); err == nil || out != "" {

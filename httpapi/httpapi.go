@@ -57,6 +57,12 @@ type Config struct {
 	// CORSOrigins lists the browser origins allowed to call the API; "*"
 	// allows any (demo mode only). Empty allows none.
 	CORSOrigins []string
+	// CORSHeaders lists the request headers browsers may send from those
+	// origins; DefaultCORSHeaders when nil.
+	CORSHeaders []string
+	// CORSCredentials lets those origins send credentials (cookies a
+	// gateway in front may read; the API itself reads only Authorization).
+	CORSCredentials bool
 	// Introspection enables schema introspection and, with it, field,
 	// argument and enum suggestions in error messages.
 	Introspection bool
@@ -144,15 +150,26 @@ func New(cfg Config) http.Handler {
 		// (rs/cors would read an empty list as "*".)
 		return requestid.Middleware(h)
 	}
+	headers := cfg.CORSHeaders
+	if headers == nil {
+		headers = DefaultCORSHeaders
+	}
 	c := cors.New(cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
-		ExposedHeaders: []string{requestid.Header, "Retry-After"},
-		MaxAge:         600,
+		AllowedHeaders:   headers,
+		AllowCredentials: cfg.CORSCredentials,
+		ExposedHeaders:   []string{requestid.Header, "Retry-After"},
+		MaxAge:           600,
 	})
 	return requestid.Middleware(c.Handler(h))
 }
+
+// DefaultCORSHeaders are the request headers browsers may send by
+// default: GraphQL's, the request ID and W3C trace context that join our
+// logs to a client's, and Apollo Client's name and version.
+var DefaultCORSHeaders = []string{"Authorization", "Content-Type", "Accept", requestid.Header,
+	"traceparent", "tracestate", "apollographql-client-name", "apollographql-client-version"}
 
 // DefaultGzipMinBytes is the compression threshold the server starts with:
 // below about one packet, compressing saves no round trip.

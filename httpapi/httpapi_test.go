@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -445,12 +446,58 @@ func TestEveryResponseCarriesAFreshRequestID(t *testing.T) {
 
 func preflight(t *testing.T, serverURL, origin string) *http.Response {
 	t.Helper()
+	return preflightWith(t, serverURL, origin, "authorization,content-type")
+}
+
+// preflightWith asks whether origin may POST with headers, listed sorted
+// as browsers list them.
+func preflightWith(t *testing.T, serverURL, origin, headers string) *http.Response {
+	t.Helper()
+	list := strings.Split(headers, ",")
+	slices.Sort(list)
 	req := mustRequest(t, http.MethodOptions, serverURL+"/graphql")
 	req.Header.Set("Origin", origin)
 	req.Header.Set("Access-Control-Request-Method", http.MethodPost)
-	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+	req.Header.Set("Access-Control-Request-Headers", strings.Join(list, ","))
 	res, _ := send(t, req)
 	return res
+}
+
+// TestCORSAllowsConfiguredHeaders: by default a browser may send trace
+// context and Apollo Client's headers; the list, and credentials, are the
+// operator's to change.
+func TestCORSAllowsConfiguredHeaders(t *testing.T) {
+	const portal = "https://portal.example"
+	e := testkit.New(t)
+	serve := func(cfg httpapi.Config) string {
+		cfg.DB, cfg.Clock, cfg.CORSOrigins = e.DB, e.Clock, []string{portal}
+		srv := httptest.NewServer(httpapi.New(cfg))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	allowed := func(res *http.Response) bool {
+		return res.StatusCode < 300 && res.Header.Get("Access-Control-Allow-Origin") == portal
+	}
+
+	byDefault := serve(httpapi.Config{})
+	for _, h := range []string{"traceparent", "tracestate", "apollographql-client-name", "apollographql-client-version", "x-request-id"} {
+		if res := preflightWith(t, byDefault, portal, "authorization,content-type,"+h); !allowed(res) {
+			t.Errorf("by default, a preflight asking for %s = %d, Access-Control-Allow-Headers %q", h, res.StatusCode, res.Header.Get("Access-Control-Allow-Headers"))
+		}
+	}
+	if res := preflightWith(t, byDefault, portal, "x-tenant"); allowed(res) {
+		t.Error("by default, a header nobody configured is allowed")
+	}
+
+	custom := serve(httpapi.Config{CORSHeaders: []string{"Authorization", "Content-Type", "X-Tenant"}, CORSCredentials: true})
+	res := preflightWith(t, custom, portal, "authorization,x-tenant")
+	if !allowed(res) || res.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("configured X-Tenant and credentials: %d, Allow-Headers %q, Allow-Credentials %q",
+			res.StatusCode, res.Header.Get("Access-Control-Allow-Headers"), res.Header.Get("Access-Control-Allow-Credentials"))
+	}
+	if res := preflightWith(t, custom, portal, "traceparent"); allowed(res) {
+		t.Error("traceparent is allowed though the configured list leaves it out")
+	}
 }
 
 func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
