@@ -185,10 +185,14 @@ func postBody(t *testing.T, addr, token string, body io.Reader) *http.Response {
 }
 
 func sendBody(addr, token string, body io.Reader) (*http.Response, error) {
+	return http.DefaultClient.Do(graphQLRequest(addr, token, body))
+}
+
+func graphQLRequest(addr, token string, body io.Reader) *http.Request {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
-	return http.DefaultClient.Do(req)
+	return req
 }
 
 func decodeData(t *testing.T, res *http.Response, v any) {
@@ -254,7 +258,9 @@ func TestShutdownDrainsInOrder(t *testing.T) {
 	ws := subscribeWS(t, addr, "graphql-transport-ws", token, events)
 	legacy := subscribeWS(t, addr, "graphql-ws", token, events)
 	sse := subscribeSSE(t, addr, token, events)
-	var cases struct{ Cases struct{ Nodes []struct{ ID string } } }
+	var cases struct {
+		Cases struct{ Nodes []struct{ ID string } }
+	}
 	post(t, addr, token, `{ cases(first: 1) { nodes { id } } }`, nil, &cases)
 	// A comment shows on every stream: each subscription is running.
 	comment := func(body string) {
@@ -272,15 +278,22 @@ func TestShutdownDrainsInOrder(t *testing.T) {
 		t.Fatalf("server-sent events: want the comment's event, got %q", e)
 	}
 	// A request in flight: its body is still on its way when SIGTERM comes.
+	// It has a connection of its own (one idle between two requests would
+	// be closed, as idle ones are), and a length, so that the server reads
+	// it to its end and has nothing left unread to reset the connection.
+	const head, tail = `{"query": "{ viewer { contact { email } } }", `, `"variables": {}}`
 	body, sendRest := io.Pipe()
 	inFlight := make(chan *http.Response, 1)
 	inFlightErr := make(chan error, 1)
+	own := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	go func() {
-		res, err := sendBody(addr, token, body)
+		req := graphQLRequest(addr, token, body)
+		req.ContentLength = int64(len(head + tail))
+		res, err := own.Do(req)
 		inFlight <- res
 		inFlightErr <- err
 	}()
-	fmt.Fprint(sendRest, `{"query": "{ viewer { contact { email } } }", `)
+	fmt.Fprint(sendRest, head)
 
 	sigterm()
 	<-draining
@@ -288,7 +301,9 @@ func TestShutdownDrainsInOrder(t *testing.T) {
 		t.Fatalf("/readyz while draining = %d, %v; want 503", status, err)
 	}
 	// Still serving, streams included.
-	var viewer struct{ Viewer struct{ Contact struct{ Email string } } }
+	var viewer struct {
+		Viewer struct{ Contact struct{ Email string } }
+	}
 	post(t, addr, token, `{ viewer { contact { email } } }`, nil, &viewer)
 	if viewer.Viewer.Contact.Email != "nora.lindqvist@northwind.example" {
 		t.Fatalf("a query while draining answered %+v", viewer)
@@ -317,7 +332,7 @@ func TestShutdownDrainsInOrder(t *testing.T) {
 		t.Errorf("server-sent events: want the end of the stream, got %q", e)
 	}
 
-	fmt.Fprint(sendRest, `"variables": {}}`)
+	fmt.Fprint(sendRest, tail)
 	sendRest.Close()
 	viewer.Viewer.Contact.Email = ""
 	res := <-inFlight
