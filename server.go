@@ -94,6 +94,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	maxBody := fs.Int64("max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest JSON request body, and the operations part of an upload (413 beyond)")
 	gzipMin := fs.Int("gzip-min-bytes", httpapi.DefaultGzipMinBytes, "smallest response gzipped for a client that accepts it (0 turns compression off)")
 	maxAttachment := fs.Int64("max-attachment-bytes", 25<<20, "largest file a case attachment may be")
+	linkKey := fs.String("download-key", "", "key (32 bytes or more) that signs attachment download links; instances behind one address need the same (default: random at each start; prefer the environment twin)")
+	linkTTL := fs.Duration("download-link-ttl", attachments.DefaultLinkTTL, "how long a signed attachment download link works")
 	lim := limitFlags(fs)
 	rateFlags := bucketFlags(fs, "rate-limit", limits.DefaultRate,
 		"each caller's cost bucket: points it holds (a request spends 1 + 1 per 100 nodes it may return; 0 turns the limit off)",
@@ -131,6 +133,17 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
+	var key []byte
+	if *linkKey != "" {
+		key = []byte(*linkKey)
+	} else if !*demoMode {
+		slog.Warn("no --download-key: download links are signed with a random key, and break at a restart or on another instance")
+	}
+	links, err := attachments.NewLinks(key, *linkTTL, clock.System)
+	if err != nil {
+		return fmt.Errorf("--download-key: %w", err)
+	}
+
 	allowed := splitList(*origins)
 	if *demoMode {
 		if err := loadDemo(ctx, db, out); err != nil {
@@ -166,6 +179,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			DB:              db,
 			Clock:           clock.System,
 			Attachments:     files,
+			Links:           links,
 			Mailer:          mailerFor(&smtp),
 			Broker:          hub,
 			CORSOrigins:     allowed,

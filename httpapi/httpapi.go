@@ -35,6 +35,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/requestid"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -47,6 +48,9 @@ type Config struct {
 	// Attachments keeps uploaded files; its size limit bounds uploads.
 	// Nil turns attachments off.
 	Attachments *attachments.Store
+	// Links signs the attachments' download links; nil signs them with a
+	// random key, which only this process knows.
+	Links *attachments.Links
 	// Mailer sends email; nil keeps messages in the database outbox.
 	Mailer mailer.Mailer
 	// Broker feeds subscriptions with what commits; nil turns them off.
@@ -113,6 +117,9 @@ func New(cfg Config) http.Handler {
 	if cfg.InitTimeout == 0 {
 		cfg.InitTimeout = 10 * time.Second
 	}
+	if cfg.Links == nil {
+		cfg.Links, _ = attachments.NewLinks(nil, 0, cfg.Clock) // a random key is long enough
+	}
 	s := &sessions{authn: &auth.Authenticator{Client: cfg.DB.Client, Clock: cfg.Clock}, failures: cfg.SignInFailures}
 	lim := cfg.Limits
 	lim.Introspection = cfg.Introspection
@@ -124,7 +131,7 @@ func New(cfg Config) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql))))
-	mux.Handle("GET /attachments/{id}", s.signIn(download(cfg.DB.Client, cfg.Attachments)))
+	mux.Handle("GET /attachments/{id}", download(cfg.DB.Client, cfg.Attachments, cfg.Links, s.signIn))
 	page := graphiql.Handler()
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET "+graphiql.Prefix, page)
@@ -155,8 +162,8 @@ func New(cfg Config) http.Handler {
 		headers = DefaultCORSHeaders
 	}
 	c := cors.New(cors.Options{
-		AllowedOrigins: cfg.CORSOrigins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedOrigins:   cfg.CORSOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders:   headers,
 		AllowCredentials: cfg.CORSCredentials,
 		ExposedHeaders:   []string{requestid.Header, "Retry-After"},
@@ -198,7 +205,7 @@ func compress(minBytes int, next http.Handler) http.Handler {
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
-	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Sessions: s.authn}
+	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Links: cfg.Links, Mailer: cfg.Mailer, Sessions: s.authn}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	fan := &streams.Fan{Broker: cfg.Broker}
@@ -266,9 +273,31 @@ func validationRules(introspection bool) func() *rules.Rules {
 	}
 }
 
-// download serves an attachment to a caller who may see its case, as a
-// download that the browser must not sniff into something renderable.
-func download(client *ent.Client, files *attachments.Store) http.Handler {
+// download serves an attachment through a signed link, whose maker could
+// see the case when the link was made, or to a bearer of a token who may
+// see its case now.
+func download(client *ent.Client, files *attachments.Store, links *attachments.Links, signIn func(http.Handler) http.Handler) http.Handler {
+	file := serveAttachment(client, files)
+	bearer := signIn(file)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if !attachments.Signed(q) {
+			bearer.ServeHTTP(w, r)
+			return
+		}
+		if err := links.Check(r.PathValue("id"), q); err != nil {
+			e, _ := apperr.As(err)
+			writeError(w, http.StatusForbidden, e)
+			return
+		}
+		file.ServeHTTP(w, r.WithContext(rowfilter.Privileged(r.Context())))
+	})
+}
+
+// serveAttachment serves the attachment the request names, as its context
+// may see it, as a download that the browser must not sniff into something
+// renderable.
+func serveAttachment(client *ent.Client, files *attachments.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, err := client.Attachment.Get(r.Context(), r.PathValue("id"))
 		if ent.IsNotFound(err) || files == nil {
