@@ -52,6 +52,14 @@ func main() {
 // run executes one command; out receives what the command prints for its
 // user (tokens), logs go to stderr.
 func run(ctx context.Context, args []string, out io.Writer) error {
+	// Help asked for is an answer, not a failure.
+	if err := dispatch(ctx, args, out); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func dispatch(ctx context.Context, args []string, out io.Writer) error {
 	switch {
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
 		return tokenCreate(ctx, args[2:], out)
@@ -85,7 +93,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("partnerdesk", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	addr := fs.String("addr", ":8080", "address to listen on")
+	addr := fs.String("addr", ":8080", "address to listen on (demo default: 127.0.0.1:8080, this machine only)")
 	demoMode := fs.Bool("demo", false, "load the demo world into an empty database and print a token per persona")
 	origins := fs.String("cors-origins", "", "comma-separated browser origins allowed to call the API (demo default: any)")
 	corsHeaders := fs.String("cors-headers", strings.Join(httpapi.DefaultCORSHeaders, ","), "comma-separated request headers those origins may send")
@@ -111,7 +119,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user for PLAIN authentication")
 	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (prefer the environment twin)")
 	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", false, "require STARTTLS")
-	set, err := parse(fs, args)
+	set, err := parse(fs, args, out)
 	if err != nil {
 		return err
 	}
@@ -157,6 +165,11 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		}
 		if !set["drain-period"] {
 			*drainPeriod = 0 // no load balancer to tell
+		}
+		if !set["addr"] {
+			// The demo prints tokens and allows any origin: it is not
+			// for the network to reach.
+			*addr = "127.0.0.1:8080"
 		}
 	}
 
@@ -343,7 +356,7 @@ func tokenCreate(ctx context.Context, args []string, out io.Writer) error {
 	sf.register(fs)
 	email := fs.String("email", "", "email of the contact the token signs in as")
 	expiresIn := fs.String("expires-in", "", "lifetime such as 90d or 12h (default: never expires)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if *email == "" {
@@ -375,7 +388,7 @@ func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 	sf.register(fs)
 	vendor := fs.String("vendor", "", "name of the vendor organisation")
 	email := fs.String("email", "", "email of its first admin")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if *vendor == "" || *email == "" {
@@ -397,9 +410,16 @@ func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 // parse reads the command line, then fills each flag not given there from
 // its environment twin, parsed exactly as the flag would be. It returns the
 // names of the flags set either way.
-func parse(fs *flag.FlagSet, args []string) (map[string]bool, error) {
+func parse(fs *flag.FlagSet, args []string, out io.Writer) (map[string]bool, error) {
+	// The flag package would print its own usage on any error; --help gets
+	// ours, on out, and an error is only reported.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			usage(fs, out)
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w (--help lists the flags)", err)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -408,7 +428,7 @@ func parse(fs *flag.FlagSet, args []string) (map[string]bool, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "PARTNERDESK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		v, ok := os.LookupEnv(name)
 		if !ok || set[f.Name] || err != nil {
 			return
@@ -420,6 +440,46 @@ func parse(fs *flag.FlagSet, args []string) (map[string]bool, error) {
 		set[f.Name] = true
 	})
 	return set, err
+}
+
+// commands is the synopsis of every command, which --help starts with.
+const commands = `partnerdesk serves the partner support portal's GraphQL API.
+
+Usage:
+  partnerdesk [flags]                                        serve (the default)
+  partnerdesk token create --email EMAIL [--expires-in 90d]  print a new access token for a contact
+  partnerdesk bootstrap --vendor NAME --email EMAIL          create the vendor and its first admin, print the admin's token
+  partnerdesk COMMAND --help                                 this help, with that command's flags
+
+Every flag has an environment twin, shown in brackets: PARTNERDESK_ and the
+flag's name in upper case, dashes as underscores. The command line wins over
+the environment.
+`
+
+// usage prints the commands, then every flag of fs with its environment
+// twin and its default.
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "%s\nFlags of %q:\n", commands, fs.Name())
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, help := flag.UnquoteUsage(f)
+		if kind != "" {
+			kind = " " + kind
+		}
+		fmt.Fprintf(w, "  --%s%s  [$%s]\n", f.Name, kind, envName(f.Name))
+		switch {
+		case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0":
+		case kind == " string":
+			help += fmt.Sprintf(" (default %q)", f.DefValue)
+		default:
+			help += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "        %s\n", help)
+	})
+}
+
+// envName is the environment twin of flag name.
+func envName(name string) string {
+	return "PARTNERDESK_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
 func splitList(s string) []string {
