@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -98,4 +99,62 @@ func TestDemoListensOnLoopbackUnlessAddrIsGiven(t *testing.T) {
 	if !errors.As(err, &op) {
 		t.Fatalf("dialing %s:8080: %v", external, err)
 	}
+}
+
+// TestREADMETablesListEveryFlag: every flag of the server is in the
+// README's configuration table with its environment twin, or in the
+// limits table; and neither table is cut by a blank line, which would
+// render its remaining rows as text.
+func TestREADMETablesListEveryFlag(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := map[string]string{}
+	for _, section := range []string{"Configuration", "Limits"} {
+		tables[section] = table(t, string(raw), section)
+	}
+	out, err := command(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagLine := regexp.MustCompile(`(?m)^  --([a-z-]+)`)
+	for _, m := range flagLine.FindAllStringSubmatch(out, -1) {
+		name := m[1]
+		// In the first cell, where a row names its flags.
+		row := regexp.MustCompile("(?m)^\\|[^|\\n]*`--" + regexp.QuoteMeta(name) + "`[^|\\n]*\\|.*$")
+		switch {
+		case strings.Contains(tables["Limits"], "`--"+name+"`"):
+		case !row.MatchString(tables["Configuration"]):
+			t.Errorf("--%s is in neither the configuration nor the limits table", name)
+		case !strings.Contains(row.FindString(tables["Configuration"]), "`"+envName(name)+"`"):
+			t.Errorf("the configuration table lists --%s without %s", name, envName(name))
+		}
+	}
+}
+
+// table returns the table of a README section: its rows from the first
+// to the first line that is not one. A row after that, in the same
+// section, is a table cut in two.
+func table(t *testing.T, readme, section string) string {
+	t.Helper()
+	_, body, ok := strings.Cut(readme, "\n## "+section+"\n")
+	if !ok {
+		t.Fatalf("the README has no %q section", section)
+	}
+	body, _, _ = strings.Cut(body, "\n## ")
+	var rows []string
+	ended := false
+	for _, line := range strings.Split(body, "\n") {
+		isRow := strings.HasPrefix(line, "|")
+		switch {
+		case isRow && ended:
+			t.Errorf("the %s table is cut before %q: its rows from there render as text", section, line)
+		case isRow:
+			rows = append(rows, line)
+		case len(rows) > 0:
+			ended = true
+		}
+	}
+	return strings.Join(rows, "\n")
 }
