@@ -2,20 +2,16 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/partnerdesk/partnerdesk/demo"
 )
 
 // wsClient is one subscription over a websocket subprotocol, read by a
@@ -240,19 +236,9 @@ func TestShutdownDrainsInOrder(t *testing.T) {
 	}
 	t.Cleanup(func() { drainPeriodOver = time.After })
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, sigterm := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--demo", "--addr", addr, "--data-dir", t.TempDir(), "--drain-period", "1h"}, out)
-	}()
-	token := waitForTokens(t, out, addr, len(demo.Personas()))["nora.lindqvist@northwind.example"]
+	addr := freeAddr(t)
+	tokens, sigterm := startDemo(t, addr, "--addr", addr, "--drain-period", "1h")
+	token := tokens["nora.lindqvist@northwind.example"]
 
 	const events = `subscription { caseEvents { kind } }`
 	ws := subscribeWS(t, addr, "graphql-transport-ws", token, events)
@@ -295,7 +281,9 @@ func TestShutdownDrainsInOrder(t *testing.T) {
 	}()
 	fmt.Fprint(sendRest, head)
 
-	sigterm()
+	// SIGTERM; stop returns once the server has ended.
+	stopped := make(chan error, 1)
+	go func() { stopped <- sigterm() }()
 	<-draining
 	if status, err := readyz(addr); status != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz while draining = %d, %v; want 503", status, err)
@@ -343,12 +331,7 @@ func TestShutdownDrainsInOrder(t *testing.T) {
 	if viewer.Viewer.Contact.Email != "nora.lindqvist@northwind.example" {
 		t.Errorf("the request in flight answered %+v", viewer)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not shut down")
+	if err := <-stopped; err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 }

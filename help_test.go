@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/partnerdesk/partnerdesk/demo"
 )
 
 // TestHelpListsCommandsFlagsAndTheirEnvironmentTwins: --help is an answer
@@ -79,17 +76,12 @@ func TestDemoListensOnLoopbackUnlessAddrIsGiven(t *testing.T) {
 		t.Skip("this machine has no address but loopback to try the demo from")
 	}
 
-	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--demo", "--data-dir", t.TempDir()}, out) }()
+	_, stop := startDemo(t, "127.0.0.1:8080")
 	defer func() {
-		stop()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	}()
-	waitForTokens(t, out, "127.0.0.1:8080", len(demo.Personas()))
 	c, err := net.DialTimeout("tcp", net.JoinHostPort(external, "8080"), 5*time.Second)
 	if err == nil {
 		c.Close()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"regexp"
@@ -88,19 +89,8 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 // the README's quickstart does, signs in as every persona it prints, then
 // stops it the way SIGTERM does.
 func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--demo", "--addr", addr, "--data-dir", t.TempDir()}, out) }()
-
-	tokens := waitForTokens(t, out, addr, len(demo.Personas()))
+	addr := freeAddr(t)
+	tokens, stop := startDemo(t, addr, "--addr", addr)
 	for email, token := range tokens {
 		body := strings.NewReader(`{"query":"{ viewer { contact { email } } }"}`)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", body)
@@ -121,16 +111,42 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 			t.Errorf("%s's token answered %+v", email, got)
 		}
 	}
-
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not shut down")
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
+}
+
+// freeAddr is an address of 127.0.0.1 nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startDemo runs the server with --demo and args on a fresh data
+// directory, and waits until it answers on addr. It returns the tokens it
+// printed, by email, and a stop that does what SIGTERM does and returns
+// why the server did not end cleanly, if it did not.
+func startDemo(t *testing.T, addr string, args ...string) (tokens map[string]string, stop func() error) {
+	t.Helper()
+	ctx, sigterm := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"--demo", "--data-dir", t.TempDir()}, args...), out) }()
+	stop = func() error {
+		sigterm()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("the server did not shut down")
+		}
+	}
+	return waitForTokens(t, out, addr, len(demo.Personas())), stop
 }
 
 func waitForTokens(t *testing.T, out *syncBuffer, addr string, want int) map[string]string {

@@ -6,7 +6,7 @@
 //   PD_TOKEN          a customer member's token, entered in the page
 //   PD_CONTACT_NAME   that member's name, which the default query returns
 //   PD_CASE_ID        a case of theirs, whose comments the subscription sees
-//   PD_CHROMIUM       the browser (default /usr/bin/chromium)
+//   PD_CHROMIUM       the browser: Debian's, /usr/bin/chromium
 //
 // Every request to anything but the server is blocked, by the resolver and
 // by the page's routes: the page must work offline.
@@ -14,18 +14,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-  const v = process.env[name] ?? fallback;
-  if (!v) throw new Error(`${name} is not set: run this through go test ./e2e/`);
-  return v;
-}
+import { env } from './env.mjs';
 
 const PAGE = env('PD_URL');
 const TOKEN = env('PD_TOKEN');
 const CONTACT_NAME = env('PD_CONTACT_NAME');
 const CASE_ID = env('PD_CASE_ID');
-const CHROMIUM = env('PD_CHROMIUM', '/usr/bin/chromium');
+const CHROMIUM = env('PD_CHROMIUM');
 const server = new URL(PAGE);
 
 // setQuery replaces the text of GraphiQL's query editor (CodeMirror 5).
