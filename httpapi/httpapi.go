@@ -27,6 +27,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/events"
@@ -35,7 +36,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/requestid"
-	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -277,31 +277,32 @@ func validationRules(introspection bool) func() *rules.Rules {
 // see the case when the link was made, or to a bearer of a token who may
 // see its case now.
 func download(client *ent.Client, files *attachments.Store, links *attachments.Links, signIn func(http.Handler) http.Handler) http.Handler {
-	file := serveAttachment(client, files)
-	bearer := signIn(file)
+	bearer := signIn(serveAttachment(files, func(r *http.Request) (*ent.Attachment, error) {
+		return client.Attachment.Get(r.Context(), r.PathValue("id"))
+	}))
+	linked := serveAttachment(files, func(r *http.Request) (*ent.Attachment, error) {
+		return cases.LinkedAttachment(r.Context(), client, links, r.PathValue("id"), r.URL.Query())
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if !attachments.Signed(q) {
+		if attachments.Signed(r.URL.Query()) {
+			linked.ServeHTTP(w, r)
+		} else {
 			bearer.ServeHTTP(w, r)
-			return
 		}
-		if err := links.Check(r.PathValue("id"), q); err != nil {
-			e, _ := apperr.As(err)
-			writeError(w, http.StatusForbidden, e)
-			return
-		}
-		file.ServeHTTP(w, r.WithContext(rowfilter.Privileged(r.Context())))
 	})
 }
 
-// serveAttachment serves the attachment the request names, as its context
-// may see it, as a download that the browser must not sniff into something
-// renderable.
-func serveAttachment(client *ent.Client, files *attachments.Store) http.Handler {
+// serveAttachment serves the attachment get reads for the request, as a
+// download that the browser must not sniff into something renderable.
+func serveAttachment(files *attachments.Store, get func(*http.Request) (*ent.Attachment, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := client.Attachment.Get(r.Context(), r.PathValue("id"))
+		a, err := get(r)
 		if ent.IsNotFound(err) || files == nil {
 			writeError(w, http.StatusNotFound, apperr.ErrNotFound)
+			return
+		}
+		if e, ok := apperr.As(err); ok {
+			writeError(w, http.StatusForbidden, e)
 			return
 		}
 		var f *os.File
