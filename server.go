@@ -177,9 +177,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("--cors-credentials needs --cors-origins to name the origins: any site could otherwise call with the user's cookies")
 	}
 
-	// Requests derive from base, which is cancelled only when the drain
-	// period runs out; websockets and event streams end as soon as shutdown
-	// starts, instead of holding the server open.
+	// Requests derive from base, which is cancelled only when
+	// --drain-timeout runs out; websockets and event streams end as soon as
+	// the listener closes, instead of holding the server open.
 	base, cancelBase := context.WithCancelCause(context.Background())
 	defer cancelBase(nil)
 	streams, endStreams := context.WithCancel(context.Background())
