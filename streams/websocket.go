@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"sync"
@@ -107,11 +106,16 @@ func (c *wsConn) serve() {
 func (c *wsConn) goAway() {
 	if !c.proto.resubscribes {
 		c.mu.Lock()
-		ops := maps.Clone(c.ops)
+		ctx, subs := c.ctx, map[string]*wsOp{}
+		for id, o := range c.ops {
+			if o.sub != nil {
+				subs[id] = o
+			}
+		}
 		c.mu.Unlock()
-		errs, _ := json.Marshal(gqlerror.List{c.t.Present(c.ctx, apperr.ErrServerRestarting)})
-		for id, o := range ops {
-			if o.sub != nil && c.forget(id, o) {
+		errs, _ := json.Marshal(gqlerror.List{c.t.Present(ctx, apperr.ErrServerRestarting)})
+		for id, o := range subs {
+			if c.forget(id, o) {
 				o.sub.close()
 				c.send(encode(c.proto.err, id, errs))
 			}
