@@ -106,7 +106,9 @@ func BenchmarkEventLatency(b *testing.B) {
 	b.ResetTimer()
 	in := measure(local, local)
 	across := measure(hubs[0], hubs[1])
-	q := func(l []time.Duration, p float64) float64 { return float64(l[int(p*float64(len(l)-1))].Nanoseconds()) / 1e3 }
+	q := func(l []time.Duration, p float64) float64 {
+		return float64(l[int(p*float64(len(l)-1))].Nanoseconds()) / 1e3
+	}
 	b.ReportMetric(q(in, .5), "in-process-p50-µs")
 	b.ReportMetric(q(in, .99), "in-process-p99-µs")
 	b.ReportMetric(q(across, .5), "across-p50-µs")

@@ -3,13 +3,16 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/grants"
+	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/internal/pgtest"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
@@ -92,4 +95,62 @@ func TestTwoInstancesServeOnePortal(t *testing.T) {
 			t.Fatalf("want A's stream to end FORBIDDEN within a second, got %s", raw)
 		}
 	})
+}
+
+// BenchmarkCommentsThroughInstances measures addCaseComment throughput with
+// eight concurrent clients on one PostgreSQL database: all through one
+// instance, then spread over two, side by side in one run. It reports
+// comments per second for each and their ratio.
+func BenchmarkCommentsThroughInstances(b *testing.B) {
+	if !pgtest.Requested() {
+		b.Skip("instances share a PostgreSQL database: run with PARTNERDESK_TEST_DB=postgres")
+	}
+	noRate := testkit.WithConfig(func(c *httpapi.Config) { c.Rate = nil })
+	a := testkit.New(b, noRate)
+	other := testkit.New(b, testkit.Beside(a), noRate)
+	acme := a.Org(access.Customer, "Acme")
+	member := a.Contact(acme, "Max Member")
+	token := a.Token(member)
+	const clients = 8
+	cases := make([]string, clients)
+	for i := range cases {
+		cases[i] = a.Case(acme, member, fmt.Sprint("case ", i)).ID
+	}
+	comment := `mutation($in: AddCaseCommentInput!) { addCaseComment(input: $in) { comment { id } } }`
+	rate := func(envs ...*testkit.Env) float64 {
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e := envs[i%len(envs)]
+				for j := i; j < b.N; j += clients {
+					body, _ := json.Marshal(map[string]any{"query": comment, "variables": map[string]any{"in": map[string]any{"caseID": cases[i], "body": "comment"}}})
+					req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer "+token)
+					res, err := e.Server.Client().Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					raw, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
+						b.Errorf("addCaseComment: %d %s", res.StatusCode, raw)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(b.N) / time.Since(start).Seconds()
+	}
+	b.ResetTimer()
+	one := rate(a)
+	two := rate(a, other)
+	b.ReportMetric(one, "one-instance-comments/s")
+	b.ReportMetric(two, "two-instances-comments/s")
+	b.ReportMetric(two/one, "x-one")
 }
