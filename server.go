@@ -99,11 +99,20 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		"failed sign-ins forgiven per second")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish before they are stopped")
 	var smtp mailer.SMTP
-	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail in the database outbox and log it)")
+	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail queued in the database outbox)")
 	fs.StringVar(&smtp.From, "smtp-from", "partnerdesk@localhost", "sender address of outgoing mail")
-	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user for PLAIN authentication")
-	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (prefer the environment twin)")
-	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", false, "require STARTTLS")
+	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user to authenticate as (none: no AUTH)")
+	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password, or the OAuth 2.0 access token for XOAUTH2 (prefer the environment twin)")
+	fs.Func("smtp-auth", "SMTP AUTH mechanism: PLAIN, LOGIN or XOAUTH2 (default PLAIN)", func(v string) error {
+		smtp.Auth = mailer.Auth(strings.ToUpper(v))
+		return nil
+	})
+	fs.Func("smtp-tls", "how the SMTP connection is secured: none, starttls (required, port 587) or implicit (port 465) (default none)", func(v string) error {
+		smtp.TLS = mailer.TLSMode(strings.ToLower(v))
+		return nil
+	})
+	mailEvery := fs.Duration("mail-interval", 10*time.Second, "how often the sender looks for mail due in the outbox")
+	bounceSecret := fs.String("bounce-secret", "", "shared secret of POST /hooks/bounce, where the mail provider reports bounces and complaints (none: no endpoint; prefer the environment twin)")
 	set, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -152,7 +161,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			DB:             db,
 			Clock:          clock.System,
 			Attachments:    files,
-			Mailer:         mailerFor(&smtp),
+			BounceSecret:   *bounceSecret,
 			Broker:         hub,
 			CORSOrigins:    allowed,
 			Introspection:  *introspection,
@@ -172,7 +181,16 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.RegisterOnShutdown(endStreams)
 
-	go schedule(base, db, hub, mailerFor(&smtp))
+	go schedule(base, db, hub)
+	if smtp.Addr != "" {
+		if err := smtp.Check(); err != nil {
+			return fmt.Errorf("--smtp-*: %w", err)
+		}
+		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System}
+		go sender.Run(base, *mailEvery)
+	} else {
+		slog.Warn("no --smtp-addr: mail stays queued in the database outbox")
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -236,26 +254,14 @@ func (b *bucket) buckets() *limits.Buckets {
 	return limits.NewBuckets(b.Size, clock.System.Now)
 }
 
-// mailerFor returns the SMTP mailer when an SMTP server is configured, and
-// nil otherwise, which keeps mail in the database outbox.
-func mailerFor(s *mailer.SMTP) mailer.Mailer {
-	if s.Addr == "" {
-		return nil
-	}
-	return s
-}
-
 // schedule does the work time brings (grant expiries and expiry warnings)
 // at start and then every minute, until ctx ends. Access never waits for
 // it: every check compares times itself.
-func schedule(ctx context.Context, db *store.DB, b events.Broker, m mailer.Mailer) {
-	if m == nil {
-		m = &mailer.Outbox{Client: db.Client}
-	}
+func schedule(ctx context.Context, db *store.DB, b events.Broker) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if err := grants.Tick(ctx, db.Client, b, m, clock.System.Now()); err != nil && ctx.Err() == nil {
+		if err := grants.Tick(ctx, db.Client, b, clock.System.Now()); err != nil && ctx.Err() == nil {
 			slog.Error("scheduled grant work", "error", err)
 		}
 		select {

@@ -46,8 +46,10 @@ type Config struct {
 	// Attachments keeps uploaded files; its size limit bounds uploads.
 	// Nil turns attachments off.
 	Attachments *attachments.Store
-	// Mailer sends email; nil keeps messages in the database outbox.
-	Mailer mailer.Mailer
+	// BounceSecret, when set, is the shared secret of POST /hooks/bounce,
+	// where a mail provider reports bounces (mailer.BounceHandler). Empty
+	// serves no such endpoint.
+	BounceSecret string
 	// Broker feeds subscriptions with what commits; nil turns them off.
 	Broker events.Broker
 	// InitTimeout is how long a websocket may take to send connection_init
@@ -110,6 +112,9 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", endStreams(cfg.Streams, withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql)))))
 	mux.Handle("GET /attachments/{id}", s.signIn(download(cfg.DB.Client, cfg.Attachments)))
+	if cfg.BounceSecret != "" {
+		mux.Handle("POST /hooks/bounce", mailer.BounceHandler(cfg.DB.Client, cfg.Clock, cfg.BounceSecret))
+	}
 	mux.Handle("GET /{$}", playground.Handler("partnerdesk", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -139,7 +144,7 @@ func New(cfg Config) http.Handler {
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
-	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Sessions: s.authn}
+	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Sessions: s.authn}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	fan := &streams.Fan{Broker: cfg.Broker}
