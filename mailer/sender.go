@@ -281,24 +281,30 @@ func followLatest(ctx context.Context, c *ent.Client, contactID string) error {
 		Where(outboxmessage.ContactID(contactID), outboxmessage.StatusNEQ(outboxmessage.StatusCANCELLED)).
 		Order(ent.Desc(outboxmessage.FieldCreatedAt), ent.Desc(outboxmessage.FieldID)).
 		First(ctx)
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	status := contact.LastEmailStatusNONE
+	switch {
+	case ent.IsNotFound(err): // every mail to it was cancelled
+	case err != nil:
 		return err
+	default:
+		status = outcome(latest)
 	}
-	status := map[outboxmessage.Status]contact.LastEmailStatus{
+	return c.Contact.Update().
+		Where(contact.ID(contactID), contact.LastEmailStatusNEQ(contact.LastEmailStatusSUPPRESSED)).
+		SetLastEmailStatus(status).
+		Exec(ctx)
+}
+
+// outcome is what a mail's row says of it as a lastEmailStatus.
+func outcome(latest *ent.OutboxMessage) contact.LastEmailStatus {
+	if latest.BouncedAt != nil {
+		return contact.LastEmailStatusBOUNCED
+	}
+	return map[outboxmessage.Status]contact.LastEmailStatus{
 		outboxmessage.StatusQUEUED:     contact.LastEmailStatusQUEUED,
 		outboxmessage.StatusSENDING:    contact.LastEmailStatusQUEUED,
 		outboxmessage.StatusSENT:       contact.LastEmailStatusDELIVERED,
 		outboxmessage.StatusFAILED:     contact.LastEmailStatusBOUNCED,
 		outboxmessage.StatusSUPPRESSED: contact.LastEmailStatusSUPPRESSED,
 	}[latest.Status]
-	if latest.BouncedAt != nil {
-		status = contact.LastEmailStatusBOUNCED
-	}
-	return c.Contact.Update().
-		Where(contact.ID(contactID), contact.LastEmailStatusNEQ(contact.LastEmailStatusSUPPRESSED)).
-		SetLastEmailStatus(status).
-		Exec(ctx)
 }
