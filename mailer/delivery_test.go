@@ -55,7 +55,9 @@ func (w *mailWorld) sendCode(t *testing.T) string {
 // status reads Alice's lastEmailStatus through the API.
 func (w *mailWorld) status(t *testing.T) string {
 	t.Helper()
-	var got struct{ Node struct{ LastEmailStatus string } }
+	var got struct {
+		Node struct{ LastEmailStatus string }
+	}
 	w.Query(w.desk, `query($id: ID!) { node(id: $id) { ... on Contact { lastEmailStatus } } }`,
 		map[string]any{"id": w.alice.ID}).Decode(t, &got)
 	return got.Node.LastEmailStatus
@@ -294,7 +296,9 @@ func TestARecipientRefusalSuppressesTheAddress(t *testing.T) {
 	}
 
 	var cleared struct {
-		ClearEmailSuppression struct{ Contact struct{ LastEmailStatus string } }
+		ClearEmailSuppression struct {
+			Contact struct{ LastEmailStatus string }
+		}
 	}
 	w.Query(w.desk, `mutation($c: ID!) { clearEmailSuppression(input: {contactID: $c}) { contact { lastEmailStatus } } }`,
 		map[string]any{"c": w.alice.ID}).Decode(t, &cleared)
@@ -427,5 +431,48 @@ func TestMailKeptBeforeDeliveryIsNotSentLate(t *testing.T) {
 	}
 	if n := len(w.smtp.Received()); n != 0 {
 		t.Errorf("%d received", n)
+	}
+}
+
+// stalled holds a send until the test releases it with the send's result.
+type stalled struct {
+	entered chan struct{}
+	release chan error
+}
+
+func (s stalled) Send(context.Context, mailer.Mail) error {
+	s.entered <- struct{}{}
+	return <-s.release
+}
+
+// TestASenderThatLostItsClaimWritesNothing: a sender stalled past its
+// lease, whose row another sender took over and sent, does not overwrite
+// that outcome when its own attempt finally fails (which would queue the
+// mail again).
+func TestASenderThatLostItsClaimWritesNothing(t *testing.T) {
+	w := newMailWorld(t)
+	w.sendCode(t)
+	slow := *w.sender
+	gate := stalled{entered: make(chan struct{}), release: make(chan error)}
+	slow.Transport = gate
+	done := make(chan error)
+	go func() {
+		_, err := slow.Deliver(context.Background())
+		done <- err
+	}()
+	<-gate.entered
+	w.Clock.Advance(mailer.DefaultLease)
+	if n := w.deliver(t); n != 1 {
+		t.Fatalf("the lapsed claim was not taken over (%d)", n)
+	}
+	gate.release <- fmt.Errorf("i/o timeout")
+	if err := <-done; err != nil {
+		t.Fatalf("the slow sender: %v", err)
+	}
+	if row := w.only(t); row.Status != outboxmessage.StatusSENT || row.Attempts != 2 {
+		t.Errorf("row %+v, want SENT by the second claim", row)
+	}
+	if s := w.status(t); s != "DELIVERED" {
+		t.Errorf("lastEmailStatus = %s, want DELIVERED", s)
 	}
 }
