@@ -1,7 +1,9 @@
 package graph_test
 
 import (
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -301,6 +303,31 @@ func TestExpiryWarningsAreSentOnceAndExpiryIsPublished(t *testing.T) {
 	}
 	if !slices.Equal(subjects, want) {
 		t.Fatalf("warning mails %q, want %q (one to the requesting admin per warning)", subjects, want)
+	}
+}
+
+// TestAnExpiryWarningLateSaysTheDaysLeft: when the server was down at a
+// mark, the warning it sends later says the days truly left.
+func TestAnExpiryWarningLateSaysTheDaysLeft(t *testing.T) {
+	w := newGrantWorld(t)
+	g := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.Look, Days: 14})
+	s := w.Dial(t, w.adminT)
+	s.Subscribe("1", `subscription { grantEvents { kind daysLeft } }`, nil)
+	for deadline := time.Now().Add(5 * time.Second); w.Broker.Followers() == 0; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscription never started")
+		}
+	}
+	if err := grants.Tick(w.System(), w.Client, w.Broker, g.ExpiresAt.Add(-5*24*time.Hour+time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ GrantEvents struct{ DaysLeft int } }
+	testkit.Response{Data: mustData(t, s.Next(5*time.Second))}.Decode(t, &got)
+	if got.GrantEvents.DaysLeft != 5 {
+		t.Errorf("daysLeft %d, want 5", got.GrantEvents.DaysLeft)
+	}
+	if m := w.Client.OutboxMessage.Query().OnlyX(w.System()); !strings.HasSuffix(m.Subject, "ends in 5 day(s)") {
+		t.Errorf("mail %q, want it to say 5 days", m.Subject)
 	}
 }
 
