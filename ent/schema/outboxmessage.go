@@ -10,10 +10,11 @@ import (
 )
 
 // OutboxMessage is an email, written in the transaction of the change that
-// caused it and delivered later by the sender (package delivery), which
-// keeps its delivery state here so that it survives restarts and is shared
-// by every server instance. Without SMTP the rows stay QUEUED: a
-// deployment without mail (a demo, a test) still shows what was sent.
+// caused it (mailer.Enqueue) and delivered later by a sender
+// (mailer.Sender), which keeps its delivery state here so that it survives
+// restarts and is shared by every server instance. Without SMTP the rows
+// stay QUEUED: a deployment without mail (a demo, a test) still shows what
+// would have been sent.
 type OutboxMessage struct {
 	ent.Schema
 }
@@ -28,7 +29,7 @@ func (OutboxMessage) Fields() []ent.Field {
 		field.String("subject").Immutable().Comment("The subject line."),
 		field.Text("body").Immutable().Sensitive().Comment("The plain-text part; it may hold a verification code."),
 		field.Text("html").Optional().Nillable().Immutable().Sensitive().Comment("The HTML part, when the mail has one."),
-		// The SQL default is for rows kept before mail had a kind: app.Open
+		// The default is for rows kept before mail had a kind: the sender
 		// cancels those, so that turning SMTP on does not send them late.
 		field.String("kind").Default("").Immutable().Comment("What the mail is for, e.g. VERIFICATION_CODE; a recheck reads it."),
 		field.String("contact_id").Optional().Nillable().Immutable().Comment("The recipient contact, when the address is one's: its lastEmailStatus and suppression follow this mail."),
