@@ -2,6 +2,7 @@ package mailer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -474,5 +475,47 @@ func TestASenderThatLostItsClaimWritesNothing(t *testing.T) {
 	}
 	if s := w.status(t); s != "DELIVERED" {
 		t.Errorf("lastEmailStatus = %s, want DELIVERED", s)
+	}
+}
+
+// TestMailCommitsWithItsChange: mail queued in a transaction that rolls
+// back is gone with it, and so is its mark on the contact.
+func TestMailCommitsWithItsChange(t *testing.T) {
+	w := newMailWorld(t)
+	ctx := context.Background() // a caller's context: Enqueue writes as the server
+	tx, err := w.Client.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mailer.Enqueue(ctx, tx.Client(), mailer.Message{To: "Alice@Acme.example", Subject: "Rolled back", Text: "x", Kind: "TEST"}); err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	if row := tx.OutboxMessage.Query().OnlyX(w.System()); row.ContactID == nil || *row.ContactID != w.alice.ID {
+		t.Errorf("queued row %+v, want it tied to Alice by her address", row)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.rows(t)); n != 0 {
+		t.Errorf("%d rows after rollback", n)
+	}
+	if s := w.status(t); s != "NONE" {
+		t.Errorf("lastEmailStatus after rollback = %s, want NONE", s)
+	}
+	w.deliver(t)
+	if n := len(w.smtp.Received()); n != 0 {
+		t.Errorf("%d received", n)
+	}
+	for name, m := range map[string]mailer.Message{
+		"no kind":          {To: "alice@acme.example", Subject: "Hi", Text: "x"},
+		"no text":          {To: "alice@acme.example", Subject: "Hi", Kind: "TEST"},
+		"header injection": {To: "alice@acme.example", Subject: "Hi\r\nBcc: victim@evil.example", Text: "x", Kind: "TEST"},
+	} {
+		if _, err := mailer.Enqueue(ctx, w.Client, m); !errors.Is(err, mailer.ErrInvalid) {
+			t.Errorf("%s: Enqueue = %v, want ErrInvalid", name, err)
+		}
+	}
+	if n := len(w.rows(t)); n != 0 {
+		t.Errorf("refused messages were queued: %d rows", n)
 	}
 }

@@ -27,7 +27,9 @@ var _ Transport = (*SMTP)(nil)
 // it may still go: what was true when the mail was queued (the recipient
 // may see the case) may have stopped being true. It returns an error
 // wrapping ErrVetoed to cancel the mail for good; any other error is a
-// failure to decide, and the mail is tried again later.
+// failure to decide, and the mail is tried again later. ctx reads around
+// the row filters (it is the server's, not a caller's): a recheck asks the
+// access policy about the recipient itself.
 type Recheck func(ctx context.Context, c *ent.Client, m Mail) error
 
 // ErrVetoed is returned (wrapped, with the reason) by a Recheck that
