@@ -187,7 +187,17 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("--smtp-*: %w", err)
 		}
 		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System}
-		go sender.Run(base, *mailEvery)
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			sender.Run(base, *mailEvery)
+		}()
+		// The sender stops before the database closes under it; an attempt
+		// it leaves unrecorded is taken over when its lease lapses.
+		defer func() {
+			cancelBase(nil)
+			<-stopped
+		}()
 	} else {
 		slog.Warn("no --smtp-addr: mail stays queued in the database outbox")
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/demo"
+	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
 var tokenLine = regexp.MustCompile(`^pdt_[A-Za-z0-9_-]{43}\n$`)
@@ -152,4 +153,92 @@ func waitForTokens(t *testing.T, out *syncBuffer, addr string, want int) map[str
 	}
 	t.Fatalf("the demo server printed %q", out.String())
 	return nil
+}
+
+// TestServerDeliversMailThroughSMTP: with --smtp-addr the server's sender
+// hands queued mail to that server, with the outbox row's Message-ID.
+func TestServerDeliversMailThroughSMTP(t *testing.T) {
+	mx := testkit.StartSMTP(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--demo", "--addr", addr, "--data-dir", t.TempDir(),
+			"--smtp-addr", mx.Addr, "--smtp-from", "desk@northwind.example", "--mail-interval", "20ms"}, out)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	desk := waitForTokens(t, out, addr, len(demo.Personas()))["daniel.okafor@contoso.example"]
+	query := func(q string, vars map[string]any, v any) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+desk)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var got struct {
+			Data   json.RawMessage
+			Errors []any
+		}
+		if err := json.NewDecoder(res.Body).Decode(&got); err != nil || len(got.Errors) > 0 {
+			t.Fatalf("%s: %v %v", q, err, got.Errors)
+		}
+		json.Unmarshal(got.Data, v)
+	}
+	var found struct {
+		HelpDeskSearch struct {
+			Nodes []struct {
+				Node struct {
+					Typename        string `json:"__typename"`
+					ID, Email       string
+					Status          string
+					LastEmailStatus string
+				}
+			}
+		}
+	}
+	query(`{ helpDeskSearch(query: "ben.harper@acme.example", first: 5) { nodes { node { __typename ... on Contact { id email status lastEmailStatus } } } } }`, nil, &found)
+	var to struct{ ID, Email string }
+	for _, n := range found.HelpDeskSearch.Nodes {
+		if c := n.Node; c.Typename == "Contact" && c.Status == "ACTIVE" && c.LastEmailStatus != "SUPPRESSED" {
+			to.ID, to.Email = c.ID, c.Email
+			break
+		}
+	}
+	if to.ID == "" {
+		t.Fatalf("no active Acme contact found: %+v", found)
+	}
+	query(`mutation($c: ID!) { sendVerificationCode(input: {contactID: $c}) { expiresAt } }`, map[string]any{"c": to.ID}, &struct{}{})
+
+	// The demo's expiry warnings go out too: look for the code.
+	code := func() *testkit.Received {
+		for _, m := range mx.Received() {
+			if m.To[0] == to.Email {
+				return &m
+			}
+		}
+		return nil
+	}
+	for deadline := time.Now().Add(10 * time.Second); code() == nil && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := code()
+	if got == nil || got.From != "desk@northwind.example" || !strings.Contains(got.Data, "Read them this code") {
+		t.Fatalf("received %+v, want the code to %s", mx.Received(), to.Email)
+	}
+	if id := got.Header(t).Get("Message-Id"); !regexp.MustCompile(`^<out_[0-9A-Z]+@northwind\.example>$`).MatchString(id) {
+		t.Errorf("Message-ID %q, want the outbox row's", id)
+	}
 }

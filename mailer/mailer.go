@@ -49,12 +49,12 @@ type Message struct {
 // ErrInvalid is returned (wrapped) when a message or the SMTP configuration
 // is refused before anything is stored or sent, so that callers can tell
 // bad input from a failing mail server.
-var ErrInvalid = errors.New("mailer: invalid message")
+var ErrInvalid = errors.New("mailer: invalid")
 
 // Enqueue writes m to the outbox with c, which inside a mutation is the
 // transaction's client: the mail then exists exactly when the change that
 // caused it commits. The recipient contact's lastEmailStatus becomes
-// QUEUED, unless its address is suppressed.
+// QUEUED, unless it shows SUPPRESSED (the sender decides on suppression).
 func Enqueue(ctx context.Context, c *ent.Client, m Message) (*ent.OutboxMessage, error) {
 	if err := checkMessage(m); err != nil {
 		return nil, err
