@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"regexp"
@@ -88,19 +89,7 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 // the README's quickstart does, signs in as every persona it prints, then
 // stops it the way SIGTERM does.
 func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--demo", "--addr", addr, "--data-dir", t.TempDir()}, out) }()
-
-	tokens := waitForTokens(t, out, addr, len(demo.Personas()))
+	addr, tokens, shutdown := demoServer(t)
 	for email, token := range tokens {
 		body := strings.NewReader(`{"query":"{ viewer { contact { email } } }"}`)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", body)
@@ -122,15 +111,39 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 		}
 	}
 
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not shut down")
+	if err := shutdown(); err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
+}
+
+// demoServer runs the server as the README's quickstart does, with extra
+// flags, and returns its address, the persona tokens it printed, and a
+// shutdown that stops it the way SIGTERM does and returns what run did.
+// The server stops with the test if the test does not stop it.
+func demoServer(t *testing.T, extra ...string) (string, map[string]string, func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	args := append([]string{"--demo", "--addr", addr, "--data-dir", t.TempDir()}, extra...)
+	go func() { done <- run(ctx, args, out) }()
+	shutdown := sync.OnceValue(func() error {
+		stop()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("the server did not shut down")
+		}
+	})
+	t.Cleanup(func() { shutdown() })
+	return addr, waitForTokens(t, out, addr, len(demo.Personas())), shutdown
 }
 
 func waitForTokens(t *testing.T, out *syncBuffer, addr string, want int) map[string]string {
@@ -159,24 +172,8 @@ func waitForTokens(t *testing.T, out *syncBuffer, addr string, want int) map[str
 // hands queued mail to that server, with the outbox row's Message-ID.
 func TestServerDeliversMailThroughSMTP(t *testing.T) {
 	mx := testkit.StartSMTP(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--demo", "--addr", addr, "--data-dir", t.TempDir(),
-			"--smtp-addr", mx.Addr, "--smtp-from", "desk@northwind.example", "--mail-interval", "20ms"}, out)
-	}()
-	t.Cleanup(func() {
-		stop()
-		<-done
-	})
-	desk := waitForTokens(t, out, addr, len(demo.Personas()))["daniel.okafor@contoso.example"]
+	addr, tokens, _ := demoServer(t, "--smtp-addr", mx.Addr, "--smtp-from", "desk@northwind.example", "--mail-interval", "20ms")
+	desk := tokens["daniel.okafor@contoso.example"]
 	query := func(q string, vars map[string]any, v any) {
 		t.Helper()
 		body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})

@@ -87,6 +87,18 @@ func (w *mailWorld) only(t *testing.T) *ent.OutboxMessage {
 	return rows[0]
 }
 
+// expectSent checks that the only mail was SENT on its attempts-th claim,
+// and that Alice's lastEmailStatus says so.
+func (w *mailWorld) expectSent(t *testing.T, attempts int) {
+	t.Helper()
+	if row := w.only(t); row.Status != outboxmessage.StatusSENT || row.Attempts != attempts {
+		t.Errorf("row %+v, want SENT on claim %d", row, attempts)
+	}
+	if s := w.status(t); s != "DELIVERED" {
+		t.Errorf("lastEmailStatus = %s, want DELIVERED", s)
+	}
+}
+
 var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
 
 func TestMailIsQueuedWithItsChangeAndSentOnce(t *testing.T) {
@@ -158,12 +170,7 @@ func TestATemporaryRefusalIsRetriedWithBackoff(t *testing.T) {
 	if got := w.smtp.Received(); len(got) != 1 {
 		t.Fatalf("%d messages received after the refusals ended, want 1", len(got))
 	}
-	if row := w.only(t); row.Status != outboxmessage.StatusSENT || row.Attempts != 3 {
-		t.Errorf("row %+v, want SENT on the third attempt", row)
-	}
-	if s := w.status(t); s != "DELIVERED" {
-		t.Errorf("lastEmailStatus = %s, want DELIVERED", s)
-	}
+	w.expectSent(t, 3)
 }
 
 func TestASenderGivesUpAfterItsAttempts(t *testing.T) {
@@ -237,9 +244,7 @@ func TestACrashAfterHandOverResendsWithTheSameMessageID(t *testing.T) {
 	if first != second || first != mailer.MessageID(row.ID, testkit.MailFrom) {
 		t.Errorf("Message-IDs %q and %q, want both %q so that receivers deduplicate", first, second, mailer.MessageID(row.ID, testkit.MailFrom))
 	}
-	if row := w.only(t); row.Status != outboxmessage.StatusSENT || row.Attempts != 2 {
-		t.Errorf("row %+v, want SENT on the second claim", row)
-	}
+	w.expectSent(t, 2)
 }
 
 // TestSendersShareTheOutbox: senders running at once, as several server
@@ -470,12 +475,7 @@ func TestASenderThatLostItsClaimWritesNothing(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("the slow sender: %v", err)
 	}
-	if row := w.only(t); row.Status != outboxmessage.StatusSENT || row.Attempts != 2 {
-		t.Errorf("row %+v, want SENT by the second claim", row)
-	}
-	if s := w.status(t); s != "DELIVERED" {
-		t.Errorf("lastEmailStatus = %s, want DELIVERED", s)
-	}
+	w.expectSent(t, 2)
 }
 
 // TestMailCommitsWithItsChange: mail queued in a transaction that rolls
