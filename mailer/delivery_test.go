@@ -25,7 +25,7 @@ import (
 // verification codes, a real SMTP server, and a sender to it.
 type mailWorld struct {
 	*testkit.Env
-	smtp   *testkit.SMTPServer
+	smtp   *testkit.SMTP
 	sender *mailer.Sender
 	desk   string // the help desk's token
 	alice  *ent.Contact
@@ -121,7 +121,7 @@ func TestMailIsQueuedWithItsChangeAndSentOnce(t *testing.T) {
 		t.Fatalf("Deliver claimed %d, want 1", n)
 	}
 	got := w.smtp.Received()
-	if len(got) != 1 || got[0].To[0] != "alice@acme.example" || !sixDigits.MatchString(got[0].Data) {
+	if len(got) != 1 || got[0].To != "alice@acme.example" || !sixDigits.MatchString(got[0].Text) {
 		t.Fatalf("received %+v, want Alice's code", got)
 	}
 	if id := got[0].Header(t).Get("Message-Id"); id != mailer.MessageID(row.ID, testkit.MailFrom) {

@@ -2,11 +2,17 @@ package testkit
 
 import (
 	"cmp"
+	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -18,26 +24,30 @@ import (
 	"github.com/partnerdesk/partnerdesk/mailer"
 )
 
-// SMTPServer is a real SMTP server on a loopback port (emersion/go-smtp)
+// SMTP is a real SMTP server on a loopback port (emersion/go-smtp)
 // that keeps what it accepts, so that mail tests read what a mail server
 // received. It stops with the test.
-type SMTPServer struct {
+type SMTP struct {
 	Addr string
 
 	user, password string // AUTH PLAIN is offered when user is set
 	host           string // 127.0.0.1 when empty
 
 	mu       sync.Mutex // guards the fields below
-	received []Received
+	t        testing.TB
+	received []Mail
 	refusals []Refusal
 	events   []string
 	sessions int
 }
 
-// Received is one message the server accepted.
-type Received struct {
-	From string
-	To   []string
+// Mail is one message the server accepted, for one recipient (a message
+// to several is kept once for each).
+type Mail struct {
+	From, To string
+	// Subject, Text and HTML are decoded: the subject's encoded words, and
+	// the plain-text and HTML parts with LF line ends ("" when absent).
+	Subject, Text, HTML string
 	// Data is the message as it arrived, dot-unstuffed, CRLF kept.
 	Data string
 	TLS  bool
@@ -45,15 +55,65 @@ type Received struct {
 	User string
 }
 
-// Header returns the message's header (it fails the test if the message
-// does not parse).
-func (r Received) Header(t testing.TB) mail.Header {
+// Header returns the message's header.
+func (m Mail) Header(t testing.TB) mail.Header {
 	t.Helper()
-	m, err := mail.ReadMessage(strings.NewReader(r.Data))
+	msg, err := mail.ReadMessage(strings.NewReader(m.Data))
 	if err != nil {
-		t.Fatalf("parsing the received message: %v\n%s", err, r.Data)
+		t.Fatalf("parsing the received message: %v\n%s", err, m.Data)
 	}
-	return m.Header
+	return msg.Header
+}
+
+// decode fills m's Subject, Text and HTML from its Data.
+func (m *Mail) decode() error {
+	msg, err := mail.ReadMessage(strings.NewReader(m.Data))
+	if err != nil {
+		return err
+	}
+	if m.Subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
+		return err
+	}
+	return m.part(textproto.MIMEHeader(msg.Header), msg.Body)
+}
+
+// part decodes one MIME part into Text or HTML, or each part of a
+// multipart one.
+func (m *Mail) part(h textproto.MIMEHeader, body io.Reader) error {
+	mt, params, err := mime.ParseMediaType(cmp.Or(h.Get("Content-Type"), "text/plain"))
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		r := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := r.NextRawPart()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := m.part(p.Header, p); err != nil {
+				return err
+			}
+		}
+	}
+	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	b, err := io.ReadAll(body)
+	text := strings.ReplaceAll(string(b), "\r\n", "\n")
+	switch mt {
+	case "text/plain":
+		m.Text = text
+	case "text/html":
+		m.HTML = text
+	}
+	return err
 }
 
 // Refusal is a reply the server gives once, in place of accepting.
@@ -66,18 +126,18 @@ type Refusal struct {
 }
 
 // SMTPOption configures StartSMTP.
-type SMTPOption func(*smtp.Server, *SMTPServer)
+type SMTPOption func(*smtp.Server, *SMTP)
 
 // SMTPStartTLS offers STARTTLS with cert.
 func SMTPStartTLS(cert tls.Certificate) SMTPOption {
-	return func(s *smtp.Server, _ *SMTPServer) {
+	return func(s *smtp.Server, _ *SMTP) {
 		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
 }
 
 // SMTPAuth offers AUTH PLAIN for user and password; without TLS too.
 func SMTPAuth(user, password string) SMTPOption {
-	return func(s *smtp.Server, t *SMTPServer) {
+	return func(s *smtp.Server, t *SMTP) {
 		s.AllowInsecureAuth = true
 		t.user, t.password = user, password
 	}
@@ -86,23 +146,23 @@ func SMTPAuth(user, password string) SMTPOption {
 // SMTPHost listens on another loopback address than 127.0.0.1, one a
 // client does not take for localhost (127.0.0.2).
 func SMTPHost(host string) SMTPOption {
-	return func(_ *smtp.Server, t *SMTPServer) { t.host = host }
+	return func(_ *smtp.Server, t *SMTP) { t.host = host }
 }
 
 // StartSMTP serves SMTP on 127.0.0.1.
-func StartSMTP(t testing.TB, opts ...SMTPOption) *SMTPServer {
+func StartSMTP(t testing.TB, opts ...SMTPOption) *SMTP {
 	return startSMTP(t, nil, opts...)
 }
 
 // StartSMTPImplicitTLS serves SMTP over TLS from the first byte (port
 // 465's way) with cert.
-func StartSMTPImplicitTLS(t testing.TB, cert tls.Certificate, opts ...SMTPOption) *SMTPServer {
+func StartSMTPImplicitTLS(t testing.TB, cert tls.Certificate, opts ...SMTPOption) *SMTP {
 	return startSMTP(t, &tls.Config{Certificates: []tls.Certificate{cert}}, opts...)
 }
 
-func startSMTP(t testing.TB, implicit *tls.Config, opts ...SMTPOption) *SMTPServer {
+func startSMTP(t testing.TB, implicit *tls.Config, opts ...SMTPOption) *SMTP {
 	t.Helper()
-	ts := &SMTPServer{}
+	ts := &SMTP{t: t}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		ts.mu.Lock()
 		defer ts.mu.Unlock()
@@ -142,29 +202,40 @@ func startSMTP(t testing.TB, implicit *tls.Config, opts ...SMTPOption) *SMTPServ
 }
 
 // Refuse makes the server refuse the next message with r, once.
-func (s *SMTPServer) Refuse(r Refusal) {
+func (s *SMTP) Refuse(r Refusal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refusals = append(s.refusals, r)
 }
 
-// Received returns the messages accepted so far.
-func (s *SMTPServer) Received() []Received {
+// Received returns the messages accepted so far, oldest first.
+func (s *SMTP) Received() []Mail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Received(nil), s.received...)
+	return append([]Mail(nil), s.received...)
+}
+
+// To returns the messages accepted for addr.
+func (s *SMTP) To(addr string) []Mail {
+	var out []Mail
+	for _, m := range s.Received() {
+		if strings.EqualFold(m.To, addr) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Events returns the commands the server was given (AUTH, MAIL, RCPT,
 // DATA), in order, and how many sessions it had.
-func (s *SMTPServer) Events() ([]string, int) {
+func (s *SMTP) Events() ([]string, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.events...), s.sessions
 }
 
 // refusal takes the pending refusal for command at, if it is the next.
-func (s *SMTPServer) refusal(at string) error {
+func (s *SMTP) refusal(at string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.refusals) == 0 || s.refusals[0].At != at {
@@ -175,17 +246,19 @@ func (s *SMTPServer) refusal(at string) error {
 	return &smtp.SMTPError{Code: r.Code, EnhancedCode: r.Enhanced, Message: r.Message}
 }
 
-func (s *SMTPServer) event(e string) {
+func (s *SMTP) event(e string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events = append(s.events, e)
 }
 
 type smtpSession struct {
-	srv    *SMTPServer
+	srv    *SMTP
 	conn   *smtp.Conn
 	authed string
-	msg    Received
+	from   string
+	to     []string
+	tls    bool
 }
 
 func (s *smtpSession) AuthMechanisms() []string {
@@ -211,8 +284,8 @@ func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 	if s.srv.user != "" && s.authed == "" {
 		return smtp.ErrAuthRequired
 	}
-	_, secure := s.conn.TLSConnectionState()
-	s.msg = Received{From: from, TLS: secure, User: s.authed}
+	_, s.tls = s.conn.TLSConnectionState()
+	s.from, s.to = from, nil
 	return nil
 }
 
@@ -221,7 +294,7 @@ func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err := s.srv.refusal("RCPT"); err != nil {
 		return err
 	}
-	s.msg.To = append(s.msg.To, to)
+	s.to = append(s.to, to)
 	return nil
 }
 
@@ -234,14 +307,20 @@ func (s *smtpSession) Data(r io.Reader) error {
 	if err := s.srv.refusal("DATA"); err != nil {
 		return err
 	}
-	s.msg.Data = string(b)
+	m := Mail{From: s.from, Data: string(b), TLS: s.tls, User: s.authed}
+	if err := m.decode(); err != nil {
+		s.srv.t.Errorf("the SMTP server received a message it cannot read: %v\n%s", err, m.Data)
+	}
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
-	s.srv.received = append(s.srv.received, s.msg)
+	for _, to := range s.to {
+		m.To = to
+		s.srv.received = append(s.srv.received, m)
+	}
 	return nil
 }
 
-func (s *smtpSession) Reset() { s.msg = Received{} }
+func (s *smtpSession) Reset() { s.from, s.to = "", nil }
 
 func (s *smtpSession) Logout() error { return nil }
 
@@ -252,6 +331,15 @@ func (discardLog) Println(...any)        {}
 
 // MailFrom is the sender address of test mail.
 const MailFrom = "desk@partnerdesk.example"
+
+// DeliverOutbox runs the env's sender to s once, failing the test on a
+// database error: every mail due now is tried.
+func (e *Env) DeliverOutbox(s *SMTP) {
+	e.t.Helper()
+	if _, err := e.Sender(s.Addr).Deliver(context.Background()); err != nil {
+		e.t.Fatalf("delivering the outbox: %v", err)
+	}
+}
 
 // Sender returns a sender that delivers the env's outbox to the SMTP
 // server at addr on the env's clock. Tests call its Deliver: mail goes
