@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +20,6 @@ import (
 )
 
 var tokenLine = regexp.MustCompile(`^pdt_[A-Za-z0-9_-]{43}\n$`)
-
-// syncBuffer lets the test read what a running server has printed so far.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func command(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -88,8 +72,29 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 // TestDemoServerAnswersEveryPersonaAndShutsDownCleanly runs the server as
 // the README's quickstart does, signs in as every persona it prints, then
 // stops it the way SIGTERM does.
+// TestDemoServerAnswersEveryPersonaAndShutsDownCleanly runs the server as
+// its operator would, metrics and tracing on: each persona's token
+// answers, the metrics address counts the queries, and the traces are
+// exported before the process ends.
 func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
-	addr, tokens, shutdown := demoServer(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	// A collector that takes the traces the server exports.
+	exports := make(chan *http.Request, 100)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		exports <- r
+	}))
+	defer collector.Close()
+
+	ctx, stop := context.WithCancel(context.Background())
+	out := &testkit.Buffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--demo", "--addr", addr, "--metrics-addr", metricsAddr, "--otlp-endpoint", collector.URL,
+			"--data-dir", t.TempDir()}, out)
+	}()
+
+	tokens := waitForTokens(t, out, addr, len(demo.Personas()))
 	for email, token := range tokens {
 		body := strings.NewReader(`{"query":"{ viewer { contact { email } } }"}`)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", body)
@@ -111,42 +116,71 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 		}
 	}
 
-	if err := shutdown(); err != nil {
-		t.Fatalf("shutdown: %v", err)
+	// The metrics, on their own address, counted every persona's query.
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	want := fmt.Sprintf(`partnerdesk_graphql_requests_total{code="OK",operation="anonymous",type="query"} %d`, len(tokens))
+	if !strings.Contains(string(scraped), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not shut down")
+	}
+	// The spans still buffered were flushed on the way out.
+	select {
+	case r := <-exports:
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+			t.Errorf("the server exported with %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+		}
+	default:
+		t.Error("no traces reached the collector")
 	}
 }
 
-// demoServer runs the server as the README's quickstart does, with extra
-// flags, and returns its address, the persona tokens it printed, and a
-// shutdown that stops it the way SIGTERM does and returns what run did.
-// The server stops with the test if the test does not stop it.
-func demoServer(t *testing.T, extra ...string) (string, map[string]string, func() error) {
+// freeAddr returns a loopback address no one listens on.
+func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	args := append([]string{"--demo", "--addr", addr, "--data-dir", t.TempDir()}, extra...)
-	go func() { done <- run(ctx, args, out) }()
-	shutdown := sync.OnceValue(func() error {
-		stop()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(10 * time.Second):
-			return errors.New("the server did not shut down")
-		}
-	})
-	t.Cleanup(func() { shutdown() })
-	return addr, waitForTokens(t, out, addr, len(demo.Personas())), shutdown
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
-func waitForTokens(t *testing.T, out *syncBuffer, addr string, want int) map[string]string {
+// TestBadFlagsStopTheServerFirst: a bad log format, log level, OTLP
+// endpoint or SMTP security stops the server before it opens anything.
+func TestBadFlagsStopTheServerFirst(t *testing.T) {
+	for _, args := range [][]string{
+		{"--log-format", "xml"},
+		{"--log-level", "loud"},
+		{"--otlp-endpoint", "collector:4318"},
+		{"--smtp-tls", "ssl", "--smtp-addr", "127.0.0.1:25"},
+		{"--smtp-auth", "XOAUTH2", "--smtp-addr", "127.0.0.1:25", "--smtp-username", "desk"},
+	} {
+		dir := t.TempDir()
+		_, err := command(t, append(args, "--data-dir", dir, "--metrics-addr", "")...)
+		if err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: err %v, want one naming %s", args, err, args[0])
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			t.Errorf("%v: the data directory was written to", args)
+		}
+	}
+}
+
+func waitForTokens(t *testing.T, out *testkit.Buffer, addr string, want int) map[string]string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -172,8 +206,19 @@ func waitForTokens(t *testing.T, out *syncBuffer, addr string, want int) map[str
 // hands queued mail to that server, with the outbox row's Message-ID.
 func TestServerDeliversMailThroughSMTP(t *testing.T) {
 	mx := testkit.StartSMTP(t)
-	addr, tokens, _ := demoServer(t, "--smtp-addr", mx.Addr, "--smtp-from", "desk@northwind.example", "--mail-interval", "20ms")
-	desk := tokens["daniel.okafor@contoso.example"]
+	addr := freeAddr(t)
+	ctx, stop := context.WithCancel(context.Background())
+	out := &testkit.Buffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--demo", "--addr", addr, "--data-dir", t.TempDir(), "--metrics-addr", "",
+			"--smtp-addr", mx.Addr, "--smtp-from", "desk@northwind.example", "--mail-interval", "20ms"}, out)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	desk := waitForTokens(t, out, addr, len(demo.Personas()))["daniel.okafor@contoso.example"]
 	query := func(q string, vars map[string]any, v any) {
 		t.Helper()
 		body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
