@@ -187,6 +187,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	defer db.Close()
 	if *metricsAddr != "" {
 		obs.Metrics = observe.NewMetrics()
+		obs.Metrics.OutboxDepth(func() (int, error) { return mailer.Depth(context.Background(), db.Client) })
 		stopMetrics, err := serveMetrics(*metricsAddr, obs.Metrics)
 		if err != nil {
 			return fmt.Errorf("--metrics-addr: %w", err)
@@ -278,7 +279,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 
 	go schedule(base, db, hub)
 	if smtp.Addr != "" {
-		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System}
+		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System, Failed: obs.Metrics.OutboxFailed}
 		stopped := make(chan struct{})
 		go func() {
 			defer close(stopped)

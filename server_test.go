@@ -118,6 +118,10 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 	if !strings.Contains(string(scraped), want) {
 		t.Errorf("/metrics lacks %s", want)
 	}
+	// The demo's mail waits in the outbox (no --smtp-addr): the depth says so.
+	if !regexp.MustCompile(`(?m)^partnerdesk_outbox_depth [1-9]`).Match(scraped) {
+		t.Errorf("/metrics lacks a positive partnerdesk_outbox_depth")
+	}
 
 	if err := stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)

@@ -144,8 +144,13 @@ func TestATemporaryRefusalIsRetriedWithBackoff(t *testing.T) {
 	greylist := testkit.Refusal{At: "RCPT", Code: 451, Enhanced: smtp.EnhancedCode{4, 7, 1}, Message: "greylisted, try again later"}
 	w.smtp.Refuse(greylist)
 	w.smtp.Refuse(greylist)
+	failed := 0
+	w.sender.Failed = func() { failed++ }
 	w.sendCode(t)
 	start := w.Clock.Now()
+	if n, err := mailer.Depth(w.System(), w.Client); err != nil || n != 1 {
+		t.Fatalf("outbox depth %d (%v), want 1", n, err)
+	}
 
 	w.deliver(t)
 	row := w.only(t)
@@ -171,6 +176,12 @@ func TestATemporaryRefusalIsRetriedWithBackoff(t *testing.T) {
 		t.Fatalf("%d messages received after the refusals ended, want 1", len(got))
 	}
 	w.expectSent(t, 3)
+	if failed != 2 {
+		t.Errorf("the sender reported %d failed attempts, want 2", failed)
+	}
+	if n, err := mailer.Depth(w.System(), w.Client); err != nil || n != 0 {
+		t.Errorf("outbox depth %d (%v) once sent, want 0", n, err)
+	}
 }
 
 func TestASenderGivesUpAfterItsAttempts(t *testing.T) {

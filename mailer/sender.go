@@ -84,6 +84,9 @@ type Sender struct {
 	Backoff Backoff
 	// Batch is the most rows one Deliver claims; 100 when zero.
 	Batch int
+	// Failed, when set, is told of each attempt the mail server did not
+	// accept, for metrics.
+	Failed func()
 }
 
 // DefaultLease outlasts DefaultTimeout many times over.
@@ -186,6 +189,9 @@ func (s *Sender) attempt(ctx context.Context, row *ent.OutboxMessage) error {
 		}
 	}
 	err = s.Transport.Send(ctx, m)
+	if err != nil && s.Failed != nil {
+		s.Failed()
+	}
 	switch {
 	case err == nil:
 		return s.finish(ctx, row, outboxmessage.StatusSENT, "")
@@ -309,4 +315,11 @@ func outcome(latest *ent.OutboxMessage) contact.LastEmailStatus {
 		outboxmessage.StatusFAILED:     contact.LastEmailStatusBOUNCED,
 		outboxmessage.StatusSUPPRESSED: contact.LastEmailStatusSUPPRESSED,
 	}[latest.Status]
+}
+
+// Depth counts the mail waiting in the outbox: queued, or being sent.
+func Depth(ctx context.Context, c *ent.Client) (int, error) {
+	return c.OutboxMessage.Query().
+		Where(outboxmessage.StatusIn(outboxmessage.StatusQUEUED, outboxmessage.StatusSENDING)).
+		Count(rowfilter.Privileged(ctx))
 }
