@@ -102,6 +102,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	introspection := fs.Bool("introspection", false, "allow schema introspection (on in demo mode)")
 	maxBody := fs.Int64("max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest JSON request body, and the operations part of an upload (413 beyond)")
 	maxAttachment := fs.Int64("max-attachment-bytes", 25<<20, "largest file a case attachment may be")
+	attachmentsURL := fs.String("attachments-url", "", "where attachments are kept: file:///dir, or s3://bucket?region=R (&endpoint=URL&use_path_style=true for MinIO and other S3 compatibles) that several instances share (default <data-dir>/attachments)")
 	lim := limitFlags(fs)
 	rateFlags := bucketFlags(fs, "rate-limit", limits.DefaultRate,
 		"each caller's cost bucket: points it holds (a request spends 1 + 1 per 100 nodes it may return; 0 turns the limit off)",
@@ -133,10 +134,14 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer db.Close()
 
-	files, err := attachments.New(filepath.Join(sf.dataDir, "attachments"), *maxAttachment)
+	if *attachmentsURL == "" {
+		*attachmentsURL = attachments.DirURL(filepath.Join(sf.dataDir, "attachments"))
+	}
+	files, err := attachments.New(ctx, *attachmentsURL, *maxAttachment)
 	if err != nil {
 		return err
 	}
+	defer files.Close()
 
 	allowed := splitList(*origins)
 	if *demoMode {
