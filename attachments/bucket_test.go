@@ -8,24 +8,29 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/memblob"
 )
 
 // TestBucketContract runs what Put and Open promise on each kind of
-// bucket, looking into the bucket itself: the in-memory driver stands for
-// the object stores, which keep no files to look at.
+// bucket, looking into the bucket itself: a directory, gocloud's in-memory
+// bucket, and S3's protocol (a fake S3 server, reached as MinIO would be).
 func TestBucketContract(t *testing.T) {
-	for name, url := range map[string]func(t *testing.T) string{
+	for name, bucketURL := range map[string]func(t *testing.T) string{
 		"mem":  func(*testing.T) string { return "mem://" },
 		"file": func(t *testing.T) string { return DirURL(t.TempDir()) },
+		"s3":   fakeS3,
 	} {
 		t.Run(name, func(t *testing.T) {
 			open := func(t *testing.T, maxBytes int64) *Store {
-				s, err := New(context.Background(), url(t), maxBytes)
+				s, err := New(context.Background(), bucketURL(t), maxBytes)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -56,6 +61,18 @@ func TestBucketContract(t *testing.T) {
 				if got := read(t, s, want, 1000); !bytes.Equal(got, data[1000:]) {
 					t.Error("content read from an offset differs")
 				}
+			})
+			t.Run("larger than an S3 part", func(t *testing.T) {
+				s := open(t, 3*s3PartBytes)
+				big := bytes.Repeat([]byte{'x'}, 2*s3PartBytes+1)
+				b, err := s.Put(ctx, bytes.NewReader(big), "big.txt")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := read(t, s, b.SHA256, 2*s3PartBytes-1); string(got) != "xx" {
+					t.Errorf("the end of the content reads %q", got)
+				}
+				assertKeys(t, s, keyOf(b.SHA256))
 			})
 			t.Run("tampered content is replaced", func(t *testing.T) {
 				s := open(t, 1<<20)
@@ -101,6 +118,20 @@ func TestBucketContract(t *testing.T) {
 			})
 		})
 	}
+}
+
+// fakeS3 starts an S3 server with an empty bucket and returns its URL,
+// with the parameters an S3 compatible needs.
+func fakeS3(t *testing.T) string {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("attachments"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	return "s3://attachments?region=us-east-1&use_path_style=true&endpoint=" + url.QueryEscape(srv.URL)
 }
 
 type errReader struct{}
