@@ -343,7 +343,7 @@ func syncKey(dir, key string) error {
 	if err := syncPath(p); err != nil {
 		return err
 	}
-	for p != dir {
+	for range strings.Count(key, "/") + 1 {
 		p = filepath.Dir(p)
 		if err := syncDir(p); err != nil {
 			return err
