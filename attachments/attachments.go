@@ -140,8 +140,9 @@ func DirURL(dir string) string {
 //     endpoint=URL&use_path_style=true for S3 compatibles such as MinIO;
 //   - any other scheme whose driver the program links in.
 //
-// It also deletes temporary uploads left behind by a crash more than a
-// day ago, since nothing else would.
+// It lists the bucket, failing when it cannot, and deletes temporary
+// uploads left behind by a crash more than a day ago, since nothing else
+// would.
 func New(ctx context.Context, bucketURL string, maxBytes int64) (*Store, error) {
 	if bucketURL == "" {
 		return nil, errors.New("attachments: the attachment store URL must not be empty")
@@ -163,7 +164,10 @@ func New(ctx context.Context, bucketURL string, maxBytes int64) (*Store, error) 
 		// The URL may carry credentials; the driver's error names what is wrong.
 		return nil, fmt.Errorf("attachments: opening the %s:// attachment store: %w", u.Scheme, err)
 	}
-	s.removeStaleTemps(ctx, time.Now().Add(-staleTempAge))
+	if err := s.removeStaleTemps(ctx, time.Now().Add(-staleTempAge)); err != nil {
+		s.bucket.Close()
+		return nil, fmt.Errorf("attachments: the %s:// attachment store cannot be listed: %w", u.Scheme, err)
+	}
 	return s, nil
 }
 
@@ -203,14 +207,19 @@ func (s *Store) Close() error { return s.bucket.Close() }
 func (s *Store) MaxBytes() int64 { return s.maxBytes }
 
 // removeStaleTemps deletes temporary uploads last written before cutoff.
-// It is best effort: one it cannot remove now is retried at the next
-// start, and a failure must not stop the server.
-func (s *Store) removeStaleTemps(ctx context.Context, cutoff time.Time) {
+// Listing them doubles as New's check that the bucket exists and the
+// credentials work, so that a wrong URL stops the start rather than every
+// upload; deleting is best effort, as one not removed now is retried at
+// the next start.
+func (s *Store) removeStaleTemps(ctx context.Context, cutoff time.Time) error {
 	it := s.bucket.List(&blob.ListOptions{Prefix: tempPrefix})
 	for {
 		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
-			return
+			return err
 		}
 		if !obj.IsDir && obj.ModTime.Before(cutoff) {
 			_ = s.bucket.Delete(ctx, obj.Key)

@@ -120,6 +120,22 @@ func TestBucketContract(t *testing.T) {
 	}
 }
 
+// TestNewRefusesABucketItCannotList checks that a store whose bucket is
+// missing, or whose credentials are refused, fails at start and not at
+// the first upload.
+func TestNewRefusesABucketItCannotList(t *testing.T) {
+	good := fakeS3(t)
+	for name, url := range map[string]string{
+		"missing bucket": strings.Replace(good, "s3://attachments?", "s3://elsewhere?", 1),
+		"no such host":   "s3://attachments?region=us-east-1&use_path_style=true&endpoint=http%3A%2F%2F127.0.0.1%3A1",
+	} {
+		if s, err := New(context.Background(), url, 100); err == nil {
+			s.Close()
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
 // fakeS3 starts an S3 server with an empty bucket and returns its URL,
 // with the parameters an S3 compatible needs.
 func fakeS3(t *testing.T) string {
