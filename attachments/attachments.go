@@ -161,7 +161,6 @@ func New(ctx context.Context, bucketURL string, maxBytes int64) (*Store, error) 
 		s.bucket, err = blob.OpenBucket(ctx, bucketURL)
 	}
 	if err != nil {
-		// The URL may carry credentials; the driver's error names what is wrong.
 		return nil, fmt.Errorf("attachments: opening the %s:// attachment store: %w", u.Scheme, err)
 	}
 	if err := s.removeStaleTemps(ctx, time.Now().Add(-staleTempAge)); err != nil {
