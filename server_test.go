@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/demo"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
@@ -67,6 +69,34 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 		t.Setenv("PARTNERDESK_REQUEST_TIMEOUT", "soon")
 		if _, err := command(t, "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "PARTNERDESK_REQUEST_TIMEOUT") {
 			t.Fatalf("want an error naming the variable, got %v", err)
+		}
+	})
+}
+
+// TestAttachmentsURLIsTheStoreTheServerOpens checks that the server keeps
+// attachments where --attachments-url (or its environment twin) says, and
+// refuses to start on a store it cannot open rather than fail uploads.
+func TestAttachmentsURLIsTheStoreTheServerOpens(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, url := range map[string]string{
+		"a file, not a directory": attachments.DirURL(file),
+		"a driver not linked in":  "gs://bucket",
+		"an unknown parameter":    attachments.DirURL(t.TempDir()) + "?colour=blue",
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := command(t, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--attachments-url", url)
+			if err == nil || out != "" || !strings.Contains(err.Error(), "attachment store") {
+				t.Fatalf("want an error naming the attachment store, got %q, %v", out, err)
+			}
+		})
+	}
+	t.Run("environment twin", func(t *testing.T) {
+		t.Setenv("PARTNERDESK_ATTACHMENTS_URL", "gs://bucket")
+		if _, err := command(t, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()); err == nil || !strings.Contains(err.Error(), "gs://") {
+			t.Fatalf("want an error naming the gs:// store, got %v", err)
 		}
 	})
 }

@@ -22,8 +22,8 @@ type caseWorld struct {
 	tokens                                                 map[*ent.Contact]string
 }
 
-func newCaseWorld(t *testing.T) *caseWorld {
-	e := testkit.New(t)
+func newCaseWorld(t *testing.T, opts ...testkit.Option) *caseWorld {
+	e := testkit.New(t, opts...)
 	w := &caseWorld{Env: e, tokens: map[*ent.Contact]string{}}
 	vendor := e.Org(access.Vendor, "Northwind")
 	w.acme = e.Org(access.Customer, "Acme")
