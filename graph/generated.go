@@ -646,6 +646,7 @@ type ComplexityRoot struct {
 	}
 
 	SupportMetrics struct {
+		AtRisk                     func(childComplexity int) int
 		ClosedLast30Days           func(childComplexity int) int
 		Escalated                  func(childComplexity int) int
 		MedianFirstResponseSeconds func(childComplexity int) int
@@ -3348,6 +3349,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.GrantEvents(childComplexity), true
 
+	case "SupportMetrics.atRisk":
+		if e.ComplexityRoot.SupportMetrics.AtRisk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportMetrics.AtRisk(childComplexity), true
 	case "SupportMetrics.closedLast30Days":
 		if e.ComplexityRoot.SupportMetrics.ClosedLast30Days == nil {
 			break
@@ -3971,12 +3978,14 @@ type SeverityCount {
 
 """A customer's support dashboard, over the cases the caller may see."""
 type SupportMetrics {
-  "Open cases by severity."
+  "Open cases by severity, S1 first; a severity without open cases is left out."
   openBySeverity: [SeverityCount!]! @public
   "Open cases that are escalated."
   escalated: Int! @public
-  "Open cases past their first-response target without a response."
+  "Open cases whose slaState is BREACHED: unanswered past their first-response target, or answered after it."
   slaBreaches: Int! @public
+  "Open cases whose slaState is AT_RISK: still unanswered, with under a quarter of their first-response target left."
+  atRisk: Int! @public
   "Median time to first response of cases opened in the last 30 days, in seconds; null when none was answered."
   medianFirstResponseSeconds: Int @public
   "Cases opened in the last 30 days."
@@ -5784,6 +5793,8 @@ func (ec *executionContext) childFields_SupportMetrics(ctx context.Context, fiel
 		return ec.fieldContext_SupportMetrics_escalated(ctx, field)
 	case "slaBreaches":
 		return ec.fieldContext_SupportMetrics_slaBreaches(ctx, field)
+	case "atRisk":
+		return ec.fieldContext_SupportMetrics_atRisk(ctx, field)
 	case "medianFirstResponseSeconds":
 		return ec.fieldContext_SupportMetrics_medianFirstResponseSeconds(ctx, field)
 	case "openedLast30Days":
@@ -23960,6 +23971,42 @@ func (ec *executionContext) fieldContext_SupportMetrics_slaBreaches(_ context.Co
 	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _SupportMetrics_atRisk(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportMetrics_atRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AtRisk, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportMetrics_atRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _SupportMetrics_medianFirstResponseSeconds(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36675,6 +36722,11 @@ func (ec *executionContext) _SupportMetrics(ctx context.Context, sel ast.Selecti
 			}
 		case "slaBreaches":
 			out.Values[i] = ec._SupportMetrics_slaBreaches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "atRisk":
+			out.Values[i] = ec._SupportMetrics_atRisk(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
