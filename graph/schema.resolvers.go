@@ -16,7 +16,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
-	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/grants"
@@ -291,14 +290,7 @@ func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *model.G
 
 // Customers is the resolver for the customers field.
 func (r *viewerResolver) Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
-	q := r.client(ctx).Organization.Query().Where(organization.KindEQ(access.Customer))
-	if !obj.IsVendorStaff() {
-		q.Where(organization.IDIn(append(obj.Reach().Customers(access.CC), obj.OrgID)...))
-	}
-	return q.Paginate(ctx, after, first, before, last,
-		ent.WithOrganizationOrder(orderBy),
-		ent.WithOrganizationFilter(where.Filter),
-	)
+	return r.customers(ctx, obj, after, first, before, last, orderBy, where)
 }
 
 // Grants is the resolver for the grants field.
@@ -311,6 +303,11 @@ func (r *viewerResolver) Grants(ctx context.Context, obj *access.Session, after 
 			ent.WithGrantOrder(orderBy),
 			ent.WithGrantFilter(where.Filter),
 		)
+}
+
+// MyCustomers is the resolver for the myCustomers field.
+func (r *viewerResolver) MyCustomers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*model.CustomerOverviewConnection, error) {
+	return r.myCustomers(ctx, obj, after, first, before, last, orderBy, where)
 }
 
 // Contact is the resolver for the contact field.

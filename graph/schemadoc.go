@@ -75,6 +75,7 @@ var Owners = map[string]Owner{
 	// Types of the hand-written schema, named by what they are part of.
 	"AccessExplanation": {Noun: "explanation"},
 	"CaseActionCheck":   {Noun: "case"},
+	"CustomerOverview":  {Noun: "customer", Phrase: "the customer"},
 	"FieldChange":       {Noun: "event"},
 	"GrantEvent":        {Noun: "event"},
 	"HelpDeskHit":       {Noun: "search result"},

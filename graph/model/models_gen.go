@@ -237,6 +237,26 @@ type CreateOrganizationPayload struct {
 	Organization *ent.Organization `json:"organization"`
 }
 
+// My Customers, a page at a time (a Relay cursor connection): ask for the first or last 1 to 100.
+type CustomerOverviewConnection struct {
+	// The customers of this page, with their cursors.
+	Edges []*CustomerOverviewEdge `json:"edges"`
+	// The customers of this page, without their cursors.
+	Nodes []*CustomerOverview `json:"nodes"`
+	// Information to aid in pagination.
+	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
+	// How many customers there are in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// One customer of a My Customers page, and its cursor.
+type CustomerOverviewEdge struct {
+	// The customer and its figures.
+	Node *CustomerOverview `json:"node"`
+	// A cursor for use in pagination.
+	Cursor entgql.Cursor[string] `json:"cursor"`
+}
+
 // An attachment to remove (the vendor's staff only).
 type DeleteCaseAttachmentInput struct {
 	// The attachment.
