@@ -7,6 +7,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/graph/model"
@@ -52,4 +53,14 @@ func (r *Resolver) myCustomers(ctx context.Context, s *access.Session, after *en
 		out.Nodes[i] = o
 	}
 	return out, nil
+}
+
+// contactsWithRole pages through org's contacts holding role, by name
+// unless ordered otherwise.
+func (r *Resolver) contactsWithRole(ctx context.Context, org *ent.Organization, role access.Role, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) (*ent.ContactConnection, error) {
+	if len(orderBy) == 0 {
+		orderBy = []*ent.ContactOrder{{Field: ent.ContactOrderFieldName, Direction: entgql.OrderDirectionAsc}}
+	}
+	return directory.WithRole(r.client(ctx), org.ID, role).
+		Paginate(ctx, after, first, before, last, ent.WithContactOrder(orderBy))
 }

@@ -258,6 +258,16 @@ func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Orga
 	return cases.ComputeMetrics(ctx, r.client(ctx), obj.ID, viewer.ForContext(ctx).Now)
 }
 
+// ContactManagers is the resolver for the contactManagers field.
+func (r *organizationResolver) ContactManagers(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) (*ent.ContactConnection, error) {
+	return r.contactsWithRole(ctx, obj, access.RoleContactManager, after, first, before, last, orderBy)
+}
+
+// ContactsWithRole is the resolver for the contactsWithRole field.
+func (r *organizationResolver) ContactsWithRole(ctx context.Context, obj *ent.Organization, role access.Role, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) (*ent.ContactConnection, error) {
+	return r.contactsWithRole(ctx, obj, role, after, first, before, last, orderBy)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*access.Session, error) {
 	return viewer.ForContext(ctx), nil

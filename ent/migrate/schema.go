@@ -283,6 +283,46 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[2]},
 			},
+			{
+				Name:    "contact_role_admin",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "roles LIKE '%\"ADMIN\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_contact_manager",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "roles LIKE '%\"CONTACT_MANAGER\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_designated",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "roles LIKE '%\"DESIGNATED\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_help_desk",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "roles LIKE '%\"HELP_DESK\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_agent",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "roles LIKE '%\"AGENT\"%'",
+				},
+			},
 		},
 	}
 	// DevicesColumns holds the columns for the "devices" table.
