@@ -81,6 +81,24 @@ func (r *mutationResolver) UpdateContact(ctx context.Context, input model.Update
 	return payload(err, &model.UpdateContactPayload{ClientMutationID: input.ClientMutationID, Contact: c})
 }
 
+// CreateLicense is the resolver for the createLicense field.
+func (r *mutationResolver) CreateLicense(ctx context.Context, input model.CreateLicenseInput) (*model.CreateLicensePayload, error) {
+	o, l, err := directory.CreateLicense(ctx, r.client(ctx), viewer.ForContext(ctx), input.LicenseChange)
+	return payload(err, &model.CreateLicensePayload{ClientMutationID: input.ClientMutationID, Organization: o, License: l})
+}
+
+// UpdateLicense is the resolver for the updateLicense field.
+func (r *mutationResolver) UpdateLicense(ctx context.Context, input model.UpdateLicenseInput) (*model.UpdateLicensePayload, error) {
+	o, l, err := directory.UpdateLicense(ctx, r.client(ctx), viewer.ForContext(ctx), input.LicenseChange)
+	return payload(err, &model.UpdateLicensePayload{ClientMutationID: input.ClientMutationID, Organization: o, License: l})
+}
+
+// DeleteLicense is the resolver for the deleteLicense field.
+func (r *mutationResolver) DeleteLicense(ctx context.Context, input model.DeleteLicenseInput) (*model.DeleteLicensePayload, error) {
+	o, product, err := directory.DeleteLicense(ctx, r.client(ctx), viewer.ForContext(ctx), input.CustomerID, input.Product)
+	return payload(err, &model.DeleteLicensePayload{ClientMutationID: input.ClientMutationID, Organization: o, DeletedProduct: product})
+}
+
 // RegisterDevice is the resolver for the registerDevice field.
 func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error) {
 	d, err := directory.RegisterDevice(ctx, r.client(ctx), viewer.ForContext(ctx), input.CreateDeviceInput)

@@ -10,6 +10,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 )
@@ -229,6 +230,16 @@ type CreateContactPayload struct {
 	Contact *ent.Contact `json:"contact"`
 }
 
+// The customer with its new licence.
+type CreateLicensePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer, its licences included.
+	Organization *ent.Organization `json:"organization"`
+	// The licence added.
+	License *jsontype.License `json:"license"`
+}
+
 // The new organisation.
 type CreateOrganizationPayload struct {
 	// The client's clientMutationId, as sent.
@@ -278,6 +289,26 @@ type DeleteCaseAttachmentPayload struct {
 }
 
 func (DeleteCaseAttachmentPayload) IsCaseChange() {}
+
+// A customer's licence to remove.
+type DeleteLicenseInput struct {
+	// The customer licensed.
+	CustomerID string `json:"customerID"`
+	// The product whose licence ends (any case).
+	Product string `json:"product"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The customer without the removed licence.
+type DeleteLicensePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer, its remaining licences included.
+	Organization *ent.Organization `json:"organization"`
+	// The product whose licence was removed, as it was stored.
+	DeletedProduct string `json:"deletedProduct"`
+}
 
 // A case to escalate.
 type EscalateCaseInput struct {
@@ -513,6 +544,16 @@ type UpdateDevicePayload struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The device after the change.
 	Device *ent.Device `json:"device"`
+}
+
+// The customer with its changed licence.
+type UpdateLicensePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer, its licences included.
+	Organization *ent.Organization `json:"organization"`
+	// The licence after the change.
+	License *jsontype.License `json:"license"`
 }
 
 // The changed organisation.
