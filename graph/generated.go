@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
@@ -122,6 +123,11 @@ type ComplexityRoot struct {
 	ApproveGrantPayload struct {
 		ClientMutationID func(childComplexity int) int
 		Grant            func(childComplexity int) int
+	}
+
+	AssignVendorContactPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Organization     func(childComplexity int) int
 	}
 
 	AuditEntry struct {
@@ -516,6 +522,7 @@ type ComplexityRoot struct {
 		AddCaseComment         func(childComplexity int, input model.AddCaseCommentInput) int
 		AddPhoneNumber         func(childComplexity int, input model.AddPhoneNumberInput) int
 		ApproveGrant           func(childComplexity int, input model.ApproveGrantInput) int
+		AssignVendorContact    func(childComplexity int, input model.AssignVendorContactInput) int
 		CheckVerificationCode  func(childComplexity int, input model.CheckVerificationCodeInput) int
 		ClearEmailSuppression  func(childComplexity int, input model.ClearEmailSuppressionInput) int
 		CloseCase              func(childComplexity int, input model.CloseCaseInput) int
@@ -561,6 +568,7 @@ type ComplexityRoot struct {
 		Sites                        func(childComplexity int) int
 		SupportMetrics               func(childComplexity int) int
 		SupportPlan                  func(childComplexity int) int
+		VendorContacts               func(childComplexity int) int
 	}
 
 	OrganizationConnection struct {
@@ -722,6 +730,13 @@ type ComplexityRoot struct {
 		PhoneNumber      func(childComplexity int) int
 	}
 
+	VendorContact struct {
+		Contact func(childComplexity int) int
+		Email   func(childComplexity int) int
+		Phone   func(childComplexity int) int
+		Role    func(childComplexity int) int
+	}
+
 	Viewer struct {
 		AccessTokens func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AccessTokenOrder) int
 		Contact      func(childComplexity int) int
@@ -753,6 +768,7 @@ type MutationResolver interface {
 	CreateLicense(ctx context.Context, input model.CreateLicenseInput) (*model.CreateLicensePayload, error)
 	UpdateLicense(ctx context.Context, input model.UpdateLicenseInput) (*model.UpdateLicensePayload, error)
 	DeleteLicense(ctx context.Context, input model.DeleteLicenseInput) (*model.DeleteLicensePayload, error)
+	AssignVendorContact(ctx context.Context, input model.AssignVendorContactInput) (*model.AssignVendorContactPayload, error)
 	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error)
 	UpdateDevice(ctx context.Context, input model.UpdateDeviceInput) (*model.UpdateDevicePayload, error)
 	AddPhoneNumber(ctx context.Context, input model.AddPhoneNumberInput) (*model.AddPhoneNumberPayload, error)
@@ -780,6 +796,7 @@ type MutationResolver interface {
 }
 type OrganizationResolver interface {
 	SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error)
+	VendorContacts(ctx context.Context, obj *ent.Organization) ([]*directory.VendorContact, error)
 	ContactManagers(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) (*ent.ContactConnection, error)
 	ContactsWithRole(ctx context.Context, obj *ent.Organization, role access.Role, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) (*ent.ContactConnection, error)
 }
@@ -1049,6 +1066,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApproveGrantPayload.Grant(childComplexity), true
+
+	case "AssignVendorContactPayload.clientMutationId":
+		if e.ComplexityRoot.AssignVendorContactPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignVendorContactPayload.ClientMutationID(childComplexity), true
+	case "AssignVendorContactPayload.organization":
+		if e.ComplexityRoot.AssignVendorContactPayload.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignVendorContactPayload.Organization(childComplexity), true
 
 	case "AuditEntry.actor":
 		if e.ComplexityRoot.AuditEntry.Actor == nil {
@@ -2691,6 +2721,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveGrant(childComplexity, args["input"].(model.ApproveGrantInput)), true
+	case "Mutation.assignVendorContact":
+		if e.ComplexityRoot.Mutation.AssignVendorContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignVendorContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignVendorContact(childComplexity, args["input"].(model.AssignVendorContactInput)), true
 	case "Mutation.checkVerificationCode":
 		if e.ComplexityRoot.Mutation.CheckVerificationCode == nil {
 			break
@@ -3104,6 +3145,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.SupportPlan(childComplexity), true
+	case "Organization.vendorContacts":
+		if e.ComplexityRoot.Organization.VendorContacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.VendorContacts(childComplexity), true
 
 	case "OrganizationConnection.edges":
 		if e.ComplexityRoot.OrganizationConnection.Edges == nil {
@@ -3680,6 +3727,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdatePhoneNumberPayload.PhoneNumber(childComplexity), true
 
+	case "VendorContact.contact":
+		if e.ComplexityRoot.VendorContact.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorContact.Contact(childComplexity), true
+	case "VendorContact.email":
+		if e.ComplexityRoot.VendorContact.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorContact.Email(childComplexity), true
+	case "VendorContact.phone":
+		if e.ComplexityRoot.VendorContact.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorContact.Phone(childComplexity), true
+	case "VendorContact.role":
+		if e.ComplexityRoot.VendorContact.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorContact.Role(childComplexity), true
+
 	case "Viewer.accessTokens":
 		if e.ComplexityRoot.Viewer.AccessTokens == nil {
 			break
@@ -3752,6 +3824,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAddCaseCommentInput,
 		ec.unmarshalInputAddPhoneNumberInput,
 		ec.unmarshalInputApproveGrantInput,
+		ec.unmarshalInputAssignVendorContactInput,
 		ec.unmarshalInputAuditEntryOrder,
 		ec.unmarshalInputAuditEntryWhereInput,
 		ec.unmarshalInputCaseAttachmentOrder,
@@ -4277,6 +4350,8 @@ type CustomerOverviewEdge {
 extend type Organization {
   "The support dashboard (customers only; null for others)."
   supportMetrics: SupportMetrics @hasGrant(level: LOOK)
+  "Who to call at the vendor: the vendor contacts assigned to the customer, technical account manager first; empty for other organisations."
+  vendorContacts: [VendorContact!]! @hasGrant(level: LOOK)
   "Whom to ask for access, and who decides partners' requests: the organisation's contacts with CONTACT_MANAGER, by name unless ordered."
   contactManagers(
     "Returns the elements in the list that come after the specified cursor."
@@ -4905,6 +4980,50 @@ type DeleteLicensePayload {
   deletedProduct: String! @public
 }
 
+"""The part a vendor contact plays for a customer: whom the customer calls at the vendor."""
+enum VendorContactRole {
+  "The technical account manager: the customer's technical counterpart at the vendor, for escalations, architecture and upgrades."
+  TECHNICAL_ACCOUNT_MANAGER
+  "The client success manager: the customer's business counterpart at the vendor, for adoption, renewals and the relationship."
+  CLIENT_SUCCESS_MANAGER
+}
+
+"""
+A vendor contact assigned to a customer: whom the customer calls. Its
+fields are as visible as the Organization.vendorContacts field that leads
+to it.
+"""
+type VendorContact {
+  "The part the contact plays for the customer."
+  role: VendorContactRole! @public
+  "The vendor contact."
+  contact: Contact! @public
+  "The contact's email address, to reach them."
+  email: String! @public
+  "The contact's phone number in E.164 form; null when it has none."
+  phone: String @public
+}
+
+"""A vendor contact to assign to a customer in a role, or a role to leave unassigned."""
+input AssignVendorContactInput {
+  "The customer."
+  customerID: ID!
+  "The part the contact plays."
+  role: VendorContactRole!
+  "An active contact of the vendor; null or omitted leaves the role unassigned."
+  contactID: ID
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The customer with its vendor contacts."""
+type AssignVendorContactPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The customer, its vendor contacts included."
+  organization: Organization! @public
+}
+
 """The new organisation."""
 type CreateOrganizationPayload {
   "The client's clientMutationId, as sent."
@@ -4990,6 +5109,8 @@ type Mutation {
   updateLicense("What the mutation takes, with the clientMutationId its payload echoes." input: UpdateLicenseInput!): UpdateLicensePayload! @action(name: MANAGE_ORGANIZATIONS)
   "Remove a customer's licence of a product (vendor admins)."
   deleteLicense("What the mutation takes, with the clientMutationId its payload echoes." input: DeleteLicenseInput!): DeleteLicensePayload! @action(name: MANAGE_ORGANIZATIONS)
+  "Assign a vendor contact to a customer in a role, such as its technical account manager, or leave the role unassigned (vendor admins)."
+  assignVendorContact("What the mutation takes, with the clientMutationId its payload echoes." input: AssignVendorContactInput!): AssignVendorContactPayload! @action(name: MANAGE_ORGANIZATIONS)
   "Register a device to an organisation."
   registerDevice("What the mutation takes, with the clientMutationId its payload echoes." input: RegisterDeviceInput!): RegisterDevicePayload! @action(name: CHANGE_CONFIGURATION)
   "Change a device."
@@ -5221,6 +5342,16 @@ func (ec *executionContext) childFields_ApproveGrantPayload(ctx context.Context,
 		return ec.fieldContext_ApproveGrantPayload_grant(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApproveGrantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AssignVendorContactPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_AssignVendorContactPayload_clientMutationId(ctx, field)
+	case "organization":
+		return ec.fieldContext_AssignVendorContactPayload_organization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignVendorContactPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6025,6 +6156,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_cases(ctx, field)
 	case "supportMetrics":
 		return ec.fieldContext_Organization_supportMetrics(ctx, field)
+	case "vendorContacts":
+		return ec.fieldContext_Organization_vendorContacts(ctx, field)
 	case "contactManagers":
 		return ec.fieldContext_Organization_contactManagers(ctx, field)
 	case "contactsWithRole":
@@ -6315,6 +6448,20 @@ func (ec *executionContext) childFields_UpdatePhoneNumberPayload(ctx context.Con
 		return ec.fieldContext_UpdatePhoneNumberPayload_phoneNumber(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdatePhoneNumberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_VendorContact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_VendorContact_role(ctx, field)
+	case "contact":
+		return ec.fieldContext_VendorContact_contact(ctx, field)
+	case "email":
+		return ec.fieldContext_VendorContact_email(ctx, field)
+	case "phone":
+		return ec.fieldContext_VendorContact_phone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VendorContact", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6863,6 +7010,20 @@ func (ec *executionContext) field_Mutation_approveGrant_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ApproveGrantInput, error) {
 			return ec.unmarshalNApproveGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐApproveGrantInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assignVendorContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AssignVendorContactInput, error) {
+			return ec.unmarshalNAssignVendorContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAssignVendorContactInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9512,6 +9673,87 @@ func (ec *executionContext) fieldContext_ApproveGrantPayload_grant(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssignVendorContactPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.AssignVendorContactPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignVendorContactPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssignVendorContactPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignVendorContactPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AssignVendorContactPayload_organization(ctx context.Context, field graphql.CollectedField, obj *model.AssignVendorContactPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignVendorContactPayload_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignVendorContactPayload_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssignVendorContactPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20367,6 +20609,68 @@ func (ec *executionContext) fieldContext_Mutation_deleteLicense(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_assignVendorContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignVendorContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignVendorContact(ctx, fc.Args["input"].(model.AssignVendorContactInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "MANAGE_ORGANIZATIONS")
+				if err != nil {
+					var zeroVal *model.AssignVendorContactPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.AssignVendorContactPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AssignVendorContactPayload) graphql.Marshaler {
+			return ec.marshalNAssignVendorContactPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAssignVendorContactPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignVendorContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignVendorContactPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignVendorContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22511,6 +22815,56 @@ func (ec *executionContext) fieldContext_Organization_supportMetrics(_ context.C
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SupportMetrics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_vendorContacts(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_vendorContacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().VendorContacts(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal []*directory.VendorContact
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal []*directory.VendorContact
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*directory.VendorContact) graphql.Marshaler {
+			return ec.marshalNVendorContact2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋdirectoryᚐVendorContactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_vendorContacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VendorContact(ctx, field)
 		},
 	}
 	return fc, nil
@@ -26285,6 +26639,159 @@ func (ec *executionContext) fieldContext_UpdatePhoneNumberPayload_phoneNumber(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _VendorContact_role(ctx context.Context, field graphql.CollectedField, obj *directory.VendorContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorContact_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal directory.VendorRole
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v directory.VendorRole) graphql.Marshaler {
+			return ec.marshalNVendorContactRole2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋdirectoryᚐVendorRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorContact_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VendorContact", field, false, false, errors.New("field of type VendorContactRole does not have child fields"))
+}
+
+func (ec *executionContext) _VendorContact_contact(ctx context.Context, field graphql.CollectedField, obj *directory.VendorContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorContact_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorContact_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VendorContact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VendorContact_email(ctx context.Context, field graphql.CollectedField, obj *directory.VendorContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorContact_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorContact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VendorContact", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VendorContact_phone(ctx context.Context, field graphql.CollectedField, obj *directory.VendorContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorContact_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VendorContact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VendorContact", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Viewer_customers(ctx context.Context, field graphql.CollectedField, obj *access.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27983,6 +28490,57 @@ func (ec *executionContext) unmarshalInputApproveGrantInput(ctx context.Context,
 				return it, err
 			}
 			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputAssignVendorContactInput(ctx context.Context, obj any) (model.AssignVendorContactInput, error) {
+	var it model.AssignVendorContactInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerID", "role", "contactID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNVendorContactRole2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋdirectoryᚐVendorRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -33254,6 +33812,49 @@ func (ec *executionContext) _ApproveGrantPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var assignVendorContactPayloadImplementors = []string{"AssignVendorContactPayload"}
+
+func (ec *executionContext) _AssignVendorContactPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AssignVendorContactPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assignVendorContactPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssignVendorContactPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._AssignVendorContactPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "organization":
+			out.Values[i] = ec._AssignVendorContactPayload_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var auditEntryImplementors = []string{"AuditEntry", "Node"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEntry) graphql.Marshaler {
@@ -37284,6 +37885,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "assignVendorContact":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignVendorContact(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "registerDevice":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerDevice(ctx, field)
@@ -37693,6 +38301,44 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				}()
 				res = ec._Organization_supportMetrics(ctx, field, obj)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "vendorContacts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Organization_vendorContacts(ctx, field, obj)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -39315,6 +39961,59 @@ func (ec *executionContext) _UpdatePhoneNumberPayload(ctx context.Context, sel a
 	return out
 }
 
+var vendorContactImplementors = []string{"VendorContact"}
+
+func (ec *executionContext) _VendorContact(ctx context.Context, sel ast.SelectionSet, obj *directory.VendorContact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, vendorContactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VendorContact")
+		case "role":
+			out.Values[i] = ec._VendorContact_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contact":
+			out.Values[i] = ec._VendorContact_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._VendorContact_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phone":
+			out.Values[i] = ec._VendorContact_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *access.Session) graphql.Marshaler {
@@ -40137,6 +40836,21 @@ func (ec *executionContext) marshalNApproveGrantPayload2ᚖgithubᚗcomᚋpartne
 		return graphql.Null
 	}
 	return ec._ApproveGrantPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAssignVendorContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAssignVendorContactInput(ctx context.Context, v any) (model.AssignVendorContactInput, error) {
+	res, err := ec.unmarshalInputAssignVendorContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssignVendorContactPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAssignVendorContactPayload(ctx context.Context, sel ast.SelectionSet, v *model.AssignVendorContactPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AssignVendorContactPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAuditEntry2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditEntry) graphql.Marshaler {
@@ -41693,6 +42407,42 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋg
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNVendorContact2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋdirectoryᚐVendorContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*directory.VendorContact) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVendorContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋdirectoryᚐVendorContact(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVendorContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋdirectoryᚐVendorContact(ctx context.Context, sel ast.SelectionSet, v *directory.VendorContact) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._VendorContact(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVendorContactRole2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋdirectoryᚐVendorRole(ctx context.Context, v any) (directory.VendorRole, error) {
+	var res directory.VendorRole
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVendorContactRole2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋdirectoryᚐVendorRole(ctx context.Context, sel ast.SelectionSet, v directory.VendorRole) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNVerificationResult2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋhelpdeskᚐResult(ctx context.Context, v any) (helpdesk.Result, error) {

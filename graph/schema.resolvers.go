@@ -99,6 +99,12 @@ func (r *mutationResolver) DeleteLicense(ctx context.Context, input model.Delete
 	return payload(err, &model.DeleteLicensePayload{ClientMutationID: input.ClientMutationID, Organization: o, DeletedProduct: product})
 }
 
+// AssignVendorContact is the resolver for the assignVendorContact field.
+func (r *mutationResolver) AssignVendorContact(ctx context.Context, input model.AssignVendorContactInput) (*model.AssignVendorContactPayload, error) {
+	o, err := directory.AssignVendorContact(ctx, r.client(ctx), viewer.ForContext(ctx), input.CustomerID, input.Role, input.ContactID)
+	return payload(err, &model.AssignVendorContactPayload{ClientMutationID: input.ClientMutationID, Organization: o})
+}
+
 // RegisterDevice is the resolver for the registerDevice field.
 func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error) {
 	d, err := directory.RegisterDevice(ctx, r.client(ctx), viewer.ForContext(ctx), input.CreateDeviceInput)
@@ -274,6 +280,11 @@ func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Orga
 		return nil, nil
 	}
 	return cases.ComputeMetrics(ctx, r.client(ctx), obj.ID, viewer.ForContext(ctx).Now)
+}
+
+// VendorContacts is the resolver for the vendorContacts field.
+func (r *organizationResolver) VendorContacts(ctx context.Context, obj *ent.Organization) ([]*directory.VendorContact, error) {
+	return directory.VendorContacts(ctx, r.client(ctx), obj)
 }
 
 // ContactManagers is the resolver for the contactManagers field.

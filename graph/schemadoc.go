@@ -82,6 +82,7 @@ var Owners = map[string]Owner{
 	"License":           {Noun: "organisation's licences"},
 	"SeverityCount":     {Noun: "dashboard"},
 	"SupportMetrics":    {Noun: "dashboard"},
+	"VendorContact":     {Noun: "organisation's vendor contacts"},
 }
 
 // AccessNote is the sentence that ends the served description of field f

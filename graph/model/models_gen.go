@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/events"
@@ -118,6 +119,26 @@ type ApproveGrantPayload struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The grant, active from now.
 	Grant *ent.Grant `json:"grant"`
+}
+
+// A vendor contact to assign to a customer in a role, or a role to leave unassigned.
+type AssignVendorContactInput struct {
+	// The customer.
+	CustomerID string `json:"customerID"`
+	// The part the contact plays.
+	Role directory.VendorRole `json:"role"`
+	// An active contact of the vendor; null or omitted leaves the role unassigned.
+	ContactID *string `json:"contactID,omitempty"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The customer with its vendor contacts.
+type AssignVendorContactPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer, its vendor contacts included.
+	Organization *ent.Organization `json:"organization"`
 }
 
 // Whether the caller may take an action on a case now, and if not, why.
