@@ -139,21 +139,7 @@ func TestContactManagersComeFromTheRoleIndex(t *testing.T) {
 	if len(queries) != 1 {
 		t.Fatalf("%d statements search for contact managers, want 1", len(queries))
 	}
-	rows, err := w.DB.Writer().Query("EXPLAIN QUERY PLAN "+queries[0].text, queries[0].args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	all := strings.Join(plan, "\n")
+	all := testkit.QueryPlan(t, w.DB.Writer(), queries[0].text, queries[0].args...)
 	t.Logf("plan:\n%s", all)
 	if !strings.Contains(all, "SEARCH contacts USING INDEX contact_role_contact_manager") {
 		t.Errorf("the plan does not search the contact managers' index:\n%s", all)

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -24,11 +25,20 @@ const (
 
 func licensesOf(t *testing.T, w *world, token string, org *ent.Organization) []license {
 	t.Helper()
-	var got struct {
-		Node struct{ Licenses []license }
+	var got []license
+	readNode(t, w.Env, token, readLicenses, org.ID, "licenses", &got)
+	return got
+}
+
+// readNode runs query, which reads one field of node(id: $id), as token,
+// and decodes that field into v.
+func readNode(t *testing.T, e *testkit.Env, token, query, id, field string, v any) {
+	t.Helper()
+	var got struct{ Node map[string]json.RawMessage }
+	e.Query(token, query, map[string]any{"id": id}).Decode(t, &got)
+	if err := json.Unmarshal(got.Node[field], v); err != nil {
+		t.Fatalf("decoding %s: %v", field, err)
 	}
-	w.Query(token, readLicenses, map[string]any{"id": org.ID}).Decode(t, &got)
-	return got.Node.Licenses
 }
 
 // TestVendorAdminsManageLicences: the vendor's admins add, change and

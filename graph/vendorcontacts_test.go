@@ -21,11 +21,9 @@ type vendorContactView struct {
 
 func vendorContactsOf(t *testing.T, w *world, token string, org *ent.Organization) []vendorContactView {
 	t.Helper()
-	var got struct {
-		Node struct{ VendorContacts []vendorContactView }
-	}
-	w.Query(token, readVendorContacts, map[string]any{"id": org.ID}).Decode(t, &got)
-	return got.Node.VendorContacts
+	var got []vendorContactView
+	readNode(t, w.Env, token, readVendorContacts, org.ID, "vendorContacts", &got)
+	return got
 }
 
 // TestCustomersSeeWhomToCallAtTheVendor: the vendor's admins assign a
