@@ -159,14 +159,14 @@ func middleRanks(s *sql.Selector) {
 	d := sql.Dialect(s.Dialect())
 	ranked := d.Select(supportcase.FieldCustomerID, "seconds").
 		AppendSelectExprAs(sql.RowNumber().PartitionBy(supportcase.FieldCustomerID).OrderBy("seconds"), "response_rank").
-		AppendSelectExprAs(sql.Expr("COUNT(*) OVER (PARTITION BY "+supportcase.FieldCustomerID+")"), "responses").
-		From(d.Table("responses"))
-	with := d.With("responses").As(s.Clone()).With("ranked").As(ranked)
+		AppendSelectExprAs(sql.Expr("COUNT(*) OVER (PARTITION BY "+supportcase.FieldCustomerID+")"), "answered_count").
+		From(d.Table("answered_count"))
+	with := d.With("answered_count").As(s.Clone()).With("ranked").As(ranked)
 	t := d.Table("ranked")
 	*s = *d.Select(t.C(supportcase.FieldCustomerID)).
 		AppendSelectExprAs(sql.Expr("AVG(seconds)"), "seconds").
 		From(t).
-		Where(sql.ExprP("response_rank IN ((responses + 1) / 2, (responses + 2) / 2)")).
+		Where(sql.ExprP("response_rank IN ((answered_count + 1) / 2, (answered_count + 2) / 2)")).
 		GroupBy(t.C(supportcase.FieldCustomerID)).
 		Prefix(with)
 }

@@ -15,7 +15,8 @@ import (
 // into the condition, not bound: SQLite uses a partial index only for a
 // condition identical to the index's own (ent/schema/contact.go).
 func RoleCondition(col string, r access.Role) string {
-	return col + ` LIKE '%"` + string(r) + `"%'`
+	// The cast, a no-op on SQLite, reads PostgreSQL's jsonb as text.
+	return `CAST(` + col + ` AS TEXT) LIKE '%"` + string(r) + `"%'`
 }
 
 // HasRole selects the contacts holding r, through r's index. Contacts are

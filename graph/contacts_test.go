@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/internal/pgtest"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
@@ -133,6 +134,9 @@ func TestContactsFilterByRole(t *testing.T) {
 // Acme's contact managers searches the role's partial index, and scans
 // no contacts.
 func TestContactManagersComeFromTheRoleIndex(t *testing.T) {
+	if pgtest.Requested() {
+		t.Skip("the plan read is SQLite's; PostgreSQL chooses by its statistics, and scans tables this small")
+	}
 	w := newWhoToCall(t)
 	w.Query(w.tokens[w.max], contactManagersQuery, map[string]any{"id": w.acme.ID}).Decode(t, &struct{}{})
 	queries := w.log.matching(`LIKE '%"CONTACT_MANAGER"%'`)

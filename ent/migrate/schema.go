@@ -288,7 +288,7 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "roles LIKE '%\"ADMIN\"%'",
+					Where: "CAST(roles AS TEXT) LIKE '%\"ADMIN\"%'",
 				},
 			},
 			{
@@ -296,7 +296,7 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "roles LIKE '%\"CONTACT_MANAGER\"%'",
+					Where: "CAST(roles AS TEXT) LIKE '%\"CONTACT_MANAGER\"%'",
 				},
 			},
 			{
@@ -304,7 +304,7 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "roles LIKE '%\"DESIGNATED\"%'",
+					Where: "CAST(roles AS TEXT) LIKE '%\"DESIGNATED\"%'",
 				},
 			},
 			{
@@ -312,7 +312,7 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "roles LIKE '%\"HELP_DESK\"%'",
+					Where: "CAST(roles AS TEXT) LIKE '%\"HELP_DESK\"%'",
 				},
 			},
 			{
@@ -320,7 +320,7 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "roles LIKE '%\"AGENT\"%'",
+					Where: "CAST(roles AS TEXT) LIKE '%\"AGENT\"%'",
 				},
 			},
 		},
