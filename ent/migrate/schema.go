@@ -283,6 +283,46 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[2]},
 			},
+			{
+				Name:    "contact_role_admin",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"ADMIN\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_contact_manager",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"CONTACT_MANAGER\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_designated",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"DESIGNATED\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_help_desk",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"HELP_DESK\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_agent",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"AGENT\"%'",
+				},
+			},
 		},
 	}
 	// DevicesColumns holds the columns for the "devices" table.
@@ -463,6 +503,8 @@ var (
 		{Name: "support_plan", Type: field.TypeEnum, Nullable: true, Enums: []string{"STANDARD", "PREMIUM"}},
 		{Name: "licenses", Type: field.TypeJSON},
 		{Name: "share_case_history_with_partners", Type: field.TypeBool, Default: false},
+		{Name: "technical_account_manager_id", Type: field.TypeString, Nullable: true},
+		{Name: "client_success_manager_id", Type: field.TypeString, Nullable: true},
 		{Name: "access_version", Type: field.TypeInt64, Default: 0},
 	}
 	// OrganizationsTable holds the schema information for the "organizations" table.
@@ -475,6 +517,16 @@ var (
 				Name:    "organization_kind_name",
 				Unique:  false,
 				Columns: []*schema.Column{OrganizationsColumns[2], OrganizationsColumns[3]},
+			},
+			{
+				Name:    "organization_technical_account_manager_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationsColumns[9]},
+			},
+			{
+				Name:    "organization_client_success_manager_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationsColumns[10]},
 			},
 		},
 	}

@@ -37,6 +37,10 @@ const (
 	FieldLicenses = "licenses"
 	// FieldShareCaseHistoryWithPartners holds the string denoting the share_case_history_with_partners field in the database.
 	FieldShareCaseHistoryWithPartners = "share_case_history_with_partners"
+	// FieldTechnicalAccountManagerID holds the string denoting the technical_account_manager_id field in the database.
+	FieldTechnicalAccountManagerID = "technical_account_manager_id"
+	// FieldClientSuccessManagerID holds the string denoting the client_success_manager_id field in the database.
+	FieldClientSuccessManagerID = "client_success_manager_id"
 	// FieldAccessVersion holds the string denoting the access_version field in the database.
 	FieldAccessVersion = "access_version"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
@@ -124,6 +128,8 @@ var Columns = []string{
 	FieldSupportPlan,
 	FieldLicenses,
 	FieldShareCaseHistoryWithPartners,
+	FieldTechnicalAccountManagerID,
+	FieldClientSuccessManagerID,
 	FieldAccessVersion,
 }
 
@@ -235,6 +241,16 @@ func BySupportPlan(opts ...sql.OrderTermOption) OrderOption {
 // ByShareCaseHistoryWithPartners orders the results by the share_case_history_with_partners field.
 func ByShareCaseHistoryWithPartners(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldShareCaseHistoryWithPartners, opts...).ToFunc()
+}
+
+// ByTechnicalAccountManagerID orders the results by the technical_account_manager_id field.
+func ByTechnicalAccountManagerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTechnicalAccountManagerID, opts...).ToFunc()
+}
+
+// ByClientSuccessManagerID orders the results by the client_success_manager_id field.
+func ByClientSuccessManagerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClientSuccessManagerID, opts...).ToFunc()
 }
 
 // ByAccessVersion orders the results by the access_version field.
