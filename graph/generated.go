@@ -310,20 +310,25 @@ type ComplexityRoot struct {
 	}
 
 	Contact struct {
-		CreatedAt       func(childComplexity int) int
-		Devices         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
-		Email           func(childComplexity int) int
-		Features        func(childComplexity int) int
-		ID              func(childComplexity int) int
-		LastEmailStatus func(childComplexity int) int
-		Locale          func(childComplexity int) int
-		Name            func(childComplexity int) int
-		Organization    func(childComplexity int) int
-		OrganizationID  func(childComplexity int) int
-		Phone           func(childComplexity int) int
-		Roles           func(childComplexity int) int
-		Status          func(childComplexity int) int
-		Timezone        func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		Devices                func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
+		Email                  func(childComplexity int) int
+		Features               func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		LastEmailStatus        func(childComplexity int) int
+		Locale                 func(childComplexity int) int
+		Name                   func(childComplexity int) int
+		NotificationPreference func(childComplexity int) int
+		Organization           func(childComplexity int) int
+		OrganizationID         func(childComplexity int) int
+		Phone                  func(childComplexity int) int
+		Roles                  func(childComplexity int) int
+		S1Hours                func(childComplexity int) int
+		S1Phone                func(childComplexity int) int
+		S2Hours                func(childComplexity int) int
+		S2Phone                func(childComplexity int) int
+		Status                 func(childComplexity int) int
+		Timezone               func(childComplexity int) int
 	}
 
 	ContactConnection struct {
@@ -1866,6 +1871,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Name(childComplexity), true
+	case "Contact.notificationPreference":
+		if e.ComplexityRoot.Contact.NotificationPreference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.NotificationPreference(childComplexity), true
 	case "Contact.organization":
 		if e.ComplexityRoot.Contact.Organization == nil {
 			break
@@ -1890,6 +1901,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Roles(childComplexity), true
+	case "Contact.s1Hours":
+		if e.ComplexityRoot.Contact.S1Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.S1Hours(childComplexity), true
+	case "Contact.s1Phone":
+		if e.ComplexityRoot.Contact.S1Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.S1Phone(childComplexity), true
+	case "Contact.s2Hours":
+		if e.ComplexityRoot.Contact.S2Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.S2Hours(childComplexity), true
+	case "Contact.s2Phone":
+		if e.ComplexityRoot.Contact.S2Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.S2Phone(childComplexity), true
 	case "Contact.status":
 		if e.ComplexityRoot.Contact.Status == nil {
 			break
@@ -5219,6 +5254,16 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_status(ctx, field)
 	case "lastEmailStatus":
 		return ec.fieldContext_Contact_lastEmailStatus(ctx, field)
+	case "notificationPreference":
+		return ec.fieldContext_Contact_notificationPreference(ctx, field)
+	case "s1Phone":
+		return ec.fieldContext_Contact_s1Phone(ctx, field)
+	case "s1Hours":
+		return ec.fieldContext_Contact_s1Hours(ctx, field)
+	case "s2Phone":
+		return ec.fieldContext_Contact_s2Phone(ctx, field)
+	case "s2Hours":
+		return ec.fieldContext_Contact_s2Hours(ctx, field)
 	case "features":
 		return ec.fieldContext_Contact_features(ctx, field)
 	case "organization":
@@ -14698,6 +14743,211 @@ func (ec *executionContext) _Contact_lastEmailStatus(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Contact_lastEmailStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type ContactLastEmailStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_notificationPreference(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_notificationPreference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotificationPreference, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal contact.NotificationPreference
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal contact.NotificationPreference
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v contact.NotificationPreference) graphql.Marshaler {
+			return ec.marshalOContactNotificationPreference2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_notificationPreference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type ContactNotificationPreference does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_s1Phone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_s1Phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.S1Phone, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_s1Phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_s1Hours(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_s1Hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.S1Hours, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_s1Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_s2Phone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_s2Phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.S2Phone, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_s2Phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_s2Hours(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_s2Hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.S2Hours, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_s2Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Contact_features(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
@@ -28390,7 +28640,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "email", "phone", "roles", "timezone", "locale", "status", "features", "organizationID", "clientMutationId"}
+	fieldsInOrder := [...]string{"name", "email", "phone", "roles", "timezone", "locale", "status", "notificationPreference", "s1Phone", "s1Hours", "s2Phone", "s2Hours", "features", "organizationID", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28446,6 +28696,41 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Status = data
+		case "notificationPreference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationPreference"))
+			data, err := ec.unmarshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationPreference = data
+		case "s1Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Phone = data
+		case "s1Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Hours = data
+		case "s2Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Phone = data
+		case "s2Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Hours = data
 		case "features":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("features"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -30186,7 +30471,7 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "email", "phone", "clearPhone", "roles", "timezone", "locale", "status", "features", "clientMutationId"}
+	fieldsInOrder := [...]string{"id", "name", "email", "phone", "clearPhone", "roles", "timezone", "locale", "status", "notificationPreference", "s1Phone", "clearS1Phone", "s1Hours", "clearS1Hours", "s2Phone", "clearS2Phone", "s2Hours", "clearS2Hours", "features", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30256,6 +30541,69 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Status = data
+		case "notificationPreference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationPreference"))
+			data, err := ec.unmarshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationPreference = data
+		case "s1Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Phone = data
+		case "clearS1Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS1Phone"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS1Phone = data
+		case "s1Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Hours = data
+		case "clearS1Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS1Hours"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS1Hours = data
+		case "s2Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Phone = data
+		case "clearS2Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS2Phone"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS2Phone = data
+		case "s2Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Hours = data
+		case "clearS2Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS2Hours"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS2Hours = data
 		case "features":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("features"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -33447,6 +33795,31 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "lastEmailStatus":
 			out.Values[i] = ec._Contact_lastEmailStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notificationPreference":
+			out.Values[i] = ec._Contact_notificationPreference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "s1Phone":
+			out.Values[i] = ec._Contact_s1Phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "s1Hours":
+			out.Values[i] = ec._Contact_s1Hours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "s2Phone":
+			out.Values[i] = ec._Contact_s2Phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "s2Hours":
+			out.Values[i] = ec._Contact_s2Hours(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -40115,6 +40488,32 @@ func (ec *executionContext) unmarshalOContactLastEmailStatus2githubᚗcomᚋpart
 }
 
 func (ec *executionContext) marshalOContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx context.Context, sel ast.SelectionSet, v contact.LastEmailStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalOContactNotificationPreference2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx context.Context, v any) (contact.NotificationPreference, error) {
+	var res contact.NotificationPreference
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOContactNotificationPreference2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx context.Context, sel ast.SelectionSet, v contact.NotificationPreference) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx context.Context, v any) (*contact.NotificationPreference, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(contact.NotificationPreference)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx context.Context, sel ast.SelectionSet, v *contact.NotificationPreference) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
 	return v
 }
 

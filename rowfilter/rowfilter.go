@@ -27,6 +27,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
@@ -149,6 +150,7 @@ var tables = map[access.Entity]string{
 	access.AccessTokens:      accesstoken.Table,
 	access.VerificationCodes: verificationcode.Table,
 	access.OutboxMessages:    outboxmessage.Table,
+	access.CaseSubscriptions: casesubscription.Table,
 }
 
 // Predicate renders e's read rule for s over the rows sel selects; nil
