@@ -34,6 +34,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
+	"github.com/partnerdesk/partnerdesk/notify"
 	"github.com/partnerdesk/partnerdesk/operator"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
@@ -97,6 +98,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	failFlags := bucketFlags(fs, "sign-in-failures", limits.DefaultSignInFailures,
 		"failed sign-ins an address may make before it is slowed down (0 turns the limit off)",
 		"failed sign-ins forgiven per second")
+	publicURL := fs.String("public-url", "http://localhost:8080", "where people open the portal; mail links to cases and grants under it")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish before they are stopped")
 	var smtp mailer.SMTP
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail in the database outbox and log it)")
@@ -138,6 +140,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			*introspection = true
 		}
 	}
+	// After the demo world: its history is not news to anyone.
+	notify.Install(db.Client, notify.Config{PublicURL: *publicURL})
 
 	// Requests derive from base, which is cancelled only when the drain
 	// period runs out; websockets and event streams end as soon as shutdown

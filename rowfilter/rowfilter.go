@@ -130,6 +130,13 @@ func Privileged(ctx context.Context) context.Context {
 	return context.WithValue(ctx, privilegedKey{}, true)
 }
 
+// As returns ctx reading as session s, and as s alone even where ctx was
+// privileged: the server's own work (a notification) asks what another
+// contact may see with the very policy that contact's requests meet.
+func As(ctx context.Context, s *access.Session) context.Context {
+	return viewer.NewContext(context.WithValue(ctx, privilegedKey{}, false), s)
+}
+
 func privileged(ctx context.Context) bool {
 	b, _ := ctx.Value(privilegedKey{}).(bool)
 	return b
