@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
@@ -40,15 +41,12 @@ func (n *notifier) caseEvents(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// grounds are why a contact hears of a case.
-type grounds struct{ primary, involved, subscribed bool }
-
-// wants reports whether a contact on these grounds wants mail about a
-// case of severity sev, by its preference.
-func (g grounds) wants(p contact.NotificationPreference, sev supportcase.Severity) bool {
+// wants reports whether a contact with preference p wants mail about a
+// case of severity sev that concerns it, as its primary contact or not.
+func wants(p contact.NotificationPreference, primary bool, sev supportcase.Severity) bool {
 	switch p {
 	case contact.NotificationPreferencePRIMARY_ONLY:
-		return g.primary
+		return primary
 	case contact.NotificationPreferenceSEVERE_ONLY:
 		return sev == supportcase.SeverityS1 || sev == supportcase.SeverityS2
 	case contact.NotificationPreferenceNONE:
@@ -61,78 +59,57 @@ func (g grounds) wants(p contact.NotificationPreference, sev supportcase.Severit
 // may see it and wants it; the one who caused it is not told.
 func (n *notifier) mailCase(ctx context.Context, c *ent.Client, ev *ent.CaseEvent) error {
 	sys := rowfilter.Privileged(ctx)
-	kase, err := c.SupportCase.Query().Where(supportcase.ID(ev.CaseID)).
-		WithCustomer().
-		WithCollaborators(func(q *ent.ContactQuery) { q.Select(contact.FieldID) }).
-		Only(sys)
+	kase, err := c.SupportCase.Get(sys, ev.CaseID)
 	if err != nil {
 		return err
 	}
-	why := map[string]*grounds{}
-	on := func(id string) *grounds {
-		if why[id] == nil {
-			why[id] = &grounds{}
-		}
-		return why[id]
-	}
-	if kase.PrimaryContactID != nil {
-		on(*kase.PrimaryContactID).primary = true
-	}
-	for _, ct := range kase.Edges.Collaborators {
-		on(ct.ID).involved = true
-	}
-	subscribers, err := c.CaseSubscription.Query().Where(casesubscription.CustomerID(kase.CustomerID)).
-		Select(casesubscription.FieldContactID).Strings(sys)
-	if err != nil {
-		return err
-	}
-	for _, id := range subscribers {
-		on(id).subscribed = true
-	}
-	// A shared address that is a contact's is that contact: its access
-	// and its preference decide. Any other is a guest of the case's
+	rows := &caseRows{ctx: sys, kase: kase}
+	primary := deref(kase.PrimaryContactID)
+	actor := deref(ev.ActorID)
+	// Everyone the case concerns, in one read: its primary contact, its
+	// collaborators, the customer's subscribers, and the contacts among
+	// its shared addresses (and the actor, whom the mail names). A shared
+	// address that is a contact's is that contact, and its access and
+	// preference decide; any other address is a guest of the case's
 	// public updates.
+	people, err := contacts(ctx, c, contact.Or(
+		contact.IDIn(primary, actor),
+		contact.HasCollaborationsWith(supportcase.ID(kase.ID)),
+		contact.HasCaseSubscriptionsWith(casesubscription.CustomerID(kase.CustomerID)),
+		contact.EmailIn(kase.SharedEmails...),
+	))
+	if err != nil {
+		return err
+	}
 	guests := map[string]bool{}
 	for _, e := range kase.SharedEmails {
 		guests[strings.ToLower(e)] = true
 	}
-	if len(guests) > 0 {
-		known, err := c.Contact.Query().Where(contact.EmailIn(kase.SharedEmails...)).
-			Select(contact.FieldID, contact.FieldEmail).All(sys)
-		if err != nil {
-			return err
-		}
-		for _, ct := range known {
-			delete(guests, strings.ToLower(ct.Email))
-			on(ct.ID).involved = true
-		}
-	}
-	if ev.ActorID != nil {
-		delete(why, *ev.ActorID)
-	}
-	ids := make([]string, 0, len(why))
-	for id := range why {
-		ids = append(ids, id)
-	}
-	people, err := recipients(ctx, c, ev.CreatedAt, contact.IDIn(ids...))
-	if err != nil {
-		return err
-	}
 	var to []string
-	for _, r := range people {
-		if !why[r.ID].wants(r.NotificationPreference, kase.Severity) || r.LastEmailStatus == contact.LastEmailStatusSUPPRESSED {
+	var actorName string
+	as := newSessions(c, ev.CreatedAt)
+	for _, p := range people {
+		delete(guests, strings.ToLower(p.Email))
+		if p.ID == actor {
+			actorName = p.Name
 			continue
 		}
-		// The event as the recipient would read it: the read policy
-		// hides an INTERNAL one from all but the vendor's staff, and a
-		// case from a partner out of its grants' reach.
-		seen, err := c.CaseEvent.Query().Where(caseevent.ID(ev.ID)).Exist(r.as(ctx))
+		if !wants(p.NotificationPreference, p.ID == primary, kase.Severity) || p.LastEmailStatus == contact.LastEmailStatusSUPPRESSED {
+			continue
+		}
+		s, err := as.of(ctx, p)
 		if err != nil {
 			return err
 		}
-		if seen {
-			to = append(to, r.Email)
+		// The read policy, as the recipient: it hides an INTERNAL event
+		// from all but the vendor's staff, a case from a partner out of
+		// its grants' reach, and everything from an inactive contact.
+		if s.Allows(access.CaseEvents, eventRow(ev), rows) {
+			to = append(to, p.Email)
 		}
+	}
+	if rows.err != nil {
+		return rows.err
 	}
 	if ev.Visibility == caseevent.VisibilityPUBLIC {
 		to = append(to, slices.Sorted(maps.Keys(guests))...)
@@ -140,12 +117,52 @@ func (n *notifier) mailCase(ctx context.Context, c *ent.Client, ev *ent.CaseEven
 	if len(to) == 0 {
 		return nil
 	}
-	m, err := n.caseMail(sys, c, kase, ev)
+	m, err := n.caseMail(sys, c, kase, ev, actorName)
 	if err != nil {
 		return err
 	}
 	return send(ctx, c, to, m)
 }
+
+// eventRow is ev as the read policy reads it.
+func eventRow(ev *ent.CaseEvent) access.Row {
+	return access.Values{"id": ev.ID, "case_id": ev.CaseID, "customer_id": ev.CustomerID, "visibility": string(ev.Visibility)}
+}
+
+// caseRows serves the read policy the rows of one event's case, read
+// once for all its recipients.
+type caseRows struct {
+	ctx  context.Context
+	kase *ent.SupportCase
+	// collaborators are read when the policy first asks (only a partner
+	// at CC sees no more than the cases it collaborates on); err is why
+	// they could not be.
+	collaborators []string
+	read          bool
+	err           error
+}
+
+func (l *caseRows) Get(e access.Entity, id string) (access.Row, bool) {
+	if e != access.Cases || id != l.kase.ID {
+		return nil, false
+	}
+	return access.Values{"id": l.kase.ID, "customer_id": l.kase.CustomerID, "created_at": l.kase.CreatedAt}, true
+}
+
+func (*caseRows) Referencing(access.Entity, string, string) []access.Row { return nil }
+
+func (l *caseRows) Collaborates(caseID, contactID string) bool {
+	if caseID != l.kase.ID {
+		return false
+	}
+	if !l.read {
+		l.read = true
+		l.collaborators, l.err = l.kase.QueryCollaborators().IDs(l.ctx)
+	}
+	return slices.Contains(l.collaborators, contactID)
+}
+
+func (*caseRows) CasesOf(string) []access.Row { return nil }
 
 // caseData is what a case mail says.
 type caseData struct {
@@ -155,23 +172,20 @@ type caseData struct {
 	Before, Actor, Reason, Comment, URL string
 }
 
-// caseMail renders the mail of ev on kase.
-func (n *notifier) caseMail(ctx context.Context, c *ent.Client, kase *ent.SupportCase, ev *ent.CaseEvent) (mail, error) {
+// caseMail renders the mail of ev on kase, caused by actor.
+func (n *notifier) caseMail(ctx context.Context, c *ent.Client, kase *ent.SupportCase, ev *ent.CaseEvent, actor string) (mail, error) {
+	customer, err := c.Organization.Get(ctx, kase.CustomerID)
+	if err != nil {
+		return mail{}, err
+	}
 	d := caseData{
-		Kind: string(ev.Kind), Number: kase.Number, Title: kase.Title, Customer: kase.Edges.Customer.Name,
-		Severity: string(kase.Severity), Status: string(kase.Status), URL: n.base + "/cases/" + kase.ID,
+		Kind: string(ev.Kind), Number: kase.Number, Title: kase.Title, Customer: customer.Name,
+		Severity: string(kase.Severity), Status: string(kase.Status), Actor: actor, URL: n.base + "/cases/" + kase.ID,
 	}
 	for _, ch := range ev.Changes {
 		if ch.Field == "status" && ch.Before != nil {
 			d.Before = *ch.Before
 		}
-	}
-	if ev.ActorID != nil {
-		actor, err := c.Contact.Get(ctx, *ev.ActorID)
-		if err != nil {
-			return mail{}, err
-		}
-		d.Actor = actor.Name
 	}
 	if ev.Kind == caseevent.KindESCALATED && kase.EscalationReason != nil {
 		d.Reason = *kase.EscalationReason

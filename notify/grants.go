@@ -56,14 +56,19 @@ type grantData struct {
 // the contacts of organisation org who may take act on it (the one who
 // caused the change is not told).
 func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, org string, act access.Action, actor string, now time.Time) error {
-	people, err := recipients(ctx, c, now, contact.And(contact.OrganizationID(org), contact.IDNEQ(actor)))
+	people, err := contacts(ctx, c, contact.And(contact.OrganizationID(org), contact.IDNEQ(actor)))
 	if err != nil {
 		return err
 	}
 	var to []string
-	for _, r := range people {
-		if _, err := r.session.Require(act, org); err == nil {
-			to = append(to, r.Email)
+	as := newSessions(c, now)
+	for _, p := range people {
+		s, err := as.of(ctx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := s.Require(act, org); err == nil {
+			to = append(to, p.Email)
 		}
 	}
 	if len(to) == 0 {

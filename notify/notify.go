@@ -21,6 +21,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/mailer"
@@ -44,40 +45,43 @@ func Install(client *ent.Client, cfg Config) {
 
 type notifier struct{ base string }
 
-// recipient is a contact as the audience decisions read it.
-type recipient struct {
-	*ent.Contact
-	session *access.Session
+// contacts loads the contacts that which selects, with their
+// organisation's kind, for sessions.of.
+func contacts(ctx context.Context, c *ent.Client, which predicate.Contact) ([]*ent.Contact, error) {
+	return c.Contact.Query().
+		Where(which).
+		WithOrganization(func(q *ent.OrganizationQuery) { q.Select(organization.FieldKind) }).
+		All(rowfilter.Privileged(ctx))
 }
 
-// recipients loads the active contacts that which selects, each with its
-// session at now: what it may see and do is then asked of the policy as it.
-func recipients(ctx context.Context, c *ent.Client, now time.Time, which predicate.Contact) ([]recipient, error) {
-	sys := rowfilter.Privileged(ctx)
-	rows, err := c.Contact.Query().
-		Where(which, contact.StatusEQ(contact.StatusACTIVE)).
-		WithOrganization().
-		All(sys)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]recipient, 0, len(rows))
-	for _, ct := range rows {
-		caller := access.Caller{ContactID: ct.ID, OrgID: ct.OrganizationID, OrgKind: ct.Edges.Organization.Kind,
-			Roles: ct.Roles, Email: ct.Email, Active: true}
-		var p access.Partnership
-		if caller.OrgKind == access.Partner {
-			if p, err = grants.Partnership(sys, c, ct.OrganizationID); err != nil {
-				return nil, err
-			}
+// sessions are recipients' sessions at one instant: what each may see
+// and do is asked of the policy as it. Each partner's grants are read
+// once, when first needed.
+type sessions struct {
+	c        *ent.Client
+	now      time.Time
+	partners map[string]access.Partnership
+}
+
+func newSessions(c *ent.Client, now time.Time) *sessions {
+	return &sessions{c: c, now: now, partners: map[string]access.Partnership{}}
+}
+
+// of returns the session of ct, loaded by contacts; an inactive contact
+// may do nothing.
+func (s *sessions) of(ctx context.Context, ct *ent.Contact) (*access.Session, error) {
+	caller := access.Caller{ContactID: ct.ID, OrgID: ct.OrganizationID, OrgKind: ct.Edges.Organization.Kind,
+		Roles: ct.Roles, Email: ct.Email, Active: ct.Status == contact.StatusACTIVE}
+	p, read := s.partners[ct.OrganizationID]
+	if caller.OrgKind == access.Partner && !read {
+		var err error
+		if p, err = grants.Partnership(rowfilter.Privileged(ctx), s.c, ct.OrganizationID); err != nil {
+			return nil, err
 		}
-		out = append(out, recipient{Contact: ct, session: access.NewSession(caller, now, p)})
+		s.partners[ct.OrganizationID] = p
 	}
-	return out, nil
+	return access.NewSession(caller, s.now, p), nil
 }
-
-// as returns ctx reading as r: its queries see what r may see.
-func (r recipient) as(ctx context.Context) context.Context { return rowfilter.As(ctx, r.session) }
 
 // mail is one rendered notification.
 type mail struct{ subject, text, html string }

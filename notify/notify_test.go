@@ -180,6 +180,11 @@ func TestCaseMailFollowsPreferences(t *testing.T) {
 		w.Collaborate(kase, w.bob)
 		w.Collaborate(kase, w.carol)
 	}
+	// A partner at CC sees the cases it collaborates on, and no other.
+	cc := w.Org(access.Partner, "Tiny Partner")
+	tia := w.Contact(cc, "Tia Tech")
+	w.Grant(testkit.GrantSpec{Partner: cc, Customer: w.acme, Level: access.CC, StartsAt: w.Clock.Now().Add(-time.Second)})
+	w.Collaborate(w.Client.SupportCase.GetX(w.System(), minor), tia)
 	w.mail(t)
 	for _, id := range []string{minor, severe, mine} {
 		w.comment(t, w.agent, id, "Looking into it.", "PUBLIC")
@@ -187,6 +192,7 @@ func TestCaseMailFollowsPreferences(t *testing.T) {
 	got := w.mail(t)
 	wantMail(t, got, w.bob.Email, "Bob's")
 	wantMail(t, got, w.carol.Email, "Severe")
+	wantMail(t, got, tia.Email, "Minor")
 	if n := len(got[w.alice.Email]); n != 2 {
 		t.Errorf("the primary contact of two of the cases got %d mails", n)
 	}

@@ -122,19 +122,14 @@ type privilegedKey struct{}
 // commit hooks publish and the fan-out of events to many subscribers, each
 // decided in memory (events); the directory's consistency checks
 // (directory); verification codes, records no caller reads (helpdesk);
-// case numbers, allocated across all cases (cases); the start-up, which
+// case numbers, allocated across all cases (cases); the audience of a
+// notification, each recipient then decided in memory as itself
+// (notify); the start-up, which
 // stamps the partner eras of an older database (app); and the operator
 // commands and the demo loader. Request handling in package graph never
 // does (TestPrivilegedReadsStayInTheirPlaces).
 func Privileged(ctx context.Context) context.Context {
 	return context.WithValue(ctx, privilegedKey{}, true)
-}
-
-// As returns ctx reading as session s, and as s alone even where ctx was
-// privileged: the server's own work (a notification) asks what another
-// contact may see with the very policy that contact's requests meet.
-func As(ctx context.Context, s *access.Session) context.Context {
-	return viewer.NewContext(context.WithValue(ctx, privilegedKey{}, false), s)
 }
 
 func privileged(ctx context.Context) bool {
