@@ -168,6 +168,31 @@ func TestCaseMailGoesToEachWhoMaySeeIt(t *testing.T) {
 	})
 }
 
+func TestCaseMailSaysWhatChanged(t *testing.T) {
+	w := newWorld(t)
+	id := w.fileCase(t, w.alice, map[string]any{"title": "Fax gone"})
+	w.Collaborate(w.Client.SupportCase.GetX(w.System(), id), w.bob)
+	w.mail(t)
+	w.do(t, w.agent, `mutation($id: ID!) { closeCase(input: {id: $id}) { case { id } } }`, map[string]any{"id": id})
+	got := w.mail(t)
+	wantMail(t, got, w.alice.Email, "[Case #", "Fax gone: closed by Agent Smith", "Status:   CLOSED")
+	w.do(t, w.alice, `mutation($id: ID!) { reopenCase(input: {id: $id}) { case { id } } }`, map[string]any{"id": id})
+	got = w.mail(t)
+	wantMail(t, got, w.bob.Email, "Fax gone: reopened by Alice Filer")
+	wantNoMail(t, got, "the one who reopened it", w.alice.Email)
+
+	// An address mail to which is suppressed gets nothing; nor does a
+	// contact no longer active.
+	w.Client.Contact.UpdateOne(w.bob).SetLastEmailStatus("SUPPRESSED").ExecX(w.System())
+	w.Collaborate(w.Client.SupportCase.GetX(w.System(), id), w.carol)
+	w.Client.Contact.UpdateOne(w.carol).SetStatus("SUSPENDED").ExecX(w.System())
+	w.comment(t, w.agent, id, "Fixed now?", "PUBLIC")
+	got = w.mail(t)
+	wantMail(t, got, w.alice.Email, "Fixed now?")
+	wantNoMail(t, got, "a suppressed address", w.bob.Email)
+	wantNoMail(t, got, "a suspended contact", w.carol.Email)
+}
+
 func TestCaseMailFollowsPreferences(t *testing.T) {
 	w := newWorld(t)
 	w.prefer(t, w.bob, "PRIMARY_ONLY")
