@@ -181,6 +181,14 @@ func TestCaseMailSaysWhatChanged(t *testing.T) {
 	wantMail(t, got, w.bob.Email, "Fax gone: reopened by Alice Filer")
 	wantNoMail(t, got, "the one who reopened it", w.alice.Email)
 
+	w.Client.Organization.UpdateOne(w.acme).SetSupportPlan("PREMIUM").ExecX(w.System())
+	w.Clock.Advance(24 * time.Hour) // past the first-response target
+	ada := w.Contact(w.acme, "Ada Admin", access.RoleAdmin)
+	w.tokens[ada] = w.Token(ada)
+	w.do(t, ada, `mutation($id: ID!) { escalateCase(input: {id: $id, reason: "Board meeting at 9"}) { case { id } } }`, map[string]any{"id": id})
+	got = w.mail(t)
+	wantMail(t, got, w.alice.Email, "Fax gone: escalated by Ada Admin", "Reason:   Board meeting at 9")
+
 	// An address mail to which is suppressed gets nothing; nor does a
 	// contact no longer active.
 	w.Client.Contact.UpdateOne(w.bob).SetLastEmailStatus("SUPPRESSED").ExecX(w.System())

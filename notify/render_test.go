@@ -31,3 +31,25 @@ func TestRenderHasBothParts(t *testing.T) {
 		t.Errorf("the HTML part holds the comment's markup unescaped:\n%s", m.html)
 	}
 }
+
+func TestRenderGrantMail(t *testing.T) {
+	d := grantData{Kind: "REQUESTED", Partner: "Contoso <MSP>", Customer: "Acme", Level: "LOOK", Days: 14,
+		Note: "Rollout & cut-over", Actor: "Pat Admin", URL: "https://desk.test/grants/gra_1"}
+	m, err := grantTemplate.render(&d, &d.What)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Contoso <MSP> asks for LOOK access to Acme"; m.subject != want {
+		t.Errorf("subject %q, want %q", m.subject, want)
+	}
+	for _, s := range []string{"Lasts:    14 day(s) from approval", "Rollout & cut-over", "Open the grant: https://desk.test/grants/gra_1"} {
+		if !strings.Contains(m.text, s) {
+			t.Errorf("the text part lacks %q:\n%s", s, m.text)
+		}
+	}
+	for _, s := range []string{"Contoso &lt;MSP&gt; asks for LOOK access to Acme (Pat Admin).", "Rollout &amp; cut-over", `<a href="https://desk.test/grants/gra_1">`} {
+		if !strings.Contains(m.html, s) {
+			t.Errorf("the HTML part lacks %q:\n%s", s, m.html)
+		}
+	}
+}
