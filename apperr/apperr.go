@@ -61,6 +61,10 @@ const (
 	// Cancelled ends an operation its client went away from, or that the
 	// server stopped while shutting down.
 	Cancelled Code = "CANCELLED"
+	// ServerRestarting ends a subscription because its server is shutting
+	// down: unlike a completion, it tells the client to subscribe again,
+	// which reaches another instance.
+	ServerRestarting Code = "SERVER_RESTARTING"
 )
 
 // Error is a failure a caller can act on.
@@ -79,6 +83,9 @@ type Error struct {
 	// RetryAfter is, for RATE_LIMITED, how long until the request would
 	// be allowed; zero otherwise.
 	RetryAfter time.Duration
+	// AvailableAt is, for a refusal that time alone lifts (an escalation
+	// TOO_EARLY), when the action becomes allowed; nil otherwise.
+	AvailableAt *time.Time
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -104,6 +111,10 @@ var ErrTimeout = &Error{Code: Timeout, Message: "the request took too long and w
 // away or the server is shutting down; a client that is still there may
 // send it again.
 var ErrCancelled = &Error{Code: Cancelled, Message: "the request was cancelled before it finished; send it again"}
+
+// ErrServerRestarting ends a subscription when its server shuts down.
+var ErrServerRestarting = &Error{Code: ServerRestarting,
+	Message: "the server is restarting: subscribe again, and another instance will carry on"}
 
 // Limited reports a request refused by one of the abuse limits.
 func Limited(code Code, reason string, limit, measured int64, format string, args ...any) *Error {
@@ -143,6 +154,9 @@ func (e *Error) Extensions() map[string]any {
 	}
 	if e.RetryAfter > 0 {
 		ext["retryAfterSeconds"] = int64(e.RetryAfter / time.Second)
+	}
+	if e.AvailableAt != nil {
+		ext["availableAt"] = e.AvailableAt.UTC().Format(time.RFC3339Nano) // as the graph writes a Time
 	}
 	return ext
 }

@@ -115,6 +115,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		Attachments:    e.Attachments,
 		Broker:         e.Broker,
 		Introspection:  true,
+		GzipMinBytes:   httpapi.DefaultGzipMinBytes,
 		Rate:           limits.NewBuckets(limits.DefaultRate, time.Now),
 		SignInFailures: limits.NewBuckets(limits.DefaultSignInFailures, time.Now),
 	}
