@@ -72,12 +72,12 @@ func (n *notifier) mailCase(ctx context.Context, c *ent.Client, ev *ent.CaseEven
 	// address that is a contact's is that contact, and its access and
 	// preference decide; any other address is a guest of the case's
 	// public updates.
-	people, err := contacts(ctx, c, contact.Or(
+	people, orgs, err := audience(ctx, c, contact.Or(
 		contact.IDIn(primary, actor),
 		contact.HasCollaborationsWith(supportcase.ID(kase.ID)),
 		contact.HasCaseSubscriptionsWith(casesubscription.CustomerID(kase.CustomerID)),
 		contact.EmailIn(kase.SharedEmails...),
-	))
+	), kase.CustomerID)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (n *notifier) mailCase(ctx context.Context, c *ent.Client, ev *ent.CaseEven
 	}
 	var to []string
 	var actorName string
-	as := newSessions(c, ev.CreatedAt)
+	as := newSessions(c, ev.CreatedAt, orgs)
 	for _, p := range people {
 		delete(guests, strings.ToLower(p.Email))
 		if p.ID == actor {
@@ -117,7 +117,7 @@ func (n *notifier) mailCase(ctx context.Context, c *ent.Client, ev *ent.CaseEven
 	if len(to) == 0 {
 		return nil
 	}
-	m, err := n.caseMail(sys, c, kase, ev, actorName)
+	m, err := n.caseMail(sys, c, kase, ev, orgs[kase.CustomerID].Name, actorName)
 	if err != nil {
 		return err
 	}
@@ -172,14 +172,11 @@ type caseData struct {
 	Before, Actor, Reason, Comment, URL string
 }
 
-// caseMail renders the mail of ev on kase, caused by actor.
-func (n *notifier) caseMail(ctx context.Context, c *ent.Client, kase *ent.SupportCase, ev *ent.CaseEvent, actor string) (mail, error) {
-	customer, err := c.Organization.Get(ctx, kase.CustomerID)
-	if err != nil {
-		return mail{}, err
-	}
+// caseMail renders the mail of ev on kase, a case of customer, caused by
+// actor.
+func (n *notifier) caseMail(ctx context.Context, c *ent.Client, kase *ent.SupportCase, ev *ent.CaseEvent, customer, actor string) (mail, error) {
 	d := caseData{
-		Kind: string(ev.Kind), Number: kase.Number, Title: kase.Title, Customer: customer.Name,
+		Kind: string(ev.Kind), Number: kase.Number, Title: kase.Title, Customer: customer,
 		Severity: string(kase.Severity), Status: string(kase.Status), Actor: actor, URL: n.base + "/cases/" + kase.ID,
 	}
 	for _, ch := range ev.Changes {

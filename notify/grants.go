@@ -10,7 +10,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
-	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // grantChanges mails a partner's request to the customer's side, and the
@@ -56,13 +55,32 @@ type grantData struct {
 // the contacts of organisation org who may take act on it (the one who
 // caused the change is not told).
 func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, org string, act access.Action, actor string, now time.Time) error {
-	people, err := contacts(ctx, c, contact.And(contact.OrganizationID(org), contact.IDNEQ(actor)))
+	grantee := deref(g.GranteeID)
+	people, orgs, err := audience(ctx, c, contact.Or(contact.OrganizationID(org), contact.IDIn(actor, grantee)), g.PartnerID, g.CustomerID)
 	if err != nil {
 		return err
 	}
+	d := grantData{
+		Kind: map[grant.Status]string{grant.StatusPENDING: "REQUESTED", grant.StatusACTIVE: "APPROVED",
+			grant.StatusREJECTED: "REJECTED", grant.StatusREVOKED: "REVOKED"}[g.Status],
+		Partner: orgs[g.PartnerID].Name, Customer: orgs[g.CustomerID].Name, Level: string(g.Level),
+		Days: g.ExpiresInDays, Domain: deref(g.PartnerDomain), Note: g.Note, URL: n.base + "/grants/" + g.ID,
+	}
+	if g.Status == grant.StatusACTIVE && g.ExpiresAt != nil {
+		d.Ends = g.ExpiresAt.UTC().Format("2 January 2006 15:04 UTC")
+	}
 	var to []string
-	as := newSessions(c, now)
+	as := newSessions(c, now, orgs)
 	for _, p := range people {
+		if p.ID == grantee {
+			d.Grantee = fmt.Sprintf("%s <%s>", p.Name, p.Email)
+		}
+		if p.ID == actor {
+			d.Actor = p.Name
+		}
+		if p.ID == actor || p.OrganizationID != org {
+			continue
+		}
 		s, err := as.of(ctx, p)
 		if err != nil {
 			return err
@@ -73,32 +91,6 @@ func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, o
 	}
 	if len(to) == 0 {
 		return nil
-	}
-	sys := rowfilter.Privileged(ctx)
-	g, err = c.Grant.Query().Where(grant.ID(g.ID)).
-		WithPartner().WithCustomer().WithGrantee().
-		Only(sys)
-	if err != nil {
-		return err
-	}
-	d := grantData{
-		Kind: map[grant.Status]string{grant.StatusPENDING: "REQUESTED", grant.StatusACTIVE: "APPROVED",
-			grant.StatusREJECTED: "REJECTED", grant.StatusREVOKED: "REVOKED"}[g.Status],
-		Partner: g.Edges.Partner.Name, Customer: g.Edges.Customer.Name, Level: string(g.Level),
-		Days: g.ExpiresInDays, Domain: deref(g.PartnerDomain), Note: g.Note, URL: n.base + "/grants/" + g.ID,
-	}
-	if g.Edges.Grantee != nil {
-		d.Grantee = fmt.Sprintf("%s <%s>", g.Edges.Grantee.Name, g.Edges.Grantee.Email)
-	}
-	if g.Status == grant.StatusACTIVE && g.ExpiresAt != nil {
-		d.Ends = g.ExpiresAt.UTC().Format("2 January 2006 15:04 UTC")
-	}
-	if actor != "" {
-		a, err := c.Contact.Get(sys, actor)
-		if err != nil {
-			return err
-		}
-		d.Actor = a.Name
 	}
 	m, err := grantTemplate.render(&d, &d.What)
 	if err != nil {

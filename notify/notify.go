@@ -45,13 +45,27 @@ func Install(client *ent.Client, cfg Config) {
 
 type notifier struct{ base string }
 
-// contacts loads the contacts that which selects, with their
-// organisation's kind, for sessions.of.
-func contacts(ctx context.Context, c *ent.Client, which predicate.Contact) ([]*ent.Contact, error) {
-	return c.Contact.Query().
-		Where(which).
-		WithOrganization(func(q *ent.OrganizationQuery) { q.Select(organization.FieldKind) }).
-		All(rowfilter.Privileged(ctx))
+// audience loads the contacts that which selects, and in one more read
+// their organisations and the others a mail names (orgIDs).
+func audience(ctx context.Context, c *ent.Client, which predicate.Contact, orgIDs ...string) ([]*ent.Contact, map[string]*ent.Organization, error) {
+	sys := rowfilter.Privileged(ctx)
+	people, err := c.Contact.Query().Where(which).All(sys)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range people {
+		orgIDs = append(orgIDs, p.OrganizationID)
+	}
+	rows, err := c.Organization.Query().Where(organization.IDIn(orgIDs...)).
+		Select(organization.FieldKind, organization.FieldName).All(sys)
+	if err != nil {
+		return nil, nil, err
+	}
+	orgs := make(map[string]*ent.Organization, len(rows))
+	for _, o := range rows {
+		orgs[o.ID] = o
+	}
+	return people, orgs, nil
 }
 
 // sessions are recipients' sessions at one instant: what each may see
@@ -60,17 +74,18 @@ func contacts(ctx context.Context, c *ent.Client, which predicate.Contact) ([]*e
 type sessions struct {
 	c        *ent.Client
 	now      time.Time
+	orgs     map[string]*ent.Organization
 	partners map[string]access.Partnership
 }
 
-func newSessions(c *ent.Client, now time.Time) *sessions {
-	return &sessions{c: c, now: now, partners: map[string]access.Partnership{}}
+func newSessions(c *ent.Client, now time.Time, orgs map[string]*ent.Organization) *sessions {
+	return &sessions{c: c, now: now, orgs: orgs, partners: map[string]access.Partnership{}}
 }
 
-// of returns the session of ct, loaded by contacts; an inactive contact
-// may do nothing.
+// of returns the session of ct, of the audience; an inactive contact may
+// do nothing.
 func (s *sessions) of(ctx context.Context, ct *ent.Contact) (*access.Session, error) {
-	caller := access.Caller{ContactID: ct.ID, OrgID: ct.OrganizationID, OrgKind: ct.Edges.Organization.Kind,
+	caller := access.Caller{ContactID: ct.ID, OrgID: ct.OrganizationID, OrgKind: s.orgs[ct.OrganizationID].Kind,
 		Roles: ct.Roles, Email: ct.Email, Active: ct.Status == contact.StatusACTIVE}
 	p, read := s.partners[ct.OrganizationID]
 	if caller.OrgKind == access.Partner && !read {
