@@ -3,6 +3,7 @@
 //	partnerdesk [flags]                          serve (the default)
 //	partnerdesk token create --email EMAIL [--expires-in 90d]
 //	partnerdesk bootstrap --vendor NAME --email EMAIL
+//	partnerdesk migrate                          migrate the database, then exit
 //
 // Every flag has an environment twin, PARTNERDESK_<FLAG> in upper case with
 // dashes as underscores (--data-dir is PARTNERDESK_DATA_DIR).
@@ -25,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/partnerdesk/partnerdesk/app"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
@@ -69,26 +71,39 @@ func dispatch(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("usage: partnerdesk token create --email EMAIL [--expires-in 90d]")
 	case len(args) >= 1 && args[0] == "bootstrap":
 		return bootstrap(ctx, args[1:], out)
+	case len(args) >= 1 && args[0] == "migrate":
+		return migrate(ctx, args[1:], out)
 	}
 	return serve(ctx, args, out)
 }
 
 // storeFlags are the flags every command shares.
-type storeFlags struct{ dataDir, db string }
+type storeFlags struct {
+	dataDir, db string
+	opts        store.Options
+}
 
 func (s *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.dataDir, "data-dir", "./data", "directory for the database and attachments")
-	fs.StringVar(&s.db, "db", "", "SQLite database file (default <data-dir>/partnerdesk.db)")
+	fs.StringVar(&s.db, "db", "", "database: an SQLite file, or a postgres:// URL that several instances share (default <data-dir>/partnerdesk.db)")
+	fs.IntVar(&s.opts.PoolSize, "db-pool-size", 10, "PostgreSQL: most connections this instance opens")
+	fs.DurationVar(&s.opts.StatementTimeout, "db-statement-timeout", time.Minute, "PostgreSQL: longest any one statement may run, requests' or not (0: no limit)")
+}
+
+// addr is the database's address.
+func (s *storeFlags) addr() string {
+	if s.db == "" {
+		return filepath.Join(s.dataDir, "partnerdesk.db")
+	}
+	return s.db
 }
 
 // open opens the store; changes are published to broker (nil for the
 // operator commands, which serve no subscriptions).
-func (s *storeFlags) open(ctx context.Context, broker events.Broker, opts store.Options) (*store.DB, error) {
-	path := s.db
-	if path == "" {
-		path = filepath.Join(s.dataDir, "partnerdesk.db")
-	}
-	return app.Open(ctx, path, opts, broker)
+func (s *storeFlags) open(ctx context.Context, broker events.Broker, wrap func(dialect.Driver) dialect.Driver) (*store.DB, error) {
+	opts := s.opts
+	opts.Wrap = wrap
+	return app.Open(ctx, s.addr(), opts, broker)
 }
 
 func serve(ctx context.Context, args []string, out io.Writer) error {
@@ -136,7 +151,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	slog.SetDefault(logger)
 	obs := &observe.Observer{Log: logger}
-	var storeOpts store.Options
+	var traceSQL func(dialect.Driver) dialect.Driver
 	if *otlpEndpoint != "" {
 		tp, err := observe.OTLP(ctx, *otlpEndpoint)
 		if err != nil {
@@ -144,7 +159,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		}
 		defer flushTraces(tp)
 		obs.Tracer = tp
-		storeOpts.Wrap = observe.TraceSQL(tp)
+		traceSQL = observe.TraceSQL(tp)
 	}
 	if rateFlags.Capacity > 0 {
 		if err := limits.CheckRate(lim.MaxComplexity, rateFlags.Capacity); err != nil {
@@ -153,7 +168,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	hub := &events.Hub{}
-	db, err := sf.open(ctx, hub, storeOpts)
+	db, err := sf.open(ctx, hub, traceSQL)
 	if err != nil {
 		return err
 	}
@@ -427,7 +442,7 @@ func tokenCreate(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	db, err := sf.open(ctx, nil, store.Options{})
+	db, err := sf.open(ctx, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -452,7 +467,7 @@ func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 	if *vendor == "" || *email == "" {
 		return errors.New("--vendor and --email are required")
 	}
-	db, err := sf.open(ctx, nil, store.Options{})
+	db, err := sf.open(ctx, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -463,6 +478,24 @@ func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, token)
 	return nil
+}
+
+// migrate brings the database up to this version and exits, for deploy
+// pipelines that migrate before they start (or replace) instances. Servers
+// migrate at start too; the lock makes either way run once.
+func migrate(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	if _, err := parse(fs, args, out); err != nil {
+		return err
+	}
+	db, err := app.Migrate(ctx, sf.addr(), sf.opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "migrated")
+	return db.Close()
 }
 
 // parse reads the command line, then fills each flag not given there from
@@ -507,6 +540,7 @@ Usage:
   partnerdesk [flags]                                        serve (the default)
   partnerdesk token create --email EMAIL [--expires-in 90d]  print a new access token for a contact
   partnerdesk bootstrap --vendor NAME --email EMAIL          create the vendor and its first admin, print the admin's token
+  partnerdesk migrate                                        bring the database up to this version, then exit
   partnerdesk COMMAND --help                                 this help, with that command's flags
 
 Every flag has an environment twin, shown in brackets: PARTNERDESK_ and the

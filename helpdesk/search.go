@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqljson"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
@@ -229,13 +230,8 @@ func (s *search) byID(ctx context.Context, prefix, id string) {
 // byName matches names: whole-name matches are exact, others contain the
 // query.
 func (s *search) byName(ctx context.Context, q string) {
-	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 	contains := func(field string) func(*sql.Selector) {
-		return func(sel *sql.Selector) {
-			sel.Where(sql.P(func(b *sql.Builder) {
-				b.WriteString(sel.C(field)).WriteString(" LIKE ").Arg(like).WriteString(` ESCAPE '\'`)
-			}))
-		}
+		return func(sel *sql.Selector) { sel.Where(sql.ContainsFold(sel.C(field), q)) }
 	}
 	s.organizations(ctx, OnName, false, predicate.Organization(contains(organization.FieldName)))
 	s.contacts(ctx, OnName, false, predicate.Contact(contains(contact.FieldName)))
@@ -248,7 +244,7 @@ func (s *search) byName(ctx context.Context, q string) {
 
 func inJSONList(field, value string) predicate.Organization {
 	return func(sel *sql.Selector) {
-		sel.Where(sql.ExprP("EXISTS (SELECT 1 FROM json_each("+sel.C(field)+") WHERE value = ?)", value))
+		sel.Where(sqljson.ValueContains(sel.C(field), value))
 	}
 }
 

@@ -10,11 +10,32 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent"
 )
 
-var uniqueColumn = regexp.MustCompile(`UNIQUE constraint failed: \w+\.(\w+)`)
+// The column a unique constraint failed on, as SQLite and PostgreSQL say
+// it (the first column of a composite key).
+var (
+	sqliteUnique   = regexp.MustCompile(`UNIQUE constraint failed: \w+\.(\w+)`)
+	postgresUnique = regexp.MustCompile(`^Key \((\w+)`)
+)
+
+// uniqueColumn names the column whose uniqueness err broke, if it says.
+func uniqueColumn(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		if m := postgresUnique.FindStringSubmatch(pgErr.Detail); pgErr.Code == "23505" && m != nil {
+			return m[1], true
+		}
+		return "", false
+	}
+	if m := sqliteUnique.FindStringSubmatch(err.Error()); m != nil {
+		return m[1], true
+	}
+	return "", false
+}
 
 // Convert returns the *apperr.Error that err stands for, or err itself when
 // it is none of the errors a caller can act on. Field names stay in ent's
@@ -31,8 +52,8 @@ func Convert(err error) error {
 	case errors.As(err, &verr):
 		return &apperr.Error{Code: apperr.BadUserInput, Field: verr.Name, Message: validationMessage(verr)}
 	case errors.As(err, &cerr):
-		if m := uniqueColumn.FindStringSubmatch(cerr.Error()); m != nil {
-			return &apperr.Error{Code: apperr.Conflict, Field: m[1], Message: "this " + strings.ReplaceAll(m[1], "_", " ") + " is already taken"}
+		if col, ok := uniqueColumn(cerr); ok {
+			return &apperr.Error{Code: apperr.Conflict, Field: col, Message: "this " + strings.ReplaceAll(col, "_", " ") + " is already taken"}
 		}
 		return apperr.Conflictf("the change conflicts with existing data")
 	case errors.Is(err, context.DeadlineExceeded):

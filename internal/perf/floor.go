@@ -729,7 +729,7 @@ func (f *Floor) keyword(ctx context.Context, s *session, keyword string, out *js
 	}
 	seen, args := s.seen()
 	where := ` FROM cases c WHERE (` + seen + `) AND c.number IN (SELECT docid FROM case_search WHERE case_search MATCH ?)`
-	args = append(args, match)
+	args = append(args, match.FTS4())
 	var total int64
 	if err := f.queryRow(ctx, f.reader, `SELECT count(*)`+where, args...).Scan(&total); err != nil {
 		return err
