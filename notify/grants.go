@@ -53,7 +53,9 @@ type grantData struct {
 
 // mailGrant queues the mail of g's change, caused by actor at now, to
 // the contacts of organisation org who may take act on it (the one who
-// caused the change is not told).
+// caused the change is not told). The audience read holds the actor and
+// the grantee too, whom the mail names; the policy refuses them act on
+// org unless they are org's.
 func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, org string, act access.Action, actor string, now time.Time) error {
 	grantee := deref(g.GranteeID)
 	people, orgs, err := audience(ctx, c, contact.Or(contact.OrganizationID(org), contact.IDIn(actor, grantee)), g.PartnerID, g.CustomerID)
@@ -77,8 +79,6 @@ func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, o
 		}
 		if p.ID == actor {
 			d.Actor = p.Name
-		}
-		if p.ID == actor || p.OrganizationID != org {
 			continue
 		}
 		s, err := as.of(ctx, p)
