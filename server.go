@@ -37,6 +37,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
+	"github.com/partnerdesk/partnerdesk/notify"
 	"github.com/partnerdesk/partnerdesk/observe"
 	"github.com/partnerdesk/partnerdesk/operator"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
@@ -128,6 +129,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	failFlags := bucketFlags(fs, "sign-in-failures", limits.DefaultSignInFailures,
 		"failed sign-ins an address may make before it is slowed down (0 turns the limit off)",
 		"failed sign-ins forgiven per second")
+	publicURL := fs.String("public-url", "http://localhost:8080", "where people open the portal; mail links to cases and grants under it")
 	drainPeriod := fs.Duration("drain-period", 10*time.Second, "on SIGTERM, how long /readyz answers 503 while the server still serves, before it stops listening (demo default: 0)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "once the server stops listening, how long in-flight requests may take to finish before they are stopped")
 	var smtp mailer.SMTP
@@ -236,6 +238,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			*addr = "127.0.0.1:8080"
 		}
 	}
+	// After the demo world: its history is not news to anyone.
+	notify.Install(db.Client, notify.Config{PublicURL: *publicURL})
 
 	if *corsCredentials && slices.Contains(allowed, "*") {
 		return errors.New("--cors-credentials needs --cors-origins to name the origins: any site could otherwise call with the user's cookies")
@@ -284,7 +288,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 
 	go schedule(base, db, hub)
 	if smtp.Addr != "" {
-		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System, Failed: obs.Metrics.OutboxFailed}
+		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System,
+			Rechecks: notify.Rechecks(clock.System), Failed: obs.Metrics.OutboxFailed}
 		stopped := make(chan struct{})
 		go func() {
 			defer close(stopped)

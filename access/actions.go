@@ -45,6 +45,11 @@ const (
 	StaffOnly Action = "STAFF_ONLY"
 	// OwnTokens: create and revoke one's own access tokens.
 	OwnTokens Action = "OWN_TOKENS"
+	// OwnProfile: change one's own name, phone, time zone, locale and
+	// notification preferences, and one's subscriptions.
+	OwnProfile Action = "OWN_PROFILE"
+	// FollowCases: subscribe to mail about a customer's cases.
+	FollowCases Action = "FOLLOW_CASES"
 )
 
 // need is what an action takes: a level on the organisation acted on, or
@@ -81,10 +86,13 @@ var needs = map[Action]need{
 		refusal: "only the vendor's staff may do this"},
 	OwnTokens: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
 		refusal: "a token is its owner's alone"},
+	OwnProfile: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
+		refusal: "a contact changes its own profile only; its organisation's admins change the rest (updateContact)"},
+	FollowCases: {level: Look},
 }
 
 // Require decides whether the caller may take act on the organisations
-// named by on (for OwnTokens, the token's contact): the first one for
+// named by on (for OwnTokens and OwnProfile, the contact): the first one for
 // actions on one organisation; a grant's customer and then its partner
 // for RevokeGrant. It returns the decision on the first organisation (the
 // level and the grant that allowed it, for the audit), or FORBIDDEN.
@@ -118,7 +126,7 @@ func (s *Session) Could(act Action) bool {
 	switch {
 	case !ok || !s.Active:
 		return false
-	case act == OwnTokens:
+	case act == OwnTokens, act == OwnProfile:
 		return true
 	case n.allows != nil:
 		// A role-bound action is on the caller's own organisation (or, for
@@ -136,7 +144,7 @@ func (s *Session) Could(act Action) bool {
 }
 
 var allActions = []Action{WorkCase, FileCase, VerifyContact, ChangeConfiguration, ManageContacts, RequestGrant,
-	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens}
+	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases}
 
 // MarshalGQL writes the action as a GraphQL enum value.
 func (a Action) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(a))) }

@@ -26,6 +26,7 @@ const (
 	AccessTokens      Entity = "AccessToken"
 	VerificationCodes Entity = "VerificationCode"
 	OutboxMessages    Entity = "OutboxMessage"
+	CaseSubscriptions Entity = "CaseSubscription"
 )
 
 // Rule is a condition on a row, given a session. Its forms are the types
@@ -209,6 +210,8 @@ var Policy = map[Entity]Rule{
 		AllOf{When{CustomerManager}, Own{"customer_id"}},
 	},
 	AccessTokens: Self{"contact_id"},
+	// A contact's subscriptions are its own business.
+	CaseSubscriptions: Self{"contact_id"},
 	// Server-side records that no caller reads.
 	VerificationCodes: Nobody{},
 	OutboxMessages:    Nobody{},

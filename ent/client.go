@@ -20,6 +20,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
@@ -48,6 +49,8 @@ type Client struct {
 	CaseComment *CaseCommentClient
 	// CaseEvent is the client for interacting with the CaseEvent builders.
 	CaseEvent *CaseEventClient
+	// CaseSubscription is the client for interacting with the CaseSubscription builders.
+	CaseSubscription *CaseSubscriptionClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Device is the client for interacting with the Device builders.
@@ -82,6 +85,7 @@ func (c *Client) init() {
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.CaseComment = NewCaseCommentClient(c.config)
 	c.CaseEvent = NewCaseEventClient(c.config)
+	c.CaseSubscription = NewCaseSubscriptionClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.Device = NewDeviceClient(c.config)
 	c.EmailSuppression = NewEmailSuppressionClient(c.config)
@@ -188,6 +192,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AuditEntry:       NewAuditEntryClient(cfg),
 		CaseComment:      NewCaseCommentClient(cfg),
 		CaseEvent:        NewCaseEventClient(cfg),
+		CaseSubscription: NewCaseSubscriptionClient(cfg),
 		Contact:          NewContactClient(cfg),
 		Device:           NewDeviceClient(cfg),
 		EmailSuppression: NewEmailSuppressionClient(cfg),
@@ -221,6 +226,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AuditEntry:       NewAuditEntryClient(cfg),
 		CaseComment:      NewCaseCommentClient(cfg),
 		CaseEvent:        NewCaseEventClient(cfg),
+		CaseSubscription: NewCaseSubscriptionClient(cfg),
 		Contact:          NewContactClient(cfg),
 		Device:           NewDeviceClient(cfg),
 		EmailSuppression: NewEmailSuppressionClient(cfg),
@@ -260,8 +266,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.CaseComment, c.CaseEvent,
-		c.Contact, c.Device, c.EmailSuppression, c.Grant, c.Organization,
-		c.OutboxMessage, c.PhoneNumber, c.SupportCase, c.VerificationCode,
+		c.CaseSubscription, c.Contact, c.Device, c.EmailSuppression, c.Grant,
+		c.Organization, c.OutboxMessage, c.PhoneNumber, c.SupportCase,
+		c.VerificationCode,
 	} {
 		n.Use(hooks...)
 	}
@@ -272,8 +279,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.CaseComment, c.CaseEvent,
-		c.Contact, c.Device, c.EmailSuppression, c.Grant, c.Organization,
-		c.OutboxMessage, c.PhoneNumber, c.SupportCase, c.VerificationCode,
+		c.CaseSubscription, c.Contact, c.Device, c.EmailSuppression, c.Grant,
+		c.Organization, c.OutboxMessage, c.PhoneNumber, c.SupportCase,
+		c.VerificationCode,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -292,6 +300,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CaseComment.mutate(ctx, m)
 	case *CaseEventMutation:
 		return c.CaseEvent.mutate(ctx, m)
+	case *CaseSubscriptionMutation:
+		return c.CaseSubscription.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
 	case *DeviceMutation:
@@ -1179,6 +1189,172 @@ func (c *CaseEventClient) mutate(ctx context.Context, m *CaseEventMutation) (Val
 	}
 }
 
+// CaseSubscriptionClient is a client for the CaseSubscription schema.
+type CaseSubscriptionClient struct {
+	config
+}
+
+// NewCaseSubscriptionClient returns a client for the CaseSubscription from the given config.
+func NewCaseSubscriptionClient(c config) *CaseSubscriptionClient {
+	return &CaseSubscriptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `casesubscription.Hooks(f(g(h())))`.
+func (c *CaseSubscriptionClient) Use(hooks ...Hook) {
+	c.hooks.CaseSubscription = append(c.hooks.CaseSubscription, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `casesubscription.Intercept(f(g(h())))`.
+func (c *CaseSubscriptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CaseSubscription = append(c.inters.CaseSubscription, interceptors...)
+}
+
+// Create returns a builder for creating a CaseSubscription entity.
+func (c *CaseSubscriptionClient) Create() *CaseSubscriptionCreate {
+	mutation := newCaseSubscriptionMutation(c.config, OpCreate)
+	return &CaseSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CaseSubscription entities.
+func (c *CaseSubscriptionClient) CreateBulk(builders ...*CaseSubscriptionCreate) *CaseSubscriptionCreateBulk {
+	return &CaseSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CaseSubscriptionClient) MapCreateBulk(slice any, setFunc func(*CaseSubscriptionCreate, int)) *CaseSubscriptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CaseSubscriptionCreateBulk{err: fmt.Errorf("calling to CaseSubscriptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CaseSubscriptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CaseSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CaseSubscription.
+func (c *CaseSubscriptionClient) Update() *CaseSubscriptionUpdate {
+	mutation := newCaseSubscriptionMutation(c.config, OpUpdate)
+	return &CaseSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CaseSubscriptionClient) UpdateOne(_m *CaseSubscription) *CaseSubscriptionUpdateOne {
+	mutation := newCaseSubscriptionMutation(c.config, OpUpdateOne, withCaseSubscription(_m))
+	return &CaseSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CaseSubscriptionClient) UpdateOneID(id string) *CaseSubscriptionUpdateOne {
+	mutation := newCaseSubscriptionMutation(c.config, OpUpdateOne, withCaseSubscriptionID(id))
+	return &CaseSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CaseSubscription.
+func (c *CaseSubscriptionClient) Delete() *CaseSubscriptionDelete {
+	mutation := newCaseSubscriptionMutation(c.config, OpDelete)
+	return &CaseSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CaseSubscriptionClient) DeleteOne(_m *CaseSubscription) *CaseSubscriptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CaseSubscriptionClient) DeleteOneID(id string) *CaseSubscriptionDeleteOne {
+	builder := c.Delete().Where(casesubscription.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CaseSubscriptionDeleteOne{builder}
+}
+
+// Query returns a query builder for CaseSubscription.
+func (c *CaseSubscriptionClient) Query() *CaseSubscriptionQuery {
+	return &CaseSubscriptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCaseSubscription},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CaseSubscription entity by its id.
+func (c *CaseSubscriptionClient) Get(ctx context.Context, id string) (*CaseSubscription, error) {
+	return c.Query().Where(casesubscription.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CaseSubscriptionClient) GetX(ctx context.Context, id string) *CaseSubscription {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryContact queries the contact edge of a CaseSubscription.
+func (c *CaseSubscriptionClient) QueryContact(_m *CaseSubscription) *ContactQuery {
+	query := (&ContactClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(casesubscription.Table, casesubscription.FieldID, id),
+			sqlgraph.To(contact.Table, contact.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, casesubscription.ContactTable, casesubscription.ContactColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomer queries the customer edge of a CaseSubscription.
+func (c *CaseSubscriptionClient) QueryCustomer(_m *CaseSubscription) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(casesubscription.Table, casesubscription.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, casesubscription.CustomerTable, casesubscription.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CaseSubscriptionClient) Hooks() []Hook {
+	return c.hooks.CaseSubscription
+}
+
+// Interceptors returns the client interceptors.
+func (c *CaseSubscriptionClient) Interceptors() []Interceptor {
+	inters := c.inters.CaseSubscription
+	return append(inters[:len(inters):len(inters)], casesubscription.Interceptors[:]...)
+}
+
+func (c *CaseSubscriptionClient) mutate(ctx context.Context, m *CaseSubscriptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CaseSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CaseSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CaseSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CaseSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CaseSubscription mutation op: %q", m.Op())
+	}
+}
+
 // ContactClient is a client for the Contact schema.
 type ContactClient struct {
 	config
@@ -1344,6 +1520,22 @@ func (c *ContactClient) QueryAccessTokens(_m *Contact) *AccessTokenQuery {
 			sqlgraph.From(contact.Table, contact.FieldID, id),
 			sqlgraph.To(accesstoken.Table, accesstoken.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, contact.AccessTokensTable, contact.AccessTokensColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCaseSubscriptions queries the case_subscriptions edge of a Contact.
+func (c *ContactClient) QueryCaseSubscriptions(_m *Contact) *CaseSubscriptionQuery {
+	query := (&CaseSubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, id),
+			sqlgraph.To(casesubscription.Table, casesubscription.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, contact.CaseSubscriptionsTable, contact.CaseSubscriptionsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2970,14 +3162,14 @@ func (c *VerificationCodeClient) mutate(ctx context.Context, m *VerificationCode
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, Contact, Device,
-		EmailSuppression, Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
-		VerificationCode []ent.Hook
+		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, CaseSubscription,
+		Contact, Device, EmailSuppression, Grant, Organization, OutboxMessage,
+		PhoneNumber, SupportCase, VerificationCode []ent.Hook
 	}
 	inters struct {
-		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, Contact, Device,
-		EmailSuppression, Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
-		VerificationCode []ent.Interceptor
+		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, CaseSubscription,
+		Contact, Device, EmailSuppression, Grant, Organization, OutboxMessage,
+		PhoneNumber, SupportCase, VerificationCode []ent.Interceptor
 	}
 )
 

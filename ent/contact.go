@@ -41,6 +41,16 @@ type Contact struct {
 	Status contact.Status `json:"status,omitempty"`
 	// What happened to the last email sent to the contact (mail cancelled before sending does not count).
 	LastEmailStatus contact.LastEmailStatus `json:"last_email_status,omitempty"`
+	// Which case updates the contact is mailed about.
+	NotificationPreference contact.NotificationPreference `json:"notification_preference,omitempty"`
+	// The number to call the contact on about an S1 case, in E.164 form; its phone when empty.
+	S1Phone *string `json:"s1_phone,omitempty"`
+	// When the contact may be called about an S1 case, as it writes it, e.g. 24x7.
+	S1Hours *string `json:"s1_hours,omitempty"`
+	// The number to call the contact on about an S2 case, in E.164 form; its phone when empty.
+	S2Phone *string `json:"s2_phone,omitempty"`
+	// When the contact may be called about an S2 case, as it writes it, e.g. Mon-Fri 08:00-18:00 CET.
+	S2Hours *string `json:"s2_hours,omitempty"`
 	// Feature toggles switched on for the contact.
 	Features []string `json:"features,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -59,15 +69,18 @@ type ContactEdges struct {
 	Collaborations []*SupportCase `json:"collaborations,omitempty"`
 	// API tokens of the contact.
 	AccessTokens []*AccessToken `json:"access_tokens,omitempty"`
+	// The customers whose cases the contact is mailed about.
+	CaseSubscriptions []*CaseSubscription `json:"case_subscriptions,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
-	namedDevices        map[string][]*Device
-	namedCollaborations map[string][]*SupportCase
-	namedAccessTokens   map[string][]*AccessToken
+	namedDevices           map[string][]*Device
+	namedCollaborations    map[string][]*SupportCase
+	namedAccessTokens      map[string][]*AccessToken
+	namedCaseSubscriptions map[string][]*CaseSubscription
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -108,6 +121,15 @@ func (e ContactEdges) AccessTokensOrErr() ([]*AccessToken, error) {
 	return nil, &NotLoadedError{edge: "access_tokens"}
 }
 
+// CaseSubscriptionsOrErr returns the CaseSubscriptions value or an error if the edge
+// was not loaded in eager-loading.
+func (e ContactEdges) CaseSubscriptionsOrErr() ([]*CaseSubscription, error) {
+	if e.loadedTypes[4] {
+		return e.CaseSubscriptions, nil
+	}
+	return nil, &NotLoadedError{edge: "case_subscriptions"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Contact) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -115,7 +137,7 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case contact.FieldRoles, contact.FieldFeatures:
 			values[i] = new([]byte)
-		case contact.FieldID, contact.FieldOrganizationID, contact.FieldName, contact.FieldEmail, contact.FieldPhone, contact.FieldTimezone, contact.FieldLocale, contact.FieldStatus, contact.FieldLastEmailStatus:
+		case contact.FieldID, contact.FieldOrganizationID, contact.FieldName, contact.FieldEmail, contact.FieldPhone, contact.FieldTimezone, contact.FieldLocale, contact.FieldStatus, contact.FieldLastEmailStatus, contact.FieldNotificationPreference, contact.FieldS1Phone, contact.FieldS1Hours, contact.FieldS2Phone, contact.FieldS2Hours:
 			values[i] = new(sql.NullString)
 		case contact.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -203,6 +225,40 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LastEmailStatus = contact.LastEmailStatus(value.String)
 			}
+		case contact.FieldNotificationPreference:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field notification_preference", values[i])
+			} else if value.Valid {
+				_m.NotificationPreference = contact.NotificationPreference(value.String)
+			}
+		case contact.FieldS1Phone:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field s1_phone", values[i])
+			} else if value.Valid {
+				_m.S1Phone = new(string)
+				*_m.S1Phone = value.String
+			}
+		case contact.FieldS1Hours:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field s1_hours", values[i])
+			} else if value.Valid {
+				_m.S1Hours = new(string)
+				*_m.S1Hours = value.String
+			}
+		case contact.FieldS2Phone:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field s2_phone", values[i])
+			} else if value.Valid {
+				_m.S2Phone = new(string)
+				*_m.S2Phone = value.String
+			}
+		case contact.FieldS2Hours:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field s2_hours", values[i])
+			} else if value.Valid {
+				_m.S2Hours = new(string)
+				*_m.S2Hours = value.String
+			}
 		case contact.FieldFeatures:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field features", values[i])
@@ -242,6 +298,11 @@ func (_m *Contact) QueryCollaborations() *SupportCaseQuery {
 // QueryAccessTokens queries the "access_tokens" edge of the Contact entity.
 func (_m *Contact) QueryAccessTokens() *AccessTokenQuery {
 	return NewContactClient(_m.config).QueryAccessTokens(_m)
+}
+
+// QueryCaseSubscriptions queries the "case_subscriptions" edge of the Contact entity.
+func (_m *Contact) QueryCaseSubscriptions() *CaseSubscriptionQuery {
+	return NewContactClient(_m.config).QueryCaseSubscriptions(_m)
 }
 
 // Update returns a builder for updating this Contact.
@@ -298,6 +359,29 @@ func (_m *Contact) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("last_email_status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.LastEmailStatus))
+	builder.WriteString(", ")
+	builder.WriteString("notification_preference=")
+	builder.WriteString(fmt.Sprintf("%v", _m.NotificationPreference))
+	builder.WriteString(", ")
+	if v := _m.S1Phone; v != nil {
+		builder.WriteString("s1_phone=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.S1Hours; v != nil {
+		builder.WriteString("s1_hours=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.S2Phone; v != nil {
+		builder.WriteString("s2_phone=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.S2Hours; v != nil {
+		builder.WriteString("s2_hours=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("features=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Features))
@@ -389,6 +473,30 @@ func (_m *Contact) appendNamedAccessTokens(name string, edges ...*AccessToken) {
 		_m.Edges.namedAccessTokens[name] = []*AccessToken{}
 	} else {
 		_m.Edges.namedAccessTokens[name] = append(_m.Edges.namedAccessTokens[name], edges...)
+	}
+}
+
+// NamedCaseSubscriptions returns the CaseSubscriptions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Contact) NamedCaseSubscriptions(name string) ([]*CaseSubscription, error) {
+	if _m.Edges.namedCaseSubscriptions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCaseSubscriptions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Contact) appendNamedCaseSubscriptions(name string, edges ...*CaseSubscription) {
+	if _m.Edges.namedCaseSubscriptions == nil {
+		_m.Edges.namedCaseSubscriptions = make(map[string][]*CaseSubscription)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCaseSubscriptions[name] = []*CaseSubscription{}
+	} else {
+		_m.Edges.namedCaseSubscriptions[name] = append(_m.Edges.namedCaseSubscriptions[name], edges...)
 	}
 }
 

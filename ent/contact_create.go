@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
@@ -133,6 +134,76 @@ func (_c *ContactCreate) SetNillableLastEmailStatus(v *contact.LastEmailStatus) 
 	return _c
 }
 
+// SetNotificationPreference sets the "notification_preference" field.
+func (_c *ContactCreate) SetNotificationPreference(v contact.NotificationPreference) *ContactCreate {
+	_c.mutation.SetNotificationPreference(v)
+	return _c
+}
+
+// SetNillableNotificationPreference sets the "notification_preference" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableNotificationPreference(v *contact.NotificationPreference) *ContactCreate {
+	if v != nil {
+		_c.SetNotificationPreference(*v)
+	}
+	return _c
+}
+
+// SetS1Phone sets the "s1_phone" field.
+func (_c *ContactCreate) SetS1Phone(v string) *ContactCreate {
+	_c.mutation.SetS1Phone(v)
+	return _c
+}
+
+// SetNillableS1Phone sets the "s1_phone" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableS1Phone(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetS1Phone(*v)
+	}
+	return _c
+}
+
+// SetS1Hours sets the "s1_hours" field.
+func (_c *ContactCreate) SetS1Hours(v string) *ContactCreate {
+	_c.mutation.SetS1Hours(v)
+	return _c
+}
+
+// SetNillableS1Hours sets the "s1_hours" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableS1Hours(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetS1Hours(*v)
+	}
+	return _c
+}
+
+// SetS2Phone sets the "s2_phone" field.
+func (_c *ContactCreate) SetS2Phone(v string) *ContactCreate {
+	_c.mutation.SetS2Phone(v)
+	return _c
+}
+
+// SetNillableS2Phone sets the "s2_phone" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableS2Phone(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetS2Phone(*v)
+	}
+	return _c
+}
+
+// SetS2Hours sets the "s2_hours" field.
+func (_c *ContactCreate) SetS2Hours(v string) *ContactCreate {
+	_c.mutation.SetS2Hours(v)
+	return _c
+}
+
+// SetNillableS2Hours sets the "s2_hours" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableS2Hours(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetS2Hours(*v)
+	}
+	return _c
+}
+
 // SetFeatures sets the "features" field.
 func (_c *ContactCreate) SetFeatures(v []string) *ContactCreate {
 	_c.mutation.SetFeatures(v)
@@ -203,6 +274,21 @@ func (_c *ContactCreate) AddAccessTokens(v ...*AccessToken) *ContactCreate {
 	return _c.AddAccessTokenIDs(ids...)
 }
 
+// AddCaseSubscriptionIDs adds the "case_subscriptions" edge to the CaseSubscription entity by IDs.
+func (_c *ContactCreate) AddCaseSubscriptionIDs(ids ...string) *ContactCreate {
+	_c.mutation.AddCaseSubscriptionIDs(ids...)
+	return _c
+}
+
+// AddCaseSubscriptions adds the "case_subscriptions" edges to the CaseSubscription entity.
+func (_c *ContactCreate) AddCaseSubscriptions(v ...*CaseSubscription) *ContactCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCaseSubscriptionIDs(ids...)
+}
+
 // Mutation returns the ContactMutation object of the builder.
 func (_c *ContactCreate) Mutation() *ContactMutation {
 	return _c.mutation
@@ -266,6 +352,10 @@ func (_c *ContactCreate) defaults() error {
 	if _, ok := _c.mutation.LastEmailStatus(); !ok {
 		v := contact.DefaultLastEmailStatus
 		_c.mutation.SetLastEmailStatus(v)
+	}
+	if _, ok := _c.mutation.NotificationPreference(); !ok {
+		v := contact.DefaultNotificationPreference
+		_c.mutation.SetNotificationPreference(v)
 	}
 	if _, ok := _c.mutation.Features(); !ok {
 		v := contact.DefaultFeatures
@@ -343,6 +433,34 @@ func (_c *ContactCreate) check() error {
 	if v, ok := _c.mutation.LastEmailStatus(); ok {
 		if err := contact.LastEmailStatusValidator(v); err != nil {
 			return &ValidationError{Name: "last_email_status", err: fmt.Errorf(`ent: validator failed for field "Contact.last_email_status": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.NotificationPreference(); !ok {
+		return &ValidationError{Name: "notification_preference", err: errors.New(`ent: missing required field "Contact.notification_preference"`)}
+	}
+	if v, ok := _c.mutation.NotificationPreference(); ok {
+		if err := contact.NotificationPreferenceValidator(v); err != nil {
+			return &ValidationError{Name: "notification_preference", err: fmt.Errorf(`ent: validator failed for field "Contact.notification_preference": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.S1Phone(); ok {
+		if err := contact.S1PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "s1_phone", err: fmt.Errorf(`ent: validator failed for field "Contact.s1_phone": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.S1Hours(); ok {
+		if err := contact.S1HoursValidator(v); err != nil {
+			return &ValidationError{Name: "s1_hours", err: fmt.Errorf(`ent: validator failed for field "Contact.s1_hours": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.S2Phone(); ok {
+		if err := contact.S2PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "s2_phone", err: fmt.Errorf(`ent: validator failed for field "Contact.s2_phone": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.S2Hours(); ok {
+		if err := contact.S2HoursValidator(v); err != nil {
+			return &ValidationError{Name: "s2_hours", err: fmt.Errorf(`ent: validator failed for field "Contact.s2_hours": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Features(); !ok {
@@ -427,6 +545,26 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 		_spec.SetField(contact.FieldLastEmailStatus, field.TypeEnum, value)
 		_node.LastEmailStatus = value
 	}
+	if value, ok := _c.mutation.NotificationPreference(); ok {
+		_spec.SetField(contact.FieldNotificationPreference, field.TypeEnum, value)
+		_node.NotificationPreference = value
+	}
+	if value, ok := _c.mutation.S1Phone(); ok {
+		_spec.SetField(contact.FieldS1Phone, field.TypeString, value)
+		_node.S1Phone = &value
+	}
+	if value, ok := _c.mutation.S1Hours(); ok {
+		_spec.SetField(contact.FieldS1Hours, field.TypeString, value)
+		_node.S1Hours = &value
+	}
+	if value, ok := _c.mutation.S2Phone(); ok {
+		_spec.SetField(contact.FieldS2Phone, field.TypeString, value)
+		_node.S2Phone = &value
+	}
+	if value, ok := _c.mutation.S2Hours(); ok {
+		_spec.SetField(contact.FieldS2Hours, field.TypeString, value)
+		_node.S2Hours = &value
+	}
 	if value, ok := _c.mutation.Features(); ok {
 		_spec.SetField(contact.FieldFeatures, field.TypeJSON, value)
 		_node.Features = value
@@ -489,6 +627,22 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(accesstoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CaseSubscriptionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   contact.CaseSubscriptionsTable,
+			Columns: []string{contact.CaseSubscriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesubscription.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

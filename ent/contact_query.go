@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
@@ -23,19 +24,21 @@ import (
 // ContactQuery is the builder for querying Contact entities.
 type ContactQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []contact.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.Contact
-	withOrganization        *OrganizationQuery
-	withDevices             *DeviceQuery
-	withCollaborations      *SupportCaseQuery
-	withAccessTokens        *AccessTokenQuery
-	loadTotal               []func(context.Context, []*Contact) error
-	modifiers               []func(*sql.Selector)
-	withNamedDevices        map[string]*DeviceQuery
-	withNamedCollaborations map[string]*SupportCaseQuery
-	withNamedAccessTokens   map[string]*AccessTokenQuery
+	ctx                        *QueryContext
+	order                      []contact.OrderOption
+	inters                     []Interceptor
+	predicates                 []predicate.Contact
+	withOrganization           *OrganizationQuery
+	withDevices                *DeviceQuery
+	withCollaborations         *SupportCaseQuery
+	withAccessTokens           *AccessTokenQuery
+	withCaseSubscriptions      *CaseSubscriptionQuery
+	loadTotal                  []func(context.Context, []*Contact) error
+	modifiers                  []func(*sql.Selector)
+	withNamedDevices           map[string]*DeviceQuery
+	withNamedCollaborations    map[string]*SupportCaseQuery
+	withNamedAccessTokens      map[string]*AccessTokenQuery
+	withNamedCaseSubscriptions map[string]*CaseSubscriptionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -153,6 +156,28 @@ func (_q *ContactQuery) QueryAccessTokens() *AccessTokenQuery {
 			sqlgraph.From(contact.Table, contact.FieldID, selector),
 			sqlgraph.To(accesstoken.Table, accesstoken.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, contact.AccessTokensTable, contact.AccessTokensColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCaseSubscriptions chains the current query on the "case_subscriptions" edge.
+func (_q *ContactQuery) QueryCaseSubscriptions() *CaseSubscriptionQuery {
+	query := (&CaseSubscriptionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, selector),
+			sqlgraph.To(casesubscription.Table, casesubscription.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, contact.CaseSubscriptionsTable, contact.CaseSubscriptionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -347,15 +372,16 @@ func (_q *ContactQuery) Clone() *ContactQuery {
 		return nil
 	}
 	return &ContactQuery{
-		config:             _q.config,
-		ctx:                _q.ctx.Clone(),
-		order:              append([]contact.OrderOption{}, _q.order...),
-		inters:             append([]Interceptor{}, _q.inters...),
-		predicates:         append([]predicate.Contact{}, _q.predicates...),
-		withOrganization:   _q.withOrganization.Clone(),
-		withDevices:        _q.withDevices.Clone(),
-		withCollaborations: _q.withCollaborations.Clone(),
-		withAccessTokens:   _q.withAccessTokens.Clone(),
+		config:                _q.config,
+		ctx:                   _q.ctx.Clone(),
+		order:                 append([]contact.OrderOption{}, _q.order...),
+		inters:                append([]Interceptor{}, _q.inters...),
+		predicates:            append([]predicate.Contact{}, _q.predicates...),
+		withOrganization:      _q.withOrganization.Clone(),
+		withDevices:           _q.withDevices.Clone(),
+		withCollaborations:    _q.withCollaborations.Clone(),
+		withAccessTokens:      _q.withAccessTokens.Clone(),
+		withCaseSubscriptions: _q.withCaseSubscriptions.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -404,6 +430,17 @@ func (_q *ContactQuery) WithAccessTokens(opts ...func(*AccessTokenQuery)) *Conta
 		opt(query)
 	}
 	_q.withAccessTokens = query
+	return _q
+}
+
+// WithCaseSubscriptions tells the query-builder to eager-load the nodes that are connected to
+// the "case_subscriptions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ContactQuery) WithCaseSubscriptions(opts ...func(*CaseSubscriptionQuery)) *ContactQuery {
+	query := (&CaseSubscriptionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCaseSubscriptions = query
 	return _q
 }
 
@@ -485,11 +522,12 @@ func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cont
 	var (
 		nodes       = []*Contact{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withOrganization != nil,
 			_q.withDevices != nil,
 			_q.withCollaborations != nil,
 			_q.withAccessTokens != nil,
+			_q.withCaseSubscriptions != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -544,6 +582,15 @@ func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cont
 			return nil, err
 		}
 	}
+	if query := _q.withCaseSubscriptions; query != nil {
+		if err := _q.loadCaseSubscriptions(ctx, query, nodes,
+			func(n *Contact) { n.Edges.CaseSubscriptions = []*CaseSubscription{} },
+			func(n *Contact, e *CaseSubscription) {
+				n.Edges.CaseSubscriptions = append(n.Edges.CaseSubscriptions, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedDevices {
 		if err := _q.loadDevices(ctx, query, nodes,
 			func(n *Contact) { n.appendNamedDevices(name) },
@@ -562,6 +609,13 @@ func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cont
 		if err := _q.loadAccessTokens(ctx, query, nodes,
 			func(n *Contact) { n.appendNamedAccessTokens(name) },
 			func(n *Contact, e *AccessToken) { n.appendNamedAccessTokens(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCaseSubscriptions {
+		if err := _q.loadCaseSubscriptions(ctx, query, nodes,
+			func(n *Contact) { n.appendNamedCaseSubscriptions(name) },
+			func(n *Contact, e *CaseSubscription) { n.appendNamedCaseSubscriptions(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -726,6 +780,36 @@ func (_q *ContactQuery) loadAccessTokens(ctx context.Context, query *AccessToken
 	}
 	return nil
 }
+func (_q *ContactQuery) loadCaseSubscriptions(ctx context.Context, query *CaseSubscriptionQuery, nodes []*Contact, init func(*Contact), assign func(*Contact, *CaseSubscription)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*Contact)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(casesubscription.FieldContactID)
+	}
+	query.Where(predicate.CaseSubscription(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(contact.CaseSubscriptionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ContactID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "contact_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ContactQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -866,6 +950,20 @@ func (_q *ContactQuery) WithNamedAccessTokens(name string, opts ...func(*AccessT
 		_q.withNamedAccessTokens = make(map[string]*AccessTokenQuery)
 	}
 	_q.withNamedAccessTokens[name] = query
+	return _q
+}
+
+// WithNamedCaseSubscriptions tells the query-builder to eager-load the nodes that are connected to the "case_subscriptions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ContactQuery) WithNamedCaseSubscriptions(name string, opts ...func(*CaseSubscriptionQuery)) *ContactQuery {
+	query := (&CaseSubscriptionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCaseSubscriptions == nil {
+		_q.withNamedCaseSubscriptions = make(map[string]*CaseSubscriptionQuery)
+	}
+	_q.withNamedCaseSubscriptions[name] = query
 	return _q
 }
 

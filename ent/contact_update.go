@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
@@ -149,6 +150,100 @@ func (_u *ContactUpdate) SetNillableLastEmailStatus(v *contact.LastEmailStatus) 
 	return _u
 }
 
+// SetNotificationPreference sets the "notification_preference" field.
+func (_u *ContactUpdate) SetNotificationPreference(v contact.NotificationPreference) *ContactUpdate {
+	_u.mutation.SetNotificationPreference(v)
+	return _u
+}
+
+// SetNillableNotificationPreference sets the "notification_preference" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableNotificationPreference(v *contact.NotificationPreference) *ContactUpdate {
+	if v != nil {
+		_u.SetNotificationPreference(*v)
+	}
+	return _u
+}
+
+// SetS1Phone sets the "s1_phone" field.
+func (_u *ContactUpdate) SetS1Phone(v string) *ContactUpdate {
+	_u.mutation.SetS1Phone(v)
+	return _u
+}
+
+// SetNillableS1Phone sets the "s1_phone" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableS1Phone(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetS1Phone(*v)
+	}
+	return _u
+}
+
+// ClearS1Phone clears the value of the "s1_phone" field.
+func (_u *ContactUpdate) ClearS1Phone() *ContactUpdate {
+	_u.mutation.ClearS1Phone()
+	return _u
+}
+
+// SetS1Hours sets the "s1_hours" field.
+func (_u *ContactUpdate) SetS1Hours(v string) *ContactUpdate {
+	_u.mutation.SetS1Hours(v)
+	return _u
+}
+
+// SetNillableS1Hours sets the "s1_hours" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableS1Hours(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetS1Hours(*v)
+	}
+	return _u
+}
+
+// ClearS1Hours clears the value of the "s1_hours" field.
+func (_u *ContactUpdate) ClearS1Hours() *ContactUpdate {
+	_u.mutation.ClearS1Hours()
+	return _u
+}
+
+// SetS2Phone sets the "s2_phone" field.
+func (_u *ContactUpdate) SetS2Phone(v string) *ContactUpdate {
+	_u.mutation.SetS2Phone(v)
+	return _u
+}
+
+// SetNillableS2Phone sets the "s2_phone" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableS2Phone(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetS2Phone(*v)
+	}
+	return _u
+}
+
+// ClearS2Phone clears the value of the "s2_phone" field.
+func (_u *ContactUpdate) ClearS2Phone() *ContactUpdate {
+	_u.mutation.ClearS2Phone()
+	return _u
+}
+
+// SetS2Hours sets the "s2_hours" field.
+func (_u *ContactUpdate) SetS2Hours(v string) *ContactUpdate {
+	_u.mutation.SetS2Hours(v)
+	return _u
+}
+
+// SetNillableS2Hours sets the "s2_hours" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableS2Hours(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetS2Hours(*v)
+	}
+	return _u
+}
+
+// ClearS2Hours clears the value of the "s2_hours" field.
+func (_u *ContactUpdate) ClearS2Hours() *ContactUpdate {
+	_u.mutation.ClearS2Hours()
+	return _u
+}
+
 // SetFeatures sets the "features" field.
 func (_u *ContactUpdate) SetFeatures(v []string) *ContactUpdate {
 	_u.mutation.SetFeatures(v)
@@ -204,6 +299,21 @@ func (_u *ContactUpdate) AddAccessTokens(v ...*AccessToken) *ContactUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddAccessTokenIDs(ids...)
+}
+
+// AddCaseSubscriptionIDs adds the "case_subscriptions" edge to the CaseSubscription entity by IDs.
+func (_u *ContactUpdate) AddCaseSubscriptionIDs(ids ...string) *ContactUpdate {
+	_u.mutation.AddCaseSubscriptionIDs(ids...)
+	return _u
+}
+
+// AddCaseSubscriptions adds the "case_subscriptions" edges to the CaseSubscription entity.
+func (_u *ContactUpdate) AddCaseSubscriptions(v ...*CaseSubscription) *ContactUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCaseSubscriptionIDs(ids...)
 }
 
 // Mutation returns the ContactMutation object of the builder.
@@ -274,6 +384,27 @@ func (_u *ContactUpdate) RemoveAccessTokens(v ...*AccessToken) *ContactUpdate {
 	return _u.RemoveAccessTokenIDs(ids...)
 }
 
+// ClearCaseSubscriptions clears all "case_subscriptions" edges to the CaseSubscription entity.
+func (_u *ContactUpdate) ClearCaseSubscriptions() *ContactUpdate {
+	_u.mutation.ClearCaseSubscriptions()
+	return _u
+}
+
+// RemoveCaseSubscriptionIDs removes the "case_subscriptions" edge to CaseSubscription entities by IDs.
+func (_u *ContactUpdate) RemoveCaseSubscriptionIDs(ids ...string) *ContactUpdate {
+	_u.mutation.RemoveCaseSubscriptionIDs(ids...)
+	return _u
+}
+
+// RemoveCaseSubscriptions removes "case_subscriptions" edges to CaseSubscription entities.
+func (_u *ContactUpdate) RemoveCaseSubscriptions(v ...*CaseSubscription) *ContactUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCaseSubscriptionIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ContactUpdate) Save(ctx context.Context) (int, error) {
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
@@ -338,6 +469,31 @@ func (_u *ContactUpdate) check() error {
 			return &ValidationError{Name: "last_email_status", err: fmt.Errorf(`ent: validator failed for field "Contact.last_email_status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NotificationPreference(); ok {
+		if err := contact.NotificationPreferenceValidator(v); err != nil {
+			return &ValidationError{Name: "notification_preference", err: fmt.Errorf(`ent: validator failed for field "Contact.notification_preference": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.S1Phone(); ok {
+		if err := contact.S1PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "s1_phone", err: fmt.Errorf(`ent: validator failed for field "Contact.s1_phone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.S1Hours(); ok {
+		if err := contact.S1HoursValidator(v); err != nil {
+			return &ValidationError{Name: "s1_hours", err: fmt.Errorf(`ent: validator failed for field "Contact.s1_hours": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.S2Phone(); ok {
+		if err := contact.S2PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "s2_phone", err: fmt.Errorf(`ent: validator failed for field "Contact.s2_phone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.S2Hours(); ok {
+		if err := contact.S2HoursValidator(v); err != nil {
+			return &ValidationError{Name: "s2_hours", err: fmt.Errorf(`ent: validator failed for field "Contact.s2_hours": %w`, err)}
+		}
+	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Contact.organization"`)
 	}
@@ -393,6 +549,33 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.LastEmailStatus(); ok {
 		_spec.SetField(contact.FieldLastEmailStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.NotificationPreference(); ok {
+		_spec.SetField(contact.FieldNotificationPreference, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.S1Phone(); ok {
+		_spec.SetField(contact.FieldS1Phone, field.TypeString, value)
+	}
+	if _u.mutation.S1PhoneCleared() {
+		_spec.ClearField(contact.FieldS1Phone, field.TypeString)
+	}
+	if value, ok := _u.mutation.S1Hours(); ok {
+		_spec.SetField(contact.FieldS1Hours, field.TypeString, value)
+	}
+	if _u.mutation.S1HoursCleared() {
+		_spec.ClearField(contact.FieldS1Hours, field.TypeString)
+	}
+	if value, ok := _u.mutation.S2Phone(); ok {
+		_spec.SetField(contact.FieldS2Phone, field.TypeString, value)
+	}
+	if _u.mutation.S2PhoneCleared() {
+		_spec.ClearField(contact.FieldS2Phone, field.TypeString)
+	}
+	if value, ok := _u.mutation.S2Hours(); ok {
+		_spec.SetField(contact.FieldS2Hours, field.TypeString, value)
+	}
+	if _u.mutation.S2HoursCleared() {
+		_spec.ClearField(contact.FieldS2Hours, field.TypeString)
 	}
 	if value, ok := _u.mutation.Features(); ok {
 		_spec.SetField(contact.FieldFeatures, field.TypeJSON, value)
@@ -530,6 +713,51 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(accesstoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CaseSubscriptionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   contact.CaseSubscriptionsTable,
+			Columns: []string{contact.CaseSubscriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesubscription.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCaseSubscriptionsIDs(); len(nodes) > 0 && !_u.mutation.CaseSubscriptionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   contact.CaseSubscriptionsTable,
+			Columns: []string{contact.CaseSubscriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesubscription.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CaseSubscriptionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   contact.CaseSubscriptionsTable,
+			Columns: []string{contact.CaseSubscriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesubscription.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -675,6 +903,100 @@ func (_u *ContactUpdateOne) SetNillableLastEmailStatus(v *contact.LastEmailStatu
 	return _u
 }
 
+// SetNotificationPreference sets the "notification_preference" field.
+func (_u *ContactUpdateOne) SetNotificationPreference(v contact.NotificationPreference) *ContactUpdateOne {
+	_u.mutation.SetNotificationPreference(v)
+	return _u
+}
+
+// SetNillableNotificationPreference sets the "notification_preference" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableNotificationPreference(v *contact.NotificationPreference) *ContactUpdateOne {
+	if v != nil {
+		_u.SetNotificationPreference(*v)
+	}
+	return _u
+}
+
+// SetS1Phone sets the "s1_phone" field.
+func (_u *ContactUpdateOne) SetS1Phone(v string) *ContactUpdateOne {
+	_u.mutation.SetS1Phone(v)
+	return _u
+}
+
+// SetNillableS1Phone sets the "s1_phone" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableS1Phone(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetS1Phone(*v)
+	}
+	return _u
+}
+
+// ClearS1Phone clears the value of the "s1_phone" field.
+func (_u *ContactUpdateOne) ClearS1Phone() *ContactUpdateOne {
+	_u.mutation.ClearS1Phone()
+	return _u
+}
+
+// SetS1Hours sets the "s1_hours" field.
+func (_u *ContactUpdateOne) SetS1Hours(v string) *ContactUpdateOne {
+	_u.mutation.SetS1Hours(v)
+	return _u
+}
+
+// SetNillableS1Hours sets the "s1_hours" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableS1Hours(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetS1Hours(*v)
+	}
+	return _u
+}
+
+// ClearS1Hours clears the value of the "s1_hours" field.
+func (_u *ContactUpdateOne) ClearS1Hours() *ContactUpdateOne {
+	_u.mutation.ClearS1Hours()
+	return _u
+}
+
+// SetS2Phone sets the "s2_phone" field.
+func (_u *ContactUpdateOne) SetS2Phone(v string) *ContactUpdateOne {
+	_u.mutation.SetS2Phone(v)
+	return _u
+}
+
+// SetNillableS2Phone sets the "s2_phone" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableS2Phone(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetS2Phone(*v)
+	}
+	return _u
+}
+
+// ClearS2Phone clears the value of the "s2_phone" field.
+func (_u *ContactUpdateOne) ClearS2Phone() *ContactUpdateOne {
+	_u.mutation.ClearS2Phone()
+	return _u
+}
+
+// SetS2Hours sets the "s2_hours" field.
+func (_u *ContactUpdateOne) SetS2Hours(v string) *ContactUpdateOne {
+	_u.mutation.SetS2Hours(v)
+	return _u
+}
+
+// SetNillableS2Hours sets the "s2_hours" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableS2Hours(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetS2Hours(*v)
+	}
+	return _u
+}
+
+// ClearS2Hours clears the value of the "s2_hours" field.
+func (_u *ContactUpdateOne) ClearS2Hours() *ContactUpdateOne {
+	_u.mutation.ClearS2Hours()
+	return _u
+}
+
 // SetFeatures sets the "features" field.
 func (_u *ContactUpdateOne) SetFeatures(v []string) *ContactUpdateOne {
 	_u.mutation.SetFeatures(v)
@@ -730,6 +1052,21 @@ func (_u *ContactUpdateOne) AddAccessTokens(v ...*AccessToken) *ContactUpdateOne
 		ids[i] = v[i].ID
 	}
 	return _u.AddAccessTokenIDs(ids...)
+}
+
+// AddCaseSubscriptionIDs adds the "case_subscriptions" edge to the CaseSubscription entity by IDs.
+func (_u *ContactUpdateOne) AddCaseSubscriptionIDs(ids ...string) *ContactUpdateOne {
+	_u.mutation.AddCaseSubscriptionIDs(ids...)
+	return _u
+}
+
+// AddCaseSubscriptions adds the "case_subscriptions" edges to the CaseSubscription entity.
+func (_u *ContactUpdateOne) AddCaseSubscriptions(v ...*CaseSubscription) *ContactUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCaseSubscriptionIDs(ids...)
 }
 
 // Mutation returns the ContactMutation object of the builder.
@@ -798,6 +1135,27 @@ func (_u *ContactUpdateOne) RemoveAccessTokens(v ...*AccessToken) *ContactUpdate
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAccessTokenIDs(ids...)
+}
+
+// ClearCaseSubscriptions clears all "case_subscriptions" edges to the CaseSubscription entity.
+func (_u *ContactUpdateOne) ClearCaseSubscriptions() *ContactUpdateOne {
+	_u.mutation.ClearCaseSubscriptions()
+	return _u
+}
+
+// RemoveCaseSubscriptionIDs removes the "case_subscriptions" edge to CaseSubscription entities by IDs.
+func (_u *ContactUpdateOne) RemoveCaseSubscriptionIDs(ids ...string) *ContactUpdateOne {
+	_u.mutation.RemoveCaseSubscriptionIDs(ids...)
+	return _u
+}
+
+// RemoveCaseSubscriptions removes "case_subscriptions" edges to CaseSubscription entities.
+func (_u *ContactUpdateOne) RemoveCaseSubscriptions(v ...*CaseSubscription) *ContactUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCaseSubscriptionIDs(ids...)
 }
 
 // Where appends a list predicates to the ContactUpdate builder.
@@ -877,6 +1235,31 @@ func (_u *ContactUpdateOne) check() error {
 			return &ValidationError{Name: "last_email_status", err: fmt.Errorf(`ent: validator failed for field "Contact.last_email_status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NotificationPreference(); ok {
+		if err := contact.NotificationPreferenceValidator(v); err != nil {
+			return &ValidationError{Name: "notification_preference", err: fmt.Errorf(`ent: validator failed for field "Contact.notification_preference": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.S1Phone(); ok {
+		if err := contact.S1PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "s1_phone", err: fmt.Errorf(`ent: validator failed for field "Contact.s1_phone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.S1Hours(); ok {
+		if err := contact.S1HoursValidator(v); err != nil {
+			return &ValidationError{Name: "s1_hours", err: fmt.Errorf(`ent: validator failed for field "Contact.s1_hours": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.S2Phone(); ok {
+		if err := contact.S2PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "s2_phone", err: fmt.Errorf(`ent: validator failed for field "Contact.s2_phone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.S2Hours(); ok {
+		if err := contact.S2HoursValidator(v); err != nil {
+			return &ValidationError{Name: "s2_hours", err: fmt.Errorf(`ent: validator failed for field "Contact.s2_hours": %w`, err)}
+		}
+	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Contact.organization"`)
 	}
@@ -949,6 +1332,33 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if value, ok := _u.mutation.LastEmailStatus(); ok {
 		_spec.SetField(contact.FieldLastEmailStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.NotificationPreference(); ok {
+		_spec.SetField(contact.FieldNotificationPreference, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.S1Phone(); ok {
+		_spec.SetField(contact.FieldS1Phone, field.TypeString, value)
+	}
+	if _u.mutation.S1PhoneCleared() {
+		_spec.ClearField(contact.FieldS1Phone, field.TypeString)
+	}
+	if value, ok := _u.mutation.S1Hours(); ok {
+		_spec.SetField(contact.FieldS1Hours, field.TypeString, value)
+	}
+	if _u.mutation.S1HoursCleared() {
+		_spec.ClearField(contact.FieldS1Hours, field.TypeString)
+	}
+	if value, ok := _u.mutation.S2Phone(); ok {
+		_spec.SetField(contact.FieldS2Phone, field.TypeString, value)
+	}
+	if _u.mutation.S2PhoneCleared() {
+		_spec.ClearField(contact.FieldS2Phone, field.TypeString)
+	}
+	if value, ok := _u.mutation.S2Hours(); ok {
+		_spec.SetField(contact.FieldS2Hours, field.TypeString, value)
+	}
+	if _u.mutation.S2HoursCleared() {
+		_spec.ClearField(contact.FieldS2Hours, field.TypeString)
 	}
 	if value, ok := _u.mutation.Features(); ok {
 		_spec.SetField(contact.FieldFeatures, field.TypeJSON, value)
@@ -1086,6 +1496,51 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(accesstoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CaseSubscriptionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   contact.CaseSubscriptionsTable,
+			Columns: []string{contact.CaseSubscriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesubscription.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCaseSubscriptionsIDs(); len(nodes) > 0 && !_u.mutation.CaseSubscriptionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   contact.CaseSubscriptionsTable,
+			Columns: []string{contact.CaseSubscriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesubscription.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CaseSubscriptionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   contact.CaseSubscriptionsTable,
+			Columns: []string{contact.CaseSubscriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesubscription.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

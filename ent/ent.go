@@ -17,6 +17,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
@@ -91,6 +92,7 @@ func checkColumn(t, c string) error {
 			auditentry.Table:       auditentry.ValidColumn,
 			casecomment.Table:      casecomment.ValidColumn,
 			caseevent.Table:        caseevent.ValidColumn,
+			casesubscription.Table: casesubscription.ValidColumn,
 			contact.Table:          contact.ValidColumn,
 			device.Table:           device.ValidColumn,
 			emailsuppression.Table: emailsuppression.ValidColumn,

@@ -1014,6 +1014,31 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, contact.FieldLastEmailStatus)
 				fieldSeen[contact.FieldLastEmailStatus] = struct{}{}
 			}
+		case "notificationPreference":
+			if _, ok := fieldSeen[contact.FieldNotificationPreference]; !ok {
+				selectedFields = append(selectedFields, contact.FieldNotificationPreference)
+				fieldSeen[contact.FieldNotificationPreference] = struct{}{}
+			}
+		case "s1Phone":
+			if _, ok := fieldSeen[contact.FieldS1Phone]; !ok {
+				selectedFields = append(selectedFields, contact.FieldS1Phone)
+				fieldSeen[contact.FieldS1Phone] = struct{}{}
+			}
+		case "s1Hours":
+			if _, ok := fieldSeen[contact.FieldS1Hours]; !ok {
+				selectedFields = append(selectedFields, contact.FieldS1Hours)
+				fieldSeen[contact.FieldS1Hours] = struct{}{}
+			}
+		case "s2Phone":
+			if _, ok := fieldSeen[contact.FieldS2Phone]; !ok {
+				selectedFields = append(selectedFields, contact.FieldS2Phone)
+				fieldSeen[contact.FieldS2Phone] = struct{}{}
+			}
+		case "s2Hours":
+			if _, ok := fieldSeen[contact.FieldS2Hours]; !ok {
+				selectedFields = append(selectedFields, contact.FieldS2Hours)
+				fieldSeen[contact.FieldS2Hours] = struct{}{}
+			}
 		case "features":
 			if _, ok := fieldSeen[contact.FieldFeatures]; !ok {
 				selectedFields = append(selectedFields, contact.FieldFeatures)

@@ -12,15 +12,20 @@ import (
 
 // CreateContactInput represents a mutation input for creating contacts.
 type CreateContactInput struct {
-	Name           string
-	Email          string
-	Phone          *string
-	Roles          []access.Role
-	Timezone       *string
-	Locale         *string
-	Status         *contact.Status
-	Features       []string
-	OrganizationID string
+	Name                   string
+	Email                  string
+	Phone                  *string
+	Roles                  []access.Role
+	Timezone               *string
+	Locale                 *string
+	Status                 *contact.Status
+	NotificationPreference *contact.NotificationPreference
+	S1Phone                *string
+	S1Hours                *string
+	S2Phone                *string
+	S2Hours                *string
+	Features               []string
+	OrganizationID         string
 }
 
 // Mutate applies the CreateContactInput on the ContactMutation builder.
@@ -42,6 +47,21 @@ func (i *CreateContactInput) Mutate(m *ContactMutation) {
 	if v := i.Status; v != nil {
 		m.SetStatus(*v)
 	}
+	if v := i.NotificationPreference; v != nil {
+		m.SetNotificationPreference(*v)
+	}
+	if v := i.S1Phone; v != nil {
+		m.SetS1Phone(*v)
+	}
+	if v := i.S1Hours; v != nil {
+		m.SetS1Hours(*v)
+	}
+	if v := i.S2Phone; v != nil {
+		m.SetS2Phone(*v)
+	}
+	if v := i.S2Hours; v != nil {
+		m.SetS2Hours(*v)
+	}
 	if v := i.Features; v != nil {
 		m.SetFeatures(v)
 	}
@@ -56,17 +76,26 @@ func (c *ContactCreate) SetInput(i CreateContactInput) *ContactCreate {
 
 // UpdateContactInput represents a mutation input for updating contacts.
 type UpdateContactInput struct {
-	Name           *string
-	Email          *string
-	ClearPhone     bool
-	Phone          *string
-	Roles          []access.Role
-	AppendRoles    []access.Role
-	Timezone       *string
-	Locale         *string
-	Status         *contact.Status
-	Features       []string
-	AppendFeatures []string
+	Name                   *string
+	Email                  *string
+	ClearPhone             bool
+	Phone                  *string
+	Roles                  []access.Role
+	AppendRoles            []access.Role
+	Timezone               *string
+	Locale                 *string
+	Status                 *contact.Status
+	NotificationPreference *contact.NotificationPreference
+	ClearS1Phone           bool
+	S1Phone                *string
+	ClearS1Hours           bool
+	S1Hours                *string
+	ClearS2Phone           bool
+	S2Phone                *string
+	ClearS2Hours           bool
+	S2Hours                *string
+	Features               []string
+	AppendFeatures         []string
 }
 
 // Mutate applies the UpdateContactInput on the ContactMutation builder.
@@ -97,6 +126,33 @@ func (i *UpdateContactInput) Mutate(m *ContactMutation) {
 	}
 	if v := i.Status; v != nil {
 		m.SetStatus(*v)
+	}
+	if v := i.NotificationPreference; v != nil {
+		m.SetNotificationPreference(*v)
+	}
+	if i.ClearS1Phone {
+		m.ClearS1Phone()
+	}
+	if v := i.S1Phone; v != nil {
+		m.SetS1Phone(*v)
+	}
+	if i.ClearS1Hours {
+		m.ClearS1Hours()
+	}
+	if v := i.S1Hours; v != nil {
+		m.SetS1Hours(*v)
+	}
+	if i.ClearS2Phone {
+		m.ClearS2Phone()
+	}
+	if v := i.S2Phone; v != nil {
+		m.SetS2Phone(*v)
+	}
+	if i.ClearS2Hours {
+		m.ClearS2Hours()
+	}
+	if v := i.S2Hours; v != nil {
+		m.SetS2Hours(*v)
 	}
 	if v := i.Features; v != nil {
 		m.SetFeatures(v)

@@ -17,6 +17,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
@@ -44,6 +45,7 @@ const (
 	TypeAuditEntry       = "AuditEntry"
 	TypeCaseComment      = "CaseComment"
 	TypeCaseEvent        = "CaseEvent"
+	TypeCaseSubscription = "CaseSubscription"
 	TypeContact          = "Contact"
 	TypeDevice           = "Device"
 	TypeEmailSuppression = "EmailSuppression"
@@ -4521,39 +4523,587 @@ func (m *CaseEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown CaseEvent edge %s", name)
 }
 
+// CaseSubscriptionMutation represents an operation that mutates the CaseSubscription nodes in the graph.
+type CaseSubscriptionMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *string
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	contact         *string
+	clearedcontact  bool
+	customer        *string
+	clearedcustomer bool
+	done            bool
+	oldValue        func(context.Context) (*CaseSubscription, error)
+	predicates      []predicate.CaseSubscription
+}
+
+var _ ent.Mutation = (*CaseSubscriptionMutation)(nil)
+
+// casesubscriptionOption allows management of the mutation configuration using functional options.
+type casesubscriptionOption func(*CaseSubscriptionMutation)
+
+// newCaseSubscriptionMutation creates new mutation for the CaseSubscription entity.
+func newCaseSubscriptionMutation(c config, op Op, opts ...casesubscriptionOption) *CaseSubscriptionMutation {
+	m := &CaseSubscriptionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCaseSubscription,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCaseSubscriptionID sets the ID field of the mutation.
+func withCaseSubscriptionID(id string) casesubscriptionOption {
+	return func(m *CaseSubscriptionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CaseSubscription
+		)
+		m.oldValue = func(ctx context.Context) (*CaseSubscription, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CaseSubscription.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCaseSubscription sets the old CaseSubscription of the mutation.
+func withCaseSubscription(node *CaseSubscription) casesubscriptionOption {
+	return func(m *CaseSubscriptionMutation) {
+		m.oldValue = func(context.Context) (*CaseSubscription, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CaseSubscriptionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CaseSubscriptionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CaseSubscription entities.
+func (m *CaseSubscriptionMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CaseSubscriptionMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CaseSubscriptionMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CaseSubscription.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CaseSubscriptionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CaseSubscriptionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CaseSubscription entity.
+// If the CaseSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaseSubscriptionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CaseSubscriptionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetContactID sets the "contact_id" field.
+func (m *CaseSubscriptionMutation) SetContactID(s string) {
+	m.contact = &s
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *CaseSubscriptionMutation) ContactID() (r string, exists bool) {
+	v := m.contact
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the CaseSubscription entity.
+// If the CaseSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaseSubscriptionMutation) OldContactID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *CaseSubscriptionMutation) ResetContactID() {
+	m.contact = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *CaseSubscriptionMutation) SetCustomerID(s string) {
+	m.customer = &s
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *CaseSubscriptionMutation) CustomerID() (r string, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the CaseSubscription entity.
+// If the CaseSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaseSubscriptionMutation) OldCustomerID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *CaseSubscriptionMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// ClearContact clears the "contact" edge to the Contact entity.
+func (m *CaseSubscriptionMutation) ClearContact() {
+	m.clearedcontact = true
+	m.clearedFields[casesubscription.FieldContactID] = struct{}{}
+}
+
+// ContactCleared reports if the "contact" edge to the Contact entity was cleared.
+func (m *CaseSubscriptionMutation) ContactCleared() bool {
+	return m.clearedcontact
+}
+
+// ContactIDs returns the "contact" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ContactID instead. It exists only for internal usage by the builders.
+func (m *CaseSubscriptionMutation) ContactIDs() (ids []string) {
+	if id := m.contact; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetContact resets all changes to the "contact" edge.
+func (m *CaseSubscriptionMutation) ResetContact() {
+	m.contact = nil
+	m.clearedcontact = false
+}
+
+// ClearCustomer clears the "customer" edge to the Organization entity.
+func (m *CaseSubscriptionMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[casesubscription.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Organization entity was cleared.
+func (m *CaseSubscriptionMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *CaseSubscriptionMutation) CustomerIDs() (ids []string) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *CaseSubscriptionMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// Where appends a list predicates to the CaseSubscriptionMutation builder.
+func (m *CaseSubscriptionMutation) Where(ps ...predicate.CaseSubscription) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CaseSubscriptionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CaseSubscriptionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CaseSubscription, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CaseSubscriptionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CaseSubscriptionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CaseSubscription).
+func (m *CaseSubscriptionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CaseSubscriptionMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.created_at != nil {
+		fields = append(fields, casesubscription.FieldCreatedAt)
+	}
+	if m.contact != nil {
+		fields = append(fields, casesubscription.FieldContactID)
+	}
+	if m.customer != nil {
+		fields = append(fields, casesubscription.FieldCustomerID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CaseSubscriptionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case casesubscription.FieldCreatedAt:
+		return m.CreatedAt()
+	case casesubscription.FieldContactID:
+		return m.ContactID()
+	case casesubscription.FieldCustomerID:
+		return m.CustomerID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CaseSubscriptionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case casesubscription.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case casesubscription.FieldContactID:
+		return m.OldContactID(ctx)
+	case casesubscription.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	}
+	return nil, fmt.Errorf("unknown CaseSubscription field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CaseSubscriptionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case casesubscription.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case casesubscription.FieldContactID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
+	case casesubscription.FieldCustomerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSubscription field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CaseSubscriptionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CaseSubscriptionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CaseSubscriptionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CaseSubscription numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CaseSubscriptionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CaseSubscriptionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CaseSubscriptionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CaseSubscription nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CaseSubscriptionMutation) ResetField(name string) error {
+	switch name {
+	case casesubscription.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case casesubscription.FieldContactID:
+		m.ResetContactID()
+		return nil
+	case casesubscription.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSubscription field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CaseSubscriptionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.contact != nil {
+		edges = append(edges, casesubscription.EdgeContact)
+	}
+	if m.customer != nil {
+		edges = append(edges, casesubscription.EdgeCustomer)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CaseSubscriptionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case casesubscription.EdgeContact:
+		if id := m.contact; id != nil {
+			return []ent.Value{*id}
+		}
+	case casesubscription.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CaseSubscriptionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CaseSubscriptionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CaseSubscriptionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcontact {
+		edges = append(edges, casesubscription.EdgeContact)
+	}
+	if m.clearedcustomer {
+		edges = append(edges, casesubscription.EdgeCustomer)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CaseSubscriptionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case casesubscription.EdgeContact:
+		return m.clearedcontact
+	case casesubscription.EdgeCustomer:
+		return m.clearedcustomer
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CaseSubscriptionMutation) ClearEdge(name string) error {
+	switch name {
+	case casesubscription.EdgeContact:
+		m.ClearContact()
+		return nil
+	case casesubscription.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSubscription unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CaseSubscriptionMutation) ResetEdge(name string) error {
+	switch name {
+	case casesubscription.EdgeContact:
+		m.ResetContact()
+		return nil
+	case casesubscription.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSubscription edge %s", name)
+}
+
 // ContactMutation represents an operation that mutates the Contact nodes in the graph.
 type ContactMutation struct {
 	config
-	op                    Op
-	typ                   string
-	id                    *string
-	created_at            *time.Time
-	name                  *string
-	email                 *string
-	phone                 *string
-	roles                 *[]access.Role
-	appendroles           []access.Role
-	timezone              *string
-	locale                *string
-	status                *contact.Status
-	last_email_status     *contact.LastEmailStatus
-	features              *[]string
-	appendfeatures        []string
-	clearedFields         map[string]struct{}
-	organization          *string
-	clearedorganization   bool
-	devices               map[string]struct{}
-	removeddevices        map[string]struct{}
-	cleareddevices        bool
-	collaborations        map[string]struct{}
-	removedcollaborations map[string]struct{}
-	clearedcollaborations bool
-	access_tokens         map[string]struct{}
-	removedaccess_tokens  map[string]struct{}
-	clearedaccess_tokens  bool
-	done                  bool
-	oldValue              func(context.Context) (*Contact, error)
-	predicates            []predicate.Contact
+	op                        Op
+	typ                       string
+	id                        *string
+	created_at                *time.Time
+	name                      *string
+	email                     *string
+	phone                     *string
+	roles                     *[]access.Role
+	appendroles               []access.Role
+	timezone                  *string
+	locale                    *string
+	status                    *contact.Status
+	last_email_status         *contact.LastEmailStatus
+	notification_preference   *contact.NotificationPreference
+	s1_phone                  *string
+	s1_hours                  *string
+	s2_phone                  *string
+	s2_hours                  *string
+	features                  *[]string
+	appendfeatures            []string
+	clearedFields             map[string]struct{}
+	organization              *string
+	clearedorganization       bool
+	devices                   map[string]struct{}
+	removeddevices            map[string]struct{}
+	cleareddevices            bool
+	collaborations            map[string]struct{}
+	removedcollaborations     map[string]struct{}
+	clearedcollaborations     bool
+	access_tokens             map[string]struct{}
+	removedaccess_tokens      map[string]struct{}
+	clearedaccess_tokens      bool
+	case_subscriptions        map[string]struct{}
+	removedcase_subscriptions map[string]struct{}
+	clearedcase_subscriptions bool
+	done                      bool
+	oldValue                  func(context.Context) (*Contact, error)
+	predicates                []predicate.Contact
 }
 
 var _ ent.Mutation = (*ContactMutation)(nil)
@@ -5048,6 +5598,238 @@ func (m *ContactMutation) ResetLastEmailStatus() {
 	m.last_email_status = nil
 }
 
+// SetNotificationPreference sets the "notification_preference" field.
+func (m *ContactMutation) SetNotificationPreference(cp contact.NotificationPreference) {
+	m.notification_preference = &cp
+}
+
+// NotificationPreference returns the value of the "notification_preference" field in the mutation.
+func (m *ContactMutation) NotificationPreference() (r contact.NotificationPreference, exists bool) {
+	v := m.notification_preference
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotificationPreference returns the old "notification_preference" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldNotificationPreference(ctx context.Context) (v contact.NotificationPreference, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotificationPreference is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotificationPreference requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotificationPreference: %w", err)
+	}
+	return oldValue.NotificationPreference, nil
+}
+
+// ResetNotificationPreference resets all changes to the "notification_preference" field.
+func (m *ContactMutation) ResetNotificationPreference() {
+	m.notification_preference = nil
+}
+
+// SetS1Phone sets the "s1_phone" field.
+func (m *ContactMutation) SetS1Phone(s string) {
+	m.s1_phone = &s
+}
+
+// S1Phone returns the value of the "s1_phone" field in the mutation.
+func (m *ContactMutation) S1Phone() (r string, exists bool) {
+	v := m.s1_phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldS1Phone returns the old "s1_phone" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldS1Phone(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldS1Phone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldS1Phone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldS1Phone: %w", err)
+	}
+	return oldValue.S1Phone, nil
+}
+
+// ClearS1Phone clears the value of the "s1_phone" field.
+func (m *ContactMutation) ClearS1Phone() {
+	m.s1_phone = nil
+	m.clearedFields[contact.FieldS1Phone] = struct{}{}
+}
+
+// S1PhoneCleared returns if the "s1_phone" field was cleared in this mutation.
+func (m *ContactMutation) S1PhoneCleared() bool {
+	_, ok := m.clearedFields[contact.FieldS1Phone]
+	return ok
+}
+
+// ResetS1Phone resets all changes to the "s1_phone" field.
+func (m *ContactMutation) ResetS1Phone() {
+	m.s1_phone = nil
+	delete(m.clearedFields, contact.FieldS1Phone)
+}
+
+// SetS1Hours sets the "s1_hours" field.
+func (m *ContactMutation) SetS1Hours(s string) {
+	m.s1_hours = &s
+}
+
+// S1Hours returns the value of the "s1_hours" field in the mutation.
+func (m *ContactMutation) S1Hours() (r string, exists bool) {
+	v := m.s1_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldS1Hours returns the old "s1_hours" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldS1Hours(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldS1Hours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldS1Hours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldS1Hours: %w", err)
+	}
+	return oldValue.S1Hours, nil
+}
+
+// ClearS1Hours clears the value of the "s1_hours" field.
+func (m *ContactMutation) ClearS1Hours() {
+	m.s1_hours = nil
+	m.clearedFields[contact.FieldS1Hours] = struct{}{}
+}
+
+// S1HoursCleared returns if the "s1_hours" field was cleared in this mutation.
+func (m *ContactMutation) S1HoursCleared() bool {
+	_, ok := m.clearedFields[contact.FieldS1Hours]
+	return ok
+}
+
+// ResetS1Hours resets all changes to the "s1_hours" field.
+func (m *ContactMutation) ResetS1Hours() {
+	m.s1_hours = nil
+	delete(m.clearedFields, contact.FieldS1Hours)
+}
+
+// SetS2Phone sets the "s2_phone" field.
+func (m *ContactMutation) SetS2Phone(s string) {
+	m.s2_phone = &s
+}
+
+// S2Phone returns the value of the "s2_phone" field in the mutation.
+func (m *ContactMutation) S2Phone() (r string, exists bool) {
+	v := m.s2_phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldS2Phone returns the old "s2_phone" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldS2Phone(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldS2Phone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldS2Phone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldS2Phone: %w", err)
+	}
+	return oldValue.S2Phone, nil
+}
+
+// ClearS2Phone clears the value of the "s2_phone" field.
+func (m *ContactMutation) ClearS2Phone() {
+	m.s2_phone = nil
+	m.clearedFields[contact.FieldS2Phone] = struct{}{}
+}
+
+// S2PhoneCleared returns if the "s2_phone" field was cleared in this mutation.
+func (m *ContactMutation) S2PhoneCleared() bool {
+	_, ok := m.clearedFields[contact.FieldS2Phone]
+	return ok
+}
+
+// ResetS2Phone resets all changes to the "s2_phone" field.
+func (m *ContactMutation) ResetS2Phone() {
+	m.s2_phone = nil
+	delete(m.clearedFields, contact.FieldS2Phone)
+}
+
+// SetS2Hours sets the "s2_hours" field.
+func (m *ContactMutation) SetS2Hours(s string) {
+	m.s2_hours = &s
+}
+
+// S2Hours returns the value of the "s2_hours" field in the mutation.
+func (m *ContactMutation) S2Hours() (r string, exists bool) {
+	v := m.s2_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldS2Hours returns the old "s2_hours" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldS2Hours(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldS2Hours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldS2Hours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldS2Hours: %w", err)
+	}
+	return oldValue.S2Hours, nil
+}
+
+// ClearS2Hours clears the value of the "s2_hours" field.
+func (m *ContactMutation) ClearS2Hours() {
+	m.s2_hours = nil
+	m.clearedFields[contact.FieldS2Hours] = struct{}{}
+}
+
+// S2HoursCleared returns if the "s2_hours" field was cleared in this mutation.
+func (m *ContactMutation) S2HoursCleared() bool {
+	_, ok := m.clearedFields[contact.FieldS2Hours]
+	return ok
+}
+
+// ResetS2Hours resets all changes to the "s2_hours" field.
+func (m *ContactMutation) ResetS2Hours() {
+	m.s2_hours = nil
+	delete(m.clearedFields, contact.FieldS2Hours)
+}
+
 // SetFeatures sets the "features" field.
 func (m *ContactMutation) SetFeatures(s []string) {
 	m.features = &s
@@ -5288,6 +6070,60 @@ func (m *ContactMutation) ResetAccessTokens() {
 	m.removedaccess_tokens = nil
 }
 
+// AddCaseSubscriptionIDs adds the "case_subscriptions" edge to the CaseSubscription entity by ids.
+func (m *ContactMutation) AddCaseSubscriptionIDs(ids ...string) {
+	if m.case_subscriptions == nil {
+		m.case_subscriptions = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.case_subscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCaseSubscriptions clears the "case_subscriptions" edge to the CaseSubscription entity.
+func (m *ContactMutation) ClearCaseSubscriptions() {
+	m.clearedcase_subscriptions = true
+}
+
+// CaseSubscriptionsCleared reports if the "case_subscriptions" edge to the CaseSubscription entity was cleared.
+func (m *ContactMutation) CaseSubscriptionsCleared() bool {
+	return m.clearedcase_subscriptions
+}
+
+// RemoveCaseSubscriptionIDs removes the "case_subscriptions" edge to the CaseSubscription entity by IDs.
+func (m *ContactMutation) RemoveCaseSubscriptionIDs(ids ...string) {
+	if m.removedcase_subscriptions == nil {
+		m.removedcase_subscriptions = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.case_subscriptions, ids[i])
+		m.removedcase_subscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCaseSubscriptions returns the removed IDs of the "case_subscriptions" edge to the CaseSubscription entity.
+func (m *ContactMutation) RemovedCaseSubscriptionsIDs() (ids []string) {
+	for id := range m.removedcase_subscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CaseSubscriptionsIDs returns the "case_subscriptions" edge IDs in the mutation.
+func (m *ContactMutation) CaseSubscriptionsIDs() (ids []string) {
+	for id := range m.case_subscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCaseSubscriptions resets all changes to the "case_subscriptions" edge.
+func (m *ContactMutation) ResetCaseSubscriptions() {
+	m.case_subscriptions = nil
+	m.clearedcase_subscriptions = false
+	m.removedcase_subscriptions = nil
+}
+
 // Where appends a list predicates to the ContactMutation builder.
 func (m *ContactMutation) Where(ps ...predicate.Contact) {
 	m.predicates = append(m.predicates, ps...)
@@ -5322,7 +6158,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, contact.FieldCreatedAt)
 	}
@@ -5352,6 +6188,21 @@ func (m *ContactMutation) Fields() []string {
 	}
 	if m.last_email_status != nil {
 		fields = append(fields, contact.FieldLastEmailStatus)
+	}
+	if m.notification_preference != nil {
+		fields = append(fields, contact.FieldNotificationPreference)
+	}
+	if m.s1_phone != nil {
+		fields = append(fields, contact.FieldS1Phone)
+	}
+	if m.s1_hours != nil {
+		fields = append(fields, contact.FieldS1Hours)
+	}
+	if m.s2_phone != nil {
+		fields = append(fields, contact.FieldS2Phone)
+	}
+	if m.s2_hours != nil {
+		fields = append(fields, contact.FieldS2Hours)
 	}
 	if m.features != nil {
 		fields = append(fields, contact.FieldFeatures)
@@ -5384,6 +6235,16 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case contact.FieldLastEmailStatus:
 		return m.LastEmailStatus()
+	case contact.FieldNotificationPreference:
+		return m.NotificationPreference()
+	case contact.FieldS1Phone:
+		return m.S1Phone()
+	case contact.FieldS1Hours:
+		return m.S1Hours()
+	case contact.FieldS2Phone:
+		return m.S2Phone()
+	case contact.FieldS2Hours:
+		return m.S2Hours()
 	case contact.FieldFeatures:
 		return m.Features()
 	}
@@ -5415,6 +6276,16 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldStatus(ctx)
 	case contact.FieldLastEmailStatus:
 		return m.OldLastEmailStatus(ctx)
+	case contact.FieldNotificationPreference:
+		return m.OldNotificationPreference(ctx)
+	case contact.FieldS1Phone:
+		return m.OldS1Phone(ctx)
+	case contact.FieldS1Hours:
+		return m.OldS1Hours(ctx)
+	case contact.FieldS2Phone:
+		return m.OldS2Phone(ctx)
+	case contact.FieldS2Hours:
+		return m.OldS2Hours(ctx)
 	case contact.FieldFeatures:
 		return m.OldFeatures(ctx)
 	}
@@ -5496,6 +6367,41 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastEmailStatus(v)
 		return nil
+	case contact.FieldNotificationPreference:
+		v, ok := value.(contact.NotificationPreference)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotificationPreference(v)
+		return nil
+	case contact.FieldS1Phone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetS1Phone(v)
+		return nil
+	case contact.FieldS1Hours:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetS1Hours(v)
+		return nil
+	case contact.FieldS2Phone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetS2Phone(v)
+		return nil
+	case contact.FieldS2Hours:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetS2Hours(v)
+		return nil
 	case contact.FieldFeatures:
 		v, ok := value.([]string)
 		if !ok {
@@ -5536,6 +6442,18 @@ func (m *ContactMutation) ClearedFields() []string {
 	if m.FieldCleared(contact.FieldPhone) {
 		fields = append(fields, contact.FieldPhone)
 	}
+	if m.FieldCleared(contact.FieldS1Phone) {
+		fields = append(fields, contact.FieldS1Phone)
+	}
+	if m.FieldCleared(contact.FieldS1Hours) {
+		fields = append(fields, contact.FieldS1Hours)
+	}
+	if m.FieldCleared(contact.FieldS2Phone) {
+		fields = append(fields, contact.FieldS2Phone)
+	}
+	if m.FieldCleared(contact.FieldS2Hours) {
+		fields = append(fields, contact.FieldS2Hours)
+	}
 	return fields
 }
 
@@ -5552,6 +6470,18 @@ func (m *ContactMutation) ClearField(name string) error {
 	switch name {
 	case contact.FieldPhone:
 		m.ClearPhone()
+		return nil
+	case contact.FieldS1Phone:
+		m.ClearS1Phone()
+		return nil
+	case contact.FieldS1Hours:
+		m.ClearS1Hours()
+		return nil
+	case contact.FieldS2Phone:
+		m.ClearS2Phone()
+		return nil
+	case contact.FieldS2Hours:
+		m.ClearS2Hours()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact nullable field %s", name)
@@ -5591,6 +6521,21 @@ func (m *ContactMutation) ResetField(name string) error {
 	case contact.FieldLastEmailStatus:
 		m.ResetLastEmailStatus()
 		return nil
+	case contact.FieldNotificationPreference:
+		m.ResetNotificationPreference()
+		return nil
+	case contact.FieldS1Phone:
+		m.ResetS1Phone()
+		return nil
+	case contact.FieldS1Hours:
+		m.ResetS1Hours()
+		return nil
+	case contact.FieldS2Phone:
+		m.ResetS2Phone()
+		return nil
+	case contact.FieldS2Hours:
+		m.ResetS2Hours()
+		return nil
 	case contact.FieldFeatures:
 		m.ResetFeatures()
 		return nil
@@ -5600,7 +6545,7 @@ func (m *ContactMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ContactMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.organization != nil {
 		edges = append(edges, contact.EdgeOrganization)
 	}
@@ -5612,6 +6557,9 @@ func (m *ContactMutation) AddedEdges() []string {
 	}
 	if m.access_tokens != nil {
 		edges = append(edges, contact.EdgeAccessTokens)
+	}
+	if m.case_subscriptions != nil {
+		edges = append(edges, contact.EdgeCaseSubscriptions)
 	}
 	return edges
 }
@@ -5642,13 +6590,19 @@ func (m *ContactMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case contact.EdgeCaseSubscriptions:
+		ids := make([]ent.Value, 0, len(m.case_subscriptions))
+		for id := range m.case_subscriptions {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ContactMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removeddevices != nil {
 		edges = append(edges, contact.EdgeDevices)
 	}
@@ -5657,6 +6611,9 @@ func (m *ContactMutation) RemovedEdges() []string {
 	}
 	if m.removedaccess_tokens != nil {
 		edges = append(edges, contact.EdgeAccessTokens)
+	}
+	if m.removedcase_subscriptions != nil {
+		edges = append(edges, contact.EdgeCaseSubscriptions)
 	}
 	return edges
 }
@@ -5683,13 +6640,19 @@ func (m *ContactMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case contact.EdgeCaseSubscriptions:
+		ids := make([]ent.Value, 0, len(m.removedcase_subscriptions))
+		for id := range m.removedcase_subscriptions {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ContactMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedorganization {
 		edges = append(edges, contact.EdgeOrganization)
 	}
@@ -5701,6 +6664,9 @@ func (m *ContactMutation) ClearedEdges() []string {
 	}
 	if m.clearedaccess_tokens {
 		edges = append(edges, contact.EdgeAccessTokens)
+	}
+	if m.clearedcase_subscriptions {
+		edges = append(edges, contact.EdgeCaseSubscriptions)
 	}
 	return edges
 }
@@ -5717,6 +6683,8 @@ func (m *ContactMutation) EdgeCleared(name string) bool {
 		return m.clearedcollaborations
 	case contact.EdgeAccessTokens:
 		return m.clearedaccess_tokens
+	case contact.EdgeCaseSubscriptions:
+		return m.clearedcase_subscriptions
 	}
 	return false
 }
@@ -5747,6 +6715,9 @@ func (m *ContactMutation) ResetEdge(name string) error {
 		return nil
 	case contact.EdgeAccessTokens:
 		m.ResetAccessTokens()
+		return nil
+	case contact.EdgeCaseSubscriptions:
+		m.ResetCaseSubscriptions()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact edge %s", name)

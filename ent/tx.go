@@ -24,6 +24,8 @@ type Tx struct {
 	CaseComment *CaseCommentClient
 	// CaseEvent is the client for interacting with the CaseEvent builders.
 	CaseEvent *CaseEventClient
+	// CaseSubscription is the client for interacting with the CaseSubscription builders.
+	CaseSubscription *CaseSubscriptionClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Device is the client for interacting with the Device builders.
@@ -178,6 +180,7 @@ func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.CaseComment = NewCaseCommentClient(tx.config)
 	tx.CaseEvent = NewCaseEventClient(tx.config)
+	tx.CaseSubscription = NewCaseSubscriptionClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.Device = NewDeviceClient(tx.config)
 	tx.EmailSuppression = NewEmailSuppressionClient(tx.config)

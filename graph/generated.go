@@ -316,20 +316,25 @@ type ComplexityRoot struct {
 	}
 
 	Contact struct {
-		CreatedAt       func(childComplexity int) int
-		Devices         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
-		Email           func(childComplexity int) int
-		Features        func(childComplexity int) int
-		ID              func(childComplexity int) int
-		LastEmailStatus func(childComplexity int) int
-		Locale          func(childComplexity int) int
-		Name            func(childComplexity int) int
-		Organization    func(childComplexity int) int
-		OrganizationID  func(childComplexity int) int
-		Phone           func(childComplexity int) int
-		Roles           func(childComplexity int) int
-		Status          func(childComplexity int) int
-		Timezone        func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		Devices                func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
+		Email                  func(childComplexity int) int
+		Features               func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		LastEmailStatus        func(childComplexity int) int
+		Locale                 func(childComplexity int) int
+		Name                   func(childComplexity int) int
+		NotificationPreference func(childComplexity int) int
+		Organization           func(childComplexity int) int
+		OrganizationID         func(childComplexity int) int
+		Phone                  func(childComplexity int) int
+		Roles                  func(childComplexity int) int
+		S1Hours                func(childComplexity int) int
+		S1Phone                func(childComplexity int) int
+		S2Hours                func(childComplexity int) int
+		S2Phone                func(childComplexity int) int
+		Status                 func(childComplexity int) int
+		Timezone               func(childComplexity int) int
 	}
 
 	ContactConnection struct {
@@ -543,12 +548,15 @@ type ComplexityRoot struct {
 		RevokeGrant            func(childComplexity int, input model.RevokeGrantInput) int
 		SendVerificationCode   func(childComplexity int, input model.SendVerificationCodeInput) int
 		ShareCase              func(childComplexity int, input model.ShareCaseInput) int
+		SubscribeToCases       func(childComplexity int, input model.SubscribeToCasesInput) int
+		UnsubscribeFromCases   func(childComplexity int, input model.UnsubscribeFromCasesInput) int
 		UpdateCase             func(childComplexity int, input model.UpdateCaseInput) int
 		UpdateContact          func(childComplexity int, input model.UpdateContactInput) int
 		UpdateDevice           func(childComplexity int, input model.UpdateDeviceInput) int
 		UpdateLicense          func(childComplexity int, input model.UpdateLicenseInput) int
 		UpdateOrganization     func(childComplexity int, input model.UpdateOrganizationInput) int
 		UpdatePhoneNumber      func(childComplexity int, input model.UpdatePhoneNumberInput) int
+		UpdateViewer           func(childComplexity int, input model.UpdateViewerInput) int
 	}
 
 	Organization struct {
@@ -683,6 +691,11 @@ type ComplexityRoot struct {
 		Events           func(childComplexity int) int
 	}
 
+	SubscribeToCasesPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Customer         func(childComplexity int) int
+	}
+
 	Subscription struct {
 		CaseEvents  func(childComplexity int, customerID *string, caseID *string) int
 		GrantEvents func(childComplexity int) int
@@ -696,6 +709,11 @@ type ComplexityRoot struct {
 		OpenBySeverity             func(childComplexity int) int
 		OpenedLast30Days           func(childComplexity int) int
 		SLABreaches                func(childComplexity int) int
+	}
+
+	UnsubscribeFromCasesPayload struct {
+		ClientMutationID func(childComplexity int) int
+		CustomerID       func(childComplexity int) int
 	}
 
 	UpdateCasePayload struct {
@@ -730,6 +748,11 @@ type ComplexityRoot struct {
 		PhoneNumber      func(childComplexity int) int
 	}
 
+	UpdateViewerPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Contact          func(childComplexity int) int
+	}
+
 	VendorContact struct {
 		Contact func(childComplexity int) int
 		Email   func(childComplexity int) int
@@ -738,12 +761,13 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		AccessTokens func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AccessTokenOrder) int
-		Contact      func(childComplexity int) int
-		Customers    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
-		Grants       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.GrantOrder, where *ent.GrantWhereInput) int
-		MyCustomers  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
-		Organization func(childComplexity int) int
+		AccessTokens      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AccessTokenOrder) int
+		CaseSubscriptions func(childComplexity int) int
+		Contact           func(childComplexity int) int
+		Customers         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		Grants            func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.GrantOrder, where *ent.GrantWhereInput) int
+		MyCustomers       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		Organization      func(childComplexity int) int
 	}
 }
 
@@ -793,6 +817,9 @@ type MutationResolver interface {
 	ClearEmailSuppression(ctx context.Context, input model.ClearEmailSuppressionInput) (*model.ClearEmailSuppressionPayload, error)
 	CreateAccessToken(ctx context.Context, input model.CreateAccessTokenInput) (*model.CreateAccessTokenPayload, error)
 	RevokeAccessToken(ctx context.Context, input model.RevokeAccessTokenInput) (*model.RevokeAccessTokenPayload, error)
+	UpdateViewer(ctx context.Context, input model.UpdateViewerInput) (*model.UpdateViewerPayload, error)
+	SubscribeToCases(ctx context.Context, input model.SubscribeToCasesInput) (*model.SubscribeToCasesPayload, error)
+	UnsubscribeFromCases(ctx context.Context, input model.UnsubscribeFromCasesInput) (*model.UnsubscribeFromCasesPayload, error)
 }
 type OrganizationResolver interface {
 	SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error)
@@ -822,6 +849,7 @@ type ViewerResolver interface {
 	Contact(ctx context.Context, obj *access.Session) (*ent.Contact, error)
 	Organization(ctx context.Context, obj *access.Session) (*ent.Organization, error)
 	AccessTokens(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AccessTokenOrder) (*ent.AccessTokenConnection, error)
+	CaseSubscriptions(ctx context.Context, obj *access.Session) ([]*ent.Organization, error)
 }
 
 type CaseWhereInputResolver interface {
@@ -1945,6 +1973,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Name(childComplexity), true
+	case "Contact.notificationPreference":
+		if e.ComplexityRoot.Contact.NotificationPreference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.NotificationPreference(childComplexity), true
 	case "Contact.organization":
 		if e.ComplexityRoot.Contact.Organization == nil {
 			break
@@ -1969,6 +2003,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Roles(childComplexity), true
+	case "Contact.s1Hours":
+		if e.ComplexityRoot.Contact.S1Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.S1Hours(childComplexity), true
+	case "Contact.s1Phone":
+		if e.ComplexityRoot.Contact.S1Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.S1Phone(childComplexity), true
+	case "Contact.s2Hours":
+		if e.ComplexityRoot.Contact.S2Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.S2Hours(childComplexity), true
+	case "Contact.s2Phone":
+		if e.ComplexityRoot.Contact.S2Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.S2Phone(childComplexity), true
 	case "Contact.status":
 		if e.ComplexityRoot.Contact.Status == nil {
 			break
@@ -2952,6 +3010,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ShareCase(childComplexity, args["input"].(model.ShareCaseInput)), true
+	case "Mutation.subscribeToCases":
+		if e.ComplexityRoot.Mutation.SubscribeToCases == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_subscribeToCases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubscribeToCases(childComplexity, args["input"].(model.SubscribeToCasesInput)), true
+	case "Mutation.unsubscribeFromCases":
+		if e.ComplexityRoot.Mutation.UnsubscribeFromCases == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unsubscribeFromCases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnsubscribeFromCases(childComplexity, args["input"].(model.UnsubscribeFromCasesInput)), true
 	case "Mutation.updateCase":
 		if e.ComplexityRoot.Mutation.UpdateCase == nil {
 			break
@@ -3018,6 +3098,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePhoneNumber(childComplexity, args["input"].(model.UpdatePhoneNumberInput)), true
+	case "Mutation.updateViewer":
+		if e.ComplexityRoot.Mutation.UpdateViewer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateViewer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateViewer(childComplexity, args["input"].(model.UpdateViewerInput)), true
 
 	case "Organization.cases":
 		if e.ComplexityRoot.Organization.Cases == nil {
@@ -3576,6 +3667,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ShareCasePayload.Events(childComplexity), true
 
+	case "SubscribeToCasesPayload.clientMutationId":
+		if e.ComplexityRoot.SubscribeToCasesPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscribeToCasesPayload.ClientMutationID(childComplexity), true
+	case "SubscribeToCasesPayload.customer":
+		if e.ComplexityRoot.SubscribeToCasesPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscribeToCasesPayload.Customer(childComplexity), true
+
 	case "Subscription.caseEvents":
 		if e.ComplexityRoot.Subscription.CaseEvents == nil {
 			break
@@ -3636,6 +3740,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportMetrics.SLABreaches(childComplexity), true
+
+	case "UnsubscribeFromCasesPayload.clientMutationId":
+		if e.ComplexityRoot.UnsubscribeFromCasesPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnsubscribeFromCasesPayload.ClientMutationID(childComplexity), true
+	case "UnsubscribeFromCasesPayload.customerID":
+		if e.ComplexityRoot.UnsubscribeFromCasesPayload.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnsubscribeFromCasesPayload.CustomerID(childComplexity), true
 
 	case "UpdateCasePayload.case":
 		if e.ComplexityRoot.UpdateCasePayload.Case == nil {
@@ -3727,6 +3844,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdatePhoneNumberPayload.PhoneNumber(childComplexity), true
 
+	case "UpdateViewerPayload.clientMutationId":
+		if e.ComplexityRoot.UpdateViewerPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateViewerPayload.ClientMutationID(childComplexity), true
+	case "UpdateViewerPayload.contact":
+		if e.ComplexityRoot.UpdateViewerPayload.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateViewerPayload.Contact(childComplexity), true
+
 	case "VendorContact.contact":
 		if e.ComplexityRoot.VendorContact.Contact == nil {
 			break
@@ -3763,6 +3893,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.AccessTokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.AccessTokenOrder)), true
+	case "Viewer.caseSubscriptions":
+		if e.ComplexityRoot.Viewer.CaseSubscriptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.CaseSubscriptions(childComplexity), true
 	case "Viewer.contact":
 		if e.ComplexityRoot.Viewer.Contact == nil {
 			break
@@ -3865,12 +4001,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRevokeGrantInput,
 		ec.unmarshalInputSendVerificationCodeInput,
 		ec.unmarshalInputShareCaseInput,
+		ec.unmarshalInputSubscribeToCasesInput,
+		ec.unmarshalInputUnsubscribeFromCasesInput,
 		ec.unmarshalInputUpdateCaseInput,
 		ec.unmarshalInputUpdateContactInput,
 		ec.unmarshalInputUpdateDeviceInput,
 		ec.unmarshalInputUpdateLicenseInput,
 		ec.unmarshalInputUpdateOrganizationInput,
 		ec.unmarshalInputUpdatePhoneNumberInput,
+		ec.unmarshalInputUpdateViewerInput,
 	)
 	first := true
 
@@ -4033,6 +4172,10 @@ enum Action {
   STAFF_ONLY
   "Any signed-in contact, on its own tokens."
   OWN_TOKENS
+  "Any signed-in contact, on its own profile, preferences and subscriptions."
+  OWN_PROFILE
+  "LOOK on a customer: be mailed about its cases."
+  FOLLOW_CASES
 }
 
 """Where a caller's effective level on a customer comes from."""
@@ -4156,6 +4299,8 @@ type Viewer {
     "Ordering options for the tokens returned from the connection."
     orderBy: [AccessTokenOrder!]
   ): AccessTokenConnection! @public
+  "Customers whose case updates the caller subscribed to (subscribeToCases) and may still see."
+  caseSubscriptions: [Organization!]! @public
 }
 
 """A caller's effective level on a customer and where it comes from."""
@@ -5024,6 +5169,80 @@ type AssignVendorContactPayload {
   organization: Organization! @public
 }
 
+"""What the caller changes about itself; a field left out stays as it is."""
+input UpdateViewerInput {
+  "Full name."
+  name: String
+  "Phone number in E.164 form; accepted as typed with + and a country code."
+  phone: String
+  "When true, clears ` + "`" + `phone` + "`" + `."
+  clearPhone: Boolean
+  "IANA time zone, e.g. Europe/Warsaw."
+  timezone: String
+  "BCP 47 language tag, e.g. pl-PL."
+  locale: String
+  "Which case updates the caller is mailed about."
+  notificationPreference: ContactNotificationPreference
+  "The number to call the caller on about an S1 case, in E.164 form."
+  s1Phone: String
+  "When true, clears ` + "`" + `s1Phone` + "`" + `."
+  clearS1Phone: Boolean
+  "When the caller may be called about an S1 case, e.g. 24x7."
+  s1Hours: String
+  "When true, clears ` + "`" + `s1Hours` + "`" + `."
+  clearS1Hours: Boolean
+  "The number to call the caller on about an S2 case, in E.164 form."
+  s2Phone: String
+  "When true, clears ` + "`" + `s2Phone` + "`" + `."
+  clearS2Phone: Boolean
+  "When the caller may be called about an S2 case, e.g. Mon-Fri 08:00-18:00 CET."
+  s2Hours: String
+  "When true, clears ` + "`" + `s2Hours` + "`" + `."
+  clearS2Hours: Boolean
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The caller, changed."""
+type UpdateViewerPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The caller's contact after the change."
+  contact: Contact! @public
+}
+
+"""A customer whose case updates the caller wants by mail."""
+input SubscribeToCasesInput {
+  "The customer."
+  customerID: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The caller is subscribed."""
+type SubscribeToCasesPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The customer subscribed to."
+  customer: Organization! @public
+}
+
+"""A customer whose case updates the caller no longer wants."""
+input UnsubscribeFromCasesInput {
+  "The customer."
+  customerID: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The caller is no longer subscribed."""
+type UnsubscribeFromCasesPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The customer unsubscribed from."
+  customerID: ID! @public
+}
+
 """The new organisation."""
 type CreateOrganizationPayload {
   "The client's clientMutationId, as sent."
@@ -5159,6 +5378,12 @@ type Mutation {
   createAccessToken("What the mutation takes, with the clientMutationId its payload echoes." input: CreateAccessTokenInput!): CreateAccessTokenPayload! @action(name: OWN_TOKENS)
   "Revoke one of the caller's own API tokens."
   revokeAccessToken("What the mutation takes, with the clientMutationId its payload echoes." input: RevokeAccessTokenInput!): RevokeAccessTokenPayload! @action(name: OWN_TOKENS)
+  "Change the caller's own name, phone, time zone, locale and notification preferences; no admin level needed."
+  updateViewer("What the mutation takes, with the clientMutationId its payload echoes." input: UpdateViewerInput!): UpdateViewerPayload! @action(name: OWN_PROFILE)
+  "Be mailed about the updates of a customer's cases (LOOK on it, or a contact of it). The mail stops while the caller may not see the cases, and resumes if it may again."
+  subscribeToCases("What the mutation takes, with the clientMutationId its payload echoes." input: SubscribeToCasesInput!): SubscribeToCasesPayload! @action(name: FOLLOW_CASES)
+  "Stop the mail of subscribeToCases."
+  unsubscribeFromCases("What the mutation takes, with the clientMutationId its payload echoes." input: UnsubscribeFromCasesInput!): UnsubscribeFromCasesPayload! @action(name: OWN_PROFILE)
 }
 
 """What happened to a grant."""
@@ -5748,6 +5973,16 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_status(ctx, field)
 	case "lastEmailStatus":
 		return ec.fieldContext_Contact_lastEmailStatus(ctx, field)
+	case "notificationPreference":
+		return ec.fieldContext_Contact_notificationPreference(ctx, field)
+	case "s1Phone":
+		return ec.fieldContext_Contact_s1Phone(ctx, field)
+	case "s1Hours":
+		return ec.fieldContext_Contact_s1Hours(ctx, field)
+	case "s2Phone":
+		return ec.fieldContext_Contact_s2Phone(ctx, field)
+	case "s2Hours":
+		return ec.fieldContext_Contact_s2Hours(ctx, field)
 	case "features":
 		return ec.fieldContext_Contact_features(ctx, field)
 	case "organization":
@@ -6366,6 +6601,16 @@ func (ec *executionContext) childFields_ShareCasePayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ShareCasePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SubscribeToCasesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_SubscribeToCasesPayload_clientMutationId(ctx, field)
+	case "customer":
+		return ec.fieldContext_SubscribeToCasesPayload_customer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscribeToCasesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SupportMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "openBySeverity":
@@ -6384,6 +6629,16 @@ func (ec *executionContext) childFields_SupportMetrics(ctx context.Context, fiel
 		return ec.fieldContext_SupportMetrics_closedLast30Days(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SupportMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_UnsubscribeFromCasesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_UnsubscribeFromCasesPayload_clientMutationId(ctx, field)
+	case "customerID":
+		return ec.fieldContext_UnsubscribeFromCasesPayload_customerID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnsubscribeFromCasesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6450,6 +6705,16 @@ func (ec *executionContext) childFields_UpdatePhoneNumberPayload(ctx context.Con
 	return nil, fmt.Errorf("no field named %q was found under type UpdatePhoneNumberPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateViewerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_UpdateViewerPayload_clientMutationId(ctx, field)
+	case "contact":
+		return ec.fieldContext_UpdateViewerPayload_contact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateViewerPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_VendorContact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "role":
@@ -6478,6 +6743,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_organization(ctx, field)
 	case "accessTokens":
 		return ec.fieldContext_Viewer_accessTokens(ctx, field)
+	case "caseSubscriptions":
+		return ec.fieldContext_Viewer_caseSubscriptions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -7312,6 +7579,34 @@ func (ec *executionContext) field_Mutation_shareCase_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_subscribeToCases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubscribeToCasesInput, error) {
+			return ec.unmarshalNSubscribeToCasesInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐSubscribeToCasesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unsubscribeFromCases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UnsubscribeFromCasesInput, error) {
+			return ec.unmarshalNUnsubscribeFromCasesInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUnsubscribeFromCasesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7388,6 +7683,20 @@ func (ec *executionContext) field_Mutation_updatePhoneNumber_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdatePhoneNumberInput, error) {
 			return ec.unmarshalNUpdatePhoneNumberInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdatePhoneNumberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateViewer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateViewerInput, error) {
+			return ec.unmarshalNUpdateViewerInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateViewerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -15616,6 +15925,211 @@ func (ec *executionContext) fieldContext_Contact_lastEmailStatus(_ context.Conte
 	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type ContactLastEmailStatus does not have child fields"))
 }
 
+func (ec *executionContext) _Contact_notificationPreference(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_notificationPreference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotificationPreference, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal contact.NotificationPreference
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal contact.NotificationPreference
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v contact.NotificationPreference) graphql.Marshaler {
+			return ec.marshalOContactNotificationPreference2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_notificationPreference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type ContactNotificationPreference does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_s1Phone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_s1Phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.S1Phone, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_s1Phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_s1Hours(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_s1Hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.S1Hours, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_s1Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_s2Phone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_s2Phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.S2Phone, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_s2Phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Contact_s2Hours(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_s2Hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.S2Hours, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_s2Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Contact_features(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22159,6 +22673,192 @@ func (ec *executionContext) fieldContext_Mutation_revokeAccessToken(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateViewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateViewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateViewer(ctx, fc.Args["input"].(model.UpdateViewerInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "OWN_PROFILE")
+				if err != nil {
+					var zeroVal *model.UpdateViewerPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.UpdateViewerPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateViewerPayload) graphql.Marshaler {
+			return ec.marshalNUpdateViewerPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateViewerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateViewer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateViewerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateViewer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_subscribeToCases(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_subscribeToCases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubscribeToCases(ctx, fc.Args["input"].(model.SubscribeToCasesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "FOLLOW_CASES")
+				if err != nil {
+					var zeroVal *model.SubscribeToCasesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.SubscribeToCasesPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscribeToCasesPayload) graphql.Marshaler {
+			return ec.marshalNSubscribeToCasesPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐSubscribeToCasesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_subscribeToCases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscribeToCasesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_subscribeToCases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unsubscribeFromCases(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unsubscribeFromCases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnsubscribeFromCases(ctx, fc.Args["input"].(model.UnsubscribeFromCasesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "OWN_PROFILE")
+				if err != nil {
+					var zeroVal *model.UnsubscribeFromCasesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.UnsubscribeFromCasesPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnsubscribeFromCasesPayload) graphql.Marshaler {
+			return ec.marshalNUnsubscribeFromCasesPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUnsubscribeFromCasesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unsubscribeFromCases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnsubscribeFromCasesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unsubscribeFromCases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25700,6 +26400,87 @@ func (ec *executionContext) fieldContext_ShareCasePayload_events(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _SubscribeToCasesPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.SubscribeToCasesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscribeToCasesPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubscribeToCasesPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscribeToCasesPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SubscribeToCasesPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.SubscribeToCasesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscribeToCasesPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscribeToCasesPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscribeToCasesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_caseEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -26061,6 +26842,78 @@ func (ec *executionContext) _SupportMetrics_closedLast30Days(ctx context.Context
 }
 func (ec *executionContext) fieldContext_SupportMetrics_closedLast30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UnsubscribeFromCasesPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UnsubscribeFromCasesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnsubscribeFromCasesPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnsubscribeFromCasesPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnsubscribeFromCasesPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UnsubscribeFromCasesPayload_customerID(ctx context.Context, field graphql.CollectedField, obj *model.UnsubscribeFromCasesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnsubscribeFromCasesPayload_customerID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnsubscribeFromCasesPayload_customerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnsubscribeFromCasesPayload", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _UpdateCasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCasePayload) (ret graphql.Marshaler) {
@@ -26639,6 +27492,87 @@ func (ec *executionContext) fieldContext_UpdatePhoneNumberPayload_phoneNumber(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateViewerPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateViewerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateViewerPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateViewerPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateViewerPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UpdateViewerPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.UpdateViewerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateViewerPayload_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateViewerPayload_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateViewerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VendorContact_role(ctx context.Context, field graphql.CollectedField, obj *directory.VendorContact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27106,6 +28040,51 @@ func (ec *executionContext) fieldContext_Viewer_accessTokens(ctx context.Context
 	if fc.Args, err = ec.field_Viewer_accessTokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_caseSubscriptions(ctx context.Context, field graphql.CollectedField, obj *access.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_caseSubscriptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().CaseSubscriptions(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.Organization
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_caseSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -30777,7 +31756,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "email", "phone", "roles", "timezone", "locale", "status", "features", "organizationID", "clientMutationId"}
+	fieldsInOrder := [...]string{"name", "email", "phone", "roles", "timezone", "locale", "status", "notificationPreference", "s1Phone", "s1Hours", "s2Phone", "s2Hours", "features", "organizationID", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30833,6 +31812,41 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Status = data
+		case "notificationPreference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationPreference"))
+			data, err := ec.unmarshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationPreference = data
+		case "s1Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Phone = data
+		case "s1Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Hours = data
+		case "s2Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Phone = data
+		case "s2Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Hours = data
 		case "features":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("features"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -32557,6 +33571,80 @@ func (ec *executionContext) unmarshalInputShareCaseInput(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSubscribeToCasesInput(ctx context.Context, obj any) (model.SubscribeToCasesInput, error) {
+	var it model.SubscribeToCasesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUnsubscribeFromCasesInput(ctx context.Context, obj any) (model.UnsubscribeFromCasesInput, error) {
+	var it model.UnsubscribeFromCasesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerID", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdateCaseInput(ctx context.Context, obj any) (model.UpdateCaseInput, error) {
 	var it model.UpdateCaseInput
 	if obj == nil {
@@ -32675,7 +33763,7 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "email", "phone", "clearPhone", "roles", "timezone", "locale", "status", "features", "clientMutationId"}
+	fieldsInOrder := [...]string{"id", "name", "email", "phone", "clearPhone", "roles", "timezone", "locale", "status", "notificationPreference", "s1Phone", "clearS1Phone", "s1Hours", "clearS1Hours", "s2Phone", "clearS2Phone", "s2Hours", "clearS2Hours", "features", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32745,6 +33833,69 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Status = data
+		case "notificationPreference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationPreference"))
+			data, err := ec.unmarshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationPreference = data
+		case "s1Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Phone = data
+		case "clearS1Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS1Phone"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS1Phone = data
+		case "s1Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Hours = data
+		case "clearS1Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS1Hours"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS1Hours = data
+		case "s2Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Phone = data
+		case "clearS2Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS2Phone"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS2Phone = data
+		case "s2Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Hours = data
+		case "clearS2Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS2Hours"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS2Hours = data
 		case "features":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("features"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -33096,6 +34247,134 @@ func (ec *executionContext) unmarshalInputUpdatePhoneNumberInput(ctx context.Con
 				return it, err
 			}
 			it.ClearDevice = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateViewerInput(ctx context.Context, obj any) (model.UpdateViewerInput, error) {
+	var it model.UpdateViewerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "phone", "clearPhone", "timezone", "locale", "notificationPreference", "s1Phone", "clearS1Phone", "s1Hours", "clearS1Hours", "s2Phone", "clearS2Phone", "s2Hours", "clearS2Hours", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "clearPhone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearPhone"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearPhone = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		case "notificationPreference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationPreference"))
+			data, err := ec.unmarshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationPreference = data
+		case "s1Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Phone = data
+		case "clearS1Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS1Phone"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS1Phone = data
+		case "s1Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s1Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S1Hours = data
+		case "clearS1Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS1Hours"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS1Hours = data
+		case "s2Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Phone = data
+		case "clearS2Phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS2Phone"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS2Phone = data
+		case "s2Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("s2Hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.S2Hours = data
+		case "clearS2Hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearS2Hours"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearS2Hours = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -36047,6 +37326,31 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "notificationPreference":
+			out.Values[i] = ec._Contact_notificationPreference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "s1Phone":
+			out.Values[i] = ec._Contact_s1Phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "s1Hours":
+			out.Values[i] = ec._Contact_s1Hours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "s2Phone":
+			out.Values[i] = ec._Contact_s2Phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "s2Hours":
+			out.Values[i] = ec._Contact_s2Hours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "features":
 			out.Values[i] = ec._Contact_features(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -38060,6 +39364,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateViewer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateViewer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscribeToCases":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_subscribeToCases(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unsubscribeFromCases":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unsubscribeFromCases(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39603,6 +40928,49 @@ func (ec *executionContext) _ShareCasePayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var subscribeToCasesPayloadImplementors = []string{"SubscribeToCasesPayload"}
+
+func (ec *executionContext) _SubscribeToCasesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubscribeToCasesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscribeToCasesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscribeToCasesPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._SubscribeToCasesPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._SubscribeToCasesPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -39669,6 +41037,49 @@ func (ec *executionContext) _SupportMetrics(ctx context.Context, sel ast.Selecti
 			}
 		case "closedLast30Days":
 			out.Values[i] = ec._SupportMetrics_closedLast30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var unsubscribeFromCasesPayloadImplementors = []string{"UnsubscribeFromCasesPayload"}
+
+func (ec *executionContext) _UnsubscribeFromCasesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnsubscribeFromCasesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unsubscribeFromCasesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnsubscribeFromCasesPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._UnsubscribeFromCasesPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customerID":
+			out.Values[i] = ec._UnsubscribeFromCasesPayload_customerID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39961,6 +41372,49 @@ func (ec *executionContext) _UpdatePhoneNumberPayload(ctx context.Context, sel a
 	return out
 }
 
+var updateViewerPayloadImplementors = []string{"UpdateViewerPayload"}
+
+func (ec *executionContext) _UpdateViewerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateViewerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateViewerPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._UpdateViewerPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contact":
+			out.Values[i] = ec._UpdateViewerPayload_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var vendorContactImplementors = []string{"VendorContact"}
 
 func (ec *executionContext) _VendorContact(ctx context.Context, sel ast.SelectionSet, obj *directory.VendorContact) graphql.Marshaler {
@@ -40226,6 +41680,44 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Viewer_accessTokens(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "caseSubscriptions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Viewer_caseSubscriptions(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -41931,6 +43423,22 @@ func (ec *executionContext) marshalNOrganization2ᚕᚖgithubᚗcomᚋpartnerdes
 	return ret
 }
 
+func (ec *executionContext) marshalNOrganization2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganizationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Organization) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx context.Context, sel ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -42287,6 +43795,21 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSubscribeToCasesInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐSubscribeToCasesInput(ctx context.Context, v any) (model.SubscribeToCasesInput, error) {
+	res, err := ec.unmarshalInputSubscribeToCasesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubscribeToCasesPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐSubscribeToCasesPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubscribeToCasesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SubscribeToCasesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -42301,6 +43824,21 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUnsubscribeFromCasesInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUnsubscribeFromCasesInput(ctx context.Context, v any) (model.UnsubscribeFromCasesInput, error) {
+	res, err := ec.unmarshalInputUnsubscribeFromCasesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnsubscribeFromCasesPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUnsubscribeFromCasesPayload(ctx context.Context, sel ast.SelectionSet, v *model.UnsubscribeFromCasesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnsubscribeFromCasesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateCaseInput(ctx context.Context, v any) (model.UpdateCaseInput, error) {
@@ -42391,6 +43929,21 @@ func (ec *executionContext) marshalNUpdatePhoneNumberPayload2ᚖgithubᚗcomᚋp
 		return graphql.Null
 	}
 	return ec._UpdatePhoneNumberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateViewerInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateViewerInput(ctx context.Context, v any) (model.UpdateViewerInput, error) {
+	res, err := ec.unmarshalInputUpdateViewerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateViewerPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐUpdateViewerPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateViewerPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateViewerPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
@@ -43428,6 +44981,32 @@ func (ec *executionContext) unmarshalOContactLastEmailStatus2githubᚗcomᚋpart
 }
 
 func (ec *executionContext) marshalOContactLastEmailStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐLastEmailStatus(ctx context.Context, sel ast.SelectionSet, v contact.LastEmailStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalOContactNotificationPreference2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx context.Context, v any) (contact.NotificationPreference, error) {
+	var res contact.NotificationPreference
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOContactNotificationPreference2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx context.Context, sel ast.SelectionSet, v contact.NotificationPreference) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx context.Context, v any) (*contact.NotificationPreference, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(contact.NotificationPreference)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOContactNotificationPreference2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐNotificationPreference(ctx context.Context, sel ast.SelectionSet, v *contact.NotificationPreference) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
 	return v
 }
 

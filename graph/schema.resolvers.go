@@ -21,6 +21,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
+	"github.com/partnerdesk/partnerdesk/notify"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -274,6 +275,24 @@ func (r *mutationResolver) RevokeAccessToken(ctx context.Context, input model.Re
 	return payload(err, &model.RevokeAccessTokenPayload{ClientMutationID: input.ClientMutationID, AccessToken: t})
 }
 
+// UpdateViewer is the resolver for the updateViewer field.
+func (r *mutationResolver) UpdateViewer(ctx context.Context, input model.UpdateViewerInput) (*model.UpdateViewerPayload, error) {
+	ct, err := directory.UpdateViewer(ctx, r.client(ctx), viewer.ForContext(ctx), input.UpdateContactInput)
+	return payload(err, &model.UpdateViewerPayload{ClientMutationID: input.ClientMutationID, Contact: ct})
+}
+
+// SubscribeToCases is the resolver for the subscribeToCases field.
+func (r *mutationResolver) SubscribeToCases(ctx context.Context, input model.SubscribeToCasesInput) (*model.SubscribeToCasesPayload, error) {
+	org, err := notify.Subscribe(ctx, r.client(ctx), viewer.ForContext(ctx), input.CustomerID)
+	return payload(err, &model.SubscribeToCasesPayload{ClientMutationID: input.ClientMutationID, Customer: org})
+}
+
+// UnsubscribeFromCases is the resolver for the unsubscribeFromCases field.
+func (r *mutationResolver) UnsubscribeFromCases(ctx context.Context, input model.UnsubscribeFromCasesInput) (*model.UnsubscribeFromCasesPayload, error) {
+	err := notify.Unsubscribe(ctx, r.client(ctx), viewer.ForContext(ctx), input.CustomerID)
+	return payload(err, &model.UnsubscribeFromCasesPayload{ClientMutationID: input.ClientMutationID, CustomerID: input.CustomerID})
+}
+
 // SupportMetrics is the resolver for the supportMetrics field.
 func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error) {
 	if obj.Kind != access.Customer {
@@ -367,6 +386,11 @@ func (r *viewerResolver) AccessTokens(ctx context.Context, obj *access.Session, 
 	return r.client(ctx).AccessToken.Query().
 		Where(accesstoken.ContactID(obj.ContactID)).
 		Paginate(ctx, after, first, before, last, ent.WithAccessTokenOrder(orderBy))
+}
+
+// CaseSubscriptions is the resolver for the caseSubscriptions field.
+func (r *viewerResolver) CaseSubscriptions(ctx context.Context, obj *access.Session) ([]*ent.Organization, error) {
+	return notify.Subscriptions(ctx, r.client(ctx), obj)
 }
 
 // Keyword is the resolver for the keyword field.

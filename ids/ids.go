@@ -54,3 +54,7 @@ const (
 	VerificationCode = "vfc"
 	OutboxMessage    = "out"
 )
+
+// CaseSubscription is the prefix of contacts' subscriptions to a
+// customer's cases.
+const CaseSubscription = "sub"

@@ -15,6 +15,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,14 +215,28 @@ func TestSMTPGivesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	// The connections are closed with the listener, in the one cleanup
+	// registered here: a goroutine may not register cleanups of its own
+	// once the test is ending.
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { c.Close() })
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 		}
 	}()
 	msg := mail1("ola@customer.example", "Hi", "x")
@@ -233,7 +248,9 @@ func TestSMTPGivesUp(t *testing.T) {
 		}
 	})
 	t.Run("cancelled", func(t *testing.T) {
-		m := &mailer.SMTP{Addr: ln.Addr().String(), From: from, Timeout: time.Minute}
+		// Far longer than the cancellation takes, but a missed one fails
+		// the test rather than hold it.
+		m := &mailer.SMTP{Addr: ln.Addr().String(), From: from, Timeout: 10 * time.Second}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		time.AfterFunc(100*time.Millisecond, cancel)

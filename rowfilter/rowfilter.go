@@ -27,6 +27,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
@@ -124,7 +125,8 @@ type privilegedKey struct{}
 // the outbox and the suppressed addresses, which no caller reads either,
 // and the recipient a mail's state is kept on (mailer);
 // case numbers, allocated across all cases, and the attachment a signed
-// download link names (cases); the start-up, which
+// download link names (cases); the audience of a notification, each
+// recipient then decided in memory as itself (notify); the start-up, which
 // stamps the partner eras of an older database (app); and the operator
 // commands and the demo loader. Request handling in package graph never
 // does (TestPrivilegedReadsStayInTheirPlaces).
@@ -152,6 +154,7 @@ var tables = map[access.Entity]string{
 	access.AccessTokens:      accesstoken.Table,
 	access.VerificationCodes: verificationcode.Table,
 	access.OutboxMessages:    outboxmessage.Table,
+	access.CaseSubscriptions: casesubscription.Table,
 }
 
 // Predicate renders e's read rule for s over the rows sel selects; nil

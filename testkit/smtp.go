@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/partnerdesk/partnerdesk/mailer"
+	"github.com/partnerdesk/partnerdesk/notify"
 )
 
 // SMTP is a real SMTP server on a loopback port (emersion/go-smtp)
@@ -349,5 +350,6 @@ func (e *Env) Sender(addr string) *mailer.Sender {
 		Client:    e.Client,
 		Transport: &mailer.SMTP{Addr: addr, From: MailFrom, Timeout: 5 * time.Second},
 		Clock:     e.Clock,
+		Rechecks:  notify.Rechecks(e.Clock),
 	}
 }

@@ -28,12 +28,17 @@ import (
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/internal/pgtest"
 	"github.com/partnerdesk/partnerdesk/limits"
+	"github.com/partnerdesk/partnerdesk/notify"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 )
 
 // MaxAttachmentBytes is the attachment size limit of test servers.
 const MaxAttachmentBytes = 64 << 10
+
+// PublicURL is where test servers say the portal is, in the links of
+// their mail.
+const PublicURL = "https://desk.test"
 
 // Epoch is where every test clock starts.
 var Epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -132,6 +137,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("opening the database: %v", err)
 	}
 	e.DB, e.Client = db, db.Client
+	notify.Install(db.Client, notify.Config{PublicURL: PublicURL})
 	if e.Attachments, err = attachments.New(ctx, e.AttachmentsURL, MaxAttachmentBytes); err != nil {
 		t.Fatalf("opening the attachment store: %v", err)
 	}

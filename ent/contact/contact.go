@@ -39,6 +39,16 @@ const (
 	FieldStatus = "status"
 	// FieldLastEmailStatus holds the string denoting the last_email_status field in the database.
 	FieldLastEmailStatus = "last_email_status"
+	// FieldNotificationPreference holds the string denoting the notification_preference field in the database.
+	FieldNotificationPreference = "notification_preference"
+	// FieldS1Phone holds the string denoting the s1_phone field in the database.
+	FieldS1Phone = "s1_phone"
+	// FieldS1Hours holds the string denoting the s1_hours field in the database.
+	FieldS1Hours = "s1_hours"
+	// FieldS2Phone holds the string denoting the s2_phone field in the database.
+	FieldS2Phone = "s2_phone"
+	// FieldS2Hours holds the string denoting the s2_hours field in the database.
+	FieldS2Hours = "s2_hours"
 	// FieldFeatures holds the string denoting the features field in the database.
 	FieldFeatures = "features"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
@@ -49,6 +59,8 @@ const (
 	EdgeCollaborations = "collaborations"
 	// EdgeAccessTokens holds the string denoting the access_tokens edge name in mutations.
 	EdgeAccessTokens = "access_tokens"
+	// EdgeCaseSubscriptions holds the string denoting the case_subscriptions edge name in mutations.
+	EdgeCaseSubscriptions = "case_subscriptions"
 	// Table holds the table name of the contact in the database.
 	Table = "contacts"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -77,6 +89,13 @@ const (
 	AccessTokensInverseTable = "access_tokens"
 	// AccessTokensColumn is the table column denoting the access_tokens relation/edge.
 	AccessTokensColumn = "contact_id"
+	// CaseSubscriptionsTable is the table that holds the case_subscriptions relation/edge.
+	CaseSubscriptionsTable = "case_subscriptions"
+	// CaseSubscriptionsInverseTable is the table name for the CaseSubscription entity.
+	// It exists in this package in order to avoid circular dependency with the "casesubscription" package.
+	CaseSubscriptionsInverseTable = "case_subscriptions"
+	// CaseSubscriptionsColumn is the table column denoting the case_subscriptions relation/edge.
+	CaseSubscriptionsColumn = "contact_id"
 )
 
 // Columns holds all SQL columns for contact fields.
@@ -92,6 +111,11 @@ var Columns = []string{
 	FieldLocale,
 	FieldStatus,
 	FieldLastEmailStatus,
+	FieldNotificationPreference,
+	FieldS1Phone,
+	FieldS1Hours,
+	FieldS2Phone,
+	FieldS2Hours,
 	FieldFeatures,
 }
 
@@ -137,6 +161,14 @@ var (
 	DefaultLocale string
 	// LocaleValidator is a validator for the "locale" field. It is called by the builders before save.
 	LocaleValidator func(string) error
+	// S1PhoneValidator is a validator for the "s1_phone" field. It is called by the builders before save.
+	S1PhoneValidator func(string) error
+	// S1HoursValidator is a validator for the "s1_hours" field. It is called by the builders before save.
+	S1HoursValidator func(string) error
+	// S2PhoneValidator is a validator for the "s2_phone" field. It is called by the builders before save.
+	S2PhoneValidator func(string) error
+	// S2HoursValidator is a validator for the "s2_hours" field. It is called by the builders before save.
+	S2HoursValidator func(string) error
 	// DefaultFeatures holds the default value on creation for the "features" field.
 	DefaultFeatures []string
 	// DefaultID holds the default value on creation for the "id" field.
@@ -202,6 +234,34 @@ func LastEmailStatusValidator(les LastEmailStatus) error {
 	}
 }
 
+// NotificationPreference defines the type for the "notification_preference" enum field.
+type NotificationPreference string
+
+// NotificationPreferenceALL_MY_CASES is the default value of the NotificationPreference enum.
+const DefaultNotificationPreference = NotificationPreferenceALL_MY_CASES
+
+// NotificationPreference values.
+const (
+	NotificationPreferenceALL_MY_CASES NotificationPreference = "ALL_MY_CASES"
+	NotificationPreferencePRIMARY_ONLY NotificationPreference = "PRIMARY_ONLY"
+	NotificationPreferenceSEVERE_ONLY  NotificationPreference = "SEVERE_ONLY"
+	NotificationPreferenceNONE         NotificationPreference = "NONE"
+)
+
+func (np NotificationPreference) String() string {
+	return string(np)
+}
+
+// NotificationPreferenceValidator is a validator for the "notification_preference" field enum values. It is called by the builders before save.
+func NotificationPreferenceValidator(np NotificationPreference) error {
+	switch np {
+	case NotificationPreferenceALL_MY_CASES, NotificationPreferencePRIMARY_ONLY, NotificationPreferenceSEVERE_ONLY, NotificationPreferenceNONE:
+		return nil
+	default:
+		return fmt.Errorf("contact: invalid enum value for notification_preference field: %q", np)
+	}
+}
+
 // OrderOption defines the ordering options for the Contact queries.
 type OrderOption func(*sql.Selector)
 
@@ -255,6 +315,31 @@ func ByLastEmailStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastEmailStatus, opts...).ToFunc()
 }
 
+// ByNotificationPreference orders the results by the notification_preference field.
+func ByNotificationPreference(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNotificationPreference, opts...).ToFunc()
+}
+
+// ByS1Phone orders the results by the s1_phone field.
+func ByS1Phone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldS1Phone, opts...).ToFunc()
+}
+
+// ByS1Hours orders the results by the s1_hours field.
+func ByS1Hours(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldS1Hours, opts...).ToFunc()
+}
+
+// ByS2Phone orders the results by the s2_phone field.
+func ByS2Phone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldS2Phone, opts...).ToFunc()
+}
+
+// ByS2Hours orders the results by the s2_hours field.
+func ByS2Hours(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldS2Hours, opts...).ToFunc()
+}
+
 // ByOrganizationField orders the results by organization field.
 func ByOrganizationField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -303,6 +388,20 @@ func ByAccessTokens(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAccessTokensStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByCaseSubscriptionsCount orders the results by case_subscriptions count.
+func ByCaseSubscriptionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCaseSubscriptionsStep(), opts...)
+	}
+}
+
+// ByCaseSubscriptions orders the results by case_subscriptions terms.
+func ByCaseSubscriptions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCaseSubscriptionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -329,6 +428,13 @@ func newAccessTokensStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AccessTokensInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, AccessTokensTable, AccessTokensColumn),
+	)
+}
+func newCaseSubscriptionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CaseSubscriptionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CaseSubscriptionsTable, CaseSubscriptionsColumn),
 	)
 }
 
@@ -364,6 +470,24 @@ func (e *LastEmailStatus) UnmarshalGQL(val interface{}) error {
 	*e = LastEmailStatus(str)
 	if err := LastEmailStatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid LastEmailStatus", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e NotificationPreference) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *NotificationPreference) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = NotificationPreference(str)
+	if err := NotificationPreferenceValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid NotificationPreference", str)
 	}
 	return nil
 }

@@ -100,6 +100,26 @@ func Locale(v string) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldLocale, v))
 }
 
+// S1Phone applies equality check predicate on the "s1_phone" field. It's identical to S1PhoneEQ.
+func S1Phone(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldS1Phone, v))
+}
+
+// S1Hours applies equality check predicate on the "s1_hours" field. It's identical to S1HoursEQ.
+func S1Hours(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldS1Hours, v))
+}
+
+// S2Phone applies equality check predicate on the "s2_phone" field. It's identical to S2PhoneEQ.
+func S2Phone(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldS2Phone, v))
+}
+
+// S2Hours applies equality check predicate on the "s2_hours" field. It's identical to S2HoursEQ.
+func S2Hours(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldS2Hours, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldCreatedAt, v))
@@ -580,6 +600,326 @@ func LastEmailStatusNotIn(vs ...LastEmailStatus) predicate.Contact {
 	return predicate.Contact(sql.FieldNotIn(FieldLastEmailStatus, vs...))
 }
 
+// NotificationPreferenceEQ applies the EQ predicate on the "notification_preference" field.
+func NotificationPreferenceEQ(v NotificationPreference) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldNotificationPreference, v))
+}
+
+// NotificationPreferenceNEQ applies the NEQ predicate on the "notification_preference" field.
+func NotificationPreferenceNEQ(v NotificationPreference) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldNotificationPreference, v))
+}
+
+// NotificationPreferenceIn applies the In predicate on the "notification_preference" field.
+func NotificationPreferenceIn(vs ...NotificationPreference) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldNotificationPreference, vs...))
+}
+
+// NotificationPreferenceNotIn applies the NotIn predicate on the "notification_preference" field.
+func NotificationPreferenceNotIn(vs ...NotificationPreference) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldNotificationPreference, vs...))
+}
+
+// S1PhoneEQ applies the EQ predicate on the "s1_phone" field.
+func S1PhoneEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldS1Phone, v))
+}
+
+// S1PhoneNEQ applies the NEQ predicate on the "s1_phone" field.
+func S1PhoneNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldS1Phone, v))
+}
+
+// S1PhoneIn applies the In predicate on the "s1_phone" field.
+func S1PhoneIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldS1Phone, vs...))
+}
+
+// S1PhoneNotIn applies the NotIn predicate on the "s1_phone" field.
+func S1PhoneNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldS1Phone, vs...))
+}
+
+// S1PhoneGT applies the GT predicate on the "s1_phone" field.
+func S1PhoneGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldS1Phone, v))
+}
+
+// S1PhoneGTE applies the GTE predicate on the "s1_phone" field.
+func S1PhoneGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldS1Phone, v))
+}
+
+// S1PhoneLT applies the LT predicate on the "s1_phone" field.
+func S1PhoneLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldS1Phone, v))
+}
+
+// S1PhoneLTE applies the LTE predicate on the "s1_phone" field.
+func S1PhoneLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldS1Phone, v))
+}
+
+// S1PhoneContains applies the Contains predicate on the "s1_phone" field.
+func S1PhoneContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldS1Phone, v))
+}
+
+// S1PhoneHasPrefix applies the HasPrefix predicate on the "s1_phone" field.
+func S1PhoneHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldS1Phone, v))
+}
+
+// S1PhoneHasSuffix applies the HasSuffix predicate on the "s1_phone" field.
+func S1PhoneHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldS1Phone, v))
+}
+
+// S1PhoneIsNil applies the IsNil predicate on the "s1_phone" field.
+func S1PhoneIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldS1Phone))
+}
+
+// S1PhoneNotNil applies the NotNil predicate on the "s1_phone" field.
+func S1PhoneNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldS1Phone))
+}
+
+// S1PhoneEqualFold applies the EqualFold predicate on the "s1_phone" field.
+func S1PhoneEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldS1Phone, v))
+}
+
+// S1PhoneContainsFold applies the ContainsFold predicate on the "s1_phone" field.
+func S1PhoneContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldS1Phone, v))
+}
+
+// S1HoursEQ applies the EQ predicate on the "s1_hours" field.
+func S1HoursEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldS1Hours, v))
+}
+
+// S1HoursNEQ applies the NEQ predicate on the "s1_hours" field.
+func S1HoursNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldS1Hours, v))
+}
+
+// S1HoursIn applies the In predicate on the "s1_hours" field.
+func S1HoursIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldS1Hours, vs...))
+}
+
+// S1HoursNotIn applies the NotIn predicate on the "s1_hours" field.
+func S1HoursNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldS1Hours, vs...))
+}
+
+// S1HoursGT applies the GT predicate on the "s1_hours" field.
+func S1HoursGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldS1Hours, v))
+}
+
+// S1HoursGTE applies the GTE predicate on the "s1_hours" field.
+func S1HoursGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldS1Hours, v))
+}
+
+// S1HoursLT applies the LT predicate on the "s1_hours" field.
+func S1HoursLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldS1Hours, v))
+}
+
+// S1HoursLTE applies the LTE predicate on the "s1_hours" field.
+func S1HoursLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldS1Hours, v))
+}
+
+// S1HoursContains applies the Contains predicate on the "s1_hours" field.
+func S1HoursContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldS1Hours, v))
+}
+
+// S1HoursHasPrefix applies the HasPrefix predicate on the "s1_hours" field.
+func S1HoursHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldS1Hours, v))
+}
+
+// S1HoursHasSuffix applies the HasSuffix predicate on the "s1_hours" field.
+func S1HoursHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldS1Hours, v))
+}
+
+// S1HoursIsNil applies the IsNil predicate on the "s1_hours" field.
+func S1HoursIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldS1Hours))
+}
+
+// S1HoursNotNil applies the NotNil predicate on the "s1_hours" field.
+func S1HoursNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldS1Hours))
+}
+
+// S1HoursEqualFold applies the EqualFold predicate on the "s1_hours" field.
+func S1HoursEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldS1Hours, v))
+}
+
+// S1HoursContainsFold applies the ContainsFold predicate on the "s1_hours" field.
+func S1HoursContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldS1Hours, v))
+}
+
+// S2PhoneEQ applies the EQ predicate on the "s2_phone" field.
+func S2PhoneEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldS2Phone, v))
+}
+
+// S2PhoneNEQ applies the NEQ predicate on the "s2_phone" field.
+func S2PhoneNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldS2Phone, v))
+}
+
+// S2PhoneIn applies the In predicate on the "s2_phone" field.
+func S2PhoneIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldS2Phone, vs...))
+}
+
+// S2PhoneNotIn applies the NotIn predicate on the "s2_phone" field.
+func S2PhoneNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldS2Phone, vs...))
+}
+
+// S2PhoneGT applies the GT predicate on the "s2_phone" field.
+func S2PhoneGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldS2Phone, v))
+}
+
+// S2PhoneGTE applies the GTE predicate on the "s2_phone" field.
+func S2PhoneGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldS2Phone, v))
+}
+
+// S2PhoneLT applies the LT predicate on the "s2_phone" field.
+func S2PhoneLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldS2Phone, v))
+}
+
+// S2PhoneLTE applies the LTE predicate on the "s2_phone" field.
+func S2PhoneLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldS2Phone, v))
+}
+
+// S2PhoneContains applies the Contains predicate on the "s2_phone" field.
+func S2PhoneContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldS2Phone, v))
+}
+
+// S2PhoneHasPrefix applies the HasPrefix predicate on the "s2_phone" field.
+func S2PhoneHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldS2Phone, v))
+}
+
+// S2PhoneHasSuffix applies the HasSuffix predicate on the "s2_phone" field.
+func S2PhoneHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldS2Phone, v))
+}
+
+// S2PhoneIsNil applies the IsNil predicate on the "s2_phone" field.
+func S2PhoneIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldS2Phone))
+}
+
+// S2PhoneNotNil applies the NotNil predicate on the "s2_phone" field.
+func S2PhoneNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldS2Phone))
+}
+
+// S2PhoneEqualFold applies the EqualFold predicate on the "s2_phone" field.
+func S2PhoneEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldS2Phone, v))
+}
+
+// S2PhoneContainsFold applies the ContainsFold predicate on the "s2_phone" field.
+func S2PhoneContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldS2Phone, v))
+}
+
+// S2HoursEQ applies the EQ predicate on the "s2_hours" field.
+func S2HoursEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldS2Hours, v))
+}
+
+// S2HoursNEQ applies the NEQ predicate on the "s2_hours" field.
+func S2HoursNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldS2Hours, v))
+}
+
+// S2HoursIn applies the In predicate on the "s2_hours" field.
+func S2HoursIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldS2Hours, vs...))
+}
+
+// S2HoursNotIn applies the NotIn predicate on the "s2_hours" field.
+func S2HoursNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldS2Hours, vs...))
+}
+
+// S2HoursGT applies the GT predicate on the "s2_hours" field.
+func S2HoursGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldS2Hours, v))
+}
+
+// S2HoursGTE applies the GTE predicate on the "s2_hours" field.
+func S2HoursGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldS2Hours, v))
+}
+
+// S2HoursLT applies the LT predicate on the "s2_hours" field.
+func S2HoursLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldS2Hours, v))
+}
+
+// S2HoursLTE applies the LTE predicate on the "s2_hours" field.
+func S2HoursLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldS2Hours, v))
+}
+
+// S2HoursContains applies the Contains predicate on the "s2_hours" field.
+func S2HoursContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldS2Hours, v))
+}
+
+// S2HoursHasPrefix applies the HasPrefix predicate on the "s2_hours" field.
+func S2HoursHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldS2Hours, v))
+}
+
+// S2HoursHasSuffix applies the HasSuffix predicate on the "s2_hours" field.
+func S2HoursHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldS2Hours, v))
+}
+
+// S2HoursIsNil applies the IsNil predicate on the "s2_hours" field.
+func S2HoursIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldS2Hours))
+}
+
+// S2HoursNotNil applies the NotNil predicate on the "s2_hours" field.
+func S2HoursNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldS2Hours))
+}
+
+// S2HoursEqualFold applies the EqualFold predicate on the "s2_hours" field.
+func S2HoursEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldS2Hours, v))
+}
+
+// S2HoursContainsFold applies the ContainsFold predicate on the "s2_hours" field.
+func S2HoursContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldS2Hours, v))
+}
+
 // HasOrganization applies the HasEdge predicate on the "organization" edge.
 func HasOrganization() predicate.Contact {
 	return predicate.Contact(func(s *sql.Selector) {
@@ -664,6 +1004,29 @@ func HasAccessTokens() predicate.Contact {
 func HasAccessTokensWith(preds ...predicate.AccessToken) predicate.Contact {
 	return predicate.Contact(func(s *sql.Selector) {
 		step := newAccessTokensStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCaseSubscriptions applies the HasEdge predicate on the "case_subscriptions" edge.
+func HasCaseSubscriptions() predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CaseSubscriptionsTable, CaseSubscriptionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCaseSubscriptionsWith applies the HasEdge predicate on the "case_subscriptions" edge with a given conditions (other predicates).
+func HasCaseSubscriptionsWith(preds ...predicate.CaseSubscription) predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := newCaseSubscriptionsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

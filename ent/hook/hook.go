@@ -69,6 +69,18 @@ func (f CaseEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CaseEventMutation", m)
 }
 
+// The CaseSubscriptionFunc type is an adapter to allow the use of ordinary
+// function as CaseSubscription mutator.
+type CaseSubscriptionFunc func(context.Context, *ent.CaseSubscriptionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CaseSubscriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CaseSubscriptionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CaseSubscriptionMutation", m)
+}
+
 // The ContactFunc type is an adapter to allow the use of ordinary
 // function as Contact mutator.
 type ContactFunc func(context.Context, *ent.ContactMutation) (ent.Value, error)

@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
@@ -214,6 +215,33 @@ func (f TraverseCaseEvent) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CaseEventQuery", q)
+}
+
+// The CaseSubscriptionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CaseSubscriptionFunc func(context.Context, *ent.CaseSubscriptionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CaseSubscriptionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CaseSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CaseSubscriptionQuery", q)
+}
+
+// The TraverseCaseSubscription type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCaseSubscription func(context.Context, *ent.CaseSubscriptionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCaseSubscription) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCaseSubscription) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CaseSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CaseSubscriptionQuery", q)
 }
 
 // The ContactFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -472,6 +500,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CaseCommentQuery, predicate.CaseComment, casecomment.OrderOption]{typ: ent.TypeCaseComment, tq: q}, nil
 	case *ent.CaseEventQuery:
 		return &query[*ent.CaseEventQuery, predicate.CaseEvent, caseevent.OrderOption]{typ: ent.TypeCaseEvent, tq: q}, nil
+	case *ent.CaseSubscriptionQuery:
+		return &query[*ent.CaseSubscriptionQuery, predicate.CaseSubscription, casesubscription.OrderOption]{typ: ent.TypeCaseSubscription, tq: q}, nil
 	case *ent.ContactQuery:
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.DeviceQuery:

@@ -244,6 +244,45 @@ var (
 			},
 		},
 	}
+	// CaseSubscriptionsColumns holds the columns for the "case_subscriptions" table.
+	CaseSubscriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "customer_id", Type: field.TypeString, Size: 40},
+		{Name: "contact_id", Type: field.TypeString, Size: 40},
+	}
+	// CaseSubscriptionsTable holds the schema information for the "case_subscriptions" table.
+	CaseSubscriptionsTable = &schema.Table{
+		Name:       "case_subscriptions",
+		Columns:    CaseSubscriptionsColumns,
+		PrimaryKey: []*schema.Column{CaseSubscriptionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "case_subscriptions_organizations_customer",
+				Columns:    []*schema.Column{CaseSubscriptionsColumns[2]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "case_subscriptions_contacts_case_subscriptions",
+				Columns:    []*schema.Column{CaseSubscriptionsColumns[3]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "casesubscription_contact_id_customer_id",
+				Unique:  true,
+				Columns: []*schema.Column{CaseSubscriptionsColumns[3], CaseSubscriptionsColumns[2]},
+			},
+			{
+				Name:    "casesubscription_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{CaseSubscriptionsColumns[2]},
+			},
+		},
+	}
 	// ContactsColumns holds the columns for the "contacts" table.
 	ContactsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -256,6 +295,11 @@ var (
 		{Name: "locale", Type: field.TypeString, Default: "en-US"},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "INVITED", "SUSPENDED", "DEACTIVATED"}, Default: "ACTIVE"},
 		{Name: "last_email_status", Type: field.TypeEnum, Enums: []string{"NONE", "QUEUED", "DELIVERED", "BOUNCED", "SUPPRESSED"}, Default: "NONE"},
+		{Name: "notification_preference", Type: field.TypeEnum, Enums: []string{"ALL_MY_CASES", "PRIMARY_ONLY", "SEVERE_ONLY", "NONE"}, Default: "ALL_MY_CASES"},
+		{Name: "s1_phone", Type: field.TypeString, Nullable: true},
+		{Name: "s1_hours", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "s2_phone", Type: field.TypeString, Nullable: true},
+		{Name: "s2_hours", Type: field.TypeString, Nullable: true, Size: 100},
 		{Name: "features", Type: field.TypeJSON},
 		{Name: "organization_id", Type: field.TypeString, Size: 40},
 	}
@@ -267,7 +311,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_organizations_contacts",
-				Columns:    []*schema.Column{ContactsColumns[11]},
+				Columns:    []*schema.Column{ContactsColumns[16]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -276,7 +320,7 @@ var (
 			{
 				Name:    "contact_organization_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Columns: []*schema.Column{ContactsColumns[16], ContactsColumns[2]},
 			},
 			{
 				Name:    "contact_name",
@@ -286,7 +330,7 @@ var (
 			{
 				Name:    "contact_role_admin",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Columns: []*schema.Column{ContactsColumns[16], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "CAST(roles AS TEXT) LIKE '%\"ADMIN\"%'",
 				},
@@ -294,7 +338,7 @@ var (
 			{
 				Name:    "contact_role_contact_manager",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Columns: []*schema.Column{ContactsColumns[16], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "CAST(roles AS TEXT) LIKE '%\"CONTACT_MANAGER\"%'",
 				},
@@ -302,7 +346,7 @@ var (
 			{
 				Name:    "contact_role_designated",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Columns: []*schema.Column{ContactsColumns[16], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "CAST(roles AS TEXT) LIKE '%\"DESIGNATED\"%'",
 				},
@@ -310,7 +354,7 @@ var (
 			{
 				Name:    "contact_role_help_desk",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Columns: []*schema.Column{ContactsColumns[16], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "CAST(roles AS TEXT) LIKE '%\"HELP_DESK\"%'",
 				},
@@ -318,7 +362,7 @@ var (
 			{
 				Name:    "contact_role_agent",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Columns: []*schema.Column{ContactsColumns[16], ContactsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "CAST(roles AS TEXT) LIKE '%\"AGENT\"%'",
 				},
@@ -805,6 +849,7 @@ var (
 		AuditEntriesTable,
 		CaseCommentsTable,
 		CaseEventsTable,
+		CaseSubscriptionsTable,
 		ContactsTable,
 		DevicesTable,
 		EmailSuppressionsTable,
@@ -832,6 +877,8 @@ func init() {
 	CaseEventsTable.ForeignKeys[0].RefTable = ContactsTable
 	CaseEventsTable.ForeignKeys[1].RefTable = CaseCommentsTable
 	CaseEventsTable.ForeignKeys[2].RefTable = CasesTable
+	CaseSubscriptionsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	CaseSubscriptionsTable.ForeignKeys[1].RefTable = ContactsTable
 	ContactsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	DevicesTable.ForeignKeys[0].RefTable = ContactsTable
 	DevicesTable.ForeignKeys[1].RefTable = OrganizationsTable

@@ -21,6 +21,9 @@ type CaseComment func(*sql.Selector)
 // CaseEvent is the predicate function for caseevent builders.
 type CaseEvent func(*sql.Selector)
 
+// CaseSubscription is the predicate function for casesubscription builders.
+type CaseSubscription func(*sql.Selector)
+
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 

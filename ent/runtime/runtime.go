@@ -11,6 +11,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
@@ -273,6 +274,39 @@ func init() {
 			return nil
 		}
 	}()
+	casesubscriptionMixin := schema.CaseSubscription{}.Mixin()
+	casesubscriptionMixinInters0 := casesubscriptionMixin[0].Interceptors()
+	casesubscription.Interceptors[0] = casesubscriptionMixinInters0[0]
+	casesubscriptionMixinFields1 := casesubscriptionMixin[1].Fields()
+	_ = casesubscriptionMixinFields1
+	casesubscriptionMixinFields2 := casesubscriptionMixin[2].Fields()
+	_ = casesubscriptionMixinFields2
+	casesubscriptionFields := schema.CaseSubscription{}.Fields()
+	_ = casesubscriptionFields
+	// casesubscriptionDescCreatedAt is the schema descriptor for created_at field.
+	casesubscriptionDescCreatedAt := casesubscriptionMixinFields2[0].Descriptor()
+	// casesubscription.DefaultCreatedAt holds the default value on creation for the created_at field.
+	casesubscription.DefaultCreatedAt = casesubscriptionDescCreatedAt.Default.(func() time.Time)
+	// casesubscriptionDescID is the schema descriptor for id field.
+	casesubscriptionDescID := casesubscriptionMixinFields1[0].Descriptor()
+	// casesubscription.DefaultID holds the default value on creation for the id field.
+	casesubscription.DefaultID = casesubscriptionDescID.Default.(func() string)
+	// casesubscription.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	casesubscription.IDValidator = func() func(string) error {
+		validators := casesubscriptionDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	contactMixin := schema.Contact{}.Mixin()
 	contactHooks := schema.Contact{}.Hooks()
 	contact.Hooks[0] = contactHooks[0]
@@ -346,8 +380,24 @@ func init() {
 	contact.DefaultLocale = contactDescLocale.Default.(string)
 	// contact.LocaleValidator is a validator for the "locale" field. It is called by the builders before save.
 	contact.LocaleValidator = contactDescLocale.Validators[0].(func(string) error)
+	// contactDescS1Phone is the schema descriptor for s1_phone field.
+	contactDescS1Phone := contactFields[10].Descriptor()
+	// contact.S1PhoneValidator is a validator for the "s1_phone" field. It is called by the builders before save.
+	contact.S1PhoneValidator = contactDescS1Phone.Validators[0].(func(string) error)
+	// contactDescS1Hours is the schema descriptor for s1_hours field.
+	contactDescS1Hours := contactFields[11].Descriptor()
+	// contact.S1HoursValidator is a validator for the "s1_hours" field. It is called by the builders before save.
+	contact.S1HoursValidator = contactDescS1Hours.Validators[0].(func(string) error)
+	// contactDescS2Phone is the schema descriptor for s2_phone field.
+	contactDescS2Phone := contactFields[12].Descriptor()
+	// contact.S2PhoneValidator is a validator for the "s2_phone" field. It is called by the builders before save.
+	contact.S2PhoneValidator = contactDescS2Phone.Validators[0].(func(string) error)
+	// contactDescS2Hours is the schema descriptor for s2_hours field.
+	contactDescS2Hours := contactFields[13].Descriptor()
+	// contact.S2HoursValidator is a validator for the "s2_hours" field. It is called by the builders before save.
+	contact.S2HoursValidator = contactDescS2Hours.Validators[0].(func(string) error)
 	// contactDescFeatures is the schema descriptor for features field.
-	contactDescFeatures := contactFields[9].Descriptor()
+	contactDescFeatures := contactFields[14].Descriptor()
 	// contact.DefaultFeatures holds the default value on creation for the features field.
 	contact.DefaultFeatures = contactDescFeatures.Default.([]string)
 	// contactDescID is the schema descriptor for id field.

@@ -86,6 +86,36 @@ func (Contact) Fields() []ent.Field {
 				"BOUNCED":    "The last email was refused for good, or could not be handed over after every retry.",
 				"SUPPRESSED": "Mail to the address is suppressed until a help-desk user clears it (clearEmailSuppression).",
 			})),
+		field.Enum("notification_preference").
+			Values("ALL_MY_CASES", "PRIMARY_ONLY", "SEVERE_ONLY", "NONE").
+			Default("ALL_MY_CASES").
+			Comment("Which case updates the contact is mailed about.").
+			Annotations(gqldoc.Enum("Which case updates a contact is mailed about; whatever it chooses, only updates it may see.", gqldoc.Values{
+				"ALL_MY_CASES": "Updates of the cases it is primary contact or collaborator on, and of the customers it subscribed to.",
+				"PRIMARY_ONLY": "Updates of the cases it is primary contact on.",
+				"SEVERE_ONLY":  "Updates of S1 and S2 cases only, on any of the grounds of ALL_MY_CASES.",
+				"NONE":         "No case updates.",
+			})),
+		field.String("s1_phone").
+			Optional().
+			Nillable().
+			Validate(validate.Check(validate.Phone)).
+			Comment("The number to call the contact on about an S1 case, in E.164 form; its phone when empty."),
+		field.String("s1_hours").
+			Optional().
+			Nillable().
+			MaxLen(100).
+			Comment("When the contact may be called about an S1 case, as it writes it, e.g. 24x7."),
+		field.String("s2_phone").
+			Optional().
+			Nillable().
+			Validate(validate.Check(validate.Phone)).
+			Comment("The number to call the contact on about an S2 case, in E.164 form; its phone when empty."),
+		field.String("s2_hours").
+			Optional().
+			Nillable().
+			MaxLen(100).
+			Comment("When the contact may be called about an S2 case, as it writes it, e.g. Mon-Fri 08:00-18:00 CET."),
 		field.Strings("features").
 			Default([]string{}).
 			Comment("Feature toggles switched on for the contact."),
@@ -112,6 +142,9 @@ func (Contact) Edges() []ent.Edge {
 		edge.To("access_tokens", AccessToken.Type).
 			Comment("API tokens of the contact.").
 			Annotations(hidden()),
+		edge.To("case_subscriptions", CaseSubscription.Type).
+			Comment("The customers whose cases the contact is mailed about.").
+			Annotations(hidden()),
 	}
 }
 
@@ -135,9 +168,11 @@ func (Contact) Indexes() []ent.Index {
 func (Contact) Hooks() []ent.Hook {
 	return []ent.Hook{
 		normalize(map[string]func(string) (string, error){
-			"email":  validate.Email,
-			"phone":  validate.Phone,
-			"locale": validate.Locale,
+			"email":    validate.Email,
+			"phone":    validate.Phone,
+			"s1_phone": validate.Phone,
+			"s2_phone": validate.Phone,
+			"locale":   validate.Locale,
 		}),
 		normalizeList(map[string]func(string) (string, error){"features": validate.Feature}),
 		checkRoles,

@@ -33,6 +33,11 @@ type UpdateContactInput struct {
 	ClientMutationID *string
 }
 
+type UpdateViewerInput struct {
+	ent.UpdateContactInput
+	ClientMutationID *string
+}
+
 type RegisterDeviceInput struct {
 	ent.CreateDeviceInput
 	ClientMutationID *string

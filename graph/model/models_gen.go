@@ -533,10 +533,42 @@ type ShareCasePayload struct {
 
 func (ShareCasePayload) IsCaseChange() {}
 
+// A customer whose case updates the caller wants by mail.
+type SubscribeToCasesInput struct {
+	// The customer.
+	CustomerID string `json:"customerID"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The caller is subscribed.
+type SubscribeToCasesPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer subscribed to.
+	Customer *ent.Organization `json:"customer"`
+}
+
 // Live updates, over websockets (graphql-transport-ws or graphql-ws) or
 // server-sent events. Access is checked again at every event and every
 // second: a stream the caller loses access to ends with a FORBIDDEN error.
 type Subscription struct {
+}
+
+// A customer whose case updates the caller no longer wants.
+type UnsubscribeFromCasesInput struct {
+	// The customer.
+	CustomerID string `json:"customerID"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The caller is no longer subscribed.
+type UnsubscribeFromCasesPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer unsubscribed from.
+	CustomerID string `json:"customerID"`
 }
 
 // The changed case, with an event per kind of change.
@@ -591,4 +623,12 @@ type UpdatePhoneNumberPayload struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The number after the change.
 	PhoneNumber *ent.PhoneNumber `json:"phoneNumber"`
+}
+
+// The caller, changed.
+type UpdateViewerPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The caller's contact after the change.
+	Contact *ent.Contact `json:"contact"`
 }
