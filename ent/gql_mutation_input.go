@@ -231,6 +231,7 @@ type CreateOrganizationInput struct {
 	Domains                      []string
 	Sites                        []string
 	SupportPlan                  *organization.SupportPlan
+	DefaultRegion                *string
 	ShareCaseHistoryWithPartners *bool
 }
 
@@ -246,6 +247,9 @@ func (i *CreateOrganizationInput) Mutate(m *OrganizationMutation) {
 	}
 	if v := i.SupportPlan; v != nil {
 		m.SetSupportPlan(*v)
+	}
+	if v := i.DefaultRegion; v != nil {
+		m.SetDefaultRegion(*v)
 	}
 	if v := i.ShareCaseHistoryWithPartners; v != nil {
 		m.SetShareCaseHistoryWithPartners(*v)
@@ -267,6 +271,8 @@ type UpdateOrganizationInput struct {
 	AppendSites                  []string
 	ClearSupportPlan             bool
 	SupportPlan                  *organization.SupportPlan
+	ClearDefaultRegion           bool
+	DefaultRegion                *string
 	ShareCaseHistoryWithPartners *bool
 }
 
@@ -292,6 +298,12 @@ func (i *UpdateOrganizationInput) Mutate(m *OrganizationMutation) {
 	}
 	if v := i.SupportPlan; v != nil {
 		m.SetSupportPlan(*v)
+	}
+	if i.ClearDefaultRegion {
+		m.ClearDefaultRegion()
+	}
+	if v := i.DefaultRegion; v != nil {
+		m.SetDefaultRegion(*v)
 	}
 	if v := i.ShareCaseHistoryWithPartners; v != nil {
 		m.SetShareCaseHistoryWithPartners(*v)

@@ -515,6 +515,7 @@ type ComplexityRoot struct {
 		Cases                        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder) int
 		Contacts                     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) int
 		CreatedAt                    func(childComplexity int) int
+		DefaultRegion                func(childComplexity int) int
 		Devices                      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
 		Domains                      func(childComplexity int) int
 		ID                           func(childComplexity int) int
@@ -2829,6 +2830,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.CreatedAt(childComplexity), true
+	case "Organization.defaultRegion":
+		if e.ComplexityRoot.Organization.DefaultRegion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.DefaultRegion(childComplexity), true
 	case "Organization.devices":
 		if e.ComplexityRoot.Organization.Devices == nil {
 			break
@@ -5555,6 +5562,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_supportPlan(ctx, field)
 	case "licenses":
 		return ec.fieldContext_Organization_licenses(ctx, field)
+	case "defaultRegion":
+		return ec.fieldContext_Organization_defaultRegion(ctx, field)
 	case "shareCaseHistoryWithPartners":
 		return ec.fieldContext_Organization_shareCaseHistoryWithPartners(ctx, field)
 	case "contacts":
@@ -20691,6 +20700,47 @@ func (ec *executionContext) fieldContext_Organization_licenses(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Organization_defaultRegion(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_defaultRegion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultRegion, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_defaultRegion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organization", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Organization_shareCaseHistoryWithPartners(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28483,7 +28533,7 @@ func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "name", "domains", "sites", "supportPlan", "shareCaseHistoryWithPartners", "clientMutationId"}
+	fieldsInOrder := [...]string{"kind", "name", "domains", "sites", "supportPlan", "defaultRegion", "shareCaseHistoryWithPartners", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28525,6 +28575,13 @@ func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Co
 				return it, err
 			}
 			it.SupportPlan = data
+		case "defaultRegion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRegion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultRegion = data
 		case "shareCaseHistoryWithPartners":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shareCaseHistoryWithPartners"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -30400,7 +30457,7 @@ func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "domains", "sites", "supportPlan", "clearSupportPlan", "shareCaseHistoryWithPartners", "clientMutationId"}
+	fieldsInOrder := [...]string{"id", "name", "domains", "sites", "supportPlan", "clearSupportPlan", "defaultRegion", "clearDefaultRegion", "shareCaseHistoryWithPartners", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30449,6 +30506,20 @@ func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Co
 				return it, err
 			}
 			it.ClearSupportPlan = data
+		case "defaultRegion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRegion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultRegion = data
+		case "clearDefaultRegion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearDefaultRegion"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearDefaultRegion = data
 		case "shareCaseHistoryWithPartners":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shareCaseHistoryWithPartners"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -35265,6 +35336,11 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			}
 		case "licenses":
 			out.Values[i] = ec._Organization_licenses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "defaultRegion":
+			out.Values[i] = ec._Organization_defaultRegion(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

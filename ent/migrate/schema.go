@@ -448,6 +448,7 @@ var (
 		{Name: "sites", Type: field.TypeJSON},
 		{Name: "support_plan", Type: field.TypeEnum, Nullable: true, Enums: []string{"STANDARD", "PREMIUM"}},
 		{Name: "licenses", Type: field.TypeJSON},
+		{Name: "default_region", Type: field.TypeString, Nullable: true},
 		{Name: "share_case_history_with_partners", Type: field.TypeBool, Default: false},
 		{Name: "access_version", Type: field.TypeInt64, Default: 0},
 	}

@@ -66,6 +66,12 @@ func (Organization) Fields() []ent.Field {
 			Default([]jsontype.License{}).
 			Comment("Products the customer is licensed for.").
 			Annotations(entgql.Type("[License!]"), noInput(), fieldaccess.Grant(access.Look)),
+		field.String("default_region").
+			Optional().
+			Nillable().
+			Validate(validate.Check(validate.Region)).
+			Comment("ISO 3166 alpha-2 region (e.g. US) whose national phone numbers help-desk search reads as the customer's own, as its people type them without + and a country code. Empty when the customer has none.").
+			Annotations(fieldaccess.Grant(access.Look)),
 		field.Bool("share_case_history_with_partners").
 			Default(false).
 			Comment("When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).").
@@ -115,6 +121,7 @@ func (Organization) Indexes() []ent.Index {
 
 func (Organization) Hooks() []ent.Hook {
 	return []ent.Hook{
+		normalize(map[string]func(string) (string, error){"default_region": validate.Region}),
 		normalizeList(map[string]func(string) (string, error){
 			"domains": validate.Domain,
 			"sites":   validate.Domain,
