@@ -41,6 +41,10 @@ func Open(ctx context.Context, path string, opts store.Options, broker events.Br
 		db.Close()
 		return nil, err
 	}
+	if err := directory.InstallUnique(ctx, db.Writer()); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := stampOlderDatabase(ctx, db); err != nil {
 		db.Close()
 		return nil, err

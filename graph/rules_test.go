@@ -44,3 +44,56 @@ func TestLastAdminCannotStepDown(t *testing.T) {
 		t.Fatalf("with another active admin, stepping down must work: %+v", res.Errors)
 	}
 }
+
+// A verified domain belongs to one organisation, and names are unique per
+// kind whatever their case: the API says CONFLICT with the field, and the
+// database refuses a writer that went around the API.
+func TestDomainsAndNamesAreUnique(t *testing.T) {
+	w := newWorld(t)
+	create := `mutation($in: CreateOrganizationInput!) { createOrganization(input: $in) { organization { id } } }`
+	update := `mutation($in: UpdateOrganizationInput!) { updateOrganization(input: $in) { organization { id } } }`
+	refusals := []struct {
+		name, query string
+		in          map[string]any
+		field       string
+	}{
+		{"a new organisation with Acme's domain", create,
+			map[string]any{"kind": "CUSTOMER", "name": "Acme Two", "domains": []string{"new.example", "ACME.example"}}, "domains"},
+		{"Globex taking Acme's domain", update,
+			map[string]any{"id": w.globex.ID, "domains": []string{"globex.example", "acme.example"}}, "domains"},
+		{"a second customer called ACME", create, map[string]any{"kind": "CUSTOMER", "name": "ACME"}, "name"},
+		{"Globex renamed to acme", update, map[string]any{"id": w.globex.ID, "name": "acme"}, "name"},
+	}
+	for _, r := range refusals {
+		res := w.Query(w.Token(w.vendorAdmin), r.query, map[string]any{"in": r.in})
+		if res.Code() != "CONFLICT" || res.Errors[0].Extensions["field"] != r.field {
+			t.Fatalf("%s: %+v", r.name, res.Errors)
+		}
+	}
+	if g := w.Client.Organization.GetX(w.System(), w.globex.ID); g.Name != "Globex" || len(g.Domains) != 1 {
+		t.Fatalf("a refused change changed Globex: %+v", g)
+	}
+
+	// A name is unique within its kind only; an organisation keeps its own.
+	res := w.Query(w.Token(w.vendorAdmin), create, map[string]any{"in": map[string]any{"kind": "PARTNER", "name": "ACME", "domains": []string{"acme-partner.example"}}})
+	if len(res.Errors) > 0 {
+		t.Fatalf("a partner called like a customer: %+v", res.Errors)
+	}
+	res = w.Query(w.Token(w.vendorAdmin), update, map[string]any{"in": map[string]any{"id": w.acme.ID, "name": "ACME", "domains": []string{"acme.example", "acme.test"}}})
+	if len(res.Errors) > 0 {
+		t.Fatalf("Acme recasing its own name and keeping its domain: %+v", res.Errors)
+	}
+
+	// Writers that race past the checks meet the database's indexes.
+	for name, stmt := range map[string]string{
+		"domain": `INSERT INTO organizations (id, kind, name, domains, sites, licenses, share_case_history_with_partners, access_version, created_at)
+			VALUES ('org_race', 'CUSTOMER', 'Racer', '["acme.test"]', '[]', '[]', 0, 0, '2026-01-01')`,
+		"name": `INSERT INTO organizations (id, kind, name, domains, sites, licenses, share_case_history_with_partners, access_version, created_at)
+			VALUES ('org_race', 'CUSTOMER', 'globex', '[]', '[]', '[]', 0, 0, '2026-01-01')`,
+		"domain by update": `UPDATE organizations SET domains = '["acme.test"]' WHERE id = '` + w.globex.ID + `'`,
+	} {
+		if _, err := w.DB.Writer().Exec(stmt); err == nil {
+			t.Errorf("the database took a second organisation with the same %s", name)
+		}
+	}
+}

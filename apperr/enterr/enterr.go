@@ -14,7 +14,9 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 )
 
-var uniqueColumn = regexp.MustCompile(`UNIQUE constraint failed: \w+\.(\w+)`)
+// uniqueColumn finds the column of a clash; of an index over several
+// columns, the last: the ones before it scope it (kind, then name).
+var uniqueColumn = regexp.MustCompile(`UNIQUE constraint failed: (?:\w+\.\w+, )*\w+\.(\w+)`)
 
 // Convert returns the *apperr.Error that err stands for, or err itself when
 // it is none of the errors a caller can act on. Field names stay in ent's
@@ -32,7 +34,7 @@ func Convert(err error) error {
 		return &apperr.Error{Code: apperr.BadUserInput, Field: verr.Name, Message: validationMessage(verr)}
 	case errors.As(err, &cerr):
 		if m := uniqueColumn.FindStringSubmatch(cerr.Error()); m != nil {
-			return &apperr.Error{Code: apperr.Conflict, Field: m[1], Message: "this " + strings.ReplaceAll(m[1], "_", " ") + " is already taken"}
+			return &apperr.Error{Code: apperr.Conflict, Field: m[1], Message: "the " + strings.ReplaceAll(m[1], "_", " ") + " given is already taken"}
 		}
 		return apperr.Conflictf("the change conflicts with existing data")
 	case errors.Is(err, context.DeadlineExceeded):

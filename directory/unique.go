@@ -1,0 +1,61 @@
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// A verified domain belongs to one organisation, and an organisation's
+// name is its own among those of its kind, whatever the case. The database
+// holds both, so that no two writers can race past a check: one row per
+// verified domain in organization_domains, kept by triggers, and a unique
+// index over kind and name without case. (ent can state neither: a JSON
+// list is one column, and its indexes have no collation.) A clash fails
+// the write with a constraint error, which enterr reports as CONFLICT on
+// the column; the domain column is named after the organisation's field,
+// so that the field is the one the client sent.
+var uniqueSQL = []string{
+	`CREATE TABLE IF NOT EXISTS organization_domains (
+    domains TEXT NOT NULL PRIMARY KEY, organization_id TEXT NOT NULL) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS organization_domains_organization_id ON organization_domains (organization_id)`,
+	// Re-created at every start: a migration that rebuilt organizations
+	// dropped them, and their bodies follow this code.
+	`DROP TRIGGER IF EXISTS organization_domains_insert`,
+	`CREATE TRIGGER organization_domains_insert AFTER INSERT ON organizations BEGIN
+  INSERT INTO organization_domains (domains, organization_id) SELECT value, new.id FROM json_each(new.domains);
+END`,
+	`DROP TRIGGER IF EXISTS organization_domains_update`,
+	`CREATE TRIGGER organization_domains_update AFTER UPDATE OF domains ON organizations BEGIN
+  DELETE FROM organization_domains WHERE organization_id = old.id;
+  INSERT INTO organization_domains (domains, organization_id) SELECT value, new.id FROM json_each(new.domains);
+END`,
+	`DROP TRIGGER IF EXISTS organization_domains_delete`,
+	`CREATE TRIGGER organization_domains_delete AFTER DELETE ON organizations BEGIN
+  DELETE FROM organization_domains WHERE organization_id = old.id;
+END`,
+	// The organisations written while the triggers were missing.
+	`INSERT INTO organization_domains (domains, organization_id)
+SELECT d.value, o.id FROM organizations o, json_each(o.domains) d
+WHERE o.id NOT IN (SELECT organization_id FROM organization_domains)`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS organizations_kind_name_nocase ON organizations (kind, name COLLATE NOCASE)`,
+}
+
+// InstallUnique creates what holds domains and names unique, and fills it
+// from the organisations already there. It is idempotent and runs at every
+// start, after the ent migration, on a writable connection. A database
+// that already holds a clash does not open: which organisation keeps the
+// domain or the name is for its operator to decide.
+func InstallUnique(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, stmt := range uniqueSQL {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("directory: two organisations share a verified domain, or a name within their kind; rename or remove one: %w", err)
+		}
+	}
+	return tx.Commit()
+}
