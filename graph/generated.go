@@ -295,6 +295,7 @@ type ComplexityRoot struct {
 	CheckVerificationCodePayload struct {
 		AttemptsLeft     func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
+		Contact          func(childComplexity int) int
 		Result           func(childComplexity int) int
 	}
 
@@ -1775,6 +1776,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckVerificationCodePayload.ClientMutationID(childComplexity), true
+	case "CheckVerificationCodePayload.contact":
+		if e.ComplexityRoot.CheckVerificationCodePayload.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckVerificationCodePayload.Contact(childComplexity), true
 	case "CheckVerificationCodePayload.result":
 		if e.ComplexityRoot.CheckVerificationCodePayload.Result == nil {
 			break
@@ -4388,6 +4395,8 @@ input CheckVerificationCodeInput {
 type CheckVerificationCodePayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
+  "The contact whose code was checked."
+  contact: Contact! @public
   "Whether the code matched, and if not, why."
   result: VerificationResult! @public
   "Checks left for this code."
@@ -5172,6 +5181,8 @@ func (ec *executionContext) childFields_CheckVerificationCodePayload(ctx context
 	switch field.Name {
 	case "clientMutationId":
 		return ec.fieldContext_CheckVerificationCodePayload_clientMutationId(ctx, field)
+	case "contact":
+		return ec.fieldContext_CheckVerificationCodePayload_contact(ctx, field)
 	case "result":
 		return ec.fieldContext_CheckVerificationCodePayload_result(ctx, field)
 	case "attemptsLeft":
@@ -13992,6 +14003,51 @@ func (ec *executionContext) _CheckVerificationCodePayload_clientMutationId(ctx c
 }
 func (ec *executionContext) fieldContext_CheckVerificationCodePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CheckVerificationCodePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CheckVerificationCodePayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.CheckVerificationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckVerificationCodePayload_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckVerificationCodePayload_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckVerificationCodePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CheckVerificationCodePayload_result(ctx context.Context, field graphql.CollectedField, obj *model.CheckVerificationCodePayload) (ret graphql.Marshaler) {
@@ -33330,6 +33386,11 @@ func (ec *executionContext) _CheckVerificationCodePayload(ctx context.Context, s
 		case "clientMutationId":
 			out.Values[i] = ec._CheckVerificationCodePayload_clientMutationId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contact":
+			out.Values[i] = ec._CheckVerificationCodePayload_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "result":

@@ -43,8 +43,9 @@ const (
 // Check is the answer to a check; the code itself never leaves the server
 // except in the email.
 type Check struct {
-	Result       Result `json:"result"`
-	AttemptsLeft int    `json:"attemptsLeft"`
+	Contact      *ent.Contact
+	Result       Result
+	AttemptsLeft int
 }
 
 // inScope loads a contact the help-desk caller supports; any other contact
@@ -144,15 +145,15 @@ func CheckCode(ctx context.Context, c *ent.Client, v *access.Session, contactID,
 		First(rowfilter.Privileged(ctx))
 	switch {
 	case ent.IsNotFound(err):
-		return &Check{Result: NoCode}, nil
+		return &Check{Contact: ct, Result: NoCode}, nil
 	case err != nil:
 		return nil, err
 	case rec.VerifiedAt != nil:
-		return &Check{Result: NoCode}, nil // a code works once
+		return &Check{Contact: ct, Result: NoCode}, nil // a code works once
 	case !v.Now.Before(rec.ExpiresAt):
-		return &Check{Result: Expired}, nil
+		return &Check{Contact: ct, Result: Expired}, nil
 	case rec.Attempts >= MaxAttempts:
-		return &Check{Result: Locked}, nil
+		return &Check{Contact: ct, Result: Locked}, nil
 	}
 	q := c.VerificationCode.UpdateOne(rec).AddAttempts(1)
 	left := MaxAttempts - rec.Attempts - 1
@@ -163,7 +164,7 @@ func CheckCode(ctx context.Context, c *ent.Client, v *access.Session, contactID,
 	} else if left == 0 {
 		result = Locked
 	}
-	return &Check{Result: result, AttemptsLeft: left}, q.Exec(ctx)
+	return &Check{Contact: ct, Result: result, AttemptsLeft: left}, q.Exec(ctx)
 }
 
 // ClearSuppression lets mail reach a contact again after its address was
