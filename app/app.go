@@ -14,6 +14,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
+	"github.com/partnerdesk/partnerdesk/helpdesk"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 )
@@ -26,11 +27,11 @@ func init() {
 	sql.Register(driver, &sqlite3.SQLiteDriver{ConnectHook: casesearch.Register})
 }
 
-// Open opens the database at path, migrates it, keeps its full-text index
-// in sync, and installs the consistency hooks (the row filters come with
-// the schema). Changes are
-// published to broker after they commit; nil publishes nothing (the
-// operator commands).
+// Open opens the database at path, migrates it, keeps its full-text
+// indexes in sync (cases; the directory's names and domains), holds
+// domains and organisation names unique, and installs the consistency
+// hooks (the row filters come with the schema). Changes are published to
+// broker after they commit; nil publishes nothing (the operator commands).
 func Open(ctx context.Context, path string, opts store.Options, broker events.Broker) (*store.DB, error) {
 	opts.Driver = driver
 	db, err := store.Open(ctx, path, opts)
@@ -38,6 +39,10 @@ func Open(ctx context.Context, path string, opts store.Options, broker events.Br
 		return nil, err
 	}
 	if err := casesearch.Install(ctx, db.Writer()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := helpdesk.Install(ctx, db.Writer()); err != nil {
 		db.Close()
 		return nil, err
 	}

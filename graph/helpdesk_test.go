@@ -1,10 +1,14 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -183,8 +187,9 @@ func TestVerificationCodes(t *testing.T) {
 	if r, left := result(wrong(code)); r != "WRONG_CODE" || left != 4 {
 		t.Fatalf("wrong code: %s, %d left", r, left)
 	}
-	if r, _ := result(code); r != "VERIFIED" {
-		t.Fatalf("right code: %s", r)
+	// Read back in two halves, as people do.
+	if r, _ := result(code[:3] + " - " + code[3:]); r != "VERIFIED" {
+		t.Fatalf("right code, read back as %q: %s", code[:3]+" - "+code[3:], r)
 	}
 	if r, _ := result(code); r != "NO_CODE" {
 		t.Fatalf("a used code: %s", r)
@@ -258,5 +263,146 @@ func TestHelpDeskCountsItsHitsWhenAsked(t *testing.T) {
 	w.Query(w.helpDesk, `{ helpDeskSearch(query: "Bob", first: 2) { totalCount nodes { exact } pageInfo { hasNextPage } } }`, nil).Decode(t, &got)
 	if h := got.HelpDeskSearch; h.TotalCount != 3 || len(h.Nodes) != 2 || !h.PageInfo.HasNextPage {
 		t.Fatalf("two of three Bobs: %+v", h)
+	}
+}
+
+// TestHelpDeskFindsWhatAgentsType: the forms an agent reads off a screen
+// or hears on a call, beyond the stored ones.
+func TestHelpDeskFindsWhatAgentsType(t *testing.T) {
+	w := newHelpDeskWorld(t)
+	sys := w.System()
+	// Acme reads its numbers in the US; Globex set no region, so its
+	// number is found only as +1….
+	update := `mutation($in: UpdateOrganizationInput!) { updateOrganization(input: $in) { organization { defaultRegion } } }`
+	var got struct {
+		UpdateOrganization struct {
+			Organization struct{ DefaultRegion string }
+		}
+	}
+	w.Query(w.acmeAdm, update, map[string]any{"in": map[string]any{"id": w.acme.ID, "defaultRegion": "us"}}).Decode(t, &got)
+	if got.UpdateOrganization.Organization.DefaultRegion != "US" {
+		t.Fatalf("the region is stored as %q", got.UpdateOrganization.Organization.DefaultRegion)
+	}
+	if res := w.Query(w.acmeAdm, update, map[string]any{"in": map[string]any{"id": w.acme.ID, "defaultRegion": "USA"}}); res.Code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["field"] != "defaultRegion" {
+		t.Fatalf("an alpha-3 region: %+v", res.Errors)
+	}
+	w.Client.Contact.UpdateOne(w.globexAlice).SetPhone("+12124567893").ExecX(sys)
+	w.Client.Organization.UpdateOne(w.acme).SetDomains([]string{"acme.example", "acme-corp.example"}).ExecX(sys)
+
+	for name, tc := range map[string]struct {
+		token, query, wantID, on string
+		exact                    bool
+	}{
+		"SIP address without sip:":      {w.helpDesk, "room1@ACME.example", w.desk.ID, "SIP", true},
+		"national number, US":           {w.helpDesk, "(212) 456-7892", w.number.ID, "PHONE", true},
+		"national number, dots":         {w.helpDesk, "212.456.7890", w.alice.ID, "PHONE", true},
+		"national number with trunk 1":  {w.agent, "1 212 456 7891", w.desk.ID, "PHONE", true},
+		"MAC prefix, three octets":      {w.helpDesk, "00:1a:2b", w.desk.ID, "MAC", false},
+		"MAC prefix, four, dashes":      {w.helpDesk, "00-1A-2B-3C", w.desk.ID, "MAC", false},
+		"MAC prefix, five, Cisco dots":  {w.helpDesk, "001a.2b3c.4d", w.desk.ID, "MAC", false},
+		"MAC prefix, bare":              {w.helpDesk, "001A2B", w.desk.ID, "MAC", false},
+		"domain fragment":               {w.helpDesk, "acme-corp", w.acme.ID, "DOMAIN", false},
+		"domain fragment, two labels":   {w.helpDesk, "acme-corp.exa", w.acme.ID, "DOMAIN", false},
+		"site fragment":                 {w.helpDesk, "acme.web", w.acme.ID, "SITE", false},
+		"start of a later word of name": {w.helpDesk, "john", w.alice.ID, "NAME", false},
+		"name without its accents":      {w.helpDesk, "Jóhnson", w.alice.ID, "NAME", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			hits := w.search(t, tc.token, tc.query)
+			if len(hits) == 0 || hits[0].Node.ID != tc.wantID || hits[0].MatchedOn != tc.on || hits[0].Exact != tc.exact {
+				t.Fatalf("first hit of %q: %+v", tc.query, hits)
+			}
+		})
+	}
+	for name, tc := range map[string]struct{ token, query string }{
+		"a national number of a customer without a region": {w.agent, "212 456 7893"},
+		"a MAC prefix of two octets":                       {w.helpDesk, "00:1a"},
+		"a MAC prefix out of scope":                        {w.helpDesk, "00:1A:2B:3C:4D:6"},
+	} {
+		if hits := w.search(t, tc.token, tc.query); len(hits) != 0 {
+			t.Errorf("%s: %q found %+v", name, tc.query, hits)
+		}
+	}
+	// Globex's device shares the prefix but is out of the help desk's
+	// scope; the third-party device is never returned.
+	if hits := w.search(t, w.helpDesk, "00:1A:2B:3C"); len(hits) != 1 {
+		t.Errorf("a MAC prefix found %+v, want the desk alone", hits)
+	}
+	if hits := w.search(t, w.agent, "00:1A:2B:3C"); len(hits) != 2 {
+		t.Errorf("the vendor's agent: a MAC prefix found %+v, want the desk and Globex's room kit", hits)
+	}
+}
+
+// sqlLog keeps every query and its arguments.
+type sqlLog struct {
+	dialect.Driver
+	mu      sync.Mutex
+	queries []loggedQuery
+}
+
+type loggedQuery struct {
+	text string
+	args []any
+}
+
+func (l *sqlLog) Query(ctx context.Context, q string, args, v any) error {
+	l.mu.Lock()
+	a, _ := args.([]any)
+	l.queries = append(l.queries, loggedQuery{q, a})
+	l.mu.Unlock()
+	return l.Driver.Query(ctx, q, args, v)
+}
+
+// TestHelpDeskNameSearchUsesAnIndex: a name or a domain fragment is found
+// through the directory index: no statement of the search scans the
+// organisations or the contacts, for a partner's help desk or for the
+// vendor's agent (who searches every customer).
+func TestHelpDeskNameSearchUsesAnIndex(t *testing.T) {
+	log := &sqlLog{}
+	e := testkit.New(t, testkit.WithDriver(func(d dialect.Driver) dialect.Driver { log.Driver = d; return log }))
+	vendor, contoso := e.Org(access.Vendor, "Northwind"), e.Org(access.Partner, "Contoso")
+	for _, name := range []string{"Acme", "Globex", "Initech", "Umbrella"} {
+		org := e.Org(access.Customer, name)
+		e.Grant(testkit.GrantSpec{Partner: contoso, Customer: org, Level: access.Look})
+		for _, person := range []string{"Alice Johnson", "Bob Smith", "Carol Jones"} {
+			e.Contact(org, person)
+		}
+	}
+	callers := []struct{ who, token string }{
+		{"agent", e.Token(e.Contact(vendor, "Nora Agent", access.RoleAgent))},
+		{"help desk", e.Token(e.Contact(contoso, "Hana Helpdesk", access.RoleHelpDesk))},
+	}
+	fullScan := regexp.MustCompile("^SCAN (organizations|contacts)\\b")
+	for _, c := range callers {
+		who, token := c.who, c.token
+		for _, q := range []string{"john", "Alice Johnson", "umbrella.exa"} {
+			log.mu.Lock()
+			log.queries = nil
+			log.mu.Unlock()
+			var got struct {
+				HelpDeskSearch struct{ Nodes []struct{ Exact bool } }
+			}
+			e.Query(token, `query($q: String!) { helpDeskSearch(query: $q, first: 5) { nodes { exact } } }`, map[string]any{"q": q}).Decode(t, &got)
+			if len(got.HelpDeskSearch.Nodes) == 0 {
+				t.Errorf("%s: %q found nothing", who, q)
+			}
+			for _, lq := range log.queries {
+				rows, err := e.DB.Writer().Query("EXPLAIN QUERY PLAN "+lq.text, lq.args...)
+				if err != nil {
+					t.Fatalf("explaining %s: %v", lq.text, err)
+				}
+				for rows.Next() {
+					var id, parent, notused int
+					var detail string
+					if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+						t.Fatal(err)
+					}
+					if fullScan.MatchString(detail) {
+						t.Errorf("%s, %q: %s\n  in %s", who, q, detail, lq.text)
+					}
+				}
+				rows.Close()
+			}
+		}
 	}
 }

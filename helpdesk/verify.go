@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/access"
@@ -127,10 +128,12 @@ func hashCode(id, code string) []byte {
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
-// CheckCode checks the code a person read back against the contact's latest
-// one. Every check counts, wrong or right, so a wrong guess is an answer,
-// not an error: the attempt must be kept when the request succeeds.
+// CheckCode checks the code a person read back, spaces and dashes aside,
+// against the contact's latest one. Every check counts, wrong or right, so
+// a wrong guess is an answer, not an error: the attempt must be kept when
+// the request succeeds.
 func CheckCode(ctx context.Context, c *ent.Client, v *access.Session, contactID, code string) (*Check, error) {
+	code = strings.NewReplacer(" ", "", "-", "").Replace(code) // read back in groups: "123 456"
 	if !sixDigits.MatchString(code) {
 		return nil, apperr.Invalid("code", "a verification code is 6 digits")
 	}

@@ -463,6 +463,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{OrganizationsColumns[2], OrganizationsColumns[3]},
 			},
+			{
+				Name:    "organization_default_region",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationsColumns[8]},
+			},
 		},
 	}
 	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.

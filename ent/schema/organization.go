@@ -116,6 +116,8 @@ func (Organization) Edges() []ent.Edge {
 func (Organization) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("kind", "name"),
+		// Help-desk search reads the regions in use for each national number.
+		index.Fields("default_region"),
 	}
 }
 
