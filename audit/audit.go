@@ -26,7 +26,8 @@ import (
 // commits or rolls back with what it records. The entry names the object
 // its rule (Rules) points at, and that object's customer; and the level
 // and grant the caller's session held on that customer at the instant the
-// mutation decided, whether a level or a role allowed the action.
+// mutation decided, whether a level or a role allowed the action (but no
+// partner's grant, for what a role allows).
 func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, res any) error {
 	v := viewer.ForContext(ctx)
 	if v == nil {
@@ -55,6 +56,11 @@ func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, re
 	}
 	if objCustomer != "" {
 		d := v.Decide(objCustomer)
+		if actionOf(fc).Level() == "" && d.Grant != nil {
+			// A partner's role allowed it (a request, a revocation), not
+			// the partner's grant on the customer.
+			d = access.Decision{}
+		}
 		if d.Level != "" {
 			q.SetLevel(d.Level)
 		}
@@ -63,6 +69,16 @@ func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, re
 		}
 	}
 	return q.Exec(ctx)
+}
+
+// actionOf is the action the field's @action directive names.
+func actionOf(fc *graphql.FieldContext) access.Action {
+	if d := fc.Field.Definition.Directives.ForName("action"); d != nil {
+		if a := d.Arguments.ForName("name"); a != nil {
+			return access.Action(a.Value.Raw)
+		}
+	}
+	return ""
 }
 
 // changedFields lists the arguments the caller sent, with the fields of an
