@@ -31,6 +31,8 @@ import (
 
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/partnerdesk/partnerdesk/store"
 )
 
 // Limits on what a person may type, so one query cannot make SQLite merge
@@ -104,18 +106,8 @@ SELECT id, number FROM cases WHERE id NOT IN (SELECT case_id FROM case_search_do
 // meant to run at every start, after the ent migration and on a writable
 // connection; all of it happens in one transaction.
 func Install(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("casesearch: %w", err)
-	}
-	defer tx.Rollback()
-	for _, stmt := range installSQL {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("casesearch: installing the search index: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("casesearch: %w", err)
+	if err := store.Install(ctx, db, installSQL); err != nil {
+		return fmt.Errorf("casesearch: installing the search index: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/partnerdesk/partnerdesk/store"
 )
 
 // A verified domain belongs to one organisation, and an organisation's
@@ -47,15 +49,8 @@ WHERE o.id NOT IN (SELECT organization_id FROM organization_domains)`,
 // that already holds a clash does not open: which organisation keeps the
 // domain or the name is for its operator to decide.
 func InstallUnique(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+	if err := store.Install(ctx, db, uniqueSQL); err != nil {
+		return fmt.Errorf("directory: holding domains and names unique (do two organisations share a verified domain, or a name within their kind? rename one): %w", err)
 	}
-	defer tx.Rollback()
-	for _, stmt := range uniqueSQL {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("directory: two organisations share a verified domain, or a name within their kind; rename or remove one: %w", err)
-		}
-	}
-	return tx.Commit()
+	return nil
 }

@@ -331,6 +331,14 @@ func TestHelpDeskFindsWhatAgentsType(t *testing.T) {
 	if hits := w.search(t, w.agent, "00:1A:2B:3C"); len(hits) != 2 {
 		t.Errorf("the vendor's agent: a MAC prefix found %+v, want the desk and Globex's room kit", hits)
 	}
+	// The index follows a rename.
+	w.Client.Contact.UpdateOne(w.alice).SetName("Alice Kowalska").ExecX(sys)
+	if hits := w.search(t, w.helpDesk, "kowal"); len(hits) != 1 || hits[0].Node.ID != w.alice.ID {
+		t.Errorf("the new name found %+v", hits)
+	}
+	if hits := w.search(t, w.helpDesk, "johnson"); len(hits) != 0 {
+		t.Errorf("the old name found %+v", hits)
+	}
 }
 
 // sqlLog keeps every query and its arguments.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/partnerdesk/partnerdesk/store"
 )
 
 // The directory index lets help-desk search find organisations and
@@ -18,7 +21,7 @@ import (
 // its docid): the implicit rowids of organizations and contacts are no
 // stable key, and no trigger refers to a table other than its own and
 // this file's, so that a migration that rebuilds a table still works.
-var indexSQL = []string{
+var indexSQL = slices.Concat([]string{
 	`CREATE VIRTUAL TABLE IF NOT EXISTS directory_search USING fts4(
     id, name, domains, sites, notindexed=id, tokenize=unicode61)`,
 	`CREATE TABLE IF NOT EXISTS directory_search_ids (
@@ -37,11 +40,6 @@ END`,
     sites = (SELECT group_concat(value, ' ') FROM json_each(new.sites))
   WHERE docid = (SELECT docid FROM directory_search_ids WHERE id = new.id);
 END`,
-	`DROP TRIGGER IF EXISTS directory_search_organization_delete`,
-	`CREATE TRIGGER directory_search_organization_delete AFTER DELETE ON organizations BEGIN
-  DELETE FROM directory_search WHERE docid = (SELECT docid FROM directory_search_ids WHERE id = old.id);
-  DELETE FROM directory_search_ids WHERE id = old.id;
-END`,
 	`DROP TRIGGER IF EXISTS directory_search_contact_insert`,
 	`CREATE TRIGGER directory_search_contact_insert AFTER INSERT ON contacts BEGIN
   INSERT INTO directory_search(id, name) VALUES (new.id, new.name);
@@ -51,11 +49,6 @@ END`,
 	`CREATE TRIGGER directory_search_contact_update AFTER UPDATE OF name ON contacts BEGIN
   UPDATE directory_search SET name = new.name
   WHERE docid = (SELECT docid FROM directory_search_ids WHERE id = new.id);
-END`,
-	`DROP TRIGGER IF EXISTS directory_search_contact_delete`,
-	`CREATE TRIGGER directory_search_contact_delete AFTER DELETE ON contacts BEGIN
-  DELETE FROM directory_search WHERE docid = (SELECT docid FROM directory_search_ids WHERE id = old.id);
-  DELETE FROM directory_search_ids WHERE id = old.id;
 END`,
 
 	// Index what was written while the triggers were missing: the rows,
@@ -67,23 +60,27 @@ FROM organizations o WHERE o.id NOT IN (SELECT id FROM directory_search_ids)`,
 SELECT c.id, c.name FROM contacts c WHERE c.id NOT IN (SELECT id FROM directory_search_ids)`,
 	`INSERT INTO directory_search_ids(id, docid)
 SELECT id, docid FROM directory_search WHERE docid > (SELECT coalesce(max(docid), 0) FROM directory_search_ids)`,
+}, forget("organizations"), forget("contacts"))
+
+// forget drops an object's index row when the object goes.
+func forget(table string) []string {
+	return []string{
+		`DROP TRIGGER IF EXISTS directory_search_` + table + `_delete`,
+		`CREATE TRIGGER directory_search_` + table + `_delete AFTER DELETE ON ` + table + ` BEGIN
+  DELETE FROM directory_search WHERE docid = (SELECT docid FROM directory_search_ids WHERE id = old.id);
+  DELETE FROM directory_search_ids WHERE id = old.id;
+END`,
+	}
 }
 
 // Install creates the directory index and the triggers that keep it in
 // sync, and indexes what is missing from it. It is idempotent and runs at
 // every start, after the ent migration, on a writable connection.
 func Install(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("helpdesk: %w", err)
+	if err := store.Install(ctx, db, indexSQL); err != nil {
+		return fmt.Errorf("helpdesk: installing the directory index: %w", err)
 	}
-	defer tx.Rollback()
-	for _, stmt := range indexSQL {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("helpdesk: installing the directory index: %w", err)
-		}
-	}
-	return tx.Commit()
+	return nil
 }
 
 // indexed restricts a query on organizations or contacts to the rows whose
