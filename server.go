@@ -34,6 +34,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/httpapi"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
+	"github.com/partnerdesk/partnerdesk/observe"
 	"github.com/partnerdesk/partnerdesk/operator"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
@@ -72,12 +73,12 @@ func (s *storeFlags) register(fs *flag.FlagSet) {
 
 // open opens the store; changes are published to broker (nil for the
 // operator commands, which serve no subscriptions).
-func (s *storeFlags) open(ctx context.Context, broker events.Broker) (*store.DB, error) {
+func (s *storeFlags) open(ctx context.Context, broker events.Broker, opts store.Options) (*store.DB, error) {
 	path := s.db
 	if path == "" {
 		path = filepath.Join(s.dataDir, "partnerdesk.db")
 	}
-	return app.Open(ctx, path, store.Options{}, broker)
+	return app.Open(ctx, path, opts, broker)
 }
 
 func serve(ctx context.Context, args []string, out io.Writer) error {
@@ -104,9 +105,29 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user for PLAIN authentication")
 	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (prefer the environment twin)")
 	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", false, "require STARTTLS")
+	logFormat := fs.String("log-format", "json", "log format: json (one object a line) or text (key=value)")
+	logLevel := fs.String("log-level", "info", "least severe log level written: debug, info, warn or error")
+	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9464", "address serving Prometheus metrics at /metrics, apart from the API (empty: no metrics)")
+	otlpEndpoint := fs.String("otlp-endpoint", "", "OpenTelemetry collector URL to export traces to over OTLP/HTTP, e.g. http://localhost:4318 (empty: no tracing); OTEL_* variables tune it")
 	set, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	logger, err := observe.NewLogger(os.Stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(logger)
+	obs := &observe.Observer{Log: logger}
+	var storeOpts store.Options
+	if *otlpEndpoint != "" {
+		tp, err := observe.OTLP(ctx, *otlpEndpoint)
+		if err != nil {
+			return fmt.Errorf("--otlp-endpoint: %w", err)
+		}
+		defer flushTraces(tp)
+		obs.Tracer = tp
+		storeOpts.Wrap = observe.TraceSQL(tp)
 	}
 	if rateFlags.Capacity > 0 {
 		if err := limits.CheckRate(lim.MaxComplexity, rateFlags.Capacity); err != nil {
@@ -115,11 +136,19 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	hub := &events.Hub{}
-	db, err := sf.open(ctx, hub)
+	db, err := sf.open(ctx, hub, storeOpts)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if *metricsAddr != "" {
+		obs.Metrics = observe.NewMetrics()
+		stopMetrics, err := serveMetrics(*metricsAddr, obs.Metrics)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		defer stopMetrics()
+	}
 
 	files, err := attachments.New(filepath.Join(sf.dataDir, "attachments"), *maxAttachment)
 	if err != nil {
@@ -161,6 +190,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			Rate:           rateFlags.buckets(),
 			SignInFailures: failFlags.buckets(),
 			Streams:        streams,
+			Observe:        obs,
 		}),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
@@ -197,6 +227,30 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	slog.Warn("drain period over: stopping the requests still running")
 	cancelBase(apperr.ErrCancelled)
 	return srv.Close()
+}
+
+// serveMetrics serves m at /metrics on addr, apart from the API so that
+// it can stay on a private interface; the returned func stops it.
+func serveMetrics(addr string, m *observe.Metrics) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+	slog.Info("serving metrics", "addr", ln.Addr().String(), "path", "/metrics")
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
+}
+
+// flushTraces sends the spans still buffered before the process exits.
+func flushTraces(tp interface{ Shutdown(context.Context) error }) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		slog.Warn("flushing traces", "error", err)
+	}
 }
 
 // limitFlags registers a flag for each limit of limits.Config.
@@ -310,7 +364,7 @@ func tokenCreate(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	db, err := sf.open(ctx, nil)
+	db, err := sf.open(ctx, nil, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -335,7 +389,7 @@ func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 	if *vendor == "" || *email == "" {
 		return errors.New("--vendor and --email are required")
 	}
-	db, err := sf.open(ctx, nil)
+	db, err := sf.open(ctx, nil, store.Options{})
 	if err != nil {
 		return err
 	}

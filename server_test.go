@@ -4,36 +4,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/demo"
+	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
 var tokenLine = regexp.MustCompile(`^pdt_[A-Za-z0-9_-]{43}\n$`)
-
-// syncBuffer lets the test read what a running server has printed so far.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func command(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -86,18 +72,27 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 // TestDemoServerAnswersEveryPersonaAndShutsDownCleanly runs the server as
 // the README's quickstart does, signs in as every persona it prints, then
 // stops it the way SIGTERM does.
+// TestDemoServerAnswersEveryPersonaAndShutsDownCleanly runs the server as
+// its operator would, metrics and tracing on: each persona's token
+// answers, the metrics address counts the queries, and the traces are
+// exported before the process ends.
 func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	// A collector that takes the traces the server exports.
+	exports := make(chan *http.Request, 100)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		exports <- r
+	}))
+	defer collector.Close()
 
 	ctx, stop := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--demo", "--addr", addr, "--data-dir", t.TempDir()}, out) }()
+	go func() {
+		done <- run(ctx, []string{"--demo", "--addr", addr, "--metrics-addr", metricsAddr, "--otlp-endpoint", collector.URL,
+			"--data-dir", t.TempDir()}, out)
+	}()
 
 	tokens := waitForTokens(t, out, addr, len(demo.Personas()))
 	for email, token := range tokens {
@@ -121,6 +116,18 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 		}
 	}
 
+	// The metrics, on their own address, counted every persona's query.
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	want := fmt.Sprintf(`partnerdesk_graphql_requests_total{code="OK",operation="anonymous",type="query"} %d`, len(tokens))
+	if !strings.Contains(string(scraped), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+
 	stop()
 	select {
 	case err := <-done:
@@ -130,9 +137,48 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the server did not shut down")
 	}
+	// The spans still buffered were flushed on the way out.
+	select {
+	case r := <-exports:
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+			t.Errorf("the server exported with %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+		}
+	default:
+		t.Error("no traces reached the collector")
+	}
 }
 
-func waitForTokens(t *testing.T, out *syncBuffer, addr string, want int) map[string]string {
+// freeAddr returns a loopback address no one listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestObservabilityFlagsAreChecked: a bad log format, log level or OTLP
+// endpoint stops the server before it opens anything.
+func TestObservabilityFlagsAreChecked(t *testing.T) {
+	for _, args := range [][]string{
+		{"--log-format", "xml"},
+		{"--log-level", "loud"},
+		{"--otlp-endpoint", "collector:4318"},
+	} {
+		dir := t.TempDir()
+		_, err := command(t, append(args, "--data-dir", dir, "--metrics-addr", "")...)
+		if err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: err %v, want one naming %s", args, err, args[0])
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			t.Errorf("%v: the data directory was written to", args)
+		}
+	}
+}
+
+func waitForTokens(t *testing.T, out *testkit.Buffer, addr string, want int) map[string]string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

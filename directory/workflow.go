@@ -14,14 +14,16 @@ import (
 // The directory's changes (SPEC §1, §2.1): each loads what it acts on as
 // the caller sees it, so that an object the caller may not see is
 // refused exactly like one that does not exist, and then requires the
-// action on it. c is the client of the change's transaction.
+// action on it. c is the client of the change's transaction. What they
+// create is dated at the session's instant, the one the change is decided
+// at, not the wall clock's.
 
 // CreateOrganization adds a partner or customer (the vendor's admins).
 func CreateOrganization(ctx context.Context, c *ent.Client, s *access.Session, in ent.CreateOrganizationInput) (*ent.Organization, error) {
 	if _, err := s.Require(access.ManageOrganizations, s.OrgID); err != nil {
 		return nil, err
 	}
-	return c.Organization.Create().SetInput(in).Save(ctx)
+	return c.Organization.Create().SetInput(in).SetCreatedAt(s.Now).Save(ctx)
 }
 
 // UpdateOrganization changes an organisation's configuration (SERVICE_ADMIN
@@ -57,7 +59,7 @@ func CreateContact(ctx context.Context, c *ent.Client, s *access.Session, in ent
 	if _, err := s.Require(access.ManageContacts, org.ID); err != nil {
 		return nil, err
 	}
-	return c.Contact.Create().SetInput(in).Save(ctx)
+	return c.Contact.Create().SetInput(in).SetCreatedAt(s.Now).Save(ctx)
 }
 
 // UpdateContact changes a contact, its status included (FULL_ADMIN on its
@@ -116,7 +118,7 @@ func RegisterDevice(ctx context.Context, c *ent.Client, s *access.Session, in en
 	if _, err := s.Require(access.ChangeConfiguration, org.ID); err != nil {
 		return nil, err
 	}
-	return c.Device.Create().SetInput(in).Save(ctx)
+	return c.Device.Create().SetInput(in).SetCreatedAt(s.Now).Save(ctx)
 }
 
 // UpdateDevice changes a device (SERVICE_ADMIN on its organisation).
@@ -141,7 +143,7 @@ func AddPhoneNumber(ctx context.Context, c *ent.Client, s *access.Session, in en
 	if _, err := s.Require(access.ChangeConfiguration, org.ID); err != nil {
 		return nil, err
 	}
-	return c.PhoneNumber.Create().SetInput(in).Save(ctx)
+	return c.PhoneNumber.Create().SetInput(in).SetCreatedAt(s.Now).Save(ctx)
 }
 
 // UpdatePhoneNumber changes a number's kind, state or assignee

@@ -69,6 +69,25 @@ type Hub struct {
 	streams   map[string]*stream
 	followers int
 	routing   bool
+
+	published, delivered, dropped atomic.Uint64
+}
+
+// Stats counts what a hub has carried since it was made.
+type Stats struct {
+	// Published counts the messages handed to Publish.
+	Published uint64
+	// Delivered counts the messages handed to a follower, ticks aside:
+	// one message delivered to three followers counts three.
+	Delivered uint64
+	// Dropped counts the messages a stream discarded because it fell
+	// Backlog behind; its followers were told (Message.Lost).
+	Dropped uint64
+}
+
+// Stats reports the hub's counts, for metrics.
+func (h *Hub) Stats() Stats {
+	return Stats{Published: h.published.Load(), Delivered: h.delivered.Load(), Dropped: h.dropped.Load()}
 }
 
 var _ Broker = (*Hub)(nil)
@@ -88,6 +107,7 @@ type follower struct {
 
 // Publish implements Broker.
 func (h *Hub) Publish(_ context.Context, m Message) error {
+	h.published.Add(1)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.followers == 0 {
@@ -178,27 +198,33 @@ func (h *Hub) route() {
 			if keys := m.Keys(); keys != nil {
 				for _, k := range keys {
 					if s := h.streams[k]; s != nil {
-						s.push(m)
+						h.dropped.Add(s.push(m))
 					}
 				}
 				continue
 			}
 			for _, s := range h.streams {
-				s.push(m)
+				h.dropped.Add(s.push(m))
 			}
 		}
 		h.mu.Unlock()
 	}
 }
 
-// push queues m for the stream's followers; Hub.mu is held.
-func (s *stream) push(m *Message) {
-	if len(s.queue) >= Backlog {
+// push queues m for the stream's followers, and returns how many messages
+// it dropped to do so; Hub.mu is held.
+func (s *stream) push(m *Message) (dropped uint64) {
+	switch {
+	case len(s.queue) >= Backlog:
+		dropped = uint64(len(s.queue)) + 1
 		s.queue = append(s.queue[:0], &Message{Lost: true, At: m.At, memo: &memo{}})
-	} else if len(s.queue) == 0 || !s.queue[0].Lost {
+	case len(s.queue) == 0 || !s.queue[0].Lost:
 		s.queue = append(s.queue, m)
+	default:
+		dropped = 1 // its followers already know they lost some
 	}
 	signal(s.wake)
+	return dropped
 }
 
 // dispatch delivers the stream's messages to its followers, one message to
@@ -224,6 +250,9 @@ func (h *Hub) dispatch(key string, s *stream) {
 			for _, f := range list {
 				if !f.stopped.Load() {
 					f.deliver(m)
+					if !m.Tick {
+						h.delivered.Add(1)
+					}
 				}
 			}
 		}

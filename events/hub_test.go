@@ -139,9 +139,10 @@ func TestMemoComputesOncePerMessage(t *testing.T) {
 }
 
 // TestAStreamTooFarBehindIsToldItLostMessages: past the backlog, the
-// stream's followers receive one Lost message instead of what they missed.
+// stream's followers receive one Lost message instead of what they missed,
+// and the hub counts what it dropped.
 func TestAStreamTooFarBehindIsToldItLostMessages(t *testing.T) {
-	h := &events.Hub{}
+	h := &events.Hub{Tick: time.Hour} // no tick joins the count
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var got []*events.Message
@@ -175,6 +176,10 @@ func TestAStreamTooFarBehindIsToldItLostMessages(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 2 || !got[1].Lost {
 		t.Fatalf("after the stuck one, got %d messages (last lost: %v), want just one Lost", len(got), got[len(got)-1].Lost)
+	}
+	want := events.Stats{Published: events.Backlog + 11, Delivered: 2, Dropped: events.Backlog + 10}
+	if st := h.Stats(); st != want {
+		t.Fatalf("stats %+v, want %+v", st, want)
 	}
 }
 

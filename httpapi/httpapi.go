@@ -33,6 +33,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/graph"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
+	"github.com/partnerdesk/partnerdesk/observe"
 	"github.com/partnerdesk/partnerdesk/requestid"
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/streams"
@@ -74,6 +75,10 @@ type Config struct {
 	// down): websockets and server-sent events end with it, while queries
 	// and mutations finish. Nil never ends.
 	Streams context.Context
+	// Observe logs, counts and traces requests; nil only gives each its
+	// request ID. Its metrics, if any, watch this handler's database,
+	// broker and subscriptions.
+	Observe *observe.Observer
 }
 
 // DefaultMaxBodyBytes bounds a JSON body when Config.MaxBodyBytes is zero:
@@ -108,7 +113,7 @@ func New(cfg Config) http.Handler {
 	gql := graphQL(cfg, s, limiter)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", endStreams(cfg.Streams, withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql)))))
+	mux.Handle("/graphql", cfg.Observe.GraphQL(endStreams(cfg.Streams, withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql))))))
 	mux.Handle("GET /attachments/{id}", s.signIn(download(cfg.DB.Client, cfg.Attachments)))
 	mux.Handle("GET /{$}", playground.Handler("partnerdesk", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -126,7 +131,7 @@ func New(cfg Config) http.Handler {
 	if len(cfg.CORSOrigins) == 0 {
 		// No origins: no CORS headers, so browsers keep other sites out.
 		// (rs/cors would read an empty list as "*".)
-		return requestid.Middleware(mux)
+		return cfg.Observe.Handler(mux)
 	}
 	c := cors.New(cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
@@ -135,7 +140,7 @@ func New(cfg Config) http.Handler {
 		ExposedHeaders: []string{requestid.Header, "Retry-After"},
 		MaxAge:         600,
 	})
-	return requestid.Middleware(c.Handler(mux))
+	return cfg.Observe.Handler(c.Handler(mux))
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
@@ -143,6 +148,17 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	fan := &streams.Fan{Broker: cfg.Broker}
+	if o := cfg.Observe; o != nil {
+		// First, so that it sees what every other extension refuses.
+		srv.Use(o.Extension())
+		if o.Metrics != nil {
+			src := observe.Sources{Pools: cfg.DB.Pools(), Subscriptions: fan.Open}
+			if hub, ok := cfg.Broker.(*events.Hub); ok {
+				src.Events = hub.Stats
+			}
+			o.Metrics.Watch(src)
+		}
+	}
 	srv.AddTransport(streams.Websocket{
 		Fan:         fan,
 		Closing:     cfg.Streams,
@@ -254,6 +270,7 @@ func download(client *ent.Client, files *attachments.Store) http.Handler {
 
 // writeError answers with a GraphQL-shaped error body outside the executor.
 func writeError(w http.ResponseWriter, status int, e *apperr.Error) {
+	observe.Note(w, e)
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(e.RetryAfter/time.Second), 10))
 	}

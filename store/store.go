@@ -138,6 +138,12 @@ func dsn(path string, common url.Values, key, value string) string {
 // not manage (the full-text index and its triggers).
 func (db *DB) Writer() *stdsql.DB { return db.writer }
 
+// Pools returns the connection pools by role, "writer" and "reader", for
+// their statistics.
+func (db *DB) Pools() map[string]*stdsql.DB {
+	return map[string]*stdsql.DB{"writer": db.writer, "reader": db.reader}
+}
+
 // Ping reports whether the database answers, for readiness checks.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.writer.PingContext(ctx); err != nil {

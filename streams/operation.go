@@ -20,6 +20,8 @@ type operation struct {
 	fan     *Fan
 	exec    graphql.GraphExecutor
 	present graphql.ErrorPresenterFunc
+	// transport names what carries the operation, for Fan.Open.
+	transport string
 }
 
 // outcome is how an operation started: a subscription now following its
@@ -63,7 +65,7 @@ func (o operation) start(ctx context.Context, payload []byte, s sink) (out outco
 		responses, ctx := o.exec.DispatchOperation(ctx, rc)
 		return outcome{answer: responses(ctx)}
 	}
-	sub := o.fan.newSubscription(rc, s, o.present)
+	sub := o.fan.newSubscription(rc, s, o.transport, o.present)
 	responses, opCtx, following := sub.dispatch(ctx, o.exec, rc)
 	if !following {
 		return outcome{answer: responses(opCtx)}

@@ -51,7 +51,7 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 	rc.Flush()
 
 	s := &sseSink{out: make(chan []byte, outbox), ended: make(chan struct{})}
-	out := operation{fan: t.Fan, exec: exec, present: t.Present}.start(r.Context(), body, s)
+	out := operation{fan: t.Fan, exec: exec, present: t.Present, transport: "sse"}.start(r.Context(), body, s)
 	if out.sub == nil {
 		if out.answer != nil {
 			b, _ := json.Marshal(out.answer)

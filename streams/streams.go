@@ -38,8 +38,22 @@ type Fan struct {
 	// Broker carries committed changes; nil turns subscriptions off.
 	Broker events.Broker
 
-	mu        sync.Mutex // guards renderers
+	mu        sync.Mutex // guards renderers and open
 	renderers map[string]*renderer
+	// open counts the subscriptions following a stream, by transport.
+	open map[string]int
+}
+
+// Open returns how many subscriptions follow a stream, by transport
+// ("graphql-transport-ws", "graphql-ws" or "sse"), for metrics.
+func (f *Fan) Open() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.open))
+	for t, n := range f.open {
+		out[t] = n
+	}
+	return out
 }
 
 // renderer renders an operation's events for all its subscriptions: the
@@ -120,6 +134,8 @@ type subscription struct {
 	// op identifies the operation with its variables: subscriptions of one
 	// op and one class render alike.
 	op string
+	// transport names what carries it, for Fan.Open.
+	transport string
 
 	// Set by Follow, as the resolver runs.
 	key    string
@@ -142,13 +158,20 @@ type subscription struct {
 type subscriptionKey struct{}
 
 // newSubscription prepares rc's subscription, to go to sink.
-func (f *Fan) newSubscription(rc *graphql.OperationContext, s sink, present graphql.ErrorPresenterFunc) *subscription {
+func (f *Fan) newSubscription(rc *graphql.OperationContext, s sink, transport string, present graphql.ErrorPresenterFunc) *subscription {
 	vars, _ := json.Marshal(rc.Variables) // what gqlgen decoded from JSON encodes again
 	sum := sha256.Sum256([]byte(rc.RawQuery + "\x00" + rc.OperationName + "\x00" + string(vars)))
 	// Errors are presented without the operation's context, which a
 	// subscription does not keep.
 	p := func(err error) *gqlerror.Error { return present(context.Background(), err) }
-	return &subscription{fan: f, sink: s, present: p, op: string(sum[:])}
+	return &subscription{fan: f, sink: s, present: p, op: string(sum[:]), transport: transport}
+}
+
+// Following reports whether the subscription dispatched in ctx follows a
+// stream: it was not refused.
+func Following(ctx context.Context) bool {
+	s, ok := ctx.Value(subscriptionKey{}).(*subscription)
+	return ok && s.decide != nil
 }
 
 // dispatch runs the operation in ctx. It reports false when the resolver
@@ -169,16 +192,20 @@ func (s *subscription) start(opCtx context.Context, responses graphql.ResponseHa
 	if s.ended {
 		return
 	}
-	s.renderer = s.fan.attach(s.op, func() *renderer {
+	s.renderer = s.fan.attach(s.op, s.transport, func() *renderer {
 		return &renderer{ctx: context.WithoutCancel(opCtx), render: responses, push: s.push}
 	})
 	s.push = nil
 	s.unfollow = s.fan.Broker.Follow(s.key, s.deliver)
 }
 
-func (f *Fan) attach(op string, first func() *renderer) *renderer {
+func (f *Fan) attach(op, transport string, first func() *renderer) *renderer {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.open == nil {
+		f.open = map[string]int{}
+	}
+	f.open[transport]++
 	r := f.renderers[op]
 	if r == nil {
 		if f.renderers == nil {
@@ -191,9 +218,10 @@ func (f *Fan) attach(op string, first func() *renderer) *renderer {
 	return r
 }
 
-func (f *Fan) detach(op string, r *renderer) {
+func (f *Fan) detach(op, transport string, r *renderer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.open[transport]--
 	if r.refs--; r.refs == 0 && f.renderers[op] == r {
 		delete(f.renderers, op)
 	}
@@ -285,6 +313,6 @@ func (s *subscription) stop() {
 	s.ended = true
 	if s.unfollow != nil {
 		s.unfollow()
-		s.fan.detach(s.op, s.renderer)
+		s.fan.detach(s.op, s.transport, s.renderer)
 	}
 }

@@ -82,8 +82,9 @@ func (t Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	if err != nil {
 		return // the upgrader answered
 	}
-	c := &wsConn{t: t, conn: conn, proto: protocols[conn.Subprotocol()], ctx: context.WithoutCancel(r.Context()),
-		op:  operation{fan: t.Fan, exec: exec, present: t.Present},
+	proto := protocols[conn.Subprotocol()]
+	c := &wsConn{t: t, conn: conn, proto: proto, ctx: context.WithoutCancel(r.Context()),
+		op:  operation{fan: t.Fan, exec: exec, present: t.Present, transport: proto.name},
 		out: make(chan *websocket.PreparedMessage, outbox), gone: make(chan struct{}), ops: map[string]*wsOp{}}
 	go c.write()
 	go c.serve()

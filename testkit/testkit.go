@@ -59,9 +59,18 @@ type options struct {
 	driver func(dialect.Driver) dialect.Driver
 }
 
-// WithConfig lets a test change the server's configuration.
+// WithConfig lets a test change the server's configuration; the changes
+// of several apply in order.
 func WithConfig(f func(*httpapi.Config)) Option {
-	return func(o *options) { o.config = f }
+	return func(o *options) {
+		prev := o.config
+		o.config = func(c *httpapi.Config) {
+			if prev != nil {
+				prev(c)
+			}
+			f(c)
+		}
+	}
 }
 
 // WithDriver wraps the database driver, under the statement counter.
