@@ -317,7 +317,7 @@ func TestHelpDeskFindsWhatAgentsType(t *testing.T) {
 	for name, tc := range map[string]struct{ token, query string }{
 		"a national number of a customer without a region": {w.agent, "212 456 7893"},
 		"a MAC prefix of two octets":                       {w.helpDesk, "00:1a"},
-		"a MAC prefix out of scope":                        {w.helpDesk, "00:1A:2B:3C:4D:6"},
+		"a MAC prefix ending in half an octet":             {w.helpDesk, "00:1A:2B:3C:4D:6"},
 	} {
 		if hits := w.search(t, tc.token, tc.query); len(hits) != 0 {
 			t.Errorf("%s: %q found %+v", name, tc.query, hits)
