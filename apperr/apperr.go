@@ -79,6 +79,9 @@ type Error struct {
 	// RetryAfter is, for RATE_LIMITED, how long until the request would
 	// be allowed; zero otherwise.
 	RetryAfter time.Duration
+	// AvailableAt is, for a refusal that time alone lifts (an escalation
+	// TOO_EARLY), when the action becomes allowed; nil otherwise.
+	AvailableAt *time.Time
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -143,6 +146,9 @@ func (e *Error) Extensions() map[string]any {
 	}
 	if e.RetryAfter > 0 {
 		ext["retryAfterSeconds"] = int64(e.RetryAfter / time.Second)
+	}
+	if e.AvailableAt != nil {
+		ext["availableAt"] = e.AvailableAt.UTC().Format(time.RFC3339Nano) // as the graph writes a Time
 	}
 	return ext
 }

@@ -9,8 +9,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/ent"
-	"github.com/partnerdesk/partnerdesk/ent/attachment"
-	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 )
 
 // AddAttachment stores an uploaded file and adds it to an open case. The
@@ -31,6 +29,7 @@ func AddAttachment(ctx context.Context, c *ent.Client, v *access.Session, store 
 	case err != nil:
 		return nil, nil, err
 	}
+	ctx, rec := recording(ctx, v)
 	a, err := c.Attachment.Create().
 		SetCaseID(kase.ID).
 		SetCustomerID(kase.CustomerID).
@@ -47,27 +46,27 @@ func AddAttachment(ctx context.Context, c *ent.Client, v *access.Session, store 
 	if kase, err = kase.Update().SetUpdatedAt(v.Now).Save(ctx); err != nil {
 		return nil, nil, err
 	}
-	ch, err := changed(kase).record(ctx, c, v, caseevent.KindATTACHMENT_ADDED, change("attachments", "", blob.Name))
-	return a, ch, err
+	return a, rec.change(kase), nil
 }
 
 // DeleteAttachment removes an attachment from its case; only the vendor's
 // staff may. The content stays on disk, where other attachments may share
 // it.
 func DeleteAttachment(ctx context.Context, c *ent.Client, v *access.Session, id string) (*Change, error) {
-	a, err := c.Attachment.Query().Where(attachment.ID(id)).WithCase().Only(ctx)
+	a, err := c.Attachment.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := v.Require(access.StaffOnly, a.CustomerID); err != nil {
 		return nil, err
 	}
+	ctx, rec := recording(ctx, v)
 	if err := c.Attachment.DeleteOne(a).Exec(ctx); err != nil {
 		return nil, err
 	}
-	kase, err := a.Edges.Case.Update().SetUpdatedAt(v.Now).Save(ctx)
+	kase, err := c.SupportCase.UpdateOneID(a.CaseID).SetUpdatedAt(v.Now).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return changed(kase).record(ctx, c, v, caseevent.KindATTACHMENT_REMOVED, change("attachments", a.Name, ""))
+	return rec.change(kase), nil
 }

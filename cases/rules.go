@@ -171,9 +171,13 @@ const (
 var Actions = []Action{ActionComment, ActionUpdate, ActionClose, ActionReopen, ActionEscalate, ActionAddAttachment, ActionAddCollaborator, ActionShare}
 
 // Check reports why the actor may not take an action on the case now, or
-// nil when it may. Every action needs UPDATE on the customer (SPEC §2.1);
-// all but reopening need the case open.
+// nil when it may. Every action needs UPDATE on the customer (SPEC §2.1),
+// checked first as the mutations check it, so that the explanation gives
+// the refusal the mutation would; all but reopening need the case open.
 func Check(a Actor, act Action, c *ent.SupportCase, plan organization.SupportPlan, now time.Time) *Refusal {
+	if !a.Level.AtLeast(access.Update) {
+		return &Refusal{Reason: ReasonLevel}
+	}
 	switch act {
 	case ActionEscalate:
 		if r := CanEscalate(a, c, plan, now); r != nil {
@@ -187,9 +191,6 @@ func Check(a Actor, act Action, c *ent.SupportCase, plan organization.SupportPla
 		if c.Status == supportcase.StatusCLOSED {
 			return &Refusal{Reason: ReasonClosed}
 		}
-	}
-	if !a.Level.AtLeast(access.Update) {
-		return &Refusal{Reason: ReasonLevel}
 	}
 	return nil
 }

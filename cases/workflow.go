@@ -12,7 +12,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
-	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
@@ -109,11 +108,7 @@ func CreateCase(ctx context.Context, c *ent.Client, v *access.Session, in Create
 	if v.OrgKind == access.Partner {
 		q.SetOnBehalfOfID(v.OrgID)
 	}
-	kase, err := q.Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return changed(kase).record(ctx, c, v, caseevent.KindCREATED)
+	return save(ctx, v, q.Save)
 }
 
 // nextNumber allocates the next human case number. Writes are serialised
@@ -167,7 +162,8 @@ type UpdateInput struct {
 }
 
 // UpdateCase changes an open case. A severity change before the first response
-// moves the due time, recomputed from the case's creation.
+// moves the due time, recomputed from the case's creation. An update that
+// changes nothing keeps the case's version.
 func UpdateCase(ctx context.Context, c *ent.Client, v *access.Session, id string, in UpdateInput) (*Change, error) {
 	kase, err := open(ctx, c, v, id, in.Version)
 	if err != nil {
@@ -181,92 +177,26 @@ func UpdateCase(ctx context.Context, c *ent.Client, v *access.Session, id string
 			return nil, err
 		}
 	}
-	q := kase.Update()
-	var fields []jsontype.FieldChange
-	var events []caseevent.Kind
-	set := func(field string, before, after string, kind caseevent.Kind, apply func()) {
-		if before == after {
-			return
-		}
-		apply()
-		fields = append(fields, change(field, before, after))
-		if kind != caseevent.KindUPDATED && !slices.Contains(events, kind) {
-			events = append(events, kind)
-		}
+	q := kase.Update().
+		SetNillableTitle(trimmed(in.Title)).
+		SetNillableDescription(in.Description).
+		SetNillableProduct(in.Product).
+		SetNillableCategory(in.Category).
+		SetNillableTimezone(in.Timezone).
+		SetNillableLanguage(in.Language).
+		SetNillableStatus(in.Status).
+		SetNillableSeverity(in.Severity).
+		SetNillablePrimaryContactID(in.PrimaryContactID)
+	if in.Severity != nil && kase.FirstRespondedAt == nil {
+		q.SetFirstResponseDueAt(FirstResponseDue(kase.CreatedAt, *in.Severity))
 	}
-	if p := in.Title; p != nil {
-		set("title", kase.Title, strings.TrimSpace(*p), caseevent.KindUPDATED, func() { q.SetTitle(strings.TrimSpace(*p)) })
-	}
-	if p := in.Description; p != nil {
-		set("description", kase.Description, *p, caseevent.KindUPDATED, func() { q.SetDescription(*p) })
-	}
-	if p := in.Product; p != nil {
-		set("product", kase.Product, *p, caseevent.KindUPDATED, func() { q.SetProduct(*p) })
-	}
-	if p := in.Category; p != nil {
-		set("category", kase.Category, *p, caseevent.KindUPDATED, func() { q.SetCategory(*p) })
-	}
-	if p := in.Timezone; p != nil {
-		set("timezone", kase.Timezone, *p, caseevent.KindUPDATED, func() { q.SetTimezone(*p) })
-	}
-	if p := in.Language; p != nil {
-		set("language", kase.Language, *p, caseevent.KindUPDATED, func() { q.SetLanguage(*p) })
-	}
-	if p := in.Status; p != nil {
-		set("status", string(kase.Status), string(*p), caseevent.KindSTATUS_CHANGED, func() { q.SetStatus(*p) })
-	}
-	if p := in.Severity; p != nil {
-		set("severity", string(kase.Severity), string(*p), caseevent.KindSEVERITY_CHANGED, func() {
-			q.SetSeverity(*p)
-			if kase.FirstRespondedAt == nil {
-				q.SetFirstResponseDueAt(FirstResponseDue(kase.CreatedAt, *p))
-			}
-		})
-	}
-	if p := in.PrimaryContactID; p != nil {
-		set("primaryContactID", deref(kase.PrimaryContactID), *p, caseevent.KindPRIMARY_CONTACT_CHANGED, func() { q.SetPrimaryContactID(*p) })
-	}
-	if len(fields) == 0 {
+	switch changes, err := differs(ctx, q.Mutation()); {
+	case err != nil:
+		return nil, err
+	case !changes:
 		return changed(kase), nil
 	}
-	if len(events) == 0 || len(fields) > len(events) {
-		events = append(events, caseevent.KindUPDATED)
-	}
-	kase, err = q.SetUpdatedAt(v.Now).AddVersion(1).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ch := changed(kase)
-	for _, k := range events {
-		if _, err := ch.record(ctx, c, v, k, onlyFor(k, fields)...); err != nil {
-			return nil, err
-		}
-	}
-	return ch, nil
-}
-
-// onlyFor keeps, for each event, the changes that event is about; UPDATED
-// carries the changes no other event took.
-func onlyFor(k caseevent.Kind, changed []jsontype.FieldChange) []jsontype.FieldChange {
-	own := map[caseevent.Kind]string{
-		caseevent.KindSTATUS_CHANGED:          "status",
-		caseevent.KindSEVERITY_CHANGED:        "severity",
-		caseevent.KindPRIMARY_CONTACT_CHANGED: "primaryContactID",
-	}
-	var out []jsontype.FieldChange
-	for _, ch := range changed {
-		field, special := "", false
-		for _, f := range own {
-			special = special || f == ch.Field
-		}
-		if f, ok := own[k]; ok {
-			field = f
-		}
-		if (field != "" && ch.Field == field) || (k == caseevent.KindUPDATED && !special) {
-			out = append(out, ch)
-		}
-	}
-	return out
+	return save(ctx, v, q.SetUpdatedAt(v.Now).AddVersion(1).Save)
 }
 
 // open loads a case the caller may work that is not closed, checking the
@@ -304,18 +234,13 @@ func CloseCase(ctx context.Context, c *ent.Client, v *access.Session, id string,
 	if err != nil {
 		return nil, err
 	}
-	before := kase.Status
-	kase, err = kase.Update().
+	return save(ctx, v, kase.Update().
 		SetStatus(supportcase.StatusCLOSED).
 		SetClosedAt(v.Now).
 		SetReopenableUntil(v.Now.Add(ReopenWindow)).
 		SetUpdatedAt(v.Now).
 		AddVersion(1).
-		Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return changed(kase).record(ctx, c, v, caseevent.KindCLOSED, change("status", string(before), string(kase.Status)))
+		Save)
 }
 
 // ReopenCase reopens a closed case within its window; after it the caller
@@ -332,16 +257,15 @@ func ReopenCase(ctx context.Context, c *ent.Client, v *access.Session, id string
 		}
 		return nil, &apperr.Error{Code: apperr.Conflict, Reason: string(r.Reason), Message: "only a closed case can be reopened"}
 	}
-	kase, err = kase.Update().
+	// Open again, it is not closed: closedAt says when it last was only
+	// while it is.
+	return save(ctx, v, kase.Update().
 		SetStatus(supportcase.StatusIN_PROGRESS).
+		ClearClosedAt().
 		ClearReopenableUntil().
 		SetUpdatedAt(v.Now).
 		AddVersion(1).
-		Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return changed(kase).record(ctx, c, v, caseevent.KindREOPENED, change("status", string(supportcase.StatusCLOSED), string(kase.Status)))
+		Save)
 }
 
 // EscalateCase escalates a case, or says precisely why it may not be.
@@ -360,17 +284,13 @@ func EscalateCase(ctx context.Context, c *ent.Client, v *access.Session, id, rea
 	if reason == "" {
 		return nil, apperr.Invalid("reason", "say why the case needs escalating")
 	}
-	kase, err = kase.Update().
+	return save(ctx, v, kase.Update().
 		SetEscalated(true).
 		SetEscalatedAt(v.Now).
 		SetEscalationReason(reason).
 		SetUpdatedAt(v.Now).
 		AddVersion(1).
-		Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return changed(kase).record(ctx, c, v, caseevent.KindESCALATED, change("escalated", "false", "true"))
+		Save)
 }
 
 // EscalationError is the ESCALATION_NOT_ALLOWED error for a refusal.
@@ -385,7 +305,7 @@ func EscalationError(r *Refusal) error {
 	if r.AvailableAt != nil {
 		msg += ", at " + r.AvailableAt.Format(time.RFC3339)
 	}
-	return &apperr.Error{Code: apperr.EscalationNotAllowed, Reason: string(r.Reason), Message: msg}
+	return &apperr.Error{Code: apperr.EscalationNotAllowed, Reason: string(r.Reason), Message: msg, AvailableAt: r.AvailableAt}
 }
 
 func plan(org *ent.Organization) organization.SupportPlan {
@@ -418,6 +338,7 @@ func AddComment(ctx context.Context, c *ent.Client, v *access.Session, in Commen
 			return nil, nil, err
 		}
 	}
+	ctx, rec := recording(ctx, v)
 	cm, err := c.CaseComment.Create().
 		SetCaseID(kase.ID).
 		SetCustomerID(kase.CustomerID).
@@ -441,19 +362,7 @@ func AddComment(ctx context.Context, c *ent.Client, v *access.Session, in Commen
 		return nil, nil, err
 	}
 	kase.UpdatedAt = v.Now
-	ev, err := c.CaseEvent.Create().
-		SetCaseID(kase.ID).
-		SetCustomerID(kase.CustomerID).
-		SetActorID(v.ContactID).
-		SetKind(caseevent.KindCOMMENTED).
-		SetCommentID(cm.ID).
-		SetVisibility(caseevent.Visibility(vis)).
-		SetCreatedAt(v.Now).
-		Save(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cm, &Change{Case: kase, Events: []*ent.CaseEvent{ev}}, nil
+	return cm, rec.change(kase), nil
 }
 
 // AddCollaborator adds a contact to an open case: one of the customer's, or
@@ -481,11 +390,7 @@ func AddCollaborator(ctx context.Context, c *ent.Client, v *access.Session, case
 	if err != nil || exists {
 		return changed(kase), p, err
 	}
-	kase, err = kase.Update().AddCollaboratorIDs(p.ID).SetUpdatedAt(v.Now).Save(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	ch, err := changed(kase).record(ctx, c, v, caseevent.KindCOLLABORATOR_ADDED, change("collaborators", "", p.ID))
+	ch, err := save(ctx, v, kase.Update().AddCollaboratorIDs(p.ID).SetUpdatedAt(v.Now).Save)
 	return ch, p, err
 }
 
@@ -502,11 +407,7 @@ func RemoveCollaborator(ctx context.Context, c *ent.Client, v *access.Session, c
 	if !exists {
 		return nil, apperr.Invalid("contact_id", "%q is not a collaborator of the case", contactID)
 	}
-	kase, err = kase.Update().RemoveCollaboratorIDs(contactID).SetUpdatedAt(v.Now).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return changed(kase).record(ctx, c, v, caseevent.KindCOLLABORATOR_REMOVED, change("collaborators", contactID, ""))
+	return save(ctx, v, kase.Update().RemoveCollaboratorIDs(contactID).SetUpdatedAt(v.Now).Save)
 }
 
 // Share adds email addresses that receive the case's public updates.
@@ -519,7 +420,6 @@ func Share(ctx context.Context, c *ent.Client, v *access.Session, caseID string,
 		return nil, apperr.Invalid("emails", "name at least one address")
 	}
 	all := slices.Clone(kase.SharedEmails)
-	var added []string
 	for _, e := range emails {
 		n, err := validate.Email(e)
 		if err != nil {
@@ -527,17 +427,12 @@ func Share(ctx context.Context, c *ent.Client, v *access.Session, caseID string,
 		}
 		if !slices.Contains(all, n) {
 			all = append(all, n)
-			added = append(added, n)
 		}
 	}
-	if len(added) == 0 {
+	if len(all) == len(kase.SharedEmails) {
 		return changed(kase), nil
 	}
-	kase, err = kase.Update().SetSharedEmails(all).SetUpdatedAt(v.Now).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return changed(kase).record(ctx, c, v, caseevent.KindSHARED, change("sharedEmails", "", strings.Join(added, ", ")))
+	return save(ctx, v, kase.Update().SetSharedEmails(all).SetUpdatedAt(v.Now).Save)
 }
 
 // Change is what a change to a case did: the case as it stands after
@@ -549,23 +444,6 @@ type Change struct {
 
 // changed starts the Change of kase.
 func changed(kase *ent.SupportCase) *Change { return &Change{Case: kase} }
-
-// record appends an event to the case's history, and to the change.
-func (ch *Change) record(ctx context.Context, c *ent.Client, v *access.Session, k caseevent.Kind, changes ...jsontype.FieldChange) (*Change, error) {
-	ev, err := c.CaseEvent.Create().
-		SetCaseID(ch.Case.ID).
-		SetCustomerID(ch.Case.CustomerID).
-		SetActorID(v.ContactID).
-		SetKind(k).
-		SetChanges(append([]jsontype.FieldChange{}, changes...)).
-		SetCreatedAt(v.Now).
-		Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ch.Events = append(ch.Events, ev)
-	return ch, nil
-}
 
 func change(field, before, after string) jsontype.FieldChange {
 	ch := jsontype.FieldChange{Field: field}
@@ -585,9 +463,11 @@ func or(p *string, def string) string {
 	return def
 }
 
-func deref(p *string) string {
+// trimmed is a text input as stored: without surrounding space.
+func trimmed(p *string) *string {
 	if p == nil {
-		return ""
+		return nil
 	}
-	return *p
+	t := strings.TrimSpace(*p)
+	return &t
 }

@@ -32,7 +32,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/mattn/go-sqlite3"
 
-	"github.com/partnerdesk/partnerdesk/store"
+	"github.com/partnerdesk/partnerdesk/store/sqlobjects"
 )
 
 // Limits on what a person may type, so one query cannot make SQLite merge
@@ -106,7 +106,7 @@ SELECT id, number FROM cases WHERE id NOT IN (SELECT case_id FROM case_search_do
 // meant to run at every start, after the ent migration and on a writable
 // connection; all of it happens in one transaction.
 func Install(ctx context.Context, db *sql.DB) error {
-	if err := store.Install(ctx, db, installSQL); err != nil {
+	if err := sqlobjects.Install(ctx, db, installSQL); err != nil {
 		return fmt.Errorf("casesearch: installing the search index: %w", err)
 	}
 	return nil

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/partnerdesk/partnerdesk/store"
+	"github.com/partnerdesk/partnerdesk/store/sqlobjects"
 )
 
 // A verified domain belongs to one organisation, and an organisation's
@@ -49,7 +49,7 @@ WHERE o.id NOT IN (SELECT organization_id FROM organization_domains)`,
 // that already holds a clash does not open: which organisation keeps the
 // domain or the name is for its operator to decide.
 func InstallUnique(ctx context.Context, db *sql.DB) error {
-	if err := store.Install(ctx, db, uniqueSQL); err != nil {
+	if err := sqlobjects.Install(ctx, db, uniqueSQL); err != nil {
 		return fmt.Errorf("directory: holding domains and names unique (do two organisations share a verified domain, or a name within their kind? rename one): %w", err)
 	}
 	return nil

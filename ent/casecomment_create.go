@@ -105,7 +105,9 @@ func (_c *CaseCommentCreate) Mutation() *CaseCommentMutation {
 
 // Save creates the CaseComment in the database.
 func (_c *CaseCommentCreate) Save(ctx context.Context) (*CaseComment, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -132,8 +134,11 @@ func (_c *CaseCommentCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CaseCommentCreate) defaults() {
+func (_c *CaseCommentCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if casecomment.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized casecomment.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := casecomment.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
@@ -142,9 +147,13 @@ func (_c *CaseCommentCreate) defaults() {
 		_c.mutation.SetVisibility(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
+		if casecomment.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized casecomment.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := casecomment.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -599,7 +599,8 @@ func (c *AttachmentClient) QueryUploadedBy(_m *Attachment) *ContactQuery {
 
 // Hooks returns the client hooks.
 func (c *AttachmentClient) Hooks() []Hook {
-	return c.hooks.Attachment
+	hooks := c.hooks.Attachment
+	return append(hooks[:len(hooks):len(hooks)], attachment.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -963,7 +964,8 @@ func (c *CaseCommentClient) QueryAuthor(_m *CaseComment) *ContactQuery {
 
 // Hooks returns the client hooks.
 func (c *CaseCommentClient) Hooks() []Hook {
-	return c.hooks.CaseComment
+	hooks := c.hooks.CaseComment
+	return append(hooks[:len(hooks):len(hooks)], casecomment.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.

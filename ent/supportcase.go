@@ -61,7 +61,7 @@ type SupportCase struct {
 	FirstResponseDueAt time.Time `json:"first_response_due_at,omitempty"`
 	// When a vendor agent first answered publicly.
 	FirstRespondedAt *time.Time `json:"first_responded_at,omitempty"`
-	// When the case was last closed.
+	// When the case was closed; empty while it is open, reopened or not.
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
 	// Until when a closed case may be reopened (30 days after closing).
 	ReopenableUntil *time.Time `json:"reopenable_until,omitempty"`

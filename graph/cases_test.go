@@ -131,7 +131,7 @@ func TestStaleVersionIsAConflictAndChangesNothing(t *testing.T) {
 		t.Fatalf("a stale update changed the case: %+v", stored)
 	}
 	ev := w.Client.CaseEvent.Query().Where(caseevent.KindEQ(caseevent.KindSEVERITY_CHANGED)).OnlyX(w.System())
-	if len(ev.Changes) != 1 || *ev.Changes[0].Before != "S3" || *ev.Changes[0].After != "S1" || *ev.ActorID != w.member.ID {
+	if len(ev.Changes) != 2 || *ev.Changes[0].Before != "S3" || *ev.Changes[0].After != "S1" || *ev.ActorID != w.member.ID {
 		t.Fatalf("event %+v", ev)
 	}
 }

@@ -121,8 +121,9 @@ func (m Mutations) field(ctx context.Context, fc *graphql.FieldContext, next gra
 type detachable interface{ Detach() }
 
 // detach moves the ent entities a mutation returns (itself, or the fields
-// of its payload) off the committed transaction, so that the edges its
-// selection asks for are read with the root client.
+// of its payload, lists such as a change's events included) off the
+// committed transaction, so that the edges its selection asks for are read
+// with the root client.
 func detach(res any) {
 	if d, ok := res.(detachable); ok {
 		d.Detach()
@@ -133,10 +134,22 @@ func detach(res any) {
 		return
 	}
 	for i := range rv.NumField() {
-		if f := rv.Field(i); f.CanInterface() {
-			if d, ok := f.Interface().(detachable); ok && !f.IsNil() {
-				d.Detach()
-			}
+		f := rv.Field(i)
+		if !f.CanInterface() {
+			continue
 		}
+		if f.Kind() == reflect.Slice {
+			for j := range f.Len() {
+				detachOne(f.Index(j))
+			}
+			continue
+		}
+		detachOne(f)
+	}
+}
+
+func detachOne(v reflect.Value) {
+	if d, ok := v.Interface().(detachable); ok && !v.IsNil() {
+		d.Detach()
 	}
 }

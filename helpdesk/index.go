@@ -8,7 +8,7 @@ import (
 
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/partnerdesk/partnerdesk/store"
+	"github.com/partnerdesk/partnerdesk/store/sqlobjects"
 )
 
 // The directory index lets help-desk search find organisations and
@@ -77,7 +77,7 @@ END`,
 // sync, and indexes what is missing from it. It is idempotent and runs at
 // every start, after the ent migration, on a writable connection.
 func Install(ctx context.Context, db *sql.DB) error {
-	if err := store.Install(ctx, db, indexSQL); err != nil {
+	if err := sqlobjects.Install(ctx, db, indexSQL); err != nil {
 		return fmt.Errorf("helpdesk: installing the directory index: %w", err)
 	}
 	return nil

@@ -185,20 +185,3 @@ func (d *splitDriver) QueryContext(ctx context.Context, query string, args ...an
 func (d *splitDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
 	return d.Driver.BeginTx(ctx, opts)
 }
-
-// Install runs stmts on db in one transaction: the schema objects ent does
-// not manage (full-text indexes, their triggers, indexes with collations),
-// created idempotently at every start, after the migration.
-func Install(ctx context.Context, db *stdsql.DB, stmts []string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, stmt := range stmts {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}

@@ -67,6 +67,8 @@ func init() {
 		}
 	}()
 	attachmentMixin := schema.Attachment{}.Mixin()
+	attachmentHooks := schema.Attachment{}.Hooks()
+	attachment.Hooks[0] = attachmentHooks[0]
 	attachmentMixinInters0 := attachmentMixin[0].Interceptors()
 	attachment.Interceptors[0] = attachmentMixinInters0[0]
 	attachmentMixinFields1 := attachmentMixin[1].Fields()
@@ -181,6 +183,8 @@ func init() {
 		}
 	}()
 	casecommentMixin := schema.CaseComment{}.Mixin()
+	casecommentHooks := schema.CaseComment{}.Hooks()
+	casecomment.Hooks[0] = casecommentHooks[0]
 	casecommentMixinInters0 := casecommentMixin[0].Interceptors()
 	casecomment.Interceptors[0] = casecommentMixinInters0[0]
 	casecommentMixinFields1 := casecommentMixin[1].Fields()
@@ -638,6 +642,7 @@ func init() {
 	supportcaseHooks := schema.SupportCase{}.Hooks()
 	supportcase.Hooks[0] = supportcaseHooks[0]
 	supportcase.Hooks[1] = supportcaseHooks[1]
+	supportcase.Hooks[2] = supportcaseHooks[2]
 	supportcaseMixinInters0 := supportcaseMixin[0].Interceptors()
 	supportcase.Interceptors[0] = supportcaseMixinInters0[0]
 	supportcaseMixinFields1 := supportcaseMixin[1].Fields()

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
@@ -47,6 +48,11 @@ func (Attachment) Edges() []ent.Edge {
 
 func (Attachment) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("case_id", "created_at"), index.Fields("sha256"), index.Fields("uploaded_by_id")}
+}
+
+// Hooks: Adding and removing a file is history (cases.History).
+func (Attachment) Hooks() []ent.Hook {
+	return []ent.Hook{cases.History}
 }
 
 func (Attachment) Annotations() []schema.Annotation {

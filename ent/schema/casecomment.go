@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
@@ -51,6 +52,11 @@ func (CaseComment) Edges() []ent.Edge {
 
 func (CaseComment) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("case_id", "created_at"), index.Fields("author_id")}
+}
+
+// Hooks: A comment is history: its COMMENTED event (cases.History).
+func (CaseComment) Hooks() []ent.Hook {
+	return []ent.Hook{cases.History}
 }
 
 func (CaseComment) Annotations() []schema.Annotation {

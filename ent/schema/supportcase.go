@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
@@ -80,7 +81,7 @@ func (SupportCase) Fields() []ent.Field {
 			Annotations(entgql.OrderField("FIRST_RESPONSE_DUE_AT")),
 		field.Time("first_responded_at").Optional().Nillable().
 			Comment("When a vendor agent first answered publicly."),
-		field.Time("closed_at").Annotations(fieldaccess.Filter()).Optional().Nillable().Comment("When the case was last closed."),
+		field.Time("closed_at").Annotations(fieldaccess.Filter()).Optional().Nillable().Comment("When the case was closed; empty while it is open, reopened or not."),
 		field.Time("reopenable_until").Optional().Nillable().
 			Comment("Until when a closed case may be reopened (30 days after closing)."),
 		field.Time("updated_at").Annotations(fieldaccess.Filter()).Comment("When anything about the case last changed.").
@@ -142,6 +143,7 @@ func (SupportCase) Hooks() []ent.Hook {
 	return []ent.Hook{
 		normalizeList(map[string]func(string) (string, error){"shared_emails": validate.Email}),
 		hook.On(grants.StampCase, ent.OpCreate),
+		cases.History,
 	}
 }
 
