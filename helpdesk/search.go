@@ -81,9 +81,12 @@ func Scope(ctx context.Context, v *access.Session) (levels access.Reach, all boo
 }
 
 // Search finds, among the customers in the caller's scope, organisations by
-// name, ID, domain or site; contacts by name, ID or email; phone numbers
-// however typed; devices by MAC (any separators), phone number or SIP
-// address. Third-party devices are never returned. It returns up to limit
+// name, ID, domain or site, or the start of a domain or site label;
+// contacts by name, ID or email; phone numbers however typed, and without
+// + in a customer's default region; devices by MAC (any separators) or its
+// first octets, phone number or SIP address (sip: optional). A name
+// matches the start of any of its words. Third-party devices are never
+// returned. It returns up to limit
 // hits after the first offset, exact matches first, and whether more follow;
 // with total, also how many hits there are in all, which reads every match
 // where a page reads only what it shows.
