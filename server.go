@@ -3,6 +3,7 @@
 //	partnerdesk [flags]                          serve (the default)
 //	partnerdesk token create --email EMAIL [--expires-in 90d]
 //	partnerdesk bootstrap --vendor NAME --email EMAIL
+//	partnerdesk migrate                          migrate the database, then exit
 //
 // Every flag has an environment twin, PARTNERDESK_<FLAG> in upper case with
 // dashes as underscores (--data-dir is PARTNERDESK_DATA_DIR).
@@ -20,10 +21,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/partnerdesk/partnerdesk/app"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
@@ -52,6 +55,14 @@ func main() {
 // run executes one command; out receives what the command prints for its
 // user (tokens), logs go to stderr.
 func run(ctx context.Context, args []string, out io.Writer) error {
+	// Help asked for is an answer, not a failure.
+	if err := dispatch(ctx, args, out); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func dispatch(ctx context.Context, args []string, out io.Writer) error {
 	switch {
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
 		return tokenCreate(ctx, args[2:], out)
@@ -59,38 +70,56 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("usage: partnerdesk token create --email EMAIL [--expires-in 90d]")
 	case len(args) >= 1 && args[0] == "bootstrap":
 		return bootstrap(ctx, args[1:], out)
+	case len(args) >= 1 && args[0] == "migrate":
+		return migrate(ctx, args[1:], out)
 	}
 	return serve(ctx, args, out)
 }
 
 // storeFlags are the flags every command shares.
-type storeFlags struct{ dataDir, db string }
+type storeFlags struct {
+	dataDir, db string
+	opts        store.Options
+}
 
 func (s *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.dataDir, "data-dir", "./data", "directory for the database and attachments")
-	fs.StringVar(&s.db, "db", "", "SQLite database file (default <data-dir>/partnerdesk.db)")
+	fs.StringVar(&s.db, "db", "", "database: an SQLite file, or a postgres:// URL that several instances share (default <data-dir>/partnerdesk.db)")
+	fs.IntVar(&s.opts.PoolSize, "db-pool-size", 10, "PostgreSQL: most connections this instance opens")
+	fs.DurationVar(&s.opts.StatementTimeout, "db-statement-timeout", time.Minute, "PostgreSQL: longest any one statement may run, requests' or not (0: no limit)")
+}
+
+// addr is the database's address.
+func (s *storeFlags) addr() string {
+	if s.db == "" {
+		return filepath.Join(s.dataDir, "partnerdesk.db")
+	}
+	return s.db
 }
 
 // open opens the store; changes are published to broker (nil for the
 // operator commands, which serve no subscriptions).
-func (s *storeFlags) open(ctx context.Context, broker events.Broker, opts store.Options) (*store.DB, error) {
-	path := s.db
-	if path == "" {
-		path = filepath.Join(s.dataDir, "partnerdesk.db")
-	}
-	return app.Open(ctx, path, opts, broker)
+func (s *storeFlags) open(ctx context.Context, broker events.Broker, wrap func(dialect.Driver) dialect.Driver) (*store.DB, error) {
+	opts := s.opts
+	opts.Wrap = wrap
+	return app.Open(ctx, s.addr(), opts, broker)
 }
 
 func serve(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("partnerdesk", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	addr := fs.String("addr", ":8080", "address to listen on")
+	addr := fs.String("addr", ":8080", "address to listen on (demo default: 127.0.0.1:8080, this machine only)")
 	demoMode := fs.Bool("demo", false, "load the demo world into an empty database and print a token per persona")
 	origins := fs.String("cors-origins", "", "comma-separated browser origins allowed to call the API (demo default: any)")
+	corsHeaders := fs.String("cors-headers", strings.Join(httpapi.DefaultCORSHeaders, ","), "comma-separated request headers those origins may send")
+	corsCredentials := fs.Bool("cors-credentials", false, "let those origins send credentials (cookies, for a gateway in front; the API reads only Authorization)")
 	introspection := fs.Bool("introspection", false, "allow schema introspection (on in demo mode)")
 	maxBody := fs.Int64("max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest JSON request body, and the operations part of an upload (413 beyond)")
+	gzipMin := fs.Int("gzip-min-bytes", httpapi.DefaultGzipMinBytes, "smallest response gzipped for a client that accepts it (0 turns compression off)")
 	maxAttachment := fs.Int64("max-attachment-bytes", 25<<20, "largest file a case attachment may be")
+	linkKey := fs.String("download-key", "", "key (32 bytes or more) that signs attachment download links; instances behind one address need the same (default: random at each start; prefer the environment twin)")
+	linkTTL := fs.Duration("download-link-ttl", attachments.DefaultLinkTTL, "how long a signed attachment download link works")
 	lim := limitFlags(fs)
 	rateFlags := bucketFlags(fs, "rate-limit", limits.DefaultRate,
 		"each caller's cost bucket: points it holds (a request spends 1 + 1 per 100 nodes it may return; 0 turns the limit off)",
@@ -98,7 +127,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	failFlags := bucketFlags(fs, "sign-in-failures", limits.DefaultSignInFailures,
 		"failed sign-ins an address may make before it is slowed down (0 turns the limit off)",
 		"failed sign-ins forgiven per second")
-	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish before they are stopped")
+	drainPeriod := fs.Duration("drain-period", 10*time.Second, "on SIGTERM, how long /readyz answers 503 while the server still serves, before it stops listening (demo default: 0)")
+	drain := fs.Duration("drain-timeout", 30*time.Second, "once the server stops listening, how long in-flight requests may take to finish before they are stopped")
 	var smtp mailer.SMTP
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail in the database outbox and log it)")
 	fs.StringVar(&smtp.From, "smtp-from", "partnerdesk@localhost", "sender address of outgoing mail")
@@ -109,7 +139,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	logLevel := fs.String("log-level", "info", "least severe log level written: debug, info, warn or error")
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9464", "address serving Prometheus metrics at /metrics, apart from the API (empty: no metrics)")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "OpenTelemetry collector URL to export traces to over OTLP/HTTP, e.g. http://localhost:4318 (empty: no tracing); OTEL_* variables tune it")
-	set, err := parse(fs, args)
+	set, err := parse(fs, args, out)
 	if err != nil {
 		return err
 	}
@@ -119,7 +149,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	slog.SetDefault(logger)
 	obs := &observe.Observer{Log: logger}
-	var storeOpts store.Options
+	var traceSQL func(dialect.Driver) dialect.Driver
 	if *otlpEndpoint != "" {
 		tp, err := observe.OTLP(ctx, *otlpEndpoint)
 		if err != nil {
@@ -127,7 +157,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		}
 		defer flushTraces(tp)
 		obs.Tracer = tp
-		storeOpts.Wrap = observe.TraceSQL(tp)
+		traceSQL = observe.TraceSQL(tp)
 	}
 	if rateFlags.Capacity > 0 {
 		if err := limits.CheckRate(lim.MaxComplexity, rateFlags.Capacity); err != nil {
@@ -136,7 +166,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	hub := &events.Hub{}
-	db, err := sf.open(ctx, hub, storeOpts)
+	db, err := sf.open(ctx, hub, traceSQL)
 	if err != nil {
 		return err
 	}
@@ -155,42 +185,72 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
+	var key []byte
+	if *linkKey != "" {
+		key = []byte(*linkKey)
+	} else if !*demoMode {
+		slog.Warn("no --download-key: download links are signed with a random key, and break at a restart or on another instance")
+	}
+	links, err := attachments.NewLinks(key, *linkTTL, clock.System)
+	if err != nil {
+		return fmt.Errorf("--download-key: %w", err)
+	}
+
 	allowed := splitList(*origins)
 	if *demoMode {
 		if err := loadDemo(ctx, db, out); err != nil {
 			return err
 		}
-		if len(allowed) == 0 {
+		if len(allowed) == 0 && !*corsCredentials {
 			allowed = []string{"*"}
 		}
 		if !set["introspection"] {
 			*introspection = true
 		}
+		if !set["drain-period"] {
+			*drainPeriod = 0 // no load balancer to tell
+		}
+		if !set["addr"] {
+			// The demo prints tokens and allows any origin: it is not
+			// for the network to reach.
+			*addr = "127.0.0.1:8080"
+		}
 	}
 
-	// Requests derive from base, which is cancelled only when the drain
-	// period runs out; websockets and event streams end as soon as shutdown
-	// starts, instead of holding the server open.
+	if *corsCredentials && slices.Contains(allowed, "*") {
+		return errors.New("--cors-credentials needs --cors-origins to name the origins: any site could otherwise call with the user's cookies")
+	}
+
+	// Requests derive from base, which is cancelled only when
+	// --drain-timeout runs out; websockets and event streams end as soon as
+	// the listener closes, instead of holding the server open.
 	base, cancelBase := context.WithCancelCause(context.Background())
 	defer cancelBase(nil)
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
+	draining, startDraining := context.WithCancel(context.Background())
+	defer startDraining()
 	srv := &http.Server{
 		Addr: *addr,
 		Handler: httpapi.New(httpapi.Config{
-			DB:             db,
-			Clock:          clock.System,
-			Attachments:    files,
-			Mailer:         mailerFor(&smtp),
-			Broker:         hub,
-			CORSOrigins:    allowed,
-			Introspection:  *introspection,
-			MaxBodyBytes:   *maxBody,
-			Limits:         *lim,
-			Rate:           rateFlags.buckets(),
-			SignInFailures: failFlags.buckets(),
-			Streams:        streams,
-			Observe:        obs,
+			DB:              db,
+			Clock:           clock.System,
+			Attachments:     files,
+			Links:           links,
+			Mailer:          mailerFor(&smtp),
+			Broker:          hub,
+			CORSOrigins:     allowed,
+			CORSHeaders:     splitList(*corsHeaders),
+			CORSCredentials: *corsCredentials,
+			Introspection:   *introspection,
+			MaxBodyBytes:    *maxBody,
+			GzipMinBytes:    *gzipMin,
+			Limits:          *lim,
+			Rate:            rateFlags.buckets(),
+			SignInFailures:  failFlags.buckets(),
+			Streams:         streams,
+			Draining:        draining,
+			Observe:         obs,
 		}),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
@@ -216,7 +276,18 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	slog.Info("shutting down: finishing in-flight requests", "drain_timeout", *drain)
+	// Drain in order: first tell the load balancer (readiness fails) while
+	// still serving whoever comes, then stop listening and end the streams,
+	// so that their clients reconnect to another instance, and let the
+	// requests in flight finish.
+	slog.Info("draining: /readyz answers 503", "drain_period", *drainPeriod)
+	startDraining()
+	select {
+	case err := <-errc:
+		return err
+	case <-drainPeriodOver(*drainPeriod):
+	}
+	slog.Info("shutting down: closing the listener and the streams, finishing in-flight requests", "drain_timeout", *drain)
 	drainCtx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	if err := srv.Shutdown(drainCtx); !errors.Is(err, context.DeadlineExceeded) {
@@ -252,6 +323,9 @@ func flushTraces(tp interface{ Shutdown(context.Context) error }) {
 		slog.Warn("flushing traces", "error", err)
 	}
 }
+
+// drainPeriodOver is when the drain period ends; a test ends it itself.
+var drainPeriodOver = time.After
 
 // limitFlags registers a flag for each limit of limits.Config.
 func limitFlags(fs *flag.FlagSet) *limits.Config {
@@ -351,7 +425,7 @@ func tokenCreate(ctx context.Context, args []string, out io.Writer) error {
 	sf.register(fs)
 	email := fs.String("email", "", "email of the contact the token signs in as")
 	expiresIn := fs.String("expires-in", "", "lifetime such as 90d or 12h (default: never expires)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if *email == "" {
@@ -364,7 +438,7 @@ func tokenCreate(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	db, err := sf.open(ctx, nil, store.Options{})
+	db, err := sf.open(ctx, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -383,13 +457,13 @@ func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 	sf.register(fs)
 	vendor := fs.String("vendor", "", "name of the vendor organisation")
 	email := fs.String("email", "", "email of its first admin")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if *vendor == "" || *email == "" {
 		return errors.New("--vendor and --email are required")
 	}
-	db, err := sf.open(ctx, nil, store.Options{})
+	db, err := sf.open(ctx, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -402,12 +476,37 @@ func bootstrap(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
+// migrate brings the database up to this version and exits, for deploy
+// pipelines that migrate before they start (or replace) instances. Servers
+// migrate at start too; the lock makes either way run once.
+func migrate(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	if _, err := parse(fs, args, out); err != nil {
+		return err
+	}
+	db, err := app.Migrate(ctx, sf.addr(), sf.opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "migrated")
+	return db.Close()
+}
+
 // parse reads the command line, then fills each flag not given there from
 // its environment twin, parsed exactly as the flag would be. It returns the
 // names of the flags set either way.
-func parse(fs *flag.FlagSet, args []string) (map[string]bool, error) {
+func parse(fs *flag.FlagSet, args []string, out io.Writer) (map[string]bool, error) {
+	// The flag package would print its own usage on any error; --help gets
+	// ours, on out, and an error is only reported.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			usage(fs, out)
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w (--help lists the flags)", err)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -416,7 +515,7 @@ func parse(fs *flag.FlagSet, args []string) (map[string]bool, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "PARTNERDESK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		v, ok := os.LookupEnv(name)
 		if !ok || set[f.Name] || err != nil {
 			return
@@ -428,6 +527,47 @@ func parse(fs *flag.FlagSet, args []string) (map[string]bool, error) {
 		set[f.Name] = true
 	})
 	return set, err
+}
+
+// commands is the synopsis of every command, which --help starts with.
+const commands = `partnerdesk serves the partner support portal's GraphQL API.
+
+Usage:
+  partnerdesk [flags]                                        serve (the default)
+  partnerdesk token create --email EMAIL [--expires-in 90d]  print a new access token for a contact
+  partnerdesk bootstrap --vendor NAME --email EMAIL          create the vendor and its first admin, print the admin's token
+  partnerdesk migrate                                        bring the database up to this version, then exit
+  partnerdesk COMMAND --help                                 this help, with that command's flags
+
+Every flag has an environment twin, shown in brackets: PARTNERDESK_ and the
+flag's name in upper case, dashes as underscores. The command line wins over
+the environment.
+`
+
+// usage prints the commands, then every flag of fs with its environment
+// twin and its default.
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "%s\nFlags of %q:\n", commands, fs.Name())
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, help := flag.UnquoteUsage(f)
+		if kind != "" {
+			kind = " " + kind
+		}
+		fmt.Fprintf(w, "  --%s%s  [$%s]\n", f.Name, kind, envName(f.Name))
+		switch {
+		case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0":
+		case kind == " string":
+			help += fmt.Sprintf(" (default %q)", f.DefValue)
+		default:
+			help += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "        %s\n", help)
+	})
+}
+
+// envName is the environment twin of flag name.
+func envName(name string) string {
+	return "PARTNERDESK_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
 func splitList(s string) []string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -47,13 +48,14 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 	}
 
 	for name, args := range map[string][]string{
-		"unknown contact":   {"token", "create", "--email", "nobody@northwind.example"},
-		"bad lifetime":      {"token", "create", "--email", "root@northwind.example", "--expires-in", "ninety"},
-		"missing email":     {"token", "create"},
-		"unknown command":   {"token", "delete"},
-		"stray argument":    {"token", "create", "--email", "root@northwind.example", "extra"},
-		"bad flag value":    {"--request-timeout", "1s", "--max-body-bytes", "lots"},
-		"bad vendor e-mail": {"bootstrap", "--data-dir", t.TempDir(), "--vendor", "V", "--email", "not-an-email"},
+		"unknown contact":           {"token", "create", "--email", "nobody@northwind.example"},
+		"bad lifetime":              {"token", "create", "--email", "root@northwind.example", "--expires-in", "ninety"},
+		"missing email":             {"token", "create"},
+		"unknown command":           {"token", "delete"},
+		"stray argument":            {"token", "create", "--email", "root@northwind.example", "extra"},
+		"bad flag value":            {"--request-timeout", "1s", "--max-body-bytes", "lots"},
+		"credentials to any origin": {"--cors-origins", "*", "--cors-credentials", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"},
+		"bad vendor e-mail":         {"bootstrap", "--data-dir", t.TempDir(), "--vendor", "V", "--email", "not-an-email"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if out, err := command(t, args...); err == nil || out != "" {
@@ -70,12 +72,9 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 }
 
 // TestDemoServerAnswersEveryPersonaAndShutsDownCleanly runs the server as
-// the README's quickstart does, signs in as every persona it prints, then
-// stops it the way SIGTERM does.
-// TestDemoServerAnswersEveryPersonaAndShutsDownCleanly runs the server as
 // its operator would, metrics and tracing on: each persona's token
-// answers, the metrics address counts the queries, and the traces are
-// exported before the process ends.
+// answers, the metrics address counts the queries, the server stops the
+// way SIGTERM stops it, and the traces are exported before it ends.
 func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	// A collector that takes the traces the server exports.
@@ -86,15 +85,7 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 	}))
 	defer collector.Close()
 
-	ctx, stop := context.WithCancel(context.Background())
-	out := &testkit.Buffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--demo", "--addr", addr, "--metrics-addr", metricsAddr, "--otlp-endpoint", collector.URL,
-			"--data-dir", t.TempDir()}, out)
-	}()
-
-	tokens := waitForTokens(t, out, addr, len(demo.Personas()))
+	tokens, stop := startDemo(t, addr, "--addr", addr, "--metrics-addr", metricsAddr, "--otlp-endpoint", collector.URL)
 	for email, token := range tokens {
 		body := strings.NewReader(`{"query":"{ viewer { contact { email } } }"}`)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", body)
@@ -128,14 +119,8 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 		t.Errorf("/metrics lacks %s", want)
 	}
 
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not shut down")
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 	// The spans still buffered were flushed on the way out.
 	select {
@@ -148,7 +133,7 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address no one listens on.
+// freeAddr is an address of 127.0.0.1 nothing listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -157,6 +142,28 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// startDemo runs the server with --demo and args on a fresh data
+// directory, and waits until it answers on addr. It returns the tokens it
+// printed, by email, and a stop that does what SIGTERM does and returns
+// why the server did not end cleanly, if it did not.
+func startDemo(t *testing.T, addr string, args ...string) (tokens map[string]string, stop func() error) {
+	t.Helper()
+	ctx, sigterm := context.WithCancel(context.Background())
+	out := &testkit.Buffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"--demo", "--data-dir", t.TempDir()}, args...), out) }()
+	stop = func() error {
+		sigterm()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("the server did not shut down")
+		}
+	}
+	return waitForTokens(t, out, addr, len(demo.Personas())), stop
 }
 
 // TestObservabilityFlagsAreChecked: a bad log format, log level or OTLP

@@ -27,36 +27,58 @@ func init() {
 	sql.Register(driver, &sqlite3.SQLiteDriver{ConnectHook: casesearch.Register})
 }
 
-// Open opens the database at path, migrates it, keeps its full-text
-// indexes in sync (cases; the directory's names and domains), holds
-// domains and organisation names unique, and installs the consistency
-// hooks (the row filters come with the schema). Changes are published to
-// broker after they commit; nil publishes nothing (the operator commands).
-func Open(ctx context.Context, path string, opts store.Options, broker events.Broker) (*store.DB, error) {
-	opts.Driver = driver
-	db, err := store.Open(ctx, path, opts)
+// Open opens the database at addr (a postgres:// URL or an SQLite file),
+// migrates it, keeps its full-text index in sync, and installs the
+// consistency hooks (the row filters come with the schema). Changes are
+// published to broker after they commit; nil publishes nothing (the
+// operator commands).
+func Open(ctx context.Context, addr string, opts store.Options, broker events.Broker) (*store.DB, error) {
+	db, err := Migrate(ctx, addr, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := casesearch.Install(ctx, db.Writer()); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := helpdesk.Install(ctx, db.Writer()); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := directory.InstallUnique(ctx, db.Writer()); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := stampOlderDatabase(ctx, db); err != nil {
-		db.Close()
-		return nil, err
-	}
 	directory.Install(db.Client)
-	if broker != nil {
-		events.Install(db.Client, broker)
+	if broker == nil {
+		return db, nil
+	}
+	events.Install(db.Client, broker)
+	// On PostgreSQL, the instances sharing the database share their events.
+	if hub, ok := broker.(*events.Hub); ok && db.Pool != nil {
+		listen, stop := context.WithCancel(context.Background())
+		if err := events.RelayPostgres(listen, db.Pool, hub); err != nil {
+			stop()
+			db.Close()
+			return nil, err
+		}
+		db.OnClose(stop)
+	}
+	return db, nil
+}
+
+// Migrate opens the database at addr and brings it, and what ent does not
+// manage (the search indexes, the uniqueness of domains and names), up to this version, once however many
+// instances start together.
+func Migrate(ctx context.Context, addr string, opts store.Options) (*store.DB, error) {
+	opts.Driver = driver
+	db, err := store.Open(ctx, addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	err = db.Migrate(ctx, func(ctx context.Context) error {
+		if err := casesearch.Install(ctx, db.Dialect, db.Writer()); err != nil {
+			return err
+		}
+		if err := helpdesk.Install(ctx, db.Dialect, db.Writer()); err != nil {
+			return err
+		}
+		if err := directory.InstallUnique(ctx, db.Dialect, db.Writer()); err != nil {
+			return err
+		}
+		return stampOlderDatabase(ctx, db)
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }

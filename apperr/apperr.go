@@ -61,6 +61,10 @@ const (
 	// Cancelled ends an operation its client went away from, or that the
 	// server stopped while shutting down.
 	Cancelled Code = "CANCELLED"
+	// ServerRestarting ends a subscription because its server is shutting
+	// down: unlike a completion, it tells the client to subscribe again,
+	// which reaches another instance.
+	ServerRestarting Code = "SERVER_RESTARTING"
 )
 
 // Error is a failure a caller can act on.
@@ -107,6 +111,10 @@ var ErrTimeout = &Error{Code: Timeout, Message: "the request took too long and w
 // away or the server is shutting down; a client that is still there may
 // send it again.
 var ErrCancelled = &Error{Code: Cancelled, Message: "the request was cancelled before it finished; send it again"}
+
+// ErrServerRestarting ends a subscription when its server shuts down.
+var ErrServerRestarting = &Error{Code: ServerRestarting,
+	Message: "the server is restarting: subscribe again, and another instance will carry on"}
 
 // Limited reports a request refused by one of the abuse limits.
 func Limited(code Code, reason string, limit, measured int64, format string, args ...any) *Error {

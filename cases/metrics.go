@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -56,16 +57,18 @@ func ComputeMetrics(ctx context.Context, c *ent.Client, customerID string, now t
 		Responded int `json:"responded"`
 	}
 	if err := c.SupportCase.Query().Where(ofCustomer).Modify(func(s *sql.Selector) {
-		open := s.C(supportcase.FieldStatus) + " <> 'CLOSED'"
-		count := func(as, cond string, args ...any) {
-			s.AppendSelectExprAs(sql.Expr("COALESCE(SUM(CASE WHEN "+cond+" THEN 1 ELSE 0 END), 0)", args...), as)
+		open := sql.NEQ(s.C(supportcase.FieldStatus), supportcase.StatusCLOSED)
+		count := func(as string, cond *sql.Predicate) {
+			s.AppendSelectExprAs(sql.ExprFunc(func(b *sql.Builder) {
+				b.WriteString("COALESCE(SUM(CASE WHEN ").Join(cond).WriteString(" THEN 1 ELSE 0 END), 0)")
+			}), as)
 		}
 		s.Select()
-		count("escalated", open+" AND "+s.C(supportcase.FieldEscalated))
-		count("breaches", open+" AND "+s.C(supportcase.FieldFirstRespondedAt)+" IS NULL AND "+s.C(supportcase.FieldFirstResponseDueAt)+" <= ?", now)
-		count("opened", s.C(supportcase.FieldCreatedAt)+" >= ?", since)
-		count("closed", s.C(supportcase.FieldStatus)+" = 'CLOSED' AND "+s.C(supportcase.FieldClosedAt)+" >= ?", since)
-		count("responded", s.C(supportcase.FieldCreatedAt)+" >= ? AND "+s.C(supportcase.FieldFirstRespondedAt)+" IS NOT NULL", since)
+		count("escalated", sql.And(open, sql.EQ(s.C(supportcase.FieldEscalated), true)))
+		count("breaches", sql.And(open, sql.IsNull(s.C(supportcase.FieldFirstRespondedAt)), sql.LTE(s.C(supportcase.FieldFirstResponseDueAt), now)))
+		count("opened", sql.GTE(s.C(supportcase.FieldCreatedAt), since))
+		count("closed", sql.And(sql.EQ(s.C(supportcase.FieldStatus), supportcase.StatusCLOSED), sql.GTE(s.C(supportcase.FieldClosedAt), since)))
+		count("responded", sql.And(sql.GTE(s.C(supportcase.FieldCreatedAt), since), sql.NotNull(s.C(supportcase.FieldFirstRespondedAt))))
 	}).Scan(ctx, &sums); err != nil {
 		return nil, err
 	}
@@ -96,7 +99,7 @@ func medianFirstResponse(ctx context.Context, c *ent.Client, customerID string, 
 		Limit(take).
 		Modify(func(s *sql.Selector) {
 			s.Select()
-			s.AppendSelectExprAs(sql.Expr("(julianday("+s.C(supportcase.FieldFirstRespondedAt)+") - julianday("+s.C(supportcase.FieldCreatedAt)+")) * 86400"), "seconds")
+			s.AppendSelectExprAs(sql.Expr(secondsBetween(s.Dialect(), s.C(supportcase.FieldCreatedAt), s.C(supportcase.FieldFirstRespondedAt))), "seconds")
 		}).
 		Scan(ctx, &rows)
 	if err != nil || len(rows) == 0 {
@@ -107,4 +110,13 @@ func medianFirstResponse(ctx context.Context, c *ent.Client, customerID string, 
 		sum += r.Seconds
 	}
 	return int(sum/float64(len(rows)) + 0.5), nil
+}
+
+// secondsBetween is the SQL for the seconds from one time column to
+// another: SQLite keeps times as text, PostgreSQL as timestamps.
+func secondsBetween(d, from, to string) string {
+	if d == dialect.Postgres {
+		return "EXTRACT(EPOCH FROM (" + to + " - " + from + "))"
+	}
+	return "(julianday(" + to + ") - julianday(" + from + ")) * 86400"
 }

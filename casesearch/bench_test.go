@@ -183,7 +183,7 @@ func BenchmarkKeyword(b *testing.B) {
 			b.Fatal(err)
 		}
 		var matching int
-		if err := db.QueryRow("SELECT count(*) FROM case_search WHERE case_search MATCH ?", match).Scan(&matching); err != nil {
+		if err := db.QueryRow("SELECT count(*) FROM case_search WHERE case_search MATCH ?", match.FTS4()).Scan(&matching); err != nil {
 			b.Fatal(err)
 		}
 		t := entsql.Table("cases")

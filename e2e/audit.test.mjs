@@ -18,12 +18,7 @@
 // passed: "audit: MUST 13/13 SHOULD 23/23 MAY 25/25".
 import { test } from 'node:test';
 import { serverAudits } from 'graphql-http';
-
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test ./e2e/`);
-  return v;
-}
+import { env } from './env.mjs';
 
 const HTTP_URL = env('PD_HTTP_URL');
 const TOKEN = env('PD_TOKEN');

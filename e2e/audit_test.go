@@ -20,9 +20,8 @@ import (
 // naming each; a failing MAY is logged.
 func TestGraphQLOverHTTPAudit(t *testing.T) {
 	node := tool(t, "node")
-	npm := tool(t, "npm")
 	dir := packageDir(t)
-	installDependencies(t, npm, dir)
+	requireDependencies(t, dir)
 
 	for _, mode := range []struct {
 		name          string

@@ -5,16 +5,17 @@
 // graphql-http's audit checks /graphql against the GraphQL over HTTP
 // specification (audit_test.go).
 //
-// The tests install the pinned npm packages themselves (npm ci, from
-// package-lock.json) and run their .mjs files with node's test runner.
-// Without node they are skipped, except on CI (CI set), where they fail.
+// They run their .mjs files with node's test runner, on the npm packages
+// package-lock.json pins, which .ci/run installs (npm ci) and go test does
+// not. Without node or those packages they are skipped, saying why,
+// except on CI (CI set), where they fail. The browser test of GraphiQL
+// (graphiql_test.go) needs Debian's chromium as well.
 package e2e_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,16 +28,12 @@ import (
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
-const (
-	installTimeout = 5 * time.Minute
-	nodeTimeout    = 2 * time.Minute
-)
+const nodeTimeout = 2 * time.Minute
 
 func TestGraphQLWSClient(t *testing.T) {
 	node := tool(t, "node")
-	npm := tool(t, "npm")
 	dir := packageDir(t)
-	installDependencies(t, npm, dir)
+	requireDependencies(t, dir)
 
 	e := testkit.New(t)
 	acme := e.Org(access.Customer, "Acme")
@@ -99,57 +96,34 @@ func packageDir(t *testing.T) string {
 	return dir
 }
 
-// tool finds a program on PATH; without it the test is skipped on a
-// developer's machine and fails on CI, where it must run.
+// tool finds a program on PATH, or the test is unavailable.
 func tool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	if err != nil {
+		unavailable(t, "%s is not on PATH (%v): install Node.js 20 or later with npm", name, err)
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not on PATH (%v): CI must run the end-to-end tests; install Node.js 20 or later with npm", name, err)
-	}
-	t.Skipf("%s is not on PATH (%v): skipping the end-to-end test", name, err)
-	return ""
+	return p
 }
 
-// installDependencies runs npm ci when node_modules is missing, older than
-// package-lock.json, or lacks one of package.json's packages at its pinned
-// version (a checkout's file times need not tell). npm writes
-// node_modules/.package-lock.json at every install, so its time is the
-// install's.
-func installDependencies(t *testing.T, npm, dir string) {
+// unavailable skips a test that lacks what it runs on a developer's
+// machine, and fails it on CI (CI set), where it must run.
+func unavailable(t *testing.T, format string, args ...any) {
 	t.Helper()
-	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		t.Fatalf("package-lock.json: %v", err)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI must run the end-to-end tests: "+format, args...)
 	}
-	installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
-	switch {
-	case err == nil && !installed.ModTime().Before(lock.ModTime()):
-		if pinnedInstalled(t, dir) {
-			return
-		}
-	case err != nil && !errors.Is(err, os.ErrNotExist):
-		t.Fatalf("node_modules: %v", err)
+	t.Skipf("skipping the end-to-end test: "+format, args...)
+}
+
+// requireDependencies checks that node_modules holds the pinned npm
+// packages. go test installs nothing: .ci/run runs npm ci, and so may a
+// developer; without them the test is skipped, saying so (on CI it fails).
+func requireDependencies(t *testing.T, dir string) {
+	t.Helper()
+	if !pinnedInstalled(t, dir) {
+		unavailable(t, "%s/node_modules lacks the packages package.json pins: run npm ci there (.ci/run does)", dir)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	cmd.WaitDelay = 10 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err = cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("npm ci did not finish within %s; its output:\n%s", installTimeout, out.String())
-	}
-	if err != nil {
-		t.Fatalf("npm ci: %v; its output:\n%s", err, out.String())
-	}
-	t.Logf("npm ci installed the e2e dependencies in %s", time.Since(start).Round(time.Millisecond))
 }
 
 // pinnedInstalled reports whether node_modules holds every package of

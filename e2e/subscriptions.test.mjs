@@ -15,12 +15,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test ./e2e/`);
-  return v;
-}
+import { env } from './env.mjs';
 
 const WS_URL = env('PD_WS_URL');
 const HTTP_URL = env('PD_HTTP_URL');

@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// Broker carries messages from publishers to followers. The in-process Hub
-// is the default; one over PostgreSQL LISTEN/NOTIFY would publish with
-// NOTIFY and feed each instance's Hub from LISTEN, so that several server
-// instances share events: Message holds only identifiers, small enough for
-// a NOTIFY payload.
+// Broker carries messages from publishers to followers. The Hub is the one
+// implementation: in process alone, or relayed through PostgreSQL
+// LISTEN/NOTIFY (postgres.go) so that several server instances share
+// events; Message holds only identifiers, small enough for a NOTIFY
+// payload.
 type Broker interface {
 	// Publish hands m over for delivery and returns at once: a writer's
 	// commit does the same work whatever the number of followers.
@@ -69,6 +69,9 @@ type Hub struct {
 	streams   map[string]*stream
 	followers int
 	routing   bool
+	// relay, when set, carries what is published to the hubs of every
+	// instance, this one's included, which receive it with receive.
+	relay func(context.Context, Message) error
 
 	published, delivered, dropped atomic.Uint64
 }
@@ -106,17 +109,28 @@ type follower struct {
 }
 
 // Publish implements Broker.
-func (h *Hub) Publish(_ context.Context, m Message) error {
+func (h *Hub) Publish(ctx context.Context, m Message) error {
 	h.published.Add(1)
+	h.mu.Lock()
+	relay := h.relay
+	h.mu.Unlock()
+	if relay != nil {
+		return relay(ctx, m)
+	}
+	h.receive(m)
+	return nil
+}
+
+// receive hands m to this hub's followers.
+func (h *Hub) receive(m Message) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.followers == 0 {
-		return nil // no one to tell
+		return // no one to tell
 	}
 	m.memo = &memo{}
 	h.inbox = append(h.inbox, &m)
 	signal(h.wake)
-	return nil
 }
 
 // Follow implements Broker.

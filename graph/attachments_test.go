@@ -8,9 +8,12 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
@@ -35,10 +38,25 @@ func (w *caseWorld) upload(t *testing.T, as *ent.Contact, caseID, name string, c
 	return w.Do(req)
 }
 
-func (w *caseWorld) download(t *testing.T, as *ent.Contact, url string) (*http.Response, []byte) {
+// download GETs the path of a downloadURL (its signature left out) with
+// as's token.
+func (w *caseWorld) download(t *testing.T, as *ent.Contact, link string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, w.Server.URL+url, nil)
+	path, _, _ := strings.Cut(link, "?")
+	req, _ := http.NewRequest(http.MethodGet, w.Server.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+w.tokens[as])
+	return w.send(t, req)
+}
+
+// follow GETs a download link as a browser follows it: no Authorization.
+func (w *caseWorld) follow(t *testing.T, link string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, w.Server.URL+link, nil)
+	return w.send(t, req)
+}
+
+func (w *caseWorld) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	res, err := w.Server.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -102,5 +120,59 @@ func TestAttachmentsUploadDownloadAndDelete(t *testing.T) {
 	}
 	if res, _ := w.download(t, w.member, a.DownloadURL); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("a deleted attachment downloads with %d", res.StatusCode)
+	}
+}
+
+// TestAttachmentDownloadLinksAreSignedAndExpire: downloadURL is a link a
+// browser can follow without a token, for a few minutes; one that has
+// expired, or was made or changed by anyone but the server, is refused,
+// and the bearer download works as before.
+func TestAttachmentDownloadLinksAreSignedAndExpire(t *testing.T) {
+	w := newCaseWorld(t)
+	c := w.create(t, w.member, w.acme, "S3")
+	uploaded := func(name, content string) string {
+		var got struct {
+			AddCaseAttachment struct {
+				Attachment struct{ ID, DownloadURL string }
+			}
+		}
+		w.upload(t, w.member, c.ID, name, []byte(content)).Decode(t, &got)
+		return got.AddCaseAttachment.Attachment.DownloadURL
+	}
+	link := uploaded("logs.txt", "the logs")
+	other := uploaded("other.txt", "something else")
+
+	if res, body := w.follow(t, link); res.StatusCode != http.StatusOK || string(body) != "the logs" {
+		t.Fatalf("following the link: %d %q", res.StatusCode, body)
+	}
+	refused := func(label, link, reason string) {
+		t.Helper()
+		res, body := w.follow(t, link)
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"reason":"`+reason+`"`) {
+			t.Errorf("%s: %d %s, want 403 %s", label, res.StatusCode, body, reason)
+		}
+	}
+	u, _ := url.Parse(link)
+	q := u.Query()
+	otherPath, _, _ := strings.Cut(other, "?")
+	refused("another attachment's path with this signature", otherPath+"?"+q.Encode(), "LINK_INVALID")
+	later := url.Values{"expires": {q.Get("expires") + "0"}, "signature": {q.Get("signature")}}
+	refused("a later expiry", u.Path+"?"+later.Encode(), "LINK_INVALID")
+	forged := url.Values{"expires": {q.Get("expires")}, "signature": {strings.Repeat("A", len(q.Get("signature")))}}
+	refused("a made-up signature", u.Path+"?"+forged.Encode(), "LINK_INVALID")
+	refused("no expiry", u.Path+"?"+url.Values{"signature": {q.Get("signature")}}.Encode(), "LINK_INVALID")
+
+	w.Clock.Advance(attachments.DefaultLinkTTL - time.Second)
+	if res, _ := w.follow(t, link); res.StatusCode != http.StatusOK {
+		t.Errorf("a second before it expires, the link answers %d", res.StatusCode)
+	}
+	w.Clock.Advance(time.Second)
+	refused("the link once expired", link, "LINK_EXPIRED")
+
+	if res, body := w.download(t, w.member, link); res.StatusCode != http.StatusOK || string(body) != "the logs" {
+		t.Errorf("the bearer download: %d %q", res.StatusCode, body)
+	}
+	if res, _ := w.follow(t, u.Path); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the path without a signature or a token answers %d, want 401", res.StatusCode)
 	}
 }

@@ -4005,7 +4005,12 @@ extend type Organization {
 }
 
 extend type CaseAttachment {
-  "Where to download the file (GET, with the same Authorization header)."
+  """
+  Where to download the file (GET): a link signed for a few minutes, which needs no
+  Authorization header, so that a browser can follow it or show it in an <img>. Read the
+  field again for a fresh link. The path without its query string still downloads with
+  the caller's Authorization header.
+  """
   downloadURL: String! @hasGrant(level: CC)
 }
 

@@ -427,7 +427,13 @@ func TestOpenStreamsEndWhenTheSignInDoes(t *testing.T) {
 			token := w.Token(w.acmeMember)
 			s := w.Dial(t, token)
 			s.Subscribe("1", caseEventsSub, map[string]any{"c": w.acme.ID})
-			time.Sleep(100 * time.Millisecond)
+			// The world's own events may still be on their way (PostgreSQL
+			// relays them): they were the member's to see; let them pass.
+			for {
+				if _, err := s.Read(300 * time.Millisecond); err != nil {
+					break
+				}
+			}
 			end(w, token)
 			for {
 				m, err := s.Read(2 * time.Second)

@@ -21,7 +21,9 @@ type Resolver struct {
 	Client      *ent.Client
 	Clock       clock.Clock
 	Attachments *attachments.Store
-	Mailer      mailer.Mailer
+	// Links signs the attachments' download links.
+	Links  *attachments.Links
+	Mailer mailer.Mailer
 	// Sessions reads a caller's session again: for each root field of a
 	// mutation after the first, and for an open stream when its caller's
 	// grants or sign-in change.

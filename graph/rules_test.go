@@ -84,16 +84,23 @@ func TestDomainsAndNamesAreUnique(t *testing.T) {
 		t.Fatalf("Acme recasing its own name and keeping its domain: %+v", res.Errors)
 	}
 
-	// Writers that race past the checks meet the database's indexes.
-	for name, stmt := range map[string]string{
-		"domain": `INSERT INTO organizations (id, kind, name, domains, sites, licenses, share_case_history_with_partners, access_version, created_at)
-			VALUES ('org_race', 'CUSTOMER', 'Racer', '["acme.test"]', '[]', '[]', 0, 0, '2026-01-01')`,
-		"name": `INSERT INTO organizations (id, kind, name, domains, sites, licenses, share_case_history_with_partners, access_version, created_at)
-			VALUES ('org_race', 'CUSTOMER', 'globex', '[]', '[]', '[]', 0, 0, '2026-01-01')`,
-		"domain by update": `UPDATE organizations SET domains = '["acme.test"]' WHERE id = '` + w.globex.ID + `'`,
-	} {
-		if _, err := w.DB.Writer().Exec(stmt); err == nil {
-			t.Errorf("the database took a second organisation with the same %s", name)
-		}
+	// Writers that race past the checks meet the database's indexes; a
+	// row that clashes with nothing goes in, so the statements are sound.
+	insert := func(id, name, domains string) error {
+		_, err := w.DB.Writer().Exec(`INSERT INTO organizations (id, kind, name, domains, sites, licenses, share_case_history_with_partners, access_version, created_at)
+			VALUES ('` + id + `', 'CUSTOMER', '` + name + `', '` + domains + `', '[]', '[]', false, 0, '2026-01-01')`)
+		return err
+	}
+	if err := insert("org_fresh", "Fresh", `["fresh.test"]`); err != nil {
+		t.Fatalf("a row that clashes with nothing: %v", err)
+	}
+	if insert("org_race1", "Racer", `["acme.test"]`) == nil {
+		t.Error("the database took a second organisation with the same domain")
+	}
+	if insert("org_race2", "globex", `[]`) == nil {
+		t.Error("the database took a second customer with the same name")
+	}
+	if _, err := w.DB.Writer().Exec(`UPDATE organizations SET domains = '["acme.test"]' WHERE id = '` + w.globex.ID + `'`); err == nil {
+		t.Error("the database let Globex take Acme's domain")
 	}
 }

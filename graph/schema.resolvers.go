@@ -55,7 +55,7 @@ func (r *caseResolver) Actions(ctx context.Context, obj *ent.SupportCase) ([]*mo
 
 // DownloadURL is the resolver for the downloadURL field.
 func (r *caseAttachmentResolver) DownloadURL(ctx context.Context, obj *ent.Attachment) (string, error) {
-	return "/attachments/" + obj.ID, nil
+	return r.Links.URL(obj.ID), nil
 }
 
 // CreateOrganization is the resolver for the createOrganization field.

@@ -17,10 +17,10 @@ import (
 )
 
 // keywordMatch turns a keyword into a full-text match, or a BAD_USER_INPUT.
-func keywordMatch(keyword string) (string, error) {
+func keywordMatch(keyword string) (casesearch.Query, error) {
 	m, err := casesearch.Match(keyword)
 	if err != nil {
-		return "", apperr.Invalid("keyword", "%v", err)
+		return casesearch.Query{}, apperr.Invalid("keyword", "%v", err)
 	}
 	return m, nil
 }

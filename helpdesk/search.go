@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/partnerdesk/partnerdesk/access"
@@ -209,7 +210,7 @@ func (s *search) run(ctx context.Context, q string) {
 	} else if prefix, separated, ok := macPrefix(q); ok {
 		// Bare hex digits ("cafe12") may be a name as well.
 		identifier = separated
-		s.devices(ctx, OnMAC, false, device.MACAddressGTE(prefix), device.MACAddressLT(prefix+";")) // ';' follows ':'
+		s.devices(ctx, OnMAC, false, device.MACAddressHasPrefix(prefix))
 	}
 	if phone, err := validate.Phone(q); err == nil {
 		identifier = true
@@ -349,7 +350,7 @@ func (s *search) byName(ctx context.Context, q string) {
 
 func inJSONList(field, value string) predicate.Organization {
 	return func(sel *sql.Selector) {
-		sel.Where(sql.ExprP("EXISTS (SELECT 1 FROM json_each("+sel.C(field)+") WHERE value = ?)", value))
+		sel.Where(sqljson.ValueContains(sel.C(field), value))
 	}
 }
 

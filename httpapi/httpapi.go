@@ -18,7 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -27,10 +27,12 @@ import (
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/graph"
+	"github.com/partnerdesk/partnerdesk/httpapi/graphiql"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/observe"
@@ -47,6 +49,9 @@ type Config struct {
 	// Attachments keeps uploaded files; its size limit bounds uploads.
 	// Nil turns attachments off.
 	Attachments *attachments.Store
+	// Links signs the attachments' download links; nil signs them with a
+	// random key, which only this process knows.
+	Links *attachments.Links
 	// Mailer sends email; nil keeps messages in the database outbox.
 	Mailer mailer.Mailer
 	// Broker feeds subscriptions with what commits; nil turns them off.
@@ -57,6 +62,12 @@ type Config struct {
 	// CORSOrigins lists the browser origins allowed to call the API; "*"
 	// allows any (demo mode only). Empty allows none.
 	CORSOrigins []string
+	// CORSHeaders lists the request headers browsers may send from those
+	// origins; DefaultCORSHeaders when nil.
+	CORSHeaders []string
+	// CORSCredentials lets those origins send credentials (cookies a
+	// gateway in front may read; the API itself reads only Authorization).
+	CORSCredentials bool
 	// Introspection enables schema introspection and, with it, field,
 	// argument and enum suggestions in error messages.
 	Introspection bool
@@ -79,6 +90,14 @@ type Config struct {
 	// request ID. Its metrics, if any, watch this handler's database,
 	// broker and subscriptions.
 	Observe *observe.Observer
+	// GzipMinBytes is the smallest response compressed for a client that
+	// accepts gzip; 0 turns compression off.
+	GzipMinBytes int
+	// Draining ends when the server starts to drain, before it stops
+	// listening: /readyz answers 503 from then on, so that load balancers
+	// send new clients elsewhere while this server still answers those who
+	// come. Nil never ends.
+	Draining context.Context
 }
 
 // DefaultMaxBodyBytes bounds a JSON body when Config.MaxBodyBytes is zero:
@@ -103,6 +122,9 @@ func New(cfg Config) http.Handler {
 	if cfg.InitTimeout == 0 {
 		cfg.InitTimeout = 10 * time.Second
 	}
+	if cfg.Links == nil {
+		cfg.Links, _ = attachments.NewLinks(nil, 0, cfg.Clock) // a random key is long enough
+	}
 	s := &sessions{authn: &auth.Authenticator{Client: cfg.DB.Client, Clock: cfg.Clock}, failures: cfg.SignInFailures}
 	lim := cfg.Limits
 	lim.Introspection = cfg.Introspection
@@ -113,13 +135,19 @@ func New(cfg Config) http.Handler {
 	gql := graphQL(cfg, s, limiter)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cfg.Observe.GraphQL(endStreams(cfg.Streams, withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql))))))
-	mux.Handle("GET /attachments/{id}", s.signIn(download(cfg.DB.Client, cfg.Attachments)))
-	mux.Handle("GET /{$}", playground.Handler("partnerdesk", "/graphql"))
+	mux.Handle("/graphql", cfg.Observe.GraphQL(withReply(withCredential(checkRequest(cfg.MaxBodyBytes, limiter, gql)))))
+	mux.Handle("GET /attachments/{id}", download(cfg.DB.Client, cfg.Attachments, cfg.Links, s.signIn))
+	page := graphiql.Handler()
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET "+graphiql.Prefix, page)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Draining != nil && cfg.Draining.Err() != nil {
+			http.Error(w, "draining: shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := cfg.DB.Ping(ctx); err != nil {
@@ -128,23 +156,61 @@ func New(cfg Config) http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
+	h := compress(cfg.GzipMinBytes, mux)
 	if len(cfg.CORSOrigins) == 0 {
 		// No origins: no CORS headers, so browsers keep other sites out.
 		// (rs/cors would read an empty list as "*".)
-		return cfg.Observe.Handler(mux)
+		return cfg.Observe.Handler(h)
+	}
+	headers := cfg.CORSHeaders
+	if headers == nil {
+		headers = DefaultCORSHeaders
 	}
 	c := cors.New(cors.Options{
-		AllowedOrigins: cfg.CORSOrigins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
-		ExposedHeaders: []string{requestid.Header, "Retry-After"},
-		MaxAge:         600,
+		AllowedOrigins:   cfg.CORSOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   headers,
+		AllowCredentials: cfg.CORSCredentials,
+		ExposedHeaders:   []string{requestid.Header, "traceparent", "Retry-After"},
+		MaxAge:           600,
 	})
-	return cfg.Observe.Handler(c.Handler(mux))
+	return cfg.Observe.Handler(c.Handler(h))
+}
+
+// DefaultCORSHeaders are the request headers browsers may send by
+// default: GraphQL's, the request ID and W3C trace context that join our
+// logs to a client's, and Apollo Client's name and version.
+var DefaultCORSHeaders = []string{"Authorization", "Content-Type", "Accept", requestid.Header,
+	"traceparent", "tracestate", "apollographql-client-name", "apollographql-client-version"}
+
+// DefaultGzipMinBytes is the compression threshold the server starts with:
+// below about one packet, compressing saves no round trip.
+const DefaultGzipMinBytes = 1400
+
+// compress gzips responses of minBytes or more for clients that accept it.
+// Event streams are left alone (a proxy may hold compressed bytes until a
+// block fills), and so are websocket upgrades, which are not responses.
+func compress(minBytes int, next http.Handler) http.Handler {
+	if minBytes <= 0 {
+		return next
+	}
+	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(minBytes), gzhttp.EnableZstd(false),
+		gzhttp.ExceptContentTypes([]string{"text/event-stream"}))
+	if err != nil {
+		panic(err) // the options are constant
+	}
+	gz := wrap(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		gz.ServeHTTP(w, r)
+	})
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
-	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Mailer: cfg.Mailer, Sessions: s.authn}
+	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Links: cfg.Links, Mailer: cfg.Mailer, Sessions: s.authn}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	fan := &streams.Fan{Broker: cfg.Broker}
@@ -168,7 +234,7 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 		Present:     graph.PresentError,
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(streams.SSE{Fan: fan, Present: graph.PresentError})
+	srv.AddTransport(streams.SSE{Fan: fan, Present: graph.PresentError, Closing: cfg.Streams})
 	srv.AddTransport(plainHTTP{})
 	var maxFile int64
 	if cfg.Attachments != nil {
@@ -193,24 +259,6 @@ func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
-}
-
-// endStreams ends server-sent events when streams ends (websockets end
-// with it too, through their transport: they outlive their request).
-func endStreams(streams context.Context, next http.Handler) http.Handler {
-	if streams == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
-		defer context.AfterFunc(streams, cancel)()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 // callerKey names the rate bucket of an operation: its caller's contact,
@@ -241,13 +289,36 @@ func validationRules(introspection bool) func() *rules.Rules {
 	}
 }
 
-// download serves an attachment to a caller who may see its case, as a
-// download that the browser must not sniff into something renderable.
-func download(client *ent.Client, files *attachments.Store) http.Handler {
+// download serves an attachment through a signed link, whose maker could
+// see the case when the link was made, or to a bearer of a token who may
+// see its case now.
+func download(client *ent.Client, files *attachments.Store, links *attachments.Links, signIn func(http.Handler) http.Handler) http.Handler {
+	bearer := signIn(serveAttachment(files, func(r *http.Request) (*ent.Attachment, error) {
+		return client.Attachment.Get(r.Context(), r.PathValue("id"))
+	}))
+	linked := serveAttachment(files, func(r *http.Request) (*ent.Attachment, error) {
+		return cases.LinkedAttachment(r.Context(), client, links, r.PathValue("id"), r.URL.Query())
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := client.Attachment.Get(r.Context(), r.PathValue("id"))
+		if attachments.Signed(r.URL.Query()) {
+			linked.ServeHTTP(w, r)
+		} else {
+			bearer.ServeHTTP(w, r)
+		}
+	})
+}
+
+// serveAttachment serves the attachment get reads for the request, as a
+// download that the browser must not sniff into something renderable.
+func serveAttachment(files *attachments.Store, get func(*http.Request) (*ent.Attachment, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := get(r)
 		if ent.IsNotFound(err) || files == nil {
 			writeError(w, http.StatusNotFound, apperr.ErrNotFound)
+			return
+		}
+		if e, ok := apperr.As(err); ok {
+			writeError(w, http.StatusForbidden, e)
 			return
 		}
 		var f *os.File

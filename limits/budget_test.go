@@ -35,8 +35,14 @@ type slowDriver struct {
 
 const forever = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c`
 
+// readsCases reports whether q reads the cases table, quoted as SQLite or
+// PostgreSQL quotes it.
+func readsCases(q string) bool {
+	return strings.Contains(q, "FROM `cases`") || strings.Contains(q, `FROM "cases"`)
+}
+
 func (d *slowDriver) Query(ctx context.Context, q string, args, v any) error {
-	if d.armed.Load() && strings.Contains(q, "FROM `cases`") {
+	if d.armed.Load() && readsCases(q) {
 		if err := d.stall(ctx); err != nil {
 			return err
 		}
@@ -58,7 +64,7 @@ type slowTx struct {
 }
 
 func (t *slowTx) Query(ctx context.Context, q string, args, v any) error {
-	if t.d.armed.Load() && strings.Contains(q, "FROM `cases`") {
+	if t.d.armed.Load() && readsCases(q) {
 		if err := t.d.stall(ctx); err != nil {
 			return err
 		}

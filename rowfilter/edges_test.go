@@ -22,6 +22,8 @@ import (
 )
 
 // sqlLog keeps the text of every query.
+// sqlLog records the statements read, with identifiers quoted as SQLite
+// quotes them whatever the backend, so that tests match one spelling.
 type sqlLog struct {
 	dialect.Driver
 	mu   sync.Mutex
@@ -30,7 +32,7 @@ type sqlLog struct {
 
 func (l *sqlLog) Query(ctx context.Context, q string, args, v any) error {
 	l.mu.Lock()
-	l.text = append(l.text, q)
+	l.text = append(l.text, strings.ReplaceAll(q, `"`, "`"))
 	l.mu.Unlock()
 	return l.Driver.Query(ctx, q, args, v)
 }

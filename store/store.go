@@ -1,26 +1,20 @@
-// Package store opens the embedded SQLite database behind the ent client.
-//
-// SQLite allows one writer at a time. Rather than let many pooled
-// connections race for the write lock and fail with SQLITE_BUSY, writes and
-// transactions go through a single writer connection (which Go's pool
-// queues), while reads run in parallel on a small pool of read-only
-// connections that WAL mode lets see the last committed state.
+// Package store opens the database behind the ent client: an embedded
+// SQLite file (the default, which needs nothing installed) or a PostgreSQL
+// server that several instances share. Both serve the same ent schema;
+// what differs between them is chosen once, here, from the address.
 package store
 
 import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/schema"
-	_ "github.com/mattn/go-sqlite3" // the embedded store
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/partnerdesk/partnerdesk/ent"
 	_ "github.com/partnerdesk/partnerdesk/ent/runtime" // schema defaults, validators and hooks
@@ -28,12 +22,19 @@ import (
 
 // Options tune the database; the zero value is a sensible default.
 type Options struct {
-	// Driver is the database/sql driver name; "sqlite3" when empty. A
-	// driver registered with a ConnectHook adds SQL functions to every
-	// connection, the read pool's included.
+	// Driver is the database/sql driver name for SQLite; "sqlite3" when
+	// empty. A driver registered with a ConnectHook adds SQL functions to
+	// every connection, the read pool's included.
 	Driver string
-	// ReadConns is the size of the read pool; 4 when zero.
+	// ReadConns is the size of SQLite's read pool; 4 when zero.
 	ReadConns int
+	// PoolSize is the most connections PostgreSQL's pool opens; 10 when
+	// zero.
+	PoolSize int
+	// StatementTimeout stops any one PostgreSQL statement that runs longer
+	// (statement_timeout); none when zero. The request timeout cancels
+	// statements too; this bounds what runs outside requests.
+	StatementTimeout time.Duration
 	// Wrap, when set, wraps the driver before the client uses it, e.g. to
 	// count statements in tests.
 	Wrap func(dialect.Driver) dialect.Driver
@@ -42,67 +43,56 @@ type Options struct {
 // DB is an open database: the ent client and what it runs on.
 type DB struct {
 	Client *ent.Client
-	writer *stdsql.DB
-	reader *stdsql.DB
+	// Dialect is dialect.SQLite or dialect.Postgres.
+	Dialect string
+	writer  *stdsql.DB
+	// reader is SQLite's read pool; nil for PostgreSQL, whose one pool
+	// reads and writes.
+	reader  *stdsql.DB
+	closers []func() error
+	// Pool is PostgreSQL's connection pool, for what database/sql cannot
+	// do (LISTEN); nil for SQLite.
+	Pool *pgxpool.Pool
+	// lock serialises migrations across processes: PostgreSQL's advisory
+	// lock; nil for SQLite, whose write lock already does.
+	lock func(context.Context) (unlock func(), err error)
 }
 
-// Open opens (creating if needed) the SQLite database file at path and
-// migrates its schema. Migration only adds tables, columns and indexes, so
-// an existing database keeps its data.
-func Open(ctx context.Context, path string, opts Options) (*DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("creating the database directory: %w", err)
-	}
-	// FULL synchronous commits survive a power cut as well as a killed
-	// process: an acknowledged write is never lost.
-	common := url.Values{
-		"_journal_mode": {"WAL"},
-		"_foreign_keys": {"on"},
-		"_busy_timeout": {"10000"},
-		"_synchronous":  {"FULL"},
-	}
-	writerDSN := dsn(path, common, "_txlock", "immediate")
-	driver := opts.Driver
-	if driver == "" {
-		driver = "sqlite3"
-	}
-	writer, err := stdsql.Open(driver, writerDSN)
-	if err != nil {
-		return nil, err
-	}
-	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
-	writer.SetConnMaxLifetime(0)
-	// Touch the file now so that WAL mode is on before readers open it.
-	if err := writer.PingContext(ctx); err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	reader, err := stdsql.Open(driver, dsn(path, common, "_query_only", "true"))
-	if err != nil {
-		writer.Close()
-		return nil, err
-	}
-	n := opts.ReadConns
-	if n <= 0 {
-		n = 4
-	}
-	reader.SetMaxOpenConns(n)
-	reader.SetMaxIdleConns(n)
+// IsPostgres reports whether addr names a PostgreSQL database rather than
+// an SQLite file.
+func IsPostgres(addr string) bool {
+	return strings.HasPrefix(addr, "postgres://") || strings.HasPrefix(addr, "postgresql://")
+}
 
-	var drv dialect.Driver = &splitDriver{
-		Driver: entsql.OpenDB(dialect.SQLite, writer),
-		reads:  entsql.NewDriver(dialect.SQLite, entsql.Conn{ExecQuerier: newPreparedReads(reader)}),
+// Open opens the database at addr: a postgres:// URL, or an SQLite file
+// path (created if needed). Migrate it before use.
+func Open(ctx context.Context, addr string, opts Options) (*DB, error) {
+	if IsPostgres(addr) {
+		return openPostgres(ctx, addr, opts)
 	}
-	if opts.Wrap != nil {
-		drv = opts.Wrap(drv)
+	return openSQLite(ctx, addr, opts)
+}
+
+// Migrate brings the schema up to this version, then runs after (the
+// objects ent does not manage, such as the search index) under the same
+// lock, so that instances starting together migrate once. Migration only
+// adds tables, columns and indexes: an existing database keeps its data,
+// and an instance of the previous version keeps working on it.
+func (db *DB) Migrate(ctx context.Context, after func(context.Context) error) error {
+	if db.lock != nil {
+		unlock, err := db.lock(ctx)
+		if err != nil {
+			return fmt.Errorf("waiting for the migration lock: %w", err)
+		}
+		defer unlock()
 	}
-	db := &DB{Client: ent.NewClient(ent.Driver(drv)), writer: writer, reader: reader}
 	if err := db.Client.Schema.Create(ctx, schema.WithDropColumn(false), schema.WithDropIndex(false), schema.WithHooks(joinIndexes)); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrating the schema: %w", err)
+		return fmt.Errorf("migrating the schema: %w", err)
 	}
-	return db, nil
+	if after != nil {
+		return after(ctx)
+	}
+	return nil
 }
 
 // joinIndexes adds the indexes of join tables, which ent's schema cannot
@@ -125,17 +115,8 @@ func joinIndexes(next schema.Creator) schema.Creator {
 	})
 }
 
-func dsn(path string, common url.Values, key, value string) string {
-	q := url.Values{}
-	for k, v := range common {
-		q[k] = v
-	}
-	q.Set(key, value)
-	return "file:" + path + "?" + q.Encode()
-}
-
-// Writer returns the writer connection pool, for schema objects ent does
-// not manage (the full-text index and its triggers).
+// Writer returns the pool that writes, for schema objects ent does not
+// manage (the full-text index and its triggers).
 func (db *DB) Writer() *stdsql.DB { return db.writer }
 
 // Pools returns the connection pools by role, "writer" and "reader", for
@@ -146,42 +127,24 @@ func (db *DB) Pools() map[string]*stdsql.DB {
 
 // Ping reports whether the database answers, for readiness checks.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.writer.PingContext(ctx); err != nil {
+	if err := db.writer.PingContext(ctx); err != nil || db.reader == nil {
 		return err
 	}
 	return db.reader.PingContext(ctx)
 }
 
-// Close closes the client and both pools.
+// OnClose runs f when the database closes, before its pools close.
+func (db *DB) OnClose(f func()) {
+	db.closers = append([]func() error{func() error { f(); return nil }}, db.closers...)
+}
+
+// Close closes the client and its pools.
 func (db *DB) Close() error {
 	err := db.Client.Close()
-	if rerr := db.reader.Close(); err == nil {
-		err = rerr
+	for _, c := range db.closers {
+		if cerr := c(); err == nil {
+			err = cerr
+		}
 	}
 	return err
-}
-
-// splitDriver sends reads outside transactions to the read pool and
-// everything else (writes, transactions) to the single writer.
-type splitDriver struct {
-	*entsql.Driver // the writer
-	reads          *entsql.Driver
-}
-
-var _ dialect.Driver = (*splitDriver)(nil)
-
-func (d *splitDriver) Query(ctx context.Context, query string, args, v any) error {
-	return d.reads.Query(ctx, query, args, v)
-}
-
-// QueryContext serves raw reads (ent's execquery API) from the read pool
-// too; the embedded writer's method would take them otherwise.
-func (d *splitDriver) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
-	return d.reads.QueryContext(ctx, query, args...)
-}
-
-// BeginTx lets ent.Client.BeginTx reach the writer; the embedded driver's
-// own method would be hidden behind the interface otherwise.
-func (d *splitDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
-	return d.Driver.BeginTx(ctx, opts)
 }

@@ -13,6 +13,9 @@ import (
 func open(t *testing.T, path string) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), path, store.Options{})
+	if err == nil {
+		err = db.Migrate(context.Background(), nil)
+	}
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

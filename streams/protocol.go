@@ -12,6 +12,10 @@ type protocol struct {
 	// ping and pong are the protocol's own keep-alive messages, which
 	// either side may send; empty where it has none.
 	ping, pong string
+	// resubscribes says its clients subscribe again by themselves when the
+	// server goes away (1001); other clients are told with an error per
+	// subscription, as a close alone reads to them as the end.
+	resubscribes bool
 }
 
 // transportWS is graphql-transport-ws, what the graphql-ws library speaks.
@@ -20,6 +24,7 @@ var transportWS = &protocol{
 	init: "connection_init", subscribe: "subscribe", stop: "complete",
 	ack: "connection_ack", next: "next", err: "error", complete: "complete",
 	ping: "ping", pong: "pong",
+	resubscribes: true,
 }
 
 // legacyWS is graphql-ws, what subscriptions-transport-ws speaks; a client

@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -11,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/events"
 )
 
@@ -24,6 +26,10 @@ type SSE struct {
 	// KeepAlive is how often an idle stream sends a comment, so that
 	// proxies keep it open.
 	KeepAlive time.Duration
+	// Closing ends when the server shuts down: every stream then ends with
+	// a SERVER_RESTARTING error and no complete, so that its client
+	// subscribes again, elsewhere. Nil never ends.
+	Closing context.Context
 }
 
 var _ graphql.Transport = SSE{}
@@ -61,6 +67,10 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		return
 	}
 	defer out.sub.close()
+	var closing <-chan struct{}
+	if t.Closing != nil {
+		closing = t.Closing.Done()
+	}
 	ping := time.NewTicker(t.KeepAlive)
 	defer ping.Stop()
 	for {
@@ -83,6 +93,10 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 			if _, err := io.WriteString(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
 				return
 			}
+		case <-closing:
+			b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{t.Present(r.Context(), apperr.ErrServerRestarting)}})
+			writeEvent(w, rc, "next", b)
+			return
 		case <-r.Context().Done():
 			return
 		}

@@ -95,9 +95,34 @@ func (t Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 func (c *wsConn) serve() {
 	defer c.end()
 	if c.t.Closing != nil {
-		defer context.AfterFunc(c.t.Closing, func() { c.closeWith(websocket.CloseGoingAway, "Server shutting down") })()
+		defer context.AfterFunc(c.t.Closing, c.goAway)()
 	}
 	c.read()
+}
+
+// goAway closes the connection as the server shuts down, with 1001 (going
+// away), which graphql-ws clients answer by connecting again, to another
+// instance. A legacy client is told first, per subscription, that the
+// server is restarting: it would take a bare close as the end of them.
+func (c *wsConn) goAway() {
+	if !c.proto.resubscribes {
+		c.mu.Lock()
+		ctx, subs := c.ctx, map[string]*wsOp{}
+		for id, o := range c.ops {
+			if o.sub != nil {
+				subs[id] = o
+			}
+		}
+		c.mu.Unlock()
+		errs, _ := json.Marshal(gqlerror.List{c.t.Present(ctx, apperr.ErrServerRestarting)})
+		for id, o := range subs {
+			if c.forget(id, o) {
+				o.sub.close()
+				c.send(encode(c.proto.err, id, errs))
+			}
+		}
+	}
+	c.closeWith(websocket.CloseGoingAway, "Server shutting down")
 }
 
 // hijacker finds, under the wrappers of middleware, the response writer

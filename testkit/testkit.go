@@ -1,5 +1,6 @@
 // Package testkit runs partnerdesk for tests the way it runs in production:
-// a real SQLite file, the real rules and the real HTTP handler behind an
+// a real database (an SQLite file, or PostgreSQL with
+// PARTNERDESK_TEST_DB=postgres), the real rules and the real HTTP handler behind an
 // httptest server. It adds a SQL statement counter, a clock the test
 // controls, a small GraphQL client and fixture builders that fill in
 // defaults, so that each test states only what matters to it.
@@ -25,6 +26,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/httpapi"
+	"github.com/partnerdesk/partnerdesk/internal/pgtest"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
@@ -49,6 +51,10 @@ type Env struct {
 	Broker *events.Hub
 	// Statements counts the SQL statements sent to the database.
 	Statements atomic.Int64
+	// Addr is the database's address; attachments is the attachment
+	// store's directory.
+	Addr        string
+	attachments string
 }
 
 // Option changes how New starts partnerdesk.
@@ -57,6 +63,14 @@ type Option func(*options)
 type options struct {
 	config func(*httpapi.Config)
 	driver func(dialect.Driver) dialect.Driver
+	beside *Env
+}
+
+// Beside starts a second instance of the deployment other belongs to: on
+// its database and its attachment store, with a hub of its own, as a
+// second server behind a load balancer would be.
+func Beside(other *Env) Option {
+	return func(o *options) { o.beside = other }
 }
 
 // WithConfig lets a test change the server's configuration; the changes
@@ -87,8 +101,13 @@ func New(t testing.TB, opts ...Option) *Env {
 		opt(&o)
 	}
 	e := &Env{t: t, Clock: clock.NewManual(Epoch), Broker: &events.Hub{}}
+	if o.beside != nil {
+		e.Addr, e.attachments, e.Clock = o.beside.Addr, o.beside.attachments, o.beside.Clock
+	} else {
+		e.Addr, e.attachments = Database(t), filepath.Join(t.TempDir(), "attachments")
+	}
 	ctx := context.Background()
-	db, err := app.Open(ctx, filepath.Join(t.TempDir(), "partnerdesk.db"), store.Options{
+	db, err := app.Open(ctx, e.Addr, store.Options{
 		Wrap: func(d dialect.Driver) dialect.Driver {
 			if o.driver != nil {
 				d = o.driver(d)
@@ -100,7 +119,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("opening the database: %v", err)
 	}
 	e.DB, e.Client = db, db.Client
-	if e.Attachments, err = attachments.New(filepath.Join(t.TempDir(), "attachments"), MaxAttachmentBytes); err != nil {
+	if e.Attachments, err = attachments.New(e.attachments, MaxAttachmentBytes); err != nil {
 		t.Fatalf("opening the attachment store: %v", err)
 	}
 	cfg := httpapi.Config{
@@ -109,6 +128,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		Attachments:    e.Attachments,
 		Broker:         e.Broker,
 		Introspection:  true,
+		GzipMinBytes:   httpapi.DefaultGzipMinBytes,
 		Rate:           limits.NewBuckets(limits.DefaultRate, time.Now),
 		SignInFailures: limits.NewBuckets(limits.DefaultSignInFailures, time.Now),
 	}
@@ -121,6 +141,17 @@ func New(t testing.TB, opts ...Option) *Env {
 		db.Close()
 	})
 	return e
+}
+
+// Database returns the address of a new, empty database for t, dropped
+// when it ends: a PostgreSQL database on the tests' own cluster when
+// PARTNERDESK_TEST_DB=postgres, an SQLite file otherwise.
+func Database(t testing.TB) string {
+	t.Helper()
+	if pgtest.Requested() {
+		return pgtest.URL(t)
+	}
+	return filepath.Join(t.TempDir(), "partnerdesk.db")
 }
 
 // System returns a context that passes the row filters, for fixtures and

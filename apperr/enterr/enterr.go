@@ -10,13 +10,33 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent"
 )
 
-// uniqueColumn finds the column of a clash; of an index over several
-// columns, the last: the ones before it scope it (kind, then name).
-var uniqueColumn = regexp.MustCompile(`UNIQUE constraint failed: (?:\w+\.\w+, )*\w+\.(\w+)`)
+// The column a unique constraint failed on, as SQLite and PostgreSQL say
+// it; of a key over several columns, the last: the ones before it scope it
+// (kind, then name), and an expression's column (lower(name)) counts.
+var (
+	sqliteUnique   = regexp.MustCompile(`UNIQUE constraint failed: (?:\w+\.\w+, )*\w+\.(\w+)`)
+	postgresUnique = regexp.MustCompile(`^Key \((?:[^,()]+, )*(?:\w+\()?(\w+)`)
+)
+
+// uniqueColumn names the column whose uniqueness err broke, if it says.
+func uniqueColumn(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		if m := postgresUnique.FindStringSubmatch(pgErr.Detail); pgErr.Code == "23505" && m != nil {
+			return m[1], true
+		}
+		return "", false
+	}
+	if m := sqliteUnique.FindStringSubmatch(err.Error()); m != nil {
+		return m[1], true
+	}
+	return "", false
+}
 
 // Convert returns the *apperr.Error that err stands for, or err itself when
 // it is none of the errors a caller can act on. Field names stay in ent's
@@ -33,8 +53,8 @@ func Convert(err error) error {
 	case errors.As(err, &verr):
 		return &apperr.Error{Code: apperr.BadUserInput, Field: verr.Name, Message: validationMessage(verr)}
 	case errors.As(err, &cerr):
-		if m := uniqueColumn.FindStringSubmatch(cerr.Error()); m != nil {
-			return &apperr.Error{Code: apperr.Conflict, Field: m[1], Message: "the " + strings.ReplaceAll(m[1], "_", " ") + " given is already taken"}
+		if col, ok := uniqueColumn(cerr); ok {
+			return &apperr.Error{Code: apperr.Conflict, Field: col, Message: "the " + strings.ReplaceAll(col, "_", " ") + " given is already taken"}
 		}
 		return apperr.Conflictf("the change conflicts with existing data")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -729,7 +729,7 @@ func (f *Floor) keyword(ctx context.Context, s *session, keyword string, out *js
 	}
 	seen, args := s.seen()
 	where := ` FROM cases c WHERE (` + seen + `) AND c.number IN (SELECT docid FROM case_search WHERE case_search MATCH ?)`
-	args = append(args, match)
+	args = append(args, match.FTS4())
 	var total int64
 	if err := f.queryRow(ctx, f.reader, `SELECT count(*)`+where, args...).Scan(&total); err != nil {
 		return err
@@ -876,7 +876,8 @@ func (f *Floor) helpDesk(ctx context.Context, s *session, query string, out *jso
 		indexed := func(column string) string {
 			return `id IN (SELECT id FROM directory_search WHERE ` + column + ` MATCH ?)`
 		}
-		match, merr := casesearch.Match(q)
+		query, merr := casesearch.Match(q)
+		match := query.FTS4()
 		if d, derr := validate.Domain(q); derr == nil && merr == nil && err == nil {
 			identifier = true
 			err = errors.Join(

@@ -269,7 +269,7 @@ func Build(ctx context.Context, size Size, path string) (*World, error) {
 		db.Close()
 		return nil, fmt.Errorf("generating the %s world: %w", size.Name, err)
 	}
-	if err := casesearch.Install(ctx, db.Writer()); err != nil {
+	if err := casesearch.Install(ctx, db.Dialect, db.Writer()); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -336,7 +336,7 @@ func count(ctx context.Context, db *sql.DB) (map[string]int, error) {
 		return nil, err
 	}
 	var n int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM case_search WHERE case_search MATCH ?", match).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM case_search WHERE case_search MATCH ?", match.FTS4()).Scan(&n); err != nil {
 		return nil, err
 	}
 	out["keyword"] = n
