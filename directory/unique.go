@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/partnerdesk/partnerdesk/store/sqlobjects"
 )
 
@@ -76,11 +74,7 @@ WHERE NOT EXISTS (SELECT 1 FROM organization_domains x WHERE x.organization_id =
 // that already holds a clash does not open: which organisation keeps the
 // domain or the name is for its operator to decide.
 func InstallUnique(ctx context.Context, d string, db *sql.DB) error {
-	stmts := sqliteUniqueSQL
-	if d == dialect.Postgres {
-		stmts = pgUniqueSQL
-	}
-	if err := sqlobjects.Install(ctx, db, stmts); err != nil {
+	if err := sqlobjects.Install(ctx, d, db, sqlobjects.Statements{SQLite: sqliteUniqueSQL, Postgres: pgUniqueSQL}); err != nil {
 		return fmt.Errorf("directory: holding domains and names unique (do two organisations share a verified domain, or a name within their kind? rename one): %w", err)
 	}
 	return nil

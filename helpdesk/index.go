@@ -138,11 +138,7 @@ func pgList(column string) string {
 // sync, and indexes what is missing from it. It is idempotent and runs at
 // every start, after the ent migration, on a writable connection.
 func Install(ctx context.Context, d string, db *sql.DB) error {
-	stmts := sqliteIndexSQL
-	if d == dialect.Postgres {
-		stmts = pgIndexSQL
-	}
-	if err := sqlobjects.Install(ctx, db, stmts); err != nil {
+	if err := sqlobjects.Install(ctx, d, db, sqlobjects.Statements{SQLite: sqliteIndexSQL, Postgres: pgIndexSQL}); err != nil {
 		return fmt.Errorf("helpdesk: installing the directory index: %w", err)
 	}
 	return nil
