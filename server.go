@@ -130,11 +130,20 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	drainPeriod := fs.Duration("drain-period", 10*time.Second, "on SIGTERM, how long /readyz answers 503 while the server still serves, before it stops listening (demo default: 0)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "once the server stops listening, how long in-flight requests may take to finish before they are stopped")
 	var smtp mailer.SMTP
-	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail in the database outbox and log it)")
+	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail queued in the database outbox)")
 	fs.StringVar(&smtp.From, "smtp-from", "partnerdesk@localhost", "sender address of outgoing mail")
-	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user for PLAIN authentication")
-	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (prefer the environment twin)")
-	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", false, "require STARTTLS")
+	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user to authenticate as (none: no AUTH)")
+	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password, or the OAuth 2.0 access token for XOAUTH2 (prefer the environment twin)")
+	fs.Func("smtp-auth", "SMTP AUTH mechanism: PLAIN, LOGIN or XOAUTH2 (default PLAIN)", func(v string) error {
+		smtp.Auth = mailer.Auth(strings.ToUpper(v))
+		return nil
+	})
+	fs.Func("smtp-tls", "how the SMTP connection is secured: none, starttls (required, port 587) or implicit (port 465) (default none)", func(v string) error {
+		smtp.TLS = mailer.TLSMode(strings.ToLower(v))
+		return nil
+	})
+	mailEvery := fs.Duration("mail-interval", 10*time.Second, "how often the sender looks for mail due in the outbox")
+	bounceSecret := fs.String("bounce-secret", "", "shared secret of POST /hooks/bounce, where the mail provider reports bounces and complaints (none: no endpoint; prefer the environment twin)")
 	logFormat := fs.String("log-format", "json", "log format: json (one object a line) or text (key=value)")
 	logLevel := fs.String("log-level", "info", "least severe log level written: debug, info, warn or error")
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9464", "address serving Prometheus metrics at /metrics, apart from the API (empty: no metrics)")
@@ -142,6 +151,11 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	set, err := parse(fs, args, out)
 	if err != nil {
 		return err
+	}
+	if smtp.Addr != "" {
+		if err := smtp.Check(); err != nil {
+			return fmt.Errorf("--smtp-tls or --smtp-auth: %w", err)
+		}
 	}
 	logger, err := observe.NewLogger(os.Stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -173,6 +187,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	defer db.Close()
 	if *metricsAddr != "" {
 		obs.Metrics = observe.NewMetrics()
+		obs.Metrics.OutboxDepth(func() (int, error) { return mailer.Depth(context.Background(), db.Client) })
 		stopMetrics, err := serveMetrics(*metricsAddr, obs.Metrics)
 		if err != nil {
 			return fmt.Errorf("--metrics-addr: %w", err)
@@ -237,7 +252,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			Clock:           clock.System,
 			Attachments:     files,
 			Links:           links,
-			Mailer:          mailerFor(&smtp),
+			BounceSecret:    *bounceSecret,
 			Broker:          hub,
 			CORSOrigins:     allowed,
 			CORSHeaders:     splitList(*corsHeaders),
@@ -262,7 +277,23 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.RegisterOnShutdown(endStreams)
 
-	go schedule(base, db, hub, mailerFor(&smtp))
+	go schedule(base, db, hub)
+	if smtp.Addr != "" {
+		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System, Failed: obs.Metrics.OutboxFailed}
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			sender.Run(base, *mailEvery)
+		}()
+		// The sender stops before the database closes under it; an attempt
+		// it leaves unrecorded is taken over when its lease lapses.
+		defer func() {
+			cancelBase(nil)
+			<-stopped
+		}()
+	} else {
+		slog.Warn("no --smtp-addr: mail stays queued in the database outbox")
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -364,26 +395,14 @@ func (b *bucket) buckets() *limits.Buckets {
 	return limits.NewBuckets(b.Size, clock.System.Now)
 }
 
-// mailerFor returns the SMTP mailer when an SMTP server is configured, and
-// nil otherwise, which keeps mail in the database outbox.
-func mailerFor(s *mailer.SMTP) mailer.Mailer {
-	if s.Addr == "" {
-		return nil
-	}
-	return s
-}
-
 // schedule does the work time brings (grant expiries and expiry warnings)
 // at start and then every minute, until ctx ends. Access never waits for
 // it: every check compares times itself.
-func schedule(ctx context.Context, db *store.DB, b events.Broker, m mailer.Mailer) {
-	if m == nil {
-		m = &mailer.Outbox{Client: db.Client}
-	}
+func schedule(ctx context.Context, db *store.DB, b events.Broker) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if err := grants.Tick(ctx, db.Client, b, m, clock.System.Now()); err != nil && ctx.Err() == nil {
+		if err := grants.Tick(ctx, db.Client, b, clock.System.Now()); err != nil && ctx.Err() == nil {
 			slog.Error("scheduled grant work", "error", err)
 		}
 		select {

@@ -118,6 +118,10 @@ func TestDemoServerAnswersEveryPersonaAndShutsDownCleanly(t *testing.T) {
 	if !strings.Contains(string(scraped), want) {
 		t.Errorf("/metrics lacks %s", want)
 	}
+	// The demo's mail waits in the outbox (no --smtp-addr): the depth says so.
+	if !regexp.MustCompile(`(?m)^partnerdesk_outbox_depth [1-9]`).Match(scraped) {
+		t.Errorf("/metrics lacks a positive partnerdesk_outbox_depth")
+	}
 
 	if err := stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
@@ -166,13 +170,15 @@ func startDemo(t *testing.T, addr string, args ...string) (tokens map[string]str
 	return waitForTokens(t, out, addr, len(demo.Personas())), stop
 }
 
-// TestObservabilityFlagsAreChecked: a bad log format, log level or OTLP
-// endpoint stops the server before it opens anything.
-func TestObservabilityFlagsAreChecked(t *testing.T) {
+// TestBadFlagsStopTheServerFirst: a bad log format, log level, OTLP
+// endpoint or SMTP security stops the server before it opens anything.
+func TestBadFlagsStopTheServerFirst(t *testing.T) {
 	for _, args := range [][]string{
 		{"--log-format", "xml"},
 		{"--log-level", "loud"},
 		{"--otlp-endpoint", "collector:4318"},
+		{"--smtp-tls", "ssl", "--smtp-addr", "127.0.0.1:25"},
+		{"--smtp-auth", "XOAUTH2", "--smtp-addr", "127.0.0.1:25", "--smtp-username", "desk"},
 	} {
 		dir := t.TempDir()
 		_, err := command(t, append(args, "--data-dir", dir, "--metrics-addr", "")...)
@@ -205,4 +211,71 @@ func waitForTokens(t *testing.T, out *testkit.Buffer, addr string, want int) map
 	}
 	t.Fatalf("the demo server printed %q", out.String())
 	return nil
+}
+
+// TestServerDeliversMailThroughSMTP: with --smtp-addr the server's sender
+// hands queued mail to that server, with the outbox row's Message-ID.
+func TestServerDeliversMailThroughSMTP(t *testing.T) {
+	mx := testkit.StartSMTP(t)
+	addr := freeAddr(t)
+	tokens, stop := startDemo(t, addr, "--addr", addr, "--metrics-addr", "",
+		"--smtp-addr", mx.Addr, "--smtp-from", "desk@northwind.example", "--mail-interval", "20ms")
+	t.Cleanup(func() { stop() })
+	desk := tokens["daniel.okafor@contoso.example"]
+	query := func(q string, vars map[string]any, v any) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+desk)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var got struct {
+			Data   json.RawMessage
+			Errors []any
+		}
+		if err := json.NewDecoder(res.Body).Decode(&got); err != nil || len(got.Errors) > 0 {
+			t.Fatalf("%s: %v %v", q, err, got.Errors)
+		}
+		json.Unmarshal(got.Data, v)
+	}
+	var found struct {
+		HelpDeskSearch struct {
+			Nodes []struct {
+				Node struct {
+					Typename        string `json:"__typename"`
+					ID, Email       string
+					Status          string
+					LastEmailStatus string
+				}
+			}
+		}
+	}
+	query(`{ helpDeskSearch(query: "ben.harper@acme.example", first: 5) { nodes { node { __typename ... on Contact { id email status lastEmailStatus } } } } }`, nil, &found)
+	var to struct{ ID, Email string }
+	for _, n := range found.HelpDeskSearch.Nodes {
+		if c := n.Node; c.Typename == "Contact" && c.Status == "ACTIVE" && c.LastEmailStatus != "SUPPRESSED" {
+			to.ID, to.Email = c.ID, c.Email
+			break
+		}
+	}
+	if to.ID == "" {
+		t.Fatalf("no active Acme contact found: %+v", found)
+	}
+	query(`mutation($c: ID!) { sendVerificationCode(input: {contactID: $c}) { expiresAt } }`, map[string]any{"c": to.ID}, &struct{}{})
+
+	// The demo's expiry warnings go out too: look for the code.
+	for deadline := time.Now().Add(10 * time.Second); len(mx.To(to.Email)) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	codes := mx.To(to.Email)
+	if len(codes) != 1 || codes[0].From != "desk@northwind.example" || !strings.Contains(codes[0].Text, "Read them this code") {
+		t.Fatalf("received %+v, want the code to %s", mx.Received(), to.Email)
+	}
+	if id := codes[0].Header(t).Get("Message-Id"); !regexp.MustCompile(`^<out_[0-9A-Z]+@northwind\.example>$`).MatchString(id) {
+		t.Errorf("Message-ID %q, want the outbox row's", id)
+	}
 }

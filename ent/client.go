@@ -22,6 +22,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
@@ -51,6 +52,8 @@ type Client struct {
 	Contact *ContactClient
 	// Device is the client for interacting with the Device builders.
 	Device *DeviceClient
+	// EmailSuppression is the client for interacting with the EmailSuppression builders.
+	EmailSuppression *EmailSuppressionClient
 	// Grant is the client for interacting with the Grant builders.
 	Grant *GrantClient
 	// Organization is the client for interacting with the Organization builders.
@@ -81,6 +84,7 @@ func (c *Client) init() {
 	c.CaseEvent = NewCaseEventClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.Device = NewDeviceClient(c.config)
+	c.EmailSuppression = NewEmailSuppressionClient(c.config)
 	c.Grant = NewGrantClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
@@ -186,6 +190,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CaseEvent:        NewCaseEventClient(cfg),
 		Contact:          NewContactClient(cfg),
 		Device:           NewDeviceClient(cfg),
+		EmailSuppression: NewEmailSuppressionClient(cfg),
 		Grant:            NewGrantClient(cfg),
 		Organization:     NewOrganizationClient(cfg),
 		OutboxMessage:    NewOutboxMessageClient(cfg),
@@ -218,6 +223,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CaseEvent:        NewCaseEventClient(cfg),
 		Contact:          NewContactClient(cfg),
 		Device:           NewDeviceClient(cfg),
+		EmailSuppression: NewEmailSuppressionClient(cfg),
 		Grant:            NewGrantClient(cfg),
 		Organization:     NewOrganizationClient(cfg),
 		OutboxMessage:    NewOutboxMessageClient(cfg),
@@ -254,8 +260,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.CaseComment, c.CaseEvent,
-		c.Contact, c.Device, c.Grant, c.Organization, c.OutboxMessage, c.PhoneNumber,
-		c.SupportCase, c.VerificationCode,
+		c.Contact, c.Device, c.EmailSuppression, c.Grant, c.Organization,
+		c.OutboxMessage, c.PhoneNumber, c.SupportCase, c.VerificationCode,
 	} {
 		n.Use(hooks...)
 	}
@@ -266,8 +272,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.CaseComment, c.CaseEvent,
-		c.Contact, c.Device, c.Grant, c.Organization, c.OutboxMessage, c.PhoneNumber,
-		c.SupportCase, c.VerificationCode,
+		c.Contact, c.Device, c.EmailSuppression, c.Grant, c.Organization,
+		c.OutboxMessage, c.PhoneNumber, c.SupportCase, c.VerificationCode,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -290,6 +296,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Contact.mutate(ctx, m)
 	case *DeviceMutation:
 		return c.Device.mutate(ctx, m)
+	case *EmailSuppressionMutation:
+		return c.EmailSuppression.mutate(ctx, m)
 	case *GrantMutation:
 		return c.Grant.mutate(ctx, m)
 	case *OrganizationMutation:
@@ -1550,6 +1558,140 @@ func (c *DeviceClient) mutate(ctx context.Context, m *DeviceMutation) (Value, er
 		return (&DeviceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Device mutation op: %q", m.Op())
+	}
+}
+
+// EmailSuppressionClient is a client for the EmailSuppression schema.
+type EmailSuppressionClient struct {
+	config
+}
+
+// NewEmailSuppressionClient returns a client for the EmailSuppression from the given config.
+func NewEmailSuppressionClient(c config) *EmailSuppressionClient {
+	return &EmailSuppressionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `emailsuppression.Hooks(f(g(h())))`.
+func (c *EmailSuppressionClient) Use(hooks ...Hook) {
+	c.hooks.EmailSuppression = append(c.hooks.EmailSuppression, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `emailsuppression.Intercept(f(g(h())))`.
+func (c *EmailSuppressionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EmailSuppression = append(c.inters.EmailSuppression, interceptors...)
+}
+
+// Create returns a builder for creating a EmailSuppression entity.
+func (c *EmailSuppressionClient) Create() *EmailSuppressionCreate {
+	mutation := newEmailSuppressionMutation(c.config, OpCreate)
+	return &EmailSuppressionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EmailSuppression entities.
+func (c *EmailSuppressionClient) CreateBulk(builders ...*EmailSuppressionCreate) *EmailSuppressionCreateBulk {
+	return &EmailSuppressionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EmailSuppressionClient) MapCreateBulk(slice any, setFunc func(*EmailSuppressionCreate, int)) *EmailSuppressionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EmailSuppressionCreateBulk{err: fmt.Errorf("calling to EmailSuppressionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EmailSuppressionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EmailSuppressionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EmailSuppression.
+func (c *EmailSuppressionClient) Update() *EmailSuppressionUpdate {
+	mutation := newEmailSuppressionMutation(c.config, OpUpdate)
+	return &EmailSuppressionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EmailSuppressionClient) UpdateOne(_m *EmailSuppression) *EmailSuppressionUpdateOne {
+	mutation := newEmailSuppressionMutation(c.config, OpUpdateOne, withEmailSuppression(_m))
+	return &EmailSuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EmailSuppressionClient) UpdateOneID(id string) *EmailSuppressionUpdateOne {
+	mutation := newEmailSuppressionMutation(c.config, OpUpdateOne, withEmailSuppressionID(id))
+	return &EmailSuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EmailSuppression.
+func (c *EmailSuppressionClient) Delete() *EmailSuppressionDelete {
+	mutation := newEmailSuppressionMutation(c.config, OpDelete)
+	return &EmailSuppressionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EmailSuppressionClient) DeleteOne(_m *EmailSuppression) *EmailSuppressionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EmailSuppressionClient) DeleteOneID(id string) *EmailSuppressionDeleteOne {
+	builder := c.Delete().Where(emailsuppression.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EmailSuppressionDeleteOne{builder}
+}
+
+// Query returns a query builder for EmailSuppression.
+func (c *EmailSuppressionClient) Query() *EmailSuppressionQuery {
+	return &EmailSuppressionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEmailSuppression},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EmailSuppression entity by its id.
+func (c *EmailSuppressionClient) Get(ctx context.Context, id string) (*EmailSuppression, error) {
+	return c.Query().Where(emailsuppression.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EmailSuppressionClient) GetX(ctx context.Context, id string) *EmailSuppression {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EmailSuppressionClient) Hooks() []Hook {
+	return c.hooks.EmailSuppression
+}
+
+// Interceptors returns the client interceptors.
+func (c *EmailSuppressionClient) Interceptors() []Interceptor {
+	inters := c.inters.EmailSuppression
+	return append(inters[:len(inters):len(inters)], emailsuppression.Interceptors[:]...)
+}
+
+func (c *EmailSuppressionClient) mutate(ctx context.Context, m *EmailSuppressionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EmailSuppressionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EmailSuppressionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EmailSuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EmailSuppressionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EmailSuppression mutation op: %q", m.Op())
 	}
 }
 
@@ -2829,12 +2971,12 @@ func (c *VerificationCodeClient) mutate(ctx context.Context, m *VerificationCode
 type (
 	hooks struct {
 		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, Contact, Device,
-		Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		EmailSuppression, Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
 		VerificationCode []ent.Hook
 	}
 	inters struct {
 		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, Contact, Device,
-		Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		EmailSuppression, Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
 		VerificationCode []ent.Interceptor
 	}
 )

@@ -39,7 +39,7 @@ type Contact struct {
 	Locale string `json:"locale,omitempty"`
 	// Only ACTIVE contacts can sign in or hold access.
 	Status contact.Status `json:"status,omitempty"`
-	// What happened to the last email sent to the contact.
+	// What happened to the last email sent to the contact (mail cancelled before sending does not count).
 	LastEmailStatus contact.LastEmailStatus `json:"last_email_status,omitempty"`
 	// Feature toggles switched on for the contact.
 	Features []string `json:"features,omitempty"`

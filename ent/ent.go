@@ -19,6 +19,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
@@ -92,6 +93,7 @@ func checkColumn(t, c string) error {
 			caseevent.Table:        caseevent.ValidColumn,
 			contact.Table:          contact.ValidColumn,
 			device.Table:           device.ValidColumn,
+			emailsuppression.Table: emailsuppression.ValidColumn,
 			grant.Table:            grant.ValidColumn,
 			organization.Table:     organization.ValidColumn,
 			outboxmessage.Table:    outboxmessage.ValidColumn,

@@ -19,6 +19,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
@@ -45,6 +46,7 @@ const (
 	TypeCaseEvent        = "CaseEvent"
 	TypeContact          = "Contact"
 	TypeDevice           = "Device"
+	TypeEmailSuppression = "EmailSuppression"
 	TypeGrant            = "Grant"
 	TypeOrganization     = "Organization"
 	TypeOutboxMessage    = "OutboxMessage"
@@ -6851,6 +6853,541 @@ func (m *DeviceMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Device edge %s", name)
 }
 
+// EmailSuppressionMutation represents an operation that mutates the EmailSuppression nodes in the graph.
+type EmailSuppressionMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *string
+	reason            *emailsuppression.Reason
+	outbox_message_id *string
+	detail            *string
+	created_at        *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*EmailSuppression, error)
+	predicates        []predicate.EmailSuppression
+}
+
+var _ ent.Mutation = (*EmailSuppressionMutation)(nil)
+
+// emailsuppressionOption allows management of the mutation configuration using functional options.
+type emailsuppressionOption func(*EmailSuppressionMutation)
+
+// newEmailSuppressionMutation creates new mutation for the EmailSuppression entity.
+func newEmailSuppressionMutation(c config, op Op, opts ...emailsuppressionOption) *EmailSuppressionMutation {
+	m := &EmailSuppressionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEmailSuppression,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEmailSuppressionID sets the ID field of the mutation.
+func withEmailSuppressionID(id string) emailsuppressionOption {
+	return func(m *EmailSuppressionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EmailSuppression
+		)
+		m.oldValue = func(ctx context.Context) (*EmailSuppression, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EmailSuppression.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEmailSuppression sets the old EmailSuppression of the mutation.
+func withEmailSuppression(node *EmailSuppression) emailsuppressionOption {
+	return func(m *EmailSuppressionMutation) {
+		m.oldValue = func(context.Context) (*EmailSuppression, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EmailSuppressionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EmailSuppressionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of EmailSuppression entities.
+func (m *EmailSuppressionMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EmailSuppressionMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EmailSuppressionMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EmailSuppression.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetReason sets the "reason" field.
+func (m *EmailSuppressionMutation) SetReason(e emailsuppression.Reason) {
+	m.reason = &e
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *EmailSuppressionMutation) Reason() (r emailsuppression.Reason, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the EmailSuppression entity.
+// If the EmailSuppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailSuppressionMutation) OldReason(ctx context.Context) (v emailsuppression.Reason, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *EmailSuppressionMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetOutboxMessageID sets the "outbox_message_id" field.
+func (m *EmailSuppressionMutation) SetOutboxMessageID(s string) {
+	m.outbox_message_id = &s
+}
+
+// OutboxMessageID returns the value of the "outbox_message_id" field in the mutation.
+func (m *EmailSuppressionMutation) OutboxMessageID() (r string, exists bool) {
+	v := m.outbox_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutboxMessageID returns the old "outbox_message_id" field's value of the EmailSuppression entity.
+// If the EmailSuppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailSuppressionMutation) OldOutboxMessageID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutboxMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutboxMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutboxMessageID: %w", err)
+	}
+	return oldValue.OutboxMessageID, nil
+}
+
+// ClearOutboxMessageID clears the value of the "outbox_message_id" field.
+func (m *EmailSuppressionMutation) ClearOutboxMessageID() {
+	m.outbox_message_id = nil
+	m.clearedFields[emailsuppression.FieldOutboxMessageID] = struct{}{}
+}
+
+// OutboxMessageIDCleared returns if the "outbox_message_id" field was cleared in this mutation.
+func (m *EmailSuppressionMutation) OutboxMessageIDCleared() bool {
+	_, ok := m.clearedFields[emailsuppression.FieldOutboxMessageID]
+	return ok
+}
+
+// ResetOutboxMessageID resets all changes to the "outbox_message_id" field.
+func (m *EmailSuppressionMutation) ResetOutboxMessageID() {
+	m.outbox_message_id = nil
+	delete(m.clearedFields, emailsuppression.FieldOutboxMessageID)
+}
+
+// SetDetail sets the "detail" field.
+func (m *EmailSuppressionMutation) SetDetail(s string) {
+	m.detail = &s
+}
+
+// Detail returns the value of the "detail" field in the mutation.
+func (m *EmailSuppressionMutation) Detail() (r string, exists bool) {
+	v := m.detail
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetail returns the old "detail" field's value of the EmailSuppression entity.
+// If the EmailSuppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailSuppressionMutation) OldDetail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetail: %w", err)
+	}
+	return oldValue.Detail, nil
+}
+
+// ClearDetail clears the value of the "detail" field.
+func (m *EmailSuppressionMutation) ClearDetail() {
+	m.detail = nil
+	m.clearedFields[emailsuppression.FieldDetail] = struct{}{}
+}
+
+// DetailCleared returns if the "detail" field was cleared in this mutation.
+func (m *EmailSuppressionMutation) DetailCleared() bool {
+	_, ok := m.clearedFields[emailsuppression.FieldDetail]
+	return ok
+}
+
+// ResetDetail resets all changes to the "detail" field.
+func (m *EmailSuppressionMutation) ResetDetail() {
+	m.detail = nil
+	delete(m.clearedFields, emailsuppression.FieldDetail)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EmailSuppressionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EmailSuppressionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the EmailSuppression entity.
+// If the EmailSuppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailSuppressionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EmailSuppressionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the EmailSuppressionMutation builder.
+func (m *EmailSuppressionMutation) Where(ps ...predicate.EmailSuppression) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EmailSuppressionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EmailSuppressionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EmailSuppression, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EmailSuppressionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EmailSuppressionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EmailSuppression).
+func (m *EmailSuppressionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EmailSuppressionMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.reason != nil {
+		fields = append(fields, emailsuppression.FieldReason)
+	}
+	if m.outbox_message_id != nil {
+		fields = append(fields, emailsuppression.FieldOutboxMessageID)
+	}
+	if m.detail != nil {
+		fields = append(fields, emailsuppression.FieldDetail)
+	}
+	if m.created_at != nil {
+		fields = append(fields, emailsuppression.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EmailSuppressionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case emailsuppression.FieldReason:
+		return m.Reason()
+	case emailsuppression.FieldOutboxMessageID:
+		return m.OutboxMessageID()
+	case emailsuppression.FieldDetail:
+		return m.Detail()
+	case emailsuppression.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EmailSuppressionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case emailsuppression.FieldReason:
+		return m.OldReason(ctx)
+	case emailsuppression.FieldOutboxMessageID:
+		return m.OldOutboxMessageID(ctx)
+	case emailsuppression.FieldDetail:
+		return m.OldDetail(ctx)
+	case emailsuppression.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown EmailSuppression field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailSuppressionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case emailsuppression.FieldReason:
+		v, ok := value.(emailsuppression.Reason)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case emailsuppression.FieldOutboxMessageID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutboxMessageID(v)
+		return nil
+	case emailsuppression.FieldDetail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetail(v)
+		return nil
+	case emailsuppression.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EmailSuppression field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EmailSuppressionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EmailSuppressionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailSuppressionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown EmailSuppression numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EmailSuppressionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(emailsuppression.FieldOutboxMessageID) {
+		fields = append(fields, emailsuppression.FieldOutboxMessageID)
+	}
+	if m.FieldCleared(emailsuppression.FieldDetail) {
+		fields = append(fields, emailsuppression.FieldDetail)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EmailSuppressionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EmailSuppressionMutation) ClearField(name string) error {
+	switch name {
+	case emailsuppression.FieldOutboxMessageID:
+		m.ClearOutboxMessageID()
+		return nil
+	case emailsuppression.FieldDetail:
+		m.ClearDetail()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailSuppression nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EmailSuppressionMutation) ResetField(name string) error {
+	switch name {
+	case emailsuppression.FieldReason:
+		m.ResetReason()
+		return nil
+	case emailsuppression.FieldOutboxMessageID:
+		m.ResetOutboxMessageID()
+		return nil
+	case emailsuppression.FieldDetail:
+		m.ResetDetail()
+		return nil
+	case emailsuppression.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailSuppression field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EmailSuppressionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EmailSuppressionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EmailSuppressionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EmailSuppressionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EmailSuppressionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EmailSuppressionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EmailSuppressionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EmailSuppression unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EmailSuppressionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EmailSuppression edge %s", name)
+}
+
 // GrantMutation represents an operation that mutates the Grant nodes in the graph.
 type GrantMutation struct {
 	config
@@ -10214,17 +10751,29 @@ func (m *OrganizationMutation) ResetEdge(name string) error {
 // OutboxMessageMutation represents an operation that mutates the OutboxMessage nodes in the graph.
 type OutboxMessageMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *string
-	created_at    *time.Time
-	to            *string
-	subject       *string
-	body          *string
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*OutboxMessage, error)
-	predicates    []predicate.OutboxMessage
+	op              Op
+	typ             string
+	id              *string
+	created_at      *time.Time
+	to              *string
+	subject         *string
+	body            *string
+	html            *string
+	kind            *string
+	contact_id      *string
+	object_id       *string
+	status          *outboxmessage.Status
+	attempts        *int
+	addattempts     *int
+	next_attempt_at *time.Time
+	lease_until     *time.Time
+	last_error      *string
+	sent_at         *time.Time
+	bounced_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*OutboxMessage, error)
+	predicates      []predicate.OutboxMessage
 }
 
 var _ ent.Mutation = (*OutboxMessageMutation)(nil)
@@ -10475,6 +11024,526 @@ func (m *OutboxMessageMutation) ResetBody() {
 	m.body = nil
 }
 
+// SetHTML sets the "html" field.
+func (m *OutboxMessageMutation) SetHTML(s string) {
+	m.html = &s
+}
+
+// HTML returns the value of the "html" field in the mutation.
+func (m *OutboxMessageMutation) HTML() (r string, exists bool) {
+	v := m.html
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHTML returns the old "html" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldHTML(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHTML is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHTML requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHTML: %w", err)
+	}
+	return oldValue.HTML, nil
+}
+
+// ClearHTML clears the value of the "html" field.
+func (m *OutboxMessageMutation) ClearHTML() {
+	m.html = nil
+	m.clearedFields[outboxmessage.FieldHTML] = struct{}{}
+}
+
+// HTMLCleared returns if the "html" field was cleared in this mutation.
+func (m *OutboxMessageMutation) HTMLCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldHTML]
+	return ok
+}
+
+// ResetHTML resets all changes to the "html" field.
+func (m *OutboxMessageMutation) ResetHTML() {
+	m.html = nil
+	delete(m.clearedFields, outboxmessage.FieldHTML)
+}
+
+// SetKind sets the "kind" field.
+func (m *OutboxMessageMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *OutboxMessageMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *OutboxMessageMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetContactID sets the "contact_id" field.
+func (m *OutboxMessageMutation) SetContactID(s string) {
+	m.contact_id = &s
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *OutboxMessageMutation) ContactID() (r string, exists bool) {
+	v := m.contact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldContactID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// ClearContactID clears the value of the "contact_id" field.
+func (m *OutboxMessageMutation) ClearContactID() {
+	m.contact_id = nil
+	m.clearedFields[outboxmessage.FieldContactID] = struct{}{}
+}
+
+// ContactIDCleared returns if the "contact_id" field was cleared in this mutation.
+func (m *OutboxMessageMutation) ContactIDCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldContactID]
+	return ok
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *OutboxMessageMutation) ResetContactID() {
+	m.contact_id = nil
+	delete(m.clearedFields, outboxmessage.FieldContactID)
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *OutboxMessageMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *OutboxMessageMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldObjectID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ClearObjectID clears the value of the "object_id" field.
+func (m *OutboxMessageMutation) ClearObjectID() {
+	m.object_id = nil
+	m.clearedFields[outboxmessage.FieldObjectID] = struct{}{}
+}
+
+// ObjectIDCleared returns if the "object_id" field was cleared in this mutation.
+func (m *OutboxMessageMutation) ObjectIDCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldObjectID]
+	return ok
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *OutboxMessageMutation) ResetObjectID() {
+	m.object_id = nil
+	delete(m.clearedFields, outboxmessage.FieldObjectID)
+}
+
+// SetStatus sets the "status" field.
+func (m *OutboxMessageMutation) SetStatus(o outboxmessage.Status) {
+	m.status = &o
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *OutboxMessageMutation) Status() (r outboxmessage.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldStatus(ctx context.Context) (v outboxmessage.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *OutboxMessageMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *OutboxMessageMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *OutboxMessageMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *OutboxMessageMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *OutboxMessageMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *OutboxMessageMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *OutboxMessageMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *OutboxMessageMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldNextAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (m *OutboxMessageMutation) ClearNextAttemptAt() {
+	m.next_attempt_at = nil
+	m.clearedFields[outboxmessage.FieldNextAttemptAt] = struct{}{}
+}
+
+// NextAttemptAtCleared returns if the "next_attempt_at" field was cleared in this mutation.
+func (m *OutboxMessageMutation) NextAttemptAtCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldNextAttemptAt]
+	return ok
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *OutboxMessageMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+	delete(m.clearedFields, outboxmessage.FieldNextAttemptAt)
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (m *OutboxMessageMutation) SetLeaseUntil(t time.Time) {
+	m.lease_until = &t
+}
+
+// LeaseUntil returns the value of the "lease_until" field in the mutation.
+func (m *OutboxMessageMutation) LeaseUntil() (r time.Time, exists bool) {
+	v := m.lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseUntil returns the old "lease_until" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseUntil: %w", err)
+	}
+	return oldValue.LeaseUntil, nil
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (m *OutboxMessageMutation) ClearLeaseUntil() {
+	m.lease_until = nil
+	m.clearedFields[outboxmessage.FieldLeaseUntil] = struct{}{}
+}
+
+// LeaseUntilCleared returns if the "lease_until" field was cleared in this mutation.
+func (m *OutboxMessageMutation) LeaseUntilCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldLeaseUntil]
+	return ok
+}
+
+// ResetLeaseUntil resets all changes to the "lease_until" field.
+func (m *OutboxMessageMutation) ResetLeaseUntil() {
+	m.lease_until = nil
+	delete(m.clearedFields, outboxmessage.FieldLeaseUntil)
+}
+
+// SetLastError sets the "last_error" field.
+func (m *OutboxMessageMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *OutboxMessageMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (m *OutboxMessageMutation) ClearLastError() {
+	m.last_error = nil
+	m.clearedFields[outboxmessage.FieldLastError] = struct{}{}
+}
+
+// LastErrorCleared returns if the "last_error" field was cleared in this mutation.
+func (m *OutboxMessageMutation) LastErrorCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldLastError]
+	return ok
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *OutboxMessageMutation) ResetLastError() {
+	m.last_error = nil
+	delete(m.clearedFields, outboxmessage.FieldLastError)
+}
+
+// SetSentAt sets the "sent_at" field.
+func (m *OutboxMessageMutation) SetSentAt(t time.Time) {
+	m.sent_at = &t
+}
+
+// SentAt returns the value of the "sent_at" field in the mutation.
+func (m *OutboxMessageMutation) SentAt() (r time.Time, exists bool) {
+	v := m.sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentAt returns the old "sent_at" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentAt: %w", err)
+	}
+	return oldValue.SentAt, nil
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (m *OutboxMessageMutation) ClearSentAt() {
+	m.sent_at = nil
+	m.clearedFields[outboxmessage.FieldSentAt] = struct{}{}
+}
+
+// SentAtCleared returns if the "sent_at" field was cleared in this mutation.
+func (m *OutboxMessageMutation) SentAtCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldSentAt]
+	return ok
+}
+
+// ResetSentAt resets all changes to the "sent_at" field.
+func (m *OutboxMessageMutation) ResetSentAt() {
+	m.sent_at = nil
+	delete(m.clearedFields, outboxmessage.FieldSentAt)
+}
+
+// SetBouncedAt sets the "bounced_at" field.
+func (m *OutboxMessageMutation) SetBouncedAt(t time.Time) {
+	m.bounced_at = &t
+}
+
+// BouncedAt returns the value of the "bounced_at" field in the mutation.
+func (m *OutboxMessageMutation) BouncedAt() (r time.Time, exists bool) {
+	v := m.bounced_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBouncedAt returns the old "bounced_at" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldBouncedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBouncedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBouncedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBouncedAt: %w", err)
+	}
+	return oldValue.BouncedAt, nil
+}
+
+// ClearBouncedAt clears the value of the "bounced_at" field.
+func (m *OutboxMessageMutation) ClearBouncedAt() {
+	m.bounced_at = nil
+	m.clearedFields[outboxmessage.FieldBouncedAt] = struct{}{}
+}
+
+// BouncedAtCleared returns if the "bounced_at" field was cleared in this mutation.
+func (m *OutboxMessageMutation) BouncedAtCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldBouncedAt]
+	return ok
+}
+
+// ResetBouncedAt resets all changes to the "bounced_at" field.
+func (m *OutboxMessageMutation) ResetBouncedAt() {
+	m.bounced_at = nil
+	delete(m.clearedFields, outboxmessage.FieldBouncedAt)
+}
+
 // Where appends a list predicates to the OutboxMessageMutation builder.
 func (m *OutboxMessageMutation) Where(ps ...predicate.OutboxMessage) {
 	m.predicates = append(m.predicates, ps...)
@@ -10509,7 +11578,7 @@ func (m *OutboxMessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OutboxMessageMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, outboxmessage.FieldCreatedAt)
 	}
@@ -10521,6 +11590,39 @@ func (m *OutboxMessageMutation) Fields() []string {
 	}
 	if m.body != nil {
 		fields = append(fields, outboxmessage.FieldBody)
+	}
+	if m.html != nil {
+		fields = append(fields, outboxmessage.FieldHTML)
+	}
+	if m.kind != nil {
+		fields = append(fields, outboxmessage.FieldKind)
+	}
+	if m.contact_id != nil {
+		fields = append(fields, outboxmessage.FieldContactID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, outboxmessage.FieldObjectID)
+	}
+	if m.status != nil {
+		fields = append(fields, outboxmessage.FieldStatus)
+	}
+	if m.attempts != nil {
+		fields = append(fields, outboxmessage.FieldAttempts)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, outboxmessage.FieldNextAttemptAt)
+	}
+	if m.lease_until != nil {
+		fields = append(fields, outboxmessage.FieldLeaseUntil)
+	}
+	if m.last_error != nil {
+		fields = append(fields, outboxmessage.FieldLastError)
+	}
+	if m.sent_at != nil {
+		fields = append(fields, outboxmessage.FieldSentAt)
+	}
+	if m.bounced_at != nil {
+		fields = append(fields, outboxmessage.FieldBouncedAt)
 	}
 	return fields
 }
@@ -10538,6 +11640,28 @@ func (m *OutboxMessageMutation) Field(name string) (ent.Value, bool) {
 		return m.Subject()
 	case outboxmessage.FieldBody:
 		return m.Body()
+	case outboxmessage.FieldHTML:
+		return m.HTML()
+	case outboxmessage.FieldKind:
+		return m.Kind()
+	case outboxmessage.FieldContactID:
+		return m.ContactID()
+	case outboxmessage.FieldObjectID:
+		return m.ObjectID()
+	case outboxmessage.FieldStatus:
+		return m.Status()
+	case outboxmessage.FieldAttempts:
+		return m.Attempts()
+	case outboxmessage.FieldNextAttemptAt:
+		return m.NextAttemptAt()
+	case outboxmessage.FieldLeaseUntil:
+		return m.LeaseUntil()
+	case outboxmessage.FieldLastError:
+		return m.LastError()
+	case outboxmessage.FieldSentAt:
+		return m.SentAt()
+	case outboxmessage.FieldBouncedAt:
+		return m.BouncedAt()
 	}
 	return nil, false
 }
@@ -10555,6 +11679,28 @@ func (m *OutboxMessageMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldSubject(ctx)
 	case outboxmessage.FieldBody:
 		return m.OldBody(ctx)
+	case outboxmessage.FieldHTML:
+		return m.OldHTML(ctx)
+	case outboxmessage.FieldKind:
+		return m.OldKind(ctx)
+	case outboxmessage.FieldContactID:
+		return m.OldContactID(ctx)
+	case outboxmessage.FieldObjectID:
+		return m.OldObjectID(ctx)
+	case outboxmessage.FieldStatus:
+		return m.OldStatus(ctx)
+	case outboxmessage.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case outboxmessage.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
+	case outboxmessage.FieldLeaseUntil:
+		return m.OldLeaseUntil(ctx)
+	case outboxmessage.FieldLastError:
+		return m.OldLastError(ctx)
+	case outboxmessage.FieldSentAt:
+		return m.OldSentAt(ctx)
+	case outboxmessage.FieldBouncedAt:
+		return m.OldBouncedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown OutboxMessage field %s", name)
 }
@@ -10592,6 +11738,83 @@ func (m *OutboxMessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetBody(v)
 		return nil
+	case outboxmessage.FieldHTML:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHTML(v)
+		return nil
+	case outboxmessage.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case outboxmessage.FieldContactID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
+	case outboxmessage.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
+		return nil
+	case outboxmessage.FieldStatus:
+		v, ok := value.(outboxmessage.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case outboxmessage.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case outboxmessage.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
+	case outboxmessage.FieldLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseUntil(v)
+		return nil
+	case outboxmessage.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case outboxmessage.FieldSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentAt(v)
+		return nil
+	case outboxmessage.FieldBouncedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBouncedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown OutboxMessage field %s", name)
 }
@@ -10599,13 +11822,21 @@ func (m *OutboxMessageMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *OutboxMessageMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addattempts != nil {
+		fields = append(fields, outboxmessage.FieldAttempts)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *OutboxMessageMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case outboxmessage.FieldAttempts:
+		return m.AddedAttempts()
+	}
 	return nil, false
 }
 
@@ -10614,6 +11845,13 @@ func (m *OutboxMessageMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *OutboxMessageMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case outboxmessage.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
 	}
 	return fmt.Errorf("unknown OutboxMessage numeric field %s", name)
 }
@@ -10621,7 +11859,32 @@ func (m *OutboxMessageMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *OutboxMessageMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(outboxmessage.FieldHTML) {
+		fields = append(fields, outboxmessage.FieldHTML)
+	}
+	if m.FieldCleared(outboxmessage.FieldContactID) {
+		fields = append(fields, outboxmessage.FieldContactID)
+	}
+	if m.FieldCleared(outboxmessage.FieldObjectID) {
+		fields = append(fields, outboxmessage.FieldObjectID)
+	}
+	if m.FieldCleared(outboxmessage.FieldNextAttemptAt) {
+		fields = append(fields, outboxmessage.FieldNextAttemptAt)
+	}
+	if m.FieldCleared(outboxmessage.FieldLeaseUntil) {
+		fields = append(fields, outboxmessage.FieldLeaseUntil)
+	}
+	if m.FieldCleared(outboxmessage.FieldLastError) {
+		fields = append(fields, outboxmessage.FieldLastError)
+	}
+	if m.FieldCleared(outboxmessage.FieldSentAt) {
+		fields = append(fields, outboxmessage.FieldSentAt)
+	}
+	if m.FieldCleared(outboxmessage.FieldBouncedAt) {
+		fields = append(fields, outboxmessage.FieldBouncedAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -10634,6 +11897,32 @@ func (m *OutboxMessageMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *OutboxMessageMutation) ClearField(name string) error {
+	switch name {
+	case outboxmessage.FieldHTML:
+		m.ClearHTML()
+		return nil
+	case outboxmessage.FieldContactID:
+		m.ClearContactID()
+		return nil
+	case outboxmessage.FieldObjectID:
+		m.ClearObjectID()
+		return nil
+	case outboxmessage.FieldNextAttemptAt:
+		m.ClearNextAttemptAt()
+		return nil
+	case outboxmessage.FieldLeaseUntil:
+		m.ClearLeaseUntil()
+		return nil
+	case outboxmessage.FieldLastError:
+		m.ClearLastError()
+		return nil
+	case outboxmessage.FieldSentAt:
+		m.ClearSentAt()
+		return nil
+	case outboxmessage.FieldBouncedAt:
+		m.ClearBouncedAt()
+		return nil
+	}
 	return fmt.Errorf("unknown OutboxMessage nullable field %s", name)
 }
 
@@ -10652,6 +11941,39 @@ func (m *OutboxMessageMutation) ResetField(name string) error {
 		return nil
 	case outboxmessage.FieldBody:
 		m.ResetBody()
+		return nil
+	case outboxmessage.FieldHTML:
+		m.ResetHTML()
+		return nil
+	case outboxmessage.FieldKind:
+		m.ResetKind()
+		return nil
+	case outboxmessage.FieldContactID:
+		m.ResetContactID()
+		return nil
+	case outboxmessage.FieldObjectID:
+		m.ResetObjectID()
+		return nil
+	case outboxmessage.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case outboxmessage.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case outboxmessage.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
+		return nil
+	case outboxmessage.FieldLeaseUntil:
+		m.ResetLeaseUntil()
+		return nil
+	case outboxmessage.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case outboxmessage.FieldSentAt:
+		m.ResetSentAt()
+		return nil
+	case outboxmessage.FieldBouncedAt:
+		m.ResetBouncedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown OutboxMessage field %s", name)

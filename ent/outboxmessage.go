@@ -24,8 +24,30 @@ type OutboxMessage struct {
 	To string `json:"to,omitempty"`
 	// The subject line.
 	Subject string `json:"subject,omitempty"`
-	// The plain-text body; it may hold a verification code.
-	Body         string `json:"-"`
+	// The plain-text part; it may hold a verification code.
+	Body string `json:"-"`
+	// The HTML part, when the mail has one.
+	HTML *string `json:"-"`
+	// What the mail is for, e.g. VERIFICATION_CODE; a recheck reads it.
+	Kind string `json:"kind,omitempty"`
+	// The recipient contact, when the address is one's: its lastEmailStatus and suppression follow this mail.
+	ContactID *string `json:"contact_id,omitempty"`
+	// The object the mail is about (a case, a grant), for the recheck at send time.
+	ObjectID *string `json:"object_id,omitempty"`
+	// QUEUED waits for next_attempt_at; SENDING is claimed by a sender until lease_until; SENT was accepted by the SMTP server; FAILED was refused for good or ran out of attempts; SUPPRESSED went to a suppressed address; CANCELLED was refused by the recheck.
+	Status outboxmessage.Status `json:"status,omitempty"`
+	// Claims so far; a claim's number fences its sender's later writes.
+	Attempts int `json:"attempts,omitempty"`
+	// When a QUEUED row may be tried again; none: at once.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	// When a SENDING row's claim lapses and another sender may take it over.
+	LeaseUntil *time.Time `json:"lease_until,omitempty"`
+	// Why the last attempt failed or the row was cancelled.
+	LastError string `json:"last_error,omitempty"`
+	// When the SMTP server accepted the mail.
+	SentAt *time.Time `json:"sent_at,omitempty"`
+	// When the recipient's side refused the mail for good (a 5xx reply, or a bounce report).
+	BouncedAt    *time.Time `json:"bounced_at,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -34,9 +56,11 @@ func (*OutboxMessage) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case outboxmessage.FieldID, outboxmessage.FieldTo, outboxmessage.FieldSubject, outboxmessage.FieldBody:
+		case outboxmessage.FieldAttempts:
+			values[i] = new(sql.NullInt64)
+		case outboxmessage.FieldID, outboxmessage.FieldTo, outboxmessage.FieldSubject, outboxmessage.FieldBody, outboxmessage.FieldHTML, outboxmessage.FieldKind, outboxmessage.FieldContactID, outboxmessage.FieldObjectID, outboxmessage.FieldStatus, outboxmessage.FieldLastError:
 			values[i] = new(sql.NullString)
-		case outboxmessage.FieldCreatedAt:
+		case outboxmessage.FieldCreatedAt, outboxmessage.FieldNextAttemptAt, outboxmessage.FieldLeaseUntil, outboxmessage.FieldSentAt, outboxmessage.FieldBouncedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -82,6 +106,79 @@ func (_m *OutboxMessage) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field body", values[i])
 			} else if value.Valid {
 				_m.Body = value.String
+			}
+		case outboxmessage.FieldHTML:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field html", values[i])
+			} else if value.Valid {
+				_m.HTML = new(string)
+				*_m.HTML = value.String
+			}
+		case outboxmessage.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = value.String
+			}
+		case outboxmessage.FieldContactID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field contact_id", values[i])
+			} else if value.Valid {
+				_m.ContactID = new(string)
+				*_m.ContactID = value.String
+			}
+		case outboxmessage.FieldObjectID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field object_id", values[i])
+			} else if value.Valid {
+				_m.ObjectID = new(string)
+				*_m.ObjectID = value.String
+			}
+		case outboxmessage.FieldStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field status", values[i])
+			} else if value.Valid {
+				_m.Status = outboxmessage.Status(value.String)
+			}
+		case outboxmessage.FieldAttempts:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field attempts", values[i])
+			} else if value.Valid {
+				_m.Attempts = int(value.Int64)
+			}
+		case outboxmessage.FieldNextAttemptAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field next_attempt_at", values[i])
+			} else if value.Valid {
+				_m.NextAttemptAt = new(time.Time)
+				*_m.NextAttemptAt = value.Time
+			}
+		case outboxmessage.FieldLeaseUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field lease_until", values[i])
+			} else if value.Valid {
+				_m.LeaseUntil = new(time.Time)
+				*_m.LeaseUntil = value.Time
+			}
+		case outboxmessage.FieldLastError:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field last_error", values[i])
+			} else if value.Valid {
+				_m.LastError = value.String
+			}
+		case outboxmessage.FieldSentAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sent_at", values[i])
+			} else if value.Valid {
+				_m.SentAt = new(time.Time)
+				*_m.SentAt = value.Time
+			}
+		case outboxmessage.FieldBouncedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field bounced_at", values[i])
+			} else if value.Valid {
+				_m.BouncedAt = new(time.Time)
+				*_m.BouncedAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -129,6 +226,50 @@ func (_m *OutboxMessage) String() string {
 	builder.WriteString(_m.Subject)
 	builder.WriteString(", ")
 	builder.WriteString("body=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("html=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(_m.Kind)
+	builder.WriteString(", ")
+	if v := _m.ContactID; v != nil {
+		builder.WriteString("contact_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ObjectID; v != nil {
+		builder.WriteString("object_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("status=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	builder.WriteString("attempts=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Attempts))
+	builder.WriteString(", ")
+	if v := _m.NextAttemptAt; v != nil {
+		builder.WriteString("next_attempt_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.LeaseUntil; v != nil {
+		builder.WriteString("lease_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("last_error=")
+	builder.WriteString(_m.LastError)
+	builder.WriteString(", ")
+	if v := _m.SentAt; v != nil {
+		builder.WriteString("sent_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.BouncedAt; v != nil {
+		builder.WriteString("bounced_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -52,6 +52,160 @@ func (_c *OutboxMessageCreate) SetBody(v string) *OutboxMessageCreate {
 	return _c
 }
 
+// SetHTML sets the "html" field.
+func (_c *OutboxMessageCreate) SetHTML(v string) *OutboxMessageCreate {
+	_c.mutation.SetHTML(v)
+	return _c
+}
+
+// SetNillableHTML sets the "html" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableHTML(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetHTML(*v)
+	}
+	return _c
+}
+
+// SetKind sets the "kind" field.
+func (_c *OutboxMessageCreate) SetKind(v string) *OutboxMessageCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableKind(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
+// SetContactID sets the "contact_id" field.
+func (_c *OutboxMessageCreate) SetContactID(v string) *OutboxMessageCreate {
+	_c.mutation.SetContactID(v)
+	return _c
+}
+
+// SetNillableContactID sets the "contact_id" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableContactID(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetContactID(*v)
+	}
+	return _c
+}
+
+// SetObjectID sets the "object_id" field.
+func (_c *OutboxMessageCreate) SetObjectID(v string) *OutboxMessageCreate {
+	_c.mutation.SetObjectID(v)
+	return _c
+}
+
+// SetNillableObjectID sets the "object_id" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableObjectID(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetObjectID(*v)
+	}
+	return _c
+}
+
+// SetStatus sets the "status" field.
+func (_c *OutboxMessageCreate) SetStatus(v outboxmessage.Status) *OutboxMessageCreate {
+	_c.mutation.SetStatus(v)
+	return _c
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableStatus(v *outboxmessage.Status) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetStatus(*v)
+	}
+	return _c
+}
+
+// SetAttempts sets the "attempts" field.
+func (_c *OutboxMessageCreate) SetAttempts(v int) *OutboxMessageCreate {
+	_c.mutation.SetAttempts(v)
+	return _c
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableAttempts(v *int) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetAttempts(*v)
+	}
+	return _c
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_c *OutboxMessageCreate) SetNextAttemptAt(v time.Time) *OutboxMessageCreate {
+	_c.mutation.SetNextAttemptAt(v)
+	return _c
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableNextAttemptAt(v *time.Time) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetNextAttemptAt(*v)
+	}
+	return _c
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (_c *OutboxMessageCreate) SetLeaseUntil(v time.Time) *OutboxMessageCreate {
+	_c.mutation.SetLeaseUntil(v)
+	return _c
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableLeaseUntil(v *time.Time) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetLeaseUntil(*v)
+	}
+	return _c
+}
+
+// SetLastError sets the "last_error" field.
+func (_c *OutboxMessageCreate) SetLastError(v string) *OutboxMessageCreate {
+	_c.mutation.SetLastError(v)
+	return _c
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableLastError(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetLastError(*v)
+	}
+	return _c
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_c *OutboxMessageCreate) SetSentAt(v time.Time) *OutboxMessageCreate {
+	_c.mutation.SetSentAt(v)
+	return _c
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableSentAt(v *time.Time) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetSentAt(*v)
+	}
+	return _c
+}
+
+// SetBouncedAt sets the "bounced_at" field.
+func (_c *OutboxMessageCreate) SetBouncedAt(v time.Time) *OutboxMessageCreate {
+	_c.mutation.SetBouncedAt(v)
+	return _c
+}
+
+// SetNillableBouncedAt sets the "bounced_at" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableBouncedAt(v *time.Time) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetBouncedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *OutboxMessageCreate) SetID(v string) *OutboxMessageCreate {
 	_c.mutation.SetID(v)
@@ -105,6 +259,18 @@ func (_c *OutboxMessageCreate) defaults() {
 		v := outboxmessage.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := outboxmessage.DefaultKind
+		_c.mutation.SetKind(v)
+	}
+	if _, ok := _c.mutation.Status(); !ok {
+		v := outboxmessage.DefaultStatus
+		_c.mutation.SetStatus(v)
+	}
+	if _, ok := _c.mutation.Attempts(); !ok {
+		v := outboxmessage.DefaultAttempts
+		_c.mutation.SetAttempts(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := outboxmessage.DefaultID()
 		_c.mutation.SetID(v)
@@ -129,6 +295,25 @@ func (_c *OutboxMessageCreate) check() error {
 	}
 	if _, ok := _c.mutation.Body(); !ok {
 		return &ValidationError{Name: "body", err: errors.New(`ent: missing required field "OutboxMessage.body"`)}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "OutboxMessage.kind"`)}
+	}
+	if _, ok := _c.mutation.Status(); !ok {
+		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "OutboxMessage.status"`)}
+	}
+	if v, ok := _c.mutation.Status(); ok {
+		if err := outboxmessage.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.status": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Attempts(); !ok {
+		return &ValidationError{Name: "attempts", err: errors.New(`ent: missing required field "OutboxMessage.attempts"`)}
+	}
+	if v, ok := _c.mutation.Attempts(); ok {
+		if err := outboxmessage.AttemptsValidator(v); err != nil {
+			return &ValidationError{Name: "attempts", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.attempts": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := outboxmessage.IDValidator(v); err != nil {
@@ -185,6 +370,50 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Body(); ok {
 		_spec.SetField(outboxmessage.FieldBody, field.TypeString, value)
 		_node.Body = value
+	}
+	if value, ok := _c.mutation.HTML(); ok {
+		_spec.SetField(outboxmessage.FieldHTML, field.TypeString, value)
+		_node.HTML = &value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(outboxmessage.FieldKind, field.TypeString, value)
+		_node.Kind = value
+	}
+	if value, ok := _c.mutation.ContactID(); ok {
+		_spec.SetField(outboxmessage.FieldContactID, field.TypeString, value)
+		_node.ContactID = &value
+	}
+	if value, ok := _c.mutation.ObjectID(); ok {
+		_spec.SetField(outboxmessage.FieldObjectID, field.TypeString, value)
+		_node.ObjectID = &value
+	}
+	if value, ok := _c.mutation.Status(); ok {
+		_spec.SetField(outboxmessage.FieldStatus, field.TypeEnum, value)
+		_node.Status = value
+	}
+	if value, ok := _c.mutation.Attempts(); ok {
+		_spec.SetField(outboxmessage.FieldAttempts, field.TypeInt, value)
+		_node.Attempts = value
+	}
+	if value, ok := _c.mutation.NextAttemptAt(); ok {
+		_spec.SetField(outboxmessage.FieldNextAttemptAt, field.TypeTime, value)
+		_node.NextAttemptAt = &value
+	}
+	if value, ok := _c.mutation.LeaseUntil(); ok {
+		_spec.SetField(outboxmessage.FieldLeaseUntil, field.TypeTime, value)
+		_node.LeaseUntil = &value
+	}
+	if value, ok := _c.mutation.LastError(); ok {
+		_spec.SetField(outboxmessage.FieldLastError, field.TypeString, value)
+		_node.LastError = value
+	}
+	if value, ok := _c.mutation.SentAt(); ok {
+		_spec.SetField(outboxmessage.FieldSentAt, field.TypeTime, value)
+		_node.SentAt = &value
+	}
+	if value, ok := _c.mutation.BouncedAt(); ok {
+		_spec.SetField(outboxmessage.FieldBouncedAt, field.TypeTime, value)
+		_node.BouncedAt = &value
 	}
 	return _node, _spec
 }

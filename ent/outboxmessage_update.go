@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -25,6 +26,141 @@ type OutboxMessageUpdate struct {
 // Where appends a list predicates to the OutboxMessageUpdate builder.
 func (_u *OutboxMessageUpdate) Where(ps ...predicate.OutboxMessage) *OutboxMessageUpdate {
 	_u.mutation.Where(ps...)
+	return _u
+}
+
+// SetStatus sets the "status" field.
+func (_u *OutboxMessageUpdate) SetStatus(v outboxmessage.Status) *OutboxMessageUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableStatus(v *outboxmessage.Status) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetAttempts sets the "attempts" field.
+func (_u *OutboxMessageUpdate) SetAttempts(v int) *OutboxMessageUpdate {
+	_u.mutation.ResetAttempts()
+	_u.mutation.SetAttempts(v)
+	return _u
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableAttempts(v *int) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetAttempts(*v)
+	}
+	return _u
+}
+
+// AddAttempts adds value to the "attempts" field.
+func (_u *OutboxMessageUpdate) AddAttempts(v int) *OutboxMessageUpdate {
+	_u.mutation.AddAttempts(v)
+	return _u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_u *OutboxMessageUpdate) SetNextAttemptAt(v time.Time) *OutboxMessageUpdate {
+	_u.mutation.SetNextAttemptAt(v)
+	return _u
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableNextAttemptAt(v *time.Time) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (_u *OutboxMessageUpdate) ClearNextAttemptAt() *OutboxMessageUpdate {
+	_u.mutation.ClearNextAttemptAt()
+	return _u
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (_u *OutboxMessageUpdate) SetLeaseUntil(v time.Time) *OutboxMessageUpdate {
+	_u.mutation.SetLeaseUntil(v)
+	return _u
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableLeaseUntil(v *time.Time) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (_u *OutboxMessageUpdate) ClearLeaseUntil() *OutboxMessageUpdate {
+	_u.mutation.ClearLeaseUntil()
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *OutboxMessageUpdate) SetLastError(v string) *OutboxMessageUpdate {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableLastError(v *string) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (_u *OutboxMessageUpdate) ClearLastError() *OutboxMessageUpdate {
+	_u.mutation.ClearLastError()
+	return _u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_u *OutboxMessageUpdate) SetSentAt(v time.Time) *OutboxMessageUpdate {
+	_u.mutation.SetSentAt(v)
+	return _u
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableSentAt(v *time.Time) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetSentAt(*v)
+	}
+	return _u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (_u *OutboxMessageUpdate) ClearSentAt() *OutboxMessageUpdate {
+	_u.mutation.ClearSentAt()
+	return _u
+}
+
+// SetBouncedAt sets the "bounced_at" field.
+func (_u *OutboxMessageUpdate) SetBouncedAt(v time.Time) *OutboxMessageUpdate {
+	_u.mutation.SetBouncedAt(v)
+	return _u
+}
+
+// SetNillableBouncedAt sets the "bounced_at" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableBouncedAt(v *time.Time) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetBouncedAt(*v)
+	}
+	return _u
+}
+
+// ClearBouncedAt clears the value of the "bounced_at" field.
+func (_u *OutboxMessageUpdate) ClearBouncedAt() *OutboxMessageUpdate {
+	_u.mutation.ClearBouncedAt()
 	return _u
 }
 
@@ -60,6 +196,21 @@ func (_u *OutboxMessageUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *OutboxMessageUpdate) check() error {
+	if v, ok := _u.mutation.Status(); ok {
+		if err := outboxmessage.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Attempts(); ok {
+		if err := outboxmessage.AttemptsValidator(v); err != nil {
+			return &ValidationError{Name: "attempts", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.attempts": %w`, err)}
+		}
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *OutboxMessageUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *OutboxMessageUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -67,6 +218,9 @@ func (_u *OutboxMessageUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *
 }
 
 func (_u *OutboxMessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(outboxmessage.Table, outboxmessage.Columns, sqlgraph.NewFieldSpec(outboxmessage.FieldID, field.TypeString))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -74,6 +228,54 @@ func (_u *OutboxMessageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.HTMLCleared() {
+		_spec.ClearField(outboxmessage.FieldHTML, field.TypeString)
+	}
+	if _u.mutation.ContactIDCleared() {
+		_spec.ClearField(outboxmessage.FieldContactID, field.TypeString)
+	}
+	if _u.mutation.ObjectIDCleared() {
+		_spec.ClearField(outboxmessage.FieldObjectID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(outboxmessage.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Attempts(); ok {
+		_spec.SetField(outboxmessage.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAttempts(); ok {
+		_spec.AddField(outboxmessage.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.NextAttemptAt(); ok {
+		_spec.SetField(outboxmessage.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextAttemptAtCleared() {
+		_spec.ClearField(outboxmessage.FieldNextAttemptAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LeaseUntil(); ok {
+		_spec.SetField(outboxmessage.FieldLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.LeaseUntilCleared() {
+		_spec.ClearField(outboxmessage.FieldLeaseUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(outboxmessage.FieldLastError, field.TypeString, value)
+	}
+	if _u.mutation.LastErrorCleared() {
+		_spec.ClearField(outboxmessage.FieldLastError, field.TypeString)
+	}
+	if value, ok := _u.mutation.SentAt(); ok {
+		_spec.SetField(outboxmessage.FieldSentAt, field.TypeTime, value)
+	}
+	if _u.mutation.SentAtCleared() {
+		_spec.ClearField(outboxmessage.FieldSentAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.BouncedAt(); ok {
+		_spec.SetField(outboxmessage.FieldBouncedAt, field.TypeTime, value)
+	}
+	if _u.mutation.BouncedAtCleared() {
+		_spec.ClearField(outboxmessage.FieldBouncedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -95,6 +297,141 @@ type OutboxMessageUpdateOne struct {
 	hooks     []Hook
 	mutation  *OutboxMessageMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetStatus sets the "status" field.
+func (_u *OutboxMessageUpdateOne) SetStatus(v outboxmessage.Status) *OutboxMessageUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableStatus(v *outboxmessage.Status) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetAttempts sets the "attempts" field.
+func (_u *OutboxMessageUpdateOne) SetAttempts(v int) *OutboxMessageUpdateOne {
+	_u.mutation.ResetAttempts()
+	_u.mutation.SetAttempts(v)
+	return _u
+}
+
+// SetNillableAttempts sets the "attempts" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableAttempts(v *int) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetAttempts(*v)
+	}
+	return _u
+}
+
+// AddAttempts adds value to the "attempts" field.
+func (_u *OutboxMessageUpdateOne) AddAttempts(v int) *OutboxMessageUpdateOne {
+	_u.mutation.AddAttempts(v)
+	return _u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_u *OutboxMessageUpdateOne) SetNextAttemptAt(v time.Time) *OutboxMessageUpdateOne {
+	_u.mutation.SetNextAttemptAt(v)
+	return _u
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableNextAttemptAt(v *time.Time) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (_u *OutboxMessageUpdateOne) ClearNextAttemptAt() *OutboxMessageUpdateOne {
+	_u.mutation.ClearNextAttemptAt()
+	return _u
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (_u *OutboxMessageUpdateOne) SetLeaseUntil(v time.Time) *OutboxMessageUpdateOne {
+	_u.mutation.SetLeaseUntil(v)
+	return _u
+}
+
+// SetNillableLeaseUntil sets the "lease_until" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableLeaseUntil(v *time.Time) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (_u *OutboxMessageUpdateOne) ClearLeaseUntil() *OutboxMessageUpdateOne {
+	_u.mutation.ClearLeaseUntil()
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *OutboxMessageUpdateOne) SetLastError(v string) *OutboxMessageUpdateOne {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableLastError(v *string) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (_u *OutboxMessageUpdateOne) ClearLastError() *OutboxMessageUpdateOne {
+	_u.mutation.ClearLastError()
+	return _u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_u *OutboxMessageUpdateOne) SetSentAt(v time.Time) *OutboxMessageUpdateOne {
+	_u.mutation.SetSentAt(v)
+	return _u
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableSentAt(v *time.Time) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetSentAt(*v)
+	}
+	return _u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (_u *OutboxMessageUpdateOne) ClearSentAt() *OutboxMessageUpdateOne {
+	_u.mutation.ClearSentAt()
+	return _u
+}
+
+// SetBouncedAt sets the "bounced_at" field.
+func (_u *OutboxMessageUpdateOne) SetBouncedAt(v time.Time) *OutboxMessageUpdateOne {
+	_u.mutation.SetBouncedAt(v)
+	return _u
+}
+
+// SetNillableBouncedAt sets the "bounced_at" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableBouncedAt(v *time.Time) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetBouncedAt(*v)
+	}
+	return _u
+}
+
+// ClearBouncedAt clears the value of the "bounced_at" field.
+func (_u *OutboxMessageUpdateOne) ClearBouncedAt() *OutboxMessageUpdateOne {
+	_u.mutation.ClearBouncedAt()
+	return _u
 }
 
 // Mutation returns the OutboxMessageMutation object of the builder.
@@ -142,6 +479,21 @@ func (_u *OutboxMessageUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *OutboxMessageUpdateOne) check() error {
+	if v, ok := _u.mutation.Status(); ok {
+		if err := outboxmessage.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Attempts(); ok {
+		if err := outboxmessage.AttemptsValidator(v); err != nil {
+			return &ValidationError{Name: "attempts", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.attempts": %w`, err)}
+		}
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *OutboxMessageUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *OutboxMessageUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -149,6 +501,9 @@ func (_u *OutboxMessageUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)
 }
 
 func (_u *OutboxMessageUpdateOne) sqlSave(ctx context.Context) (_node *OutboxMessage, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(outboxmessage.Table, outboxmessage.Columns, sqlgraph.NewFieldSpec(outboxmessage.FieldID, field.TypeString))
 	id, ok := _u.mutation.ID()
 	if !ok {
@@ -173,6 +528,54 @@ func (_u *OutboxMessageUpdateOne) sqlSave(ctx context.Context) (_node *OutboxMes
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.HTMLCleared() {
+		_spec.ClearField(outboxmessage.FieldHTML, field.TypeString)
+	}
+	if _u.mutation.ContactIDCleared() {
+		_spec.ClearField(outboxmessage.FieldContactID, field.TypeString)
+	}
+	if _u.mutation.ObjectIDCleared() {
+		_spec.ClearField(outboxmessage.FieldObjectID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(outboxmessage.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Attempts(); ok {
+		_spec.SetField(outboxmessage.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAttempts(); ok {
+		_spec.AddField(outboxmessage.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.NextAttemptAt(); ok {
+		_spec.SetField(outboxmessage.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextAttemptAtCleared() {
+		_spec.ClearField(outboxmessage.FieldNextAttemptAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LeaseUntil(); ok {
+		_spec.SetField(outboxmessage.FieldLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.LeaseUntilCleared() {
+		_spec.ClearField(outboxmessage.FieldLeaseUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(outboxmessage.FieldLastError, field.TypeString, value)
+	}
+	if _u.mutation.LastErrorCleared() {
+		_spec.ClearField(outboxmessage.FieldLastError, field.TypeString)
+	}
+	if value, ok := _u.mutation.SentAt(); ok {
+		_spec.SetField(outboxmessage.FieldSentAt, field.TypeTime, value)
+	}
+	if _u.mutation.SentAtCleared() {
+		_spec.ClearField(outboxmessage.FieldSentAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.BouncedAt(); ok {
+		_spec.SetField(outboxmessage.FieldBouncedAt, field.TypeTime, value)
+	}
+	if _u.mutation.BouncedAtCleared() {
+		_spec.ClearField(outboxmessage.FieldBouncedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &OutboxMessage{config: _u.config}

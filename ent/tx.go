@@ -28,6 +28,8 @@ type Tx struct {
 	Contact *ContactClient
 	// Device is the client for interacting with the Device builders.
 	Device *DeviceClient
+	// EmailSuppression is the client for interacting with the EmailSuppression builders.
+	EmailSuppression *EmailSuppressionClient
 	// Grant is the client for interacting with the Grant builders.
 	Grant *GrantClient
 	// Organization is the client for interacting with the Organization builders.
@@ -178,6 +180,7 @@ func (tx *Tx) init() {
 	tx.CaseEvent = NewCaseEventClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.Device = NewDeviceClient(tx.config)
+	tx.EmailSuppression = NewEmailSuppressionClient(tx.config)
 	tx.Grant = NewGrantClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)

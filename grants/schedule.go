@@ -19,22 +19,28 @@ import (
 // are warned (SPEC §2.3), nearest last.
 var WarningDays = []int{30, 7, 1}
 
+// MailExpiring is the kind of an expiry warning's mail.
+const MailExpiring = "GRANT_EXPIRING"
+
+const day = 24 * time.Hour
+
 // Tick does the grant work time brings, as of now: lapsed grants and
 // requests become EXPIRED (their events are published by the commit hook)
 // and each due expiry warning is sent. The server calls it every minute.
-func Tick(ctx context.Context, c *ent.Client, b events.Broker, m mailer.Mailer, now time.Time) error {
+func Tick(ctx context.Context, c *ent.Client, b events.Broker, now time.Time) error {
 	if _, err := ExpireStale(ctx, c, now); err != nil {
 		return err
 	}
-	_, err := WarnExpiring(ctx, c, b, m, now)
+	_, err := WarnExpiring(ctx, c, b, now)
 	return err
 }
 
 // WarnExpiring sends the expiry warnings due at now: for each active grant,
-// the nearest of WarningDays it is within, unless that one (or a nearer
-// one) was sent already. Each warning is claimed with a conditional update
-// before it is sent, so it goes out once, across restarts and instances.
-func WarnExpiring(ctx context.Context, c *ent.Client, b events.Broker, m mailer.Mailer, now time.Time) (int, error) {
+// the nearest of WarningDays it has reached, unless that one (or a nearer
+// one) was sent already. Each warning is claimed with a conditional update,
+// in the transaction that queues its mail, so it goes out once, across
+// restarts and instances.
+func WarnExpiring(ctx context.Context, c *ent.Client, b events.Broker, now time.Time) (int, error) {
 	ctx = rowfilter.Privileged(ctx)
 	horizon := now.AddDate(0, 0, slices.Max(WarningDays))
 	due, err := c.Grant.Query().
@@ -46,56 +52,91 @@ func WarnExpiring(ctx context.Context, c *ent.Client, b events.Broker, m mailer.
 	}
 	sent := 0
 	for _, g := range due {
-		days := warningFor(g.ExpiresAt.Sub(now))
-		if g.WarnedDays != nil && *g.WarnedDays <= days {
+		warning, ok := dueWarning(g, now)
+		if !ok || (g.WarnedDays != nil && *g.WarnedDays <= warning) {
 			continue
 		}
-		claimed, err := c.Grant.Update().
-			Where(grant.ID(g.ID), grant.Or(grant.WarnedDaysIsNil(), grant.WarnedDaysGT(days))).
-			SetWarnedDays(days).
-			Save(ctx)
+		left := daysLeft(g.ExpiresAt.Sub(now))
+		claimed, err := claimWarning(ctx, c, g, warning, left, now)
 		if err != nil {
 			return sent, err
 		}
-		if claimed == 0 {
+		if !claimed {
 			continue // another instance, or an earlier run, sent it
 		}
 		sent++
-		msg := events.Message{GrantID: g.ID, GrantKind: events.GrantExpiring, DaysLeft: days, CustomerID: g.CustomerID, PartnerID: g.PartnerID, At: now}
+		msg := events.Message{GrantID: g.ID, GrantKind: events.GrantExpiring, DaysLeft: left, CustomerID: g.CustomerID, PartnerID: g.PartnerID, At: now}
 		if err := b.Publish(ctx, msg); err != nil {
 			slog.ErrorContext(ctx, "publishing an expiry warning", "grant", g.ID, "error", err)
 		}
-		mailBothSides(ctx, m, g, days)
 	}
 	return sent, nil
 }
 
-// warningFor returns the nearest warning a grant with left time to go is
-// within.
-func warningFor(left time.Duration) int {
+// dueWarning returns the nearest warning a grant has reached at now. A
+// grant reaches a warning only if it was active for some time before it:
+// a 14-day grant is never "30 days from its end", and one that lasts
+// exactly 7 days is not warned of its 7 days as it starts.
+func dueWarning(g *ent.Grant, now time.Time) (int, bool) {
+	left := g.ExpiresAt.Sub(now)
+	start := g.ExpiresAt.AddDate(0, 0, -g.ExpiresInDays)
+	if g.StartsAt != nil {
+		start = *g.StartsAt
+	}
+	lifetime := g.ExpiresAt.Sub(start)
 	for _, d := range slices.Sorted(slices.Values(WarningDays)) {
-		if left <= time.Duration(d)*24*time.Hour {
-			return d
+		mark := time.Duration(d) * day
+		if left <= mark && lifetime > mark {
+			return d, true
 		}
 	}
-	return slices.Max(WarningDays)
+	return 0, false
 }
 
-// mailBothSides tells the partner admin who asked and the customer contact
-// who approved. A failed mail is logged: the warning event stands.
-func mailBothSides(ctx context.Context, m mailer.Mailer, g *ent.Grant, days int) {
-	if m == nil {
-		return
+// daysLeft is left in whole days, rounded up: a warning sent a minute
+// after its 7-day mark still says 7 days, and the last day says 1.
+func daysLeft(left time.Duration) int {
+	return int((left + day - 1) / day)
+}
+
+// claimWarning records warning as sent on g and queues its mail to both
+// sides, in one transaction; it reports false when another run claimed it
+// first.
+func claimWarning(ctx context.Context, c *ent.Client, g *ent.Grant, warning, left int, now time.Time) (bool, error) {
+	tx, err := c.Tx(ctx)
+	if err != nil {
+		return false, err
 	}
+	defer tx.Rollback() // a no-op once committed
+	claimed, err := tx.Grant.Update().
+		Where(grant.ID(g.ID), grant.Or(grant.WarnedDaysIsNil(), grant.WarnedDaysGT(warning))).
+		SetWarnedDays(warning).
+		Save(ctx)
+	if err != nil || claimed == 0 {
+		return false, err
+	}
+	if err := mailBothSides(ctx, tx.Client(), g, left, now); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// mailBothSides queues the warning to the partner admin who asked and the
+// customer contact who approved.
+func mailBothSides(ctx context.Context, c *ent.Client, g *ent.Grant, days int, now time.Time) error {
 	subject := fmt.Sprintf("Access of %s to %s ends in %d day(s)", g.Edges.Partner.Name, g.Edges.Customer.Name, days)
-	body := fmt.Sprintf("The %s access that %s holds on behalf of %s ends on %s UTC.\r\nTo keep it, the partner can request it again and the customer approve it.\r\n",
+	body := fmt.Sprintf("The %s access that %s holds on behalf of %s ends on %s UTC.\nTo keep it, the partner can request it again and the customer approve it.\n",
 		g.Level, g.Edges.Partner.Name, g.Edges.Customer.Name, g.ExpiresAt.UTC().Format("2 January 2006 15:04"))
 	for _, to := range []*ent.Contact{g.Edges.RequestedBy, g.Edges.DecidedBy} {
 		if to == nil || to.Status != contact.StatusACTIVE {
 			continue
 		}
-		if err := m.Send(ctx, mailer.Message{To: to.Email, Subject: subject, Body: body}); err != nil {
-			slog.ErrorContext(ctx, "mailing an expiry warning", "grant", g.ID, "error", err)
+		if _, err := mailer.Enqueue(ctx, c, mailer.Message{
+			To: to.Email, Subject: subject, Text: body,
+			Kind: MailExpiring, ContactID: to.ID, ObjectID: g.ID, At: now,
+		}); err != nil {
+			return err
 		}
 	}
+	return nil
 }

@@ -1,6 +1,9 @@
 package graph_test
 
 import (
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,8 +11,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/grants"
-	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
@@ -237,17 +240,19 @@ func TestViewerListsCustomersAndGrantsFromBothSides(t *testing.T) {
 	}
 }
 
+// TestExpiryWarningsAreSentOnceAndExpiryIsPublished: each grant is warned
+// only of the marks it reaches while active (a 14-day grant gets no 30-day
+// warning), with the days truly left, once each.
 func TestExpiryWarningsAreSentOnceAndExpiryIsPublished(t *testing.T) {
 	w := newGrantWorld(t)
-	g := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.Look, Days: 30})
-	short := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.CC, Days: 5, Domain: "contoso-msp.example"})
+	g := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.Look, Days: 60})
+	short := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.CC, Days: 14, Domain: "contoso-msp.example"})
 	s := w.Dial(t, w.adminT)
 	s.Subscribe("1", `subscription { grantEvents { kind daysLeft grant { id } } }`, nil)
 	time.Sleep(100 * time.Millisecond)
-	outbox := &mailer.Outbox{Client: w.Client}
 	tick := func(at time.Time) {
 		t.Helper()
-		if err := grants.Tick(w.System(), w.Client, w.Broker, outbox, at); err != nil {
+		if err := grants.Tick(w.System(), w.Client, w.Broker, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -270,26 +275,59 @@ func TestExpiryWarningsAreSentOnceAndExpiryIsPublished(t *testing.T) {
 		}
 	}
 
-	tick(testkit.Epoch)
-	warned := map[string]int{}
-	for range 2 {
-		got := next()
-		warned[got.Grant.ID] = *got.DaysLeft
-	}
-	if warned[g.ID] != 30 || warned[short.ID] != 7 {
-		t.Fatalf("first warnings %v: want 30 days for the long grant, 7 for the 5-day one", warned)
-	}
-	tick(testkit.Epoch.Add(time.Hour)) // nothing new is due: nothing is sent twice
+	tick(testkit.Epoch.Add(time.Minute)) // a minute after approval: no mark reached
 	silent(t, s, 300*time.Millisecond)
-	tick(g.ExpiresAt.Add(-7 * 24 * time.Hour)) // the 5-day grant has expired by then
+	tick(short.ExpiresAt.Add(-7*24*time.Hour + time.Minute))
+	expect("EXPIRING", short.ID, 7)
+	tick(short.ExpiresAt.Add(-3 * 24 * time.Hour)) // nothing new is due: nothing is sent twice
+	silent(t, s, 300*time.Millisecond)
+	tick(g.ExpiresAt.Add(-30*24*time.Hour + time.Minute)) // the 14-day grant has expired by then
 	expect("EXPIRED", short.ID, 0)
+	expect("EXPIRING", g.ID, 30)
+	tick(g.ExpiresAt.Add(-7 * 24 * time.Hour))
 	expect("EXPIRING", g.ID, 7)
 	tick(g.ExpiresAt.Add(-23 * time.Hour))
 	expect("EXPIRING", g.ID, 1)
 	tick(*g.ExpiresAt)
 	expect("EXPIRED", g.ID, 0)
-	if n := w.Client.OutboxMessage.Query().CountX(w.System()); n != 4 {
-		t.Fatalf("%d warning mails, want 4 (one to the requesting admin per warning)", n)
+	mails := w.Client.OutboxMessage.Query().Order(ent.Asc(outboxmessage.FieldCreatedAt)).AllX(w.System())
+	var subjects []string
+	for _, m := range mails {
+		subjects = append(subjects, m.Subject)
+	}
+	want := []string{
+		"Access of Contoso to Acme ends in 7 day(s)",
+		"Access of Contoso to Acme ends in 30 day(s)",
+		"Access of Contoso to Acme ends in 7 day(s)",
+		"Access of Contoso to Acme ends in 1 day(s)",
+	}
+	if !slices.Equal(subjects, want) {
+		t.Fatalf("warning mails %q, want %q (one to the requesting admin per warning)", subjects, want)
+	}
+}
+
+// TestAnExpiryWarningLateSaysTheDaysLeft: when the server was down at a
+// mark, the warning it sends later says the days truly left.
+func TestAnExpiryWarningLateSaysTheDaysLeft(t *testing.T) {
+	w := newGrantWorld(t)
+	g := w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.acme, Level: access.Look, Days: 14})
+	s := w.Dial(t, w.adminT)
+	s.Subscribe("1", `subscription { grantEvents { kind daysLeft } }`, nil)
+	for deadline := time.Now().Add(5 * time.Second); w.Broker.Followers() == 0; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscription never started")
+		}
+	}
+	if err := grants.Tick(w.System(), w.Client, w.Broker, g.ExpiresAt.Add(-5*24*time.Hour+time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ GrantEvents struct{ DaysLeft int } }
+	testkit.Response{Data: mustData(t, s.Next(5*time.Second))}.Decode(t, &got)
+	if got.GrantEvents.DaysLeft != 5 {
+		t.Errorf("daysLeft %d, want 5", got.GrantEvents.DaysLeft)
+	}
+	if m := w.Client.OutboxMessage.Query().OnlyX(w.System()); !strings.HasSuffix(m.Subject, "ends in 5 day(s)") {
+		t.Errorf("mail %q, want it to say 5 days", m.Subject)
 	}
 }
 

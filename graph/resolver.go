@@ -13,7 +13,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
-	"github.com/partnerdesk/partnerdesk/mailer"
 )
 
 // Resolver is the root of the resolvers' dependencies.
@@ -22,8 +21,7 @@ type Resolver struct {
 	Clock       clock.Clock
 	Attachments *attachments.Store
 	// Links signs the attachments' download links.
-	Links  *attachments.Links
-	Mailer mailer.Mailer
+	Links *attachments.Links
 	// Sessions reads a caller's session again: for each root field of a
 	// mutation after the first, and for an open stream when its caller's
 	// grants or sign-in change.
@@ -77,13 +75,4 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
-}
-
-// mailer returns the configured mailer, or the database outbox (in the
-// mutation's transaction) when none is.
-func (r *Resolver) mailer(ctx context.Context) mailer.Mailer {
-	if r.Mailer != nil {
-		return r.Mailer
-	}
-	return &mailer.Outbox{Client: r.client(ctx)}
 }

@@ -220,7 +220,7 @@ func (r *mutationResolver) ShareCase(ctx context.Context, input model.ShareCaseI
 
 // SendVerificationCode is the resolver for the sendVerificationCode field.
 func (r *mutationResolver) SendVerificationCode(ctx context.Context, input model.SendVerificationCodeInput) (*model.SendVerificationCodePayload, error) {
-	c, expires, err := helpdesk.SendCode(ctx, r.client(ctx), viewer.ForContext(ctx), r.mailer(ctx), input.ContactID)
+	c, expires, err := helpdesk.SendCode(ctx, r.client(ctx), viewer.ForContext(ctx), input.ContactID)
 	return payload(err, &model.SendVerificationCodePayload{ClientMutationID: input.ClientMutationID, Contact: c, ExpiresAt: expires})
 }
 

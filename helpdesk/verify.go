@@ -69,9 +69,13 @@ func inScope(ctx context.Context, c *ent.Client, v *access.Session, contactID st
 	return ct, nil
 }
 
-// SendCode emails a new 6-digit code to a contact, which the person reads
-// back to the help desk. Only its salted hash is kept.
-func SendCode(ctx context.Context, c *ent.Client, v *access.Session, m mailer.Mailer, contactID string) (*ent.Contact, time.Time, error) {
+// MailVerificationCode is the kind of a verification code's mail.
+const MailVerificationCode = "VERIFICATION_CODE"
+
+// SendCode queues an email with a new 6-digit code to a contact, which the
+// person reads back to the help desk. Only its salted hash is kept. c is
+// the mutation's transaction, so the code and its mail commit together.
+func SendCode(ctx context.Context, c *ent.Client, v *access.Session, contactID string) (*ent.Contact, time.Time, error) {
 	ct, err := inScope(ctx, c, v, contactID)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -79,7 +83,11 @@ func SendCode(ctx context.Context, c *ent.Client, v *access.Session, m mailer.Ma
 	if ct.Status != contact.StatusACTIVE {
 		return nil, time.Time{}, apperr.Invalid("contact_id", "%s is %s: only active contacts can be verified", ct.Name, ct.Status)
 	}
-	if ct.LastEmailStatus == contact.LastEmailStatusSUPPRESSED {
+	suppressed, err := mailer.Suppressed(ctx, c, ct.Email)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if suppressed {
 		return nil, time.Time{}, &apperr.Error{Code: apperr.Conflict, Reason: "SUPPRESSED",
 			Message: "mail to this contact is suppressed; clear the suppression first"}
 	}
@@ -100,23 +108,20 @@ func SendCode(ctx context.Context, c *ent.Client, v *access.Session, m mailer.Ma
 		Exec(ctx); err != nil {
 		return nil, time.Time{}, err
 	}
-	err = m.Send(ctx, mailer.Message{
+	if _, err := mailer.Enqueue(ctx, c, mailer.Message{
 		To:      ct.Email,
 		Subject: "Your verification code",
-		Body: fmt.Sprintf("Hello %s,\r\n\r\nthe support team asked to confirm it is you. Read them this code: %s\r\n\r\n"+
-			"It works for 10 minutes. If you did not call support, ignore this email.\r\n", ct.Name, code),
-	})
-	status := contact.LastEmailStatusDELIVERED
-	if err != nil {
-		status = contact.LastEmailStatusBOUNCED
+		Text: fmt.Sprintf("Hello %s,\n\nthe support team asked to confirm it is you. Read them this code: %s\n\n"+
+			"It works for 10 minutes. If you did not call support, ignore this email.\n", ct.Name, code),
+		Kind:      MailVerificationCode,
+		ContactID: ct.ID,
+		ObjectID:  id,
+		At:        v.Now,
+	}); err != nil {
+		return nil, time.Time{}, err
 	}
-	if uerr := c.Contact.UpdateOne(ct).SetLastEmailStatus(status).Exec(ctx); uerr != nil {
-		return nil, time.Time{}, uerr
-	}
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("sending the verification code: %w", err)
-	}
-	return ct, expires, nil
+	ct, err = c.Contact.Get(ctx, ct.ID)
+	return ct, expires, err
 }
 
 // hashCode salts a code with its record's ID, so that equal codes of two
@@ -177,8 +182,15 @@ func ClearSuppression(ctx context.Context, c *ent.Client, v *access.Session, con
 	if err != nil {
 		return nil, err
 	}
-	if ct.LastEmailStatus != contact.LastEmailStatusSUPPRESSED {
+	suppressed, err := mailer.Suppressed(ctx, c, ct.Email)
+	if err != nil {
+		return nil, err
+	}
+	if !suppressed {
 		return nil, apperr.Conflictf("mail to %s is not suppressed", ct.Name)
+	}
+	if err := mailer.Unsuppress(ctx, c, ct.Email); err != nil {
+		return nil, err
 	}
 	return c.Contact.UpdateOne(ct).SetLastEmailStatus(contact.LastEmailStatusNONE).Save(ctx)
 }

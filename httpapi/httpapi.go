@@ -52,8 +52,10 @@ type Config struct {
 	// Links signs the attachments' download links; nil signs them with a
 	// random key, which only this process knows.
 	Links *attachments.Links
-	// Mailer sends email; nil keeps messages in the database outbox.
-	Mailer mailer.Mailer
+	// BounceSecret, when set, is the shared secret of POST /hooks/bounce,
+	// where a mail provider reports bounces (mailer.BounceHandler). Empty
+	// serves no such endpoint.
+	BounceSecret string
 	// Broker feeds subscriptions with what commits; nil turns them off.
 	Broker events.Broker
 	// InitTimeout is how long a websocket may take to send connection_init
@@ -140,6 +142,9 @@ func New(cfg Config) http.Handler {
 	page := graphiql.Handler()
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET "+graphiql.Prefix, page)
+	if cfg.BounceSecret != "" {
+		mux.Handle("POST /hooks/bounce", mailer.BounceHandler(cfg.DB.Client, cfg.Clock, cfg.BounceSecret))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})
@@ -210,7 +215,7 @@ func compress(minBytes int, next http.Handler) http.Handler {
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
-	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Links: cfg.Links, Mailer: cfg.Mailer, Sessions: s.authn}
+	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Links: cfg.Links, Sessions: s.authn}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	fan := &streams.Fan{Broker: cfg.Broker}

@@ -121,6 +121,8 @@ type privilegedKey struct{}
 // commit hooks publish and the fan-out of events to many subscribers, each
 // decided in memory (events); the directory's consistency checks
 // (directory); verification codes, records no caller reads (helpdesk);
+// the outbox and the suppressed addresses, which no caller reads either,
+// and the recipient a mail's state is kept on (mailer);
 // case numbers, allocated across all cases, and the attachment a signed
 // download link names (cases); the start-up, which
 // stamps the partner eras of an older database (app); and the operator

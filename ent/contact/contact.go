@@ -182,6 +182,7 @@ const DefaultLastEmailStatus = LastEmailStatusNONE
 // LastEmailStatus values.
 const (
 	LastEmailStatusNONE       LastEmailStatus = "NONE"
+	LastEmailStatusQUEUED     LastEmailStatus = "QUEUED"
 	LastEmailStatusDELIVERED  LastEmailStatus = "DELIVERED"
 	LastEmailStatusBOUNCED    LastEmailStatus = "BOUNCED"
 	LastEmailStatusSUPPRESSED LastEmailStatus = "SUPPRESSED"
@@ -194,7 +195,7 @@ func (les LastEmailStatus) String() string {
 // LastEmailStatusValidator is a validator for the "last_email_status" field enum values. It is called by the builders before save.
 func LastEmailStatusValidator(les LastEmailStatus) error {
 	switch les {
-	case LastEmailStatusNONE, LastEmailStatusDELIVERED, LastEmailStatusBOUNCED, LastEmailStatusSUPPRESSED:
+	case LastEmailStatusNONE, LastEmailStatusQUEUED, LastEmailStatusDELIVERED, LastEmailStatusBOUNCED, LastEmailStatusSUPPRESSED:
 		return nil
 	default:
 		return fmt.Errorf("contact: invalid enum value for last_email_status field: %q", les)

@@ -15,6 +15,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
@@ -269,6 +270,33 @@ func (f TraverseDevice) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceQuery", q)
 }
 
+// The EmailSuppressionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EmailSuppressionFunc func(context.Context, *ent.EmailSuppressionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EmailSuppressionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EmailSuppressionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EmailSuppressionQuery", q)
+}
+
+// The TraverseEmailSuppression type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEmailSuppression func(context.Context, *ent.EmailSuppressionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEmailSuppression) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEmailSuppression) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmailSuppressionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EmailSuppressionQuery", q)
+}
+
 // The GrantFunc type is an adapter to allow the use of ordinary function as a Querier.
 type GrantFunc func(context.Context, *ent.GrantQuery) (ent.Value, error)
 
@@ -448,6 +476,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.DeviceQuery:
 		return &query[*ent.DeviceQuery, predicate.Device, device.OrderOption]{typ: ent.TypeDevice, tq: q}, nil
+	case *ent.EmailSuppressionQuery:
+		return &query[*ent.EmailSuppressionQuery, predicate.EmailSuppression, emailsuppression.OrderOption]{typ: ent.TypeEmailSuppression, tq: q}, nil
 	case *ent.GrantQuery:
 		return &query[*ent.GrantQuery, predicate.Grant, grant.OrderOption]{typ: ent.TypeGrant, tq: q}, nil
 	case *ent.OrganizationQuery:

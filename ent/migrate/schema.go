@@ -255,7 +255,7 @@ var (
 		{Name: "timezone", Type: field.TypeString, Default: "UTC"},
 		{Name: "locale", Type: field.TypeString, Default: "en-US"},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "INVITED", "SUSPENDED", "DEACTIVATED"}, Default: "ACTIVE"},
-		{Name: "last_email_status", Type: field.TypeEnum, Enums: []string{"NONE", "DELIVERED", "BOUNCED", "SUPPRESSED"}, Default: "NONE"},
+		{Name: "last_email_status", Type: field.TypeEnum, Enums: []string{"NONE", "QUEUED", "DELIVERED", "BOUNCED", "SUPPRESSED"}, Default: "NONE"},
 		{Name: "features", Type: field.TypeJSON},
 		{Name: "organization_id", Type: field.TypeString, Size: 40},
 	}
@@ -335,6 +335,20 @@ var (
 				Columns: []*schema.Column{DevicesColumns[5]},
 			},
 		},
+	}
+	// EmailSuppressionsColumns holds the columns for the "email_suppressions" table.
+	EmailSuppressionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "reason", Type: field.TypeEnum, Enums: []string{"BOUNCED", "COMPLAINED"}},
+		{Name: "outbox_message_id", Type: field.TypeString, Nullable: true},
+		{Name: "detail", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// EmailSuppressionsTable holds the schema information for the "email_suppressions" table.
+	EmailSuppressionsTable = &schema.Table{
+		Name:       "email_suppressions",
+		Columns:    EmailSuppressionsColumns,
+		PrimaryKey: []*schema.Column{EmailSuppressionsColumns[0]},
 	}
 	// GrantsColumns holds the columns for the "grants" table.
 	GrantsColumns = []*schema.Column{
@@ -477,6 +491,17 @@ var (
 		{Name: "to", Type: field.TypeString},
 		{Name: "subject", Type: field.TypeString},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
+		{Name: "html", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "kind", Type: field.TypeString, Default: ""},
+		{Name: "contact_id", Type: field.TypeString, Nullable: true},
+		{Name: "object_id", Type: field.TypeString, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "SENDING", "SENT", "FAILED", "SUPPRESSED", "CANCELLED"}, Default: "QUEUED"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "bounced_at", Type: field.TypeTime, Nullable: true},
 	}
 	// OutboxMessagesTable holds the schema information for the "outbox_messages" table.
 	OutboxMessagesTable = &schema.Table{
@@ -488,6 +513,16 @@ var (
 				Name:    "outboxmessage_to_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{OutboxMessagesColumns[2], OutboxMessagesColumns[1]},
+			},
+			{
+				Name:    "outboxmessage_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[9], OutboxMessagesColumns[11]},
+			},
+			{
+				Name:    "outboxmessage_contact_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[7], OutboxMessagesColumns[1]},
 			},
 		},
 	}
@@ -726,6 +761,7 @@ var (
 		CaseEventsTable,
 		ContactsTable,
 		DevicesTable,
+		EmailSuppressionsTable,
 		GrantsTable,
 		OrganizationsTable,
 		OutboxMessagesTable,

@@ -3,6 +3,9 @@
 package outboxmessage
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -22,6 +25,28 @@ const (
 	FieldSubject = "subject"
 	// FieldBody holds the string denoting the body field in the database.
 	FieldBody = "body"
+	// FieldHTML holds the string denoting the html field in the database.
+	FieldHTML = "html"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
+	// FieldContactID holds the string denoting the contact_id field in the database.
+	FieldContactID = "contact_id"
+	// FieldObjectID holds the string denoting the object_id field in the database.
+	FieldObjectID = "object_id"
+	// FieldStatus holds the string denoting the status field in the database.
+	FieldStatus = "status"
+	// FieldAttempts holds the string denoting the attempts field in the database.
+	FieldAttempts = "attempts"
+	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
+	FieldNextAttemptAt = "next_attempt_at"
+	// FieldLeaseUntil holds the string denoting the lease_until field in the database.
+	FieldLeaseUntil = "lease_until"
+	// FieldLastError holds the string denoting the last_error field in the database.
+	FieldLastError = "last_error"
+	// FieldSentAt holds the string denoting the sent_at field in the database.
+	FieldSentAt = "sent_at"
+	// FieldBouncedAt holds the string denoting the bounced_at field in the database.
+	FieldBouncedAt = "bounced_at"
 	// Table holds the table name of the outboxmessage in the database.
 	Table = "outbox_messages"
 )
@@ -33,6 +58,17 @@ var Columns = []string{
 	FieldTo,
 	FieldSubject,
 	FieldBody,
+	FieldHTML,
+	FieldKind,
+	FieldContactID,
+	FieldObjectID,
+	FieldStatus,
+	FieldAttempts,
+	FieldNextAttemptAt,
+	FieldLeaseUntil,
+	FieldLastError,
+	FieldSentAt,
+	FieldBouncedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -56,11 +92,47 @@ var (
 	DefaultCreatedAt func() time.Time
 	// ToValidator is a validator for the "to" field. It is called by the builders before save.
 	ToValidator func(string) error
+	// DefaultKind holds the default value on creation for the "kind" field.
+	DefaultKind string
+	// DefaultAttempts holds the default value on creation for the "attempts" field.
+	DefaultAttempts int
+	// AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	AttemptsValidator func(int) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
+
+// Status defines the type for the "status" enum field.
+type Status string
+
+// StatusQUEUED is the default value of the Status enum.
+const DefaultStatus = StatusQUEUED
+
+// Status values.
+const (
+	StatusQUEUED     Status = "QUEUED"
+	StatusSENDING    Status = "SENDING"
+	StatusSENT       Status = "SENT"
+	StatusFAILED     Status = "FAILED"
+	StatusSUPPRESSED Status = "SUPPRESSED"
+	StatusCANCELLED  Status = "CANCELLED"
+)
+
+func (s Status) String() string {
+	return string(s)
+}
+
+// StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
+func StatusValidator(s Status) error {
+	switch s {
+	case StatusQUEUED, StatusSENDING, StatusSENT, StatusFAILED, StatusSUPPRESSED, StatusCANCELLED:
+		return nil
+	default:
+		return fmt.Errorf("outboxmessage: invalid enum value for status field: %q", s)
+	}
+}
 
 // OrderOption defines the ordering options for the OutboxMessage queries.
 type OrderOption func(*sql.Selector)
@@ -88,4 +160,77 @@ func BySubject(opts ...sql.OrderTermOption) OrderOption {
 // ByBody orders the results by the body field.
 func ByBody(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBody, opts...).ToFunc()
+}
+
+// ByHTML orders the results by the html field.
+func ByHTML(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHTML, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
+}
+
+// ByContactID orders the results by the contact_id field.
+func ByContactID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldContactID, opts...).ToFunc()
+}
+
+// ByObjectID orders the results by the object_id field.
+func ByObjectID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldObjectID, opts...).ToFunc()
+}
+
+// ByStatus orders the results by the status field.
+func ByStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByAttempts orders the results by the attempts field.
+func ByAttempts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAttempts, opts...).ToFunc()
+}
+
+// ByNextAttemptAt orders the results by the next_attempt_at field.
+func ByNextAttemptAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextAttemptAt, opts...).ToFunc()
+}
+
+// ByLeaseUntil orders the results by the lease_until field.
+func ByLeaseUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLeaseUntil, opts...).ToFunc()
+}
+
+// ByLastError orders the results by the last_error field.
+func ByLastError(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastError, opts...).ToFunc()
+}
+
+// BySentAt orders the results by the sent_at field.
+func BySentAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSentAt, opts...).ToFunc()
+}
+
+// ByBouncedAt orders the results by the bounced_at field.
+func ByBouncedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBouncedAt, opts...).ToFunc()
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Status) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Status) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Status(str)
+	if err := StatusValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
 }

@@ -84,6 +84,56 @@ func Body(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldBody, v))
 }
 
+// HTML applies equality check predicate on the "html" field. It's identical to HTMLEQ.
+func HTML(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldHTML, v))
+}
+
+// Kind applies equality check predicate on the "kind" field. It's identical to KindEQ.
+func Kind(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldKind, v))
+}
+
+// ContactID applies equality check predicate on the "contact_id" field. It's identical to ContactIDEQ.
+func ContactID(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldContactID, v))
+}
+
+// ObjectID applies equality check predicate on the "object_id" field. It's identical to ObjectIDEQ.
+func ObjectID(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldObjectID, v))
+}
+
+// Attempts applies equality check predicate on the "attempts" field. It's identical to AttemptsEQ.
+func Attempts(v int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldAttempts, v))
+}
+
+// NextAttemptAt applies equality check predicate on the "next_attempt_at" field. It's identical to NextAttemptAtEQ.
+func NextAttemptAt(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldNextAttemptAt, v))
+}
+
+// LeaseUntil applies equality check predicate on the "lease_until" field. It's identical to LeaseUntilEQ.
+func LeaseUntil(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldLeaseUntil, v))
+}
+
+// LastError applies equality check predicate on the "last_error" field. It's identical to LastErrorEQ.
+func LastError(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldLastError, v))
+}
+
+// SentAt applies equality check predicate on the "sent_at" field. It's identical to SentAtEQ.
+func SentAt(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldSentAt, v))
+}
+
+// BouncedAt applies equality check predicate on the "bounced_at" field. It's identical to BouncedAtEQ.
+func BouncedAt(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldBouncedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldCreatedAt, v))
@@ -317,6 +367,631 @@ func BodyEqualFold(v string) predicate.OutboxMessage {
 // BodyContainsFold applies the ContainsFold predicate on the "body" field.
 func BodyContainsFold(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldContainsFold(FieldBody, v))
+}
+
+// HTMLEQ applies the EQ predicate on the "html" field.
+func HTMLEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldHTML, v))
+}
+
+// HTMLNEQ applies the NEQ predicate on the "html" field.
+func HTMLNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldHTML, v))
+}
+
+// HTMLIn applies the In predicate on the "html" field.
+func HTMLIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldHTML, vs...))
+}
+
+// HTMLNotIn applies the NotIn predicate on the "html" field.
+func HTMLNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldHTML, vs...))
+}
+
+// HTMLGT applies the GT predicate on the "html" field.
+func HTMLGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldHTML, v))
+}
+
+// HTMLGTE applies the GTE predicate on the "html" field.
+func HTMLGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldHTML, v))
+}
+
+// HTMLLT applies the LT predicate on the "html" field.
+func HTMLLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldHTML, v))
+}
+
+// HTMLLTE applies the LTE predicate on the "html" field.
+func HTMLLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldHTML, v))
+}
+
+// HTMLContains applies the Contains predicate on the "html" field.
+func HTMLContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldHTML, v))
+}
+
+// HTMLHasPrefix applies the HasPrefix predicate on the "html" field.
+func HTMLHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldHTML, v))
+}
+
+// HTMLHasSuffix applies the HasSuffix predicate on the "html" field.
+func HTMLHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldHTML, v))
+}
+
+// HTMLIsNil applies the IsNil predicate on the "html" field.
+func HTMLIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldHTML))
+}
+
+// HTMLNotNil applies the NotNil predicate on the "html" field.
+func HTMLNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldHTML))
+}
+
+// HTMLEqualFold applies the EqualFold predicate on the "html" field.
+func HTMLEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldHTML, v))
+}
+
+// HTMLContainsFold applies the ContainsFold predicate on the "html" field.
+func HTMLContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldHTML, v))
+}
+
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldKind, vs...))
+}
+
+// KindGT applies the GT predicate on the "kind" field.
+func KindGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldKind, v))
+}
+
+// KindGTE applies the GTE predicate on the "kind" field.
+func KindGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldKind, v))
+}
+
+// KindLT applies the LT predicate on the "kind" field.
+func KindLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldKind, v))
+}
+
+// KindLTE applies the LTE predicate on the "kind" field.
+func KindLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldKind, v))
+}
+
+// KindContains applies the Contains predicate on the "kind" field.
+func KindContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldKind, v))
+}
+
+// KindHasPrefix applies the HasPrefix predicate on the "kind" field.
+func KindHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldKind, v))
+}
+
+// KindHasSuffix applies the HasSuffix predicate on the "kind" field.
+func KindHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldKind, v))
+}
+
+// KindEqualFold applies the EqualFold predicate on the "kind" field.
+func KindEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldKind, v))
+}
+
+// KindContainsFold applies the ContainsFold predicate on the "kind" field.
+func KindContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldKind, v))
+}
+
+// ContactIDEQ applies the EQ predicate on the "contact_id" field.
+func ContactIDEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldContactID, v))
+}
+
+// ContactIDNEQ applies the NEQ predicate on the "contact_id" field.
+func ContactIDNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldContactID, v))
+}
+
+// ContactIDIn applies the In predicate on the "contact_id" field.
+func ContactIDIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldContactID, vs...))
+}
+
+// ContactIDNotIn applies the NotIn predicate on the "contact_id" field.
+func ContactIDNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldContactID, vs...))
+}
+
+// ContactIDGT applies the GT predicate on the "contact_id" field.
+func ContactIDGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldContactID, v))
+}
+
+// ContactIDGTE applies the GTE predicate on the "contact_id" field.
+func ContactIDGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldContactID, v))
+}
+
+// ContactIDLT applies the LT predicate on the "contact_id" field.
+func ContactIDLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldContactID, v))
+}
+
+// ContactIDLTE applies the LTE predicate on the "contact_id" field.
+func ContactIDLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldContactID, v))
+}
+
+// ContactIDContains applies the Contains predicate on the "contact_id" field.
+func ContactIDContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldContactID, v))
+}
+
+// ContactIDHasPrefix applies the HasPrefix predicate on the "contact_id" field.
+func ContactIDHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldContactID, v))
+}
+
+// ContactIDHasSuffix applies the HasSuffix predicate on the "contact_id" field.
+func ContactIDHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldContactID, v))
+}
+
+// ContactIDIsNil applies the IsNil predicate on the "contact_id" field.
+func ContactIDIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldContactID))
+}
+
+// ContactIDNotNil applies the NotNil predicate on the "contact_id" field.
+func ContactIDNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldContactID))
+}
+
+// ContactIDEqualFold applies the EqualFold predicate on the "contact_id" field.
+func ContactIDEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldContactID, v))
+}
+
+// ContactIDContainsFold applies the ContainsFold predicate on the "contact_id" field.
+func ContactIDContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldContactID, v))
+}
+
+// ObjectIDEQ applies the EQ predicate on the "object_id" field.
+func ObjectIDEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldObjectID, v))
+}
+
+// ObjectIDNEQ applies the NEQ predicate on the "object_id" field.
+func ObjectIDNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldObjectID, v))
+}
+
+// ObjectIDIn applies the In predicate on the "object_id" field.
+func ObjectIDIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldObjectID, vs...))
+}
+
+// ObjectIDNotIn applies the NotIn predicate on the "object_id" field.
+func ObjectIDNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldObjectID, vs...))
+}
+
+// ObjectIDGT applies the GT predicate on the "object_id" field.
+func ObjectIDGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldObjectID, v))
+}
+
+// ObjectIDGTE applies the GTE predicate on the "object_id" field.
+func ObjectIDGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldObjectID, v))
+}
+
+// ObjectIDLT applies the LT predicate on the "object_id" field.
+func ObjectIDLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldObjectID, v))
+}
+
+// ObjectIDLTE applies the LTE predicate on the "object_id" field.
+func ObjectIDLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldObjectID, v))
+}
+
+// ObjectIDContains applies the Contains predicate on the "object_id" field.
+func ObjectIDContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldObjectID, v))
+}
+
+// ObjectIDHasPrefix applies the HasPrefix predicate on the "object_id" field.
+func ObjectIDHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldObjectID, v))
+}
+
+// ObjectIDHasSuffix applies the HasSuffix predicate on the "object_id" field.
+func ObjectIDHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldObjectID, v))
+}
+
+// ObjectIDIsNil applies the IsNil predicate on the "object_id" field.
+func ObjectIDIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldObjectID))
+}
+
+// ObjectIDNotNil applies the NotNil predicate on the "object_id" field.
+func ObjectIDNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldObjectID))
+}
+
+// ObjectIDEqualFold applies the EqualFold predicate on the "object_id" field.
+func ObjectIDEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldObjectID, v))
+}
+
+// ObjectIDContainsFold applies the ContainsFold predicate on the "object_id" field.
+func ObjectIDContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldObjectID, v))
+}
+
+// StatusEQ applies the EQ predicate on the "status" field.
+func StatusEQ(v Status) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldStatus, v))
+}
+
+// StatusNEQ applies the NEQ predicate on the "status" field.
+func StatusNEQ(v Status) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldStatus, v))
+}
+
+// StatusIn applies the In predicate on the "status" field.
+func StatusIn(vs ...Status) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldStatus, vs...))
+}
+
+// StatusNotIn applies the NotIn predicate on the "status" field.
+func StatusNotIn(vs ...Status) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// AttemptsEQ applies the EQ predicate on the "attempts" field.
+func AttemptsEQ(v int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldAttempts, v))
+}
+
+// AttemptsNEQ applies the NEQ predicate on the "attempts" field.
+func AttemptsNEQ(v int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldAttempts, v))
+}
+
+// AttemptsIn applies the In predicate on the "attempts" field.
+func AttemptsIn(vs ...int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldAttempts, vs...))
+}
+
+// AttemptsNotIn applies the NotIn predicate on the "attempts" field.
+func AttemptsNotIn(vs ...int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldAttempts, vs...))
+}
+
+// AttemptsGT applies the GT predicate on the "attempts" field.
+func AttemptsGT(v int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldAttempts, v))
+}
+
+// AttemptsGTE applies the GTE predicate on the "attempts" field.
+func AttemptsGTE(v int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldAttempts, v))
+}
+
+// AttemptsLT applies the LT predicate on the "attempts" field.
+func AttemptsLT(v int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldAttempts, v))
+}
+
+// AttemptsLTE applies the LTE predicate on the "attempts" field.
+func AttemptsLTE(v int) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldAttempts, v))
+}
+
+// NextAttemptAtEQ applies the EQ predicate on the "next_attempt_at" field.
+func NextAttemptAtEQ(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtNEQ applies the NEQ predicate on the "next_attempt_at" field.
+func NextAttemptAtNEQ(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtIn applies the In predicate on the "next_attempt_at" field.
+func NextAttemptAtIn(vs ...time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldNextAttemptAt, vs...))
+}
+
+// NextAttemptAtNotIn applies the NotIn predicate on the "next_attempt_at" field.
+func NextAttemptAtNotIn(vs ...time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldNextAttemptAt, vs...))
+}
+
+// NextAttemptAtGT applies the GT predicate on the "next_attempt_at" field.
+func NextAttemptAtGT(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtGTE applies the GTE predicate on the "next_attempt_at" field.
+func NextAttemptAtGTE(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtLT applies the LT predicate on the "next_attempt_at" field.
+func NextAttemptAtLT(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtLTE applies the LTE predicate on the "next_attempt_at" field.
+func NextAttemptAtLTE(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtIsNil applies the IsNil predicate on the "next_attempt_at" field.
+func NextAttemptAtIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldNextAttemptAt))
+}
+
+// NextAttemptAtNotNil applies the NotNil predicate on the "next_attempt_at" field.
+func NextAttemptAtNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldNextAttemptAt))
+}
+
+// LeaseUntilEQ applies the EQ predicate on the "lease_until" field.
+func LeaseUntilEQ(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldLeaseUntil, v))
+}
+
+// LeaseUntilNEQ applies the NEQ predicate on the "lease_until" field.
+func LeaseUntilNEQ(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldLeaseUntil, v))
+}
+
+// LeaseUntilIn applies the In predicate on the "lease_until" field.
+func LeaseUntilIn(vs ...time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldLeaseUntil, vs...))
+}
+
+// LeaseUntilNotIn applies the NotIn predicate on the "lease_until" field.
+func LeaseUntilNotIn(vs ...time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldLeaseUntil, vs...))
+}
+
+// LeaseUntilGT applies the GT predicate on the "lease_until" field.
+func LeaseUntilGT(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldLeaseUntil, v))
+}
+
+// LeaseUntilGTE applies the GTE predicate on the "lease_until" field.
+func LeaseUntilGTE(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldLeaseUntil, v))
+}
+
+// LeaseUntilLT applies the LT predicate on the "lease_until" field.
+func LeaseUntilLT(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldLeaseUntil, v))
+}
+
+// LeaseUntilLTE applies the LTE predicate on the "lease_until" field.
+func LeaseUntilLTE(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldLeaseUntil, v))
+}
+
+// LeaseUntilIsNil applies the IsNil predicate on the "lease_until" field.
+func LeaseUntilIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldLeaseUntil))
+}
+
+// LeaseUntilNotNil applies the NotNil predicate on the "lease_until" field.
+func LeaseUntilNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldLeaseUntil))
+}
+
+// LastErrorEQ applies the EQ predicate on the "last_error" field.
+func LastErrorEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldLastError, v))
+}
+
+// LastErrorNEQ applies the NEQ predicate on the "last_error" field.
+func LastErrorNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldLastError, v))
+}
+
+// LastErrorIn applies the In predicate on the "last_error" field.
+func LastErrorIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldLastError, vs...))
+}
+
+// LastErrorNotIn applies the NotIn predicate on the "last_error" field.
+func LastErrorNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldLastError, vs...))
+}
+
+// LastErrorGT applies the GT predicate on the "last_error" field.
+func LastErrorGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldLastError, v))
+}
+
+// LastErrorGTE applies the GTE predicate on the "last_error" field.
+func LastErrorGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldLastError, v))
+}
+
+// LastErrorLT applies the LT predicate on the "last_error" field.
+func LastErrorLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldLastError, v))
+}
+
+// LastErrorLTE applies the LTE predicate on the "last_error" field.
+func LastErrorLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldLastError, v))
+}
+
+// LastErrorContains applies the Contains predicate on the "last_error" field.
+func LastErrorContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldLastError, v))
+}
+
+// LastErrorHasPrefix applies the HasPrefix predicate on the "last_error" field.
+func LastErrorHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldLastError, v))
+}
+
+// LastErrorHasSuffix applies the HasSuffix predicate on the "last_error" field.
+func LastErrorHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldLastError, v))
+}
+
+// LastErrorIsNil applies the IsNil predicate on the "last_error" field.
+func LastErrorIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldLastError))
+}
+
+// LastErrorNotNil applies the NotNil predicate on the "last_error" field.
+func LastErrorNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldLastError))
+}
+
+// LastErrorEqualFold applies the EqualFold predicate on the "last_error" field.
+func LastErrorEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldLastError, v))
+}
+
+// LastErrorContainsFold applies the ContainsFold predicate on the "last_error" field.
+func LastErrorContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldLastError, v))
+}
+
+// SentAtEQ applies the EQ predicate on the "sent_at" field.
+func SentAtEQ(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldSentAt, v))
+}
+
+// SentAtNEQ applies the NEQ predicate on the "sent_at" field.
+func SentAtNEQ(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldSentAt, v))
+}
+
+// SentAtIn applies the In predicate on the "sent_at" field.
+func SentAtIn(vs ...time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldSentAt, vs...))
+}
+
+// SentAtNotIn applies the NotIn predicate on the "sent_at" field.
+func SentAtNotIn(vs ...time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldSentAt, vs...))
+}
+
+// SentAtGT applies the GT predicate on the "sent_at" field.
+func SentAtGT(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldSentAt, v))
+}
+
+// SentAtGTE applies the GTE predicate on the "sent_at" field.
+func SentAtGTE(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldSentAt, v))
+}
+
+// SentAtLT applies the LT predicate on the "sent_at" field.
+func SentAtLT(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldSentAt, v))
+}
+
+// SentAtLTE applies the LTE predicate on the "sent_at" field.
+func SentAtLTE(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldSentAt, v))
+}
+
+// SentAtIsNil applies the IsNil predicate on the "sent_at" field.
+func SentAtIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldSentAt))
+}
+
+// SentAtNotNil applies the NotNil predicate on the "sent_at" field.
+func SentAtNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldSentAt))
+}
+
+// BouncedAtEQ applies the EQ predicate on the "bounced_at" field.
+func BouncedAtEQ(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldBouncedAt, v))
+}
+
+// BouncedAtNEQ applies the NEQ predicate on the "bounced_at" field.
+func BouncedAtNEQ(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldBouncedAt, v))
+}
+
+// BouncedAtIn applies the In predicate on the "bounced_at" field.
+func BouncedAtIn(vs ...time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldBouncedAt, vs...))
+}
+
+// BouncedAtNotIn applies the NotIn predicate on the "bounced_at" field.
+func BouncedAtNotIn(vs ...time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldBouncedAt, vs...))
+}
+
+// BouncedAtGT applies the GT predicate on the "bounced_at" field.
+func BouncedAtGT(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldBouncedAt, v))
+}
+
+// BouncedAtGTE applies the GTE predicate on the "bounced_at" field.
+func BouncedAtGTE(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldBouncedAt, v))
+}
+
+// BouncedAtLT applies the LT predicate on the "bounced_at" field.
+func BouncedAtLT(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldBouncedAt, v))
+}
+
+// BouncedAtLTE applies the LTE predicate on the "bounced_at" field.
+func BouncedAtLTE(v time.Time) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldBouncedAt, v))
+}
+
+// BouncedAtIsNil applies the IsNil predicate on the "bounced_at" field.
+func BouncedAtIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldBouncedAt))
+}
+
+// BouncedAtNotNil applies the NotNil predicate on the "bounced_at" field.
+func BouncedAtNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldBouncedAt))
 }
 
 // And groups predicates with the AND operator between them.

@@ -27,6 +27,9 @@ type Contact func(*sql.Selector)
 // Device is the predicate function for device builders.
 type Device func(*sql.Selector)
 
+// EmailSuppression is the predicate function for emailsuppression builders.
+type EmailSuppression func(*sql.Selector)
+
 // Grant is the predicate function for grant builders.
 type Grant func(*sql.Selector)
 

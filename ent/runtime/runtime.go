@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
@@ -438,6 +439,19 @@ func init() {
 			return nil
 		}
 	}()
+	emailsuppressionMixin := schema.EmailSuppression{}.Mixin()
+	emailsuppressionMixinInters0 := emailsuppressionMixin[0].Interceptors()
+	emailsuppression.Interceptors[0] = emailsuppressionMixinInters0[0]
+	emailsuppressionFields := schema.EmailSuppression{}.Fields()
+	_ = emailsuppressionFields
+	// emailsuppressionDescCreatedAt is the schema descriptor for created_at field.
+	emailsuppressionDescCreatedAt := emailsuppressionFields[4].Descriptor()
+	// emailsuppression.DefaultCreatedAt holds the default value on creation for the created_at field.
+	emailsuppression.DefaultCreatedAt = emailsuppressionDescCreatedAt.Default.(func() time.Time)
+	// emailsuppressionDescID is the schema descriptor for id field.
+	emailsuppressionDescID := emailsuppressionFields[0].Descriptor()
+	// emailsuppression.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	emailsuppression.IDValidator = emailsuppressionDescID.Validators[0].(func(string) error)
 	grantMixin := schema.Grant{}.Mixin()
 	grantHooks := schema.Grant{}.Hooks()
 	grant.Hooks[0] = grantHooks[0]
@@ -578,6 +592,16 @@ func init() {
 	outboxmessageDescTo := outboxmessageFields[0].Descriptor()
 	// outboxmessage.ToValidator is a validator for the "to" field. It is called by the builders before save.
 	outboxmessage.ToValidator = outboxmessageDescTo.Validators[0].(func(string) error)
+	// outboxmessageDescKind is the schema descriptor for kind field.
+	outboxmessageDescKind := outboxmessageFields[4].Descriptor()
+	// outboxmessage.DefaultKind holds the default value on creation for the kind field.
+	outboxmessage.DefaultKind = outboxmessageDescKind.Default.(string)
+	// outboxmessageDescAttempts is the schema descriptor for attempts field.
+	outboxmessageDescAttempts := outboxmessageFields[8].Descriptor()
+	// outboxmessage.DefaultAttempts holds the default value on creation for the attempts field.
+	outboxmessage.DefaultAttempts = outboxmessageDescAttempts.Default.(int)
+	// outboxmessage.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	outboxmessage.AttemptsValidator = outboxmessageDescAttempts.Validators[0].(func(int) error)
 	// outboxmessageDescID is the schema descriptor for id field.
 	outboxmessageDescID := outboxmessageMixinFields1[0].Descriptor()
 	// outboxmessage.DefaultID holds the default value on creation for the id field.

@@ -73,13 +73,14 @@ func (Contact) Fields() []ent.Field {
 				"DEACTIVATED": "Removed from the organisation's directory: no sign-in, no access.",
 			})),
 		field.Enum("last_email_status").
-			Values("NONE", "DELIVERED", "BOUNCED", "SUPPRESSED").
+			Values("NONE", "QUEUED", "DELIVERED", "BOUNCED", "SUPPRESSED").
 			Default("NONE").
-			Comment("What happened to the last email sent to the contact.").
+			Comment("What happened to the last email sent to the contact (mail cancelled before sending does not count).").
 			Annotations(noInput(), gqldoc.Enum("What happened to the last email sent to a contact.", gqldoc.Values{
 				"NONE":       "No email was sent yet.",
-				"DELIVERED":  "The last email was delivered.",
-				"BOUNCED":    "The last email bounced.",
+				"QUEUED":     "The last email waits in the outbox for the SMTP server to accept it.",
+				"DELIVERED":  "The SMTP server accepted the last email.",
+				"BOUNCED":    "The last email was refused for good, or could not be handed over after every retry.",
 				"SUPPRESSED": "Mail to the address is suppressed until a help-desk user clears it (clearEmailSuppression).",
 			})),
 		field.Strings("features").
