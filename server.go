@@ -120,6 +120,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	maxAttachment := fs.Int64("max-attachment-bytes", 25<<20, "largest file a case attachment may be")
 	linkKey := fs.String("download-key", "", "key (32 bytes or more) that signs attachment download links; instances behind one address need the same (default: random at each start; prefer the environment twin)")
 	linkTTL := fs.Duration("download-link-ttl", attachments.DefaultLinkTTL, "how long a signed attachment download link works")
+	attachmentsURL := fs.String("attachments-url", "", "where attachments are kept: file:///dir, or s3://bucket?region=R (&endpoint=URL&use_path_style=true for MinIO and other S3 compatibles) that several instances share (default <data-dir>/attachments)")
 	lim := limitFlags(fs)
 	rateFlags := bucketFlags(fs, "rate-limit", limits.DefaultRate,
 		"each caller's cost bucket: points it holds (a request spends 1 + 1 per 100 nodes it may return; 0 turns the limit off)",
@@ -195,10 +196,14 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		defer stopMetrics()
 	}
 
-	files, err := attachments.New(filepath.Join(sf.dataDir, "attachments"), *maxAttachment)
+	if *attachmentsURL == "" {
+		*attachmentsURL = attachments.DirURL(filepath.Join(sf.dataDir, "attachments"))
+	}
+	files, err := attachments.New(ctx, *attachmentsURL, *maxAttachment)
 	if err != nil {
 		return err
 	}
+	defer files.Close()
 
 	var key []byte
 	if *linkKey != "" {

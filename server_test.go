@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/demo"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
@@ -67,6 +69,34 @@ func TestOperatorCommandsPrintOnlyTheToken(t *testing.T) {
 		t.Setenv("PARTNERDESK_REQUEST_TIMEOUT", "soon")
 		if _, err := command(t, "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "PARTNERDESK_REQUEST_TIMEOUT") {
 			t.Fatalf("want an error naming the variable, got %v", err)
+		}
+	})
+}
+
+// TestAttachmentsURLIsTheStoreTheServerOpens checks that the server keeps
+// attachments where --attachments-url (or its environment twin) says, and
+// refuses to start on a store it cannot open rather than fail uploads.
+func TestAttachmentsURLIsTheStoreTheServerOpens(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, url := range map[string]string{
+		"a file, not a directory": attachments.DirURL(file),
+		"a driver not linked in":  "gs://bucket",
+		"an unknown parameter":    attachments.DirURL(t.TempDir()) + "?colour=blue",
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := command(t, "--addr", "127.0.0.1:0", "--metrics-addr", "", "--data-dir", t.TempDir(), "--attachments-url", url)
+			if err == nil || out != "" || !strings.Contains(err.Error(), "attachment store") {
+				t.Fatalf("want an error naming the attachment store, got %q, %v", out, err)
+			}
+		})
+	}
+	t.Run("environment twin", func(t *testing.T) {
+		t.Setenv("PARTNERDESK_ATTACHMENTS_URL", "gs://bucket")
+		if _, err := command(t, "--addr", "127.0.0.1:0", "--metrics-addr", "", "--data-dir", t.TempDir()); err == nil || !strings.Contains(err.Error(), "gs://") {
+			t.Fatalf("want an error naming the gs:// store, got %v", err)
 		}
 	})
 }
@@ -149,15 +179,18 @@ func freeAddr(t *testing.T) string {
 }
 
 // startDemo runs the server with --demo and args on a fresh data
-// directory, and waits until it answers on addr. It returns the tokens it
-// printed, by email, and a stop that does what SIGTERM does and returns
-// why the server did not end cleanly, if it did not.
+// directory, metrics off unless args turn them on (the default address is
+// one per machine), and waits until it answers on addr. It returns the
+// tokens it printed, by email, and a stop that does what SIGTERM does and
+// returns why the server did not end cleanly, if it did not.
 func startDemo(t *testing.T, addr string, args ...string) (tokens map[string]string, stop func() error) {
 	t.Helper()
 	ctx, sigterm := context.WithCancel(context.Background())
 	out := &testkit.Buffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"--demo", "--data-dir", t.TempDir()}, args...), out) }()
+	go func() {
+		done <- run(ctx, append([]string{"--demo", "--data-dir", t.TempDir(), "--metrics-addr", ""}, args...), out)
+	}()
 	stop = func() error {
 		sigterm()
 		select {
@@ -167,7 +200,7 @@ func startDemo(t *testing.T, addr string, args ...string) (tokens map[string]str
 			return errors.New("the server did not shut down")
 		}
 	}
-	return waitForTokens(t, out, addr, len(demo.Personas())), stop
+	return waitForTokens(t, out, addr, len(demo.Personas()), done), stop
 }
 
 // TestBadFlagsStopTheServerFirst: a bad log format, log level, OTLP
@@ -191,7 +224,9 @@ func TestBadFlagsStopTheServerFirst(t *testing.T) {
 	}
 }
 
-func waitForTokens(t *testing.T, out *testkit.Buffer, addr string, want int) map[string]string {
+// waitForTokens reads the tokens the demo server prints, once it answers
+// on addr; a server that ends first fails the test with its error.
+func waitForTokens(t *testing.T, out *testkit.Buffer, addr string, want int, done <-chan error) map[string]string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -207,7 +242,11 @@ func waitForTokens(t *testing.T, out *testkit.Buffer, addr string, want int) map
 				return tokens
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case err := <-done:
+			t.Fatalf("the demo server ended before it answered: %v; it printed %q", err, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	t.Fatalf("the demo server printed %q", out.String())
 	return nil
@@ -218,7 +257,7 @@ func waitForTokens(t *testing.T, out *testkit.Buffer, addr string, want int) map
 func TestServerDeliversMailThroughSMTP(t *testing.T) {
 	mx := testkit.StartSMTP(t)
 	addr := freeAddr(t)
-	tokens, stop := startDemo(t, addr, "--addr", addr, "--metrics-addr", "",
+	tokens, stop := startDemo(t, addr, "--addr", addr,
 		"--smtp-addr", mx.Addr, "--smtp-from", "desk@northwind.example", "--mail-interval", "20ms")
 	t.Cleanup(func() { stop() })
 	desk := tokens["daniel.okafor@contoso.example"]

@@ -69,6 +69,16 @@ type (
 		From Entity
 		Col  string
 	}
+	// NamedByReached holds when a row of From whose column Owner names an
+	// organisation on which the caller has level Min or higher names this
+	// row's ID in column Col. Unlike NamedBy, it reads From's rows by that
+	// level alone, not by From's own rule, which may refer back to this
+	// entity (organisations are read through their contacts).
+	NamedByReached struct {
+		From       Entity
+		Col, Owner string
+		Min        Level
+	}
 	// Collaborator holds for a contact that collaborates on a case the
 	// session may read.
 	Collaborator struct{}
@@ -77,19 +87,20 @@ type (
 	PartnerOfOwn struct{ Col string }
 )
 
-func (AnyOf) rule()        {}
-func (AllOf) rule()        {}
-func (Nobody) rule()       {}
-func (When) rule()         {}
-func (Own) rule()          {}
-func (Self) rule()         {}
-func (Reaches) rule()      {}
-func (Is) rule()           {}
-func (SeenCase) rule()     {}
-func (Via) rule()          {}
-func (NamedBy) rule()      {}
-func (Collaborator) rule() {}
-func (PartnerOfOwn) rule() {}
+func (AnyOf) rule()          {}
+func (AllOf) rule()          {}
+func (Nobody) rule()         {}
+func (When) rule()           {}
+func (Own) rule()            {}
+func (Self) rule()           {}
+func (Reaches) rule()        {}
+func (Is) rule()             {}
+func (SeenCase) rule()       {}
+func (Via) rule()            {}
+func (NamedBy) rule()        {}
+func (NamedByReached) rule() {}
+func (Collaborator) rule()   {}
+func (PartnerOfOwn) rule()   {}
 
 // Condition is a condition on the caller alone.
 type Condition string
@@ -145,6 +156,10 @@ var counterparts = AnyOf{
 	NamedBy{Grants, "ended_by_id"},
 	NamedBy{Grants, "grantee_id"},
 	NamedBy{AuditEntries, "actor_id"},
+	// The vendor's people assigned to a customer: whom it calls, for
+	// whoever reads its people (Organization.vendorContacts).
+	NamedByReached{Organizations, "technical_account_manager_id", "id", Look},
+	NamedByReached{Organizations, "client_success_manager_id", "id", Look},
 }
 
 // visibleToCustomers: INTERNAL comments and events are written and read by
@@ -266,6 +281,13 @@ func (s *Session) allows(r Rule, row Row, l Lookup) bool {
 	case NamedBy:
 		for _, from := range l.Referencing(r.From, r.Col, row.Value("id")) {
 			if s.Allows(r.From, from, l) {
+				return true
+			}
+		}
+		return false
+	case NamedByReached:
+		for _, from := range l.Referencing(r.From, r.Col, row.Value("id")) {
+			if s.allows(Reaches{r.Owner, r.Min}, from, l) {
 				return true
 			}
 		}

@@ -1,12 +1,15 @@
-// Package attachments stores the contents of case attachments on disk
-// (SPEC §3 "Attachments").
+// Package attachments stores the contents of case attachments in a blob
+// bucket (SPEC §3 "Attachments"): a directory (file://, the default) or an
+// object store that several instances share (s3:// and S3 compatibles).
 //
 // Contents are content-addressed by SHA-256, so the same file attached to
 // many cases is kept once and a stored file can never be overwritten with
-// different bytes. Uploads are streamed to a temporary file next to the
-// final location and renamed into place only after they are complete,
-// within the size limit and flushed to disk, so a reader never sees a
-// partial file and an acknowledged upload survives a crash.
+// different bytes. An upload streams into a temporary key while it is
+// hashed, and is copied to its content's key only after it is complete and
+// within the size limit, so a reader never sees a partial file. On a
+// directory the copy is flushed to disk before Put returns, so an
+// acknowledged upload survives a crash; object stores acknowledge a write
+// only once it is durable.
 //
 // The package only knows about bytes. Which case an attachment belongs to,
 // who may read or delete it, and reference counting of shared contents are
@@ -15,6 +18,7 @@ package attachments
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -23,7 +27,9 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -31,6 +37,14 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/gcerrors"
+
+	// The only object store driver linked in: each one adds megabytes of
+	// SDK, and S3's protocol also reaches MinIO, Ceph, R2 and the like.
+	_ "gocloud.dev/blob/s3blob"
 )
 
 // MaxNameBytes is the longest display name SanitizeName returns, in bytes
@@ -41,13 +55,20 @@ const MaxNameBytes = 200
 // sniffLen is how many leading bytes http.DetectContentType looks at.
 const sniffLen = 512
 
-// tempPrefix starts the names of in-progress uploads. The leading dot keeps
-// them apart from the two-hex-digit shard directories.
-const tempPrefix = ".upload-"
+// tempPrefix starts the keys of in-progress uploads. It is a directory of
+// its own so that listing it never walks the contents of a file:// store,
+// and its leading dot keeps it apart from the two-hex-digit shards.
+const tempPrefix = ".uploads/"
 
-// staleTempAge is how old a leftover temporary file must be before New
-// deletes it; old enough that it cannot belong to an upload in progress.
+// staleTempAge is how old a leftover temporary upload must be before New
+// deletes it; old enough that it cannot belong to an upload in progress on
+// any instance.
 const staleTempAge = 24 * time.Hour
+
+// s3PartBytes is the part size of uploads to S3, its smallest: the driver
+// holds a part in memory, and one part per upload bounds what an upload
+// costs in memory whatever the file's size.
+const s3PartBytes = 5 << 20
 
 // ErrTooLarge is returned by Put when the content exceeds the store's size
 // limit. The returned error wraps it and names the limit; test for it with
@@ -64,19 +85,23 @@ var ErrEmpty = errors.New("the file is empty; attach a file with some content")
 var ErrBadName = errors.New("the file name is not usable")
 
 // ErrBadHash is returned by Open for anything that is not 64 lower-case
-// hexadecimal digits. Refusing such input before it reaches the file system
-// is what keeps a crafted "hash" such as "../../etc/passwd" from naming a
+// hexadecimal digits. Refusing such input before it reaches the bucket is
+// what keeps a crafted "hash" such as "../../etc/passwd" from naming a
 // file outside the store.
 var ErrBadHash = errors.New("the attachment hash must be 64 lower-case hexadecimal digits")
 
-// Store keeps attachment contents on disk, one file per distinct content,
-// at <dir>/<first 2 hex digits>/<next 2 hex digits>/<full hex SHA-256>.
-// The two levels of shard directories keep any one directory small.
-// A Store is safe for concurrent use, also by several processes sharing
-// the directory.
+// Store keeps attachment contents in a bucket, one object per distinct
+// content, under the key <first 2 hex digits>/<next 2 hex digits>/<full hex
+// SHA-256>. On a directory the two levels of shards keep any one directory
+// small; the layout is the one partnerdesk has always used on disk, so an
+// existing data directory is a valid file:// store. A Store is safe for
+// concurrent use, also by several processes sharing the bucket.
 type Store struct {
-	dir      string
+	bucket   *blob.Bucket
 	maxBytes int64
+	// dir is the directory of a file:// store, whose writes Put flushes to
+	// disk itself because fileblob does not; "" for other buckets.
+	dir string
 }
 
 // Blob describes stored content, as the caller records it against a case.
@@ -93,65 +118,124 @@ type Blob struct {
 	Name string
 }
 
-// New returns a Store keeping contents under dir, which it creates (mode
-// 0750) when missing, and refusing contents larger than maxBytes.
-// It also deletes temporary files left behind by a crash more than a day
-// ago, since nothing else would.
-func New(dir string, maxBytes int64) (*Store, error) {
-	if dir == "" {
-		return nil, errors.New("attachments: the attachment directory must not be empty")
+// DirURL returns the file:// URL of the store in directory dir, relative
+// paths being taken from the working directory.
+func DirURL(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter
+	}
+	return (&url.URL{Scheme: fileblob.Scheme, Path: p}).String()
+}
+
+// New opens the store at bucketURL, refusing contents larger than
+// maxBytes; close it when done. bucketURL is a gocloud.dev bucket URL:
+//   - file:///path (see DirURL), a directory created (mode 0750) when
+//     missing, whose files are private to the server's user and group;
+//   - s3://bucket?region=REGION, credentials coming from the usual AWS
+//     sources (environment, shared files, instance roles), with
+//     endpoint=URL&use_path_style=true for S3 compatibles such as MinIO;
+//   - any other scheme whose driver the program links in.
+//
+// It lists the bucket, failing when it cannot, and deletes temporary
+// uploads left behind by a crash more than a day ago, since nothing else
+// would.
+func New(ctx context.Context, bucketURL string, maxBytes int64) (*Store, error) {
+	if bucketURL == "" {
+		return nil, errors.New("attachments: the attachment store URL must not be empty")
 	}
 	if maxBytes <= 0 {
 		return nil, fmt.Errorf("attachments: the size limit must be positive, got %d", maxBytes)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("attachments: creating the attachment directory: %w", err)
-	}
-	fi, err := os.Stat(dir)
+	u, err := url.Parse(bucketURL)
 	if err != nil {
-		return nil, fmt.Errorf("attachments: %w", err)
+		return nil, fmt.Errorf("attachments: the attachment store URL: %w", err)
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("attachments: %s is not a directory", dir)
+	s := &Store{maxBytes: maxBytes}
+	if u.Scheme == fileblob.Scheme {
+		s.dir, s.bucket, err = openDir(ctx, u)
+	} else {
+		s.bucket, err = blob.OpenBucket(ctx, bucketURL)
 	}
-	s := &Store{dir: dir, maxBytes: maxBytes}
-	s.removeStaleTemps(time.Now().Add(-staleTempAge))
+	if err != nil {
+		return nil, fmt.Errorf("attachments: opening the %s:// attachment store: %w", u.Scheme, err)
+	}
+	if err := s.removeStaleTemps(ctx, time.Now().Add(-staleTempAge)); err != nil {
+		s.bucket.Close()
+		return nil, fmt.Errorf("attachments: the %s:// attachment store cannot be listed: %w", u.Scheme, err)
+	}
 	return s, nil
 }
 
-// Dir returns the directory the store keeps contents in.
-func (s *Store) Dir() string { return s.dir }
+// openDir opens a file:// store. Its defaults differ from fileblob's, and
+// a URL's own parameters still override them: temporary files next to
+// their targets (os.TempDir is often another file system, which a rename
+// cannot cross), no metadata sidecar files (the database keeps what
+// matters), and directories private to the server.
+func openDir(ctx context.Context, u *url.URL) (string, *blob.Bucket, error) {
+	opener := &fileblob.URLOpener{Options: fileblob.Options{
+		CreateDir:   true,
+		DirFileMode: 0o750,
+		NoTempDir:   true,
+		Metadata:    fileblob.MetadataDontWrite,
+	}}
+	b, err := opener.OpenBucketURL(ctx, u)
+	if err != nil {
+		return "", nil, err
+	}
+	// As fileblob reads the URL: host "." marks a relative path.
+	p := u.Path
+	if u.Host == "." || os.PathSeparator != '/' {
+		p = strings.TrimPrefix(p, "/")
+	}
+	dir, err := filepath.Abs(filepath.FromSlash(p))
+	if err != nil {
+		b.Close()
+		return "", nil, err
+	}
+	return dir, b, nil
+}
+
+// Close releases the bucket.
+func (s *Store) Close() error { return s.bucket.Close() }
 
 // MaxBytes returns the largest content, in bytes, Put accepts.
 func (s *Store) MaxBytes() int64 { return s.maxBytes }
 
-// removeStaleTemps deletes temporary files last written before cutoff.
-// It is best effort: a file it cannot remove now is retried at the next
-// start, and a failure must not stop the server.
-func (s *Store) removeStaleTemps(cutoff time.Time) {
-	entries, err := os.ReadDir(s.dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {
-			continue
+// removeStaleTemps deletes temporary uploads last written before cutoff.
+// Listing them doubles as New's check that the bucket exists and the
+// credentials work, so that a wrong URL stops the start rather than every
+// upload; deleting is best effort, as one not removed now is retried at
+// the next start.
+func (s *Store) removeStaleTemps(ctx context.Context, cutoff time.Time) error {
+	it := s.bucket.List(&blob.ListOptions{Prefix: tempPrefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil
 		}
-		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
-			_ = os.Remove(filepath.Join(s.dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		if !obj.IsDir && obj.ModTime.Before(cutoff) {
+			_ = s.bucket.Delete(ctx, obj.Key)
 		}
 	}
 }
 
-// Put streams r to disk and returns what was stored. The display name is
-// checked first, so a bad name costs no upload.
+// Put streams r into the bucket and returns what was stored. The display
+// name is checked first, so a bad name costs no upload.
 //
-// The content is never held in memory: it is copied through a SHA-256
-// hasher into a temporary file in the store's directory, then flushed and
-// renamed into place. If the same content is already stored, the new copy
-// is discarded and the stored one kept. On any failure, including ctx
-// being cancelled (checked around every read) and content over the size
-// limit (ErrTooLarge) or empty (ErrEmpty), nothing is left on disk.
+// The content is never held in memory whole: it is copied through a
+// SHA-256 hasher to a temporary key, then copied to its content's key
+// (server-side on an object store). If the same content is already
+// stored, the new copy is discarded and the stored one kept. On any
+// failure, including ctx being cancelled (checked around every read) and
+// content over the size limit (ErrTooLarge) or empty (ErrEmpty), nothing
+// is left in the bucket.
 func (s *Store) Put(ctx context.Context, r io.Reader, name string) (Blob, error) {
 	clean, err := SanitizeName(name)
 	if err != nil {
@@ -161,130 +245,139 @@ func (s *Store) Put(ctx context.Context, r io.Reader, name string) (Blob, error)
 		return Blob{}, fmt.Errorf("the upload was cancelled: %w", err)
 	}
 
-	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*")
+	tmp := tempPrefix + rand.Text()
+	b, err := s.receive(ctx, r, tmp)
 	if err != nil {
-		return Blob{}, fmt.Errorf("attachments: creating a temporary file: %w", err)
+		return Blob{}, err
 	}
-	tmpName := tmp.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tmp.Close() // may already be closed; the error is irrelevant
-			_ = os.Remove(tmpName)
+	// The temporary copy goes whatever happens next, even when the
+	// request has just been cancelled.
+	defer s.bucket.Delete(context.WithoutCancel(ctx), tmp)
+	// A cancellation that arrived after the last read still wins: the
+	// caller has given up and will not record the attachment.
+	if err := ctx.Err(); err != nil {
+		return Blob{}, fmt.Errorf("the upload was cancelled: %w", err)
+	}
+	b.Name = clean
+
+	key := keyOf(b.SHA256)
+	attrs, err := s.bucket.Attributes(ctx, key)
+	switch {
+	case err == nil && attrs.Size == b.Size:
+		// Already stored: same hash and size means same content.
+		return b, nil
+	case err != nil && gcerrors.Code(err) != gcerrors.NotFound:
+		return Blob{}, fmt.Errorf("attachments: %w", err)
+	}
+	// Anything else under the key (which could only be the result of
+	// tampering) is replaced by the verified content.
+	if err := s.bucket.Copy(ctx, key, tmp, &blob.CopyOptions{BeforeCopy: private}); err != nil {
+		return Blob{}, fmt.Errorf("attachments: moving the file into place: %w", err)
+	}
+	if s.dir != "" {
+		if err := syncKey(s.dir, key); err != nil {
+			return Blob{}, fmt.Errorf("attachments: flushing the file to disk: %w", err)
 		}
-	}()
+	}
+	return b, nil
+}
+
+// receive copies r to the key tmp, hashing it on the way, and describes
+// it. It enforces the size limit and refuses empty content; on any error
+// the write is abandoned and nothing is stored under tmp.
+func (s *Store) receive(ctx context.Context, r io.Reader, tmp string) (Blob, error) {
+	// Cancelling the writer's context before Close abandons the write.
+	wctx, abandon := context.WithCancel(ctx)
+	defer abandon()
+	w, err := s.bucket.NewWriter(wctx, tmp, &blob.WriterOptions{
+		ContentType:    "application/octet-stream",
+		BufferSize:     s3PartBytes,
+		MaxConcurrency: 1,
+		BeforeWrite:    private,
+	})
+	if err != nil {
+		return Blob{}, fmt.Errorf("attachments: starting the upload: %w", err)
+	}
+	fail := func(err error) (Blob, error) {
+		abandon()
+		_ = w.Close() // reports the abandonment
+		return Blob{}, err
+	}
 
 	h := sha256.New()
 	var head headWriter
 	// Reading one byte past the limit is how an oversize upload is told
 	// apart from one exactly at the limit.
 	src := io.LimitReader(ctxReader{ctx: ctx, r: r}, s.maxBytes+1)
-	n, err := io.Copy(io.MultiWriter(tmp, h, &head), src)
-	if err != nil {
+	n, err := io.Copy(io.MultiWriter(w, h, &head), src)
+	switch {
+	case err != nil:
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return Blob{}, fmt.Errorf("the upload was cancelled: %w", err)
+			return fail(fmt.Errorf("the upload was cancelled: %w", err))
 		}
-		return Blob{}, fmt.Errorf("attachments: receiving the file: %w", err)
+		return fail(fmt.Errorf("attachments: receiving the file: %w", err))
+	case n > s.maxBytes:
+		return fail(&tooLargeError{limit: s.maxBytes})
+	case n == 0:
+		return fail(ErrEmpty)
 	}
-	if n > s.maxBytes {
-		return Blob{}, &tooLargeError{limit: s.maxBytes}
+	if err := w.Close(); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return Blob{}, fmt.Errorf("the upload was cancelled: %w", ctxErr)
+		}
+		return Blob{}, fmt.Errorf("attachments: storing the file: %w", err)
 	}
-	if n == 0 {
-		return Blob{}, ErrEmpty
-	}
-	if err := tmp.Chmod(0o640); err != nil {
-		return Blob{}, fmt.Errorf("attachments: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return Blob{}, fmt.Errorf("attachments: flushing the file to disk: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return Blob{}, fmt.Errorf("attachments: %w", err)
-	}
-	// A cancellation that arrived after the last read still wins: the
-	// caller has given up and will not record the attachment.
-	if err := ctx.Err(); err != nil {
-		return Blob{}, fmt.Errorf("the upload was cancelled: %w", err)
-	}
-
-	sum := hex.EncodeToString(h.Sum(nil))
-	blob := Blob{SHA256: sum, Size: n, ContentType: sniff(head.bytes()), Name: clean}
-
-	shard, err := s.makeShard(sum)
-	if err != nil {
-		return Blob{}, err
-	}
-	final := filepath.Join(shard, sum)
-	if fi, err := os.Lstat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == n {
-		// Already stored: same hash and size means same content. The
-		// deferred cleanup discards the new copy.
-		return blob, nil
-	}
-	// Anything else at the final path (which could only be the result of
-	// tampering) is replaced by the verified content.
-	if err := os.Rename(tmpName, final); err != nil {
-		return Blob{}, fmt.Errorf("attachments: moving the file into place: %w", err)
-	}
-	committed = true
-	// From here on the file is in place and must stay: it may equally be
-	// the copy a concurrent Put of the same content has just acknowledged.
-	if err := syncDir(shard); err != nil {
-		return Blob{}, fmt.Errorf("attachments: flushing the directory to disk: %w", err)
-	}
-	return blob, nil
+	return Blob{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, ContentType: sniff(head.bytes())}, nil
 }
 
-// makeShard creates the two shard directories for sum when missing and
-// returns the inner one. A newly created directory's entry is flushed to
-// disk in its parent, so the file renamed into it later cannot vanish in
-// a crash together with its directory.
-func (s *Store) makeShard(sum string) (string, error) {
-	parent := s.dir
-	for _, part := range []string{sum[0:2], sum[2:4]} {
-		d := filepath.Join(parent, part)
-		err := os.Mkdir(d, 0o750)
-		switch {
-		case err == nil:
-			if err := syncDir(parent); err != nil {
-				return "", fmt.Errorf("attachments: flushing the directory to disk: %w", err)
-			}
-		case errors.Is(err, fs.ErrExist):
-		default:
-			return "", fmt.Errorf("attachments: creating a directory: %w", err)
-		}
-		parent = d
+// private makes a file:// store's new files readable by the server's user
+// and group only, as attachments are confidential; other buckets keep
+// their own access control.
+func private(as func(any) bool) error {
+	var f *os.File
+	if as(&f) {
+		return f.Chmod(0o640)
 	}
-	return parent, nil
+	return nil
+}
+
+// keyOf returns the key of the content with the given hash.
+func keyOf(sum string) string { return path.Join(sum[0:2], sum[2:4], sum) }
+
+// syncKey flushes the file of key in dir to disk, and the entries of the
+// directories leading to it, so that neither can vanish in a crash.
+func syncKey(dir, key string) error {
+	p := filepath.Join(dir, filepath.FromSlash(key))
+	if err := syncPath(p); err != nil {
+		return err
+	}
+	for range strings.Count(key, "/") + 1 {
+		p = filepath.Dir(p)
+		if err := syncDir(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Open opens the stored content with the given hash for reading; the
-// caller closes it. It refuses anything that is not a well-formed hash
-// (ErrBadHash) before touching the file system, and returns an error
-// matching fs.ErrNotExist when no such content is stored.
-func (s *Store) Open(sha256 string) (*os.File, error) {
+// caller closes it. Reading streams from the bucket, and seeking is cheap
+// (a seek only moves where the next read starts), so http.ServeContent can
+// answer range requests with it. Open refuses anything that is not a
+// well-formed hash (ErrBadHash) before touching the bucket, and returns an
+// error matching fs.ErrNotExist when no such content is stored.
+func (s *Store) Open(ctx context.Context, sha256 string) (io.ReadSeekCloser, error) {
 	if !validHash(sha256) {
 		return nil, ErrBadHash
 	}
-	rel := filepath.Join(sha256[0:2], sha256[2:4], sha256)
-	// OpenInRoot is a second line of defence: even a symlink planted in
-	// the store cannot lead outside it.
-	f, err := os.OpenInRoot(s.dir, rel)
-	if errors.Is(err, fs.ErrNotExist) {
+	r, err := s.bucket.NewReader(ctx, keyOf(sha256), nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
 		return nil, fmt.Errorf("no attachment with hash %s is stored: %w", sha256, fs.ErrNotExist)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("attachments: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("attachments: %s is not a regular file", rel)
-	}
-	return f, nil
+	return r, nil
 }
 
 // validHash reports whether h is 64 lower-case hex digits. Upper case is
@@ -495,6 +588,19 @@ func (w *headWriter) Write(p []byte) (int, error) {
 
 func (w *headWriter) bytes() []byte { return w.buf[:w.n] }
 
+// syncPath flushes a file to disk.
+func syncPath(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // syncDir flushes a directory's entries to disk, making a rename or a new
 // entry in it durable. Windows cannot fsync a directory, and NTFS journals
 // renames anyway, so there it does nothing.
@@ -502,13 +608,5 @@ func syncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return syncPath(dir)
 }

@@ -20,12 +20,26 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 )
 
-func newStore(t *testing.T, maxBytes int64) *attachments.Store {
+// dirStore is a file:// store and its directory.
+type dirStore struct {
+	*attachments.Store
+	dir string
+}
+
+func newStore(t *testing.T, maxBytes int64) dirStore {
 	t.Helper()
-	s, err := attachments.New(filepath.Join(t.TempDir(), "attachments"), maxBytes)
+	dir := filepath.Join(t.TempDir(), "attachments")
+	return dirStore{openStore(t, attachments.DirURL(dir), maxBytes), dir}
+}
+
+// openStore opens the store at url, closed when the test ends.
+func openStore(t *testing.T, url string, maxBytes int64) *attachments.Store {
+	t.Helper()
+	s, err := attachments.New(context.Background(), url, maxBytes)
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		t.Fatalf("New(%s): %v", url, err)
 	}
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
@@ -49,9 +63,9 @@ func files(t *testing.T, dir string) []string {
 	return out
 }
 
-func assertEmpty(t *testing.T, s *attachments.Store) {
+func assertEmpty(t *testing.T, s dirStore) {
 	t.Helper()
-	if got := files(t, s.Dir()); len(got) != 0 {
+	if got := files(t, s.dir); len(got) != 0 {
 		t.Errorf("files left behind: %v", got)
 	}
 }
@@ -63,10 +77,7 @@ func hashOf(b []byte) string {
 
 func TestNew(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
-	s, err := attachments.New(dir, 10)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	s := openStore(t, attachments.DirURL(dir), 10)
 	fi, err := os.Stat(dir)
 	if err != nil || !fi.IsDir() {
 		t.Fatalf("directory not created: %v", err)
@@ -74,30 +85,57 @@ func TestNew(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&^0o750 != 0 {
 		t.Errorf("directory mode %o, want at most 0750", perm)
 	}
-	if s.Dir() != dir || s.MaxBytes() != 10 {
-		t.Errorf("Dir, MaxBytes = %q, %d", s.Dir(), s.MaxBytes())
+	if s.MaxBytes() != 10 {
+		t.Errorf("MaxBytes = %d", s.MaxBytes())
 	}
+	ctx := context.Background()
 	for _, max := range []int64{0, -1} {
-		if _, err := attachments.New(t.TempDir(), max); err == nil {
+		if _, err := attachments.New(ctx, attachments.DirURL(t.TempDir()), max); err == nil {
 			t.Errorf("New with limit %d: no error", max)
 		}
 	}
-	if _, err := attachments.New("", 10); err == nil {
-		t.Error("New with empty dir: no error")
+	if _, err := attachments.New(ctx, "", 10); err == nil {
+		t.Error("New with empty URL: no error")
 	}
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := attachments.New(file, 10); err == nil {
+	if _, err := attachments.New(ctx, attachments.DirURL(file), 10); err == nil {
 		t.Error("New on a regular file: no error")
+	}
+	for _, url := range []string{"gs://bucket", "file:///tmp?nonsense=1", "::"} {
+		if _, err := attachments.New(ctx, url, 10); err == nil {
+			t.Errorf("New(%q): no error", url)
+		}
+	}
+}
+
+// TestNewRelativeDir checks that a relative file:// URL, and DirURL of a
+// relative path, name a directory under the working directory.
+func TestNewRelativeDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	data := []byte("relative")
+	for _, url := range []string{"file://./rel/a", attachments.DirURL("rel/b")} {
+		s := openStore(t, url, 100)
+		b, err := s.Put(context.Background(), bytes.NewReader(data), "a.txt")
+		if err != nil {
+			t.Fatalf("Put into %s: %v", url, err)
+		}
+		dir := filepath.Join("rel", url[len(url)-1:])
+		if got := files(t, dir); len(got) != 1 || filepath.Base(got[0]) != b.SHA256 {
+			t.Errorf("%s: files = %v", url, got)
+		}
 	}
 }
 
 func TestNewRemovesStaleTempFiles(t *testing.T) {
 	dir := t.TempDir()
-	stale := filepath.Join(dir, ".upload-123")
-	fresh := filepath.Join(dir, ".upload-456")
+	if err := os.Mkdir(filepath.Join(dir, ".uploads"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".uploads", "123")
+	fresh := filepath.Join(dir, ".uploads", "456")
 	other := filepath.Join(dir, "keep-me")
 	for _, p := range []string{stale, fresh, other} {
 		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
@@ -110,9 +148,7 @@ func TestNewRemovesStaleTempFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := attachments.New(dir, 10); err != nil {
-		t.Fatal(err)
-	}
+	openStore(t, attachments.DirURL(dir), 10)
 	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("stale temp file kept: %v", err)
 	}
@@ -120,6 +156,43 @@ func TestNewRemovesStaleTempFiles(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s removed: %v", filepath.Base(p), err)
 		}
+	}
+}
+
+// TestOpenReadsTheDiskLayoutOfEarlierVersions checks that a data
+// directory written before stores were buckets, a plain file per content
+// and no metadata beside it, is read as it is.
+func TestOpenReadsTheDiskLayoutOfEarlierVersions(t *testing.T) {
+	dir := t.TempDir()
+	data := []byte("%PDF-1.4 stored by an earlier version")
+	sum := hashOf(data)
+	shard := filepath.Join(dir, sum[0:2], sum[2:4])
+	if err := os.MkdirAll(shard, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shard, sum), data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s := dirStore{openStore(t, attachments.DirURL(dir), 1<<20), dir}
+	f, err := s.Open(context.Background(), sum)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	got, err := io.ReadAll(f)
+	f.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read %q, %v", got, err)
+	}
+	// Uploading the same content again finds it stored.
+	before, _ := os.Stat(filepath.Join(shard, sum))
+	if _, err := s.Put(context.Background(), bytes.NewReader(data), "again.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(filepath.Join(shard, sum)); !os.SameFile(before, after) {
+		t.Error("the stored file was replaced")
+	}
+	if got := files(t, dir); len(got) != 1 {
+		t.Errorf("files = %v, want the one stored before", got)
 	}
 }
 
@@ -144,11 +217,11 @@ func TestPutOpenRoundTrip(t *testing.T) {
 		t.Errorf("ContentType = %q", blob.ContentType)
 	}
 	wantPath := filepath.Join(want[0:2], want[2:4], want)
-	if got := files(t, s.Dir()); len(got) != 1 || got[0] != wantPath {
+	if got := files(t, s.dir); len(got) != 1 || got[0] != wantPath {
 		t.Errorf("files = %v, want [%s]", got, wantPath)
 	}
 
-	f, err := s.Open(blob.SHA256)
+	f, err := s.Open(context.Background(), blob.SHA256)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -169,7 +242,7 @@ func TestPutDedupes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.Stat(filepath.Join(s.Dir(), files(t, s.Dir())[0]))
+	before, err := os.Stat(filepath.Join(s.dir, files(t, s.dir)[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +256,11 @@ func TestPutDedupes(t *testing.T) {
 	if a.Name != "a.txt" || b.Name != "b.txt" {
 		t.Errorf("names = %q, %q; each Put keeps its own name", a.Name, b.Name)
 	}
-	got := files(t, s.Dir())
+	got := files(t, s.dir)
 	if len(got) != 1 {
 		t.Fatalf("files = %v, want one", got)
 	}
-	after, err := os.Stat(filepath.Join(s.Dir(), got[0]))
+	after, err := os.Stat(filepath.Join(s.dir, got[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +276,7 @@ func TestPutRepairsTamperedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(s.Dir(), files(t, s.Dir())[0])
+	path := filepath.Join(s.dir, files(t, s.dir)[0])
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +290,7 @@ func TestPutRepairsTamperedFile(t *testing.T) {
 	if _, err := s.Put(context.Background(), bytes.NewReader(data), "a.txt"); err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.Open(b.SHA256)
+	f, err := s.Open(context.Background(), b.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +298,7 @@ func TestPutRepairsTamperedFile(t *testing.T) {
 	if got, _ := io.ReadAll(f); !bytes.Equal(got, data) {
 		t.Errorf("content = %q, want it restored to %q", got, data)
 	}
-	if got := files(t, s.Dir()); len(got) != 1 {
+	if got := files(t, s.dir); len(got) != 1 {
 		t.Errorf("files = %v, want one", got)
 	}
 }
@@ -250,7 +323,7 @@ func TestPutConcurrentSameContent(t *testing.T) {
 			t.Errorf("Put %d: hash %s", i, sums[i])
 		}
 	}
-	if got := files(t, s.Dir()); len(got) != 1 {
+	if got := files(t, s.dir); len(got) != 1 {
 		t.Errorf("files = %v, want one", got)
 	}
 }
@@ -486,7 +559,7 @@ func TestOpenRefusesMalformedHashes(t *testing.T) {
 		good[:62] + "\x00a",
 		"..",
 	} {
-		f, err := s.Open(h)
+		f, err := s.Open(context.Background(), h)
 		if !errors.Is(err, attachments.ErrBadHash) {
 			t.Errorf("Open(%q) = %v, want ErrBadHash", h, err)
 		}
@@ -498,7 +571,7 @@ func TestOpenRefusesMalformedHashes(t *testing.T) {
 
 func TestOpenMissing(t *testing.T) {
 	s := newStore(t, 100)
-	_, err := s.Open(hashOf([]byte("never stored")))
+	_, err := s.Open(context.Background(), hashOf([]byte("never stored")))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v, want fs.ErrNotExist", err)
 	}

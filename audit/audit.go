@@ -142,8 +142,13 @@ var Rules = map[string]Rule{
 	"sendVerificationCode":   {Field: "contact"},
 	"checkVerificationCode":  {Field: "contact"},
 	"clearEmailSuppression":  {Field: "contact"},
-	"createAccessToken":      {Field: "accessToken"},
-	"revokeAccessToken":      {Field: "accessToken"},
+	// Licences live in their organisation: the entry names it.
+	"createLicense":       {Field: "organization"},
+	"updateLicense":       {Field: "organization"},
+	"deleteLicense":       {Field: "organization"},
+	"assignVendorContact": {Field: "organization"},
+	"createAccessToken":   {Field: "accessToken"},
+	"revokeAccessToken":   {Field: "accessToken"},
 }
 
 // object finds the rule's object in a mutation's payload.

@@ -63,8 +63,8 @@ func AddAttachment(ctx context.Context, c *ent.Client, v *access.Session, store 
 }
 
 // DeleteAttachment removes an attachment from its case; only the vendor's
-// staff may. The content stays on disk, where other attachments may share
-// it.
+// staff may. The content stays in the store, where other attachments
+// may share it.
 func DeleteAttachment(ctx context.Context, c *ent.Client, v *access.Session, id string) (*Change, error) {
 	a, err := c.Attachment.Get(ctx, id)
 	if err != nil {

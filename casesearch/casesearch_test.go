@@ -16,6 +16,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/partnerdesk/partnerdesk/casesearch"
+	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
 const driverName = "sqlite3_casesearch_test"
@@ -436,21 +437,7 @@ func TestQueryPlan(t *testing.T) {
 	install(t, db)
 	match, _ := casesearch.Match("printer jam")
 	q, args := query(match, 20)
-	rows, err := db.Query("EXPLAIN QUERY PLAN "+q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	all := strings.Join(plan, "\n")
+	all := testkit.QueryPlan(t, db, q, args...)
 	t.Logf("%s\n%s", q, all)
 	if !strings.Contains(all, "SCAN case_search VIRTUAL TABLE INDEX") {
 		t.Errorf("the plan does not use the full-text index:\n%s", all)

@@ -23,11 +23,11 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/clock"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	_ "github.com/partnerdesk/partnerdesk/ent/runtime" // ID defaults and the normalising hooks the rows rely on
-	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -133,6 +133,9 @@ func scenario() []step {
 			ago = ct.age
 		}
 		steps = append(steps, step{ago, vendorAdmin, hire(ct, org)})
+	}
+	for _, v := range vendorContacts {
+		steps = append(steps, step{orgSpecOf(v.customer).age - day, vendorAdmin, assign(v.customer, v.contact, v.role)})
 	}
 	for _, d := range devices {
 		steps = append(steps, step{orgSpecOf(d.org).age - 7*day, vendorAdmin, register(d)})
@@ -257,11 +260,12 @@ func holder(orgKey string, role access.Role) string {
 	panic(fmt.Sprintf("demo: the tables give %s no %s", orgKey, role))
 }
 
-// licenses are an organisation's licences, with expiries from now.
-func (w *world) licenses(s orgSpec) []jsontype.License {
-	out := make([]jsontype.License, 0, len(s.licenses))
+// licenses are the licences to add to an organisation, with expiries
+// from now.
+func (w *world) licenses(s orgSpec) []directory.LicenseChange {
+	out := make([]directory.LicenseChange, 0, len(s.licenses))
 	for _, l := range s.licenses {
-		lic := jsontype.License{Product: l.product, Quantity: l.quantity}
+		lic := directory.LicenseChange{Product: l.product, Quantity: &l.quantity}
 		if l.expiresIn != 0 {
 			exp := w.now.Add(l.expiresIn)
 			lic.ExpiresAt = &exp

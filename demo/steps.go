@@ -46,7 +46,8 @@ func (w *world) bootstrap() error {
 	return w.mailStatus(admin, ct)
 }
 
-// onboard creates an organisation (createOrganization).
+// onboard creates an organisation (createOrganization) with its licences
+// (createLicense).
 func onboard(o orgSpec) action {
 	return func(ctx context.Context, w *world, s *access.Session) error {
 		org, err := directory.CreateOrganization(ctx, w.c, s, ent.CreateOrganizationInput{
@@ -55,13 +56,26 @@ func onboard(o orgSpec) action {
 		if err != nil {
 			return err
 		}
-		if len(o.licenses) > 0 {
-			// No workflow manages licences yet: they are written directly.
-			if org, err = org.Update().SetLicenses(w.licenses(o)).Save(rowfilter.Privileged(w.ctx)); err != nil {
+		for _, l := range w.licenses(o) {
+			l.CustomerID = org.ID
+			if org, _, err = directory.CreateLicense(ctx, w.c, s, l); err != nil {
 				return err
 			}
 		}
 		w.orgs[o.key], w.orgByID[org.ID] = org, org
+		return nil
+	}
+}
+
+// assign makes a vendor contact one a customer calls (assignVendorContact).
+func assign(customer, vendorContact string, role directory.VendorRole) action {
+	return func(ctx context.Context, w *world, s *access.Session) error {
+		id := w.contacts[vendorContact].ID
+		org, err := directory.AssignVendorContact(ctx, w.c, s, w.orgs[customer].ID, role, &id)
+		if err != nil {
+			return err
+		}
+		w.orgs[customer], w.orgByID[org.ID] = org, org
 		return nil
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
@@ -98,6 +99,17 @@ var (
 	designated     = []access.Role{access.RoleDesignated}
 	customerAdmin  = []access.Role{access.RoleAdmin, access.RoleContactManager}
 )
+
+// vendorContacts are whom customers call at the vendor (seed 000), set a
+// day after the customer joined.
+var vendorContacts = []struct {
+	customer, contact string
+	role              directory.VendorRole
+}{
+	{"acme", "vendor-agent", directory.TechnicalAccountManager},
+	{"acme", "vendor-agent-emea", directory.ClientSuccessManager},
+	{"sakura", "vendor-agent-emea", directory.TechnicalAccountManager},
+}
 
 // vendorAdmin is the contact the vendor is bootstrapped with.
 const vendorAdmin = "vendor-admin"

@@ -9149,6 +9149,8 @@ type OrganizationMutation struct {
 	appendlicenses                   []jsontype.License
 	default_region                   *string
 	share_case_history_with_partners *bool
+	technical_account_manager_id     *string
+	client_success_manager_id        *string
 	access_version                   *int64
 	addaccess_version                *int64
 	clearedFields                    map[string]struct{}
@@ -9680,6 +9682,104 @@ func (m *OrganizationMutation) ResetShareCaseHistoryWithPartners() {
 	m.share_case_history_with_partners = nil
 }
 
+// SetTechnicalAccountManagerID sets the "technical_account_manager_id" field.
+func (m *OrganizationMutation) SetTechnicalAccountManagerID(s string) {
+	m.technical_account_manager_id = &s
+}
+
+// TechnicalAccountManagerID returns the value of the "technical_account_manager_id" field in the mutation.
+func (m *OrganizationMutation) TechnicalAccountManagerID() (r string, exists bool) {
+	v := m.technical_account_manager_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTechnicalAccountManagerID returns the old "technical_account_manager_id" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldTechnicalAccountManagerID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTechnicalAccountManagerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTechnicalAccountManagerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTechnicalAccountManagerID: %w", err)
+	}
+	return oldValue.TechnicalAccountManagerID, nil
+}
+
+// ClearTechnicalAccountManagerID clears the value of the "technical_account_manager_id" field.
+func (m *OrganizationMutation) ClearTechnicalAccountManagerID() {
+	m.technical_account_manager_id = nil
+	m.clearedFields[organization.FieldTechnicalAccountManagerID] = struct{}{}
+}
+
+// TechnicalAccountManagerIDCleared returns if the "technical_account_manager_id" field was cleared in this mutation.
+func (m *OrganizationMutation) TechnicalAccountManagerIDCleared() bool {
+	_, ok := m.clearedFields[organization.FieldTechnicalAccountManagerID]
+	return ok
+}
+
+// ResetTechnicalAccountManagerID resets all changes to the "technical_account_manager_id" field.
+func (m *OrganizationMutation) ResetTechnicalAccountManagerID() {
+	m.technical_account_manager_id = nil
+	delete(m.clearedFields, organization.FieldTechnicalAccountManagerID)
+}
+
+// SetClientSuccessManagerID sets the "client_success_manager_id" field.
+func (m *OrganizationMutation) SetClientSuccessManagerID(s string) {
+	m.client_success_manager_id = &s
+}
+
+// ClientSuccessManagerID returns the value of the "client_success_manager_id" field in the mutation.
+func (m *OrganizationMutation) ClientSuccessManagerID() (r string, exists bool) {
+	v := m.client_success_manager_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientSuccessManagerID returns the old "client_success_manager_id" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldClientSuccessManagerID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientSuccessManagerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientSuccessManagerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientSuccessManagerID: %w", err)
+	}
+	return oldValue.ClientSuccessManagerID, nil
+}
+
+// ClearClientSuccessManagerID clears the value of the "client_success_manager_id" field.
+func (m *OrganizationMutation) ClearClientSuccessManagerID() {
+	m.client_success_manager_id = nil
+	m.clearedFields[organization.FieldClientSuccessManagerID] = struct{}{}
+}
+
+// ClientSuccessManagerIDCleared returns if the "client_success_manager_id" field was cleared in this mutation.
+func (m *OrganizationMutation) ClientSuccessManagerIDCleared() bool {
+	_, ok := m.clearedFields[organization.FieldClientSuccessManagerID]
+	return ok
+}
+
+// ResetClientSuccessManagerID resets all changes to the "client_success_manager_id" field.
+func (m *OrganizationMutation) ResetClientSuccessManagerID() {
+	m.client_success_manager_id = nil
+	delete(m.clearedFields, organization.FieldClientSuccessManagerID)
+}
+
 // SetAccessVersion sets the "access_version" field.
 func (m *OrganizationMutation) SetAccessVersion(i int64) {
 	m.access_version = &i
@@ -10202,7 +10302,7 @@ func (m *OrganizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganizationMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, organization.FieldCreatedAt)
 	}
@@ -10229,6 +10329,12 @@ func (m *OrganizationMutation) Fields() []string {
 	}
 	if m.share_case_history_with_partners != nil {
 		fields = append(fields, organization.FieldShareCaseHistoryWithPartners)
+	}
+	if m.technical_account_manager_id != nil {
+		fields = append(fields, organization.FieldTechnicalAccountManagerID)
+	}
+	if m.client_success_manager_id != nil {
+		fields = append(fields, organization.FieldClientSuccessManagerID)
 	}
 	if m.access_version != nil {
 		fields = append(fields, organization.FieldAccessVersion)
@@ -10259,6 +10365,10 @@ func (m *OrganizationMutation) Field(name string) (ent.Value, bool) {
 		return m.DefaultRegion()
 	case organization.FieldShareCaseHistoryWithPartners:
 		return m.ShareCaseHistoryWithPartners()
+	case organization.FieldTechnicalAccountManagerID:
+		return m.TechnicalAccountManagerID()
+	case organization.FieldClientSuccessManagerID:
+		return m.ClientSuccessManagerID()
 	case organization.FieldAccessVersion:
 		return m.AccessVersion()
 	}
@@ -10288,6 +10398,10 @@ func (m *OrganizationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldDefaultRegion(ctx)
 	case organization.FieldShareCaseHistoryWithPartners:
 		return m.OldShareCaseHistoryWithPartners(ctx)
+	case organization.FieldTechnicalAccountManagerID:
+		return m.OldTechnicalAccountManagerID(ctx)
+	case organization.FieldClientSuccessManagerID:
+		return m.OldClientSuccessManagerID(ctx)
 	case organization.FieldAccessVersion:
 		return m.OldAccessVersion(ctx)
 	}
@@ -10362,6 +10476,20 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetShareCaseHistoryWithPartners(v)
 		return nil
+	case organization.FieldTechnicalAccountManagerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTechnicalAccountManagerID(v)
+		return nil
+	case organization.FieldClientSuccessManagerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientSuccessManagerID(v)
+		return nil
 	case organization.FieldAccessVersion:
 		v, ok := value.(int64)
 		if !ok {
@@ -10420,6 +10548,12 @@ func (m *OrganizationMutation) ClearedFields() []string {
 	if m.FieldCleared(organization.FieldDefaultRegion) {
 		fields = append(fields, organization.FieldDefaultRegion)
 	}
+	if m.FieldCleared(organization.FieldTechnicalAccountManagerID) {
+		fields = append(fields, organization.FieldTechnicalAccountManagerID)
+	}
+	if m.FieldCleared(organization.FieldClientSuccessManagerID) {
+		fields = append(fields, organization.FieldClientSuccessManagerID)
+	}
 	return fields
 }
 
@@ -10439,6 +10573,12 @@ func (m *OrganizationMutation) ClearField(name string) error {
 		return nil
 	case organization.FieldDefaultRegion:
 		m.ClearDefaultRegion()
+		return nil
+	case organization.FieldTechnicalAccountManagerID:
+		m.ClearTechnicalAccountManagerID()
+		return nil
+	case organization.FieldClientSuccessManagerID:
+		m.ClearClientSuccessManagerID()
 		return nil
 	}
 	return fmt.Errorf("unknown Organization nullable field %s", name)
@@ -10474,6 +10614,12 @@ func (m *OrganizationMutation) ResetField(name string) error {
 		return nil
 	case organization.FieldShareCaseHistoryWithPartners:
 		m.ResetShareCaseHistoryWithPartners()
+		return nil
+	case organization.FieldTechnicalAccountManagerID:
+		m.ResetTechnicalAccountManagerID()
+		return nil
+	case organization.FieldClientSuccessManagerID:
+		m.ResetClientSuccessManagerID()
 		return nil
 	case organization.FieldAccessVersion:
 		m.ResetAccessVersion()

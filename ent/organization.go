@@ -39,6 +39,10 @@ type Organization struct {
 	DefaultRegion *string `json:"default_region,omitempty"`
 	// When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).
 	ShareCaseHistoryWithPartners bool `json:"share_case_history_with_partners,omitempty"`
+	// The vendor contact who is the customer's technical account manager (seed 000: who to call).
+	TechnicalAccountManagerID *string `json:"technical_account_manager_id,omitempty"`
+	// The vendor contact who is the customer's client success manager (seed 000: who to call).
+	ClientSuccessManagerID *string `json:"client_success_manager_id,omitempty"`
 	// A partner's: changes whenever what its grants give it may change (a grant of its, a customer's history sharing), so that sign-in reuses what it read of them until then.
 	AccessVersion int64 `json:"access_version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -164,7 +168,7 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case organization.FieldAccessVersion:
 			values[i] = new(sql.NullInt64)
-		case organization.FieldID, organization.FieldKind, organization.FieldName, organization.FieldSupportPlan, organization.FieldDefaultRegion:
+		case organization.FieldID, organization.FieldKind, organization.FieldName, organization.FieldSupportPlan, organization.FieldDefaultRegion, organization.FieldTechnicalAccountManagerID, organization.FieldClientSuccessManagerID:
 			values[i] = new(sql.NullString)
 		case organization.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -250,6 +254,20 @@ func (_m *Organization) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field share_case_history_with_partners", values[i])
 			} else if value.Valid {
 				_m.ShareCaseHistoryWithPartners = value.Bool
+			}
+		case organization.FieldTechnicalAccountManagerID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field technical_account_manager_id", values[i])
+			} else if value.Valid {
+				_m.TechnicalAccountManagerID = new(string)
+				*_m.TechnicalAccountManagerID = value.String
+			}
+		case organization.FieldClientSuccessManagerID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field client_success_manager_id", values[i])
+			} else if value.Valid {
+				_m.ClientSuccessManagerID = new(string)
+				*_m.ClientSuccessManagerID = value.String
 			}
 		case organization.FieldAccessVersion:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -363,6 +381,16 @@ func (_m *Organization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("share_case_history_with_partners=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ShareCaseHistoryWithPartners))
+	builder.WriteString(", ")
+	if v := _m.TechnicalAccountManagerID; v != nil {
+		builder.WriteString("technical_account_manager_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ClientSuccessManagerID; v != nil {
+		builder.WriteString("client_success_manager_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("access_version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AccessVersion))

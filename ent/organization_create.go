@@ -113,6 +113,34 @@ func (_c *OrganizationCreate) SetNillableShareCaseHistoryWithPartners(v *bool) *
 	return _c
 }
 
+// SetTechnicalAccountManagerID sets the "technical_account_manager_id" field.
+func (_c *OrganizationCreate) SetTechnicalAccountManagerID(v string) *OrganizationCreate {
+	_c.mutation.SetTechnicalAccountManagerID(v)
+	return _c
+}
+
+// SetNillableTechnicalAccountManagerID sets the "technical_account_manager_id" field if the given value is not nil.
+func (_c *OrganizationCreate) SetNillableTechnicalAccountManagerID(v *string) *OrganizationCreate {
+	if v != nil {
+		_c.SetTechnicalAccountManagerID(*v)
+	}
+	return _c
+}
+
+// SetClientSuccessManagerID sets the "client_success_manager_id" field.
+func (_c *OrganizationCreate) SetClientSuccessManagerID(v string) *OrganizationCreate {
+	_c.mutation.SetClientSuccessManagerID(v)
+	return _c
+}
+
+// SetNillableClientSuccessManagerID sets the "client_success_manager_id" field if the given value is not nil.
+func (_c *OrganizationCreate) SetNillableClientSuccessManagerID(v *string) *OrganizationCreate {
+	if v != nil {
+		_c.SetClientSuccessManagerID(*v)
+	}
+	return _c
+}
+
 // SetAccessVersion sets the "access_version" field.
 func (_c *OrganizationCreate) SetAccessVersion(v int64) *OrganizationCreate {
 	_c.mutation.SetAccessVersion(v)
@@ -456,6 +484,14 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)
 		_node.ShareCaseHistoryWithPartners = value
+	}
+	if value, ok := _c.mutation.TechnicalAccountManagerID(); ok {
+		_spec.SetField(organization.FieldTechnicalAccountManagerID, field.TypeString, value)
+		_node.TechnicalAccountManagerID = &value
+	}
+	if value, ok := _c.mutation.ClientSuccessManagerID(); ok {
+		_spec.SetField(organization.FieldClientSuccessManagerID, field.TypeString, value)
+		_node.ClientSuccessManagerID = &value
 	}
 	if value, ok := _c.mutation.AccessVersion(); ok {
 		_spec.SetField(organization.FieldAccessVersion, field.TypeInt64, value)

@@ -139,6 +139,46 @@ func (_u *OrganizationUpdate) SetNillableShareCaseHistoryWithPartners(v *bool) *
 	return _u
 }
 
+// SetTechnicalAccountManagerID sets the "technical_account_manager_id" field.
+func (_u *OrganizationUpdate) SetTechnicalAccountManagerID(v string) *OrganizationUpdate {
+	_u.mutation.SetTechnicalAccountManagerID(v)
+	return _u
+}
+
+// SetNillableTechnicalAccountManagerID sets the "technical_account_manager_id" field if the given value is not nil.
+func (_u *OrganizationUpdate) SetNillableTechnicalAccountManagerID(v *string) *OrganizationUpdate {
+	if v != nil {
+		_u.SetTechnicalAccountManagerID(*v)
+	}
+	return _u
+}
+
+// ClearTechnicalAccountManagerID clears the value of the "technical_account_manager_id" field.
+func (_u *OrganizationUpdate) ClearTechnicalAccountManagerID() *OrganizationUpdate {
+	_u.mutation.ClearTechnicalAccountManagerID()
+	return _u
+}
+
+// SetClientSuccessManagerID sets the "client_success_manager_id" field.
+func (_u *OrganizationUpdate) SetClientSuccessManagerID(v string) *OrganizationUpdate {
+	_u.mutation.SetClientSuccessManagerID(v)
+	return _u
+}
+
+// SetNillableClientSuccessManagerID sets the "client_success_manager_id" field if the given value is not nil.
+func (_u *OrganizationUpdate) SetNillableClientSuccessManagerID(v *string) *OrganizationUpdate {
+	if v != nil {
+		_u.SetClientSuccessManagerID(*v)
+	}
+	return _u
+}
+
+// ClearClientSuccessManagerID clears the value of the "client_success_manager_id" field.
+func (_u *OrganizationUpdate) ClearClientSuccessManagerID() *OrganizationUpdate {
+	_u.mutation.ClearClientSuccessManagerID()
+	return _u
+}
+
 // SetAccessVersion sets the "access_version" field.
 func (_u *OrganizationUpdate) SetAccessVersion(v int64) *OrganizationUpdate {
 	_u.mutation.ResetAccessVersion()
@@ -559,6 +599,18 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TechnicalAccountManagerID(); ok {
+		_spec.SetField(organization.FieldTechnicalAccountManagerID, field.TypeString, value)
+	}
+	if _u.mutation.TechnicalAccountManagerIDCleared() {
+		_spec.ClearField(organization.FieldTechnicalAccountManagerID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ClientSuccessManagerID(); ok {
+		_spec.SetField(organization.FieldClientSuccessManagerID, field.TypeString, value)
+	}
+	if _u.mutation.ClientSuccessManagerIDCleared() {
+		_spec.ClearField(organization.FieldClientSuccessManagerID, field.TypeString)
 	}
 	if value, ok := _u.mutation.AccessVersion(); ok {
 		_spec.SetField(organization.FieldAccessVersion, field.TypeInt64, value)
@@ -1052,6 +1104,46 @@ func (_u *OrganizationUpdateOne) SetNillableShareCaseHistoryWithPartners(v *bool
 	return _u
 }
 
+// SetTechnicalAccountManagerID sets the "technical_account_manager_id" field.
+func (_u *OrganizationUpdateOne) SetTechnicalAccountManagerID(v string) *OrganizationUpdateOne {
+	_u.mutation.SetTechnicalAccountManagerID(v)
+	return _u
+}
+
+// SetNillableTechnicalAccountManagerID sets the "technical_account_manager_id" field if the given value is not nil.
+func (_u *OrganizationUpdateOne) SetNillableTechnicalAccountManagerID(v *string) *OrganizationUpdateOne {
+	if v != nil {
+		_u.SetTechnicalAccountManagerID(*v)
+	}
+	return _u
+}
+
+// ClearTechnicalAccountManagerID clears the value of the "technical_account_manager_id" field.
+func (_u *OrganizationUpdateOne) ClearTechnicalAccountManagerID() *OrganizationUpdateOne {
+	_u.mutation.ClearTechnicalAccountManagerID()
+	return _u
+}
+
+// SetClientSuccessManagerID sets the "client_success_manager_id" field.
+func (_u *OrganizationUpdateOne) SetClientSuccessManagerID(v string) *OrganizationUpdateOne {
+	_u.mutation.SetClientSuccessManagerID(v)
+	return _u
+}
+
+// SetNillableClientSuccessManagerID sets the "client_success_manager_id" field if the given value is not nil.
+func (_u *OrganizationUpdateOne) SetNillableClientSuccessManagerID(v *string) *OrganizationUpdateOne {
+	if v != nil {
+		_u.SetClientSuccessManagerID(*v)
+	}
+	return _u
+}
+
+// ClearClientSuccessManagerID clears the value of the "client_success_manager_id" field.
+func (_u *OrganizationUpdateOne) ClearClientSuccessManagerID() *OrganizationUpdateOne {
+	_u.mutation.ClearClientSuccessManagerID()
+	return _u
+}
+
 // SetAccessVersion sets the "access_version" field.
 func (_u *OrganizationUpdateOne) SetAccessVersion(v int64) *OrganizationUpdateOne {
 	_u.mutation.ResetAccessVersion()
@@ -1502,6 +1594,18 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 	}
 	if value, ok := _u.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TechnicalAccountManagerID(); ok {
+		_spec.SetField(organization.FieldTechnicalAccountManagerID, field.TypeString, value)
+	}
+	if _u.mutation.TechnicalAccountManagerIDCleared() {
+		_spec.ClearField(organization.FieldTechnicalAccountManagerID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ClientSuccessManagerID(); ok {
+		_spec.SetField(organization.FieldClientSuccessManagerID, field.TypeString, value)
+	}
+	if _u.mutation.ClientSuccessManagerIDCleared() {
+		_spec.ClearField(organization.FieldClientSuccessManagerID, field.TypeString)
 	}
 	if value, ok := _u.mutation.AccessVersion(); ok {
 		_spec.SetField(organization.FieldAccessVersion, field.TypeInt64, value)

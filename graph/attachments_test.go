@@ -9,9 +9,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	_ "gocloud.dev/blob/memblob"
 
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -174,5 +178,68 @@ func TestAttachmentDownloadLinksAreSignedAndExpire(t *testing.T) {
 	}
 	if res, _ := w.follow(t, u.Path); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the path without a signature or a token answers %d, want 401", res.StatusCode)
+	}
+}
+
+// TestAttachmentsInAnObjectStore runs uploads and downloads on a bucket
+// that is no directory (gocloud's in-memory driver standing for S3): the
+// download streams from the bucket, and a range request is answered from
+// it too.
+func TestAttachmentsInAnObjectStore(t *testing.T) {
+	w := newCaseWorld(t, testkit.WithAttachments("mem://"))
+	c := w.create(t, w.member, w.acme, "S3")
+	content := bytes.Repeat([]byte("line of a log\n"), 1000)
+	var got struct {
+		AddCaseAttachment struct{ Attachment struct{ DownloadURL string } }
+	}
+	w.upload(t, w.member, c.ID, "log.txt", content).Decode(t, &got)
+	url := got.AddCaseAttachment.Attachment.DownloadURL
+	if res, body := w.download(t, w.agent, url); res.StatusCode != http.StatusOK || !bytes.Equal(body, content) {
+		t.Fatalf("download: %d, %d bytes", res.StatusCode, len(body))
+	}
+	req, _ := http.NewRequest(http.MethodGet, w.Server.URL+url, nil)
+	req.Header.Set("Authorization", "Bearer "+w.tokens[w.agent])
+	req.Header.Set("Range", "bytes=14-27")
+	res, err := w.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if body, _ := io.ReadAll(res.Body); res.StatusCode != http.StatusPartialContent || !bytes.Equal(body, content[14:28]) {
+		t.Fatalf("range request: %d %q", res.StatusCode, body)
+	}
+}
+
+// TestAttachmentsStoredByEarlierVersionsDownload checks that the files of
+// a data directory from before attachments were kept in buckets, one
+// plain file per content under <ab>/<cd>/<sha256>, still download, and
+// that the same content uploaded again is found there.
+func TestAttachmentsStoredByEarlierVersionsDownload(t *testing.T) {
+	dir := t.TempDir()
+	w := newCaseWorld(t, testkit.WithAttachments(attachments.DirURL(dir)))
+	c := w.create(t, w.member, w.acme, "S3")
+	content := []byte("%PDF-1.4\nuploaded last year\n")
+	sum := sha256.Sum256(content)
+	hash := hex.EncodeToString(sum[:])
+	old := filepath.Join(dir, hash[0:2], hash[2:4], hash)
+	if err := os.MkdirAll(filepath.Dir(old), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(old, content, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(old)
+	a := w.Client.Attachment.Create().SetCaseID(c.ID).SetCustomerID(w.acme.ID).SetUploadedByID(w.member.ID).
+		SetName("old.pdf").SetContentType("application/pdf").SetSize(int64(len(content))).SetSha256(hash).
+		SetCreatedAt(w.Clock.Now()).SaveX(w.System())
+	var got struct{ Node struct{ DownloadURL string } }
+	w.do(w.member, `query($id: ID!) { node(id: $id) { ... on CaseAttachment { downloadURL } } }`, map[string]any{"id": a.ID}).Decode(t, &got)
+	if res, body := w.download(t, w.member, got.Node.DownloadURL); res.StatusCode != http.StatusOK || !bytes.Equal(body, content) {
+		t.Fatalf("download: %d %q", res.StatusCode, body)
+	}
+
+	w.upload(t, w.member, c.ID, "again.pdf", content).Decode(t, &struct{}{})
+	if after, err := os.Stat(old); err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the stored file was replaced: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -22,8 +23,8 @@ type caseWorld struct {
 	tokens                                                 map[*ent.Contact]string
 }
 
-func newCaseWorld(t *testing.T) *caseWorld {
-	e := testkit.New(t)
+func newCaseWorld(t *testing.T, opts ...testkit.Option) *caseWorld {
+	e := testkit.New(t, opts...)
 	w := &caseWorld{Env: e, tokens: map[*ent.Contact]string{}}
 	vendor := e.Org(access.Vendor, "Northwind")
 	w.acme = e.Org(access.Customer, "Acme")
@@ -358,22 +359,24 @@ func TestSupportDashboard(t *testing.T) {
 	w.do(w.agent, comment, map[string]any{"in": map[string]any{"caseID": a.ID, "body": "on it"}}).Decode(t, &struct{}{})
 	w.Clock.Advance(20 * time.Minute)
 	w.do(w.agent, comment, map[string]any{"in": map[string]any{"caseID": b.ID, "body": "on it"}}).Decode(t, &struct{}{})
-	w.Clock.Advance(2 * time.Hour)
+	late := w.create(t, w.member, w.acme, "S1") // answered 40 minutes late
+	w.Clock.Advance(time.Hour + 40*time.Minute)
+	w.do(w.agent, comment, map[string]any{"in": map[string]any{"caseID": late.ID, "body": "sorry"}}).Decode(t, &struct{}{})
+	w.Clock.Advance(20 * time.Minute)
 	w.do(w.admin, `mutation($id: ID!) { escalateCase(input: {id: $id, reason: "still down"}) { case { id } } }`, map[string]any{"id": a.ID}).Decode(t, &struct{}{})
 	w.do(w.member, `mutation($id: ID!) { closeCase(input: {id: $id}) { case { id } } }`, map[string]any{"id": d.ID}).Decode(t, &struct{}{})
+	w.create(t, w.member, w.acme, "S3") // filed now: on track
+	w.Clock.Advance(3*time.Hour + 30*time.Minute)
+	w.create(t, w.member, w.acme, "S4") // filed now: on track
 
+	if got := w.get(t, w.member, late.ID).SlaState; got != "BREACHED" {
+		t.Fatalf("the case answered late is %s, want BREACHED", got)
+	}
 	query := `query($id: ID!) { node(id: $id) { ... on Organization { supportMetrics {
-		openBySeverity { severity count } escalated slaBreaches medianFirstResponseSeconds openedLast30Days closedLast30Days } } } }`
+		openBySeverity { severity count } escalated slaBreaches atRisk medianFirstResponseSeconds openedLast30Days closedLast30Days } } } }`
 	var got struct {
 		Node struct {
-			SupportMetrics struct {
-				OpenBySeverity []struct {
-					Severity string
-					Count    int
-				}
-				Escalated, SlaBreaches, OpenedLast30Days, ClosedLast30Days int
-				MedianFirstResponseSeconds                                 *int
-			}
+			SupportMetrics dashboard
 		}
 	}
 	before := w.Statements.Load()
@@ -383,12 +386,57 @@ func TestSupportDashboard(t *testing.T) {
 	for _, s := range m.OpenBySeverity {
 		open[s.Severity] = s.Count
 	}
-	if open["S1"] != 2 || open["S2"] != 1 || open["S4"] != 0 || m.Escalated != 1 || m.SlaBreaches != 1 ||
-		m.OpenedLast30Days != 4 || m.ClosedLast30Days != 1 || m.MedianFirstResponseSeconds == nil || *m.MedianFirstResponseSeconds != 40*60 {
+	// The S3 filed 3h30 ago has 30 of its 240 minutes left: at risk.
+	if len(m.OpenBySeverity) != 4 || open["S1"] != 3 || open["S2"] != 1 || open["S3"] != 1 || open["S4"] != 1 ||
+		m.Escalated != 1 || m.SlaBreaches != 2 || m.AtRisk != 1 ||
+		m.OpenedLast30Days != 7 || m.ClosedLast30Days != 1 || m.MedianFirstResponseSeconds == nil || *m.MedianFirstResponseSeconds != 50*60 {
 		t.Fatalf("dashboard %+v (median %v)", m, m.MedianFirstResponseSeconds)
 	}
 	t.Logf("dashboard in %d SQL statements", w.Statements.Load()-before)
 	if res := w.Query(w.tokens[w.globexAdmin], query, map[string]any{"id": w.acme.ID}); res.Code() != "NOT_FOUND" {
 		t.Fatalf("another customer's dashboard: %+v", res.Errors)
 	}
+
+	// The dashboard counts exactly the cases My Cases lists in each state.
+	for state, want := range map[string]int{"BREACHED": m.SlaBreaches, "AT_RISK": m.AtRisk} {
+		var list struct {
+			Cases struct{ TotalCount int }
+		}
+		w.Query(w.tokens[w.member], `query($w: CaseWhereInput) { cases(first: 1, where: $w) { totalCount } }`,
+			map[string]any{"w": map[string]any{"slaState": state, "statusNEQ": "CLOSED"}}).Decode(t, &list)
+		if list.Cases.TotalCount != want {
+			t.Errorf("My Cases lists %d open %s cases, the dashboard counts %d", list.Cases.TotalCount, state, want)
+		}
+	}
+}
+
+// TestDashboardLeavesOutSeveritiesWithoutOpenCases: a customer whose only
+// S2 case is closed has no S2 figure, and one with no case has none at all.
+func TestDashboardLeavesOutSeveritiesWithoutOpenCases(t *testing.T) {
+	w := newCaseWorld(t)
+	w.create(t, w.member, w.acme, "S1")
+	closed := w.create(t, w.member, w.acme, "S2")
+	w.do(w.member, `mutation($id: ID!) { closeCase(input: {id: $id}) { case { id } } }`, map[string]any{"id": closed.ID}).Decode(t, &struct{}{})
+	query := `query($id: ID!) { node(id: $id) { ... on Organization { supportMetrics { openBySeverity { severity count } } } } }`
+	for customer, want := range map[*ent.Organization]string{w.acme: `[{"severity":"S1","count":1}]`, w.globex: `[]`} {
+		var got struct {
+			Node struct {
+				SupportMetrics struct{ OpenBySeverity json.RawMessage }
+			}
+		}
+		w.Query(w.tokens[w.agent], query, map[string]any{"id": customer.ID}).Decode(t, &got)
+		if string(got.Node.SupportMetrics.OpenBySeverity) != want {
+			t.Errorf("%s: openBySeverity %s, want %s", customer.Name, got.Node.SupportMetrics.OpenBySeverity, want)
+		}
+	}
+}
+
+// dashboard is a SupportMetrics as the tests read it.
+type dashboard struct {
+	OpenBySeverity []struct {
+		Severity string
+		Count    int
+	}
+	Escalated, SlaBreaches, AtRisk, OpenedLast30Days, ClosedLast30Days int
+	MedianFirstResponseSeconds                                         *int
 }

@@ -66,7 +66,8 @@ func TestTwoInstancesServeOnePortal(t *testing.T) {
 	t.Run("each expiry warning is sent once", func(t *testing.T) {
 		g := w.Client.Grant.Query().OnlyX(w.System())
 		now := w.Clock.Now()
-		w.Client.Grant.UpdateOne(g).SetExpiresAt(now.Add(5 * 24 * time.Hour)).ExecX(w.System())
+		// The one-day mark passed a minute ago, while the grant was active.
+		w.Client.Grant.UpdateOne(g).SetExpiresAt(now.Add(24*time.Hour - time.Minute)).ExecX(w.System())
 		var wg sync.WaitGroup
 		sent := make([]int, 2)
 		for i, e := range []*testkit.Env{w.Env, b} {

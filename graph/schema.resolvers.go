@@ -16,7 +16,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
-	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/grants"
@@ -80,6 +79,30 @@ func (r *mutationResolver) CreateContact(ctx context.Context, input model.Create
 func (r *mutationResolver) UpdateContact(ctx context.Context, input model.UpdateContactInput) (*model.UpdateContactPayload, error) {
 	c, err := directory.UpdateContact(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID, input.UpdateContactInput)
 	return payload(err, &model.UpdateContactPayload{ClientMutationID: input.ClientMutationID, Contact: c})
+}
+
+// CreateLicense is the resolver for the createLicense field.
+func (r *mutationResolver) CreateLicense(ctx context.Context, input model.CreateLicenseInput) (*model.CreateLicensePayload, error) {
+	o, l, err := directory.CreateLicense(ctx, r.client(ctx), viewer.ForContext(ctx), input.LicenseChange)
+	return payload(err, &model.CreateLicensePayload{ClientMutationID: input.ClientMutationID, Organization: o, License: l})
+}
+
+// UpdateLicense is the resolver for the updateLicense field.
+func (r *mutationResolver) UpdateLicense(ctx context.Context, input model.UpdateLicenseInput) (*model.UpdateLicensePayload, error) {
+	o, l, err := directory.UpdateLicense(ctx, r.client(ctx), viewer.ForContext(ctx), input.LicenseChange)
+	return payload(err, &model.UpdateLicensePayload{ClientMutationID: input.ClientMutationID, Organization: o, License: l})
+}
+
+// DeleteLicense is the resolver for the deleteLicense field.
+func (r *mutationResolver) DeleteLicense(ctx context.Context, input model.DeleteLicenseInput) (*model.DeleteLicensePayload, error) {
+	o, product, err := directory.DeleteLicense(ctx, r.client(ctx), viewer.ForContext(ctx), input.CustomerID, input.Product)
+	return payload(err, &model.DeleteLicensePayload{ClientMutationID: input.ClientMutationID, Organization: o, DeletedProduct: product})
+}
+
+// AssignVendorContact is the resolver for the assignVendorContact field.
+func (r *mutationResolver) AssignVendorContact(ctx context.Context, input model.AssignVendorContactInput) (*model.AssignVendorContactPayload, error) {
+	o, err := directory.AssignVendorContact(ctx, r.client(ctx), viewer.ForContext(ctx), input.CustomerID, input.Role, input.ContactID)
+	return payload(err, &model.AssignVendorContactPayload{ClientMutationID: input.ClientMutationID, Organization: o})
 }
 
 // RegisterDevice is the resolver for the registerDevice field.
@@ -259,6 +282,21 @@ func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Orga
 	return cases.ComputeMetrics(ctx, r.client(ctx), obj.ID, viewer.ForContext(ctx).Now)
 }
 
+// VendorContacts is the resolver for the vendorContacts field.
+func (r *organizationResolver) VendorContacts(ctx context.Context, obj *ent.Organization) ([]*directory.VendorContact, error) {
+	return directory.VendorContacts(ctx, r.client(ctx), obj)
+}
+
+// ContactManagers is the resolver for the contactManagers field.
+func (r *organizationResolver) ContactManagers(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) (*ent.ContactConnection, error) {
+	return r.contactsWithRole(ctx, obj, access.RoleContactManager, after, first, before, last, orderBy)
+}
+
+// ContactsWithRole is the resolver for the contactsWithRole field.
+func (r *organizationResolver) ContactsWithRole(ctx context.Context, obj *ent.Organization, role access.Role, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) (*ent.ContactConnection, error) {
+	return r.contactsWithRole(ctx, obj, role, after, first, before, last, orderBy)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*access.Session, error) {
 	return viewer.ForContext(ctx), nil
@@ -291,14 +329,7 @@ func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *model.G
 
 // Customers is the resolver for the customers field.
 func (r *viewerResolver) Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
-	q := r.client(ctx).Organization.Query().Where(organization.KindEQ(access.Customer))
-	if !obj.IsVendorStaff() {
-		q.Where(organization.IDIn(append(obj.Reach().Customers(access.CC), obj.OrgID)...))
-	}
-	return q.Paginate(ctx, after, first, before, last,
-		ent.WithOrganizationOrder(orderBy),
-		ent.WithOrganizationFilter(where.Filter),
-	)
+	return r.customers(ctx, obj, after, first, before, last, orderBy, where)
 }
 
 // Grants is the resolver for the grants field.
@@ -311,6 +342,11 @@ func (r *viewerResolver) Grants(ctx context.Context, obj *access.Session, after 
 			ent.WithGrantOrder(orderBy),
 			ent.WithGrantFilter(where.Filter),
 		)
+}
+
+// MyCustomers is the resolver for the myCustomers field.
+func (r *viewerResolver) MyCustomers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*model.CustomerOverviewConnection, error) {
+	return r.myCustomers(ctx, obj, after, first, before, last, orderBy, where)
 }
 
 // Contact is the resolver for the contact field.

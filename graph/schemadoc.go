@@ -75,12 +75,14 @@ var Owners = map[string]Owner{
 	// Types of the hand-written schema, named by what they are part of.
 	"AccessExplanation": {Noun: "explanation"},
 	"CaseActionCheck":   {Noun: "case"},
+	"CustomerOverview":  {Noun: "customer", Phrase: "the customer"},
 	"FieldChange":       {Noun: "event"},
 	"GrantEvent":        {Noun: "event"},
 	"HelpDeskHit":       {Noun: "search result"},
 	"License":           {Noun: "organisation's licences"},
 	"SeverityCount":     {Noun: "dashboard"},
 	"SupportMetrics":    {Noun: "dashboard"},
+	"VendorContact":     {Noun: "organisation's vendor contacts"},
 }
 
 // AccessNote is the sentence that ends the served description of field f

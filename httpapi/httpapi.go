@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -326,9 +325,9 @@ func serveAttachment(files *attachments.Store, get func(*http.Request) (*ent.Att
 			writeError(w, http.StatusForbidden, e)
 			return
 		}
-		var f *os.File
+		var f io.ReadSeekCloser
 		if err == nil {
-			f, err = files.Open(a.Sha256)
+			f, err = files.Open(r.Context(), a.Sha256)
 		}
 		if err != nil {
 			slog.ErrorContext(r.Context(), "attachment download", "request_id", requestid.FromContext(r.Context()), "error", err)

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -388,10 +389,11 @@ func TestMultipartMalformedRequestsAreRefused(t *testing.T) {
 // gone once the response arrives.
 func TestMultipartLargeUploadLeavesNoTemporaryFile(t *testing.T) {
 	u := newUploader(t)
-	store, err := attachments.New(t.TempDir(), 4<<20)
+	store, err := attachments.New(context.Background(), attachments.DirURL(t.TempDir()), 4<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { store.Close() })
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{DB: u.DB, Clock: u.Clock, Attachments: store}))
 	t.Cleanup(srv.Close)
 	u.url = srv.URL

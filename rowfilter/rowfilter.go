@@ -260,6 +260,13 @@ func (r *renderer) render(rule access.Rule, sel *sql.Selector, edge []access.Rul
 			return nil, false
 		}
 		return sql.Exists(r.where(sql.Select(t.C("id")).From(t), sql.ColumnsEQ(t.C(rule.Col), sel.C("id")), p, all)), false
+	case access.NamedByReached:
+		t := r.table(tables[rule.From])
+		p, all := r.render(access.Reaches{Col: rule.Owner, Min: rule.Min}, sql.Select(t.C("id")).From(t), nil)
+		if !all && p == nil {
+			return nil, false
+		}
+		return sql.Exists(r.where(sql.Select(t.C("id")).From(t), sql.ColumnsEQ(t.C(rule.Col), sel.C("id")), p, all)), false
 	case access.Collaborator:
 		j := r.table(supportcase.CollaboratorsTable)
 		cases := r.table(supportcase.Table)

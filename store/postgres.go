@@ -40,6 +40,9 @@ func openPostgres(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pool)
+	// database/sql keeps to the pool's size too, so that its statistics
+	// (and its waits) say what the pool allows.
+	sqldb.SetMaxOpenConns(int(cfg.MaxConns))
 	var drv dialect.Driver = entsql.OpenDB(dialect.Postgres, sqldb)
 	if opts.Wrap != nil {
 		drv = opts.Wrap(drv)

@@ -119,9 +119,12 @@ func joinIndexes(next schema.Creator) schema.Creator {
 // manage (the full-text index and its triggers).
 func (db *DB) Writer() *stdsql.DB { return db.writer }
 
-// Pools returns the connection pools by role, "writer" and "reader", for
-// their statistics.
+// Pools returns the connection pools by role, for their statistics:
+// SQLite's "writer" and "reader", or PostgreSQL's one "postgres".
 func (db *DB) Pools() map[string]*stdsql.DB {
+	if db.reader == nil {
+		return map[string]*stdsql.DB{"postgres": db.writer}
+	}
 	return map[string]*stdsql.DB{"writer": db.writer, "reader": db.reader}
 }
 

@@ -51,19 +51,22 @@ type Env struct {
 	Broker *events.Hub
 	// Statements counts the SQL statements sent to the database.
 	Statements atomic.Int64
-	// Addr is the database's address; attachments is the attachment
-	// store's directory.
-	Addr        string
-	attachments string
+	// Addr is the database's address; AttachmentsURL the attachment
+	// store's bucket.
+	Addr, AttachmentsURL string
+	// Links signs the attachments' download links; instances side by side
+	// share its key, as a deployment's must.
+	Links *attachments.Links
 }
 
 // Option changes how New starts partnerdesk.
 type Option func(*options)
 
 type options struct {
-	config func(*httpapi.Config)
-	driver func(dialect.Driver) dialect.Driver
-	beside *Env
+	config      func(*httpapi.Config)
+	driver      func(dialect.Driver) dialect.Driver
+	beside      *Env
+	attachments string
 }
 
 // Beside starts a second instance of the deployment other belongs to: on
@@ -71,6 +74,13 @@ type options struct {
 // second server behind a load balancer would be.
 func Beside(other *Env) Option {
 	return func(o *options) { o.beside = other }
+}
+
+// WithAttachments keeps attachments in the bucket at url rather than in a
+// directory of the test's own. Beside shares the URL, which shares the
+// bucket unless its driver opens a new one each time, as mem:// does.
+func WithAttachments(url string) Option {
+	return func(o *options) { o.attachments = url }
 }
 
 // WithConfig lets a test change the server's configuration; the changes
@@ -102,9 +112,12 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	e := &Env{t: t, Clock: clock.NewManual(Epoch), Broker: &events.Hub{}}
 	if o.beside != nil {
-		e.Addr, e.attachments, e.Clock = o.beside.Addr, o.beside.attachments, o.beside.Clock
+		e.Addr, e.AttachmentsURL, e.Clock, e.Links = o.beside.Addr, o.beside.AttachmentsURL, o.beside.Clock, o.beside.Links
 	} else {
-		e.Addr, e.attachments = Database(t), filepath.Join(t.TempDir(), "attachments")
+		e.Addr, e.AttachmentsURL = Database(t), o.attachments
+		if e.AttachmentsURL == "" {
+			e.AttachmentsURL = attachments.DirURL(filepath.Join(t.TempDir(), "attachments"))
+		}
 	}
 	ctx := context.Background()
 	db, err := app.Open(ctx, e.Addr, store.Options{
@@ -119,13 +132,17 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("opening the database: %v", err)
 	}
 	e.DB, e.Client = db, db.Client
-	if e.Attachments, err = attachments.New(e.attachments, MaxAttachmentBytes); err != nil {
+	if e.Attachments, err = attachments.New(ctx, e.AttachmentsURL, MaxAttachmentBytes); err != nil {
 		t.Fatalf("opening the attachment store: %v", err)
+	}
+	if e.Links == nil {
+		e.Links, _ = attachments.NewLinks(nil, 0, e.Clock) // a random key is long enough
 	}
 	cfg := httpapi.Config{
 		DB:             db,
 		Clock:          e.Clock,
 		Attachments:    e.Attachments,
+		Links:          e.Links,
 		Broker:         e.Broker,
 		Introspection:  true,
 		GzipMinBytes:   httpapi.DefaultGzipMinBytes,
@@ -138,6 +155,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.Server = httptest.NewServer(httpapi.New(cfg))
 	t.Cleanup(func() {
 		e.Server.Close()
+		e.Attachments.Close()
 		db.Close()
 	})
 	return e

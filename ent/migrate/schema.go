@@ -283,6 +283,46 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[2]},
 			},
+			{
+				Name:    "contact_role_admin",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"ADMIN\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_contact_manager",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"CONTACT_MANAGER\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_designated",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"DESIGNATED\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_help_desk",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"HELP_DESK\"%'",
+				},
+			},
+			{
+				Name:    "contact_role_agent",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[11], ContactsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "CAST(roles AS TEXT) LIKE '%\"AGENT\"%'",
+				},
+			},
 		},
 	}
 	// DevicesColumns holds the columns for the "devices" table.
@@ -464,6 +504,8 @@ var (
 		{Name: "licenses", Type: field.TypeJSON},
 		{Name: "default_region", Type: field.TypeString, Nullable: true},
 		{Name: "share_case_history_with_partners", Type: field.TypeBool, Default: false},
+		{Name: "technical_account_manager_id", Type: field.TypeString, Nullable: true},
+		{Name: "client_success_manager_id", Type: field.TypeString, Nullable: true},
 		{Name: "access_version", Type: field.TypeInt64, Default: 0},
 	}
 	// OrganizationsTable holds the schema information for the "organizations" table.
@@ -481,6 +523,16 @@ var (
 				Name:    "organization_default_region",
 				Unique:  false,
 				Columns: []*schema.Column{OrganizationsColumns[8]},
+			},
+			{
+				Name:    "organization_technical_account_manager_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationsColumns[10]},
+			},
+			{
+				Name:    "organization_client_success_manager_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationsColumns[11]},
 			},
 		},
 	}

@@ -39,6 +39,10 @@ const (
 	FieldDefaultRegion = "default_region"
 	// FieldShareCaseHistoryWithPartners holds the string denoting the share_case_history_with_partners field in the database.
 	FieldShareCaseHistoryWithPartners = "share_case_history_with_partners"
+	// FieldTechnicalAccountManagerID holds the string denoting the technical_account_manager_id field in the database.
+	FieldTechnicalAccountManagerID = "technical_account_manager_id"
+	// FieldClientSuccessManagerID holds the string denoting the client_success_manager_id field in the database.
+	FieldClientSuccessManagerID = "client_success_manager_id"
 	// FieldAccessVersion holds the string denoting the access_version field in the database.
 	FieldAccessVersion = "access_version"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
@@ -127,6 +131,8 @@ var Columns = []string{
 	FieldLicenses,
 	FieldDefaultRegion,
 	FieldShareCaseHistoryWithPartners,
+	FieldTechnicalAccountManagerID,
+	FieldClientSuccessManagerID,
 	FieldAccessVersion,
 }
 
@@ -245,6 +251,16 @@ func ByDefaultRegion(opts ...sql.OrderTermOption) OrderOption {
 // ByShareCaseHistoryWithPartners orders the results by the share_case_history_with_partners field.
 func ByShareCaseHistoryWithPartners(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldShareCaseHistoryWithPartners, opts...).ToFunc()
+}
+
+// ByTechnicalAccountManagerID orders the results by the technical_account_manager_id field.
+func ByTechnicalAccountManagerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTechnicalAccountManagerID, opts...).ToFunc()
+}
+
+// ByClientSuccessManagerID orders the results by the client_success_manager_id field.
+func ByClientSuccessManagerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClientSuccessManagerID, opts...).ToFunc()
 }
 
 // ByAccessVersion orders the results by the access_version field.

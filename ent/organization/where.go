@@ -86,6 +86,16 @@ func ShareCaseHistoryWithPartners(v bool) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldShareCaseHistoryWithPartners, v))
 }
 
+// TechnicalAccountManagerID applies equality check predicate on the "technical_account_manager_id" field. It's identical to TechnicalAccountManagerIDEQ.
+func TechnicalAccountManagerID(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldTechnicalAccountManagerID, v))
+}
+
+// ClientSuccessManagerID applies equality check predicate on the "client_success_manager_id" field. It's identical to ClientSuccessManagerIDEQ.
+func ClientSuccessManagerID(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldClientSuccessManagerID, v))
+}
+
 // AccessVersion applies equality check predicate on the "access_version" field. It's identical to AccessVersionEQ.
 func AccessVersion(v int64) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldAccessVersion, v))
@@ -339,6 +349,156 @@ func ShareCaseHistoryWithPartnersEQ(v bool) predicate.Organization {
 // ShareCaseHistoryWithPartnersNEQ applies the NEQ predicate on the "share_case_history_with_partners" field.
 func ShareCaseHistoryWithPartnersNEQ(v bool) predicate.Organization {
 	return predicate.Organization(sql.FieldNEQ(FieldShareCaseHistoryWithPartners, v))
+}
+
+// TechnicalAccountManagerIDEQ applies the EQ predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDEQ(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDNEQ applies the NEQ predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDNEQ(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldNEQ(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDIn applies the In predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDIn(vs ...string) predicate.Organization {
+	return predicate.Organization(sql.FieldIn(FieldTechnicalAccountManagerID, vs...))
+}
+
+// TechnicalAccountManagerIDNotIn applies the NotIn predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDNotIn(vs ...string) predicate.Organization {
+	return predicate.Organization(sql.FieldNotIn(FieldTechnicalAccountManagerID, vs...))
+}
+
+// TechnicalAccountManagerIDGT applies the GT predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDGT(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldGT(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDGTE applies the GTE predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDGTE(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldGTE(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDLT applies the LT predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDLT(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldLT(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDLTE applies the LTE predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDLTE(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldLTE(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDContains applies the Contains predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDContains(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldContains(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDHasPrefix applies the HasPrefix predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDHasPrefix(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldHasPrefix(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDHasSuffix applies the HasSuffix predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDHasSuffix(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldHasSuffix(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDIsNil applies the IsNil predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDIsNil() predicate.Organization {
+	return predicate.Organization(sql.FieldIsNull(FieldTechnicalAccountManagerID))
+}
+
+// TechnicalAccountManagerIDNotNil applies the NotNil predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDNotNil() predicate.Organization {
+	return predicate.Organization(sql.FieldNotNull(FieldTechnicalAccountManagerID))
+}
+
+// TechnicalAccountManagerIDEqualFold applies the EqualFold predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDEqualFold(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEqualFold(FieldTechnicalAccountManagerID, v))
+}
+
+// TechnicalAccountManagerIDContainsFold applies the ContainsFold predicate on the "technical_account_manager_id" field.
+func TechnicalAccountManagerIDContainsFold(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldContainsFold(FieldTechnicalAccountManagerID, v))
+}
+
+// ClientSuccessManagerIDEQ applies the EQ predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDEQ(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDNEQ applies the NEQ predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDNEQ(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldNEQ(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDIn applies the In predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDIn(vs ...string) predicate.Organization {
+	return predicate.Organization(sql.FieldIn(FieldClientSuccessManagerID, vs...))
+}
+
+// ClientSuccessManagerIDNotIn applies the NotIn predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDNotIn(vs ...string) predicate.Organization {
+	return predicate.Organization(sql.FieldNotIn(FieldClientSuccessManagerID, vs...))
+}
+
+// ClientSuccessManagerIDGT applies the GT predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDGT(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldGT(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDGTE applies the GTE predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDGTE(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldGTE(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDLT applies the LT predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDLT(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldLT(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDLTE applies the LTE predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDLTE(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldLTE(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDContains applies the Contains predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDContains(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldContains(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDHasPrefix applies the HasPrefix predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDHasPrefix(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldHasPrefix(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDHasSuffix applies the HasSuffix predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDHasSuffix(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldHasSuffix(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDIsNil applies the IsNil predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDIsNil() predicate.Organization {
+	return predicate.Organization(sql.FieldIsNull(FieldClientSuccessManagerID))
+}
+
+// ClientSuccessManagerIDNotNil applies the NotNil predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDNotNil() predicate.Organization {
+	return predicate.Organization(sql.FieldNotNull(FieldClientSuccessManagerID))
+}
+
+// ClientSuccessManagerIDEqualFold applies the EqualFold predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDEqualFold(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEqualFold(FieldClientSuccessManagerID, v))
+}
+
+// ClientSuccessManagerIDContainsFold applies the ContainsFold predicate on the "client_success_manager_id" field.
+func ClientSuccessManagerIDContainsFold(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldContainsFold(FieldClientSuccessManagerID, v))
 }
 
 // AccessVersionEQ applies the EQ predicate on the "access_version" field.

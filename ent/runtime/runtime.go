@@ -552,7 +552,7 @@ func init() {
 	// organization.DefaultShareCaseHistoryWithPartners holds the default value on creation for the share_case_history_with_partners field.
 	organization.DefaultShareCaseHistoryWithPartners = organizationDescShareCaseHistoryWithPartners.Default.(bool)
 	// organizationDescAccessVersion is the schema descriptor for access_version field.
-	organizationDescAccessVersion := organizationFields[8].Descriptor()
+	organizationDescAccessVersion := organizationFields[10].Descriptor()
 	// organization.DefaultAccessVersion holds the default value on creation for the access_version field.
 	organization.DefaultAccessVersion = organizationDescAccessVersion.Default.(int64)
 	// organizationDescID is the schema descriptor for id field.

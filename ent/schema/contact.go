@@ -2,9 +2,11 @@ package schema
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
 	"github.com/partnerdesk/partnerdesk/ids"
@@ -113,10 +116,20 @@ func (Contact) Edges() []ent.Edge {
 }
 
 func (Contact) Indexes() []ent.Index {
-	return []ent.Index{
+	idx := []ent.Index{
 		index.Fields("organization_id", "name"),
 		index.Fields("name"),
 	}
+	// Roles are a JSON list, which no plain index searches: each role has
+	// a partial index of its holders, on the very condition
+	// directory.HasRole filters with, so that "who are Acme's contact
+	// managers?" reads only them.
+	for _, r := range (access.Role("")).Values() {
+		idx = append(idx, index.Fields("organization_id", "name").
+			Annotations(entsql.IndexWhere(directory.RoleCondition("roles", access.Role(r)))).
+			StorageKey("contact_role_"+strings.ToLower(r)))
+	}
+	return idx
 }
 
 func (Contact) Hooks() []ent.Hook {

@@ -76,6 +76,16 @@ func (Organization) Fields() []ent.Field {
 			Default(false).
 			Comment("When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).").
 			Annotations(fieldaccess.Grant(access.Look)),
+		field.String("technical_account_manager_id").
+			Optional().
+			Nillable().
+			Comment("The vendor contact who is the customer's technical account manager (seed 000: who to call).").
+			Annotations(hidden()),
+		field.String("client_success_manager_id").
+			Optional().
+			Nillable().
+			Comment("The vendor contact who is the customer's client success manager (seed 000: who to call).").
+			Annotations(hidden()),
 		field.Int64("access_version").
 			Default(0).
 			Comment("A partner's: changes whenever what its grants give it may change (a grant of its, a customer's history sharing), so that sign-in reuses what it read of them until then.").
@@ -118,6 +128,9 @@ func (Organization) Indexes() []ent.Index {
 		index.Fields("kind", "name"),
 		// Help-desk search reads the regions in use for each national number.
 		index.Fields("default_region"),
+		// The read policy finds the customers a vendor contact is assigned to.
+		index.Fields("technical_account_manager_id"),
+		index.Fields("client_success_manager_id"),
 	}
 }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/partnerdesk/partnerdesk/cases"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/grants"
 )
@@ -72,5 +73,15 @@ type UpdateCaseInput struct {
 
 type AddCaseCommentInput struct {
 	cases.CommentInput
+	ClientMutationID *string
+}
+
+type CreateLicenseInput struct {
+	directory.LicenseChange
+	ClientMutationID *string
+}
+
+type UpdateLicenseInput struct {
+	directory.LicenseChange
 	ClientMutationID *string
 }

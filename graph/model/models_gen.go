@@ -9,7 +9,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/cases"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 )
@@ -117,6 +119,26 @@ type ApproveGrantPayload struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The grant, active from now.
 	Grant *ent.Grant `json:"grant"`
+}
+
+// A vendor contact to assign to a customer in a role, or a role to leave unassigned.
+type AssignVendorContactInput struct {
+	// The customer.
+	CustomerID string `json:"customerID"`
+	// The part the contact plays.
+	Role directory.VendorRole `json:"role"`
+	// An active contact of the vendor; null or omitted leaves the role unassigned.
+	ContactID *string `json:"contactID,omitempty"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The customer with its vendor contacts.
+type AssignVendorContactPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer, its vendor contacts included.
+	Organization *ent.Organization `json:"organization"`
 }
 
 // Whether the caller may take an action on a case now, and if not, why.
@@ -231,12 +253,42 @@ type CreateContactPayload struct {
 	Contact *ent.Contact `json:"contact"`
 }
 
+// The customer with its new licence.
+type CreateLicensePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer, its licences included.
+	Organization *ent.Organization `json:"organization"`
+	// The licence added.
+	License *jsontype.License `json:"license"`
+}
+
 // The new organisation.
 type CreateOrganizationPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The organisation.
 	Organization *ent.Organization `json:"organization"`
+}
+
+// My Customers, a page at a time (a Relay cursor connection): ask for the first or last 1 to 100.
+type CustomerOverviewConnection struct {
+	// The customers of this page, with their cursors.
+	Edges []*CustomerOverviewEdge `json:"edges"`
+	// The customers of this page, without their cursors.
+	Nodes []*CustomerOverview `json:"nodes"`
+	// Information to aid in pagination.
+	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
+	// How many customers there are in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// One customer of a My Customers page, and its cursor.
+type CustomerOverviewEdge struct {
+	// The customer and its figures.
+	Node *CustomerOverview `json:"node"`
+	// A cursor for use in pagination.
+	Cursor entgql.Cursor[string] `json:"cursor"`
 }
 
 // An attachment to remove (the vendor's staff only).
@@ -260,6 +312,26 @@ type DeleteCaseAttachmentPayload struct {
 }
 
 func (DeleteCaseAttachmentPayload) IsCaseChange() {}
+
+// A customer's licence to remove.
+type DeleteLicenseInput struct {
+	// The customer licensed.
+	CustomerID string `json:"customerID"`
+	// The product whose licence ends (any case).
+	Product string `json:"product"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The customer without the removed licence.
+type DeleteLicensePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer, its remaining licences included.
+	Organization *ent.Organization `json:"organization"`
+	// The product whose licence was removed, as it was stored.
+	DeletedProduct string `json:"deletedProduct"`
+}
 
 // A case to escalate.
 type EscalateCaseInput struct {
@@ -495,6 +567,16 @@ type UpdateDevicePayload struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The device after the change.
 	Device *ent.Device `json:"device"`
+}
+
+// The customer with its changed licence.
+type UpdateLicensePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The customer, its licences included.
+	Organization *ent.Organization `json:"organization"`
+	// The licence after the change.
+	License *jsontype.License `json:"license"`
 }
 
 // The changed organisation.

@@ -592,7 +592,7 @@ func (f *Floor) metrics(ctx context.Context, s *session, id string, out *jsonWri
 	var escalated, breaches, opened, closed, responded int64
 	err = f.queryRow(ctx, f.reader, `SELECT
 		COALESCE(SUM(CASE WHEN c.status <> 'CLOSED' AND c.escalated THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN c.status <> 'CLOSED' AND c.first_responded_at IS NULL AND c.first_response_due_at <= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN c.status <> 'CLOSED' AND (c.first_responded_at > c.first_response_due_at OR c.first_responded_at IS NULL AND c.first_response_due_at <= ?) THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN c.created_at >= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN c.status = 'CLOSED' AND c.closed_at >= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN c.created_at >= ? AND c.first_responded_at IS NOT NULL THEN 1 ELSE 0 END), 0)`+where,
