@@ -14,6 +14,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
+	"github.com/partnerdesk/partnerdesk/helpdesk"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
 )
@@ -55,7 +56,7 @@ func Open(ctx context.Context, addr string, opts store.Options, broker events.Br
 }
 
 // Migrate opens the database at addr and brings it, and what ent does not
-// manage (the search index), up to this version, once however many
+// manage (the search indexes, the uniqueness of domains and names), up to this version, once however many
 // instances start together.
 func Migrate(ctx context.Context, addr string, opts store.Options) (*store.DB, error) {
 	opts.Driver = driver
@@ -65,6 +66,12 @@ func Migrate(ctx context.Context, addr string, opts store.Options) (*store.DB, e
 	}
 	err = db.Migrate(ctx, func(ctx context.Context) error {
 		if err := casesearch.Install(ctx, db.Dialect, db.Writer()); err != nil {
+			return err
+		}
+		if err := helpdesk.Install(ctx, db.Dialect, db.Writer()); err != nil {
+			return err
+		}
+		if err := directory.InstallUnique(ctx, db.Dialect, db.Writer()); err != nil {
 			return err
 		}
 		return stampOlderDatabase(ctx, db)

@@ -1,14 +1,17 @@
 // Package audit writes an AuditEntry for every mutation, in the mutation's
 // own transaction (SPEC §2.6). graph.Mutations calls it around every root
-// field of a mutation, so that no mutation can forget to be audited; the
-// access directive tells it which customer and grant allowed the call.
+// field of a mutation, so that no mutation can forget to be audited; a
+// rule per mutation names the object the entry records, and the object's
+// customer decides which level and grant the entry names.
 package audit
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -20,16 +23,24 @@ import (
 
 // Write records the root mutation field that ctx ran and the result it
 // returned, with client: the field's transaction, so that the entry
-// commits or rolls back with what it records. For an action a level
-// allows, the level and grant that allowed it are the caller's session's
-// on the customer acted on (the object's), at the instant the mutation
-// decided; a role allows the others.
+// commits or rolls back with what it records. The entry names the object
+// its rule (Rules) points at, and that object's customer; and the level
+// and grant the caller's session held on that customer at the instant the
+// mutation decided, whether a level or a role allowed the action (but no
+// partner's grant, for what a role allows).
 func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, res any) error {
 	v := viewer.ForContext(ctx)
 	if v == nil {
 		return errors.New("audit: a mutation ran without a caller")
 	}
-	objType, objID, objCustomer := object(res)
+	rule, ok := Rules[fc.Field.Name]
+	if !ok {
+		return fmt.Errorf("audit: mutation %s has no rule naming its object", fc.Field.Name)
+	}
+	objType, objID, objCustomer, err := rule.object(res)
+	if err != nil {
+		return fmt.Errorf("audit: %s: %w", fc.Field.Name, err)
+	}
 	q := client.AuditEntry.Create().
 		SetActorID(v.ContactID).
 		SetActorOrganizationID(v.OrgID).
@@ -43,8 +54,13 @@ func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, re
 	if objCustomer != "" && !(objCustomer == v.OrgID && v.OrgKind != access.Customer) {
 		q.SetCustomerID(objCustomer)
 	}
-	if objCustomer != "" && actionOf(fc).Level() != "" {
+	if objCustomer != "" {
 		d := v.Decide(objCustomer)
+		if actionOf(fc).Level() == "" && d.Grant != nil {
+			// A partner's role allowed it (a request, a revocation), not
+			// the partner's grant on the customer.
+			d = access.Decision{}
+		}
 		if d.Level != "" {
 			q.SetLevel(d.Level)
 		}
@@ -86,23 +102,93 @@ func changedFields(ctx context.Context, fc *graphql.FieldContext) []string {
 	return out
 }
 
-// object names the node a mutation returned, or the first node in its
-// payload, for the entry's object columns, with the node's customer when it
-// has one.
-func object(res any) (typ, id, customer string) {
-	if n, ok := res.(ent.Noder); ok {
-		return nodeOf(n)
-	}
-	rv := reflect.Indirect(reflect.ValueOf(res))
+// Rule says which object a mutation's entry names: the payload field (by
+// its GraphQL name) that holds it, and, for a mutation that removed it,
+// its type, the field then holding the removed object's ID. The customer
+// is the object's, or, for a removed one, that of the payload's first
+// node with a customer (the case it was removed from).
+type Rule struct {
+	Field   string
+	Removed string
+	// Customer says the removed object's ID is a customer's, whose entry
+	// it then is: the subscription to a customer's cases names it.
+	Customer bool
+}
+
+// Rules covers every mutation; one without a rule fails rather than write
+// an entry that names nothing (graph's schema test holds every Mutation
+// field to having one).
+var Rules = map[string]Rule{
+	"createOrganization":     {Field: "organization"},
+	"updateOrganization":     {Field: "organization"},
+	"createContact":          {Field: "contact"},
+	"updateContact":          {Field: "contact"},
+	"registerDevice":         {Field: "device"},
+	"updateDevice":           {Field: "device"},
+	"addPhoneNumber":         {Field: "phoneNumber"},
+	"updatePhoneNumber":      {Field: "phoneNumber"},
+	"requestGrant":           {Field: "grant"},
+	"approveGrant":           {Field: "grant"},
+	"rejectGrant":            {Field: "grant"},
+	"revokeGrant":            {Field: "grant"},
+	"createCase":             {Field: "case"},
+	"updateCase":             {Field: "case"},
+	"closeCase":              {Field: "case"},
+	"reopenCase":             {Field: "case"},
+	"escalateCase":           {Field: "case"},
+	"addCaseComment":         {Field: "comment"},
+	"addCaseCollaborator":    {Field: "case"},
+	"removeCaseCollaborator": {Field: "case"},
+	"addCaseAttachment":      {Field: "attachment"},
+	"deleteCaseAttachment":   {Field: "deletedAttachmentID", Removed: "Attachment"},
+	"shareCase":              {Field: "case"},
+	"sendVerificationCode":   {Field: "contact"},
+	"checkVerificationCode":  {Field: "contact"},
+	"clearEmailSuppression":  {Field: "contact"},
+	// Licences live in their organisation: the entry names it.
+	"createLicense":       {Field: "organization"},
+	"updateLicense":       {Field: "organization"},
+	"deleteLicense":       {Field: "organization"},
+	"assignVendorContact": {Field: "organization"},
+	"createAccessToken":   {Field: "accessToken"},
+	"revokeAccessToken":   {Field: "accessToken"},
+	"updateViewer":        {Field: "contact"},
+	"subscribeToCases":    {Field: "customer"},
+	// The subscription is gone; the entry names the customer it was to.
+	"unsubscribeFromCases": {Field: "customerID", Removed: "Organization", Customer: true},
+}
+
+// object finds the rule's object in a mutation's payload.
+func (r Rule) object(payload any) (typ, id, customer string, err error) {
+	rv := reflect.Indirect(reflect.ValueOf(payload))
 	if rv.Kind() != reflect.Struct {
-		return "", "", ""
+		return "", "", "", fmt.Errorf("the payload %T is no object", payload)
 	}
-	for i := 0; i < rv.NumField(); i++ {
-		if n, ok := rv.Field(i).Interface().(ent.Noder); ok && !rv.Field(i).IsNil() {
-			return nodeOf(n)
+	var field reflect.Value
+	for i := range rv.NumField() {
+		tag, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("json"), ",")
+		if tag == r.Field {
+			field = rv.Field(i)
+		}
+		// A removed object's customer is that of the node it was removed from.
+		if n, ok := rv.Field(i).Interface().(ent.Noder); ok && !rv.Field(i).IsNil() && customer == "" {
+			_, _, customer = nodeOf(n)
 		}
 	}
-	return "", "", ""
+	switch {
+	case !field.IsValid():
+		return "", "", "", fmt.Errorf("the payload %T has no field %s", payload, r.Field)
+	case r.Removed != "" && r.Customer:
+		return r.Removed, field.String(), field.String(), nil
+	case r.Removed != "":
+		return r.Removed, field.String(), customer, nil
+	}
+	n, ok := field.Interface().(ent.Noder)
+	if !ok || field.IsNil() {
+		return "", "", "", fmt.Errorf("the payload's %s is no node", r.Field)
+	}
+	typ, id, customer = nodeOf(n)
+	return typ, id, customer, nil
 }
 
 func nodeOf(n ent.Noder) (typ, id, customer string) {

@@ -1,7 +1,7 @@
 // Package directory keeps the organisation directory consistent whoever
 // writes to it (the API, the operator commands, the demo loader): contacts
 // hold only roles their side can have, support plans belong to customers,
-// and devices and numbers point only at people and devices of their own
+// domains and names are unique (unique.go), and devices and numbers point only at people and devices of their own
 // organisation.
 package directory
 

@@ -2,10 +2,13 @@ package directory
 
 import (
 	"context"
+	"slices"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/contact"
+	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
 // The directory's changes (SPEC §1, §2.1): each loads what it acts on as
@@ -69,7 +72,41 @@ func UpdateContact(ctx context.Context, c *ent.Client, s *access.Session, id str
 	if _, err := s.Require(access.ManageContacts, ct.OrganizationID); err != nil {
 		return nil, err
 	}
+	if err := keepLastAdmin(ctx, c, s, ct, in); err != nil {
+		return nil, err
+	}
 	return ct.Update().SetInput(in).Save(ctx)
+}
+
+// keepLastAdmin refuses the change by which the last active ADMIN of an
+// organisation would drop its own role or stop being active: nobody would
+// be left to manage the organisation's contacts, and the vendor would
+// have to step in. Another admin may still be suspended by one who stays.
+func keepLastAdmin(ctx context.Context, c *ent.Client, s *access.Session, ct *ent.Contact, in ent.UpdateContactInput) error {
+	stepsDown, field := false, ""
+	switch {
+	case ct.ID != s.ContactID || ct.Status != contact.StatusACTIVE || !slices.Contains(ct.Roles, access.RoleAdmin):
+		return nil
+	case in.Roles != nil && !slices.Contains(in.Roles, access.RoleAdmin):
+		stepsDown, field = true, "roles"
+	case in.Status != nil && *in.Status != contact.StatusACTIVE:
+		stepsDown, field = true, "status"
+	}
+	if !stepsDown {
+		return nil
+	}
+	// The organisation's other contacts, whatever the caller may read of them.
+	others, err := c.Contact.Query().
+		Where(contact.OrganizationID(ct.OrganizationID), contact.IDNEQ(ct.ID), contact.StatusEQ(contact.StatusACTIVE)).
+		All(rowfilter.Privileged(ctx))
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(others, func(o *ent.Contact) bool { return slices.Contains(o.Roles, access.RoleAdmin) }) {
+		return nil
+	}
+	return &apperr.Error{Code: apperr.Conflict, Field: field, Reason: "LAST_ADMIN",
+		Message: "you are the last active admin of your organisation: make another contact an admin first"}
 }
 
 // RegisterDevice adds a device to an organisation (SERVICE_ADMIN on it).

@@ -2079,6 +2079,11 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, organization.FieldLicenses)
 				fieldSeen[organization.FieldLicenses] = struct{}{}
 			}
+		case "defaultRegion":
+			if _, ok := fieldSeen[organization.FieldDefaultRegion]; !ok {
+				selectedFields = append(selectedFields, organization.FieldDefaultRegion)
+				fieldSeen[organization.FieldDefaultRegion] = struct{}{}
+			}
 		case "shareCaseHistoryWithPartners":
 			if _, ok := fieldSeen[organization.FieldShareCaseHistoryWithPartners]; !ok {
 				selectedFields = append(selectedFields, organization.FieldShareCaseHistoryWithPartners)

@@ -287,6 +287,7 @@ type CreateOrganizationInput struct {
 	Domains                      []string
 	Sites                        []string
 	SupportPlan                  *organization.SupportPlan
+	DefaultRegion                *string
 	ShareCaseHistoryWithPartners *bool
 }
 
@@ -302,6 +303,9 @@ func (i *CreateOrganizationInput) Mutate(m *OrganizationMutation) {
 	}
 	if v := i.SupportPlan; v != nil {
 		m.SetSupportPlan(*v)
+	}
+	if v := i.DefaultRegion; v != nil {
+		m.SetDefaultRegion(*v)
 	}
 	if v := i.ShareCaseHistoryWithPartners; v != nil {
 		m.SetShareCaseHistoryWithPartners(*v)
@@ -323,6 +327,8 @@ type UpdateOrganizationInput struct {
 	AppendSites                  []string
 	ClearSupportPlan             bool
 	SupportPlan                  *organization.SupportPlan
+	ClearDefaultRegion           bool
+	DefaultRegion                *string
 	ShareCaseHistoryWithPartners *bool
 }
 
@@ -348,6 +354,12 @@ func (i *UpdateOrganizationInput) Mutate(m *OrganizationMutation) {
 	}
 	if v := i.SupportPlan; v != nil {
 		m.SetSupportPlan(*v)
+	}
+	if i.ClearDefaultRegion {
+		m.ClearDefaultRegion()
+	}
+	if v := i.DefaultRegion; v != nil {
+		m.SetDefaultRegion(*v)
 	}
 	if v := i.ShareCaseHistoryWithPartners; v != nil {
 		m.SetShareCaseHistoryWithPartners(*v)

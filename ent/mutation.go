@@ -10118,6 +10118,7 @@ type OrganizationMutation struct {
 	support_plan                     *organization.SupportPlan
 	licenses                         *[]jsontype.License
 	appendlicenses                   []jsontype.License
+	default_region                   *string
 	share_case_history_with_partners *bool
 	technical_account_manager_id     *string
 	client_success_manager_id        *string
@@ -10565,6 +10566,55 @@ func (m *OrganizationMutation) AppendedLicenses() ([]jsontype.License, bool) {
 func (m *OrganizationMutation) ResetLicenses() {
 	m.licenses = nil
 	m.appendlicenses = nil
+}
+
+// SetDefaultRegion sets the "default_region" field.
+func (m *OrganizationMutation) SetDefaultRegion(s string) {
+	m.default_region = &s
+}
+
+// DefaultRegion returns the value of the "default_region" field in the mutation.
+func (m *OrganizationMutation) DefaultRegion() (r string, exists bool) {
+	v := m.default_region
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDefaultRegion returns the old "default_region" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldDefaultRegion(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDefaultRegion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDefaultRegion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDefaultRegion: %w", err)
+	}
+	return oldValue.DefaultRegion, nil
+}
+
+// ClearDefaultRegion clears the value of the "default_region" field.
+func (m *OrganizationMutation) ClearDefaultRegion() {
+	m.default_region = nil
+	m.clearedFields[organization.FieldDefaultRegion] = struct{}{}
+}
+
+// DefaultRegionCleared returns if the "default_region" field was cleared in this mutation.
+func (m *OrganizationMutation) DefaultRegionCleared() bool {
+	_, ok := m.clearedFields[organization.FieldDefaultRegion]
+	return ok
+}
+
+// ResetDefaultRegion resets all changes to the "default_region" field.
+func (m *OrganizationMutation) ResetDefaultRegion() {
+	m.default_region = nil
+	delete(m.clearedFields, organization.FieldDefaultRegion)
 }
 
 // SetShareCaseHistoryWithPartners sets the "share_case_history_with_partners" field.
@@ -11223,7 +11273,7 @@ func (m *OrganizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganizationMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, organization.FieldCreatedAt)
 	}
@@ -11244,6 +11294,9 @@ func (m *OrganizationMutation) Fields() []string {
 	}
 	if m.licenses != nil {
 		fields = append(fields, organization.FieldLicenses)
+	}
+	if m.default_region != nil {
+		fields = append(fields, organization.FieldDefaultRegion)
 	}
 	if m.share_case_history_with_partners != nil {
 		fields = append(fields, organization.FieldShareCaseHistoryWithPartners)
@@ -11279,6 +11332,8 @@ func (m *OrganizationMutation) Field(name string) (ent.Value, bool) {
 		return m.SupportPlan()
 	case organization.FieldLicenses:
 		return m.Licenses()
+	case organization.FieldDefaultRegion:
+		return m.DefaultRegion()
 	case organization.FieldShareCaseHistoryWithPartners:
 		return m.ShareCaseHistoryWithPartners()
 	case organization.FieldTechnicalAccountManagerID:
@@ -11310,6 +11365,8 @@ func (m *OrganizationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldSupportPlan(ctx)
 	case organization.FieldLicenses:
 		return m.OldLicenses(ctx)
+	case organization.FieldDefaultRegion:
+		return m.OldDefaultRegion(ctx)
 	case organization.FieldShareCaseHistoryWithPartners:
 		return m.OldShareCaseHistoryWithPartners(ctx)
 	case organization.FieldTechnicalAccountManagerID:
@@ -11375,6 +11432,13 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLicenses(v)
+		return nil
+	case organization.FieldDefaultRegion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDefaultRegion(v)
 		return nil
 	case organization.FieldShareCaseHistoryWithPartners:
 		v, ok := value.(bool)
@@ -11452,6 +11516,9 @@ func (m *OrganizationMutation) ClearedFields() []string {
 	if m.FieldCleared(organization.FieldSupportPlan) {
 		fields = append(fields, organization.FieldSupportPlan)
 	}
+	if m.FieldCleared(organization.FieldDefaultRegion) {
+		fields = append(fields, organization.FieldDefaultRegion)
+	}
 	if m.FieldCleared(organization.FieldTechnicalAccountManagerID) {
 		fields = append(fields, organization.FieldTechnicalAccountManagerID)
 	}
@@ -11474,6 +11541,9 @@ func (m *OrganizationMutation) ClearField(name string) error {
 	switch name {
 	case organization.FieldSupportPlan:
 		m.ClearSupportPlan()
+		return nil
+	case organization.FieldDefaultRegion:
+		m.ClearDefaultRegion()
 		return nil
 	case organization.FieldTechnicalAccountManagerID:
 		m.ClearTechnicalAccountManagerID()
@@ -11509,6 +11579,9 @@ func (m *OrganizationMutation) ResetField(name string) error {
 		return nil
 	case organization.FieldLicenses:
 		m.ResetLicenses()
+		return nil
+	case organization.FieldDefaultRegion:
+		m.ResetDefaultRegion()
 		return nil
 	case organization.FieldShareCaseHistoryWithPartners:
 		m.ResetShareCaseHistoryWithPartners()

@@ -35,6 +35,8 @@ type Organization struct {
 	SupportPlan *organization.SupportPlan `json:"support_plan,omitempty"`
 	// Products the customer is licensed for.
 	Licenses []jsontype.License `json:"licenses,omitempty"`
+	// ISO 3166 alpha-2 region (e.g. US) whose national phone numbers help-desk search reads as the customer's own, as its people type them without + and a country code. Empty when the customer has none.
+	DefaultRegion *string `json:"default_region,omitempty"`
 	// When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).
 	ShareCaseHistoryWithPartners bool `json:"share_case_history_with_partners,omitempty"`
 	// The vendor contact who is the customer's technical account manager (seed 000: who to call).
@@ -166,7 +168,7 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case organization.FieldAccessVersion:
 			values[i] = new(sql.NullInt64)
-		case organization.FieldID, organization.FieldKind, organization.FieldName, organization.FieldSupportPlan, organization.FieldTechnicalAccountManagerID, organization.FieldClientSuccessManagerID:
+		case organization.FieldID, organization.FieldKind, organization.FieldName, organization.FieldSupportPlan, organization.FieldDefaultRegion, organization.FieldTechnicalAccountManagerID, organization.FieldClientSuccessManagerID:
 			values[i] = new(sql.NullString)
 		case organization.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -239,6 +241,13 @@ func (_m *Organization) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Licenses); err != nil {
 					return fmt.Errorf("unmarshal field licenses: %w", err)
 				}
+			}
+		case organization.FieldDefaultRegion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field default_region", values[i])
+			} else if value.Valid {
+				_m.DefaultRegion = new(string)
+				*_m.DefaultRegion = value.String
 			}
 		case organization.FieldShareCaseHistoryWithPartners:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -364,6 +373,11 @@ func (_m *Organization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("licenses=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Licenses))
+	builder.WriteString(", ")
+	if v := _m.DefaultRegion; v != nil {
+		builder.WriteString("default_region=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("share_case_history_with_partners=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ShareCaseHistoryWithPartners))

@@ -85,6 +85,20 @@ func (_c *OrganizationCreate) SetLicenses(v []jsontype.License) *OrganizationCre
 	return _c
 }
 
+// SetDefaultRegion sets the "default_region" field.
+func (_c *OrganizationCreate) SetDefaultRegion(v string) *OrganizationCreate {
+	_c.mutation.SetDefaultRegion(v)
+	return _c
+}
+
+// SetNillableDefaultRegion sets the "default_region" field if the given value is not nil.
+func (_c *OrganizationCreate) SetNillableDefaultRegion(v *string) *OrganizationCreate {
+	if v != nil {
+		_c.SetDefaultRegion(*v)
+	}
+	return _c
+}
+
 // SetShareCaseHistoryWithPartners sets the "share_case_history_with_partners" field.
 func (_c *OrganizationCreate) SetShareCaseHistoryWithPartners(v bool) *OrganizationCreate {
 	_c.mutation.SetShareCaseHistoryWithPartners(v)
@@ -384,6 +398,11 @@ func (_c *OrganizationCreate) check() error {
 	if _, ok := _c.mutation.Licenses(); !ok {
 		return &ValidationError{Name: "licenses", err: errors.New(`ent: missing required field "Organization.licenses"`)}
 	}
+	if v, ok := _c.mutation.DefaultRegion(); ok {
+		if err := organization.DefaultRegionValidator(v); err != nil {
+			return &ValidationError{Name: "default_region", err: fmt.Errorf(`ent: validator failed for field "Organization.default_region": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.ShareCaseHistoryWithPartners(); !ok {
 		return &ValidationError{Name: "share_case_history_with_partners", err: errors.New(`ent: missing required field "Organization.share_case_history_with_partners"`)}
 	}
@@ -457,6 +476,10 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Licenses(); ok {
 		_spec.SetField(organization.FieldLicenses, field.TypeJSON, value)
 		_node.Licenses = value
+	}
+	if value, ok := _c.mutation.DefaultRegion(); ok {
+		_spec.SetField(organization.FieldDefaultRegion, field.TypeString, value)
+		_node.DefaultRegion = &value
 	}
 	if value, ok := _c.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)

@@ -105,6 +105,26 @@ func (_u *OrganizationUpdate) AppendLicenses(v []jsontype.License) *Organization
 	return _u
 }
 
+// SetDefaultRegion sets the "default_region" field.
+func (_u *OrganizationUpdate) SetDefaultRegion(v string) *OrganizationUpdate {
+	_u.mutation.SetDefaultRegion(v)
+	return _u
+}
+
+// SetNillableDefaultRegion sets the "default_region" field if the given value is not nil.
+func (_u *OrganizationUpdate) SetNillableDefaultRegion(v *string) *OrganizationUpdate {
+	if v != nil {
+		_u.SetDefaultRegion(*v)
+	}
+	return _u
+}
+
+// ClearDefaultRegion clears the value of the "default_region" field.
+func (_u *OrganizationUpdate) ClearDefaultRegion() *OrganizationUpdate {
+	_u.mutation.ClearDefaultRegion()
+	return _u
+}
+
 // SetShareCaseHistoryWithPartners sets the "share_case_history_with_partners" field.
 func (_u *OrganizationUpdate) SetShareCaseHistoryWithPartners(v bool) *OrganizationUpdate {
 	_u.mutation.SetShareCaseHistoryWithPartners(v)
@@ -512,6 +532,11 @@ func (_u *OrganizationUpdate) check() error {
 			return &ValidationError{Name: "support_plan", err: fmt.Errorf(`ent: validator failed for field "Organization.support_plan": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DefaultRegion(); ok {
+		if err := organization.DefaultRegionValidator(v); err != nil {
+			return &ValidationError{Name: "default_region", err: fmt.Errorf(`ent: validator failed for field "Organization.default_region": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -565,6 +590,12 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, organization.FieldLicenses, value)
 		})
+	}
+	if value, ok := _u.mutation.DefaultRegion(); ok {
+		_spec.SetField(organization.FieldDefaultRegion, field.TypeString, value)
+	}
+	if _u.mutation.DefaultRegionCleared() {
+		_spec.ClearField(organization.FieldDefaultRegion, field.TypeString)
 	}
 	if value, ok := _u.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)
@@ -1039,6 +1070,26 @@ func (_u *OrganizationUpdateOne) AppendLicenses(v []jsontype.License) *Organizat
 	return _u
 }
 
+// SetDefaultRegion sets the "default_region" field.
+func (_u *OrganizationUpdateOne) SetDefaultRegion(v string) *OrganizationUpdateOne {
+	_u.mutation.SetDefaultRegion(v)
+	return _u
+}
+
+// SetNillableDefaultRegion sets the "default_region" field if the given value is not nil.
+func (_u *OrganizationUpdateOne) SetNillableDefaultRegion(v *string) *OrganizationUpdateOne {
+	if v != nil {
+		_u.SetDefaultRegion(*v)
+	}
+	return _u
+}
+
+// ClearDefaultRegion clears the value of the "default_region" field.
+func (_u *OrganizationUpdateOne) ClearDefaultRegion() *OrganizationUpdateOne {
+	_u.mutation.ClearDefaultRegion()
+	return _u
+}
+
 // SetShareCaseHistoryWithPartners sets the "share_case_history_with_partners" field.
 func (_u *OrganizationUpdateOne) SetShareCaseHistoryWithPartners(v bool) *OrganizationUpdateOne {
 	_u.mutation.SetShareCaseHistoryWithPartners(v)
@@ -1459,6 +1510,11 @@ func (_u *OrganizationUpdateOne) check() error {
 			return &ValidationError{Name: "support_plan", err: fmt.Errorf(`ent: validator failed for field "Organization.support_plan": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DefaultRegion(); ok {
+		if err := organization.DefaultRegionValidator(v); err != nil {
+			return &ValidationError{Name: "default_region", err: fmt.Errorf(`ent: validator failed for field "Organization.default_region": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1529,6 +1585,12 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, organization.FieldLicenses, value)
 		})
+	}
+	if value, ok := _u.mutation.DefaultRegion(); ok {
+		_spec.SetField(organization.FieldDefaultRegion, field.TypeString, value)
+	}
+	if _u.mutation.DefaultRegionCleared() {
+		_spec.ClearField(organization.FieldDefaultRegion, field.TypeString)
 	}
 	if value, ok := _u.mutation.ShareCaseHistoryWithPartners(); ok {
 		_spec.SetField(organization.FieldShareCaseHistoryWithPartners, field.TypeBool, value)

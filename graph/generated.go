@@ -301,6 +301,7 @@ type ComplexityRoot struct {
 	CheckVerificationCodePayload struct {
 		AttemptsLeft     func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
+		Contact          func(childComplexity int) int
 		Result           func(childComplexity int) int
 	}
 
@@ -565,6 +566,7 @@ type ComplexityRoot struct {
 		Contacts                     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) int
 		ContactsWithRole             func(childComplexity int, role access.Role, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) int
 		CreatedAt                    func(childComplexity int) int
+		DefaultRegion                func(childComplexity int) int
 		Devices                      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
 		Domains                      func(childComplexity int) int
 		ID                           func(childComplexity int) int
@@ -1881,6 +1883,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckVerificationCodePayload.ClientMutationID(childComplexity), true
+	case "CheckVerificationCodePayload.contact":
+		if e.ComplexityRoot.CheckVerificationCodePayload.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckVerificationCodePayload.Contact(childComplexity), true
 	case "CheckVerificationCodePayload.result":
 		if e.ComplexityRoot.CheckVerificationCodePayload.Result == nil {
 			break
@@ -3160,6 +3168,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.CreatedAt(childComplexity), true
+	case "Organization.defaultRegion":
+		if e.ComplexityRoot.Organization.DefaultRegion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.DefaultRegion(childComplexity), true
 	case "Organization.devices":
 		if e.ComplexityRoot.Organization.Devices == nil {
 			break
@@ -4923,6 +4937,8 @@ input CheckVerificationCodeInput {
 type CheckVerificationCodePayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
+  "The contact whose code was checked."
+  contact: Contact! @public
   "Whether the code matched, and if not, why."
   result: VerificationResult! @public
   "Checks left for this code."
@@ -5919,6 +5935,8 @@ func (ec *executionContext) childFields_CheckVerificationCodePayload(ctx context
 	switch field.Name {
 	case "clientMutationId":
 		return ec.fieldContext_CheckVerificationCodePayload_clientMutationId(ctx, field)
+	case "contact":
+		return ec.fieldContext_CheckVerificationCodePayload_contact(ctx, field)
 	case "result":
 		return ec.fieldContext_CheckVerificationCodePayload_result(ctx, field)
 	case "attemptsLeft":
@@ -6379,6 +6397,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_supportPlan(ctx, field)
 	case "licenses":
 		return ec.fieldContext_Organization_licenses(ctx, field)
+	case "defaultRegion":
+		return ec.fieldContext_Organization_defaultRegion(ctx, field)
 	case "shareCaseHistoryWithPartners":
 		return ec.fieldContext_Organization_shareCaseHistoryWithPartners(ctx, field)
 	case "contacts":
@@ -15210,6 +15230,51 @@ func (ec *executionContext) fieldContext_CheckVerificationCodePayload_clientMuta
 	return graphql.NewScalarFieldContext("CheckVerificationCodePayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _CheckVerificationCodePayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.CheckVerificationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckVerificationCodePayload_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckVerificationCodePayload_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckVerificationCodePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CheckVerificationCodePayload_result(ctx context.Context, field graphql.CollectedField, obj *model.CheckVerificationCodePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23179,6 +23244,47 @@ func (ec *executionContext) fieldContext_Organization_licenses(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Organization_defaultRegion(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_defaultRegion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultRegion, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "LOOK")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_defaultRegion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organization", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Organization_shareCaseHistoryWithPartners(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
@@ -31942,7 +32048,7 @@ func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "name", "domains", "sites", "supportPlan", "shareCaseHistoryWithPartners", "clientMutationId"}
+	fieldsInOrder := [...]string{"kind", "name", "domains", "sites", "supportPlan", "defaultRegion", "shareCaseHistoryWithPartners", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -31984,6 +32090,13 @@ func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Co
 				return it, err
 			}
 			it.SupportPlan = data
+		case "defaultRegion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRegion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultRegion = data
 		case "shareCaseHistoryWithPartners":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shareCaseHistoryWithPartners"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -34105,7 +34218,7 @@ func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "domains", "sites", "supportPlan", "clearSupportPlan", "shareCaseHistoryWithPartners", "clientMutationId"}
+	fieldsInOrder := [...]string{"id", "name", "domains", "sites", "supportPlan", "clearSupportPlan", "defaultRegion", "clearDefaultRegion", "shareCaseHistoryWithPartners", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34154,6 +34267,20 @@ func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Co
 				return it, err
 			}
 			it.ClearSupportPlan = data
+		case "defaultRegion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRegion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultRegion = data
+		case "clearDefaultRegion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearDefaultRegion"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearDefaultRegion = data
 		case "shareCaseHistoryWithPartners":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shareCaseHistoryWithPartners"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -37137,6 +37264,11 @@ func (ec *executionContext) _CheckVerificationCodePayload(ctx context.Context, s
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "contact":
+			out.Values[i] = ec._CheckVerificationCodePayload_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "result":
 			out.Values[i] = ec._CheckVerificationCodePayload_result(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -39455,6 +39587,11 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			}
 		case "licenses":
 			out.Values[i] = ec._Organization_licenses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "defaultRegion":
+			out.Values[i] = ec._Organization_defaultRegion(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -254,7 +254,7 @@ func (r *mutationResolver) CheckVerificationCode(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	return &model.CheckVerificationCodePayload{ClientMutationID: input.ClientMutationID, Result: c.Result, AttemptsLeft: c.AttemptsLeft}, nil
+	return &model.CheckVerificationCodePayload{ClientMutationID: input.ClientMutationID, Contact: c.Contact, Result: c.Result, AttemptsLeft: c.AttemptsLeft}, nil
 }
 
 // ClearEmailSuppression is the resolver for the clearEmailSuppression field.

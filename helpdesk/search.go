@@ -7,15 +7,19 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqljson"
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/casesearch"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
@@ -78,9 +82,12 @@ func Scope(ctx context.Context, v *access.Session) (levels access.Reach, all boo
 }
 
 // Search finds, among the customers in the caller's scope, organisations by
-// name, ID, domain or site; contacts by name, ID or email; phone numbers
-// however typed; devices by MAC (any separators), phone number or SIP
-// address. Third-party devices are never returned. It returns up to limit
+// name, ID, domain or site, or the start of a domain or site label;
+// contacts by name, ID or email; phone numbers however typed, and without
+// + in a customer's default region; devices by MAC (any separators) or its
+// first octets, phone number or SIP address (sip: optional). A name
+// matches the start of any of its words. Third-party devices are never
+// returned. It returns up to limit
 // hits after the first offset, exact matches first, and whether more follow;
 // with total, also how many hits there are in all, which reads every match
 // where a page reads only what it shows.
@@ -180,7 +187,7 @@ func (s *search) run(ctx context.Context, q string) {
 	}
 	if strings.HasPrefix(strings.ToLower(q), "sip:") {
 		if sip, err := validate.SIP(q); err == nil {
-			s.devices(ctx, OnSIP, device.SipAddress(sip))
+			s.devices(ctx, OnSIP, true, device.SipAddress(sip))
 		}
 		return
 	}
@@ -188,30 +195,128 @@ func (s *search) run(ctx context.Context, q string) {
 		if email, err := validate.Email(q); err == nil {
 			s.contacts(ctx, OnEmail, true, contact.Email(email))
 		}
+		// user@host is how agents read a SIP address off a screen.
+		if sip, err := validate.SIP("sip:" + q); err == nil {
+			s.devices(ctx, OnSIP, true, device.SipAddress(sip))
+		}
 		return
 	}
 	// A query that reads as a MAC, a phone number or a domain is that
-	// identifier, looked up through its index; only other text is a name,
-	// which takes a scan of the names in scope.
+	// identifier, looked up through its index; only other text is a name.
 	identifier := false
 	if mac, err := validate.MAC(q); err == nil {
 		identifier = true
-		s.devices(ctx, OnMAC, device.MACAddress(mac))
+		s.devices(ctx, OnMAC, true, device.MACAddress(mac))
+	} else if prefix, separated, ok := macPrefix(q); ok {
+		// Bare hex digits ("cafe12") may be a name as well.
+		identifier = separated
+		s.devices(ctx, OnMAC, false, device.MACAddressHasPrefix(prefix))
 	}
 	if phone, err := validate.Phone(q); err == nil {
 		identifier = true
-		s.numbers(ctx, OnPhone, phonenumber.Number(phone))
-		s.devices(ctx, OnPhone, device.PhoneNumber(phone))
-		s.contacts(ctx, OnPhone, true, contact.Phone(phone))
+		s.phone(ctx, phone)
+	} else if national.MatchString(q) {
+		identifier = true
+		s.nationalNumber(ctx, q)
 	}
 	if d, err := validate.Domain(q); err == nil {
 		identifier = true
-		s.organizations(ctx, OnDomain, true, inJSONList(organization.FieldDomains, d))
-		s.organizations(ctx, OnSite, true, inJSONList(organization.FieldSites, d))
+		s.domain(ctx, d)
 	}
 	if !identifier {
 		s.byName(ctx, q)
 	}
+	if MayBeDomain(q) {
+		s.domainFragment(ctx, q)
+	}
+}
+
+// domain finds the organisations with d among their domains or sites: the
+// index finds those with a domain that starts so, the list says which
+// have it whole.
+func (s *search) domain(ctx context.Context, d string) {
+	if match, err := casesearch.Match(d); err == nil {
+		s.organizations(ctx, OnDomain, true, indexed("domains", match), inJSONList(organization.FieldDomains, d))
+		s.organizations(ctx, OnSite, true, indexed("sites", match), inJSONList(organization.FieldSites, d))
+	}
+}
+
+// phone finds an E.164 number wherever one is kept; in, when given, keeps
+// to the customers it matches.
+func (s *search) phone(ctx context.Context, number string, in ...predicate.Organization) {
+	n, d, c := []predicate.PhoneNumber{phonenumber.Number(number)}, []predicate.Device{device.PhoneNumber(number)}, []predicate.Contact{contact.Phone(number)}
+	if len(in) > 0 {
+		n, d, c = append(n, phonenumber.HasOrganizationWith(in...)), append(d, device.HasOrganizationWith(in...)), append(c, contact.HasOrganizationWith(in...))
+	}
+	s.numbers(ctx, OnPhone, n...)
+	s.devices(ctx, OnPhone, true, d...)
+	s.contacts(ctx, OnPhone, true, c...)
+}
+
+// national is a number typed without + and a country code: digits and
+// the separators people type, at least six digits' worth.
+var national = regexp.MustCompile(`^[0-9(][0-9 ().-]{4,}[0-9]$`)
+
+// nationalNumber reads q as a national number of each default region of
+// the customers in scope, and looks it up among the customers of that
+// region: "(212) 456-7890" is +12124567890 for a customer in the US.
+func (s *search) nationalNumber(ctx context.Context, q string) {
+	if s.err != nil {
+		return
+	}
+	regions, err := s.c.Organization.Query().
+		Where(organization.DefaultRegionNotNil()).
+		Unique(true).
+		Select(organization.FieldDefaultRegion).
+		Strings(ctx)
+	if err != nil {
+		s.err = err
+		return
+	}
+	for _, region := range regions {
+		if n, err := phonenumbers.Parse(q, region); err == nil && phonenumbers.IsValidNumberForRegion(n, region) {
+			s.phone(ctx, phonenumbers.Format(n, phonenumbers.E164), organization.DefaultRegion(region))
+		}
+	}
+}
+
+// macPrefix reads the first three to five octets of a MAC address, with
+// any separators or none, as its stored form ("00-1a-2b" is "00:1A:2B"),
+// and reports whether separators were typed.
+func macPrefix(q string) (prefix string, separated, ok bool) {
+	hex := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(":-. ", r) {
+			separated = true
+			return -1
+		}
+		return unicode.ToUpper(r)
+	}, q)
+	if len(hex)%2 != 0 || len(hex) < 6 || len(hex) > 10 || strings.Trim(hex, "0123456789ABCDEF") != "" {
+		return "", false, false
+	}
+	octets := make([]string, len(hex)/2)
+	for i := range octets {
+		octets[i] = hex[2*i : 2*i+2]
+	}
+	return strings.Join(octets, ":"), separated, true
+}
+
+// domainish is one word of the characters domains are made of.
+var domainish = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]*$`)
+
+// MayBeDomain reports whether a query may be the start of a domain or a
+// site, which search then looks for as well.
+func MayBeDomain(q string) bool { return domainish.MatchString(q) }
+
+// domainFragment finds organisations by the start of their domains and
+// sites ("acme", "acme.web"), through the directory index.
+func (s *search) domainFragment(ctx context.Context, q string) {
+	match, err := casesearch.Match(q)
+	if err != nil {
+		return // nothing in it to look for
+	}
+	s.organizations(ctx, OnDomain, false, indexed("domains", match))
+	s.organizations(ctx, OnSite, false, indexed("sites", match))
 }
 
 func (s *search) byID(ctx context.Context, prefix, id string) {
@@ -221,20 +326,21 @@ func (s *search) byID(ctx context.Context, prefix, id string) {
 	case ids.Contact:
 		s.contacts(ctx, OnID, true, contact.ID(id))
 	case ids.Device:
-		s.devices(ctx, OnID, device.ID(id))
+		s.devices(ctx, OnID, true, device.ID(id))
 	case ids.PhoneNumber:
 		s.numbers(ctx, OnID, phonenumber.ID(id))
 	}
 }
 
-// byName matches names: whole-name matches are exact, others contain the
-// query.
+// byName matches the start of any word of a name, through the directory
+// index; whole-name matches are exact.
 func (s *search) byName(ctx context.Context, q string) {
-	contains := func(field string) func(*sql.Selector) {
-		return func(sel *sql.Selector) { sel.Where(sql.ContainsFold(sel.C(field), q)) }
+	match, err := casesearch.Match(q)
+	if err != nil {
+		return // nothing in it to look for
 	}
-	s.organizations(ctx, OnName, false, predicate.Organization(contains(organization.FieldName)))
-	s.contacts(ctx, OnName, false, predicate.Contact(contains(contact.FieldName)))
+	s.organizations(ctx, OnName, false, indexed("name", match))
+	s.contacts(ctx, OnName, false, indexed("name", match))
 	for i := range s.hits {
 		if s.hits[i].MatchedOn == OnName && strings.EqualFold(s.hits[i].name, q) {
 			s.hits[i].Exact = true
@@ -259,18 +365,18 @@ func gather[T any](s *search, rows []T, err error, hit func(T) Hit) {
 	}
 }
 
-func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p predicate.Organization) {
+func (s *search) organizations(ctx context.Context, on MatchedOn, exact bool, p ...predicate.Organization) {
 	if s.err == nil {
-		rows, err := limit(s, s.c.Organization.Query().Where(p)).All(ctx)
+		rows, err := limit(s, s.c.Organization.Query().Where(p...)).All(ctx)
 		gather(s, rows, err, func(o *ent.Organization) Hit {
 			return Hit{Node: o, CustomerID: o.ID, Exact: exact, MatchedOn: on, name: o.Name, id: o.ID}
 		})
 	}
 }
 
-func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p predicate.Contact) {
+func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p ...predicate.Contact) {
 	if s.err == nil {
-		rows, err := limit(s, s.c.Contact.Query().Where(p)).All(ctx)
+		rows, err := limit(s, s.c.Contact.Query().Where(p...)).All(ctx)
 		gather(s, rows, err, func(c *ent.Contact) Hit {
 			return Hit{Node: c, CustomerID: c.OrganizationID, Exact: exact, MatchedOn: on, name: c.Name, id: c.ID}
 		})
@@ -279,18 +385,18 @@ func (s *search) contacts(ctx context.Context, on MatchedOn, exact bool, p predi
 
 // devices never returns third-party devices: the help desk supports only
 // the vendor's own.
-func (s *search) devices(ctx context.Context, on MatchedOn, p predicate.Device) {
+func (s *search) devices(ctx context.Context, on MatchedOn, exact bool, p ...predicate.Device) {
 	if s.err == nil {
-		rows, err := limit(s, s.c.Device.Query().Where(p, device.ThirdParty(false))).All(ctx)
+		rows, err := limit(s, s.c.Device.Query().Where(append(p, device.ThirdParty(false))...)).All(ctx)
 		gather(s, rows, err, func(d *ent.Device) Hit {
-			return Hit{Node: d, CustomerID: d.OrganizationID, Exact: true, MatchedOn: on, name: d.Model, id: d.ID}
+			return Hit{Node: d, CustomerID: d.OrganizationID, Exact: exact, MatchedOn: on, name: d.Model, id: d.ID}
 		})
 	}
 }
 
-func (s *search) numbers(ctx context.Context, on MatchedOn, p predicate.PhoneNumber) {
+func (s *search) numbers(ctx context.Context, on MatchedOn, p ...predicate.PhoneNumber) {
 	if s.err == nil {
-		rows, err := limit(s, s.c.PhoneNumber.Query().Where(p)).All(ctx)
+		rows, err := limit(s, s.c.PhoneNumber.Query().Where(p...)).All(ctx)
 		gather(s, rows, err, func(n *ent.PhoneNumber) Hit {
 			return Hit{Node: n, CustomerID: n.OrganizationID, Exact: true, MatchedOn: on, name: n.Number, id: n.ID}
 		})

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/access"
@@ -43,8 +44,9 @@ const (
 // Check is the answer to a check; the code itself never leaves the server
 // except in the email.
 type Check struct {
-	Result       Result `json:"result"`
-	AttemptsLeft int    `json:"attemptsLeft"`
+	Contact      *ent.Contact
+	Result       Result
+	AttemptsLeft int
 }
 
 // inScope loads a contact the help-desk caller supports; any other contact
@@ -131,10 +133,12 @@ func hashCode(id, code string) []byte {
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
-// CheckCode checks the code a person read back against the contact's latest
-// one. Every check counts, wrong or right, so a wrong guess is an answer,
-// not an error: the attempt must be kept when the request succeeds.
+// CheckCode checks the code a person read back, spaces and dashes aside,
+// against the contact's latest one. Every check counts, wrong or right, so
+// a wrong guess is an answer, not an error: the attempt must be kept when
+// the request succeeds.
 func CheckCode(ctx context.Context, c *ent.Client, v *access.Session, contactID, code string) (*Check, error) {
+	code = strings.NewReplacer(" ", "", "-", "").Replace(code) // read back in groups: "123 456"
 	if !sixDigits.MatchString(code) {
 		return nil, apperr.Invalid("code", "a verification code is 6 digits")
 	}
@@ -149,15 +153,15 @@ func CheckCode(ctx context.Context, c *ent.Client, v *access.Session, contactID,
 		First(rowfilter.Privileged(ctx))
 	switch {
 	case ent.IsNotFound(err):
-		return &Check{Result: NoCode}, nil
+		return &Check{Contact: ct, Result: NoCode}, nil
 	case err != nil:
 		return nil, err
 	case rec.VerifiedAt != nil:
-		return &Check{Result: NoCode}, nil // a code works once
+		return &Check{Contact: ct, Result: NoCode}, nil // a code works once
 	case !v.Now.Before(rec.ExpiresAt):
-		return &Check{Result: Expired}, nil
+		return &Check{Contact: ct, Result: Expired}, nil
 	case rec.Attempts >= MaxAttempts:
-		return &Check{Result: Locked}, nil
+		return &Check{Contact: ct, Result: Locked}, nil
 	}
 	q := c.VerificationCode.UpdateOne(rec).AddAttempts(1)
 	left := MaxAttempts - rec.Attempts - 1
@@ -168,7 +172,7 @@ func CheckCode(ctx context.Context, c *ent.Client, v *access.Session, contactID,
 	} else if left == 0 {
 		result = Locked
 	}
-	return &Check{Result: result, AttemptsLeft: left}, q.Exec(ctx)
+	return &Check{Contact: ct, Result: result, AttemptsLeft: left}, q.Exec(ctx)
 }
 
 // ClearSuppression lets mail reach a contact again after its address was

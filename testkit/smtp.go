@@ -197,6 +197,10 @@ func startSMTP(t testing.TB, implicit *tls.Config, opts ...SMTPOption) *SMTP {
 	}()
 	t.Cleanup(func() {
 		s.Close()
+		// A Close that comes before Serve started tracking the listener
+		// leaves Serve in Accept (a test that never connects): closing
+		// the listener ends it either way.
+		ln.Close()
 		<-done
 	})
 	return ts

@@ -148,6 +148,16 @@ func Locale(s string) (string, error) {
 	return tag.String(), nil
 }
 
+// Region returns an ISO 3166 alpha-2 region code ("pl" → "PL") that the
+// phone-number library can read national numbers of.
+func Region(s string) (string, error) {
+	r := strings.ToUpper(strings.TrimSpace(s))
+	if _, ok := phonenumbers.GetSupportedRegions()[r]; !ok {
+		return "", fmt.Errorf("%q is not an ISO 3166 alpha-2 region code such as US or PL", s)
+	}
+	return r, nil
+}
+
 // Check turns a normaliser into an ent validator that accepts only values
 // already in normal form, so that a hook that forgot to normalise cannot
 // store a second spelling of the same identifier.

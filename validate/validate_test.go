@@ -238,6 +238,19 @@ func TestLocale(t *testing.T) {
 	})
 }
 
+func TestRegion(t *testing.T) {
+	const msg = "not an ISO 3166 alpha-2 region"
+	runNormalizer(t, validate.Region, []normCase{
+		ok("upper-cased", "pl", "PL"),
+		ok("surrounding spaces", " US ", "US"),
+
+		refused("alpha-3", "USA", msg),
+		refused("not a region", "XX", msg),
+		refused("non-geographic entity", "001", msg),
+		refused("empty", "", msg),
+	})
+}
+
 func TestFeature(t *testing.T) {
 	const msg = "not a feature name"
 	runNormalizer(t, validate.Feature, []normCase{

@@ -16,10 +16,11 @@ import (
 )
 
 // The column a unique constraint failed on, as SQLite and PostgreSQL say
-// it (the first column of a composite key).
+// it; of a key over several columns, the last: the ones before it scope it
+// (kind, then name), and an expression's column (lower(name)) counts.
 var (
-	sqliteUnique   = regexp.MustCompile(`UNIQUE constraint failed: \w+\.(\w+)`)
-	postgresUnique = regexp.MustCompile(`^Key \((\w+)`)
+	sqliteUnique   = regexp.MustCompile(`UNIQUE constraint failed: (?:\w+\.\w+, )*\w+\.(\w+)`)
+	postgresUnique = regexp.MustCompile(`^Key \((?:[^,()]+, )*(?:\w+\()?(\w+)`)
 )
 
 // uniqueColumn names the column whose uniqueness err broke, if it says.
@@ -53,7 +54,7 @@ func Convert(err error) error {
 		return &apperr.Error{Code: apperr.BadUserInput, Field: verr.Name, Message: validationMessage(verr)}
 	case errors.As(err, &cerr):
 		if col, ok := uniqueColumn(cerr); ok {
-			return &apperr.Error{Code: apperr.Conflict, Field: col, Message: "this " + strings.ReplaceAll(col, "_", " ") + " is already taken"}
+			return &apperr.Error{Code: apperr.Conflict, Field: col, Message: "the " + strings.ReplaceAll(col, "_", " ") + " given is already taken"}
 		}
 		return apperr.Conflictf("the change conflicts with existing data")
 	case errors.Is(err, context.DeadlineExceeded):

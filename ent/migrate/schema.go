@@ -546,6 +546,7 @@ var (
 		{Name: "sites", Type: field.TypeJSON},
 		{Name: "support_plan", Type: field.TypeEnum, Nullable: true, Enums: []string{"STANDARD", "PREMIUM"}},
 		{Name: "licenses", Type: field.TypeJSON},
+		{Name: "default_region", Type: field.TypeString, Nullable: true},
 		{Name: "share_case_history_with_partners", Type: field.TypeBool, Default: false},
 		{Name: "technical_account_manager_id", Type: field.TypeString, Nullable: true},
 		{Name: "client_success_manager_id", Type: field.TypeString, Nullable: true},
@@ -563,14 +564,19 @@ var (
 				Columns: []*schema.Column{OrganizationsColumns[2], OrganizationsColumns[3]},
 			},
 			{
+				Name:    "organization_default_region",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationsColumns[8]},
+			},
+			{
 				Name:    "organization_technical_account_manager_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrganizationsColumns[9]},
+				Columns: []*schema.Column{OrganizationsColumns[10]},
 			},
 			{
 				Name:    "organization_client_success_manager_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrganizationsColumns[10]},
+				Columns: []*schema.Column{OrganizationsColumns[11]},
 			},
 		},
 	}

@@ -35,6 +35,8 @@ const (
 	FieldSupportPlan = "support_plan"
 	// FieldLicenses holds the string denoting the licenses field in the database.
 	FieldLicenses = "licenses"
+	// FieldDefaultRegion holds the string denoting the default_region field in the database.
+	FieldDefaultRegion = "default_region"
 	// FieldShareCaseHistoryWithPartners holds the string denoting the share_case_history_with_partners field in the database.
 	FieldShareCaseHistoryWithPartners = "share_case_history_with_partners"
 	// FieldTechnicalAccountManagerID holds the string denoting the technical_account_manager_id field in the database.
@@ -127,6 +129,7 @@ var Columns = []string{
 	FieldSites,
 	FieldSupportPlan,
 	FieldLicenses,
+	FieldDefaultRegion,
 	FieldShareCaseHistoryWithPartners,
 	FieldTechnicalAccountManagerID,
 	FieldClientSuccessManagerID,
@@ -155,7 +158,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/partnerdesk/partnerdesk/ent/runtime"
 var (
-	Hooks        [2]ent.Hook
+	Hooks        [3]ent.Hook
 	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -167,6 +170,8 @@ var (
 	DefaultSites []string
 	// DefaultLicenses holds the default value on creation for the "licenses" field.
 	DefaultLicenses []jsontype.License
+	// DefaultRegionValidator is a validator for the "default_region" field. It is called by the builders before save.
+	DefaultRegionValidator func(string) error
 	// DefaultShareCaseHistoryWithPartners holds the default value on creation for the "share_case_history_with_partners" field.
 	DefaultShareCaseHistoryWithPartners bool
 	// DefaultAccessVersion holds the default value on creation for the "access_version" field.
@@ -236,6 +241,11 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // BySupportPlan orders the results by the support_plan field.
 func BySupportPlan(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSupportPlan, opts...).ToFunc()
+}
+
+// ByDefaultRegion orders the results by the default_region field.
+func ByDefaultRegion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDefaultRegion, opts...).ToFunc()
 }
 
 // ByShareCaseHistoryWithPartners orders the results by the share_case_history_with_partners field.

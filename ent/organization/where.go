@@ -76,6 +76,11 @@ func Name(v string) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldName, v))
 }
 
+// DefaultRegion applies equality check predicate on the "default_region" field. It's identical to DefaultRegionEQ.
+func DefaultRegion(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldDefaultRegion, v))
+}
+
 // ShareCaseHistoryWithPartners applies equality check predicate on the "share_case_history_with_partners" field. It's identical to ShareCaseHistoryWithPartnersEQ.
 func ShareCaseHistoryWithPartners(v bool) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldShareCaseHistoryWithPartners, v))
@@ -259,6 +264,81 @@ func SupportPlanIsNil() predicate.Organization {
 // SupportPlanNotNil applies the NotNil predicate on the "support_plan" field.
 func SupportPlanNotNil() predicate.Organization {
 	return predicate.Organization(sql.FieldNotNull(FieldSupportPlan))
+}
+
+// DefaultRegionEQ applies the EQ predicate on the "default_region" field.
+func DefaultRegionEQ(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldDefaultRegion, v))
+}
+
+// DefaultRegionNEQ applies the NEQ predicate on the "default_region" field.
+func DefaultRegionNEQ(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldNEQ(FieldDefaultRegion, v))
+}
+
+// DefaultRegionIn applies the In predicate on the "default_region" field.
+func DefaultRegionIn(vs ...string) predicate.Organization {
+	return predicate.Organization(sql.FieldIn(FieldDefaultRegion, vs...))
+}
+
+// DefaultRegionNotIn applies the NotIn predicate on the "default_region" field.
+func DefaultRegionNotIn(vs ...string) predicate.Organization {
+	return predicate.Organization(sql.FieldNotIn(FieldDefaultRegion, vs...))
+}
+
+// DefaultRegionGT applies the GT predicate on the "default_region" field.
+func DefaultRegionGT(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldGT(FieldDefaultRegion, v))
+}
+
+// DefaultRegionGTE applies the GTE predicate on the "default_region" field.
+func DefaultRegionGTE(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldGTE(FieldDefaultRegion, v))
+}
+
+// DefaultRegionLT applies the LT predicate on the "default_region" field.
+func DefaultRegionLT(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldLT(FieldDefaultRegion, v))
+}
+
+// DefaultRegionLTE applies the LTE predicate on the "default_region" field.
+func DefaultRegionLTE(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldLTE(FieldDefaultRegion, v))
+}
+
+// DefaultRegionContains applies the Contains predicate on the "default_region" field.
+func DefaultRegionContains(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldContains(FieldDefaultRegion, v))
+}
+
+// DefaultRegionHasPrefix applies the HasPrefix predicate on the "default_region" field.
+func DefaultRegionHasPrefix(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldHasPrefix(FieldDefaultRegion, v))
+}
+
+// DefaultRegionHasSuffix applies the HasSuffix predicate on the "default_region" field.
+func DefaultRegionHasSuffix(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldHasSuffix(FieldDefaultRegion, v))
+}
+
+// DefaultRegionIsNil applies the IsNil predicate on the "default_region" field.
+func DefaultRegionIsNil() predicate.Organization {
+	return predicate.Organization(sql.FieldIsNull(FieldDefaultRegion))
+}
+
+// DefaultRegionNotNil applies the NotNil predicate on the "default_region" field.
+func DefaultRegionNotNil() predicate.Organization {
+	return predicate.Organization(sql.FieldNotNull(FieldDefaultRegion))
+}
+
+// DefaultRegionEqualFold applies the EqualFold predicate on the "default_region" field.
+func DefaultRegionEqualFold(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldEqualFold(FieldDefaultRegion, v))
+}
+
+// DefaultRegionContainsFold applies the ContainsFold predicate on the "default_region" field.
+func DefaultRegionContainsFold(v string) predicate.Organization {
+	return predicate.Organization(sql.FieldContainsFold(FieldDefaultRegion, v))
 }
 
 // ShareCaseHistoryWithPartnersEQ applies the EQ predicate on the "share_case_history_with_partners" field.

@@ -550,6 +550,7 @@ func init() {
 	organizationHooks := schema.Organization{}.Hooks()
 	organization.Hooks[0] = organizationHooks[0]
 	organization.Hooks[1] = organizationHooks[1]
+	organization.Hooks[2] = organizationHooks[2]
 	organizationMixinInters0 := organizationMixin[0].Interceptors()
 	organization.Interceptors[0] = organizationMixinInters0[0]
 	organizationMixinFields1 := organizationMixin[1].Fields()
@@ -592,12 +593,16 @@ func init() {
 	organizationDescLicenses := organizationFields[5].Descriptor()
 	// organization.DefaultLicenses holds the default value on creation for the licenses field.
 	organization.DefaultLicenses = organizationDescLicenses.Default.([]jsontype.License)
+	// organizationDescDefaultRegion is the schema descriptor for default_region field.
+	organizationDescDefaultRegion := organizationFields[6].Descriptor()
+	// organization.DefaultRegionValidator is a validator for the "default_region" field. It is called by the builders before save.
+	organization.DefaultRegionValidator = organizationDescDefaultRegion.Validators[0].(func(string) error)
 	// organizationDescShareCaseHistoryWithPartners is the schema descriptor for share_case_history_with_partners field.
-	organizationDescShareCaseHistoryWithPartners := organizationFields[6].Descriptor()
+	organizationDescShareCaseHistoryWithPartners := organizationFields[7].Descriptor()
 	// organization.DefaultShareCaseHistoryWithPartners holds the default value on creation for the share_case_history_with_partners field.
 	organization.DefaultShareCaseHistoryWithPartners = organizationDescShareCaseHistoryWithPartners.Default.(bool)
 	// organizationDescAccessVersion is the schema descriptor for access_version field.
-	organizationDescAccessVersion := organizationFields[9].Descriptor()
+	organizationDescAccessVersion := organizationFields[10].Descriptor()
 	// organization.DefaultAccessVersion holds the default value on creation for the access_version field.
 	organization.DefaultAccessVersion = organizationDescAccessVersion.Default.(int64)
 	// organizationDescID is the schema descriptor for id field.

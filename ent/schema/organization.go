@@ -66,6 +66,12 @@ func (Organization) Fields() []ent.Field {
 			Default([]jsontype.License{}).
 			Comment("Products the customer is licensed for.").
 			Annotations(entgql.Type("[License!]"), noInput(), fieldaccess.Grant(access.Look)),
+		field.String("default_region").
+			Optional().
+			Nillable().
+			Validate(validate.Check(validate.Region)).
+			Comment("ISO 3166 alpha-2 region (e.g. US) whose national phone numbers help-desk search reads as the customer's own, as its people type them without + and a country code. Empty when the customer has none.").
+			Annotations(fieldaccess.Grant(access.Look)),
 		field.Bool("share_case_history_with_partners").
 			Default(false).
 			Comment("When true, a partner sees the customer's cases filed before it held a grant (SPEC §2.4).").
@@ -120,6 +126,8 @@ func (Organization) Edges() []ent.Edge {
 func (Organization) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("kind", "name"),
+		// Help-desk search reads the regions in use for each national number.
+		index.Fields("default_region"),
 		// The read policy finds the customers a vendor contact is assigned to.
 		index.Fields("technical_account_manager_id"),
 		index.Fields("client_success_manager_id"),
@@ -128,6 +136,7 @@ func (Organization) Indexes() []ent.Index {
 
 func (Organization) Hooks() []ent.Hook {
 	return []ent.Hook{
+		normalize(map[string]func(string) (string, error){"default_region": validate.Region}),
 		normalizeList(map[string]func(string) (string, error){
 			"domains": validate.Domain,
 			"sites":   validate.Domain,

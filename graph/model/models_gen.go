@@ -167,6 +167,8 @@ type CheckVerificationCodeInput struct {
 type CheckVerificationCodePayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The contact whose code was checked.
+	Contact *ent.Contact `json:"contact"`
 	// Whether the code matched, and if not, why.
 	Result helpdesk.Result `json:"result"`
 	// Checks left for this code.

@@ -855,6 +855,9 @@ func (f *Floor) helpDesk(ctx context.Context, s *session, query string, out *jso
 		if email, eerr := validate.Email(q); eerr == nil {
 			err = lookup("Contact", helpdesk.OnEmail, true, contacts+`email = ?`+othersIn, email)
 		}
+		if sip, serr := validate.SIP("sip:" + q); serr == nil && err == nil {
+			err = lookup("Device", helpdesk.OnSIP, true, devices+`sip_address = ?`+othersIn, sip)
+		}
 	default:
 		identifier := false
 		if mac, merr := validate.MAC(q); merr == nil {
@@ -868,20 +871,31 @@ func (f *Floor) helpDesk(ctx context.Context, s *session, query string, out *jso
 				lookup("Device", helpdesk.OnPhone, true, devices+`phone_number = ?`+othersIn, phone),
 				lookup("Contact", helpdesk.OnPhone, true, contacts+`phone = ?`+othersIn, phone))
 		}
-		if d, derr := validate.Domain(q); derr == nil && err == nil {
+		// Names, domains and sites through the directory index, as
+		// helpdesk/index.go keeps it.
+		indexed := func(column string) string {
+			return `id IN (SELECT id FROM directory_search WHERE ` + column + ` MATCH ?)`
+		}
+		query, merr := casesearch.Match(q)
+		match := query.FTS4()
+		if d, derr := validate.Domain(q); derr == nil && merr == nil && err == nil {
 			identifier = true
 			err = errors.Join(
-				lookup("Organization", helpdesk.OnDomain, true, orgs+`EXISTS (SELECT 1 FROM json_each(domains) WHERE value = ?)`+orgsIn, d),
-				lookup("Organization", helpdesk.OnSite, true, orgs+`EXISTS (SELECT 1 FROM json_each(sites) WHERE value = ?)`+orgsIn, d))
+				lookup("Organization", helpdesk.OnDomain, true, orgs+indexed("domains")+` AND EXISTS (SELECT 1 FROM json_each(domains) WHERE value = ?)`+orgsIn, match, d),
+				lookup("Organization", helpdesk.OnSite, true, orgs+indexed("sites")+` AND EXISTS (SELECT 1 FROM json_each(sites) WHERE value = ?)`+orgsIn, match, d))
 		}
-		if !identifier && err == nil {
-			like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+		if !identifier && merr == nil && err == nil {
 			err = errors.Join(
-				lookup("Organization", helpdesk.OnName, false, orgs+`name LIKE ? ESCAPE '\'`+orgsIn, like),
-				lookup("Contact", helpdesk.OnName, false, contacts+`name LIKE ? ESCAPE '\'`+othersIn, like))
+				lookup("Organization", helpdesk.OnName, false, orgs+indexed("name")+orgsIn, match),
+				lookup("Contact", helpdesk.OnName, false, contacts+indexed("name")+othersIn, match))
 			for i := range hits {
 				hits[i].exact = strings.EqualFold(hits[i].name, q)
 			}
+		}
+		if helpdesk.MayBeDomain(q) && merr == nil && err == nil {
+			err = errors.Join(
+				lookup("Organization", helpdesk.OnDomain, false, orgs+indexed("domains")+orgsIn, match),
+				lookup("Organization", helpdesk.OnSite, false, orgs+indexed("sites")+orgsIn, match))
 		}
 	}
 	if err != nil {

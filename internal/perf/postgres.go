@@ -12,7 +12,9 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/app"
 	"github.com/partnerdesk/partnerdesk/casesearch"
+	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent/migrate"
+	"github.com/partnerdesk/partnerdesk/helpdesk"
 	"github.com/partnerdesk/partnerdesk/store"
 )
 
@@ -68,6 +70,14 @@ func CopyToPostgres(ctx context.Context, path, url string) error {
 		return err
 	}
 	if err := casesearch.Install(ctx, pg.Dialect, pg.Writer()); err != nil {
+		return err
+	}
+	// The directory's index and its domains, from the rows the triggers
+	// did not see.
+	if err := helpdesk.Install(ctx, pg.Dialect, pg.Writer()); err != nil {
+		return err
+	}
+	if err := directory.InstallUnique(ctx, pg.Dialect, pg.Writer()); err != nil {
 		return err
 	}
 	_, err = conn.Exec(ctx, "VACUUM ANALYZE")

@@ -383,7 +383,8 @@ seems cannot unable working works tried restart restarted replaced checked logs 
 )
 
 // The planted help-desk name: contacts named Kowalczyk in the partner's
-// scope and outside it, and one customer. No generated name contains it.
+// scope and outside it, and one customer. No generated name has a word
+// that starts with it.
 const plantedName = "Kowalczyk"
 
 type contactRef struct {
@@ -792,7 +793,7 @@ func (g *generator) people(ctx context.Context, tx *sql.Tx) {
 		c.contacts = append(c.contacts, add(c.id, c.domain, first+" "+plantedName, nil, "ACTIVE"))
 		planted++
 	}
-	g.world.HelpDeskName = "owalczy"
+	g.world.HelpDeskName = "kowalcz" // the start of a word, in another case
 	// The email: a member of a plain customer, typed in another case.
 	target := g.contosoOf[18].contacts[len(g.contosoOf[18].contacts)/2]
 	g.world.HelpDeskEmail = strings.ToUpper(target.email[:1]) + target.email[1:]
