@@ -7,6 +7,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
@@ -354,4 +355,32 @@ func TestGrantMail(t *testing.T) {
 	got = w.mail(t)
 	wantMail(t, got, partnerAdmin.Email, "Contoso's UPDATE access to Acme was revoked", "Mia Manager")
 	wantNoMail(t, got, "a partner member", w.penny.Email)
+}
+
+// TestMailIsDecidedAgainWhenSent: a case update queued for a partner
+// subscriber while its grant held is not sent once the grant is revoked
+// before the sender gets to it; the customer's mail of the same update
+// goes.
+func TestMailIsDecidedAgainWhenSent(t *testing.T) {
+	w := newWorld(t)
+	w.subscribe(t, w.pat)
+	id := w.fileCase(t, w.alice, map[string]any{"title": "Printer on fire"})
+	w.mail(t)
+	w.comment(t, w.agent, id, "On our way.", "PUBLIC") // queued for Pat, who may see it now
+	queued, err := w.Client.OutboxMessage.Query().Where(outboxmessage.To(w.pat.Email), outboxmessage.StatusEQ(outboxmessage.StatusQUEUED)).Count(w.System())
+	if err != nil || queued != 1 {
+		t.Fatalf("%d mails queued for the partner (%v), want 1", queued, err)
+	}
+	w.do(t, w.mia, `mutation($id: ID!) { revokeGrant(input: {id: $id}) { grant { status } } }`, map[string]any{"id": w.grant.ID})
+	got := w.mail(t)
+	wantMail(t, got, w.alice.Email, "On our way.")
+	for _, m := range got[w.pat.Email] {
+		if strings.Contains(m.Text, "On our way.") {
+			t.Fatalf("the partner was sent a case update after its grant ended: %q", m.Subject)
+		}
+	}
+	cancelled, err := w.Client.OutboxMessage.Query().Where(outboxmessage.To(w.pat.Email), outboxmessage.StatusEQ(outboxmessage.StatusCANCELLED)).Count(w.System())
+	if err != nil || cancelled != 1 {
+		t.Errorf("%d of the partner's mails cancelled at send time (%v), want 1", cancelled, err)
+	}
 }
