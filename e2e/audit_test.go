@@ -19,9 +19,9 @@ import (
 // (28B9, a MUST, does). It fails when any MUST or SHOULD audit fails,
 // naming each; a failing MAY is logged.
 func TestGraphQLOverHTTPAudit(t *testing.T) {
-	node := tool(t, "node")
+	node := testkit.NodeTool(t, "node")
 	dir := packageDir(t)
-	requireDependencies(t, dir)
+	testkit.RequireNodeModules(t, dir)
 
 	for _, mode := range []struct {
 		name          string

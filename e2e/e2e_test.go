@@ -15,11 +15,9 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,9 +29,9 @@ import (
 const nodeTimeout = 2 * time.Minute
 
 func TestGraphQLWSClient(t *testing.T) {
-	node := tool(t, "node")
+	node := testkit.NodeTool(t, "node")
 	dir := packageDir(t)
-	requireDependencies(t, dir)
+	testkit.RequireNodeModules(t, dir)
 
 	e := testkit.New(t)
 	acme := e.Org(access.Customer, "Acme")
@@ -94,62 +92,6 @@ func packageDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// tool finds a program on PATH, or the test is unavailable.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		unavailable(t, "%s is not on PATH (%v): install Node.js 20 or later with npm", name, err)
-	}
-	return p
-}
-
-// unavailable skips a test that lacks what it runs on a developer's
-// machine, and fails it on CI (CI set), where it must run.
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("CI must run the end-to-end tests: "+format, args...)
-	}
-	t.Skipf("skipping the end-to-end test: "+format, args...)
-}
-
-// requireDependencies checks that node_modules holds the pinned npm
-// packages. go test installs nothing: .ci/run runs npm ci, and so may a
-// developer; without them the test is skipped, saying so (on CI it fails).
-func requireDependencies(t *testing.T, dir string) {
-	t.Helper()
-	if !pinnedInstalled(t, dir) {
-		unavailable(t, "%s/node_modules lacks the packages package.json pins: run npm ci there (.ci/run does)", dir)
-	}
-}
-
-// pinnedInstalled reports whether node_modules holds every package of
-// package.json at the exact version it pins.
-func pinnedInstalled(t *testing.T, dir string) bool {
-	t.Helper()
-	var manifest struct {
-		DevDependencies map[string]string `json:"devDependencies"`
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if err == nil {
-		err = json.Unmarshal(raw, &manifest)
-	}
-	if err != nil {
-		t.Fatalf("package.json: %v", err)
-	}
-	for name, pinned := range manifest.DevDependencies {
-		var installed struct {
-			Version string `json:"version"`
-		}
-		raw, err := os.ReadFile(filepath.Join(dir, "node_modules", name, "package.json"))
-		if err != nil || json.Unmarshal(raw, &installed) != nil || installed.Version != pinned {
-			return false
-		}
-	}
-	return true
 }
 
 // summary picks node's closing counts ("# pass 2", …) and the test's own

@@ -18,11 +18,11 @@ const chromium = "/usr/bin/chromium"
 // token, finds Query in the docs explorer (also after a reload), runs a
 // query and reads its answer, and sees a subscription's event.
 func TestGraphiQLInABrowser(t *testing.T) {
-	node := tool(t, "node")
+	node := testkit.NodeTool(t, "node")
 	dir := packageDir(t)
-	requireDependencies(t, dir)
+	testkit.RequireNodeModules(t, dir)
 	if _, err := os.Stat(chromium); err != nil {
-		unavailable(t, "%v: install Debian's chromium package (.ci/run does)", err)
+		testkit.Unavailable(t, "%v: install Debian's chromium package (.ci/run does)", err)
 	}
 
 	e := testkit.New(t)

@@ -12,8 +12,6 @@ package typescript_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,14 +19,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
 // generated is the committed output of codegen.yml.
 const generated = "src/generated/graphql.ts"
 
 func TestTypeScriptClient(t *testing.T) {
-	node := tool(t, "node")
-	installed(t)
+	node := testkit.NodeTool(t, "node")
+	testkit.RequireNodeModules(t, ".")
 
 	t.Run("codegen is current", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "graphql.ts")
@@ -86,71 +86,4 @@ func firstDifference(got, want []byte) string {
 		}
 	}
 	return "they differ"
-}
-
-// tool finds a program on PATH; without it the test is skipped on a
-// developer's machine and fails on CI, where it must run.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not on PATH (%v): CI must check the TypeScript client; install Node.js 20 or later with npm", name, err)
-	}
-	t.Skipf("%s is not on PATH (%v): skipping the TypeScript client's check", name, err)
-	return ""
-}
-
-// installed skips the test unless node_modules was installed from the
-// current package-lock.json and holds every package of package.json at the
-// exact version it pins (a checkout's file times need not tell); on CI it
-// fails instead. go test never installs anything itself: .ci/run runs npm ci.
-// npm writes node_modules/.package-lock.json at every install, so its time is
-// the install's.
-func installed(t *testing.T) {
-	t.Helper()
-	lock, err := os.Stat("package-lock.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done, err := os.Stat(filepath.Join("node_modules", ".package-lock.json"))
-	switch {
-	case err == nil && !done.ModTime().Before(lock.ModTime()) && pinnedInstalled(t):
-		return
-	case err != nil && !errors.Is(err, os.ErrNotExist):
-		t.Fatal(err)
-	}
-	const why = "examples/typescript/node_modules is missing or older than package-lock.json: run `npm ci` there (.ci/run does)"
-	if os.Getenv("CI") != "" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-}
-
-// pinnedInstalled reports whether node_modules holds every package of
-// package.json at the version it pins.
-func pinnedInstalled(t *testing.T) bool {
-	t.Helper()
-	var manifest struct {
-		DevDependencies map[string]string `json:"devDependencies"`
-	}
-	raw, err := os.ReadFile("package.json")
-	if err == nil {
-		err = json.Unmarshal(raw, &manifest)
-	}
-	if err != nil {
-		t.Fatalf("package.json: %v", err)
-	}
-	for name, pinned := range manifest.DevDependencies {
-		var installed struct {
-			Version string `json:"version"`
-		}
-		raw, err := os.ReadFile(filepath.Join("node_modules", name, "package.json"))
-		if err != nil || json.Unmarshal(raw, &installed) != nil || installed.Version != pinned {
-			return false
-		}
-	}
-	return true
 }
