@@ -33,7 +33,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/graph"
 	"github.com/partnerdesk/partnerdesk/httpapi/graphiql"
 	"github.com/partnerdesk/partnerdesk/limits"
-	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/observe"
 	"github.com/partnerdesk/partnerdesk/requestid"
 	"github.com/partnerdesk/partnerdesk/store"
@@ -52,7 +51,7 @@ type Config struct {
 	// random key, which only this process knows.
 	Links *attachments.Links
 	// BounceSecret, when set, is the shared secret of POST /hooks/bounce,
-	// where a mail provider reports bounces (mailer.BounceHandler). Empty
+	// where a mail provider reports bounces (bounceHook). Empty
 	// serves no such endpoint.
 	BounceSecret string
 	// Broker feeds subscriptions with what commits; nil turns them off.
@@ -142,7 +141,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET "+graphiql.Prefix, page)
 	if cfg.BounceSecret != "" {
-		mux.Handle("POST /hooks/bounce", mailer.BounceHandler(cfg.DB.Client, cfg.Clock, cfg.BounceSecret))
+		mux.Handle("POST /hooks/bounce", bounceHook(cfg.DB.Client, cfg.Clock, cfg.BounceSecret))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")

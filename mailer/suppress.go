@@ -2,16 +2,11 @@ package mailer
 
 import (
 	"context"
-	"crypto/subtle"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
@@ -140,35 +135,4 @@ func ReportBounce(ctx context.Context, c *ent.Client, r BounceReport, now time.T
 	}
 	slog.InfoContext(ctx, "mail bounce reported: address suppressed", "to", addr, "reason", why, "outbox_id", s.OutboxID)
 	return tx.Commit()
-}
-
-// BounceHandler receives bounce reports: POST a BounceReport as JSON with
-// "Authorization: Bearer <secret>". It answers 204 when the address is
-// suppressed, 400 for a report it cannot use, and 401 without the secret.
-func BounceHandler(c *ent.Client, clk clock.Clock, secret string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if secret == "" || subtle.ConstantTimeCompare([]byte(token), []byte(secret)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="bounce"`)
-			http.Error(w, "a bounce report needs the shared secret", http.StatusUnauthorized)
-			return
-		}
-		var report BounceReport
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&report); err != nil {
-			http.Error(w, "the body is not a bounce report: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		err := ReportBounce(r.Context(), c, report, clk.Now())
-		switch {
-		case errors.Is(err, ErrInvalid):
-			http.Error(w, err.Error(), http.StatusBadRequest)
-		case err != nil:
-			slog.ErrorContext(r.Context(), "recording a bounce report", "error", err)
-			http.Error(w, "the report could not be recorded; send it again", http.StatusInternalServerError)
-		default:
-			w.WriteHeader(http.StatusNoContent)
-		}
-	})
 }
