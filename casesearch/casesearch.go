@@ -19,6 +19,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/partnerdesk/partnerdesk/store/sqlobjects"
 )
 
 // Limits on what a person may type, so one query cannot make the index
@@ -82,7 +83,6 @@ func isDigits(s string) bool {
 
 // index is one backend's full-text index.
 type index interface {
-	install(ctx context.Context, tx *sql.Tx) error
 	// matches selects the numbers of the matching cases as "docid", with
 	// their relevance as "score" when ranked.
 	matches(q Query, ranked bool) *entsql.Selector
@@ -96,30 +96,13 @@ func indexFor(d string) index {
 }
 
 // Install creates the search index and the triggers that keep it in sync,
-// and indexes the cases that are missing from it. It is idempotent and
-// meant to run at every start, after the ent migration and on a writable
-// connection; all of it happens in one transaction.
+// and indexes the cases that are missing from it, in the SQL of dialect
+// d. It is idempotent and meant to run at every start, after the ent
+// migration and under its lock, on a writable connection; all of it
+// happens in one transaction.
 func Install(ctx context.Context, d string, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("casesearch: %w", err)
-	}
-	defer tx.Rollback()
-	if err := indexFor(d).install(ctx, tx); err != nil {
+	if err := sqlobjects.Install(ctx, d, db, sqlobjects.Statements{SQLite: installSQL, Postgres: pgInstallSQL}); err != nil {
 		return fmt.Errorf("casesearch: installing the search index: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("casesearch: %w", err)
-	}
-	return nil
-}
-
-// execAll runs an index's installation statements in order.
-func execAll(ctx context.Context, tx *sql.Tx, stmts []string) error {
-	for _, stmt := range stmts {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
 	}
 	return nil
 }

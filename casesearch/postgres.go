@@ -1,8 +1,6 @@
 package casesearch
 
 import (
-	"context"
-	"database/sql"
 	"strings"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -69,14 +67,6 @@ SELECT c.id, c.number, c.title, coalesce(c.description, ''),
   coalesce((SELECT string_agg(m.body, ' ' ORDER BY m.created_at, m.id) FROM case_comments m
     WHERE m.case_id = c.id AND m.visibility = 'PUBLIC'), '')
 FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_search s WHERE s.case_id = c.id)`,
-}
-
-func (tsvector) install(ctx context.Context, tx *sql.Tx) error {
-	// Instances starting together install one at a time.
-	if _, err := tx.ExecContext(ctx, "LOCK TABLE cases IN SHARE ROW EXCLUSIVE MODE"); err != nil {
-		return err
-	}
-	return execAll(ctx, tx, pgInstallSQL)
 }
 
 // TSQuery renders q for to_tsquery: each word a phrase (<->) whose last

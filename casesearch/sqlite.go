@@ -1,8 +1,6 @@
 package casesearch
 
 import (
-	"context"
-	"database/sql"
 	"encoding/binary"
 	"math"
 	"strings"
@@ -87,8 +85,6 @@ FROM cases c WHERE c.id NOT IN (SELECT case_id FROM case_search_docids)`,
 	`INSERT INTO case_search_docids(case_id, docid)
 SELECT id, number FROM cases WHERE id NOT IN (SELECT case_id FROM case_search_docids)`,
 }
-
-func (fts4) install(ctx context.Context, tx *sql.Tx) error { return execAll(ctx, tx, installSQL) }
 
 // Register makes pd_rank(matchinfo) available on a connection. Call it from
 // the ConnectHook of the sqlite3.SQLiteDriver that opens the database, so
