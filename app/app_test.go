@@ -15,9 +15,7 @@ import (
 // on one empty PostgreSQL database: each must come up, however their
 // migrations interleave, and the schema must be whole.
 func TestInstancesStartingTogetherMigrateOnce(t *testing.T) {
-	if !pgtest.Requested() {
-		t.Skip("instances share a PostgreSQL database: run with PARTNERDESK_TEST_DB=postgres (.ci/run does)")
-	}
+	pgtest.Only(t, "instances sharing a database")
 	url := pgtest.URL(t)
 	var wg sync.WaitGroup
 	dbs := make([]*store.DB, 4)

@@ -17,9 +17,7 @@ import (
 // instances' would be.
 func relayed(t testing.TB, n int) ([]*events.Hub, *pgxpool.Pool) {
 	t.Helper()
-	if !pgtest.Requested() {
-		t.Skip("the relay needs PostgreSQL: run with PARTNERDESK_TEST_DB=postgres (.ci/run does)")
-	}
+	pgtest.Only(t, "the relay")
 	url := pgtest.URL(t)
 	var hubs []*events.Hub
 	var last *pgxpool.Pool

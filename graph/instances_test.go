@@ -22,9 +22,7 @@ import (
 // written through either reaches the streams held by the other, and work
 // both schedule is done once.
 func TestTwoInstancesServeOnePortal(t *testing.T) {
-	if !pgtest.Requested() {
-		t.Skip("two instances share a PostgreSQL database: run with PARTNERDESK_TEST_DB=postgres (.ci/run does)")
-	}
+	pgtest.Only(t, "two instances sharing a database")
 	w := newCaseWorld(t) // instance A
 	b := testkit.New(t, testkit.Beside(w.Env))
 	c := w.create(t, w.member, w.acme, "S3")
@@ -103,9 +101,7 @@ func TestTwoInstancesServeOnePortal(t *testing.T) {
 // instance, then spread over two, side by side in one run. It reports
 // comments per second for each and their ratio.
 func BenchmarkCommentsThroughInstances(b *testing.B) {
-	if !pgtest.Requested() {
-		b.Skip("instances share a PostgreSQL database: run with PARTNERDESK_TEST_DB=postgres")
-	}
+	pgtest.Only(b, "two instances sharing a database")
 	noRate := testkit.WithConfig(func(c *httpapi.Config) { c.Rate = nil })
 	a := testkit.New(b, noRate)
 	other := testkit.New(b, testkit.Beside(a), noRate)

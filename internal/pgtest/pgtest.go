@@ -30,6 +30,15 @@ import (
 // Requested reports whether the tests are to run on PostgreSQL.
 func Requested() bool { return os.Getenv("PARTNERDESK_TEST_DB") == "postgres" }
 
+// Only skips t unless the tests run on PostgreSQL, saying that what it
+// tests needs it.
+func Only(t testing.TB, what string) {
+	t.Helper()
+	if !Requested() {
+		t.Skipf("%s needs PostgreSQL: run with PARTNERDESK_TEST_DB=postgres (.ci/run does)", what)
+	}
+}
+
 var (
 	once    sync.Once
 	cluster struct {
