@@ -36,20 +36,17 @@ func FuzzSideDoors(f *testing.F) {
 		if strings.ContainsFunc(query, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
 			return
 		}
-		var req *http.Request
+		method, path, credential := http.MethodPost, "/hooks/bounce?", secret
+		var reqBody io.Reader = bytes.NewReader(body)
 		if download {
-			req, _ = http.NewRequest(http.MethodGet, e.Server.URL+"/attachments/att_01M8M00000000000000000000?"+query, nil)
-			if authorised {
-				req.Header.Set("Authorization", "Bearer "+token)
-			}
-		} else {
-			req, _ = http.NewRequest(http.MethodPost, e.Server.URL+"/hooks/bounce?"+query, bytes.NewReader(body))
-			if authorised {
-				req.Header.Set("Authorization", "Bearer "+secret)
-			}
+			method, path, credential, reqBody = http.MethodGet, "/attachments/att_01M8M00000000000000000000?", token, nil
 		}
-		if req == nil {
+		req, err := http.NewRequest(method, e.Server.URL+path+query, reqBody)
+		if err != nil {
 			return // not a URL at all: no request reaches the server
+		}
+		if authorised {
+			req.Header.Set("Authorization", "Bearer "+credential)
 		}
 		res, err := e.Server.Client().Do(req)
 		if err != nil {
