@@ -27,6 +27,8 @@ const (
 	VerificationCodes Entity = "VerificationCode"
 	OutboxMessages    Entity = "OutboxMessage"
 	CaseSubscriptions Entity = "CaseSubscription"
+	Webhooks          Entity = "Webhook"
+	WebhookDeliveries Entity = "WebhookDelivery"
 )
 
 // Rule is a condition on a row, given a session. Its forms are the types
@@ -119,6 +121,9 @@ const (
 	PartnerAdmin Condition = "PARTNER_ADMIN"
 	// CustomerMember: any contact of a customer.
 	CustomerMember Condition = "CUSTOMER_MEMBER"
+	// OrgAdmin: a partner's or a customer's admins, who run its
+	// integrations (webhooks).
+	OrgAdmin Condition = "ORG_ADMIN"
 )
 
 // Holds reports whether the session's caller meets c.
@@ -137,6 +142,8 @@ func (s *Session) Holds(c Condition) bool {
 		return s.OrgKind == Partner && s.Has(RoleAdmin)
 	case CustomerMember:
 		return s.OrgKind == Customer
+	case OrgAdmin:
+		return (s.OrgKind == Partner || s.OrgKind == Customer) && s.Has(RoleAdmin)
 	}
 	return false
 }
@@ -212,6 +219,10 @@ var Policy = map[Entity]Rule{
 	AccessTokens: Self{"contact_id"},
 	// A contact's subscriptions are its own business.
 	CaseSubscriptions: Self{"contact_id"},
+	// An organisation's webhooks are its admins' to run; the vendor's
+	// staff see them all, to help.
+	Webhooks:          AnyOf{When{VendorStaff}, AllOf{When{OrgAdmin}, Own{"organization_id"}}},
+	WebhookDeliveries: Via{"webhook_id", Webhooks},
 	// Server-side records that no caller reads.
 	VerificationCodes: Nobody{},
 	OutboxMessages:    Nobody{},

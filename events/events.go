@@ -38,6 +38,10 @@ type Message struct {
 	GrantID   string    `json:"grantID,omitempty"`
 	GrantKind GrantKind `json:"grantKind,omitempty"`
 	DaysLeft  int       `json:"daysLeft,omitempty"`
+	// WebhookID is set when the server disabled a webhook, with
+	// OrganizationID its owner (webhookEvents).
+	WebhookID      string `json:"webhookID,omitempty"`
+	OrganizationID string `json:"organizationID,omitempty"`
 	// SignedOut names a contact whose sign-in may have ended (its status
 	// changed, or one of its tokens was revoked): its open streams check
 	// their session again at once.

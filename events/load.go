@@ -30,3 +30,9 @@ func Case(ctx context.Context, c *ent.Client, m *Message) (*ent.SupportCase, err
 func Grant(ctx context.Context, c *ent.Client, m *Message) (*ent.Grant, error) {
 	return c.Grant.Get(rowfilter.Privileged(ctx), m.GrantID)
 }
+
+// Webhook reads the webhook a message names, for a subscriber that has
+// decided from the message, with the read policy, that it may read it.
+func Webhook(ctx context.Context, c *ent.Client, m *Message) (*ent.Webhook, error) {
+	return c.Webhook.Get(rowfilter.Privileged(ctx), m.WebhookID)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/webhooks"
 )
 
 // Resolver is the root of the resolvers' dependencies.
@@ -26,6 +27,8 @@ type Resolver struct {
 	// mutation after the first, and for an open stream when its caller's
 	// grants or sign-in change.
 	Sessions Sessions
+	// Targets guards the URLs webhooks are given.
+	Targets webhooks.Targets
 }
 
 // Sessions reads sessions again (auth.Authenticator).

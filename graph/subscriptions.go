@@ -323,3 +323,27 @@ func (r *Resolver) grantEvents(ctx context.Context) (<-chan *model.GrantEvent, e
 		return seen(k, l.row), nil
 	})
 }
+
+type webhookKey struct{}
+
+// webhookEvents tells whoever may read a webhook that the server disabled it.
+func (r *Resolver) webhookEvents(ctx context.Context) (<-chan *model.WebhookEvent, error) {
+	k := r.keeper(ctx)
+	return streams.Follow(ctx, events.Sessions, func(m *events.Message) (none streams.Seen[*model.WebhookEvent], _ error) {
+		if _, err := k.update(m); err != nil {
+			return none, err
+		}
+		if m.WebhookID == "" || !k.s.Allows(access.Webhooks, access.Values{"organization_id": m.OrganizationID}, nil) {
+			return none, nil
+		}
+		l := m.Memo(webhookKey{}, func() any {
+			h, err := events.Webhook(context.Background(), r.Client, m)
+			return loaded[*model.WebhookEvent]{row: &model.WebhookEvent{Kind: model.WebhookEventKindDisabled, Webhook: h, At: m.At}, err: err}
+		}).(loaded[*model.WebhookEvent])
+		if l.err != nil {
+			slog.Error("loading a webhook", "webhook", m.WebhookID, "error", l.err)
+			return none, nil
+		}
+		return seen(k, l.row), nil
+	})
+}

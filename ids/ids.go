@@ -58,3 +58,9 @@ const (
 // CaseSubscription is the prefix of contacts' subscriptions to a
 // customer's cases.
 const CaseSubscription = "sub"
+
+// Prefixes of webhooks and their delivery log.
+const (
+	Webhook         = "whk"
+	WebhookDelivery = "whd"
+)

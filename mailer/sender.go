@@ -52,8 +52,8 @@ type Backoff struct {
 // DefaultBackoff retries for about a day: 1, 2, 4 … minutes, then hourly.
 var DefaultBackoff = Backoff{First: time.Minute, Max: time.Hour, Attempts: 30}
 
-// wait returns the wait after the failed attempt number attempt (1-based).
-func (b Backoff) wait(attempt int) time.Duration {
+// Wait returns the wait after the failed attempt number attempt (1-based).
+func (b Backoff) Wait(attempt int) time.Duration {
 	d := b.First
 	for i := 1; i < attempt && d < b.Max; i++ {
 		d *= 2
@@ -216,7 +216,7 @@ func (s *Sender) retry(ctx context.Context, row *ent.OutboxMessage, cause error)
 	slog.WarnContext(ctx, "mail not delivered; will retry", "id", row.ID, "attempt", row.Attempts, "error", cause)
 	return s.record(ctx, row, func(u *ent.OutboxMessageUpdate) {
 		u.SetStatus(outboxmessage.StatusQUEUED).
-			SetNextAttemptAt(s.Clock.Now().Add(b.wait(row.Attempts))).
+			SetNextAttemptAt(s.Clock.Now().Add(b.Wait(row.Attempts))).
 			ClearLeaseUntil().
 			SetLastError(cause.Error())
 	}, "")

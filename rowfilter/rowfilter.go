@@ -37,6 +37,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
+	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -155,6 +157,8 @@ var tables = map[access.Entity]string{
 	access.VerificationCodes: verificationcode.Table,
 	access.OutboxMessages:    outboxmessage.Table,
 	access.CaseSubscriptions: casesubscription.Table,
+	access.Webhooks:          webhook.Table,
+	access.WebhookDeliveries: webhookdelivery.Table,
 }
 
 // Predicate renders e's read rule for s over the rows sel selects; nil
