@@ -56,7 +56,7 @@ type WebhookEdges struct {
 	Organization *Organization `json:"organization,omitempty"`
 	// The contact who created the webhook.
 	CreatedBy *Contact `json:"created_by,omitempty"`
-	// The delivery log, newest first unless ordered otherwise.
+	// The delivery log, oldest first unless ordered otherwise.
 	Deliveries []*WebhookDelivery `json:"deliveries,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -128,7 +128,10 @@ type privilegedKey struct{}
 // and the recipient a mail's state is kept on (mailer);
 // case numbers, allocated across all cases, and the attachment a signed
 // download link names (cases); the audience of a notification, each
-// recipient then decided in memory as itself (notify); the start-up, which
+// recipient then decided in memory as itself (notify); the event history
+// a webhook's deliveries are logged from, and their state, which no
+// caller reads in the course of a request, each delivery's event then read
+// as the webhook's owner through the filter (webhooks); the start-up, which
 // stamps the partner eras of an older database (app); and the operator
 // commands and the demo loader. Request handling in package graph never
 // does (TestPrivilegedReadsStayInTheirPlaces).

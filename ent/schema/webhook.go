@@ -64,7 +64,7 @@ func (Webhook) Edges() []ent.Edge {
 		edge.To("created_by", Contact.Type).Field("created_by_id").
 			Unique().Required().Immutable().Comment("The contact who created the webhook."),
 		edge.To("deliveries", WebhookDelivery.Type).
-			Comment("The delivery log, newest first unless ordered otherwise.").
+			Comment("The delivery log, oldest first unless ordered otherwise.").
 			Annotations(entgql.RelayConnection()),
 	}
 }
