@@ -286,7 +286,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.RegisterOnShutdown(endStreams)
 
-	go schedule(base, db, hub)
+	go schedule(base, db)
 	if smtp.Addr != "" {
 		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System,
 			Rechecks: notify.Rechecks(clock.System), Failed: obs.Metrics.OutboxFailed}
@@ -408,11 +408,11 @@ func (b *bucket) buckets() *limits.Buckets {
 // schedule does the work time brings (grant expiries and expiry warnings)
 // at start and then every minute, until ctx ends. Access never waits for
 // it: every check compares times itself.
-func schedule(ctx context.Context, db *store.DB, b events.Broker) {
+func schedule(ctx context.Context, db *store.DB) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if err := grants.Tick(ctx, db.Client, b, clock.System.Now()); err != nil && ctx.Err() == nil {
+		if err := grants.Tick(ctx, db.Client, clock.System.Now()); err != nil && ctx.Err() == nil {
 			slog.Error("scheduled grant work", "error", err)
 		}
 		select {

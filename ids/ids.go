@@ -58,3 +58,6 @@ const (
 // CaseSubscription is the prefix of contacts' subscriptions to a
 // customer's cases.
 const CaseSubscription = "sub"
+
+// GrantEvent is the prefix of the entries of grants' history.
+const GrantEvent = "gev"
