@@ -294,7 +294,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.RegisterOnShutdown(endStreams)
 
-	go schedule(base, db, hub)
+	go schedule(base, db)
 	hookWorker.Client, hookWorker.Clock, hookWorker.Targets = db.Client, clock.System, targets
 	hooksStopped := make(chan struct{})
 	go func() {
@@ -428,11 +428,11 @@ func (b *bucket) buckets() *limits.Buckets {
 // schedule does the work time brings (grant expiries and expiry warnings)
 // at start and then every minute, until ctx ends. Access never waits for
 // it: every check compares times itself.
-func schedule(ctx context.Context, db *store.DB, b events.Broker) {
+func schedule(ctx context.Context, db *store.DB) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if err := grants.Tick(ctx, db.Client, b, clock.System.Now()); err != nil && ctx.Err() == nil {
+		if err := grants.Tick(ctx, db.Client, clock.System.Now()); err != nil && ctx.Err() == nil {
 			slog.Error("scheduled grant work", "error", err)
 		}
 		select {

@@ -25,13 +25,13 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
-	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -505,10 +505,26 @@ type ComplexityRoot struct {
 	}
 
 	GrantEvent struct {
-		At       func(childComplexity int) int
-		DaysLeft func(childComplexity int) int
-		Grant    func(childComplexity int) int
-		Kind     func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		ActorID   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		DaysLeft  func(childComplexity int) int
+		Grant     func(childComplexity int) int
+		GrantID   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+	}
+
+	GrantEventConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	GrantEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	HelpDeskHit struct {
@@ -931,7 +947,7 @@ type QueryResolver interface {
 }
 type SubscriptionResolver interface {
 	CaseEvents(ctx context.Context, customerID *string, caseID *string) (<-chan *ent.CaseEvent, error)
-	GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error)
+	GrantEvents(ctx context.Context) (<-chan *ent.GrantEvent, error)
 	WebhookEvents(ctx context.Context) (<-chan *model.WebhookEvent, error)
 }
 type ViewerResolver interface {
@@ -2751,12 +2767,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GrantEdge.Node(childComplexity), true
 
-	case "GrantEvent.at":
-		if e.ComplexityRoot.GrantEvent.At == nil {
+	case "GrantEvent.actor":
+		if e.ComplexityRoot.GrantEvent.Actor == nil {
 			break
 		}
 
-		return e.ComplexityRoot.GrantEvent.At(childComplexity), true
+		return e.ComplexityRoot.GrantEvent.Actor(childComplexity), true
+	case "GrantEvent.actorID":
+		if e.ComplexityRoot.GrantEvent.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEvent.ActorID(childComplexity), true
+	case "GrantEvent.createdAt", "GrantEvent.at":
+		if e.ComplexityRoot.GrantEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEvent.CreatedAt(childComplexity), true
 	case "GrantEvent.daysLeft":
 		if e.ComplexityRoot.GrantEvent.DaysLeft == nil {
 			break
@@ -2769,12 +2797,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GrantEvent.Grant(childComplexity), true
+	case "GrantEvent.grantID":
+		if e.ComplexityRoot.GrantEvent.GrantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEvent.GrantID(childComplexity), true
+	case "GrantEvent.id":
+		if e.ComplexityRoot.GrantEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEvent.ID(childComplexity), true
 	case "GrantEvent.kind":
 		if e.ComplexityRoot.GrantEvent.Kind == nil {
 			break
 		}
 
 		return e.ComplexityRoot.GrantEvent.Kind(childComplexity), true
+
+	case "GrantEventConnection.edges":
+		if e.ComplexityRoot.GrantEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEventConnection.Edges(childComplexity), true
+	case "GrantEventConnection.nodes":
+		if e.ComplexityRoot.GrantEventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEventConnection.Nodes(childComplexity), true
+	case "GrantEventConnection.pageInfo":
+		if e.ComplexityRoot.GrantEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEventConnection.PageInfo(childComplexity), true
+	case "GrantEventConnection.totalCount":
+		if e.ComplexityRoot.GrantEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEventConnection.TotalCount(childComplexity), true
+
+	case "GrantEventEdge.cursor":
+		if e.ComplexityRoot.GrantEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEventEdge.Cursor(childComplexity), true
+	case "GrantEventEdge.node":
+		if e.ComplexityRoot.GrantEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEventEdge.Node(childComplexity), true
 
 	case "HelpDeskHit.customer":
 		if e.ComplexityRoot.HelpDeskHit.Customer == nil {
@@ -4449,6 +4527,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputDeviceOrder,
 		ec.unmarshalInputDeviceWhereInput,
 		ec.unmarshalInputEscalateCaseInput,
+		ec.unmarshalInputGrantEventOrder,
+		ec.unmarshalInputGrantEventWhereInput,
 		ec.unmarshalInputGrantOrder,
 		ec.unmarshalInputGrantWhereInput,
 		ec.unmarshalInputOrganizationOrder,
@@ -5856,34 +5936,9 @@ type Mutation {
   unsubscribeFromCases("What the mutation takes, with the clientMutationId its payload echoes." input: UnsubscribeFromCasesInput!): UnsubscribeFromCasesPayload! @action(name: OWN_PROFILE)
 }
 
-"""What happened to a grant."""
-enum GrantEventKind {
-  "A partner asked for access."
-  REQUESTED
-  "The customer approved the request: the grant is active."
-  APPROVED
-  "The customer refused the request."
-  REJECTED
-  "The grant was ended early, or the request withdrawn."
-  REVOKED
-  "A newer request or approval for the same partner, customer, grantee and domain replaced it."
-  SUPERSEDED
-  "The grant reached its expiry, or the request lapsed unanswered."
-  EXPIRED
-  "The grant expires in 30, 7 or 1 days."
-  EXPIRING
-}
-
-"""A change to a grant that concerns the caller's organisation."""
-type GrantEvent {
-  "What happened."
-  kind: GrantEventKind! @public
-  "The grant, as it is after the change."
-  grant: Grant! @public
-  "When it happened."
+extend type GrantEvent {
+  "When it happened: its createdAt."
   at: Time! @public
-  "For EXPIRING: whole days left (30, 7 or 1)."
-  daysLeft: Int @public
 }
 
 """
@@ -6794,16 +6849,36 @@ func (ec *executionContext) childFields_GrantEdge(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_GrantEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_GrantEvent_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_GrantEvent_createdAt(ctx, field)
+	case "grantID":
+		return ec.fieldContext_GrantEvent_grantID(ctx, field)
 	case "kind":
 		return ec.fieldContext_GrantEvent_kind(ctx, field)
-	case "grant":
-		return ec.fieldContext_GrantEvent_grant(ctx, field)
-	case "at":
-		return ec.fieldContext_GrantEvent_at(ctx, field)
 	case "daysLeft":
 		return ec.fieldContext_GrantEvent_daysLeft(ctx, field)
+	case "actorID":
+		return ec.fieldContext_GrantEvent_actorID(ctx, field)
+	case "grant":
+		return ec.fieldContext_GrantEvent_grant(ctx, field)
+	case "actor":
+		return ec.fieldContext_GrantEvent_actor(ctx, field)
+	case "at":
+		return ec.fieldContext_GrantEvent_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GrantEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_GrantEventEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_GrantEventEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantEventEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_HelpDeskHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -21033,23 +21108,23 @@ func (ec *executionContext) fieldContext_GrantEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("GrantEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
-func (ec *executionContext) _GrantEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.GrantEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _GrantEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GrantEvent_kind(ctx, field)
+			return ec.fieldContext_GrantEvent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Kind, nil
+			return obj.ID, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Public == nil {
-					var zeroVal events.GrantKind
+					var zeroVal string
 					return zeroVal, errors.New("directive public is not implemented")
 				}
 				return ec.Directives.Public(ctx, obj, directive0)
@@ -21058,72 +21133,27 @@ func (ec *executionContext) _GrantEvent_kind(ctx context.Context, field graphql.
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v events.GrantKind) graphql.Marshaler {
-			return ec.marshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋeventsᚐGrantKind(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_GrantEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type GrantEventKind does not have child fields"))
+func (ec *executionContext) fieldContext_GrantEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _GrantEvent_grant(ctx context.Context, field graphql.CollectedField, obj *model.GrantEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _GrantEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GrantEvent_grant(ctx, field)
+			return ec.fieldContext_GrantEvent_createdAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Grant, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Public == nil {
-					var zeroVal *ent.Grant
-					return zeroVal, errors.New("directive public is not implemented")
-				}
-				return ec.Directives.Public(ctx, obj, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_GrantEvent_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "GrantEvent",
-		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Grant(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _GrantEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.GrantEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GrantEvent_at(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.At, nil
+			return obj.CreatedAt, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -21146,11 +21176,83 @@ func (ec *executionContext) _GrantEvent_at(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_GrantEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_GrantEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _GrantEvent_daysLeft(ctx context.Context, field graphql.CollectedField, obj *model.GrantEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _GrantEvent_grantID(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_grantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_grantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEvent_kind(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal grantevent.Kind
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v grantevent.Kind) graphql.Marshaler {
+			return ec.marshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type GrantEventKind does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEvent_daysLeft(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21184,6 +21286,420 @@ func (ec *executionContext) _GrantEvent_daysLeft(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_GrantEvent_daysLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEvent_actorID(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_actorID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_actorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEvent_grant(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantEvent_actor(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantEvent_at(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.GrantEventEdge
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.GrantEventEdge) graphql.Marshaler {
+			return ec.marshalOGrantEventEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal entgql.PageInfo[string]
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEventConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _GrantEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.GrantEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.GrantEvent) graphql.Marshaler {
+			return ec.marshalNGrantEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantEventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.GrantEvent
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GrantEvent) graphql.Marshaler {
+			return ec.marshalOGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.GrantEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal entgql.Cursor[string]
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[string]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantEventEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _HelpDeskHit_node(ctx context.Context, field graphql.CollectedField, obj *helpdesk.Hit) (ret graphql.Marshaler) {
@@ -27827,7 +28343,7 @@ func (ec *executionContext) _Subscription_grantEvents(ctx context.Context, field
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Public == nil {
-					var zeroVal *model.GrantEvent
+					var zeroVal *ent.GrantEvent
 					return zeroVal, errors.New("directive public is not implemented")
 				}
 				return ec.Directives.Public(ctx, nil, directive0)
@@ -27836,8 +28352,8 @@ func (ec *executionContext) _Subscription_grantEvents(ctx context.Context, field
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.GrantEvent) graphql.Marshaler {
-			return ec.marshalNGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐGrantEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GrantEvent) graphql.Marshaler {
+			return ec.marshalNGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -35482,6 +35998,175 @@ func (ec *executionContext) unmarshalInputEscalateCaseInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputGrantEventOrder(ctx context.Context, obj any) (ent.GrantEventOrder, error) {
+	var it ent.GrantEventOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNGrantEventOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputGrantEventWhereInput(ctx context.Context, obj any) (ent.GrantEventWhereInput, error) {
+	var it ent.GrantEventWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOGrantEventWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOGrantEventWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOGrantEventWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOGrantEventKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOGrantEventKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOGrantEventKind2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOGrantEventKind2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputGrantOrder(ctx context.Context, obj any) (ent.GrantOrder, error) {
 	var it ent.GrantOrder
 	if obj == nil {
@@ -37923,6 +38608,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Organization(ctx, sel, obj)
+	case *ent.GrantEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GrantEvent(ctx, sel, obj)
 	case *ent.Grant:
 		if obj == nil {
 			return graphql.Null
@@ -42361,9 +43051,9 @@ func (ec *executionContext) _GrantEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var grantEventImplementors = []string{"GrantEvent"}
+var grantEventImplementors = []string{"GrantEvent", "Node"}
 
-func (ec *executionContext) _GrantEvent(ctx context.Context, sel ast.SelectionSet, obj *model.GrantEvent) graphql.Marshaler {
+func (ec *executionContext) _GrantEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.GrantEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, grantEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -42373,24 +43063,211 @@ func (ec *executionContext) _GrantEvent(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("GrantEvent")
+		case "id":
+			out.Values[i] = ec._GrantEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._GrantEvent_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grantID":
+			out.Values[i] = ec._GrantEvent_grantID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "kind":
 			out.Values[i] = ec._GrantEvent_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "grant":
-			out.Values[i] = ec._GrantEvent_grant(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "at":
-			out.Values[i] = ec._GrantEvent_at(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "daysLeft":
 			out.Values[i] = ec._GrantEvent_daysLeft(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorID":
+			out.Values[i] = ec._GrantEvent_actorID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grant":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._GrantEvent_grant(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "actor":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._GrantEvent_actor(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._GrantEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var grantEventConnectionImplementors = []string{"GrantEventConnection"}
+
+func (ec *executionContext) _GrantEventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.GrantEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, grantEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GrantEventConnection")
+		case "edges":
+			out.Values[i] = ec._GrantEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._GrantEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._GrantEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._GrantEventConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var grantEventEdgeImplementors = []string{"GrantEventEdge"}
+
+func (ec *executionContext) _GrantEventEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.GrantEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, grantEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GrantEventEdge")
+		case "node":
+			out.Values[i] = ec._GrantEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._GrantEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -47373,7 +48250,17 @@ func (ec *executionContext) marshalNGrantConnection2ᚖgithubᚗcomᚋpartnerdes
 	return ec._GrantConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐGrantEvent(ctx context.Context, sel ast.SelectionSet, v *model.GrantEvent) graphql.Marshaler {
+func (ec *executionContext) marshalNGrantEvent2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEvent(ctx context.Context, sel ast.SelectionSet, v []*ent.GrantEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEvent(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEvent(ctx context.Context, sel ast.SelectionSet, v *ent.GrantEvent) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -47383,14 +48270,35 @@ func (ec *executionContext) marshalNGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋp
 	return ec._GrantEvent(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋeventsᚐGrantKind(ctx context.Context, v any) (events.GrantKind, error) {
-	var res events.GrantKind
+func (ec *executionContext) unmarshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx context.Context, v any) (grantevent.Kind, error) {
+	var res grantevent.Kind
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋeventsᚐGrantKind(ctx context.Context, sel ast.SelectionSet, v events.GrantKind) graphql.Marshaler {
+func (ec *executionContext) marshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx context.Context, sel ast.SelectionSet, v grantevent.Kind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNGrantEventOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventOrderField(ctx context.Context, v any) (*ent.GrantEventOrderField, error) {
+	var res = new(ent.GrantEventOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGrantEventOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.GrantEventOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNGrantEventWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventWhereInput(ctx context.Context, v any) (*ent.GrantEventWhereInput, error) {
+	res, err := ec.unmarshalInputGrantEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNGrantOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrder(ctx context.Context, v any) (*ent.GrantOrder, error) {
@@ -49711,6 +50619,110 @@ func (ec *executionContext) marshalOGrantEdge2ᚖgithubᚗcomᚋpartnerdeskᚋpa
 		return graphql.Null
 	}
 	return ec._GrantEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOGrantEvent2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEvent(ctx context.Context, sel ast.SelectionSet, v *ent.GrantEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GrantEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOGrantEventEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.GrantEventEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOGrantEventEdge2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOGrantEventEdge2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventEdge(ctx context.Context, sel ast.SelectionSet, v *ent.GrantEventEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GrantEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOGrantEventKind2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKindᚄ(ctx context.Context, v any) ([]grantevent.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]grantevent.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOGrantEventKind2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []grantevent.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGrantEventKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOGrantEventKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx context.Context, v any) (*grantevent.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(grantevent.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOGrantEventKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgranteventᚐKind(ctx context.Context, sel ast.SelectionSet, v *grantevent.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOGrantEventWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventWhereInputᚄ(ctx context.Context, v any) ([]*ent.GrantEventWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.GrantEventWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGrantEventWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOGrantEventWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventWhereInput(ctx context.Context, v any) (*ent.GrantEventWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGrantEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOGrantOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrderᚄ(ctx context.Context, v any) ([]*ent.GrantOrder, error) {

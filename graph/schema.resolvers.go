@@ -342,7 +342,7 @@ func (r *subscriptionResolver) CaseEvents(ctx context.Context, customerID *strin
 }
 
 // GrantEvents is the resolver for the grantEvents field.
-func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error) {
+func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *ent.GrantEvent, error) {
 	return r.grantEvents(ctx)
 }
 

@@ -293,31 +293,24 @@ func (r *Resolver) sharedEvent(m *events.Message) (*ent.CaseEvent, error) {
 	return l.row, l.err
 }
 
-type grantKey struct{}
+type grantEventKey struct{}
 
-func (r *Resolver) grantEvents(ctx context.Context) (<-chan *model.GrantEvent, error) {
+func (r *Resolver) grantEvents(ctx context.Context) (<-chan *ent.GrantEvent, error) {
 	k := r.keeper(ctx)
-	return streams.Follow(ctx, events.Sessions, func(m *events.Message) (none streams.Seen[*model.GrantEvent], _ error) {
+	return streams.Follow(ctx, events.Sessions, func(m *events.Message) (none streams.Seen[*ent.GrantEvent], _ error) {
 		if _, err := k.update(m); err != nil {
 			return none, err
 		}
 		// Who may read the grant, vendor staff included, hears of it.
-		if m.GrantID == "" || !k.s.Allows(access.Grants, access.Values{"partner_id": m.PartnerID, "customer_id": m.CustomerID}, nil) {
+		if m.GrantEventID == "" || !k.s.Allows(access.GrantEvents, access.Values{"partner_id": m.PartnerID, "customer_id": m.CustomerID}, nil) {
 			return none, nil
 		}
-		l := m.Memo(grantKey{}, func() any {
-			g, err := events.Grant(context.Background(), r.Client, m)
-			if err != nil {
-				return loaded[*model.GrantEvent]{err: err}
-			}
-			ev := &model.GrantEvent{Kind: m.GrantKind, Grant: g, At: m.At}
-			if days := m.DaysLeft; days > 0 {
-				ev.DaysLeft = &days
-			}
-			return loaded[*model.GrantEvent]{row: ev}
-		}).(loaded[*model.GrantEvent])
+		l := m.Memo(grantEventKey{}, func() any {
+			ev, err := events.GrantEvent(context.Background(), r.Client, m)
+			return loaded[*ent.GrantEvent]{ev, err}
+		}).(loaded[*ent.GrantEvent])
 		if l.err != nil {
-			slog.Error("loading a grant", "grant", m.GrantID, "error", l.err)
+			slog.Error("loading a grant event", "event", m.GrantEventID, "error", l.err)
 			return none, nil
 		}
 		return seen(k, l.row), nil

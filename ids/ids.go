@@ -59,6 +59,9 @@ const (
 // customer's cases.
 const CaseSubscription = "sub"
 
+// GrantEvent is the prefix of the entries of grants' history.
+const GrantEvent = "gev"
+
 // Prefixes of webhooks and their delivery log.
 const (
 	Webhook         = "whk"

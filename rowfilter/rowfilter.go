@@ -31,6 +31,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/intercept"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
@@ -155,6 +156,7 @@ var tables = map[access.Entity]string{
 	access.CaseEvents:        caseevent.Table,
 	access.Attachments:       attachment.Table,
 	access.Grants:            grant.Table,
+	access.GrantEvents:       grantevent.Table,
 	access.AuditEntries:      auditentry.Table,
 	access.AccessTokens:      accesstoken.Table,
 	access.VerificationCodes: verificationcode.Table,

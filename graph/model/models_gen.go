@@ -16,7 +16,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
-	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 )
 
@@ -400,18 +399,6 @@ type EscalateCasePayload struct {
 }
 
 func (EscalateCasePayload) IsCaseChange() {}
-
-// A change to a grant that concerns the caller's organisation.
-type GrantEvent struct {
-	// What happened.
-	Kind events.GrantKind `json:"kind"`
-	// The grant, as it is after the change.
-	Grant *ent.Grant `json:"grant"`
-	// When it happened.
-	At time.Time `json:"at"`
-	// For EXPIRING: whole days left (30, 7 or 1).
-	DaysLeft *int `json:"daysLeft,omitempty"`
-}
 
 // One help-desk hit of a page, and its cursor.
 type HelpDeskHitEdge struct {
