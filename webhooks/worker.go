@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,11 +20,13 @@ import (
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
+	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -153,7 +156,7 @@ func (w *Worker) Fanout(ctx context.Context) (int, error) {
 		}
 		var mine []item
 		for _, it := range items {
-			if it.seq > h.Cursor && slices.Contains(h.Events, it.typ) && concerns(it.customerID) &&
+			if it.seq > h.Cursor && slices.Contains(h.Events, it.typ) && concerns(it) &&
 				(len(h.CustomerIds) == 0 || slices.Contains(h.CustomerIds, it.customerID)) {
 				mine = append(mine, it)
 			}
@@ -167,14 +170,14 @@ func (w *Worker) Fanout(ctx context.Context) (int, error) {
 	return logged, nil
 }
 
-// concerns says which customers' events the webhook's owner could ever be
-// shown: a customer its own, a partner those it has held a grant on. The
-// rest is never logged; whether the owner may see an event is decided
-// when it is sent.
-func (w *Worker) concerns(ctx context.Context, h *ent.Webhook, reached map[string]map[string]bool) (func(string) bool, error) {
+// concerns says which events the webhook's owner could ever be shown: a
+// customer's own, a partner's own grants' and the case events of the
+// customers it has held a grant on. The rest is never logged; whether the
+// owner may see an event is decided when it is sent.
+func (w *Worker) concerns(ctx context.Context, h *ent.Webhook, reached map[string]map[string]bool) (func(item) bool, error) {
 	org := h.Edges.Organization
 	if org.Kind != access.Partner {
-		return func(customer string) bool { return customer == org.ID }, nil
+		return func(it item) bool { return it.customerID == org.ID }, nil
 	}
 	customers, ok := reached[org.ID]
 	if !ok {
@@ -188,7 +191,7 @@ func (w *Worker) concerns(ctx context.Context, h *ent.Webhook, reached map[strin
 		}
 		reached[org.ID] = customers
 	}
-	return func(customer string) bool { return customers[customer] }, nil
+	return func(it item) bool { return it.partnerID == org.ID || it.partnerID == "" && customers[it.customerID] }, nil
 }
 
 // log writes the deliveries of items to h and moves its cursor to last,
@@ -318,20 +321,37 @@ func (w *Worker) envelope(ctx context.Context, h *ent.Webhook, row *ent.WebhookD
 	if err != nil {
 		return nil, err
 	}
-	ev, err := w.Client.CaseEvent.Query().Where(caseevent.ID(row.EventID)).Only(viewer.NewContext(ctx, s))
-	if ent.IsNotFound(err) {
-		return nil, errHidden
-	}
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(map[string]any{
-		"id": ev.ID, "type": row.EventType, "createdAt": ev.CreatedAt,
-		"data": map[string]any{"caseEvent": map[string]any{
+	as := viewer.NewContext(ctx, s)
+	var at time.Time
+	var data map[string]any
+	if strings.HasPrefix(row.EventID, ids.GrantEvent+"_") {
+		ev, err := w.Client.GrantEvent.Query().Where(grantevent.ID(row.EventID)).Only(as)
+		if err != nil {
+			return nil, hidden(err)
+		}
+		at, data = ev.CreatedAt, map[string]any{"grantEvent": map[string]any{
+			"id": ev.ID, "kind": ev.Kind, "grantID": ev.GrantID, "customerID": ev.CustomerID, "partnerID": ev.PartnerID,
+			"actorID": ev.ActorID, "daysLeft": ev.DaysLeft, "createdAt": ev.CreatedAt,
+		}}
+	} else {
+		ev, err := w.Client.CaseEvent.Query().Where(caseevent.ID(row.EventID)).Only(as)
+		if err != nil {
+			return nil, hidden(err)
+		}
+		at, data = ev.CreatedAt, map[string]any{"caseEvent": map[string]any{
 			"id": ev.ID, "kind": ev.Kind, "caseID": ev.CaseID, "customerID": ev.CustomerID,
 			"actorID": ev.ActorID, "commentID": ev.CommentID, "changes": ev.Changes, "createdAt": ev.CreatedAt,
-		}},
-	})
+		}}
+	}
+	return json.Marshal(map[string]any{"id": row.EventID, "type": row.EventType, "createdAt": at, "data": data})
+}
+
+// hidden is errHidden for an event the row filter did not return.
+func hidden(err error) error {
+	if ent.IsNotFound(err) {
+		return errHidden
+	}
+	return err
 }
 
 // Owner is the session deliveries to an organisation's webhooks are
