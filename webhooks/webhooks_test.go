@@ -68,7 +68,7 @@ type world struct {
 // allowLoopback lets the API accept the tests' loopback receivers.
 var allowLoopback = testkit.WithConfig(func(c *httpapi.Config) { c.WebhookTargets.AllowPrivate = true })
 
-func newWorld(t *testing.T, opts ...testkit.Option) *world {
+func newWorld(t testing.TB, opts ...testkit.Option) *world {
 	e := testkit.New(t, opts...)
 	w := &world{Env: e, tokens: map[*ent.Contact]string{}}
 	w.partner = e.Org(access.Partner, "Contoso")
@@ -89,7 +89,7 @@ func (w *world) worker() *webhooks.Worker {
 }
 
 // create registers a webhook as the partner's admin and returns its ID and secret.
-func (w *world) create(t *testing.T, url string, events ...string) (id, secret string) {
+func (w *world) create(t testing.TB, url string, events ...string) (id, secret string) {
 	t.Helper()
 	var out struct {
 		CreateWebhook struct {
@@ -104,7 +104,7 @@ func (w *world) create(t *testing.T, url string, events ...string) (id, secret s
 
 // comment adds a public comment to the world's case, at the clock's
 // instant: the history's order (seq) tells events of one instant apart.
-func (w *world) comment(t *testing.T) {
+func (w *world) comment(t testing.TB) {
 	t.Helper()
 	w.Query(w.tokens[w.member], `mutation($id: ID!) { addCaseComment(input: {caseID: $id, body: "any news?"}) { comment { id } } }`,
 		map[string]any{"id": w.kase.ID}).Decode(t, &struct{}{})
