@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
+	"github.com/partnerdesk/partnerdesk/lease"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
@@ -121,21 +122,8 @@ func (s *Sender) Deliver(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	claimed := 0
-	for _, row := range rows {
-		ok, err := s.claim(ctx, row, now)
-		if err != nil {
-			return claimed, err
-		}
-		if !ok {
-			continue // another sender took it
-		}
-		claimed++
-		if err := s.attempt(ctx, row); err != nil {
-			return claimed, err
-		}
-	}
-	return claimed, nil
+	// A row another sender claimed since it was read is skipped.
+	return lease.Each(ctx, rows, now, s.claim, s.attempt)
 }
 
 // due matches the rows a sender may claim at now: queued ones whose wait is

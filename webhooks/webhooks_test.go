@@ -58,7 +58,7 @@ func (r *receiver) received() []delivery {
 // world: Contoso (a partner) holds an organisation grant at LOOK on Acme.
 type world struct {
 	*testkit.Env
-	partner, acme                  *ent.Organization
+	partner, acme                   *ent.Organization
 	partnerAdmin, acmeAdmin, member *ent.Contact
 	grant                           *ent.Grant
 	kase                            *ent.SupportCase
@@ -205,7 +205,9 @@ func TestRevokedGrantStopsDeliveriesAtOnce(t *testing.T) {
 	got := r.received()
 	var body struct {
 		Type string
-		Data struct{ GrantEvent struct{ GrantID, Kind string } }
+		Data struct {
+			GrantEvent struct{ GrantID, Kind string }
+		}
 	}
 	if len(got) != 1 || json.Unmarshal(got[0].body, &body) != nil || body.Type != "GRANT_REVOKED" || body.Data.GrantEvent.GrantID != w.grant.ID {
 		t.Fatalf("receiver got %d requests, the first %s", len(got), got[0].body)
@@ -237,30 +239,25 @@ func TestFailuresAreRetriedWithBackoff(t *testing.T) {
 	if len(log) != 1 || log[0].Status != "PENDING" || log[0].Attempts != 1 || *log[0].ResponseCode != 500 || log[0].LatencyMs == nil || log[0].Error == nil {
 		t.Fatalf("after a 500: %+v", log)
 	}
-	// The first wait is 30 seconds, drawn between 15 and 30.
-	w.Clock.Advance(14 * time.Second)
-	work(t, wk)
-	if n := len(r.received()); n != 1 {
-		t.Fatalf("retried before its backoff: %d requests", n)
-	}
-	w.Clock.Advance(16 * time.Second)
-	work(t, wk)
-	if n := len(r.received()); n != 2 {
-		t.Fatalf("second attempt: %d requests", n)
-	}
-	// The second wait doubles: a minute, at least 30 seconds.
-	r.status.Store(http.StatusNoContent)
-	w.Clock.Advance(29 * time.Second)
-	work(t, wk)
-	if n := len(r.received()); n != 2 {
-		t.Fatalf("retried before its doubled backoff: %d requests", n)
-	}
-	w.Clock.Advance(31 * time.Second)
-	work(t, wk)
-	w.Clock.Advance(time.Hour)
-	work(t, wk)
-	if n := len(r.received()); n != 3 {
-		t.Fatalf("want one success after two failures, got %d requests", n)
+	// Each wait is drawn between its half and itself: 30 seconds after the
+	// first attempt, a minute after the second; the third succeeds.
+	for _, step := range []struct {
+		advance time.Duration
+		status  int
+		want    int
+	}{
+		{14 * time.Second, 500, 1}, // before the first wait's least
+		{16 * time.Second, 500, 2}, // 30 s: the first wait is over
+		{29 * time.Second, 204, 2}, // before the second wait's least
+		{31 * time.Second, 204, 3}, // a minute: the second wait is over
+		{time.Hour, 204, 3},        // never again after the success
+	} {
+		r.status.Store(int32(step.status))
+		w.Clock.Advance(step.advance)
+		work(t, wk)
+		if n := len(r.received()); n != step.want {
+			t.Fatalf("after %s more: %d requests, want %d", step.advance, n, step.want)
+		}
 	}
 	got := r.received()
 	if got[0].header.Get(webhooks.DeliveryHeader) != got[2].header.Get(webhooks.DeliveryHeader) {
@@ -365,7 +362,9 @@ func TestTargetsThatAreNotPublicAreRefused(t *testing.T) {
 	// resolves to when it is dialled decides (DNS rebinding gains nothing).
 	e2 := testkit.New(t, testkit.Beside(w.Env), allowLoopback)
 	r := newReceiver(t)
-	var out struct{ CreateWebhook struct{ Webhook struct{ ID string } } }
+	var out struct {
+		CreateWebhook struct{ Webhook struct{ ID string } }
+	}
 	e2.Query(w.tokens[w.partnerAdmin], `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { webhook { id } } }`,
 		map[string]any{"in": map[string]any{"url": strings.Replace(r.URL, "127.0.0.1", "localhost", 1), "events": []string{"CASE_COMMENTED"}}}).Decode(t, &out)
 	w.comment(t)
@@ -392,7 +391,9 @@ func TestOnlyTheOrganisationsAdminsManageItsWebhooks(t *testing.T) {
 	if res := w.Query(w.tokens[w.acmeAdmin], `mutation($id: ID!) { deleteWebhook(input: {id: $id}) { deletedWebhookID } }`, map[string]any{"id": id}); res.Code() != "NOT_FOUND" {
 		t.Fatalf("another organisation's admin deleted the webhook: %s", res.Code())
 	}
-	var list struct{ Viewer struct{ Webhooks struct{ TotalCount int } } }
+	var list struct {
+		Viewer struct{ Webhooks struct{ TotalCount int } }
+	}
 	w.Query(tok, `{ viewer { webhooks(first: 10) { totalCount } } }`, nil).Decode(t, &list)
 	if list.Viewer.Webhooks.TotalCount != 0 {
 		t.Fatal("a help-desk contact read its organisation's webhooks")

@@ -27,6 +27,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
+	"github.com/partnerdesk/partnerdesk/lease"
 	"github.com/partnerdesk/partnerdesk/mailer"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -233,21 +234,10 @@ func (w *Worker) Deliver(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	claimed := 0
-	for _, row := range rows {
-		ok, err := w.claim(sys, row, now)
-		if err != nil {
-			return claimed, err
-		}
-		if !ok {
-			continue // another worker took it, or its webhook stopped
-		}
-		claimed++
-		if err := w.attempt(ctx, row); err != nil {
-			return claimed, err
-		}
-	}
-	return claimed, nil
+	// A delivery another worker claimed since it was read, or whose
+	// webhook stopped, is skipped. Each attempt reads its event as the
+	// webhook's owner, through the row filter: not with sys.
+	return lease.Each(ctx, rows, now, w.claim, w.attempt)
 }
 
 // due matches the deliveries a worker may claim at now: pending ones whose
@@ -272,7 +262,7 @@ func (w *Worker) claim(ctx context.Context, row *ent.WebhookDelivery, now time.T
 		SetStatus(webhookdelivery.StatusSENDING).
 		SetLeaseUntil(now.Add(cmp.Or(w.Lease, DefaultLease))).
 		AddAttempts(1).
-		Save(ctx)
+		Save(rowfilter.Privileged(ctx))
 	if err != nil || n == 0 {
 		return false, err
 	}
