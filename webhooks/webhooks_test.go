@@ -520,3 +520,35 @@ func TestTheWritePathDoesNotDependOnWebhooks(t *testing.T) {
 		t.Fatalf("a comment took %d statements with 100 webhooks, %d with none; of webhooks: %q", many, none, touched)
 	}
 }
+
+// A customer's webhook receives its own cases' public events; an INTERNAL
+// comment, the vendor's staff's alone, is never sent to it.
+func TestACustomersWebhookGetsItsOwnPublicEvents(t *testing.T) {
+	w := newWorld(t, allowLoopback)
+	r := newReceiver(t)
+	var out struct{ CreateWebhook struct{ Webhook struct{ ID string } } }
+	w.Query(w.tokens[w.acmeAdmin], `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { webhook { id } } }`,
+		map[string]any{"in": map[string]any{"url": r.URL, "events": []string{"CASE_COMMENTED"}}}).Decode(t, &out)
+	vendor := w.Org(access.Vendor, "Northwind")
+	agent := w.Token(w.Contact(vendor, "Nora", access.RoleAgent))
+	w.Query(agent, `mutation($id: ID!) { addCaseComment(input: {caseID: $id, body: "internal note", visibility: INTERNAL}) { comment { id } } }`,
+		map[string]any{"id": w.kase.ID}).Decode(t, &struct{}{})
+	w.comment(t)
+	work(t, w.worker())
+	got := r.received()
+	if len(got) != 1 || !strings.Contains(string(got[0].body), `"kind":"COMMENTED"`) {
+		t.Fatalf("receiver got %d requests", len(got))
+	}
+	// The vendor's staff help: they may pause a customer's webhook.
+	var paused struct{ UpdateWebhook struct{ Webhook struct{ Status string } } }
+	w.Query(agent, `mutation($id: ID!) { updateWebhook(input: {id: $id, paused: true}) { webhook { status } } }`,
+		map[string]any{"id": out.CreateWebhook.Webhook.ID}).Decode(t, &paused)
+	if paused.UpdateWebhook.Webhook.Status != "PAUSED" {
+		t.Fatalf("status %q", paused.UpdateWebhook.Webhook.Status)
+	}
+	w.comment(t)
+	work(t, w.worker())
+	if n := len(r.received()); n != 1 {
+		t.Fatalf("a paused webhook was sent %d requests", n)
+	}
+}
