@@ -18,6 +18,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 )
 
 // Spec is what a webhook is set to deliver; nil fields of an update keep
@@ -112,7 +113,7 @@ func Delete(ctx context.Context, c *ent.Client, s *access.Session, id string) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.WebhookDelivery.Delete().Where(deliveriesOf(h.ID)).Exec(ctx); err != nil {
+	if _, err := c.WebhookDelivery.Delete().Where(webhookdelivery.WebhookID(h.ID)).Exec(ctx); err != nil {
 		return nil, err
 	}
 	return h, c.Webhook.DeleteOne(h).Exec(ctx)

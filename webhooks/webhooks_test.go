@@ -468,7 +468,7 @@ func TestARestartNeverSendsASucceededDeliveryAgain(t *testing.T) {
 	if n := hits.Load(); n != 1 {
 		t.Fatalf("sent again within the lease: %d", n)
 	}
-	w.Clock.Advance(webhooks.DefaultLease)
+	w.Clock.Advance(webhooks.Lease)
 	work(t, wk)
 	if n := hits.Load(); n != 2 {
 		t.Fatalf("after the lease: %d", n)
@@ -526,7 +526,9 @@ func TestTheWritePathDoesNotDependOnWebhooks(t *testing.T) {
 func TestACustomersWebhookGetsItsOwnPublicEvents(t *testing.T) {
 	w := newWorld(t, allowLoopback)
 	r := newReceiver(t)
-	var out struct{ CreateWebhook struct{ Webhook struct{ ID string } } }
+	var out struct {
+		CreateWebhook struct{ Webhook struct{ ID string } }
+	}
 	w.Query(w.tokens[w.acmeAdmin], `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { webhook { id } } }`,
 		map[string]any{"in": map[string]any{"url": r.URL, "events": []string{"CASE_COMMENTED"}}}).Decode(t, &out)
 	vendor := w.Org(access.Vendor, "Northwind")
@@ -540,7 +542,9 @@ func TestACustomersWebhookGetsItsOwnPublicEvents(t *testing.T) {
 		t.Fatalf("receiver got %d requests", len(got))
 	}
 	// The vendor's staff help: they may pause a customer's webhook.
-	var paused struct{ UpdateWebhook struct{ Webhook struct{ Status string } } }
+	var paused struct {
+		UpdateWebhook struct{ Webhook struct{ Status string } }
+	}
 	w.Query(agent, `mutation($id: ID!) { updateWebhook(input: {id: $id, paused: true}) { webhook { status } } }`,
 		map[string]any{"id": out.CreateWebhook.Webhook.ID}).Decode(t, &paused)
 	if paused.UpdateWebhook.Webhook.Status != "PAUSED" {

@@ -40,9 +40,10 @@ const (
 	DefaultMaxFailures = 10
 	// DefaultTimeout bounds one attempt: connecting, sending, the answer.
 	DefaultTimeout = 10 * time.Second
-	// DefaultLease outlasts DefaultTimeout many times over: a claim lapses
-	// only when its sender stopped.
-	DefaultLease = 2 * time.Minute
+	// Lease is how long a claim lasts at least; always several times an
+	// attempt's timeout, so that a claim lapses only when its worker
+	// stopped.
+	Lease = 2 * time.Minute
 	// maxAnswer is how much of an endpoint's answer is read; the rest is
 	// dropped.
 	maxAnswer = 64 << 10
@@ -74,14 +75,8 @@ type Worker struct {
 	MaxFailures int
 	// Backoff is DefaultBackoff when its Attempts is zero.
 	Backoff mailer.Backoff
-	// Jitter draws the wait before a retry from its backoff; nil draws it
-	// uniformly between half of it and all of it.
-	Jitter func(time.Duration) time.Duration
-	// Timeout is DefaultTimeout, Lease DefaultLease, when zero.
-	Timeout, Lease time.Duration
-	// Batch is the most events one Fanout reads, and deliveries one
-	// Deliver claims; 100 when zero.
-	Batch int
+	// Timeout is DefaultTimeout when zero.
+	Timeout time.Duration
 
 	once sync.Once
 	http *http.Client
@@ -140,7 +135,7 @@ func (w *Worker) Fanout(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	from := slices.MinFunc(hooks, func(a, b *ent.Webhook) int { return cmp.Compare(a.Cursor, b.Cursor) }).Cursor
-	items, err := after(sys, w.Client, from, w.batch())
+	items, err := after(sys, w.Client, from, batch)
 	if err != nil || len(items) == 0 {
 		return 0, err
 	}
@@ -229,7 +224,7 @@ func (w *Worker) Deliver(ctx context.Context) (int, error) {
 	rows, err := w.Client.WebhookDelivery.Query().
 		Where(due(now)).
 		Order(ent.Asc(webhookdelivery.FieldSeq), ent.Asc(webhookdelivery.FieldID)).
-		Limit(w.batch()).
+		Limit(batch).
 		All(sys)
 	if err != nil {
 		return 0, err
@@ -260,7 +255,7 @@ func (w *Worker) claim(ctx context.Context, row *ent.WebhookDelivery, now time.T
 	n, err := w.Client.WebhookDelivery.Update().
 		Where(webhookdelivery.ID(row.ID), webhookdelivery.Attempts(row.Attempts), due(now)).
 		SetStatus(webhookdelivery.StatusSENDING).
-		SetLeaseUntil(now.Add(cmp.Or(w.Lease, DefaultLease))).
+		SetLeaseUntil(now.Add(max(Lease, 3*w.timeout()))).
 		AddAttempts(1).
 		Save(rowfilter.Privileged(ctx))
 	if err != nil || n == 0 {
@@ -368,7 +363,7 @@ func Owner(ctx context.Context, c *ent.Client, orgID string, now time.Time) (*ac
 
 // post sends one attempt.
 func (w *Worker) post(ctx context.Context, h *ent.Webhook, row *ent.WebhookDelivery, body []byte, now time.Time) outcome {
-	w.once.Do(func() { w.http = w.Targets.Client(cmp.Or(w.Timeout, DefaultTimeout)) })
+	w.once.Do(func() { w.http = w.Targets.Client(w.timeout()) })
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
 	if err != nil {
 		return outcome{status: webhookdelivery.StatusFAILED, err: err.Error()}
@@ -423,7 +418,7 @@ func (w *Worker) record(ctx context.Context, row *ent.WebhookDelivery, h *ent.We
 		b = DefaultBackoff
 	}
 	if out.status == webhookdelivery.StatusFAILED && row.Attempts < b.Attempts {
-		u.SetStatus(webhookdelivery.StatusPENDING).SetNextAttemptAt(now.Add(w.jitter(b.Wait(row.Attempts))))
+		u.SetStatus(webhookdelivery.StatusPENDING).SetNextAttemptAt(now.Add(jitter(b.Wait(row.Attempts))))
 	}
 	n, err := u.Save(ctx)
 	if err != nil {
@@ -465,15 +460,13 @@ func (w *Worker) failed(ctx context.Context, tx *ent.Tx, id, why string) error {
 		Exec(ctx)
 }
 
-// jitter draws the wait before a retry.
-func (w *Worker) jitter(d time.Duration) time.Duration {
-	if w.Jitter != nil {
-		return w.Jitter(d)
-	}
-	return d/2 + rand.N(d/2+1)
-}
+// jitter draws the wait before a retry between half of its backoff and
+// all of it, so that the retries of many deliveries that failed together
+// spread out.
+func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
 
-func (w *Worker) batch() int { return cmp.Or(w.Batch, 100) }
+func (w *Worker) timeout() time.Duration { return cmp.Or(w.Timeout, DefaultTimeout) }
 
-// deliveriesOf matches a webhook's delivery log.
-func deliveriesOf(id string) predicate.WebhookDelivery { return webhookdelivery.WebhookID(id) }
+// batch is the most events one Fanout reads, and deliveries one Deliver
+// claims.
+const batch = 100
