@@ -4807,8 +4807,8 @@ type MutationDecision {
 interface CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String
-  "The case after the change."
-  case: Case!
+  "The case after the change; null only in a refused dry run (see MutationDecision)."
+  case: Case
   "The events the change recorded in the case's history, oldest first."
   events: [CaseEvent!]!
 }
@@ -4837,9 +4837,9 @@ type UpdateCasePayload implements CaseChange {
 type CloseCasePayload implements CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The closed case."
-  case: Case! @public
-  "The CLOSED event."
+  "The closed case; null when a dry run is refused."
+  case: Case @public
+  "The CLOSED event; none when a dry run is refused."
   events: [CaseEvent!]! @public
   "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
   decision: MutationDecision! @public
@@ -4859,9 +4859,9 @@ type ReopenCasePayload implements CaseChange {
 type EscalateCasePayload implements CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The escalated case."
-  case: Case! @public
-  "The ESCALATED event."
+  "The escalated case; null when a dry run is refused."
+  case: Case @public
+  "The ESCALATED event; none when a dry run is refused."
   events: [CaseEvent!]! @public
   "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
   decision: MutationDecision! @public
@@ -5088,8 +5088,8 @@ input RequestGrantInput {
 type RequestGrantPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The pending request."
-  grant: Grant! @public
+  "The pending request; null when a dry run is refused."
+  grant: Grant @public
   "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
   decision: MutationDecision! @public
 }
@@ -5140,8 +5140,8 @@ input RevokeGrantInput {
 type RevokeGrantPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The grant, ended now."
-  grant: Grant! @public
+  "The grant, ended now; null when a dry run is refused."
+  grant: Grant @public
   "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
   decision: MutationDecision! @public
 }
@@ -15625,10 +15625,10 @@ func (ec *executionContext) _CloseCasePayload_case(ctx context.Context, field gr
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CloseCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18890,10 +18890,10 @@ func (ec *executionContext) _EscalateCasePayload_case(ctx context.Context, field
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_EscalateCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -26415,10 +26415,10 @@ func (ec *executionContext) _RequestGrantPayload_grant(ctx context.Context, fiel
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+			return ec.marshalOGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RequestGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -26622,10 +26622,10 @@ func (ec *executionContext) _RevokeGrantPayload_grant(ctx context.Context, field
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+			return ec.marshalOGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RevokeGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -37901,7 +37901,7 @@ func (ec *executionContext) _CloseCasePayload(ctx context.Context, sel ast.Selec
 			}
 		case "case":
 			out.Values[i] = ec._CloseCasePayload_case(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "events":
@@ -39017,7 +39017,7 @@ func (ec *executionContext) _EscalateCasePayload(ctx context.Context, sel ast.Se
 			}
 		case "case":
 			out.Values[i] = ec._EscalateCasePayload_case(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "events":
@@ -41423,7 +41423,7 @@ func (ec *executionContext) _RequestGrantPayload(ctx context.Context, sel ast.Se
 			}
 		case "grant":
 			out.Values[i] = ec._RequestGrantPayload_grant(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "decision":
@@ -41514,7 +41514,7 @@ func (ec *executionContext) _RevokeGrantPayload(ctx context.Context, sel ast.Sel
 			}
 		case "grant":
 			out.Values[i] = ec._RevokeGrantPayload_grant(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "decision":

@@ -120,13 +120,25 @@ func (m Mutations) field(ctx context.Context, fc *graphql.FieldContext, next gra
 		return nil, err
 	}
 	if !d.Allowed {
-		// What was refused left no payload to show: answer an empty one.
-		res = reflect.New(payloadTypes()[fc.Field.Name]).Interface()
-		if id, ok := input["clientMutationId"].(string); ok {
-			reflect.ValueOf(res).Elem().FieldByName("ClientMutationID").Set(reflect.ValueOf(&id))
-		}
+		res = refused(fc, input)
 	}
 	return decided(res, d), nil
+}
+
+// refused is the payload of a refused dry run: what was refused left no
+// object to show, so its objects are null and its lists empty; it echoes
+// the clientMutationId.
+func refused(fc *graphql.FieldContext, input map[string]any) any {
+	p := reflect.New(payloadTypes()[fc.Field.Name])
+	for i := range p.Elem().NumField() {
+		if f := p.Elem().Field(i); f.Kind() == reflect.Slice {
+			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+		}
+	}
+	if id, ok := input["clientMutationId"].(string); ok {
+		p.Elem().FieldByName("ClientMutationID").Set(reflect.ValueOf(&id))
+	}
+	return p.Interface()
 }
 
 // decided sets the decision on a payload that carries one (the payload of

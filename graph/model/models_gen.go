@@ -207,9 +207,9 @@ type CloseCaseInput struct {
 type CloseCasePayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The closed case.
-	Case *ent.SupportCase `json:"case"`
-	// The CLOSED event.
+	// The closed case; null when a dry run is refused.
+	Case *ent.SupportCase `json:"case,omitempty"`
+	// The CLOSED event; none when a dry run is refused.
 	Events []*ent.CaseEvent `json:"events"`
 	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
 	Decision *MutationDecision `json:"decision"`
@@ -353,9 +353,9 @@ type EscalateCaseInput struct {
 type EscalateCasePayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The escalated case.
-	Case *ent.SupportCase `json:"case"`
-	// The ESCALATED event.
+	// The escalated case; null when a dry run is refused.
+	Case *ent.SupportCase `json:"case,omitempty"`
+	// The ESCALATED event; none when a dry run is refused.
 	Events []*ent.CaseEvent `json:"events"`
 	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
 	Decision *MutationDecision `json:"decision"`
@@ -493,8 +493,8 @@ func (ReopenCasePayload) IsCaseChange() {}
 type RequestGrantPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The pending request.
-	Grant *ent.Grant `json:"grant"`
+	// The pending request; null when a dry run is refused.
+	Grant *ent.Grant `json:"grant,omitempty"`
 	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
 	Decision *MutationDecision `json:"decision"`
 }
@@ -529,8 +529,8 @@ type RevokeGrantInput struct {
 type RevokeGrantPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The grant, ended now.
-	Grant *ent.Grant `json:"grant"`
+	// The grant, ended now; null when a dry run is refused.
+	Grant *ent.Grant `json:"grant,omitempty"`
 	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
 	Decision *MutationDecision `json:"decision"`
 }
