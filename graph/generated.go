@@ -5438,7 +5438,9 @@ type UpdatePhoneNumberPayload {
 Every change. Each mutation takes one input named after it, with an optional
 clientMutationId that its payload echoes, and returns a payload holding what
 it changed: fields can be added to a payload without breaking clients.
-Refusals are top-level errors with extensions.code.
+Refusals are top-level errors with extensions.code, except that a dry run
+(dryRun: true, where the input takes it) answers its refusal in the
+payload's decision.
 """
 type Mutation {
   "Create a partner or customer organisation (vendor admins)."

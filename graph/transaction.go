@@ -144,7 +144,11 @@ func refused(fc *graphql.FieldContext, input map[string]any) any {
 // decided sets the decision on a payload that carries one (the payload of
 // a mutation whose input takes dryRun).
 func decided(res any, d txn.Decision) any {
-	f := reflect.Indirect(reflect.ValueOf(res)).FieldByName("Decision")
+	p := reflect.Indirect(reflect.ValueOf(res))
+	if p.Kind() != reflect.Struct {
+		return res
+	}
+	f := p.FieldByName("Decision")
 	if !f.IsValid() {
 		return res
 	}
