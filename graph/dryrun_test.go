@@ -363,12 +363,19 @@ func TestDryRunRevokeGrantChangesNothing(t *testing.T) {
 	}
 }
 
-// TestDryRunOfAMalformedRequestIsAnError: what never reaches the mutation
-// (a required input field missing) is no decision but a top-level error.
-func TestDryRunOfAMalformedRequestIsAnError(t *testing.T) {
+// TestDryRunOfAMalformedRequest: what never reaches the mutation (a
+// required input field missing) stays a top-level error; an ID that names
+// nothing, malformed or not, reaches it and is decided as the real run
+// answers it.
+func TestDryRunOfAMalformedRequest(t *testing.T) {
 	w := newCaseWorld(t)
 	res := w.do(w.member, closeCase, map[string]any{"in": map[string]any{"dryRun": true}})
 	if res.Code() != "BAD_USER_INPUT" || !res.NoData() {
 		t.Fatalf("a dry close without an id: %+v %s", res.Errors, res.Data)
+	}
+	c := w.create(t, w.member, w.acme, "S3")
+	unchanged := func() any { return w.state(t, c.ID) }
+	for _, id := range []string{"nonsense", "cas_01M8MF0QHRCSQ1YQA8ZXQKX6BD"} {
+		refusedLikeTheRealRun(t, w.Env, w.tokens[w.member], closeCase, "closeCase", map[string]any{"id": id}, unchanged)
 	}
 }
