@@ -4786,9 +4786,11 @@ REVOKED) but their IDs may not exist, and any relation selected below them
 (a case's events connection, a grant's customer) reads what is committed,
 without the dry run's changes. A dry run the mutation refuses answers
 allowed: false, the code, reason, field and message its error would carry,
-and null objects, instead of an error. Only a request that cannot reach the
-mutation at all (a malformed document or argument) is still a top-level
-error.
+and null objects (empty lists), instead of an error; an ID that names
+nothing the caller may see is decided so too (NOT_FOUND). Still top-level
+errors: a request that cannot reach the mutation at all (a malformed
+document, a missing or mistyped argument), a server defect (INTERNAL) and an
+operation stopped by its limits or its client (TIMEOUT, CANCELLED).
 """
 type MutationDecision {
   "True when the mutation was, or would be, carried out."
