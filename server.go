@@ -30,6 +30,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/app"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
+	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/bulk"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/demo"
 	"github.com/partnerdesk/partnerdesk/events"
@@ -146,6 +148,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	})
 	mailEvery := fs.Duration("mail-interval", 10*time.Second, "how often the sender looks for mail due in the outbox")
+	bulkEvery := fs.Duration("bulk-interval", time.Second, "how often the bulk worker looks for bulk jobs to run")
 	bounceSecret := fs.String("bounce-secret", "", "shared secret of POST /hooks/bounce, where the mail provider reports bounces and complaints (none: no endpoint; prefer the environment twin)")
 	logFormat := fs.String("log-format", "json", "log format: json (one object a line) or text (key=value)")
 	logLevel := fs.String("log-level", "info", "least severe log level written: debug, info, warn or error")
@@ -287,6 +290,20 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	srv.RegisterOnShutdown(endStreams)
 
 	go schedule(base, db, hub)
+	worker := &bulk.Worker{Client: db.Client, Sessions: &auth.Authenticator{Client: db.Client, Clock: clock.System},
+		Clock: clock.System, Broker: hub}
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		worker.Run(base, *bulkEvery)
+	}()
+	// The worker stops before the database closes under it; a job it
+	// leaves is taken over, at its first unfinished item, when its lease
+	// lapses.
+	defer func() {
+		cancelBase(nil)
+		<-worked
+	}()
 	if smtp.Addr != "" {
 		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System,
 			Rechecks: notify.Rechecks(clock.System), Failed: obs.Metrics.OutboxFailed}
