@@ -64,7 +64,6 @@ type ResolverRoot interface {
 type DirectiveRoot struct {
 	Action   func(ctx context.Context, obj any, next graphql.Resolver, name access.Action) (res any, err error)
 	HasGrant func(ctx context.Context, obj any, next graphql.Resolver, level access.Level) (res any, err error)
-	MaxItems func(ctx context.Context, obj any, next graphql.Resolver, count int) (res any, err error)
 	Public   func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
@@ -7566,20 +7565,6 @@ func (ec *executionContext) dir_hasGrant_args(ctx context.Context, rawArgs map[s
 		return nil, err
 	}
 	args["level"] = arg0
-	return args, nil
-}
-
-func (ec *executionContext) dir_maxItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "count",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["count"] = arg0
 	return args, nil
 }
 
@@ -32650,35 +32635,11 @@ func (ec *executionContext) unmarshalInputBulkAddCaseCommentInput(ctx context.Co
 		switch k {
 		case "items":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
-			directive0 := func(ctx context.Context) (any, error) {
-				return ec.unmarshalNBulkCaseCommentItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInputᚄ(ctx, v)
-			}
-
-			directive1 := func(ctx context.Context) (any, error) {
-				count, err := ec.unmarshalNInt2int(ctx, 1000)
-				if err != nil {
-					var zeroVal []*cases.CommentInput
-					return zeroVal, err
-				}
-				if ec.Directives.MaxItems == nil {
-					var zeroVal []*cases.CommentInput
-					return zeroVal, errors.New("directive maxItems is not implemented")
-				}
-				return ec.Directives.MaxItems(ctx, obj, directive0, count)
-			}
-
-			tmp, err := directive1(ctx)
+			data, err := ec.unmarshalNBulkCaseCommentItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInputᚄ(ctx, v)
 			if err != nil {
-				return it, graphql.ErrorOnPath(ctx, err)
+				return it, err
 			}
-			if data, ok := tmp.([]*cases.CommentInput); ok {
-				it.Items = data
-			} else if tmp == nil {
-				it.Items = nil
-			} else {
-				err := fmt.Errorf(`unexpected type %T from directive, should be []*github.com/partnerdesk/partnerdesk/cases.CommentInput`, tmp)
-				return it, graphql.ErrorOnPath(ctx, err)
-			}
+			it.Items = data
 		case "dryRun":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -32799,35 +32760,11 @@ func (ec *executionContext) unmarshalInputBulkCloseCasesInput(ctx context.Contex
 		switch k {
 		case "items":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
-			directive0 := func(ctx context.Context) (any, error) {
-				return ec.unmarshalNBulkCloseCaseItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋbulkᚐCloseItemᚄ(ctx, v)
-			}
-
-			directive1 := func(ctx context.Context) (any, error) {
-				count, err := ec.unmarshalNInt2int(ctx, 1000)
-				if err != nil {
-					var zeroVal []*bulk.CloseItem
-					return zeroVal, err
-				}
-				if ec.Directives.MaxItems == nil {
-					var zeroVal []*bulk.CloseItem
-					return zeroVal, errors.New("directive maxItems is not implemented")
-				}
-				return ec.Directives.MaxItems(ctx, obj, directive0, count)
-			}
-
-			tmp, err := directive1(ctx)
+			data, err := ec.unmarshalNBulkCloseCaseItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋbulkᚐCloseItemᚄ(ctx, v)
 			if err != nil {
-				return it, graphql.ErrorOnPath(ctx, err)
+				return it, err
 			}
-			if data, ok := tmp.([]*bulk.CloseItem); ok {
-				it.Items = data
-			} else if tmp == nil {
-				it.Items = nil
-			} else {
-				err := fmt.Errorf(`unexpected type %T from directive, should be []*github.com/partnerdesk/partnerdesk/bulk.CloseItem`, tmp)
-				return it, graphql.ErrorOnPath(ctx, err)
-			}
+			it.Items = data
 		case "dryRun":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -33102,35 +33039,11 @@ func (ec *executionContext) unmarshalInputBulkRequestGrantsInput(ctx context.Con
 		switch k {
 		case "items":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
-			directive0 := func(ctx context.Context) (any, error) {
-				return ec.unmarshalNBulkGrantRequestItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInputᚄ(ctx, v)
-			}
-
-			directive1 := func(ctx context.Context) (any, error) {
-				count, err := ec.unmarshalNInt2int(ctx, 1000)
-				if err != nil {
-					var zeroVal []*grants.RequestInput
-					return zeroVal, err
-				}
-				if ec.Directives.MaxItems == nil {
-					var zeroVal []*grants.RequestInput
-					return zeroVal, errors.New("directive maxItems is not implemented")
-				}
-				return ec.Directives.MaxItems(ctx, obj, directive0, count)
-			}
-
-			tmp, err := directive1(ctx)
+			data, err := ec.unmarshalNBulkGrantRequestItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInputᚄ(ctx, v)
 			if err != nil {
-				return it, graphql.ErrorOnPath(ctx, err)
+				return it, err
 			}
-			if data, ok := tmp.([]*grants.RequestInput); ok {
-				it.Items = data
-			} else if tmp == nil {
-				it.Items = nil
-			} else {
-				err := fmt.Errorf(`unexpected type %T from directive, should be []*github.com/partnerdesk/partnerdesk/grants.RequestInput`, tmp)
-				return it, graphql.ErrorOnPath(ctx, err)
-			}
+			it.Items = data
 		case "dryRun":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
