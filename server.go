@@ -292,32 +292,14 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	go schedule(base, db, hub)
 	worker := &bulk.Worker{Client: db.Client, Sessions: &auth.Authenticator{Client: db.Client, Clock: clock.System},
 		Clock: clock.System, Broker: hub}
-	worked := make(chan struct{})
-	go func() {
-		defer close(worked)
-		worker.Run(base, *bulkEvery)
-	}()
-	// The worker stops before the database closes under it; a job it
-	// leaves is taken over, at its first unfinished item, when its lease
-	// lapses.
-	defer func() {
-		cancelBase(nil)
-		<-worked
-	}()
+	// The worker and the sender stop before the database closes under
+	// them; a job or a mail attempt they leave is taken over when its
+	// lease lapses (a job at its first unfinished item).
+	defer background(cancelBase, func() { worker.Run(base, *bulkEvery) })()
 	if smtp.Addr != "" {
 		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System,
 			Rechecks: notify.Rechecks(clock.System), Failed: obs.Metrics.OutboxFailed}
-		stopped := make(chan struct{})
-		go func() {
-			defer close(stopped)
-			sender.Run(base, *mailEvery)
-		}()
-		// The sender stops before the database closes under it; an attempt
-		// it leaves unrecorded is taken over when its lease lapses.
-		defer func() {
-			cancelBase(nil)
-			<-stopped
-		}()
+		defer background(cancelBase, func() { sender.Run(base, *mailEvery) })()
 	} else {
 		slog.Warn("no --smtp-addr: mail stays queued in the database outbox")
 	}
@@ -425,6 +407,20 @@ func (b *bucket) buckets() *limits.Buckets {
 // schedule does the work time brings (grant expiries and expiry warnings)
 // at start and then every minute, until ctx ends. Access never waits for
 // it: every check compares times itself.
+// background runs run in a goroutine, and returns what stops it: cancel,
+// which ends the context run follows, then the wait for run to return.
+func background(cancel context.CancelCauseFunc, run func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run()
+	}()
+	return func() {
+		cancel(nil)
+		<-done
+	}
+}
+
 func schedule(ctx context.Context, db *store.DB, b events.Broker) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()

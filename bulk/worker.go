@@ -60,18 +60,10 @@ const DefaultProgressEvery = 250 * time.Millisecond
 
 // Run runs what is due every interval, until ctx ends.
 func (w *Worker) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := w.Work(ctx); err != nil && ctx.Err() == nil {
-			slog.ErrorContext(ctx, "running bulk jobs", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	clock.Every(ctx, interval, "running bulk jobs", func(ctx context.Context) error {
+		_, err := w.Work(ctx)
+		return err
+	})
 }
 
 // Work claims each job due now and runs it to its end (or until it is
