@@ -16,6 +16,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/internal/pgtest"
 	"github.com/partnerdesk/partnerdesk/testkit"
 )
 
@@ -392,51 +393,78 @@ func TestBulkJobResumesOnceAndOnlyOnce(t *testing.T) {
 	}
 }
 
-// TestBulkJobProgressStreams: a real websocket follows a job's progress
-// and completes when it ends; a finished job is answered once.
-func TestBulkJobProgressStreams(t *testing.T) {
-	w := newBulkWorld(t)
-	j := w.start(t, w.patT, bulkCloseMut, map[string]any{"items": closeItems(w.acmeCases...)})
-	const sub = `subscription($id: ID!) { bulkJobProgress(id: $id) { id status progress { done total ok } } }`
-	s := w.Dial(t, w.patT)
-	s.Subscribe("1", sub, map[string]any{"id": j.ID})
-	for deadline := time.Now().Add(5 * time.Second); w.Broker.Followers() == 0; runtime.Gosched() {
+const progressSub = `subscription($id: ID!) { bulkJobProgress(id: $id) { id status progress { done total ok } } }`
+
+type progressView struct {
+	ID, Status string
+	Progress   struct{ Done, Total, OK int }
+}
+
+// following waits until b's hub has a follower: the subscription reached
+// the broker.
+func following(t *testing.T, b interface{ Followers() int }) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); b.Followers() == 0; runtime.Gosched() {
 		if time.Now().After(deadline) {
 			t.Fatal("the subscription never followed the job")
 		}
 	}
-	w.work(t)
-	var last struct {
-		BulkJobProgress struct {
-			ID, Status string
-			Progress   struct{ Done, Total, OK int }
-		}
-	}
+}
+
+// progressToEnd reads a bulkJobProgress stream to its completion, and
+// returns the last progress it sent.
+func progressToEnd(t *testing.T, s *testkit.Subscription) progressView {
+	t.Helper()
+	var last struct{ BulkJobProgress progressView }
 	for {
 		m := s.Next(5 * time.Second)
 		if m.Type == "complete" {
-			break
+			return last.BulkJobProgress
 		}
 		if m.Type != "next" || len(m.Errors()) > 0 {
 			t.Fatalf("got %s %s", m.Type, m.Payload)
 		}
 		testkit.Response{Data: mustData(t, m)}.Decode(t, &last)
 	}
-	if p := last.BulkJobProgress; p.ID != j.ID || p.Status != "SUCCEEDED" || p.Progress.Done != 3 || p.Progress.OK != 3 {
+}
+
+// TestBulkJobProgressStreams: a real websocket follows a job's progress
+// and completes when it ends; a finished job is answered once.
+func TestBulkJobProgressStreams(t *testing.T) {
+	w := newBulkWorld(t)
+	j := w.start(t, w.patT, bulkCloseMut, map[string]any{"items": closeItems(w.acmeCases...)})
+	s := w.Dial(t, w.patT)
+	s.Subscribe("1", progressSub, map[string]any{"id": j.ID})
+	following(t, w.Broker)
+	w.work(t)
+	if p := progressToEnd(t, s); p.ID != j.ID || p.Status != "SUCCEEDED" || p.Progress.Done != 3 || p.Progress.OK != 3 {
 		t.Fatalf("the last progress: %+v", p)
 	}
 	// Once finished, the job is answered at once, and the stream completes.
-	s.Subscribe("2", sub, map[string]any{"id": j.ID})
-	if m := s.Next(5 * time.Second); m.Type != "next" {
-		t.Fatalf("got %s %s", m.Type, m.Payload)
-	}
-	if m := s.Next(5 * time.Second); m.Type != "complete" {
-		t.Fatalf("got %s %s", m.Type, m.Payload)
+	s.Subscribe("2", progressSub, map[string]any{"id": j.ID})
+	if p := progressToEnd(t, s); p.Status != "SUCCEEDED" {
+		t.Fatalf("a finished job's progress: %+v", p)
 	}
 	// Someone else's job is not found.
 	other := w.Dial(t, w.samT)
-	other.Subscribe("1", sub, map[string]any{"id": j.ID})
+	other.Subscribe("1", progressSub, map[string]any{"id": j.ID})
 	if m := other.Next(5 * time.Second); len(m.Errors()) == 0 || m.Errors()[0].Extensions["code"] != "NOT_FOUND" {
 		t.Fatalf("a colleague following Pat's job: %s %s", m.Type, m.Payload)
+	}
+}
+
+// TestBulkJobProgressCrossesInstances: the job runs on one instance, its
+// progress streams from another, through PostgreSQL.
+func TestBulkJobProgressCrossesInstances(t *testing.T) {
+	pgtest.Only(t, "two instances sharing a database")
+	w := newBulkWorld(t)
+	other := testkit.New(t, testkit.Beside(w.Env))
+	j := w.start(t, w.patT, bulkCloseMut, map[string]any{"items": closeItems(w.acmeCases...)})
+	s := other.Dial(t, w.patT)
+	s.Subscribe("1", progressSub, map[string]any{"id": j.ID})
+	following(t, other.Broker)
+	w.work(t)
+	if p := progressToEnd(t, s); p.Status != "SUCCEEDED" || p.Progress.Done != 3 {
+		t.Fatalf("the last progress on the other instance: %+v", p)
 	}
 }
