@@ -1,8 +1,12 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
@@ -466,5 +470,33 @@ func TestBulkJobProgressCrossesInstances(t *testing.T) {
 	w.work(t)
 	if p := progressToEnd(t, s); p.Status != "SUCCEEDED" || p.Progress.Done != 3 {
 		t.Fatalf("the last progress on the other instance: %+v", p)
+	}
+}
+
+// TestBulkJobProgressOverServerSentEvents: the stream's response ends
+// with a complete event when the job ends.
+func TestBulkJobProgressOverServerSentEvents(t *testing.T) {
+	w := newBulkWorld(t)
+	j := w.start(t, w.patT, bulkCloseMut, map[string]any{"items": closeItems(w.acmeCases[0])})
+	body, _ := json.Marshal(map[string]any{"query": progressSub, "variables": map[string]any{"id": j.ID}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, w.Server.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+w.patT)
+	res, err := w.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	following(t, w.Broker)
+	w.work(t)
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("reading the stream: %v (%s)", err, got)
+	}
+	if s := string(got); !strings.Contains(s, `"status":"SUCCEEDED"`) || !strings.HasSuffix(s, "event: complete\n\n") || strings.Contains(s, "errors") {
+		t.Fatalf("the stream: %s", s)
 	}
 }
