@@ -3,12 +3,12 @@ package bulk
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/apperr"
-	"github.com/partnerdesk/partnerdesk/apperr/enterr"
 	"github.com/partnerdesk/partnerdesk/audit"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
@@ -17,6 +17,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
+	"github.com/partnerdesk/partnerdesk/txn"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -153,47 +154,49 @@ func (w *Worker) item(ctx context.Context, cl *claim, i int) (bool, error) {
 		return w.failed(ctx, cl, i, k.subject(raw), err)
 	}
 	ictx := viewer.NewContext(ctx, s)
-	tx, err := w.Client.Tx(ictx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback() // a no-op once committed
-	out, err := k.run(ictx, tx.Client(), s, raw)
-	if err == nil {
-		err = audit.Record(ictx, tx.Client(), audit.Entry{Operation: k.op, Action: k.action, ChangedFields: changedFields(raw)}, out.payload)
-	}
-	switch {
-	case err != nil:
-		if rerr := tx.Rollback(); rerr != nil {
-			return false, rerr
+	// A real item's outcome commits with what it did; a dry run's is
+	// recorded once what it did is rolled back.
+	out, err := txn.Run(ictx, w.Client, j.DryRun, func(ctx context.Context, c *ent.Client) (ran, error) {
+		out, err := k.run(ctx, c, s, raw)
+		if err == nil {
+			err = audit.Record(ctx, c, audit.Entry{Operation: k.op, Action: k.action, ChangedFields: changedFields(raw)}, out.payload)
 		}
+		if err != nil || j.DryRun {
+			return out, err
+		}
+		held, err := w.ended(ctx, c, cl, i, result{subject: out.subject, outcome: bulkjobresult.OutcomeOK, id: &out.id}, false)
+		if err == nil && !held {
+			err = errLost
+		}
+		return out, err
+	})
+	switch {
+	case errors.Is(err, errLost):
+		return false, nil
+	case err != nil:
 		return w.failed(ctx, cl, i, out.subject, err)
 	case j.DryRun:
-		// Decided, and undone: the outcome is recorded on its own.
-		if err := tx.Rollback(); err != nil {
-			return false, err
-		}
 		return w.ended(ctx, w.Client, cl, i, result{subject: out.subject, outcome: bulkjobresult.OutcomeOK}, true)
 	}
-	held, err := w.ended(ctx, tx.Client(), cl, i, result{subject: out.subject, outcome: bulkjobresult.OutcomeOK, id: &out.id}, false)
-	if err != nil || !held {
-		return false, err
-	}
-	return true, tx.Commit()
+	return true, nil
 }
 
+// errLost rolls back an item whose worker lost its claim on the job.
+var errLost = errors.New("bulk: the claim on the job lapsed, or the job was cancelled")
+
 // failed records that item i failed with err, in a transaction of its
-// own: what the item wrote was rolled back.
+// own: what the item wrote was rolled back. A defect is recorded as
+// INTERNAL, so that a job does not retry it for ever.
 func (w *Worker) failed(ctx context.Context, cl *claim, i int, subject string, err error) (bool, error) {
-	if ctx.Err() != nil {
+	d, derr := txn.Decide(ctx, err)
+	switch {
+	case ctx.Err() != nil:
 		return false, err // stopping: the item runs again when the lease lapses
-	}
-	e, ok := apperr.As(enterr.Convert(err))
-	if !ok {
+	case derr != nil:
 		slog.ErrorContext(ctx, "bulk job item failed", "job", cl.job.ID, "index", i, "error", err)
-		e = &apperr.Error{Code: apperr.Internal, Message: "internal error"}
+		d = txn.Decision{Code: apperr.Internal, Message: "internal error"}
 	}
-	return w.ended(ctx, w.Client, cl, i, result{subject: subject, outcome: bulkjobresult.OutcomeFAILED, err: e}, true)
+	return w.ended(ctx, w.Client, cl, i, result{subject: subject, outcome: bulkjobresult.OutcomeFAILED, err: &d}, true)
 }
 
 // result is how an item ended.
@@ -201,7 +204,7 @@ type result struct {
 	subject string
 	outcome bulkjobresult.Outcome
 	id      *string
-	err     *apperr.Error
+	err     *txn.Decision
 }
 
 // ended records item i's result with c, moving the job's done counter

@@ -312,7 +312,18 @@ func TestBulkDryRunChangesNothing(t *testing.T) {
 			w.Client.OutboxMessage.Query().CountX(sys), w.Client.SupportCase.Query().Where(supportcase.StatusEQ(supportcase.StatusCLOSED)).CountX(sys),
 		}
 	}
-	j := w.start(t, w.patT, bulkCloseMut, map[string]any{"dryRun": true, "items": closeItems(w.acmeCases[0], w.globexCase)})
+	var dry struct {
+		BulkCloseCases struct {
+			Job      jobView
+			Decision struct{ Allowed bool }
+		}
+	}
+	w.Query(w.patT, `mutation($in: BulkCloseCasesInput!) { bulkCloseCases(input: $in) { job { id } decision { allowed } } }`,
+		map[string]any{"in": map[string]any{"dryRun": true, "items": closeItems(w.acmeCases[0], w.globexCase)}}).Decode(t, &dry)
+	if !dry.BulkCloseCases.Decision.Allowed {
+		t.Fatalf("the dry run's decision: %+v", dry.BulkCloseCases)
+	}
+	j := dry.BulkCloseCases.Job
 	was := before()
 	w.work(t)
 	j = w.job(t, w.patT, j.ID)

@@ -168,11 +168,13 @@ type ComplexityRoot struct {
 
 	BulkAddCaseCommentPayload struct {
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Job              func(childComplexity int) int
 	}
 
 	BulkCloseCasesPayload struct {
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Job              func(childComplexity int) int
 	}
 
@@ -220,6 +222,7 @@ type ComplexityRoot struct {
 
 	BulkRequestGrantsPayload struct {
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Job              func(childComplexity int) int
 	}
 
@@ -380,6 +383,7 @@ type ComplexityRoot struct {
 	CloseCasePayload struct {
 		Case             func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Events           func(childComplexity int) int
 	}
 
@@ -508,6 +512,7 @@ type ComplexityRoot struct {
 	EscalateCasePayload struct {
 		Case             func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Events           func(childComplexity int) int
 	}
 
@@ -631,6 +636,14 @@ type ComplexityRoot struct {
 		UpdateViewer           func(childComplexity int, input model.UpdateViewerInput) int
 	}
 
+	MutationDecision struct {
+		Allowed func(childComplexity int) int
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+		Reason  func(childComplexity int) int
+	}
+
 	Organization struct {
 		Cases                        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder) int
 		ContactManagers              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) int
@@ -734,6 +747,7 @@ type ComplexityRoot struct {
 
 	RequestGrantPayload struct {
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Grant            func(childComplexity int) int
 	}
 
@@ -744,6 +758,7 @@ type ComplexityRoot struct {
 
 	RevokeGrantPayload struct {
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Grant            func(childComplexity int) int
 	}
 
@@ -1332,6 +1347,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BulkAddCaseCommentPayload.ClientMutationID(childComplexity), true
+	case "BulkAddCaseCommentPayload.decision":
+		if e.ComplexityRoot.BulkAddCaseCommentPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkAddCaseCommentPayload.Decision(childComplexity), true
 	case "BulkAddCaseCommentPayload.job":
 		if e.ComplexityRoot.BulkAddCaseCommentPayload.Job == nil {
 			break
@@ -1345,6 +1366,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BulkCloseCasesPayload.ClientMutationID(childComplexity), true
+	case "BulkCloseCasesPayload.decision":
+		if e.ComplexityRoot.BulkCloseCasesPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkCloseCasesPayload.Decision(childComplexity), true
 	case "BulkCloseCasesPayload.job":
 		if e.ComplexityRoot.BulkCloseCasesPayload.Job == nil {
 			break
@@ -1530,6 +1557,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BulkRequestGrantsPayload.ClientMutationID(childComplexity), true
+	case "BulkRequestGrantsPayload.decision":
+		if e.ComplexityRoot.BulkRequestGrantsPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkRequestGrantsPayload.Decision(childComplexity), true
 	case "BulkRequestGrantsPayload.job":
 		if e.ComplexityRoot.BulkRequestGrantsPayload.Job == nil {
 			break
@@ -2226,6 +2259,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CloseCasePayload.ClientMutationID(childComplexity), true
+	case "CloseCasePayload.decision":
+		if e.ComplexityRoot.CloseCasePayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CloseCasePayload.Decision(childComplexity), true
 	case "CloseCasePayload.events":
 		if e.ComplexityRoot.CloseCasePayload.Events == nil {
 			break
@@ -2715,6 +2754,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EscalateCasePayload.ClientMutationID(childComplexity), true
+	case "EscalateCasePayload.decision":
+		if e.ComplexityRoot.EscalateCasePayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EscalateCasePayload.Decision(childComplexity), true
 	case "EscalateCasePayload.events":
 		if e.ComplexityRoot.EscalateCasePayload.Events == nil {
 			break
@@ -3467,6 +3512,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateViewer(childComplexity, args["input"].(model.UpdateViewerInput)), true
 
+	case "MutationDecision.allowed":
+		if e.ComplexityRoot.MutationDecision.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Allowed(childComplexity), true
+	case "MutationDecision.code":
+		if e.ComplexityRoot.MutationDecision.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Code(childComplexity), true
+	case "MutationDecision.field":
+		if e.ComplexityRoot.MutationDecision.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Field(childComplexity), true
+	case "MutationDecision.message":
+		if e.ComplexityRoot.MutationDecision.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Message(childComplexity), true
+	case "MutationDecision.reason":
+		if e.ComplexityRoot.MutationDecision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Reason(childComplexity), true
+
 	case "Organization.cases":
 		if e.ComplexityRoot.Organization.Cases == nil {
 			break
@@ -3946,6 +4022,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RequestGrantPayload.ClientMutationID(childComplexity), true
+	case "RequestGrantPayload.decision":
+		if e.ComplexityRoot.RequestGrantPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestGrantPayload.Decision(childComplexity), true
 	case "RequestGrantPayload.grant":
 		if e.ComplexityRoot.RequestGrantPayload.Grant == nil {
 			break
@@ -3972,6 +4054,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeGrantPayload.ClientMutationID(childComplexity), true
+	case "RevokeGrantPayload.decision":
+		if e.ComplexityRoot.RevokeGrantPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeGrantPayload.Decision(childComplexity), true
 	case "RevokeGrantPayload.grant":
 		if e.ComplexityRoot.RevokeGrantPayload.Grant == nil {
 			break
@@ -5018,6 +5106,8 @@ input CloseCaseInput {
   id: ID!
   "The version the close is based on; a stale one fails with CONFLICT."
   version: Int
+  "With true, decide and answer as the mutation would, then change nothing (see MutationDecision)."
+  dryRun: Boolean = false
   "Echoed in the payload."
   clientMutationId: String
 }
@@ -5036,6 +5126,8 @@ input EscalateCaseInput {
   id: ID!
   "Why it must go faster, in the caller's words."
   reason: String!
+  "With true, decide and answer as the mutation would, then change nothing (see MutationDecision)."
+  dryRun: Boolean = false
   "Echoed in the payload."
   clientMutationId: String
 }
@@ -5088,12 +5180,42 @@ input ShareCaseInput {
   clientMutationId: String
 }
 
+"""
+The decision on a mutation that takes dryRun. A real run that answers at
+all was allowed: allowed is true, and a refusal stays a top-level error as
+before. A dry run (dryRun: true) runs the very same checks and writes in a
+transaction that is then rolled back, so nothing changes: no row, no
+event, no mail, no audit entry. It answers the would-be payload: its
+objects are as the mutation would leave them (a case CLOSED, a grant
+REVOKED) but their IDs may not exist, and any relation selected below them
+(a case's events connection, a grant's customer) reads what is committed,
+without the dry run's changes. A dry run the mutation refuses answers
+allowed: false, the code, reason, field and message its error would carry,
+and null objects (empty lists), instead of an error; an ID that names
+nothing the caller may see is decided so too (NOT_FOUND). Still top-level
+errors: a request that cannot reach the mutation at all (a malformed
+document, a missing or mistyped argument), a server defect (INTERNAL) and an
+operation stopped by its limits or its client (TIMEOUT, CANCELLED).
+"""
+type MutationDecision {
+  "True when the mutation was, or would be, carried out."
+  allowed: Boolean! @public
+  "The extensions.code the real mutation's error carries (FORBIDDEN, CONFLICT, BAD_USER_INPUT, ...); null when allowed."
+  code: String @public
+  "The extensions.reason refining the code (e.g. PLAN for ESCALATION_NOT_ALLOWED), when the error has one."
+  reason: String @public
+  "The input field at fault, for BAD_USER_INPUT, when the error names one."
+  field: String @public
+  "The error's message; null when allowed."
+  message: String @public
+}
+
 """What a change to a case did: the case as it stands after it, and the events it recorded."""
 interface CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String
-  "The case after the change."
-  case: Case!
+  "The case after the change; null only in a refused dry run (see MutationDecision)."
+  case: Case
   "The events the change recorded in the case's history, oldest first."
   events: [CaseEvent!]!
 }
@@ -5122,10 +5244,12 @@ type UpdateCasePayload implements CaseChange {
 type CloseCasePayload implements CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The closed case."
-  case: Case! @public
-  "The CLOSED event."
+  "The closed case; null when a dry run is refused."
+  case: Case @public
+  "The CLOSED event; none when a dry run is refused."
   events: [CaseEvent!]! @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
+  decision: MutationDecision! @public
 }
 
 """The reopened case."""
@@ -5142,10 +5266,12 @@ type ReopenCasePayload implements CaseChange {
 type EscalateCasePayload implements CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The escalated case."
-  case: Case! @public
-  "The ESCALATED event."
+  "The escalated case; null when a dry run is refused."
+  case: Case @public
+  "The ESCALATED event; none when a dry run is refused."
   events: [CaseEvent!]! @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
+  decision: MutationDecision! @public
 }
 
 """The new comment."""
@@ -5359,6 +5485,8 @@ input RequestGrantInput {
   partnerDomain: String
   "A note to the customer."
   note: String
+  "With true, decide and answer as the mutation would, then change nothing (see MutationDecision)."
+  dryRun: Boolean = false
   "Echoed in the payload."
   clientMutationId: String
 }
@@ -5367,8 +5495,10 @@ input RequestGrantInput {
 type RequestGrantPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The pending request."
-  grant: Grant! @public
+  "The pending request; null when a dry run is refused."
+  grant: Grant @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
+  decision: MutationDecision! @public
 }
 
 """A pending request to approve."""
@@ -5407,6 +5537,8 @@ type RejectGrantPayload {
 input RevokeGrantInput {
   "The grant or request."
   id: ID!
+  "With true, decide and answer as the mutation would, then change nothing (see MutationDecision)."
+  dryRun: Boolean = false
   "Echoed in the payload."
   clientMutationId: String
 }
@@ -5415,8 +5547,10 @@ input RevokeGrantInput {
 type RevokeGrantPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The grant, ended now."
-  grant: Grant! @public
+  "The grant, ended now; null when a dry run is refused."
+  grant: Grant @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
+  decision: MutationDecision! @public
 }
 
 """A new token for the caller."""
@@ -5711,7 +5845,9 @@ type UpdatePhoneNumberPayload {
 Every change. Each mutation takes one input named after it, with an optional
 clientMutationId that its payload echoes, and returns a payload holding what
 it changed: fields can be added to a payload without breaking clients.
-Refusals are top-level errors with extensions.code.
+Refusals are top-level errors with extensions.code, except that a dry run
+(dryRun: true, where the input takes it) answers its refusal in the
+payload's decision.
 """
 type Mutation {
   "Create a partner or customer organisation (vendor admins)."
@@ -5892,8 +6028,8 @@ input BulkCloseCaseItem {
 input BulkCloseCasesInput {
   "The cases, 1 to 1,000."
   items: [BulkCloseCaseItem!]! @maxItems(count: 1000)
-  "Decide every item and change nothing: each runs in a transaction that is rolled back."
-  dryRun: Boolean
+  "With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result."
+  dryRun: Boolean = false
   "Echoed in the payload; the same caller sending it again with the same mutation gets the same job back."
   clientMutationId: String
 }
@@ -5902,8 +6038,10 @@ input BulkCloseCasesInput {
 type BulkCloseCasesPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The job, queued (or the job this clientMutationId started before)."
-  job: BulkJob! @public
+  "The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused."
+  job: BulkJob @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job."
+  decision: MutationDecision! @public
 }
 
 """A comment to add, as addCaseComment takes it."""
@@ -5920,8 +6058,8 @@ input BulkCaseCommentItem {
 input BulkAddCaseCommentInput {
   "The comments, 1 to 1,000."
   items: [BulkCaseCommentItem!]! @maxItems(count: 1000)
-  "Decide every item and change nothing: each runs in a transaction that is rolled back."
-  dryRun: Boolean
+  "With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result."
+  dryRun: Boolean = false
   "Echoed in the payload; the same caller sending it again with the same mutation gets the same job back."
   clientMutationId: String
 }
@@ -5930,8 +6068,10 @@ input BulkAddCaseCommentInput {
 type BulkAddCaseCommentPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The job, queued (or the job this clientMutationId started before)."
-  job: BulkJob! @public
+  "The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused."
+  job: BulkJob @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job."
+  decision: MutationDecision! @public
 }
 
 """A request for access, as requestGrant takes it."""
@@ -5954,8 +6094,8 @@ input BulkGrantRequestItem {
 input BulkRequestGrantsInput {
   "The requests, 1 to 1,000."
   items: [BulkGrantRequestItem!]! @maxItems(count: 1000)
-  "Decide every item and change nothing: each runs in a transaction that is rolled back."
-  dryRun: Boolean
+  "With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result."
+  dryRun: Boolean = false
   "Echoed in the payload; the same caller sending it again with the same mutation gets the same job back."
   clientMutationId: String
 }
@@ -5964,8 +6104,10 @@ input BulkRequestGrantsInput {
 type BulkRequestGrantsPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The job, queued (or the job this clientMutationId started before)."
-  job: BulkJob! @public
+  "The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused."
+  job: BulkJob @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job."
+  decision: MutationDecision! @public
 }
 
 """A bulk job to cancel."""
@@ -6194,6 +6336,8 @@ func (ec *executionContext) childFields_BulkAddCaseCommentPayload(ctx context.Co
 		return ec.fieldContext_BulkAddCaseCommentPayload_clientMutationId(ctx, field)
 	case "job":
 		return ec.fieldContext_BulkAddCaseCommentPayload_job(ctx, field)
+	case "decision":
+		return ec.fieldContext_BulkAddCaseCommentPayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BulkAddCaseCommentPayload", field.Name)
 }
@@ -6204,6 +6348,8 @@ func (ec *executionContext) childFields_BulkCloseCasesPayload(ctx context.Contex
 		return ec.fieldContext_BulkCloseCasesPayload_clientMutationId(ctx, field)
 	case "job":
 		return ec.fieldContext_BulkCloseCasesPayload_job(ctx, field)
+	case "decision":
+		return ec.fieldContext_BulkCloseCasesPayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BulkCloseCasesPayload", field.Name)
 }
@@ -6298,6 +6444,8 @@ func (ec *executionContext) childFields_BulkRequestGrantsPayload(ctx context.Con
 		return ec.fieldContext_BulkRequestGrantsPayload_clientMutationId(ctx, field)
 	case "job":
 		return ec.fieldContext_BulkRequestGrantsPayload_job(ctx, field)
+	case "decision":
+		return ec.fieldContext_BulkRequestGrantsPayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BulkRequestGrantsPayload", field.Name)
 }
@@ -6618,6 +6766,8 @@ func (ec *executionContext) childFields_CloseCasePayload(ctx context.Context, fi
 		return ec.fieldContext_CloseCasePayload_case(ctx, field)
 	case "events":
 		return ec.fieldContext_CloseCasePayload_events(ctx, field)
+	case "decision":
+		return ec.fieldContext_CloseCasePayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CloseCasePayload", field.Name)
 }
@@ -6874,6 +7024,8 @@ func (ec *executionContext) childFields_EscalateCasePayload(ctx context.Context,
 		return ec.fieldContext_EscalateCasePayload_case(ctx, field)
 	case "events":
 		return ec.fieldContext_EscalateCasePayload_events(ctx, field)
+	case "decision":
+		return ec.fieldContext_EscalateCasePayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EscalateCasePayload", field.Name)
 }
@@ -7032,6 +7184,22 @@ func (ec *executionContext) childFields_License(ctx context.Context, field graph
 		return ec.fieldContext_License_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type License", field.Name)
+}
+
+func (ec *executionContext) childFields_MutationDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_MutationDecision_allowed(ctx, field)
+	case "code":
+		return ec.fieldContext_MutationDecision_code(ctx, field)
+	case "reason":
+		return ec.fieldContext_MutationDecision_reason(ctx, field)
+	case "field":
+		return ec.fieldContext_MutationDecision_field(ctx, field)
+	case "message":
+		return ec.fieldContext_MutationDecision_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MutationDecision", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7218,6 +7386,8 @@ func (ec *executionContext) childFields_RequestGrantPayload(ctx context.Context,
 		return ec.fieldContext_RequestGrantPayload_clientMutationId(ctx, field)
 	case "grant":
 		return ec.fieldContext_RequestGrantPayload_grant(ctx, field)
+	case "decision":
+		return ec.fieldContext_RequestGrantPayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RequestGrantPayload", field.Name)
 }
@@ -7238,6 +7408,8 @@ func (ec *executionContext) childFields_RevokeGrantPayload(ctx context.Context, 
 		return ec.fieldContext_RevokeGrantPayload_clientMutationId(ctx, field)
 	case "grant":
 		return ec.fieldContext_RevokeGrantPayload_grant(ctx, field)
+	case "decision":
+		return ec.fieldContext_RevokeGrantPayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevokeGrantPayload", field.Name)
 }
@@ -11777,10 +11949,10 @@ func (ec *executionContext) _BulkAddCaseCommentPayload_job(ctx context.Context, 
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
-			return ec.marshalNBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
+			return ec.marshalOBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_BulkAddCaseCommentPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11791,6 +11963,51 @@ func (ec *executionContext) fieldContext_BulkAddCaseCommentPayload_job(_ context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BulkJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkAddCaseCommentPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.BulkAddCaseCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkAddCaseCommentPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkAddCaseCommentPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkAddCaseCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11858,10 +12075,10 @@ func (ec *executionContext) _BulkCloseCasesPayload_job(ctx context.Context, fiel
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
-			return ec.marshalNBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
+			return ec.marshalOBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_BulkCloseCasesPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11872,6 +12089,51 @@ func (ec *executionContext) fieldContext_BulkCloseCasesPayload_job(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BulkJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkCloseCasesPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.BulkCloseCasesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkCloseCasesPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkCloseCasesPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkCloseCasesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12977,10 +13239,10 @@ func (ec *executionContext) _BulkRequestGrantsPayload_job(ctx context.Context, f
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
-			return ec.marshalNBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
+			return ec.marshalOBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_BulkRequestGrantsPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12991,6 +13253,51 @@ func (ec *executionContext) fieldContext_BulkRequestGrantsPayload_job(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BulkJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkRequestGrantsPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.BulkRequestGrantsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkRequestGrantsPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkRequestGrantsPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkRequestGrantsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17615,10 +17922,10 @@ func (ec *executionContext) _CloseCasePayload_case(ctx context.Context, field gr
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CloseCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17674,6 +17981,51 @@ func (ec *executionContext) fieldContext_CloseCasePayload_events(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CloseCasePayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.CloseCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CloseCasePayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CloseCasePayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CloseCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20835,10 +21187,10 @@ func (ec *executionContext) _EscalateCasePayload_case(ctx context.Context, field
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_EscalateCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20894,6 +21246,51 @@ func (ec *executionContext) fieldContext_EscalateCasePayload_events(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EscalateCasePayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.EscalateCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EscalateCasePayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EscalateCasePayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EscalateCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25297,6 +25694,186 @@ func (ec *executionContext) fieldContext_Mutation_cancelBulkJob(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _MutationDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _MutationDecision_code(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MutationDecision_reason(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MutationDecision_field(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MutationDecision_message(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28383,10 +28960,10 @@ func (ec *executionContext) _RequestGrantPayload_grant(ctx context.Context, fiel
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+			return ec.marshalOGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RequestGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -28397,6 +28974,51 @@ func (ec *executionContext) fieldContext_RequestGrantPayload_grant(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestGrantPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.RequestGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestGrantPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestGrantPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestGrantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -28545,10 +29167,10 @@ func (ec *executionContext) _RevokeGrantPayload_grant(ctx context.Context, field
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+			return ec.marshalOGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RevokeGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -28559,6 +29181,51 @@ func (ec *executionContext) fieldContext_RevokeGrantPayload_grant(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeGrantPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.RevokeGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeGrantPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeGrantPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeGrantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -32626,6 +33293,10 @@ func (ec *executionContext) unmarshalInputBulkAddCaseCommentInput(ctx context.Co
 		asMap[k] = v
 	}
 
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
 	fieldsInOrder := [...]string{"items", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
@@ -32749,6 +33420,10 @@ func (ec *executionContext) unmarshalInputBulkCloseCasesInput(ctx context.Contex
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
+	}
+
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
 	}
 
 	fieldsInOrder := [...]string{"items", "dryRun", "clientMutationId"}
@@ -33028,6 +33703,10 @@ func (ec *executionContext) unmarshalInputBulkRequestGrantsInput(ctx context.Con
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
+	}
+
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
 	}
 
 	fieldsInOrder := [...]string{"items", "dryRun", "clientMutationId"}
@@ -34406,7 +35085,11 @@ func (ec *executionContext) unmarshalInputCloseCaseInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "version", "clientMutationId"}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"id", "version", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34427,6 +35110,13 @@ func (ec *executionContext) unmarshalInputCloseCaseInput(ctx context.Context, ob
 				return it, err
 			}
 			it.Version = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -35341,7 +36031,11 @@ func (ec *executionContext) unmarshalInputEscalateCaseInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "reason", "clientMutationId"}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"id", "reason", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -35362,6 +36056,13 @@ func (ec *executionContext) unmarshalInputEscalateCaseInput(ctx context.Context,
 				return it, err
 			}
 			it.Reason = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -36383,7 +37084,11 @@ func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerContactEmail", "level", "expiresInDays", "granteeID", "partnerDomain", "note", "clientMutationId"}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"customerContactEmail", "level", "expiresInDays", "granteeID", "partnerDomain", "note", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -36432,6 +37137,13 @@ func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context,
 				return it, err
 			}
 			it.Note = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -36492,7 +37204,11 @@ func (ec *executionContext) unmarshalInputRevokeGrantInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"id", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -36506,6 +37222,13 @@ func (ec *executionContext) unmarshalInputRevokeGrantInput(ctx context.Context, 
 				return it, err
 			}
 			it.ID = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -38546,6 +39269,11 @@ func (ec *executionContext) _BulkAddCaseCommentPayload(ctx context.Context, sel 
 			}
 		case "job":
 			out.Values[i] = ec._BulkAddCaseCommentPayload_job(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._BulkAddCaseCommentPayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38589,6 +39317,11 @@ func (ec *executionContext) _BulkCloseCasesPayload(ctx context.Context, sel ast.
 			}
 		case "job":
 			out.Values[i] = ec._BulkCloseCasesPayload_job(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._BulkCloseCasesPayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38998,6 +39731,11 @@ func (ec *executionContext) _BulkRequestGrantsPayload(ctx context.Context, sel a
 			}
 		case "job":
 			out.Values[i] = ec._BulkRequestGrantsPayload_job(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._BulkRequestGrantsPayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40825,11 +41563,16 @@ func (ec *executionContext) _CloseCasePayload(ctx context.Context, sel ast.Selec
 			}
 		case "case":
 			out.Values[i] = ec._CloseCasePayload_case(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "events":
 			out.Values[i] = ec._CloseCasePayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._CloseCasePayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41936,11 +42679,16 @@ func (ec *executionContext) _EscalateCasePayload(ctx context.Context, sel ast.Se
 			}
 		case "case":
 			out.Values[i] = ec._EscalateCasePayload_case(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "events":
 			out.Values[i] = ec._EscalateCasePayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._EscalateCasePayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -43006,6 +43754,64 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation_cancelBulkJob(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mutationDecisionImplementors = []string{"MutationDecision"}
+
+func (ec *executionContext) _MutationDecision(ctx context.Context, sel ast.SelectionSet, obj *model.MutationDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MutationDecision")
+		case "allowed":
+			out.Values[i] = ec._MutationDecision_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._MutationDecision_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._MutationDecision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._MutationDecision_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._MutationDecision_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -44307,6 +45113,11 @@ func (ec *executionContext) _RequestGrantPayload(ctx context.Context, sel ast.Se
 			}
 		case "grant":
 			out.Values[i] = ec._RequestGrantPayload_grant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._RequestGrantPayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -44393,6 +45204,11 @@ func (ec *executionContext) _RevokeGrantPayload(ctx context.Context, sel ast.Sel
 			}
 		case "grant":
 			out.Values[i] = ec._RevokeGrantPayload_grant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._RevokeGrantPayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -47252,6 +48068,16 @@ func (ec *executionContext) marshalNLicense2ᚖgithubᚗcomᚋpartnerdeskᚋpart
 	return ec._License(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx context.Context, sel ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MutationDecision(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -48235,6 +49061,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BulkJob(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOBulkJobResult2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResult(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJobResult) graphql.Marshaler {

@@ -147,7 +147,7 @@ type AssignVendorContactPayload struct {
 type BulkAddCaseCommentInput struct {
 	// The comments, 1 to 1,000.
 	Items []*cases.CommentInput `json:"items"`
-	// Decide every item and change nothing: each runs in a transaction that is rolled back.
+	// With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result.
 	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload; the same caller sending it again with the same mutation gets the same job back.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
@@ -157,15 +157,17 @@ type BulkAddCaseCommentInput struct {
 type BulkAddCaseCommentPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The job, queued (or the job this clientMutationId started before).
-	Job *ent.BulkJob `json:"job"`
+	// The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused.
+	Job *ent.BulkJob `json:"job,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job.
+	Decision *MutationDecision `json:"decision"`
 }
 
 // Cases to close in one job.
 type BulkCloseCasesInput struct {
 	// The cases, 1 to 1,000.
 	Items []*bulk.CloseItem `json:"items"`
-	// Decide every item and change nothing: each runs in a transaction that is rolled back.
+	// With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result.
 	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload; the same caller sending it again with the same mutation gets the same job back.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
@@ -175,15 +177,17 @@ type BulkCloseCasesInput struct {
 type BulkCloseCasesPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The job, queued (or the job this clientMutationId started before).
-	Job *ent.BulkJob `json:"job"`
+	// The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused.
+	Job *ent.BulkJob `json:"job,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job.
+	Decision *MutationDecision `json:"decision"`
 }
 
 // Requests for access to file in one job.
 type BulkRequestGrantsInput struct {
 	// The requests, 1 to 1,000.
 	Items []*grants.RequestInput `json:"items"`
-	// Decide every item and change nothing: each runs in a transaction that is rolled back.
+	// With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result.
 	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload; the same caller sending it again with the same mutation gets the same job back.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
@@ -193,8 +197,10 @@ type BulkRequestGrantsInput struct {
 type BulkRequestGrantsPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The job, queued (or the job this clientMutationId started before).
-	Job *ent.BulkJob `json:"job"`
+	// The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused.
+	Job *ent.BulkJob `json:"job,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job.
+	Decision *MutationDecision `json:"decision"`
 }
 
 // A bulk job to cancel.
@@ -269,6 +275,8 @@ type CloseCaseInput struct {
 	ID string `json:"id"`
 	// The version the close is based on; a stale one fails with CONFLICT.
 	Version *int `json:"version,omitempty"`
+	// With true, decide and answer as the mutation would, then change nothing (see MutationDecision).
+	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
@@ -277,10 +285,12 @@ type CloseCaseInput struct {
 type CloseCasePayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The closed case.
-	Case *ent.SupportCase `json:"case"`
-	// The CLOSED event.
+	// The closed case; null when a dry run is refused.
+	Case *ent.SupportCase `json:"case,omitempty"`
+	// The CLOSED event; none when a dry run is refused.
 	Events []*ent.CaseEvent `json:"events"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
+	Decision *MutationDecision `json:"decision"`
 }
 
 func (CloseCasePayload) IsCaseChange() {}
@@ -411,6 +421,8 @@ type EscalateCaseInput struct {
 	ID string `json:"id"`
 	// Why it must go faster, in the caller's words.
 	Reason string `json:"reason"`
+	// With true, decide and answer as the mutation would, then change nothing (see MutationDecision).
+	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
@@ -419,10 +431,12 @@ type EscalateCaseInput struct {
 type EscalateCasePayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The escalated case.
-	Case *ent.SupportCase `json:"case"`
-	// The ESCALATED event.
+	// The escalated case; null when a dry run is refused.
+	Case *ent.SupportCase `json:"case,omitempty"`
+	// The ESCALATED event; none when a dry run is refused.
 	Events []*ent.CaseEvent `json:"events"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
+	Decision *MutationDecision `json:"decision"`
 }
 
 func (EscalateCasePayload) IsCaseChange() {}
@@ -457,6 +471,34 @@ type HelpDeskSearchConnection struct {
 	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
 	// How many hits there are in all. Asking for it reads every match, where a page reads only what it shows.
 	TotalCount int `json:"totalCount"`
+}
+
+// The decision on a mutation that takes dryRun. A real run that answers at
+// all was allowed: allowed is true, and a refusal stays a top-level error as
+// before. A dry run (dryRun: true) runs the very same checks and writes in a
+// transaction that is then rolled back, so nothing changes: no row, no
+// event, no mail, no audit entry. It answers the would-be payload: its
+// objects are as the mutation would leave them (a case CLOSED, a grant
+// REVOKED) but their IDs may not exist, and any relation selected below them
+// (a case's events connection, a grant's customer) reads what is committed,
+// without the dry run's changes. A dry run the mutation refuses answers
+// allowed: false, the code, reason, field and message its error would carry,
+// and null objects (empty lists), instead of an error; an ID that names
+// nothing the caller may see is decided so too (NOT_FOUND). Still top-level
+// errors: a request that cannot reach the mutation at all (a malformed
+// document, a missing or mistyped argument), a server defect (INTERNAL) and an
+// operation stopped by its limits or its client (TIMEOUT, CANCELLED).
+type MutationDecision struct {
+	// True when the mutation was, or would be, carried out.
+	Allowed bool `json:"allowed"`
+	// The extensions.code the real mutation's error carries (FORBIDDEN, CONFLICT, BAD_USER_INPUT, ...); null when allowed.
+	Code *string `json:"code,omitempty"`
+	// The extensions.reason refining the code (e.g. PLAN for ESCALATION_NOT_ALLOWED), when the error has one.
+	Reason *string `json:"reason,omitempty"`
+	// The input field at fault, for BAD_USER_INPUT, when the error names one.
+	Field *string `json:"field,omitempty"`
+	// The error's message; null when allowed.
+	Message *string `json:"message,omitempty"`
 }
 
 // The registered device.
@@ -531,8 +573,10 @@ func (ReopenCasePayload) IsCaseChange() {}
 type RequestGrantPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The pending request.
-	Grant *ent.Grant `json:"grant"`
+	// The pending request; null when a dry run is refused.
+	Grant *ent.Grant `json:"grant,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
+	Decision *MutationDecision `json:"decision"`
 }
 
 // One of the caller's tokens, to revoke.
@@ -555,6 +599,8 @@ type RevokeAccessTokenPayload struct {
 type RevokeGrantInput struct {
 	// The grant or request.
 	ID string `json:"id"`
+	// With true, decide and answer as the mutation would, then change nothing (see MutationDecision).
+	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
@@ -563,8 +609,10 @@ type RevokeGrantInput struct {
 type RevokeGrantPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The grant, ended now.
-	Grant *ent.Grant `json:"grant"`
+	// The grant, ended now; null when a dry run is refused.
+	Grant *ent.Grant `json:"grant,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
+	Decision *MutationDecision `json:"decision"`
 }
 
 // A contact the help desk supports, to send a verification code to.
