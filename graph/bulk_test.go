@@ -408,6 +408,37 @@ func TestBulkJobResumesOnceAndOnlyOnce(t *testing.T) {
 	}
 }
 
+// TestTwoWorkersClaimAJobOnce: the workers of two instances look for
+// work at the same instant; one claims the job, and each item runs once.
+func TestTwoWorkersClaimAJobOnce(t *testing.T) {
+	w := newBulkWorld(t)
+	other := testkit.New(t, testkit.Beside(w.Env))
+	var items []map[string]any
+	for i := range 10 {
+		items = append(items, map[string]any{"caseID": w.acmeCases[i%3].ID, "body": fmt.Sprintf("item %d", i)})
+	}
+	j := w.start(t, w.patT, bulkCommentMut, map[string]any{"items": items})
+	claimed := make(chan int, 2)
+	for _, worker := range []*bulk.Worker{w.Bulk, other.Bulk} {
+		go func() {
+			n, err := worker.Work(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			claimed <- n
+		}()
+	}
+	if n := <-claimed + <-claimed; n != 1 {
+		t.Fatalf("the job was claimed %d times", n)
+	}
+	if j = w.job(t, w.patT, j.ID); j.Status != "SUCCEEDED" || len(j.Results.Nodes) != 10 {
+		t.Fatalf("job %+v", j)
+	}
+	if n := w.Client.CaseComment.Query().CountX(w.System()); n != 10 {
+		t.Fatalf("%d comments for 10 items", n)
+	}
+}
+
 const progressSub = `subscription($id: ID!) { bulkJobProgress(id: $id) { id status progress { done total ok } } }`
 
 type progressView struct {
