@@ -50,6 +50,8 @@ const (
 	OwnProfile Action = "OWN_PROFILE"
 	// FollowCases: subscribe to mail about a customer's cases.
 	FollowCases Action = "FOLLOW_CASES"
+	// OwnJobs: cancel one's own bulk jobs.
+	OwnJobs Action = "OWN_JOBS"
 )
 
 // need is what an action takes: a level on the organisation acted on, or
@@ -89,6 +91,8 @@ var needs = map[Action]need{
 	OwnProfile: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
 		refusal: "a contact changes its own profile only; its organisation's admins change the rest (updateContact)"},
 	FollowCases: {level: Look},
+	OwnJobs: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
+		refusal: "only the contact that started a bulk job cancels it"},
 }
 
 // Require decides whether the caller may take act on the organisations
@@ -126,7 +130,7 @@ func (s *Session) Could(act Action) bool {
 	switch {
 	case !ok || !s.Active:
 		return false
-	case act == OwnTokens, act == OwnProfile:
+	case act == OwnTokens, act == OwnProfile, act == OwnJobs:
 		return true
 	case n.allows != nil:
 		// A role-bound action is on the caller's own organisation (or, for
@@ -144,7 +148,7 @@ func (s *Session) Could(act Action) bool {
 }
 
 var allActions = []Action{WorkCase, FileCase, VerifyContact, ChangeConfiguration, ManageContacts, RequestGrant,
-	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases}
+	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases, OwnJobs}
 
 // MarshalGQL writes the action as a GraphQL enum value.
 func (a Action) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(a))) }

@@ -7,6 +7,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -21,17 +23,19 @@ import (
 // nodeTables maps an ID's prefix to its table, so that node(id:) reads one
 // table instead of trying them all.
 var nodeTables = map[string]string{
-	ids.Organization: organization.Table,
-	ids.Contact:      contact.Table,
-	ids.Grant:        grant.Table,
-	ids.Case:         supportcase.Table,
-	ids.CaseComment:  casecomment.Table,
-	ids.CaseEvent:    caseevent.Table,
-	ids.Device:       device.Table,
-	ids.PhoneNumber:  phonenumber.Table,
-	ids.AuditEntry:   auditentry.Table,
-	ids.AccessToken:  accesstoken.Table,
-	ids.Attachment:   attachment.Table,
+	ids.Organization:  organization.Table,
+	ids.Contact:       contact.Table,
+	ids.Grant:         grant.Table,
+	ids.Case:          supportcase.Table,
+	ids.CaseComment:   casecomment.Table,
+	ids.CaseEvent:     caseevent.Table,
+	ids.Device:        device.Table,
+	ids.PhoneNumber:   phonenumber.Table,
+	ids.AuditEntry:    auditentry.Table,
+	ids.AccessToken:   accesstoken.Table,
+	ids.Attachment:    attachment.Table,
+	ids.BulkJob:       bulkjob.Table,
+	ids.BulkJobResult: bulkjobresult.Table,
 }
 
 // nodeType resolves an ID to its table. A malformed or unknown ID is simply

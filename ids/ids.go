@@ -58,3 +58,9 @@ const (
 // CaseSubscription is the prefix of contacts' subscriptions to a
 // customer's cases.
 const CaseSubscription = "sub"
+
+// Prefixes of bulk jobs and of their per-item results.
+const (
+	BulkJob       = "blk"
+	BulkJobResult = "bjr"
+)
