@@ -144,10 +144,7 @@ func Cancel(ctx context.Context, c *ent.Client, v *access.Session, id string) (*
 }
 
 // Install tells b of a job's progress when a change to one job (a
-// cancellation) commits; the worker tells of its own items. It also keeps
-// dry runs' jobs: graph.Mutations rolls a dry run's transaction back, and
-// the job, which decides its items later, is stored again, with client,
-// once that rollback is done.
+// cancellation) commits; the worker tells of its own items.
 func Install(client *ent.Client, b events.Broker) {
 	client.BulkJob.Use(hook.On(func(next ent.Mutator) ent.Mutator {
 		return hook.BulkJobFunc(func(ctx context.Context, m *ent.BulkJobMutation) (ent.Value, error) {
@@ -159,27 +156,4 @@ func Install(client *ent.Client, b events.Broker) {
 			return v, err
 		})
 	}, ent.OpUpdateOne))
-	client.BulkJob.Use(hook.On(func(next ent.Mutator) ent.Mutator {
-		return hook.BulkJobFunc(func(ctx context.Context, m *ent.BulkJobMutation) (ent.Value, error) {
-			v, err := next.Mutate(ctx, m)
-			dry, _ := m.DryRun()
-			tx, txErr := m.Tx()
-			if err != nil || !dry || txErr != nil {
-				return v, err
-			}
-			j := v.(*ent.BulkJob)
-			tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
-				return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
-					if err := next.Rollback(ctx, tx); err != nil {
-						return err
-					}
-					return client.BulkJob.Create().SetID(j.ID).SetKind(j.Kind).SetDryRun(true).
-						SetCreatedByID(j.CreatedByID).SetOrganizationID(j.OrganizationID).SetTokenID(j.TokenID).
-						SetNillableClientMutationID(j.ClientMutationID).SetItems(j.Items).SetTotal(j.Total).
-						SetCreatedAt(j.CreatedAt).Exec(ctx)
-				})
-			})
-			return v, nil
-		})
-	}, ent.OpCreate))
 }
