@@ -54,6 +54,8 @@ const (
 	// webhooks: its own admins (a partner's or a customer's), or the
 	// vendor's staff.
 	ManageWebhooks Action = "MANAGE_WEBHOOKS"
+	// OwnJobs: cancel one's own bulk jobs.
+	OwnJobs Action = "OWN_JOBS"
 )
 
 // need is what an action takes: a level on the organisation acted on, or
@@ -96,6 +98,8 @@ var needs = map[Action]need{
 	ManageWebhooks: {allows: func(s *Session, on []string) bool {
 		return s.Holds(VendorStaff) || s.Holds(OrgAdmin) && on[0] == s.OrgID
 	}, refusal: "only the organisation's admins (or the vendor's staff) manage its webhooks"},
+	OwnJobs: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
+		refusal: "only the contact that started a bulk job cancels it"},
 }
 
 // Require decides whether the caller may take act on the organisations
@@ -133,7 +137,7 @@ func (s *Session) Could(act Action) bool {
 	switch {
 	case !ok || !s.Active:
 		return false
-	case act == OwnTokens, act == OwnProfile:
+	case act == OwnTokens, act == OwnProfile, act == OwnJobs:
 		return true
 	case n.allows != nil:
 		// A role-bound action is on the caller's own organisation (or, for
@@ -151,7 +155,7 @@ func (s *Session) Could(act Action) bool {
 }
 
 var allActions = []Action{WorkCase, FileCase, VerifyContact, ChangeConfiguration, ManageContacts, RequestGrant,
-	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases,
+	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases, OwnJobs,
 	ManageWebhooks}
 
 // MarshalGQL writes the action as a GraphQL enum value.

@@ -30,6 +30,8 @@ const (
 	CaseSubscriptions Entity = "CaseSubscription"
 	Webhooks          Entity = "Webhook"
 	WebhookDeliveries Entity = "WebhookDelivery"
+	BulkJobs          Entity = "BulkJob"
+	BulkJobResults    Entity = "BulkJobResult"
 )
 
 // Rule is a condition on a row, given a session. Its forms are the types
@@ -229,6 +231,15 @@ var Policy = map[Entity]Rule{
 	// staff see them all, to help.
 	Webhooks:          AnyOf{When{VendorStaff}, AllOf{When{OrgAdmin}, Own{"organization_id"}}},
 	WebhookDeliveries: Via{"webhook_id", Webhooks},
+	// A bulk job is its creator's; its organisation's admins (a
+	// customer's contact managers) oversee what their people run.
+	BulkJobs: AnyOf{
+		Self{"created_by_id"},
+		AllOf{When{PartnerAdmin}, Own{"organization_id"}},
+		AllOf{When{CustomerManager}, Own{"organization_id"}},
+		AllOf{When{VendorAdmin}, Own{"organization_id"}},
+	},
+	BulkJobResults: Via{"job_id", BulkJobs},
 	// Server-side records that no caller reads.
 	VerificationCodes: Nobody{},
 	OutboxMessages:    Nobody{},

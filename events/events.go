@@ -45,6 +45,9 @@ type Message struct {
 	// OrganizationID its owner (webhookEvents).
 	WebhookID      string `json:"webhookID,omitempty"`
 	OrganizationID string `json:"organizationID,omitempty"`
+	// BulkJobID is set when a bulk job moved on or ended; its followers
+	// read the job again.
+	BulkJobID string `json:"bulkJobID,omitempty"`
 	// SignedOut names a contact whose sign-in may have ended (its status
 	// changed, or one of its tokens was revoked): its open streams check
 	// their session again at once.

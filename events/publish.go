@@ -23,7 +23,7 @@ func Install(client *ent.Client, b Broker) {
 				return v, err
 			}
 			ev := v.(*ent.CaseEvent)
-			afterCommit(ctx, m, b, Message{CaseEventID: ev.ID, CaseID: ev.CaseID, CustomerID: ev.CustomerID, Seq: ev.Seq, At: ev.CreatedAt,
+			AfterCommit(ctx, m, b, Message{CaseEventID: ev.ID, CaseID: ev.CaseID, CustomerID: ev.CustomerID, Seq: ev.Seq, At: ev.CreatedAt,
 				Internal: ev.Visibility == "INTERNAL"})
 			return v, nil
 		})
@@ -41,7 +41,7 @@ func Install(client *ent.Client, b Broker) {
 			if ev.DaysLeft != nil {
 				msg.DaysLeft = *ev.DaysLeft
 			}
-			afterCommit(ctx, m, b, msg)
+			AfterCommit(ctx, m, b, msg)
 			return v, nil
 		})
 	}, ent.OpCreate))
@@ -59,7 +59,7 @@ func disabledWebhooks(client *ent.Client, b Broker) {
 				return v, err
 			}
 			h := v.(*ent.Webhook)
-			afterCommit(ctx, m, b, Message{WebhookID: h.ID, OrganizationID: h.OrganizationID, At: time.Now()})
+			AfterCommit(ctx, m, b, Message{WebhookID: h.ID, OrganizationID: h.OrganizationID, At: time.Now()})
 			return v, nil
 		})
 	}, ent.OpUpdateOne))
@@ -109,14 +109,14 @@ func publishFor[M interface {
 		return v, err
 	}
 	for _, c := range contacts(ids) {
-		afterCommit(ctx, m, b, Message{SignedOut: c})
+		AfterCommit(ctx, m, b, Message{SignedOut: c})
 	}
 	return v, nil
 }
 
-// afterCommit publishes msg when the transaction that made mutation m
+// AfterCommit publishes msg when the transaction that made mutation m
 // commits, or at once when m ran outside a transaction.
-func afterCommit(ctx context.Context, m interface{ Tx() (*ent.Tx, error) }, b Broker, msg Message) {
+func AfterCommit(ctx context.Context, m interface{ Tx() (*ent.Tx, error) }, b Broker, msg Message) {
 	publish := func() {
 		if err := b.Publish(context.WithoutCancel(ctx), msg); err != nil {
 			slog.ErrorContext(ctx, "publishing an event", "error", err)

@@ -7,6 +7,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -38,6 +40,8 @@ var nodeTables = map[string]string{
 	ids.Attachment:      attachment.Table,
 	ids.Webhook:         webhook.Table,
 	ids.WebhookDelivery: webhookdelivery.Table,
+	ids.BulkJob:         bulkjob.Table,
+	ids.BulkJobResult:   bulkjobresult.Table,
 }
 
 // nodeType resolves an ID to its table. A malformed or unknown ID is simply

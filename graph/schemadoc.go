@@ -74,9 +74,12 @@ var Owners = map[string]Owner{
 	"PhoneNumber":     {Noun: "number", Phrase: "the number's organisation", Columns: []string{"organization_id"}},
 	"Webhook":         {Noun: "webhook", Phrase: "the webhook's organisation", Columns: []string{"organization_id"}},
 	"WebhookDelivery": {Noun: "delivery"},
+	"BulkJob":         {Noun: "bulk job"},
+	"BulkJobResult":   {Noun: "bulk job"},
 
 	// Types of the hand-written schema, named by what they are part of.
 	"AccessExplanation": {Noun: "explanation"},
+	"BulkJobProgress":   {Noun: "bulk job"},
 	"CaseActionCheck":   {Noun: "case"},
 	"CustomerOverview":  {Noun: "customer", Phrase: "the customer"},
 	"FieldChange":       {Noun: "event"},

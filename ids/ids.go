@@ -67,3 +67,9 @@ const (
 	Webhook         = "whk"
 	WebhookDelivery = "whd"
 )
+
+// Prefixes of bulk jobs and of their per-item results.
+const (
+	BulkJob       = "blk"
+	BulkJobResult = "bjr"
+)

@@ -25,6 +25,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
@@ -132,7 +134,9 @@ type privilegedKey struct{}
 // recipient then decided in memory as itself (notify); the event history
 // a webhook's deliveries are logged from, and their state, which no
 // caller reads in the course of a request, each delivery's event then read
-// as the webhook's owner through the filter (webhooks); the start-up, which
+// as the webhook's owner through the filter (webhooks); the bulk worker's
+// claims and bookkeeping of jobs, whose items then run as their caller
+// (bulk); the start-up, which
 // stamps the partner eras of an older database (app); and the operator
 // commands and the demo loader. Request handling in package graph never
 // does (TestPrivilegedReadsStayInTheirPlaces).
@@ -164,6 +168,8 @@ var tables = map[access.Entity]string{
 	access.CaseSubscriptions: casesubscription.Table,
 	access.Webhooks:          webhook.Table,
 	access.WebhookDeliveries: webhookdelivery.Table,
+	access.BulkJobs:          bulkjob.Table,
+	access.BulkJobResults:    bulkjobresult.Table,
 }
 
 // Predicate renders e's read rule for s over the rows sel selects; nil
