@@ -92,7 +92,7 @@ var errNoBroker = apperr.Forbiddenf("this server does not stream events")
 // errLagging ends a subscription whose stream fell so far behind that
 // events were dropped: going on would hide the gap.
 var errLagging = &apperr.Error{Code: apperr.Internal, Reason: "LAGGING",
-	Message: "the subscription fell too far behind and was closed; subscribe again"}
+	Message: "the subscription fell too far behind and was closed; subscribe again, with after set to the cursor of the last event received, to resume"}
 
 // Follow makes the subscription being resolved in ctx a follower of the
 // broker's stream key, deciding each message with decide. It returns the
