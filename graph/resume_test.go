@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"testing"
@@ -239,44 +240,48 @@ func TestTheFeedPagesWithTheStreamsCursors(t *testing.T) {
 }
 
 // TestAResumedGrantStreamReplaysDecisionsAndWarnings: grantEvents after a
-// cursor replays what happened to the caller's grants meanwhile, the
-// expiry warning with its days left.
+// cursor (here one of grantEventFeed's) replays what happened to the
+// caller's grants meanwhile: a request, its approval, and the expiry
+// warning with its days left.
 func TestAResumedGrantStreamReplaysDecisionsAndWarnings(t *testing.T) {
 	w := newGrantWorld(t)
-	const sub = `subscription($after: String) { grantEvents(after: $after) { kind daysLeft cursor grant { id } } }`
-	type grantStreamed struct {
-		Kind     string
-		DaysLeft *int
-		Cursor   string
-		Grant    struct{ ID string }
+	w.Grant(testkit.GrantSpec{Partner: w.partner, Customer: w.Org(access.Customer, "Beta"), Level: access.CC})
+	var feed struct {
+		GrantEventFeed struct{ PageInfo struct{ EndCursor string } }
 	}
-	next := func(s *testkit.Subscription) grantStreamed {
-		t.Helper()
-		var got struct{ GrantEvents grantStreamed }
-		testkit.Response{Data: mustData(t, s.Next(5*time.Second))}.Decode(t, &got)
-		return got.GrantEvents
-	}
-	s := w.Dial(t, w.adminT)
-	s.Subscribe("1", sub, nil)
-	following(t, w.Env, 1)
-	id := w.request(t, map[string]any{"level": "LOOK", "expiresInDays": 14})
-	requested := next(s)
-	if requested.Kind != "REQUESTED" {
-		t.Fatalf("live: %+v", requested)
-	}
-	s.Close()
+	w.Query(w.adminT, `{ grantEventFeed(first: 100) { pageInfo { endCursor } } }`, nil).Decode(t, &feed)
 
+	id := w.request(t, map[string]any{"level": "LOOK", "expiresInDays": 14})
 	w.Query(w.managerT, `mutation($id: ID!) { approveGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": id}).Decode(t, &struct{}{})
 	g := w.Client.Grant.GetX(w.System(), id)
 	if err := grants.Tick(w.System(), w.Client, g.ExpiresAt.Add(-5*24*time.Hour+time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 
-	s = w.Dial(t, w.adminT)
-	s.Subscribe("1", sub, map[string]any{"after": requested.Cursor})
-	approved, expiring := next(s), next(s)
-	if approved.Kind != "APPROVED" || approved.Grant.ID != id || expiring.Kind != "EXPIRING" || expiring.DaysLeft == nil || *expiring.DaysLeft != 5 {
-		t.Fatalf("replayed %+v, %+v", approved, expiring)
+	s := w.Dial(t, w.adminT)
+	s.Subscribe("1", `subscription($after: String) { grantEvents(after: $after) { kind daysLeft grant { id } } }`,
+		map[string]any{"after": feed.GrantEventFeed.PageInfo.EndCursor})
+	var got []string
+	for range 3 {
+		var ev struct {
+			GrantEvents struct {
+				Kind     string
+				DaysLeft *int
+				Grant    struct{ ID string }
+			}
+		}
+		testkit.Response{Data: mustData(t, s.Next(5*time.Second))}.Decode(t, &ev)
+		if ev.GrantEvents.Grant.ID != id {
+			t.Fatalf("replayed %+v, of another grant", ev)
+		}
+		kind := ev.GrantEvents.Kind
+		if ev.GrantEvents.DaysLeft != nil {
+			kind += fmt.Sprintf(" %d", *ev.GrantEvents.DaysLeft)
+		}
+		got = append(got, kind)
+	}
+	if want := []string{"REQUESTED", "APPROVED", "EXPIRING 5"}; !slices.Equal(got, want) {
+		t.Fatalf("replayed %q, want %q", got, want)
 	}
 	silent(t, s, 300*time.Millisecond)
 }
