@@ -67,20 +67,21 @@ func (w *twoPartners) comment(t *testing.T, token, caseID, body, visibility stri
 		map[string]any{"in": in}).Decode(t, &struct{}{})
 }
 
-// subscribed subscribes to every case event as token, once the broker
-// carries it a comment by Acme's member is seen live: the subscription,
-// and the event.
+// subscribed subscribes to every case event as token and, once the
+// broker carries it, sees a comment by Acme's member live: the
+// subscription, and the event.
 func (w *twoPartners) subscribed(t *testing.T, token string) (*testkit.Subscription, streamed) {
 	t.Helper()
 	s := w.Dial(t, token)
 	s.Subscribe("1", resumeCaseEvents, nil)
 	following(t, w.Env, 1)
 	w.comment(t, w.tokens[w.acmeMember], w.kase.ID, "seen live", "")
-	seen := nextCaseEvent(t, s)
-	if seen.Comment == nil || seen.Comment.Body != "seen live" {
-		t.Fatalf("live: %+v", seen)
+	for {
+		// On PostgreSQL, the relay may bring the world's own events late.
+		if seen := nextCaseEvent(t, s); seen.Comment != nil && seen.Comment.Body == "seen live" {
+			return s, seen
+		}
 	}
-	return s, seen
 }
 
 // TestAResumedStreamSeesEachMissedEventOnceInOrder: a graphql-ws client
