@@ -24,6 +24,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -101,6 +102,7 @@ func checkColumn(t, c string) error {
 			device.Table:           device.ValidColumn,
 			emailsuppression.Table: emailsuppression.ValidColumn,
 			grant.Table:            grant.ValidColumn,
+			grantevent.Table:       grantevent.ValidColumn,
 			organization.Table:     organization.ValidColumn,
 			outboxmessage.Table:    outboxmessage.ValidColumn,
 			phonenumber.Table:      phonenumber.ValidColumn,

@@ -64,3 +64,6 @@ const (
 	BulkJob       = "blk"
 	BulkJobResult = "bjr"
 )
+
+// GrantEvent is the prefix of the entries of grants' history.
+const GrantEvent = "gev"
