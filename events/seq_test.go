@@ -67,6 +67,7 @@ func TestOneCounterNumbersBothHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tx.Rollback() // a no-op once committed
 	if n := tx.Grant.Update().Where(grant.CustomerID(acme.ID)).SetStatus(grant.StatusEXPIRED).SaveX(ctx); n != 3 {
 		t.Fatalf("expired %d grants", n)
 	}

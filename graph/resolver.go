@@ -6,6 +6,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -29,6 +30,9 @@ type Resolver struct {
 	Sessions Sessions
 	// Targets guards the URLs webhooks are given.
 	Targets webhooks.Targets
+	// EventRetention is how far back a client may resume the event
+	// history (after); events.DefaultRetention when zero.
+	EventRetention time.Duration
 }
 
 // Sessions reads sessions again (auth.Authenticator).

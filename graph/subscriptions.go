@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/graph/model"
+	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
@@ -216,7 +217,11 @@ func (f *following) key() string {
 // may see a case event.
 type decisionKey struct{ class access.Class }
 
-func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (<-chan *ent.CaseEvent, error) {
+func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID, after *string) (<-chan *ent.CaseEvent, error) {
+	from, err := r.start(after)
+	if err != nil {
+		return nil, err
+	}
 	k := r.keeper(ctx)
 	f := &following{}
 	switch {
@@ -246,7 +251,7 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 			return nil, apperr.Forbiddenf("you have no access to this customer's cases")
 		}
 	}
-	return streams.Follow(ctx, f.key(), func(m *events.Message) (none streams.Seen[*ent.CaseEvent], _ error) {
+	decide := func(m *events.Message) (none streams.Seen[*ent.CaseEvent], _ error) {
 		changed, err := k.update(m)
 		if err != nil {
 			return none, err
@@ -273,6 +278,20 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 			return none, nil
 		}
 		return seen(k, ev), nil
+	}
+	if after == nil {
+		return streams.Follow(ctx, f.key(), decide)
+	}
+	filter := events.CaseFilter{CustomerID: f.customerID}
+	if f.kase != nil {
+		filter.CaseID = f.kase.Value("id")
+	}
+	return streams.FollowAfter(ctx, f.key(), decide, func(emit func(streams.Seen[*ent.CaseEvent]) bool) (int64, error) {
+		// As the caller now: the replay runs after the resolver returns.
+		rctx := viewer.NewContext(context.Background(), k.s)
+		return replay(from, func(from events.From) ([]*ent.CaseEvent, error) {
+			return events.CaseEvents(r.Client, filter, from).Limit(limits.MaxPageSize).All(rctx)
+		}, func(ev *ent.CaseEvent) bool { return emit(seen(k, ev)) })
 	})
 }
 
@@ -295,9 +314,13 @@ func (r *Resolver) sharedEvent(m *events.Message) (*ent.CaseEvent, error) {
 
 type grantEventKey struct{}
 
-func (r *Resolver) grantEvents(ctx context.Context) (<-chan *ent.GrantEvent, error) {
+func (r *Resolver) grantEvents(ctx context.Context, after *string) (<-chan *ent.GrantEvent, error) {
+	from, err := r.start(after)
+	if err != nil {
+		return nil, err
+	}
 	k := r.keeper(ctx)
-	return streams.Follow(ctx, events.Sessions, func(m *events.Message) (none streams.Seen[*ent.GrantEvent], _ error) {
+	decide := func(m *events.Message) (none streams.Seen[*ent.GrantEvent], _ error) {
 		if _, err := k.update(m); err != nil {
 			return none, err
 		}
@@ -314,6 +337,15 @@ func (r *Resolver) grantEvents(ctx context.Context) (<-chan *ent.GrantEvent, err
 			return none, nil
 		}
 		return seen(k, l.row), nil
+	}
+	if after == nil {
+		return streams.Follow(ctx, events.Sessions, decide)
+	}
+	return streams.FollowAfter(ctx, events.Sessions, decide, func(emit func(streams.Seen[*ent.GrantEvent]) bool) (int64, error) {
+		rctx := viewer.NewContext(context.Background(), k.s)
+		return replay(from, func(from events.From) ([]*ent.GrantEvent, error) {
+			return events.GrantEvents(r.Client, from).WithGrant().Limit(limits.MaxPageSize).All(rctx)
+		}, func(ev *ent.GrantEvent) bool { return emit(seen(k, ev)) })
 	})
 }
 

@@ -59,6 +59,9 @@ type Config struct {
 	WebhookTargets webhooks.Targets
 	// Broker feeds subscriptions with what commits; nil turns them off.
 	Broker events.Broker
+	// EventRetention is how far back a client may resume the event
+	// history (after); events.DefaultRetention when zero.
+	EventRetention time.Duration
 	// InitTimeout is how long a websocket may take to send connection_init
 	// before it is closed with 4408; 10s when zero.
 	InitTimeout time.Duration
@@ -217,7 +220,7 @@ func compress(minBytes int, next http.Handler) http.Handler {
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Links: cfg.Links, Sessions: s.authn,
-		Targets: cfg.WebhookTargets}
+		Targets: cfg.WebhookTargets, EventRetention: cfg.EventRetention}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	fan := &streams.Fan{Broker: cfg.Broker}

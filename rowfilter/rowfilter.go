@@ -124,8 +124,8 @@ type privilegedKey struct{}
 // signing in (there is no caller yet, package auth); the grants a decision
 // about another contact rests on, the partner eras stamped on cases, and
 // the scheduler (grants); what the
-// commit hooks publish and the fan-out of events to many subscribers, each
-// decided in memory (events); the directory's consistency checks
+// commit hooks publish, the grants whose history a change writes, and the
+// fan-out of events to many subscribers, each decided in memory (events); the directory's consistency checks
 // (directory); verification codes, records no caller reads (helpdesk);
 // the outbox and the suppressed addresses, which no caller reads either,
 // and the recipient a mail's state is kept on (mailer);

@@ -234,6 +234,14 @@ type CaseActionCheck struct {
 	AvailableAt *time.Time `json:"availableAt,omitempty"`
 }
 
+// One case event of a feed's page, and its cursor.
+type CaseEventFeedEdge struct {
+	// The event.
+	Node *ent.CaseEvent `json:"node"`
+	// The event's cursor: the same as its cursor field.
+	Cursor string `json:"cursor"`
+}
+
 // The code a person read back, to check.
 type CheckVerificationCodeInput struct {
 	// The contact the code was sent to.
@@ -485,6 +493,22 @@ type EscalateCasePayload struct {
 }
 
 func (EscalateCasePayload) IsCaseChange() {}
+
+// Where a page of an event feed ends.
+type EventFeedPageInfo struct {
+	// Whether events follow this page now: ask again with endCursor as after.
+	HasNextPage bool `json:"hasNextPage"`
+	// The last event's cursor; null for an empty page (keep the after you sent).
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// One grant event of a feed's page, and its cursor.
+type GrantEventFeedEdge struct {
+	// The event.
+	Node *ent.GrantEvent `json:"node"`
+	// The event's cursor: the same as its cursor field.
+	Cursor string `json:"cursor"`
+}
 
 // One help-desk hit of a page, and its cursor.
 type HelpDeskHitEdge struct {
