@@ -44,6 +44,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/operator"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 	"github.com/partnerdesk/partnerdesk/store"
+	"github.com/partnerdesk/partnerdesk/webhooks"
 )
 
 func main() {
@@ -151,6 +152,12 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	mailEvery := fs.Duration("mail-interval", 10*time.Second, "how often the sender looks for mail due in the outbox")
 	bulkEvery := fs.Duration("bulk-interval", time.Second, "how often the bulk worker looks for bulk jobs to run")
 	bounceSecret := fs.String("bounce-secret", "", "shared secret of POST /hooks/bounce, where the mail provider reports bounces and complaints (none: no endpoint; prefer the environment twin)")
+	var targets webhooks.Targets
+	fs.BoolVar(&targets.AllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private and link-local addresses (receivers on the deployment's own network); refused by default against SSRF")
+	hookWorker := &webhooks.Worker{}
+	fs.IntVar(&hookWorker.MaxFailures, "webhook-max-failures", webhooks.DefaultMaxFailures, "deliveries in a row that may fail before a webhook is disabled and its owner's admins are told")
+	fs.DurationVar(&hookWorker.Timeout, "webhook-timeout", webhooks.DefaultTimeout, "time one webhook delivery attempt may take, the endpoint's answer included")
+	hookEvery := fs.Duration("webhook-interval", 5*time.Second, "how often the webhook worker looks for deliveries due (it also wakes at each event)")
 	logFormat := fs.String("log-format", "json", "log format: json (one object a line) or text (key=value)")
 	logLevel := fs.String("log-level", "info", "least severe log level written: debug, info, warn or error")
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9464", "address serving Prometheus metrics at /metrics, apart from the API (empty: no metrics)")
@@ -265,6 +272,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			Clock:           clock.System,
 			Attachments:     files,
 			Links:           links,
+			WebhookTargets:  targets,
 			BounceSecret:    *bounceSecret,
 			Broker:          hub,
 			EventRetention:  *retention,
@@ -294,10 +302,12 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	go schedule(base, db)
 	worker := &bulk.Worker{Client: db.Client, Sessions: &auth.Authenticator{Client: db.Client, Clock: clock.System},
 		Clock: clock.System, Broker: hub}
-	// The worker and the sender stop before the database closes under
-	// them; a job or a mail attempt they leave is taken over when its
-	// lease lapses (a job at its first unfinished item).
+	// The workers and the sender stop before the database closes under
+	// them; a job, a webhook delivery or a mail attempt they leave is taken
+	// over when its lease lapses (a job at its first unfinished item).
 	defer background(cancelBase, func() { worker.Run(base, *bulkEvery) })()
+	hookWorker.Client, hookWorker.Clock, hookWorker.Targets = db.Client, clock.System, targets
+	defer background(cancelBase, func() { hookWorker.Run(base, *hookEvery, hub) })()
 	if smtp.Addr != "" {
 		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System,
 			Rechecks: notify.Rechecks(clock.System), Failed: obs.Metrics.OutboxFailed}

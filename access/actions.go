@@ -50,6 +50,10 @@ const (
 	OwnProfile Action = "OWN_PROFILE"
 	// FollowCases: subscribe to mail about a customer's cases.
 	FollowCases Action = "FOLLOW_CASES"
+	// ManageWebhooks: create, change, pause and delete an organisation's
+	// webhooks: its own admins (a partner's or a customer's), or the
+	// vendor's staff.
+	ManageWebhooks Action = "MANAGE_WEBHOOKS"
 	// OwnJobs: cancel one's own bulk jobs.
 	OwnJobs Action = "OWN_JOBS"
 )
@@ -91,6 +95,9 @@ var needs = map[Action]need{
 	OwnProfile: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
 		refusal: "a contact changes its own profile only; its organisation's admins change the rest (updateContact)"},
 	FollowCases: {level: Look},
+	ManageWebhooks: {allows: func(s *Session, on []string) bool {
+		return s.Holds(VendorStaff) || s.Holds(OrgAdmin) && on[0] == s.OrgID
+	}, refusal: "only the organisation's admins (or the vendor's staff) manage its webhooks"},
 	OwnJobs: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
 		refusal: "only the contact that started a bulk job cancels it"},
 }
@@ -148,7 +155,8 @@ func (s *Session) Could(act Action) bool {
 }
 
 var allActions = []Action{WorkCase, FileCase, VerifyContact, ChangeConfiguration, ManageContacts, RequestGrant,
-	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases, OwnJobs}
+	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases, OwnJobs,
+	ManageWebhooks}
 
 // MarshalGQL writes the action as a GraphQL enum value.
 func (a Action) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(a))) }

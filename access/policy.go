@@ -28,6 +28,8 @@ const (
 	VerificationCodes Entity = "VerificationCode"
 	OutboxMessages    Entity = "OutboxMessage"
 	CaseSubscriptions Entity = "CaseSubscription"
+	Webhooks          Entity = "Webhook"
+	WebhookDeliveries Entity = "WebhookDelivery"
 	BulkJobs          Entity = "BulkJob"
 	BulkJobResults    Entity = "BulkJobResult"
 )
@@ -122,6 +124,9 @@ const (
 	PartnerAdmin Condition = "PARTNER_ADMIN"
 	// CustomerMember: any contact of a customer.
 	CustomerMember Condition = "CUSTOMER_MEMBER"
+	// OrgAdmin: a partner's or a customer's admins, who run its
+	// integrations (webhooks).
+	OrgAdmin Condition = "ORG_ADMIN"
 )
 
 // Holds reports whether the session's caller meets c.
@@ -140,6 +145,8 @@ func (s *Session) Holds(c Condition) bool {
 		return s.OrgKind == Partner && s.Has(RoleAdmin)
 	case CustomerMember:
 		return s.OrgKind == Customer
+	case OrgAdmin:
+		return (s.OrgKind == Partner || s.OrgKind == Customer) && s.Has(RoleAdmin)
 	}
 	return false
 }
@@ -220,6 +227,10 @@ var Policy = map[Entity]Rule{
 	AccessTokens: Self{"contact_id"},
 	// A contact's subscriptions are its own business.
 	CaseSubscriptions: Self{"contact_id"},
+	// An organisation's webhooks are its admins' to run; the vendor's
+	// staff see them all, to help.
+	Webhooks:          AnyOf{When{VendorStaff}, AllOf{When{OrgAdmin}, Own{"organization_id"}}},
+	WebhookDeliveries: Via{"webhook_id", Webhooks},
 	// A bulk job is its creator's; its organisation's admins (a
 	// customer's contact managers) oversee what their people run.
 	BulkJobs: AnyOf{

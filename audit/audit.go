@@ -173,6 +173,10 @@ var Rules = map[string]Rule{
 	"subscribeToCases":    {Field: "customer"},
 	// The subscription is gone; the entry names the customer it was to.
 	"unsubscribeFromCases": {Field: "customerID", Removed: "Organization", Customer: true},
+	"createWebhook":        {Field: "webhook"},
+	"updateWebhook":        {Field: "webhook"},
+	// The webhook is gone; the entry names its organisation's customer side.
+	"deleteWebhook": {Field: "deletedWebhookID", Removed: "Webhook"},
 	// A bulk mutation's entry names its job; each item has the entry of
 	// the single mutation it repeats, written as it runs.
 	"bulkCloseCases":     {Field: "job"},

@@ -30,6 +30,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
+	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -108,6 +110,8 @@ func checkColumn(t, c string) error {
 			phonenumber.Table:      phonenumber.ValidColumn,
 			supportcase.Table:      supportcase.ValidColumn,
 			verificationcode.Table: verificationcode.ValidColumn,
+			webhook.Table:          webhook.ValidColumn,
+			webhookdelivery.Table:  webhookdelivery.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -127,3 +127,21 @@ func (c *CaseConnection) Nodes() []*SupportCase {
 	}
 	return nodes
 }
+
+// Nodes returns the nodes of the connection's edges, in order.
+func (c *WebhookConnection) Nodes() []*Webhook {
+	nodes := make([]*Webhook, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
+func (c *WebhookDeliveryConnection) Nodes() []*WebhookDelivery {
+	nodes := make([]*WebhookDelivery, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}

@@ -50,6 +50,10 @@ type Tx struct {
 	SupportCase *SupportCaseClient
 	// VerificationCode is the client for interacting with the VerificationCode builders.
 	VerificationCode *VerificationCodeClient
+	// Webhook is the client for interacting with the Webhook builders.
+	Webhook *WebhookClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 
 	// lazily loaded.
 	client     *Client
@@ -199,6 +203,8 @@ func (tx *Tx) init() {
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)
 	tx.SupportCase = NewSupportCaseClient(tx.config)
 	tx.VerificationCode = NewVerificationCodeClient(tx.config)
+	tx.Webhook = NewWebhookClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

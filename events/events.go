@@ -38,12 +38,16 @@ type Message struct {
 	GrantID      string    `json:"grantID,omitempty"`
 	GrantKind    GrantKind `json:"grantKind,omitempty"`
 	DaysLeft     int       `json:"daysLeft,omitempty"`
-	// BulkJobID is set when a bulk job moved on or ended; its followers
-	// read the job again.
-	BulkJobID string `json:"bulkJobID,omitempty"`
 	// Seq is an event's place in the order of both histories (seq.go),
 	// for a stream that replayed up to some place to skip what it has.
 	Seq int64 `json:"seq,omitempty"`
+	// WebhookID is set when the server disabled a webhook, with
+	// OrganizationID its owner (webhookEvents).
+	WebhookID      string `json:"webhookID,omitempty"`
+	OrganizationID string `json:"organizationID,omitempty"`
+	// BulkJobID is set when a bulk job moved on or ended; its followers
+	// read the job again.
+	BulkJobID string `json:"bulkJobID,omitempty"`
 	// SignedOut names a contact whose sign-in may have ended (its status
 	// changed, or one of its tokens was revoked): its open streams check
 	// their session again at once.

@@ -32,3 +32,9 @@ func Case(ctx context.Context, c *ent.Client, m *Message) (*ent.SupportCase, err
 func GrantEvent(ctx context.Context, c *ent.Client, m *Message) (*ent.GrantEvent, error) {
 	return c.GrantEvent.Query().Where(grantevent.ID(m.GrantEventID)).WithGrant().Only(rowfilter.Privileged(ctx))
 }
+
+// Webhook reads the webhook a message names, for a subscriber that has
+// decided from the message, with the read policy, that it may read it.
+func Webhook(ctx context.Context, c *ent.Client, m *Message) (*ent.Webhook, error) {
+	return c.Webhook.Get(rowfilter.Privileged(ctx), m.WebhookID)
+}

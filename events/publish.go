@@ -3,10 +3,12 @@ package events
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
+	"github.com/partnerdesk/partnerdesk/ent/webhook"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
@@ -44,6 +46,23 @@ func Install(client *ent.Client, b Broker) {
 		})
 	}, ent.OpCreate))
 	signOuts(client, b)
+	disabledWebhooks(client, b)
+}
+
+// disabledWebhooks publishes every webhook the server disables, for its
+// owner's webhookEvents.
+func disabledWebhooks(client *ent.Client, b Broker) {
+	client.Webhook.Use(hook.On(func(next ent.Mutator) ent.Mutator {
+		return hook.WebhookFunc(func(ctx context.Context, m *ent.WebhookMutation) (ent.Value, error) {
+			v, err := next.Mutate(ctx, m)
+			if status, ok := m.Status(); err != nil || !ok || status != webhook.StatusDISABLED {
+				return v, err
+			}
+			h := v.(*ent.Webhook)
+			AfterCommit(ctx, m, b, Message{WebhookID: h.ID, OrganizationID: h.OrganizationID, At: time.Now()})
+			return v, nil
+		})
+	}, ent.OpUpdateOne))
 }
 
 // signOuts publishes, for every contact whose status changes and every

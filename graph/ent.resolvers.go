@@ -77,6 +77,9 @@ func (r *Resolver) Organization() OrganizationResolver { return &organizationRes
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
 // CaseWhereInput returns CaseWhereInputResolver implementation.
 func (r *Resolver) CaseWhereInput() CaseWhereInputResolver { return &caseWhereInputResolver{r} }
 
@@ -88,5 +91,6 @@ type (
 	grantEventResolver     struct{ *Resolver }
 	organizationResolver   struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
+	webhookResolver        struct{ *Resolver }
 	caseWhereInputResolver struct{ *Resolver }
 )

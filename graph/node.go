@@ -18,26 +18,30 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
 // nodeTables maps an ID's prefix to its table, so that node(id:) reads one
 // table instead of trying them all.
 var nodeTables = map[string]string{
-	ids.Organization:  organization.Table,
-	ids.Contact:       contact.Table,
-	ids.Grant:         grant.Table,
-	ids.GrantEvent:    grantevent.Table,
-	ids.Case:          supportcase.Table,
-	ids.CaseComment:   casecomment.Table,
-	ids.CaseEvent:     caseevent.Table,
-	ids.Device:        device.Table,
-	ids.PhoneNumber:   phonenumber.Table,
-	ids.AuditEntry:    auditentry.Table,
-	ids.AccessToken:   accesstoken.Table,
-	ids.Attachment:    attachment.Table,
-	ids.BulkJob:       bulkjob.Table,
-	ids.BulkJobResult: bulkjobresult.Table,
+	ids.Organization:    organization.Table,
+	ids.Contact:         contact.Table,
+	ids.Grant:           grant.Table,
+	ids.GrantEvent:      grantevent.Table,
+	ids.Case:            supportcase.Table,
+	ids.CaseComment:     casecomment.Table,
+	ids.CaseEvent:       caseevent.Table,
+	ids.Device:          device.Table,
+	ids.PhoneNumber:     phonenumber.Table,
+	ids.AuditEntry:      auditentry.Table,
+	ids.AccessToken:     accesstoken.Table,
+	ids.Attachment:      attachment.Table,
+	ids.Webhook:         webhook.Table,
+	ids.WebhookDelivery: webhookdelivery.Table,
+	ids.BulkJob:         bulkjob.Table,
+	ids.BulkJobResult:   bulkjobresult.Table,
 }
 
 // nodeType resolves an ID to its table. A malformed or unknown ID is simply

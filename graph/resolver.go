@@ -14,6 +14,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/attachments"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/webhooks"
 )
 
 // Resolver is the root of the resolvers' dependencies.
@@ -27,6 +28,8 @@ type Resolver struct {
 	// mutation after the first, and for an open stream when its caller's
 	// grants or sign-in change.
 	Sessions Sessions
+	// Targets guards the URLs webhooks are given.
+	Targets webhooks.Targets
 	// EventRetention is how far back a client may resume the event
 	// history (after); events.DefaultRetention when zero.
 	EventRetention time.Duration

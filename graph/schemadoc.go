@@ -60,20 +60,22 @@ type Owner struct {
 // Owners are the owners of the types whose objects the access notes name.
 // A type not listed is named by its own name, in words.
 var Owners = map[string]Owner{
-	"AccessToken":    {Noun: "token"},
-	"AuditEntry":     {Noun: "audit entry"},
-	"BulkJob":        {Noun: "bulk job"},
-	"BulkJobResult":  {Noun: "bulk job"},
-	"Case":           {Noun: "case", Phrase: "the case's customer", Columns: []string{"customer_id"}},
-	"CaseAttachment": {Noun: "attachment", Phrase: "the case's customer", Columns: []string{"customer_id"}},
-	"CaseComment":    {Noun: "comment", Phrase: "the case's customer", Columns: []string{"customer_id"}},
-	"CaseEvent":      {Noun: "event", Phrase: "the case's customer", Columns: []string{"customer_id"}},
-	"Contact":        {Noun: "contact", Phrase: "the contact's organisation", Columns: []string{"organization_id"}},
-	"Device":         {Noun: "device", Phrase: "the device's organisation", Columns: []string{"organization_id"}},
-	"Grant":          {Noun: "grant", Phrase: "the grant's customer or partner", Columns: []string{"customer_id", "partner_id"}},
-	"GrantEvent":     {Noun: "event", Phrase: "the grant's customer or partner", Columns: []string{"customer_id", "partner_id"}},
-	"Organization":   {Noun: "organisation", Phrase: "the organisation", Columns: []string{"id"}},
-	"PhoneNumber":    {Noun: "number", Phrase: "the number's organisation", Columns: []string{"organization_id"}},
+	"AccessToken":     {Noun: "token"},
+	"AuditEntry":      {Noun: "audit entry"},
+	"Case":            {Noun: "case", Phrase: "the case's customer", Columns: []string{"customer_id"}},
+	"CaseAttachment":  {Noun: "attachment", Phrase: "the case's customer", Columns: []string{"customer_id"}},
+	"CaseComment":     {Noun: "comment", Phrase: "the case's customer", Columns: []string{"customer_id"}},
+	"CaseEvent":       {Noun: "event", Phrase: "the case's customer", Columns: []string{"customer_id"}},
+	"Contact":         {Noun: "contact", Phrase: "the contact's organisation", Columns: []string{"organization_id"}},
+	"Device":          {Noun: "device", Phrase: "the device's organisation", Columns: []string{"organization_id"}},
+	"Grant":           {Noun: "grant", Phrase: "the grant's customer or partner", Columns: []string{"customer_id", "partner_id"}},
+	"GrantEvent":      {Noun: "event", Phrase: "the grant's customer or partner", Columns: []string{"customer_id", "partner_id"}},
+	"Organization":    {Noun: "organisation", Phrase: "the organisation", Columns: []string{"id"}},
+	"PhoneNumber":     {Noun: "number", Phrase: "the number's organisation", Columns: []string{"organization_id"}},
+	"Webhook":         {Noun: "webhook", Phrase: "the webhook's organisation", Columns: []string{"organization_id"}},
+	"WebhookDelivery": {Noun: "delivery"},
+	"BulkJob":         {Noun: "bulk job"},
+	"BulkJobResult":   {Noun: "bulk job"},
 
 	// Types of the hand-written schema, named by what they are part of.
 	"AccessExplanation": {Noun: "explanation"},
@@ -86,6 +88,7 @@ var Owners = map[string]Owner{
 	"SeverityCount":     {Noun: "dashboard"},
 	"SupportMetrics":    {Noun: "dashboard"},
 	"VendorContact":     {Noun: "organisation's vendor contacts"},
+	"WebhookEvent":      {Noun: "event"},
 }
 
 // AccessNote is the sentence that ends the served description of field f

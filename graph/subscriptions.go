@@ -12,6 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
+	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
@@ -345,5 +346,29 @@ func (r *Resolver) grantEvents(ctx context.Context, after *string) (<-chan *ent.
 		return replay(from, func(from events.From) ([]*ent.GrantEvent, error) {
 			return events.GrantEvents(r.Client, from).WithGrant().Limit(limits.MaxPageSize).All(rctx)
 		}, func(ev *ent.GrantEvent) bool { return emit(seen(k, ev)) })
+	})
+}
+
+type webhookKey struct{}
+
+// webhookEvents tells whoever may read a webhook that the server disabled it.
+func (r *Resolver) webhookEvents(ctx context.Context) (<-chan *model.WebhookEvent, error) {
+	k := r.keeper(ctx)
+	return streams.Follow(ctx, events.Sessions, func(m *events.Message) (none streams.Seen[*model.WebhookEvent], _ error) {
+		if _, err := k.update(m); err != nil {
+			return none, err
+		}
+		if m.WebhookID == "" || !k.s.Allows(access.Webhooks, access.Values{"organization_id": m.OrganizationID}, nil) {
+			return none, nil
+		}
+		l := m.Memo(webhookKey{}, func() any {
+			h, err := events.Webhook(context.Background(), r.Client, m)
+			return loaded[*model.WebhookEvent]{row: &model.WebhookEvent{Kind: model.WebhookEventKindDisabled, Webhook: h, At: m.At}, err: err}
+		}).(loaded[*model.WebhookEvent])
+		if l.err != nil {
+			slog.Error("loading a webhook", "webhook", m.WebhookID, "error", l.err)
+			return none, nil
+		}
+		return seen(k, l.row), nil
 	})
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/store"
 	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/webhooks"
 )
 
 // Config is what the handler needs; zero limits take the defaults below.
@@ -54,6 +55,8 @@ type Config struct {
 	// where a mail provider reports bounces (bounceHook). Empty
 	// serves no such endpoint.
 	BounceSecret string
+	// WebhookTargets guards the URLs webhooks are given.
+	WebhookTargets webhooks.Targets
 	// Broker feeds subscriptions with what commits; nil turns them off.
 	Broker events.Broker
 	// EventRetention is how far back a client may resume the event
@@ -217,7 +220,7 @@ func compress(minBytes int, next http.Handler) http.Handler {
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
 	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Links: cfg.Links, Sessions: s.authn,
-		EventRetention: cfg.EventRetention}
+		Targets: cfg.WebhookTargets, EventRetention: cfg.EventRetention}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	fan := &streams.Fan{Broker: cfg.Broker}

@@ -59,11 +59,17 @@ const (
 // customer's cases.
 const CaseSubscription = "sub"
 
+// GrantEvent is the prefix of the entries of grants' history.
+const GrantEvent = "gev"
+
+// Prefixes of webhooks and their delivery log.
+const (
+	Webhook         = "whk"
+	WebhookDelivery = "whd"
+)
+
 // Prefixes of bulk jobs and of their per-item results.
 const (
 	BulkJob       = "blk"
 	BulkJobResult = "bjr"
 )
-
-// GrantEvent is the prefix of the entries of grants' history.
-const GrantEvent = "gev"

@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
+	"github.com/partnerdesk/partnerdesk/lease"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
@@ -52,8 +53,8 @@ type Backoff struct {
 // DefaultBackoff retries for about a day: 1, 2, 4 … minutes, then hourly.
 var DefaultBackoff = Backoff{First: time.Minute, Max: time.Hour, Attempts: 30}
 
-// wait returns the wait after the failed attempt number attempt (1-based).
-func (b Backoff) wait(attempt int) time.Duration {
+// Wait returns the wait after the failed attempt number attempt (1-based).
+func (b Backoff) Wait(attempt int) time.Duration {
 	d := b.First
 	for i := 1; i < attempt && d < b.Max; i++ {
 		d *= 2
@@ -113,21 +114,8 @@ func (s *Sender) Deliver(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	claimed := 0
-	for _, row := range rows {
-		ok, err := s.claim(ctx, row, now)
-		if err != nil {
-			return claimed, err
-		}
-		if !ok {
-			continue // another sender took it
-		}
-		claimed++
-		if err := s.attempt(ctx, row); err != nil {
-			return claimed, err
-		}
-	}
-	return claimed, nil
+	// A row another sender claimed since it was read is skipped.
+	return lease.Each(ctx, rows, now, s.claim, s.attempt)
 }
 
 // due matches the rows a sender may claim at now: queued ones whose wait is
@@ -208,7 +196,7 @@ func (s *Sender) retry(ctx context.Context, row *ent.OutboxMessage, cause error)
 	slog.WarnContext(ctx, "mail not delivered; will retry", "id", row.ID, "attempt", row.Attempts, "error", cause)
 	return s.record(ctx, row, func(u *ent.OutboxMessageUpdate) {
 		u.SetStatus(outboxmessage.StatusQUEUED).
-			SetNextAttemptAt(s.Clock.Now().Add(b.wait(row.Attempts))).
+			SetNextAttemptAt(s.Clock.Now().Add(b.Wait(row.Attempts))).
 			ClearLeaseUntil().
 			SetLastError(cause.Error())
 	}, "")

@@ -40,6 +40,7 @@ func Install(client *ent.Client, cfg Config) {
 	n := &notifier{base: strings.TrimRight(cfg.PublicURL, "/")}
 	client.CaseEvent.Use(hook.On(n.caseEvents, ent.OpCreate))
 	client.Grant.Use(n.grantChanges)
+	client.Webhook.Use(hook.On(n.webhookChanges, ent.OpUpdateOne))
 }
 
 type notifier struct{ base string }

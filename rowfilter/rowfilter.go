@@ -40,6 +40,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
+	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -129,7 +131,10 @@ type privilegedKey struct{}
 // and the recipient a mail's state is kept on (mailer);
 // case numbers, allocated across all cases, and the attachment a signed
 // download link names (cases); the audience of a notification, each
-// recipient then decided in memory as itself (notify); the bulk worker's
+// recipient then decided in memory as itself (notify); the event history
+// a webhook's deliveries are logged from, and their state, which no
+// caller reads in the course of a request, each delivery's event then read
+// as the webhook's owner through the filter (webhooks); the bulk worker's
 // claims and bookkeeping of jobs, whose items then run as their caller
 // (bulk); the start-up, which
 // stamps the partner eras of an older database (app); and the operator
@@ -161,6 +166,8 @@ var tables = map[access.Entity]string{
 	access.VerificationCodes: verificationcode.Table,
 	access.OutboxMessages:    outboxmessage.Table,
 	access.CaseSubscriptions: casesubscription.Table,
+	access.Webhooks:          webhook.Table,
+	access.WebhookDeliveries: webhookdelivery.Table,
 	access.BulkJobs:          bulkjob.Table,
 	access.BulkJobResults:    bulkjobresult.Table,
 }

@@ -75,6 +75,7 @@ type Option func(*options)
 type options struct {
 	config      func(*httpapi.Config)
 	driver      func(dialect.Driver) dialect.Driver
+	watch       func(query string)
 	beside      *Env
 	attachments string
 }
@@ -107,6 +108,12 @@ func WithConfig(f func(*httpapi.Config)) Option {
 	}
 }
 
+// WatchStatements calls f with the text of every statement sent to the
+// database, inside transactions too, as the statement counter counts it.
+func WatchStatements(f func(query string)) Option {
+	return func(o *options) { o.watch = f }
+}
+
 // WithDriver wraps the database driver, under the statement counter.
 func WithDriver(f func(dialect.Driver) dialect.Driver) Option {
 	return func(o *options) { o.driver = f }
@@ -135,7 +142,7 @@ func New(t testing.TB, opts ...Option) *Env {
 			if o.driver != nil {
 				d = o.driver(d)
 			}
-			return &countingDriver{Driver: d, n: &e.Statements}
+			return &countingDriver{Driver: d, n: &e.Statements, watch: o.watch}
 		},
 	}, e.Broker)
 	if err != nil {
@@ -265,16 +272,25 @@ func (e *Env) Do(req *http.Request) Response {
 // countingDriver counts every statement, inside transactions too.
 type countingDriver struct {
 	dialect.Driver
-	n *atomic.Int64
+	n     *atomic.Int64
+	watch func(string)
+}
+
+// count counts statement q, and shows it to the watcher if there is one.
+func count(n *atomic.Int64, watch func(string), q string) {
+	n.Add(1)
+	if watch != nil {
+		watch(q)
+	}
 }
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
+	count(d.n, d.watch, q)
 	return d.Driver.Exec(ctx, q, args, v)
 }
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
+	count(d.n, d.watch, q)
 	return d.Driver.Query(ctx, q, args, v)
 }
 
@@ -283,20 +299,21 @@ func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{Tx: tx, n: d.n}, nil
+	return &countingTx{Tx: tx, n: d.n, watch: d.watch}, nil
 }
 
 type countingTx struct {
 	dialect.Tx
-	n *atomic.Int64
+	n     *atomic.Int64
+	watch func(string)
 }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
+	count(t.n, t.watch, q)
 	return t.Tx.Exec(ctx, q, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
+	count(t.n, t.watch, q)
 	return t.Tx.Query(ctx, q, args, v)
 }

@@ -925,6 +925,101 @@ var (
 			},
 		},
 	}
+	// WebhooksColumns holds the columns for the "webhooks" table.
+	WebhooksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "url", Type: field.TypeString, Size: 2048},
+		{Name: "events", Type: field.TypeJSON},
+		{Name: "customer_ids", Type: field.TypeJSON},
+		{Name: "secret", Type: field.TypeString},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "PAUSED", "DISABLED"}, Default: "ACTIVE"},
+		{Name: "disabled_reason", Type: field.TypeString, Nullable: true},
+		{Name: "consecutive_failures", Type: field.TypeInt, Default: 0},
+		{Name: "cursor", Type: field.TypeInt64, Default: 0},
+		{Name: "organization_id", Type: field.TypeString, Size: 40},
+		{Name: "created_by_id", Type: field.TypeString, Size: 40},
+	}
+	// WebhooksTable holds the schema information for the "webhooks" table.
+	WebhooksTable = &schema.Table{
+		Name:       "webhooks",
+		Columns:    WebhooksColumns,
+		PrimaryKey: []*schema.Column{WebhooksColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhooks_organizations_organization",
+				Columns:    []*schema.Column{WebhooksColumns[10]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "webhooks_contacts_created_by",
+				Columns:    []*schema.Column{WebhooksColumns[11]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhook_organization_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhooksColumns[10]},
+			},
+			{
+				Name:    "webhook_status",
+				Unique:  false,
+				Columns: []*schema.Column{WebhooksColumns[6]},
+			},
+		},
+	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "event_id", Type: field.TypeString},
+		{Name: "event_type", Type: field.TypeString},
+		{Name: "seq", Type: field.TypeInt64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENDING", "SUCCEEDED", "FAILED", "SKIPPED"}, Default: "PENDING"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "attempted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "latency_ms", Type: field.TypeInt, Nullable: true},
+		{Name: "response_code", Type: field.TypeInt, Nullable: true},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "webhook_id", Type: field.TypeString, Size: 40},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_deliveries_webhooks_deliveries",
+				Columns:    []*schema.Column{WebhookDeliveriesColumns[13]},
+				RefColumns: []*schema.Column{WebhooksColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_webhook_id_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[13], WebhookDeliveriesColumns[2]},
+			},
+			{
+				Name:    "webhookdelivery_webhook_id_seq",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[13], WebhookDeliveriesColumns[4]},
+			},
+			{
+				Name:    "webhookdelivery_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[5], WebhookDeliveriesColumns[7]},
+			},
+		},
+	}
 	// SupportCaseCollaboratorsColumns holds the columns for the "support_case_collaborators" table.
 	SupportCaseCollaboratorsColumns = []*schema.Column{
 		{Name: "support_case_id", Type: field.TypeString, Size: 40},
@@ -995,6 +1090,8 @@ var (
 		PhoneNumbersTable,
 		CasesTable,
 		VerificationCodesTable,
+		WebhooksTable,
+		WebhookDeliveriesTable,
 		SupportCaseCollaboratorsTable,
 		SupportCaseEraPartnersTable,
 	}
@@ -1039,6 +1136,9 @@ func init() {
 		Table: "cases",
 	}
 	VerificationCodesTable.ForeignKeys[0].RefTable = ContactsTable
+	WebhooksTable.ForeignKeys[0].RefTable = OrganizationsTable
+	WebhooksTable.ForeignKeys[1].RefTable = ContactsTable
+	WebhookDeliveriesTable.ForeignKeys[0].RefTable = WebhooksTable
 	SupportCaseCollaboratorsTable.ForeignKeys[0].RefTable = CasesTable
 	SupportCaseCollaboratorsTable.ForeignKeys[1].RefTable = ContactsTable
 	SupportCaseEraPartnersTable.ForeignKeys[0].RefTable = CasesTable

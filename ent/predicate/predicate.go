@@ -59,3 +59,9 @@ type SupportCase func(*sql.Selector)
 
 // VerificationCode is the predicate function for verificationcode builders.
 type VerificationCode func(*sql.Selector)
+
+// Webhook is the predicate function for webhook builders.
+type Webhook func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)

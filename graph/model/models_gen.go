@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -360,6 +364,30 @@ type CreateOrganizationPayload struct {
 	Organization *ent.Organization `json:"organization"`
 }
 
+// A new webhook for the caller's organisation.
+type CreateWebhookInput struct {
+	// Where to POST deliveries: http or https, on a public address (loopback, private, link-local and multicast addresses are refused).
+	URL string `json:"url"`
+	// The kinds of event to deliver; at least one.
+	Events []jsontype.WebhookEvent `json:"events"`
+	// Only these customers' events; empty or omitted for every customer the organisation may see.
+	CustomerIDs []string `json:"customerIDs,omitempty"`
+	// The signing secret (16 to 256 characters); one is generated when omitted. It is shown once, in the payload.
+	Secret *string `json:"secret,omitempty"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The new webhook, with its secret: shown once, never again.
+type CreateWebhookPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The webhook.
+	Webhook *ent.Webhook `json:"webhook"`
+	// The secret deliveries are signed with. Store it now: it cannot be read again.
+	Secret string `json:"secret"`
+}
+
 // My Customers, a page at a time (a Relay cursor connection): ask for the first or last 1 to 100.
 type CustomerOverviewConnection struct {
 	// The customers of this page, with their cursors.
@@ -420,6 +448,24 @@ type DeleteLicensePayload struct {
 	Organization *ent.Organization `json:"organization"`
 	// The product whose licence was removed, as it was stored.
 	DeletedProduct string `json:"deletedProduct"`
+}
+
+// A webhook to delete.
+type DeleteWebhookInput struct {
+	// The webhook.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// What was deleted.
+type DeleteWebhookPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The deleted webhook's ID; its deliveries go with it.
+	DeletedWebhookID string `json:"deletedWebhookID"`
+	// The organisation that owned it.
+	Organization *ent.Organization `json:"organization"`
 }
 
 // A case to escalate.
@@ -764,4 +810,93 @@ type UpdateViewerPayload struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The caller's contact after the change.
 	Contact *ent.Contact `json:"contact"`
+}
+
+// Changes to a webhook; fields left out keep their values.
+type UpdateWebhookInput struct {
+	// The webhook.
+	ID string `json:"id"`
+	// A new target URL, checked as at creation.
+	URL *string `json:"url,omitempty"`
+	// The kinds of event to deliver from now on; at least one.
+	Events []jsontype.WebhookEvent `json:"events,omitempty"`
+	// Only these customers' events from now on; an empty list for every customer.
+	CustomerIDs []string `json:"customerIDs,omitempty"`
+	// true pauses deliveries (events are still logged, and delivered on resuming); false resumes them, a DISABLED webhook included, with its failures forgotten.
+	Paused *bool `json:"paused,omitempty"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The changed webhook.
+type UpdateWebhookPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The webhook, as changed.
+	Webhook *ent.Webhook `json:"webhook"`
+}
+
+// A change to one of the organisation's webhooks that the server made.
+type WebhookEvent struct {
+	// What happened.
+	Kind WebhookEventKind `json:"kind"`
+	// The webhook, as it is after the change.
+	Webhook *ent.Webhook `json:"webhook"`
+	// When it happened.
+	At time.Time `json:"at"`
+}
+
+// What happened to a webhook.
+type WebhookEventKind string
+
+const (
+	// It failed too many times in a row and stopped delivering: see its disabledReason, fix the endpoint, then resume it (updateWebhook with paused: false).
+	WebhookEventKindDisabled WebhookEventKind = "DISABLED"
+)
+
+var AllWebhookEventKind = []WebhookEventKind{
+	WebhookEventKindDisabled,
+}
+
+func (e WebhookEventKind) IsValid() bool {
+	switch e {
+	case WebhookEventKindDisabled:
+		return true
+	}
+	return false
+}
+
+func (e WebhookEventKind) String() string {
+	return string(e)
+}
+
+func (e *WebhookEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookEventKind", str)
+	}
+	return nil
+}
+
+func (e WebhookEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
