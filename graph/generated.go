@@ -5279,7 +5279,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "ent.graphqls" "webhooks.graphqls"
+//go:embed "ent.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -6901,9 +6901,179 @@ type CancelBulkJobPayload {
   "The job, CANCELLED, with its remaining items."
   job: BulkJob! @public
 }
+
+# Webhooks: an organisation's endpoints, their delivery log, and the
+# notices about them (package webhooks).
+
+extend enum Action {
+  "An organisation's own admins (a partner's or a customer's), or the vendor's staff: create, change, pause and delete its webhooks."
+  MANAGE_WEBHOOKS
+}
+
+"""A kind of event a webhook delivers: a case event (CASE_ and its kind) or a grant event (GRANT_ and its kind)."""
+enum WebhookEventType {
+  "A case was filed."
+  CASE_CREATED
+  "A public comment was added to a case."
+  CASE_COMMENTED
+  "A case's status changed."
+  CASE_STATUS_CHANGED
+  "A case's severity changed."
+  CASE_SEVERITY_CHANGED
+  "A case was escalated."
+  CASE_ESCALATED
+  "A case was closed."
+  CASE_CLOSED
+  "A case was reopened."
+  CASE_REOPENED
+  "A file was attached to a case."
+  CASE_ATTACHMENT_ADDED
+  "The vendor's staff removed a file from a case."
+  CASE_ATTACHMENT_REMOVED
+  "A collaborator was added to a case."
+  CASE_COLLABORATOR_ADDED
+  "A collaborator was removed from a case."
+  CASE_COLLABORATOR_REMOVED
+  "A case's public updates were shared with more addresses."
+  CASE_SHARED
+  "A case's primary contact changed."
+  CASE_PRIMARY_CONTACT_CHANGED
+  "Other fields of a case changed."
+  CASE_UPDATED
+  "A partner asked a customer for access."
+  GRANT_REQUESTED
+  "A grant was approved: it is active."
+  GRANT_APPROVED
+  "A request was refused."
+  GRANT_REJECTED
+  "A grant was ended early, or a request withdrawn."
+  GRANT_REVOKED
+  "A newer request or approval replaced a grant."
+  GRANT_SUPERSEDED
+  "A grant expired, or a request lapsed."
+  GRANT_EXPIRED
+  "A grant expires in 30, 7 or 1 days."
+  GRANT_EXPIRING
+}
+
+extend type Webhook {
+  "The customers whose events are delivered (those the reader may see); empty for every customer the owner may see."
+  customers: [Organization!]! @public
+}
+
+extend type Viewer {
+  "The webhooks of the caller's organisation, newest first unless ordered otherwise; its admins' (and the vendor's staff's) to read."
+  webhooks(
+    "Returns the elements in the list that come after the specified cursor."
+    after: Cursor
+    "Returns the first n elements from the list (1 to 100)."
+    first: Int
+    "Returns the elements in the list that come before the specified cursor."
+    before: Cursor
+    "Returns the last n elements from the list (1 to 100)."
+    last: Int
+    "Ordering options for the webhooks returned."
+    orderBy: [WebhookOrder!]
+  ): WebhookConnection! @public
+}
+
+"""A new webhook for the caller's organisation."""
+input CreateWebhookInput {
+  "Where to POST deliveries: http or https, on a public address (loopback, private, link-local and multicast addresses are refused)."
+  url: String!
+  "The kinds of event to deliver; at least one."
+  events: [WebhookEventType!]!
+  "Only these customers' events; empty or omitted for every customer the organisation may see."
+  customerIDs: [ID!]
+  "The signing secret (16 to 256 characters); one is generated when omitted. It is shown once, in the payload."
+  secret: String
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The new webhook, with its secret: shown once, never again."""
+type CreateWebhookPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The webhook."
+  webhook: Webhook! @public
+  "The secret deliveries are signed with. Store it now: it cannot be read again."
+  secret: String! @public
+}
+
+"""Changes to a webhook; fields left out keep their values."""
+input UpdateWebhookInput {
+  "The webhook."
+  id: ID!
+  "A new target URL, checked as at creation."
+  url: String
+  "The kinds of event to deliver from now on; at least one."
+  events: [WebhookEventType!]
+  "Only these customers' events from now on; an empty list for every customer."
+  customerIDs: [ID!]
+  "true pauses deliveries (events are still logged, and delivered on resuming); false resumes them, a DISABLED webhook included, with its failures forgotten."
+  paused: Boolean
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The changed webhook."""
+type UpdateWebhookPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The webhook, as changed."
+  webhook: Webhook! @public
+}
+
+"""A webhook to delete."""
+input DeleteWebhookInput {
+  "The webhook."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""What was deleted."""
+type DeleteWebhookPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The deleted webhook's ID; its deliveries go with it."
+  deletedWebhookID: ID! @public
+  "The organisation that owned it."
+  organization: Organization! @public
+}
+
+extend type Mutation {
+  "Register a webhook for the caller's organisation (its admins). Its secret is in the payload, and only there."
+  createWebhook("What the mutation takes, with the clientMutationId its payload echoes." input: CreateWebhookInput!): CreateWebhookPayload! @action(name: MANAGE_WEBHOOKS)
+  "Change, pause or resume a webhook (its organisation's admins, or the vendor's staff)."
+  updateWebhook("What the mutation takes, with the clientMutationId its payload echoes." input: UpdateWebhookInput!): UpdateWebhookPayload! @action(name: MANAGE_WEBHOOKS)
+  "Delete a webhook and its delivery log (its organisation's admins, or the vendor's staff)."
+  deleteWebhook("What the mutation takes, with the clientMutationId its payload echoes." input: DeleteWebhookInput!): DeleteWebhookPayload! @action(name: MANAGE_WEBHOOKS)
+}
+
+"""What happened to a webhook."""
+enum WebhookEventKind {
+  "It failed too many times in a row and stopped delivering: see its disabledReason, fix the endpoint, then resume it (updateWebhook with paused: false)."
+  DISABLED
+}
+
+"""A change to one of the organisation's webhooks that the server made."""
+type WebhookEvent {
+  "What happened."
+  kind: WebhookEventKind! @public
+  "The webhook, as it is after the change."
+  webhook: Webhook! @public
+  "When it happened."
+  at: Time! @public
+}
+
+extend type Subscription {
+  "Notices about the webhooks the caller may read (its organisation's, for its admins): a webhook DISABLED after failing too often."
+  webhookEvents: WebhookEvent! @public
+}
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
-	{Name: "webhooks.graphqls", Input: sourceData("webhooks.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 

@@ -18,14 +18,17 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/ent/webhook"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 	"github.com/partnerdesk/partnerdesk/notify"
 	"github.com/partnerdesk/partnerdesk/viewer"
+	"github.com/partnerdesk/partnerdesk/webhooks"
 )
 
 // Progress is the resolver for the progress field.
@@ -340,6 +343,30 @@ func (r *mutationResolver) CancelBulkJob(ctx context.Context, input model.Cancel
 	return payload(err, &model.CancelBulkJobPayload{ClientMutationID: input.ClientMutationID, Job: j})
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
+	h, secret, err := webhooks.Create(ctx, r.client(ctx), viewer.ForContext(ctx), r.Targets,
+		webhooks.Spec{URL: &input.URL, Events: input.Events, CustomerIDs: input.CustomerIDs, Secret: input.Secret})
+	return payload(err, &model.CreateWebhookPayload{ClientMutationID: input.ClientMutationID, Webhook: h, Secret: secret})
+}
+
+// UpdateWebhook is the resolver for the updateWebhook field.
+func (r *mutationResolver) UpdateWebhook(ctx context.Context, input model.UpdateWebhookInput) (*model.UpdateWebhookPayload, error) {
+	h, err := webhooks.Update(ctx, r.client(ctx), viewer.ForContext(ctx), r.Targets, input.ID,
+		webhooks.Spec{URL: input.URL, Events: input.Events, CustomerIDs: input.CustomerIDs, Paused: input.Paused})
+	return payload(err, &model.UpdateWebhookPayload{ClientMutationID: input.ClientMutationID, Webhook: h})
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error) {
+	h, err := webhooks.Delete(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	if err != nil {
+		return nil, err
+	}
+	org, err := r.client(ctx).Organization.Get(ctx, h.OrganizationID)
+	return payload(err, &model.DeleteWebhookPayload{ClientMutationID: input.ClientMutationID, DeletedWebhookID: h.ID, Organization: org})
+}
+
 // SupportMetrics is the resolver for the supportMetrics field.
 func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error) {
 	if obj.Kind != access.Customer {
@@ -408,6 +435,11 @@ func (r *subscriptionResolver) BulkJobProgress(ctx context.Context, id string) (
 	return r.bulkJobProgress(ctx, id)
 }
 
+// WebhookEvents is the resolver for the webhookEvents field.
+func (r *subscriptionResolver) WebhookEvents(ctx context.Context) (<-chan *model.WebhookEvent, error) {
+	return r.webhookEvents(ctx)
+}
+
 // Customers is the resolver for the customers field.
 func (r *viewerResolver) Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
 	return r.customers(ctx, obj, after, first, before, last, orderBy, where)
@@ -453,6 +485,25 @@ func (r *viewerResolver) AccessTokens(ctx context.Context, obj *access.Session, 
 // CaseSubscriptions is the resolver for the caseSubscriptions field.
 func (r *viewerResolver) CaseSubscriptions(ctx context.Context, obj *access.Session) ([]*ent.Organization, error) {
 	return notify.Subscriptions(ctx, r.client(ctx), obj)
+}
+
+// Webhooks is the resolver for the webhooks field.
+func (r *viewerResolver) Webhooks(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.WebhookOrder) (*ent.WebhookConnection, error) {
+	if len(orderBy) == 0 {
+		orderBy = []*ent.WebhookOrder{{Field: ent.WebhookOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}}
+	}
+	return r.client(ctx).Webhook.Query().
+		Where(webhook.OrganizationID(obj.OrgID)).
+		Paginate(ctx, after, first, before, last, ent.WithWebhookOrder(orderBy))
+}
+
+// Customers is the resolver for the customers field.
+func (r *webhookResolver) Customers(ctx context.Context, obj *ent.Webhook) ([]*ent.Organization, error) {
+	if len(obj.CustomerIds) == 0 {
+		return []*ent.Organization{}, nil
+	}
+	return r.client(ctx).Organization.Query().Where(organization.IDIn(obj.CustomerIds...)).
+		Order(ent.Asc(organization.FieldName)).All(ctx)
 }
 
 // Keyword is the resolver for the keyword field.
