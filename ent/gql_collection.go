@@ -3656,6 +3656,11 @@ func (_q *WebhookQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, webhook.FieldDisabledReason)
 				fieldSeen[webhook.FieldDisabledReason] = struct{}{}
 			}
+		case "disabledAt":
+			if _, ok := fieldSeen[webhook.FieldDisabledAt]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldDisabledAt)
+				fieldSeen[webhook.FieldDisabledAt] = struct{}{}
+			}
 		case "consecutiveFailures":
 			if _, ok := fieldSeen[webhook.FieldConsecutiveFailures]; !ok {
 				selectedFields = append(selectedFields, webhook.FieldConsecutiveFailures)

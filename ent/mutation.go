@@ -20937,6 +20937,7 @@ type WebhookMutation struct {
 	secret                  *string
 	status                  *webhook.Status
 	disabled_reason         *string
+	disabled_at             *time.Time
 	consecutive_failures    *int
 	addconsecutive_failures *int
 	cursor                  *int64
@@ -21425,6 +21426,55 @@ func (m *WebhookMutation) ResetDisabledReason() {
 	delete(m.clearedFields, webhook.FieldDisabledReason)
 }
 
+// SetDisabledAt sets the "disabled_at" field.
+func (m *WebhookMutation) SetDisabledAt(t time.Time) {
+	m.disabled_at = &t
+}
+
+// DisabledAt returns the value of the "disabled_at" field in the mutation.
+func (m *WebhookMutation) DisabledAt() (r time.Time, exists bool) {
+	v := m.disabled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisabledAt returns the old "disabled_at" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldDisabledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisabledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisabledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisabledAt: %w", err)
+	}
+	return oldValue.DisabledAt, nil
+}
+
+// ClearDisabledAt clears the value of the "disabled_at" field.
+func (m *WebhookMutation) ClearDisabledAt() {
+	m.disabled_at = nil
+	m.clearedFields[webhook.FieldDisabledAt] = struct{}{}
+}
+
+// DisabledAtCleared returns if the "disabled_at" field was cleared in this mutation.
+func (m *WebhookMutation) DisabledAtCleared() bool {
+	_, ok := m.clearedFields[webhook.FieldDisabledAt]
+	return ok
+}
+
+// ResetDisabledAt resets all changes to the "disabled_at" field.
+func (m *WebhookMutation) ResetDisabledAt() {
+	m.disabled_at = nil
+	delete(m.clearedFields, webhook.FieldDisabledAt)
+}
+
 // SetConsecutiveFailures sets the "consecutive_failures" field.
 func (m *WebhookMutation) SetConsecutiveFailures(i int) {
 	m.consecutive_failures = &i
@@ -21679,7 +21729,7 @@ func (m *WebhookMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WebhookMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, webhook.FieldCreatedAt)
 	}
@@ -21706,6 +21756,9 @@ func (m *WebhookMutation) Fields() []string {
 	}
 	if m.disabled_reason != nil {
 		fields = append(fields, webhook.FieldDisabledReason)
+	}
+	if m.disabled_at != nil {
+		fields = append(fields, webhook.FieldDisabledAt)
 	}
 	if m.consecutive_failures != nil {
 		fields = append(fields, webhook.FieldConsecutiveFailures)
@@ -21739,6 +21792,8 @@ func (m *WebhookMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case webhook.FieldDisabledReason:
 		return m.DisabledReason()
+	case webhook.FieldDisabledAt:
+		return m.DisabledAt()
 	case webhook.FieldConsecutiveFailures:
 		return m.ConsecutiveFailures()
 	case webhook.FieldCursor:
@@ -21770,6 +21825,8 @@ func (m *WebhookMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldStatus(ctx)
 	case webhook.FieldDisabledReason:
 		return m.OldDisabledReason(ctx)
+	case webhook.FieldDisabledAt:
+		return m.OldDisabledAt(ctx)
 	case webhook.FieldConsecutiveFailures:
 		return m.OldConsecutiveFailures(ctx)
 	case webhook.FieldCursor:
@@ -21846,6 +21903,13 @@ func (m *WebhookMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDisabledReason(v)
 		return nil
+	case webhook.FieldDisabledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisabledAt(v)
+		return nil
 	case webhook.FieldConsecutiveFailures:
 		v, ok := value.(int)
 		if !ok {
@@ -21920,6 +21984,9 @@ func (m *WebhookMutation) ClearedFields() []string {
 	if m.FieldCleared(webhook.FieldDisabledReason) {
 		fields = append(fields, webhook.FieldDisabledReason)
 	}
+	if m.FieldCleared(webhook.FieldDisabledAt) {
+		fields = append(fields, webhook.FieldDisabledAt)
+	}
 	return fields
 }
 
@@ -21936,6 +22003,9 @@ func (m *WebhookMutation) ClearField(name string) error {
 	switch name {
 	case webhook.FieldDisabledReason:
 		m.ClearDisabledReason()
+		return nil
+	case webhook.FieldDisabledAt:
+		m.ClearDisabledAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Webhook nullable field %s", name)
@@ -21971,6 +22041,9 @@ func (m *WebhookMutation) ResetField(name string) error {
 		return nil
 	case webhook.FieldDisabledReason:
 		m.ResetDisabledReason()
+		return nil
+	case webhook.FieldDisabledAt:
+		m.ResetDisabledAt()
 		return nil
 	case webhook.FieldConsecutiveFailures:
 		m.ResetConsecutiveFailures()

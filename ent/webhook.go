@@ -40,6 +40,8 @@ type Webhook struct {
 	Status webhook.Status `json:"status,omitempty"`
 	// Why the webhook was disabled, while it is.
 	DisabledReason *string `json:"disabled_reason,omitempty"`
+	// When the server disabled the webhook, while it is.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 	// Deliveries that failed in a row since the last success; at the server's limit the webhook is DISABLED.
 	ConsecutiveFailures int `json:"consecutive_failures,omitempty"`
 	// The position in the event history up to which deliveries were logged.
@@ -109,7 +111,7 @@ func (*Webhook) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case webhook.FieldID, webhook.FieldOrganizationID, webhook.FieldCreatedByID, webhook.FieldURL, webhook.FieldSecret, webhook.FieldStatus, webhook.FieldDisabledReason:
 			values[i] = new(sql.NullString)
-		case webhook.FieldCreatedAt:
+		case webhook.FieldCreatedAt, webhook.FieldDisabledAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -190,6 +192,13 @@ func (_m *Webhook) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.DisabledReason = new(string)
 				*_m.DisabledReason = value.String
+			}
+		case webhook.FieldDisabledAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field disabled_at", values[i])
+			} else if value.Valid {
+				_m.DisabledAt = new(time.Time)
+				*_m.DisabledAt = value.Time
 			}
 		case webhook.FieldConsecutiveFailures:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -280,6 +289,11 @@ func (_m *Webhook) String() string {
 	if v := _m.DisabledReason; v != nil {
 		builder.WriteString("disabled_reason=")
 		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.DisabledAt; v != nil {
+		builder.WriteString("disabled_at=")
+		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")
 	builder.WriteString("consecutive_failures=")

@@ -102,6 +102,20 @@ func (_c *WebhookCreate) SetNillableDisabledReason(v *string) *WebhookCreate {
 	return _c
 }
 
+// SetDisabledAt sets the "disabled_at" field.
+func (_c *WebhookCreate) SetDisabledAt(v time.Time) *WebhookCreate {
+	_c.mutation.SetDisabledAt(v)
+	return _c
+}
+
+// SetNillableDisabledAt sets the "disabled_at" field if the given value is not nil.
+func (_c *WebhookCreate) SetNillableDisabledAt(v *time.Time) *WebhookCreate {
+	if v != nil {
+		_c.SetDisabledAt(*v)
+	}
+	return _c
+}
+
 // SetConsecutiveFailures sets the "consecutive_failures" field.
 func (_c *WebhookCreate) SetConsecutiveFailures(v int) *WebhookCreate {
 	_c.mutation.SetConsecutiveFailures(v)
@@ -355,6 +369,10 @@ func (_c *WebhookCreate) createSpec() (*Webhook, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DisabledReason(); ok {
 		_spec.SetField(webhook.FieldDisabledReason, field.TypeString, value)
 		_node.DisabledReason = &value
+	}
+	if value, ok := _c.mutation.DisabledAt(); ok {
+		_spec.SetField(webhook.FieldDisabledAt, field.TypeTime, value)
+		_node.DisabledAt = &value
 	}
 	if value, ok := _c.mutation.ConsecutiveFailures(); ok {
 		_spec.SetField(webhook.FieldConsecutiveFailures, field.TypeInt, value)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -114,6 +115,26 @@ func (_u *WebhookUpdate) SetNillableDisabledReason(v *string) *WebhookUpdate {
 // ClearDisabledReason clears the value of the "disabled_reason" field.
 func (_u *WebhookUpdate) ClearDisabledReason() *WebhookUpdate {
 	_u.mutation.ClearDisabledReason()
+	return _u
+}
+
+// SetDisabledAt sets the "disabled_at" field.
+func (_u *WebhookUpdate) SetDisabledAt(v time.Time) *WebhookUpdate {
+	_u.mutation.SetDisabledAt(v)
+	return _u
+}
+
+// SetNillableDisabledAt sets the "disabled_at" field if the given value is not nil.
+func (_u *WebhookUpdate) SetNillableDisabledAt(v *time.Time) *WebhookUpdate {
+	if v != nil {
+		_u.SetDisabledAt(*v)
+	}
+	return _u
+}
+
+// ClearDisabledAt clears the value of the "disabled_at" field.
+func (_u *WebhookUpdate) ClearDisabledAt() *WebhookUpdate {
+	_u.mutation.ClearDisabledAt()
 	return _u
 }
 
@@ -307,6 +328,12 @@ func (_u *WebhookUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DisabledReasonCleared() {
 		_spec.ClearField(webhook.FieldDisabledReason, field.TypeString)
 	}
+	if value, ok := _u.mutation.DisabledAt(); ok {
+		_spec.SetField(webhook.FieldDisabledAt, field.TypeTime, value)
+	}
+	if _u.mutation.DisabledAtCleared() {
+		_spec.ClearField(webhook.FieldDisabledAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.ConsecutiveFailures(); ok {
 		_spec.SetField(webhook.FieldConsecutiveFailures, field.TypeInt, value)
 	}
@@ -469,6 +496,26 @@ func (_u *WebhookUpdateOne) SetNillableDisabledReason(v *string) *WebhookUpdateO
 // ClearDisabledReason clears the value of the "disabled_reason" field.
 func (_u *WebhookUpdateOne) ClearDisabledReason() *WebhookUpdateOne {
 	_u.mutation.ClearDisabledReason()
+	return _u
+}
+
+// SetDisabledAt sets the "disabled_at" field.
+func (_u *WebhookUpdateOne) SetDisabledAt(v time.Time) *WebhookUpdateOne {
+	_u.mutation.SetDisabledAt(v)
+	return _u
+}
+
+// SetNillableDisabledAt sets the "disabled_at" field if the given value is not nil.
+func (_u *WebhookUpdateOne) SetNillableDisabledAt(v *time.Time) *WebhookUpdateOne {
+	if v != nil {
+		_u.SetDisabledAt(*v)
+	}
+	return _u
+}
+
+// ClearDisabledAt clears the value of the "disabled_at" field.
+func (_u *WebhookUpdateOne) ClearDisabledAt() *WebhookUpdateOne {
+	_u.mutation.ClearDisabledAt()
 	return _u
 }
 
@@ -691,6 +738,12 @@ func (_u *WebhookUpdateOne) sqlSave(ctx context.Context) (_node *Webhook, err er
 	}
 	if _u.mutation.DisabledReasonCleared() {
 		_spec.ClearField(webhook.FieldDisabledReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.DisabledAt(); ok {
+		_spec.SetField(webhook.FieldDisabledAt, field.TypeTime, value)
+	}
+	if _u.mutation.DisabledAtCleared() {
+		_spec.ClearField(webhook.FieldDisabledAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ConsecutiveFailures(); ok {
 		_spec.SetField(webhook.FieldConsecutiveFailures, field.TypeInt, value)

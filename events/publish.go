@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
@@ -59,7 +58,7 @@ func disabledWebhooks(client *ent.Client, b Broker) {
 				return v, err
 			}
 			h := v.(*ent.Webhook)
-			AfterCommit(ctx, m, b, Message{WebhookID: h.ID, OrganizationID: h.OrganizationID, At: time.Now()})
+			AfterCommit(ctx, m, b, Message{WebhookID: h.ID, OrganizationID: h.OrganizationID, At: *h.DisabledAt})
 			return v, nil
 		})
 	}, ent.OpUpdateOne))

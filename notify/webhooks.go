@@ -31,7 +31,7 @@ func (n *notifier) webhookChanges(next ent.Mutator) ent.Mutator {
 			return v, err
 		}
 		h := v.(*ent.Webhook)
-		return v, n.mailWebhook(ctx, m.Client(), h, time.Now())
+		return v, n.mailWebhook(ctx, m.Client(), h, *h.DisabledAt)
 	})
 }
 

@@ -101,7 +101,7 @@ func Update(ctx context.Context, c *ent.Client, s *access.Session, t Targets, id
 	case *spec.Paused:
 		u.SetStatus(webhook.StatusPAUSED)
 	default:
-		u.SetStatus(webhook.StatusACTIVE).ClearDisabledReason().SetConsecutiveFailures(0)
+		u.SetStatus(webhook.StatusACTIVE).ClearDisabledReason().ClearDisabledAt().SetConsecutiveFailures(0)
 	}
 	return u.Save(ctx)
 }

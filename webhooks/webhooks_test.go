@@ -309,6 +309,7 @@ func TestRunOfFailuresDisablesAndTellsTheOwner(t *testing.T) {
 	var ev struct {
 		WebhookEvents struct {
 			Kind    string
+			At      time.Time
 			Webhook struct{ ID, Status string }
 		}
 	}
@@ -316,6 +317,10 @@ func TestRunOfFailuresDisablesAndTellsTheOwner(t *testing.T) {
 	if err := json.Unmarshal(m.Payload, &p); err != nil || json.Unmarshal(p.Data, &ev) != nil ||
 		ev.WebhookEvents.Kind != "DISABLED" || ev.WebhookEvents.Webhook.ID != id || ev.WebhookEvents.Webhook.Status != "DISABLED" {
 		t.Fatalf("webhookEvents sent %s %s", m.Type, m.Payload)
+	}
+	// The notice is dated by the worker's clock, as the disabling is.
+	if at := ev.WebhookEvents.At; at.After(w.Clock.Now()) || at.Before(w.Clock.Now().Add(-10*time.Second)) {
+		t.Fatalf("the notice is dated %s; the worker's clock says %s", at, w.Clock.Now())
 	}
 	if m, err := stranger.Read(200 * time.Millisecond); err == nil {
 		t.Fatalf("another organisation heard of the webhook: %s", m.Payload)

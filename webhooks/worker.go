@@ -469,6 +469,7 @@ func (w *Worker) failed(ctx context.Context, tx *ent.Tx, id, why string) error {
 	return tx.Webhook.UpdateOne(h).
 		SetStatus(webhook.StatusDISABLED).
 		SetDisabledReason(fmt.Sprintf("%d deliveries failed in a row; the last: %s", h.ConsecutiveFailures, why)).
+		SetDisabledAt(w.Clock.Now()).
 		Exec(ctx)
 }
 

@@ -935,6 +935,7 @@ var (
 		{Name: "secret", Type: field.TypeString},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "PAUSED", "DISABLED"}, Default: "ACTIVE"},
 		{Name: "disabled_reason", Type: field.TypeString, Nullable: true},
+		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "consecutive_failures", Type: field.TypeInt, Default: 0},
 		{Name: "cursor", Type: field.TypeInt64, Default: 0},
 		{Name: "organization_id", Type: field.TypeString, Size: 40},
@@ -948,13 +949,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "webhooks_organizations_organization",
-				Columns:    []*schema.Column{WebhooksColumns[10]},
+				Columns:    []*schema.Column{WebhooksColumns[11]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "webhooks_contacts_created_by",
-				Columns:    []*schema.Column{WebhooksColumns[11]},
+				Columns:    []*schema.Column{WebhooksColumns[12]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -963,7 +964,7 @@ var (
 			{
 				Name:    "webhook_organization_id",
 				Unique:  false,
-				Columns: []*schema.Column{WebhooksColumns[10]},
+				Columns: []*schema.Column{WebhooksColumns[11]},
 			},
 			{
 				Name:    "webhook_status",

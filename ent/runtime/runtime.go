@@ -1045,13 +1045,13 @@ func init() {
 	// webhook.SecretValidator is a validator for the "secret" field. It is called by the builders before save.
 	webhook.SecretValidator = webhookDescSecret.Validators[0].(func(string) error)
 	// webhookDescConsecutiveFailures is the schema descriptor for consecutive_failures field.
-	webhookDescConsecutiveFailures := webhookFields[8].Descriptor()
+	webhookDescConsecutiveFailures := webhookFields[9].Descriptor()
 	// webhook.DefaultConsecutiveFailures holds the default value on creation for the consecutive_failures field.
 	webhook.DefaultConsecutiveFailures = webhookDescConsecutiveFailures.Default.(int)
 	// webhook.ConsecutiveFailuresValidator is a validator for the "consecutive_failures" field. It is called by the builders before save.
 	webhook.ConsecutiveFailuresValidator = webhookDescConsecutiveFailures.Validators[0].(func(int) error)
 	// webhookDescCursor is the schema descriptor for cursor field.
-	webhookDescCursor := webhookFields[9].Descriptor()
+	webhookDescCursor := webhookFields[10].Descriptor()
 	// webhook.DefaultCursor holds the default value on creation for the cursor field.
 	webhook.DefaultCursor = webhookDescCursor.Default.(int64)
 	// webhookDescID is the schema descriptor for id field.

@@ -49,6 +49,8 @@ func (Webhook) Fields() []ent.Field {
 			})),
 		field.String("disabled_reason").Optional().Nillable().
 			Comment("Why the webhook was disabled, while it is."),
+		field.Time("disabled_at").Optional().Nillable().
+			Comment("When the server disabled the webhook, while it is."),
 		field.Int("consecutive_failures").Default(0).NonNegative().
 			Comment("Deliveries that failed in a row since the last success; at the server's limit the webhook is DISABLED."),
 		field.Int64("cursor").Default(0).

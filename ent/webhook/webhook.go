@@ -36,6 +36,8 @@ const (
 	FieldStatus = "status"
 	// FieldDisabledReason holds the string denoting the disabled_reason field in the database.
 	FieldDisabledReason = "disabled_reason"
+	// FieldDisabledAt holds the string denoting the disabled_at field in the database.
+	FieldDisabledAt = "disabled_at"
 	// FieldConsecutiveFailures holds the string denoting the consecutive_failures field in the database.
 	FieldConsecutiveFailures = "consecutive_failures"
 	// FieldCursor holds the string denoting the cursor field in the database.
@@ -83,6 +85,7 @@ var Columns = []string{
 	FieldSecret,
 	FieldStatus,
 	FieldDisabledReason,
+	FieldDisabledAt,
 	FieldConsecutiveFailures,
 	FieldCursor,
 }
@@ -192,6 +195,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByDisabledReason orders the results by the disabled_reason field.
 func ByDisabledReason(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDisabledReason, opts...).ToFunc()
+}
+
+// ByDisabledAt orders the results by the disabled_at field.
+func ByDisabledAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDisabledAt, opts...).ToFunc()
 }
 
 // ByConsecutiveFailures orders the results by the consecutive_failures field.
