@@ -131,6 +131,10 @@ var Rules = map[string]Rule{
 	"approveGrant":           {Field: "grant"},
 	"rejectGrant":            {Field: "grant"},
 	"revokeGrant":            {Field: "grant"},
+	"requestElevation":       {Field: "grant"},
+	"createElevationRule":    {Field: "elevationRule"},
+	// The rule is gone; the entry names its customer, in the payload.
+	"deleteElevationRule": {Field: "deletedElevationRuleID", Removed: "ElevationRule"},
 	"createCase":             {Field: "case"},
 	"updateCase":             {Field: "case"},
 	"closeCase":              {Field: "case"},

@@ -11,6 +11,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -32,6 +33,7 @@ var nodeTables = map[string]string{
 	ids.AuditEntry:   auditentry.Table,
 	ids.AccessToken:  accesstoken.Table,
 	ids.Attachment:   attachment.Table,
+	ids.ElevationRule: elevationrule.Table,
 }
 
 // nodeType resolves an ID to its table. A malformed or unknown ID is simply

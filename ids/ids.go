@@ -58,3 +58,7 @@ const (
 // CaseSubscription is the prefix of contacts' subscriptions to a
 // customer's cases.
 const CaseSubscription = "sub"
+
+// ElevationRule is the prefix of customers' rules that approve elevation
+// requests at once.
+const ElevationRule = "elr"

@@ -16,8 +16,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
-// accessLevels documents the AccessLevel enum (SPEC §2.1), for the two
-// fields that use it: a grant's level and an audit entry's.
+// accessLevels documents the AccessLevel enum (SPEC §2.1), for the fields
+// that use it: a grant's level, an audit entry's, an elevation rule's most.
 var accessLevels = gqldoc.Enum(
 	"A level of access to a customer, lowest first: each level may do all that the levels below it may (SPEC §2.1).",
 	gqldoc.Values{
@@ -77,7 +77,7 @@ func (Grant) Fields() []ent.Field {
 		field.Int("expires_in_days").
 			Range(1, 730).
 			Immutable().
-			Comment("How long the grant lasts once approved."),
+			Comment("How long the grant lasts once approved; 1 for an elevation, which lasts its minutes."),
 		field.String("note").
 			Optional().
 			MaxLen(2000).
@@ -90,6 +90,29 @@ func (Grant) Fields() []ent.Field {
 			Annotations(entgql.OrderField("EXPIRES_AT")),
 		field.Time("ended_at").Optional().Nillable().
 			Comment("When the grant was revoked, superseded or expired, or the request lapsed."),
+		field.Enum("kind").Annotations(fieldaccess.Filter()).
+			Values(grants.KindStanding, grants.KindElevation).
+			Default(grants.KindStanding).
+			Immutable().
+			Comment("A standing grant, or a partner contact's just-in-time elevation above it.").
+			Annotations(gqldoc.Enum("What a grant is for.", gqldoc.Values{
+				grants.KindStanding:  "A standing grant a partner's admin asked for, for days (requestGrant).",
+				grants.KindElevation: "A partner contact's raise above the level it holds, for minutes (requestElevation): the contact is its grantee; it never supersedes a standing grant, nor is superseded by one, and gives nothing once the contact holds no standing grant.",
+			})),
+		field.String("reason").
+			Optional().
+			MaxLen(2000).
+			Immutable().
+			Comment("Why the elevation is asked for; empty for a standing grant."),
+		field.Int("minutes").
+			Optional().Nillable().
+			Range(grants.MinElevationMinutes, grants.MaxElevationMinutes).
+			Immutable().
+			Comment("How long an elevation lasts once approved, in minutes; null for a standing grant."),
+		field.String("decided_by_rule_id").
+			Optional().Nillable().
+			Comment("The customer's auto-approval rule that approved the elevation at once; the rule may have been deleted since.").
+			Annotations(noInput(), entgql.Type("ID")),
 		field.Int("warned_days").Optional().Nillable().
 			Comment("The last expiry warning sent: 30, 7 or 1 days before expiry.").
 			Annotations(noInput()),
