@@ -43,12 +43,14 @@ func (n *notifier) grantChanges(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// grantData is what a grant mail says.
+// grantData is what a grant mail says. Minutes is set for an elevation,
+// whose Note is its reason; ByRule says a customer's rule approved it.
 type grantData struct {
 	Kind, What                                string
 	Partner, Customer, Level, Grantee, Domain string
-	Days                                      int
+	Days, Minutes                             int
 	Ends, Note, Actor, URL                    string
+	ByRule                                    bool
 }
 
 // mailGrant queues the mail of g's change, caused by actor at now, to
@@ -66,7 +68,8 @@ func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, o
 		Kind: map[grant.Status]string{grant.StatusPENDING: "REQUESTED", grant.StatusACTIVE: "APPROVED",
 			grant.StatusREJECTED: "REJECTED", grant.StatusREVOKED: "REVOKED"}[g.Status],
 		Partner: orgs[g.PartnerID].Name, Customer: orgs[g.CustomerID].Name, Level: string(g.Level),
-		Days: g.ExpiresInDays, Domain: deref(g.PartnerDomain), Note: g.Note, URL: n.base + "/grants/" + g.ID,
+		Days: g.ExpiresInDays, Minutes: deref(g.Minutes), Domain: deref(g.PartnerDomain), Note: g.Note + g.Reason,
+		URL: n.base + "/grants/" + g.ID, ByRule: g.DecidedByRuleID != nil,
 	}
 	if g.Status == grant.StatusACTIVE && g.ExpiresAt != nil {
 		d.Ends = g.ExpiresAt.UTC().Format("2 January 2006 15:04 UTC")
