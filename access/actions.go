@@ -85,7 +85,8 @@ var needs = map[Action]need{
 		// an elevation is for.
 		return s.Holds(CustomerManager) && on[0] == s.OrgID || len(on) > 1 && s.Holds(PartnerAdmin) && on[1] == s.OrgID ||
 			len(on) > 2 && on[2] == s.ContactID
-	}, refusal: "only the customer's contact managers and admins, or the partner's admins, revoke a grant (and the contact an elevation is for, its elevation)"},
+	}, could: func(s *Session) bool { return s.Holds(CustomerManager) || s.OrgKind == Partner },
+		refusal: "only the customer's contact managers and admins, or the partner's admins, revoke a grant (and the contact an elevation is for, its elevation)"},
 	RequestElevation: {allows: func(s *Session, on []string) bool {
 		return s.OrgKind == Partner && s.Decide(on[0]).Grant != nil
 	}, could: func(s *Session) bool { return s.OrgKind == Partner && len(s.reach) > 0 },

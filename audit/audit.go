@@ -131,10 +131,6 @@ var Rules = map[string]Rule{
 	"approveGrant":           {Field: "grant"},
 	"rejectGrant":            {Field: "grant"},
 	"revokeGrant":            {Field: "grant"},
-	"requestElevation":       {Field: "grant"},
-	"createElevationRule":    {Field: "elevationRule"},
-	// The rule is gone; the entry names its customer, in the payload.
-	"deleteElevationRule": {Field: "deletedElevationRuleID", Removed: "ElevationRule"},
 	"createCase":             {Field: "case"},
 	"updateCase":             {Field: "case"},
 	"closeCase":              {Field: "case"},
@@ -160,6 +156,10 @@ var Rules = map[string]Rule{
 	"subscribeToCases":    {Field: "customer"},
 	// The subscription is gone; the entry names the customer it was to.
 	"unsubscribeFromCases": {Field: "customerID", Removed: "Organization", Customer: true},
+	"requestElevation":     {Field: "grant"},
+	"createElevationRule":  {Field: "elevationRule"},
+	// The rule is gone; the entry names its customer, in the payload.
+	"deleteElevationRule": {Field: "deletedElevationRuleID", Removed: "ElevationRule"},
 }
 
 // object finds the rule's object in a mutation's payload.

@@ -35,9 +35,9 @@ func Tick(ctx context.Context, c *ent.Client, b events.Broker, now time.Time) er
 	return err
 }
 
-// WarnExpiring sends the expiry warnings due at now: for each active
-// standing grant (an elevation lasts hours: its end is no news),
-// the nearest of WarningDays it has reached, unless that one (or a nearer
+// WarnExpiring sends the expiry warnings due at now: for each active grant,
+// the nearest of WarningDays it has reached (never an elevation's, which
+// lasts hours), unless that one (or a nearer
 // one) was sent already. Each warning is claimed with a conditional update,
 // in the transaction that queues its mail, so it goes out once, across
 // restarts and instances.
@@ -45,7 +45,7 @@ func WarnExpiring(ctx context.Context, c *ent.Client, b events.Broker, now time.
 	ctx = rowfilter.Privileged(ctx)
 	horizon := now.AddDate(0, 0, slices.Max(WarningDays))
 	due, err := c.Grant.Query().
-		Where(grant.KindEQ(grant.KindSTANDING), grant.StatusEQ(grant.StatusACTIVE), grant.ExpiresAtGT(now), grant.ExpiresAtLTE(horizon)).
+		Where(grant.StatusEQ(grant.StatusACTIVE), grant.ExpiresAtGT(now), grant.ExpiresAtLTE(horizon)).
 		WithRequestedBy().WithDecidedBy().WithCustomer().WithPartner().
 		All(ctx)
 	if err != nil {

@@ -22,17 +22,17 @@ import (
 // nodeTables maps an ID's prefix to its table, so that node(id:) reads one
 // table instead of trying them all.
 var nodeTables = map[string]string{
-	ids.Organization: organization.Table,
-	ids.Contact:      contact.Table,
-	ids.Grant:        grant.Table,
-	ids.Case:         supportcase.Table,
-	ids.CaseComment:  casecomment.Table,
-	ids.CaseEvent:    caseevent.Table,
-	ids.Device:       device.Table,
-	ids.PhoneNumber:  phonenumber.Table,
-	ids.AuditEntry:   auditentry.Table,
-	ids.AccessToken:  accesstoken.Table,
-	ids.Attachment:   attachment.Table,
+	ids.Organization:  organization.Table,
+	ids.Contact:       contact.Table,
+	ids.Grant:         grant.Table,
+	ids.Case:          supportcase.Table,
+	ids.CaseComment:   casecomment.Table,
+	ids.CaseEvent:     caseevent.Table,
+	ids.Device:        device.Table,
+	ids.PhoneNumber:   phonenumber.Table,
+	ids.AuditEntry:    auditentry.Table,
+	ids.AccessToken:   accesstoken.Table,
+	ids.Attachment:    attachment.Table,
 	ids.ElevationRule: elevationrule.Table,
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/mailer"
 )
@@ -58,7 +59,8 @@ func Rechecks(clk clock.Clock) mailer.Rechecks {
 }
 
 // grantRecheck asks whether the recipient may still take act on the
-// grant's side of it.
+// grant's side of it, and, for a request, whether it still waits for an
+// answer: one a rule of the customer approved at once asks nothing.
 func grantRecheck(clk clock.Clock, act access.Action) mailer.Recheck {
 	return func(ctx context.Context, c *ent.Client, m mailer.Mail) error {
 		g, err := c.Grant.Get(ctx, m.ObjectID)
@@ -67,6 +69,9 @@ func grantRecheck(clk clock.Clock, act access.Action) mailer.Recheck {
 		}
 		org := g.PartnerID
 		if act == access.DecideGrant {
+			if g.Status != grant.StatusPENDING {
+				return fmt.Errorf("%w: the request is %s already", mailer.ErrVetoed, g.Status)
+			}
 			org = g.CustomerID
 		}
 		s, err := recipient(ctx, c, m.ContactID, clk)
