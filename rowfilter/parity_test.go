@@ -71,7 +71,8 @@ func TestTheSQLAndTheInMemoryRulesAgree(t *testing.T) {
 	}
 	t.Logf("%d comparisons over %d callers and %d entities; rows read: %v", checks, len(contacts), len(world.rows), seen)
 	for _, entity := range []access.Entity{access.Organizations, access.Contacts, access.Cases, access.CaseComments, access.CaseEvents,
-		access.Attachments, access.Grants, access.AuditEntries, access.AccessTokens, access.Devices, access.PhoneNumbers} {
+		access.Attachments, access.Grants, access.AuditEntries, access.AccessTokens, access.Devices, access.PhoneNumbers,
+		access.ElevationRules} {
 		if seen[entity] == 0 || seen[entity] == len(world.rows[entity])*len(contacts) {
 			t.Errorf("%s: %d reads allowed: the world does not tell the rules apart", entity, seen[entity])
 		}
@@ -131,6 +132,7 @@ func loadWorld(t *testing.T, e *testkit.Env) *world {
 	add(access.Grants, c.Grant.Query().AllX(sys))
 	add(access.AuditEntries, c.AuditEntry.Query().AllX(sys))
 	add(access.AccessTokens, c.AccessToken.Query().AllX(sys))
+	add(access.ElevationRules, c.ElevationRule.Query().AllX(sys))
 	for entity, rows := range w.rows {
 		for _, r := range rows {
 			for col, v := range r.(fields) {
@@ -223,6 +225,8 @@ func idsOf(t *testing.T, c *ent.Client, ctx context.Context, entity access.Entit
 		ids, err = c.AuditEntry.Query().IDs(ctx)
 	case access.AccessTokens:
 		ids, err = c.AccessToken.Query().IDs(ctx)
+	case access.ElevationRules:
+		ids, err = c.ElevationRule.Query().IDs(ctx)
 	default:
 		t.Fatalf("no query for %s", entity)
 	}
