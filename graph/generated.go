@@ -4372,9 +4372,9 @@ enum Action {
   MANAGE_CONTACTS
   "A partner's admins: ask a customer for access."
   REQUEST_GRANT
-  "A customer's contact managers and admins: approve or reject a request."
+  "A customer's contact managers and admins: approve or reject a request (for a grant or an elevation), and make and delete the customer's elevation rules."
   DECIDE_GRANT
-  "The customer's contact managers and admins, or the partner's admins: end a grant; the contact an elevation is for may end it too. A customer's contact managers and admins also answer elevation requests and manage its elevation rules, as they answer grant requests (DECIDE_GRANT)."
+  "The customer's contact managers and admins, or the partner's admins: end a grant; the contact an elevation is for may end it too."
   REVOKE_GRANT
   "A partner's contact that holds a grant on the customer: ask for a higher level for minutes."
   REQUEST_ELEVATION

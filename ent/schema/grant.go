@@ -154,7 +154,7 @@ func (Grant) Hooks() []ent.Hook {
 
 func (Grant) Annotations() []schema.Annotation {
 	return []schema.Annotation{
-		gqldoc.Type("A customer's permission for a partner, or one of its contacts, to work on its behalf at a level until a date, from the partner's request to its end (SPEC §2.3). Grants are never deleted. A partner's contacts read all of its grants; a customer's contact managers and admins all of the customer's; the vendor's staff all."),
+		gqldoc.Type("A customer's permission for a partner, or one of its contacts, to work on its behalf at a level until a date, from the partner's request to its end (SPEC §2.3); or, of kind ELEVATION, one partner contact's raise above it for minutes. Grants are never deleted. A partner's contacts read all of its grants; a customer's contact managers and admins all of the customer's; the vendor's staff all."),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
 		fieldaccess.Public().OwnedBy("customer_id", "partner_id"),
