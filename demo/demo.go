@@ -25,7 +25,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
-	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	_ "github.com/partnerdesk/partnerdesk/ent/runtime" // ID defaults and the normalising hooks the rows rely on
 	"github.com/partnerdesk/partnerdesk/grants"
@@ -211,17 +210,7 @@ func (w *world) session(key string) (*access.Session, error) {
 	if !ok {
 		return nil, fmt.Errorf("the demo tables name an unknown contact %q", key)
 	}
-	org := w.orgByID[ct.OrganizationID]
-	caller := access.Caller{ContactID: ct.ID, OrgID: org.ID, OrgKind: org.Kind, Roles: ct.Roles, Email: ct.Email,
-		Active: ct.Status == contact.StatusACTIVE}
-	var p access.Partnership
-	if org.Kind == access.Partner {
-		var err error
-		if p, err = grants.Partnership(w.ctx, w.c, org.ID); err != nil {
-			return nil, err
-		}
-	}
-	return access.NewSession(caller, w.clock.Now(), p), nil
+	return grants.SessionOf(w.ctx, w.c, ct, w.orgByID[ct.OrganizationID].Kind, w.clock.Now())
 }
 
 // Personas lists the demo's personas straight from its tables, without a

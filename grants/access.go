@@ -100,7 +100,26 @@ func LevelOf(ctx context.Context, client *ent.Client, c *ent.Contact, customerID
 	if err != nil {
 		return "", err
 	}
-	caller := access.Caller{ContactID: c.ID, OrgID: c.OrganizationID, OrgKind: access.Partner, Roles: c.Roles, Email: c.Email,
+	return access.Effective(CallerOf(c, access.Partner), customerID, gs, now).Level, nil
+}
+
+// CallerOf is the caller contact c is, in its organisation of kind.
+func CallerOf(c *ent.Contact, kind access.OrgKind) access.Caller {
+	return access.Caller{ContactID: c.ID, OrgID: c.OrganizationID, OrgKind: kind, Roles: c.Roles, Email: c.Email,
 		Active: c.Status == contact.StatusACTIVE}
-	return access.Effective(caller, customerID, gs, now).Level, nil
+}
+
+// SessionOf is the session contact c, of an organisation of kind, would
+// have at now, for work done on its behalf outside a request of its own.
+// Its partner's grants are read as the server: they are the input of the
+// decision, not a read by the caller.
+func SessionOf(ctx context.Context, client *ent.Client, c *ent.Contact, kind access.OrgKind, now time.Time) (*access.Session, error) {
+	var p access.Partnership
+	if kind == access.Partner {
+		var err error
+		if p, err = Partnership(rowfilter.Privileged(ctx), client, c.OrganizationID); err != nil {
+			return nil, err
+		}
+	}
+	return access.NewSession(CallerOf(c, kind), now, p), nil
 }

@@ -313,6 +313,7 @@ type ComplexityRoot struct {
 	CloseCasePayload struct {
 		Case             func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Events           func(childComplexity int) int
 	}
 
@@ -463,6 +464,7 @@ type ComplexityRoot struct {
 	EscalateCasePayload struct {
 		Case             func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Events           func(childComplexity int) int
 	}
 
@@ -589,6 +591,14 @@ type ComplexityRoot struct {
 		UpdateViewer           func(childComplexity int, input model.UpdateViewerInput) int
 	}
 
+	MutationDecision struct {
+		Allowed func(childComplexity int) int
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+		Reason  func(childComplexity int) int
+	}
+
 	Organization struct {
 		Cases                        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.CaseOrder) int
 		ContactManagers              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ContactOrder) int
@@ -698,6 +708,7 @@ type ComplexityRoot struct {
 
 	RequestGrantPayload struct {
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Grant            func(childComplexity int) int
 	}
 
@@ -708,6 +719,7 @@ type ComplexityRoot struct {
 
 	RevokeGrantPayload struct {
 		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
 		Grant            func(childComplexity int) int
 	}
 
@@ -1959,6 +1971,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CloseCasePayload.ClientMutationID(childComplexity), true
+	case "CloseCasePayload.decision":
+		if e.ComplexityRoot.CloseCasePayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CloseCasePayload.Decision(childComplexity), true
 	case "CloseCasePayload.events":
 		if e.ComplexityRoot.CloseCasePayload.Events == nil {
 			break
@@ -2529,6 +2547,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EscalateCasePayload.ClientMutationID(childComplexity), true
+	case "EscalateCasePayload.decision":
+		if e.ComplexityRoot.EscalateCasePayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EscalateCasePayload.Decision(childComplexity), true
 	case "EscalateCasePayload.events":
 		if e.ComplexityRoot.EscalateCasePayload.Events == nil {
 			break
@@ -3294,6 +3318,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateViewer(childComplexity, args["input"].(model.UpdateViewerInput)), true
 
+	case "MutationDecision.allowed":
+		if e.ComplexityRoot.MutationDecision.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Allowed(childComplexity), true
+	case "MutationDecision.code":
+		if e.ComplexityRoot.MutationDecision.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Code(childComplexity), true
+	case "MutationDecision.field":
+		if e.ComplexityRoot.MutationDecision.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Field(childComplexity), true
+	case "MutationDecision.message":
+		if e.ComplexityRoot.MutationDecision.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Message(childComplexity), true
+	case "MutationDecision.reason":
+		if e.ComplexityRoot.MutationDecision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationDecision.Reason(childComplexity), true
+
 	case "Organization.cases":
 		if e.ComplexityRoot.Organization.Cases == nil {
 			break
@@ -3792,6 +3847,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RequestGrantPayload.ClientMutationID(childComplexity), true
+	case "RequestGrantPayload.decision":
+		if e.ComplexityRoot.RequestGrantPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestGrantPayload.Decision(childComplexity), true
 	case "RequestGrantPayload.grant":
 		if e.ComplexityRoot.RequestGrantPayload.Grant == nil {
 			break
@@ -3818,6 +3879,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeGrantPayload.ClientMutationID(childComplexity), true
+	case "RevokeGrantPayload.decision":
+		if e.ComplexityRoot.RevokeGrantPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeGrantPayload.Decision(childComplexity), true
 	case "RevokeGrantPayload.grant":
 		if e.ComplexityRoot.RevokeGrantPayload.Grant == nil {
 			break
@@ -4836,6 +4903,8 @@ input CloseCaseInput {
   id: ID!
   "The version the close is based on; a stale one fails with CONFLICT."
   version: Int
+  "With true, decide and answer as the mutation would, then change nothing (see MutationDecision)."
+  dryRun: Boolean = false
   "Echoed in the payload."
   clientMutationId: String
 }
@@ -4854,6 +4923,8 @@ input EscalateCaseInput {
   id: ID!
   "Why it must go faster, in the caller's words."
   reason: String!
+  "With true, decide and answer as the mutation would, then change nothing (see MutationDecision)."
+  dryRun: Boolean = false
   "Echoed in the payload."
   clientMutationId: String
 }
@@ -4906,12 +4977,42 @@ input ShareCaseInput {
   clientMutationId: String
 }
 
+"""
+The decision on a mutation that takes dryRun. A real run that answers at
+all was allowed: allowed is true, and a refusal stays a top-level error as
+before. A dry run (dryRun: true) runs the very same checks and writes in a
+transaction that is then rolled back, so nothing changes: no row, no
+event, no mail, no audit entry. It answers the would-be payload: its
+objects are as the mutation would leave them (a case CLOSED, a grant
+REVOKED) but their IDs may not exist, and any relation selected below them
+(a case's events connection, a grant's customer) reads what is committed,
+without the dry run's changes. A dry run the mutation refuses answers
+allowed: false, the code, reason, field and message its error would carry,
+and null objects (empty lists), instead of an error; an ID that names
+nothing the caller may see is decided so too (NOT_FOUND). Still top-level
+errors: a request that cannot reach the mutation at all (a malformed
+document, a missing or mistyped argument), a server defect (INTERNAL) and an
+operation stopped by its limits or its client (TIMEOUT, CANCELLED).
+"""
+type MutationDecision {
+  "True when the mutation was, or would be, carried out."
+  allowed: Boolean! @public
+  "The extensions.code the real mutation's error carries (FORBIDDEN, CONFLICT, BAD_USER_INPUT, ...); null when allowed."
+  code: String @public
+  "The extensions.reason refining the code (e.g. PLAN for ESCALATION_NOT_ALLOWED), when the error has one."
+  reason: String @public
+  "The input field at fault, for BAD_USER_INPUT, when the error names one."
+  field: String @public
+  "The error's message; null when allowed."
+  message: String @public
+}
+
 """What a change to a case did: the case as it stands after it, and the events it recorded."""
 interface CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String
-  "The case after the change."
-  case: Case!
+  "The case after the change; null only in a refused dry run (see MutationDecision)."
+  case: Case
   "The events the change recorded in the case's history, oldest first."
   events: [CaseEvent!]!
 }
@@ -4940,10 +5041,12 @@ type UpdateCasePayload implements CaseChange {
 type CloseCasePayload implements CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The closed case."
-  case: Case! @public
-  "The CLOSED event."
+  "The closed case; null when a dry run is refused."
+  case: Case @public
+  "The CLOSED event; none when a dry run is refused."
   events: [CaseEvent!]! @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
+  decision: MutationDecision! @public
 }
 
 """The reopened case."""
@@ -4960,10 +5063,12 @@ type ReopenCasePayload implements CaseChange {
 type EscalateCasePayload implements CaseChange {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The escalated case."
-  case: Case! @public
-  "The ESCALATED event."
+  "The escalated case; null when a dry run is refused."
+  case: Case @public
+  "The ESCALATED event; none when a dry run is refused."
   events: [CaseEvent!]! @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
+  decision: MutationDecision! @public
 }
 
 """The new comment."""
@@ -5177,6 +5282,8 @@ input RequestGrantInput {
   partnerDomain: String
   "A note to the customer."
   note: String
+  "With true, decide and answer as the mutation would, then change nothing (see MutationDecision)."
+  dryRun: Boolean = false
   "Echoed in the payload."
   clientMutationId: String
 }
@@ -5185,8 +5292,10 @@ input RequestGrantInput {
 type RequestGrantPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The pending request."
-  grant: Grant! @public
+  "The pending request; null when a dry run is refused."
+  grant: Grant @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
+  decision: MutationDecision! @public
 }
 
 """A pending request to approve."""
@@ -5225,6 +5334,8 @@ type RejectGrantPayload {
 input RevokeGrantInput {
   "The grant or request."
   id: ID!
+  "With true, decide and answer as the mutation would, then change nothing (see MutationDecision)."
+  dryRun: Boolean = false
   "Echoed in the payload."
   clientMutationId: String
 }
@@ -5233,8 +5344,10 @@ input RevokeGrantInput {
 type RevokeGrantPayload {
   "The client's clientMutationId, as sent."
   clientMutationId: String @public
-  "The grant, ended now."
-  grant: Grant! @public
+  "The grant, ended now; null when a dry run is refused."
+  grant: Grant @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why."
+  decision: MutationDecision! @public
 }
 
 """A partner contact's request for a higher level on a customer, for minutes."""
@@ -5593,7 +5706,9 @@ type UpdatePhoneNumberPayload {
 Every change. Each mutation takes one input named after it, with an optional
 clientMutationId that its payload echoes, and returns a payload holding what
 it changed: fields can be added to a payload without breaking clients.
-Refusals are top-level errors with extensions.code.
+Refusals are top-level errors with extensions.code, except that a dry run
+(dryRun: true, where the input takes it) answers its refusal in the
+payload's decision.
 """
 type Mutation {
   "Create a partner or customer organisation (vendor admins)."
@@ -6235,6 +6350,8 @@ func (ec *executionContext) childFields_CloseCasePayload(ctx context.Context, fi
 		return ec.fieldContext_CloseCasePayload_case(ctx, field)
 	case "events":
 		return ec.fieldContext_CloseCasePayload_events(ctx, field)
+	case "decision":
+		return ec.fieldContext_CloseCasePayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CloseCasePayload", field.Name)
 }
@@ -6535,6 +6652,8 @@ func (ec *executionContext) childFields_EscalateCasePayload(ctx context.Context,
 		return ec.fieldContext_EscalateCasePayload_case(ctx, field)
 	case "events":
 		return ec.fieldContext_EscalateCasePayload_events(ctx, field)
+	case "decision":
+		return ec.fieldContext_EscalateCasePayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EscalateCasePayload", field.Name)
 }
@@ -6701,6 +6820,22 @@ func (ec *executionContext) childFields_License(ctx context.Context, field graph
 		return ec.fieldContext_License_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type License", field.Name)
+}
+
+func (ec *executionContext) childFields_MutationDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_MutationDecision_allowed(ctx, field)
+	case "code":
+		return ec.fieldContext_MutationDecision_code(ctx, field)
+	case "reason":
+		return ec.fieldContext_MutationDecision_reason(ctx, field)
+	case "field":
+		return ec.fieldContext_MutationDecision_field(ctx, field)
+	case "message":
+		return ec.fieldContext_MutationDecision_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MutationDecision", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6899,6 +7034,8 @@ func (ec *executionContext) childFields_RequestGrantPayload(ctx context.Context,
 		return ec.fieldContext_RequestGrantPayload_clientMutationId(ctx, field)
 	case "grant":
 		return ec.fieldContext_RequestGrantPayload_grant(ctx, field)
+	case "decision":
+		return ec.fieldContext_RequestGrantPayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RequestGrantPayload", field.Name)
 }
@@ -6919,6 +7056,8 @@ func (ec *executionContext) childFields_RevokeGrantPayload(ctx context.Context, 
 		return ec.fieldContext_RevokeGrantPayload_clientMutationId(ctx, field)
 	case "grant":
 		return ec.fieldContext_RevokeGrantPayload_grant(ctx, field)
+	case "decision":
+		return ec.fieldContext_RevokeGrantPayload_decision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevokeGrantPayload", field.Name)
 }
@@ -15868,10 +16007,10 @@ func (ec *executionContext) _CloseCasePayload_case(ctx context.Context, field gr
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CloseCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -15927,6 +16066,51 @@ func (ec *executionContext) fieldContext_CloseCasePayload_events(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CloseCasePayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.CloseCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CloseCasePayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CloseCasePayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CloseCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19574,10 +19758,10 @@ func (ec *executionContext) _EscalateCasePayload_case(ctx context.Context, field
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_EscalateCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19633,6 +19817,51 @@ func (ec *executionContext) fieldContext_EscalateCasePayload_events(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EscalateCasePayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.EscalateCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EscalateCasePayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EscalateCasePayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EscalateCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24118,6 +24347,186 @@ func (ec *executionContext) fieldContext_Mutation_unsubscribeFromCases(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _MutationDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _MutationDecision_code(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MutationDecision_reason(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MutationDecision_field(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MutationDecision_message(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationDecision_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MutationDecision_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationDecision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27335,10 +27744,10 @@ func (ec *executionContext) _RequestGrantPayload_grant(ctx context.Context, fiel
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+			return ec.marshalOGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RequestGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -27349,6 +27758,51 @@ func (ec *executionContext) fieldContext_RequestGrantPayload_grant(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestGrantPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.RequestGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestGrantPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestGrantPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestGrantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -27497,10 +27951,10 @@ func (ec *executionContext) _RevokeGrantPayload_grant(ctx context.Context, field
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
-			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+			return ec.marshalOGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RevokeGrantPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -27511,6 +27965,51 @@ func (ec *executionContext) fieldContext_RevokeGrantPayload_grant(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeGrantPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.RevokeGrantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeGrantPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeGrantPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeGrantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -32816,7 +33315,11 @@ func (ec *executionContext) unmarshalInputCloseCaseInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "version", "clientMutationId"}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"id", "version", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32837,6 +33340,13 @@ func (ec *executionContext) unmarshalInputCloseCaseInput(ctx context.Context, ob
 				return it, err
 			}
 			it.Version = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -33853,7 +34363,11 @@ func (ec *executionContext) unmarshalInputEscalateCaseInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "reason", "clientMutationId"}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"id", "reason", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -33874,6 +34388,13 @@ func (ec *executionContext) unmarshalInputEscalateCaseInput(ctx context.Context,
 				return it, err
 			}
 			it.Reason = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -34981,7 +35502,11 @@ func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerContactEmail", "level", "expiresInDays", "granteeID", "partnerDomain", "note", "clientMutationId"}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"customerContactEmail", "level", "expiresInDays", "granteeID", "partnerDomain", "note", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -35030,6 +35555,13 @@ func (ec *executionContext) unmarshalInputRequestGrantInput(ctx context.Context,
 				return it, err
 			}
 			it.Note = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -35090,7 +35622,11 @@ func (ec *executionContext) unmarshalInputRevokeGrantInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"id", "dryRun", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -35104,6 +35640,13 @@ func (ec *executionContext) unmarshalInputRevokeGrantInput(ctx context.Context, 
 				return it, err
 			}
 			it.ID = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -38880,11 +39423,16 @@ func (ec *executionContext) _CloseCasePayload(ctx context.Context, sel ast.Selec
 			}
 		case "case":
 			out.Values[i] = ec._CloseCasePayload_case(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "events":
 			out.Values[i] = ec._CloseCasePayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._CloseCasePayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40155,11 +40703,16 @@ func (ec *executionContext) _EscalateCasePayload(ctx context.Context, sel ast.Se
 			}
 		case "case":
 			out.Values[i] = ec._EscalateCasePayload_case(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "events":
 			out.Values[i] = ec._EscalateCasePayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._EscalateCasePayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41238,6 +41791,64 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation_unsubscribeFromCases(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mutationDecisionImplementors = []string{"MutationDecision"}
+
+func (ec *executionContext) _MutationDecision(ctx context.Context, sel ast.SelectionSet, obj *model.MutationDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MutationDecision")
+		case "allowed":
+			out.Values[i] = ec._MutationDecision_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._MutationDecision_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._MutationDecision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._MutationDecision_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._MutationDecision_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -42620,6 +43231,11 @@ func (ec *executionContext) _RequestGrantPayload(ctx context.Context, sel ast.Se
 			}
 		case "grant":
 			out.Values[i] = ec._RequestGrantPayload_grant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._RequestGrantPayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -42706,6 +43322,11 @@ func (ec *executionContext) _RevokeGrantPayload(ctx context.Context, sel ast.Sel
 			}
 		case "grant":
 			out.Values[i] = ec._RevokeGrantPayload_grant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._RevokeGrantPayload_decision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -45382,6 +46003,16 @@ func (ec *executionContext) marshalNLicense2ᚖgithubᚗcomᚋpartnerdeskᚋpart
 		return graphql.Null
 	}
 	return ec._License(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx context.Context, sel ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MutationDecision(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {

@@ -38,3 +38,33 @@ func TestUndecidedFieldsAreFound(t *testing.T) {
 		t.Fatalf("UndecidedFields = %v", got)
 	}
 }
+
+// TestDryRunsAnswerADecision: a mutation whose input takes dryRun answers
+// a payload with a decision, in which what a refused dry run cannot show
+// may be null (or an empty list); and only such a mutation has a decision.
+func TestDryRunsAnswerADecision(t *testing.T) {
+	schema := graph.NewSchema(&graph.Resolver{}).Schema()
+	var dry int
+	for _, f := range schema.Mutation.Fields {
+		in := f.Arguments.ForName("input")
+		takes := in != nil && schema.Types[in.Type.Name()].Fields.ForName("dryRun") != nil
+		payload := schema.Types[f.Type.Name()]
+		d := payload.Fields.ForName("decision")
+		if answers := d != nil && d.Type.String() == "MutationDecision!"; takes != answers {
+			t.Errorf("%s: its input takes dryRun %v, its payload has decision: MutationDecision! %v", f.Name, takes, answers)
+			continue
+		}
+		if !takes {
+			continue
+		}
+		dry++
+		for _, pf := range payload.Fields {
+			if pf.Name != "decision" && pf.Type.NonNull && pf.Type.Elem == nil {
+				t.Errorf("%s.%s is %s: a refused dry run could not answer it", payload.Name, pf.Name, pf.Type)
+			}
+		}
+	}
+	if dry < 4 {
+		t.Fatalf("%d mutations take dryRun; closeCase, escalateCase, requestGrant and revokeGrant do", dry)
+	}
+}

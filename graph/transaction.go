@@ -2,8 +2,9 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/audit"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/graph/model"
+	"github.com/partnerdesk/partnerdesk/txn"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
 
@@ -22,6 +25,11 @@ import (
 // with the root client, from what was committed, and a field error there
 // stays a field error. (entgql's Transactioner commits once the whole
 // response is built and rolls everything back on any error in it.)
+//
+// A field whose input says dryRun: true runs the same way, resolver,
+// checks and audit entry included, but its transaction is rolled back:
+// the caller learns the would-be payload, or, instead of the error, the
+// refusal, in the payload's decision (txn.Decide), and nothing changed.
 //
 // Each root field after the first reads the caller's session again, so
 // that it decides against the grants as they stand when it runs: a
@@ -85,71 +93,88 @@ func txClient(ctx context.Context) *ent.Client {
 	return nil
 }
 
-func (m Mutations) field(ctx context.Context, fc *graphql.FieldContext, next graphql.Resolver) (res any, err error) {
-	tx, err := m.Client.Tx(ctx)
+func (m Mutations) field(ctx context.Context, fc *graphql.FieldContext, next graphql.Resolver) (any, error) {
+	input, _ := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)["input"].(map[string]any)
+	dry := input["dryRun"] == true
+	res, err := txn.Run(ctx, m.Client, dry, func(ctx context.Context, tx *ent.Client) (any, error) {
+		h := &txHolder{}
+		h.client.Store(tx)
+		// The selection reads after the transaction ended, with the root client.
+		defer h.client.Store(nil)
+		res, err := next(context.WithValue(ctx, txKey{}, h))
+		if err != nil {
+			return nil, err
+		}
+		// A dry run writes its entry too, so that it fails where the real
+		// run would; the rollback drops it with the rest.
+		return res, audit.Write(ctx, tx, fc, res)
+	})
+	if !dry {
+		if err != nil {
+			return nil, err
+		}
+		return decided(res, txn.Decision{Allowed: true}), nil
+	}
+	d, err := txn.Decide(ctx, err)
 	if err != nil {
 		return nil, err
 	}
-	h := &txHolder{}
-	h.client.Store(tx.Client())
-	defer func() {
-		h.client.Store(nil)
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-	}()
-	ctx = context.WithValue(ctx, txKey{}, h)
-	res, err = next(ctx)
-	if err == nil {
-		err = audit.Write(ctx, tx.Client(), fc, res)
+	if !d.Allowed {
+		res = refused(fc, input)
 	}
-	if err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			err = fmt.Errorf("%w (and rolling back: %v)", err, rerr)
-		}
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	detach(res)
-	return res, nil
+	return decided(res, d), nil
 }
 
-// detachable is an ent entity (ent/template/detach.tmpl).
-type detachable interface{ Detach() }
-
-// detach moves the ent entities a mutation returns (itself, or the fields
-// of its payload, lists such as a change's events included) off the
-// committed transaction, so that the edges its selection asks for are read
-// with the root client.
-func detach(res any) {
-	if d, ok := res.(detachable); ok {
-		d.Detach()
-		return
-	}
-	rv := reflect.Indirect(reflect.ValueOf(res))
-	if rv.Kind() != reflect.Struct {
-		return
-	}
-	for i := range rv.NumField() {
-		f := rv.Field(i)
-		if !f.CanInterface() {
-			continue
+// refused is the payload of a refused dry run: what was refused left no
+// object to show, so its objects are null and its lists empty; it echoes
+// the clientMutationId.
+func refused(fc *graphql.FieldContext, input map[string]any) any {
+	p := reflect.New(payloadTypes()[fc.Field.Name])
+	for i := range p.Elem().NumField() {
+		if f := p.Elem().Field(i); f.Kind() == reflect.Slice {
+			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
 		}
-		if f.Kind() == reflect.Slice {
-			for j := range f.Len() {
-				detachOne(f.Index(j))
-			}
-			continue
-		}
-		detachOne(f)
 	}
+	if id, ok := input["clientMutationId"].(string); ok {
+		p.Elem().FieldByName("ClientMutationID").Set(reflect.ValueOf(&id))
+	}
+	return p.Interface()
 }
 
-func detachOne(v reflect.Value) {
-	if d, ok := v.Interface().(detachable); ok && !v.IsNil() {
-		d.Detach()
+// decided sets the decision on a payload that carries one (the payload of
+// a mutation whose input takes dryRun).
+func decided(res any, d txn.Decision) any {
+	p := reflect.Indirect(reflect.ValueOf(res))
+	if p.Kind() != reflect.Struct {
+		return res
 	}
+	f := p.FieldByName("Decision")
+	if !f.IsValid() {
+		return res
+	}
+	md := &model.MutationDecision{Allowed: d.Allowed}
+	if !d.Allowed {
+		md.Code, md.Reason, md.Field, md.Message = nonEmpty(string(d.Code)), nonEmpty(d.Reason), nonEmpty(d.Field), nonEmpty(d.Message)
+	}
+	f.Set(reflect.ValueOf(md))
+	return res
 }
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// payloadTypes maps each Mutation field to the struct its resolver
+// answers, as gqlgen names the resolver's method after the field.
+var payloadTypes = sync.OnceValue(func() map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	r := reflect.TypeFor[MutationResolver]()
+	for i := range r.NumMethod() {
+		m := r.Method(i)
+		out[strings.ToLower(m.Name[:1])+m.Name[1:]] = m.Type.Out(0).Elem()
+	}
+	return out
+})

@@ -19,7 +19,6 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent"
-	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
@@ -85,8 +84,7 @@ func newSessions(c *ent.Client, now time.Time, orgs map[string]*ent.Organization
 // of returns the session of ct, of the audience; an inactive contact may
 // do nothing.
 func (s *sessions) of(ctx context.Context, ct *ent.Contact) (*access.Session, error) {
-	caller := access.Caller{ContactID: ct.ID, OrgID: ct.OrganizationID, OrgKind: s.orgs[ct.OrganizationID].Kind,
-		Roles: ct.Roles, Email: ct.Email, Active: ct.Status == contact.StatusACTIVE}
+	caller := grants.CallerOf(ct, s.orgs[ct.OrganizationID].Kind)
 	p, read := s.partners[ct.OrganizationID]
 	if caller.OrgKind == access.Partner && !read {
 		var err error

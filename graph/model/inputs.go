@@ -62,6 +62,8 @@ type UpdatePhoneNumberInput struct {
 
 type RequestGrantInput struct {
 	grants.RequestInput
+	// graph.Mutations reads it from the arguments, for every mutation alike.
+	DryRun           *bool
 	ClientMutationID *string
 }
 

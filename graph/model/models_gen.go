@@ -197,6 +197,8 @@ type CloseCaseInput struct {
 	ID string `json:"id"`
 	// The version the close is based on; a stale one fails with CONFLICT.
 	Version *int `json:"version,omitempty"`
+	// With true, decide and answer as the mutation would, then change nothing (see MutationDecision).
+	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
@@ -205,10 +207,12 @@ type CloseCaseInput struct {
 type CloseCasePayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The closed case.
-	Case *ent.SupportCase `json:"case"`
-	// The CLOSED event.
+	// The closed case; null when a dry run is refused.
+	Case *ent.SupportCase `json:"case,omitempty"`
+	// The CLOSED event; none when a dry run is refused.
 	Events []*ent.CaseEvent `json:"events"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
+	Decision *MutationDecision `json:"decision"`
 }
 
 func (CloseCasePayload) IsCaseChange() {}
@@ -365,6 +369,8 @@ type EscalateCaseInput struct {
 	ID string `json:"id"`
 	// Why it must go faster, in the caller's words.
 	Reason string `json:"reason"`
+	// With true, decide and answer as the mutation would, then change nothing (see MutationDecision).
+	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
@@ -373,10 +379,12 @@ type EscalateCaseInput struct {
 type EscalateCasePayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The escalated case.
-	Case *ent.SupportCase `json:"case"`
-	// The ESCALATED event.
+	// The escalated case; null when a dry run is refused.
+	Case *ent.SupportCase `json:"case,omitempty"`
+	// The ESCALATED event; none when a dry run is refused.
 	Events []*ent.CaseEvent `json:"events"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
+	Decision *MutationDecision `json:"decision"`
 }
 
 func (EscalateCasePayload) IsCaseChange() {}
@@ -411,6 +419,34 @@ type HelpDeskSearchConnection struct {
 	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
 	// How many hits there are in all. Asking for it reads every match, where a page reads only what it shows.
 	TotalCount int `json:"totalCount"`
+}
+
+// The decision on a mutation that takes dryRun. A real run that answers at
+// all was allowed: allowed is true, and a refusal stays a top-level error as
+// before. A dry run (dryRun: true) runs the very same checks and writes in a
+// transaction that is then rolled back, so nothing changes: no row, no
+// event, no mail, no audit entry. It answers the would-be payload: its
+// objects are as the mutation would leave them (a case CLOSED, a grant
+// REVOKED) but their IDs may not exist, and any relation selected below them
+// (a case's events connection, a grant's customer) reads what is committed,
+// without the dry run's changes. A dry run the mutation refuses answers
+// allowed: false, the code, reason, field and message its error would carry,
+// and null objects (empty lists), instead of an error; an ID that names
+// nothing the caller may see is decided so too (NOT_FOUND). Still top-level
+// errors: a request that cannot reach the mutation at all (a malformed
+// document, a missing or mistyped argument), a server defect (INTERNAL) and an
+// operation stopped by its limits or its client (TIMEOUT, CANCELLED).
+type MutationDecision struct {
+	// True when the mutation was, or would be, carried out.
+	Allowed bool `json:"allowed"`
+	// The extensions.code the real mutation's error carries (FORBIDDEN, CONFLICT, BAD_USER_INPUT, ...); null when allowed.
+	Code *string `json:"code,omitempty"`
+	// The extensions.reason refining the code (e.g. PLAN for ESCALATION_NOT_ALLOWED), when the error has one.
+	Reason *string `json:"reason,omitempty"`
+	// The input field at fault, for BAD_USER_INPUT, when the error names one.
+	Field *string `json:"field,omitempty"`
+	// The error's message; null when allowed.
+	Message *string `json:"message,omitempty"`
 }
 
 // The registered device.
@@ -493,8 +529,10 @@ type RequestElevationPayload struct {
 type RequestGrantPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The pending request.
-	Grant *ent.Grant `json:"grant"`
+	// The pending request; null when a dry run is refused.
+	Grant *ent.Grant `json:"grant,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
+	Decision *MutationDecision `json:"decision"`
 }
 
 // One of the caller's tokens, to revoke.
@@ -517,6 +555,8 @@ type RevokeAccessTokenPayload struct {
 type RevokeGrantInput struct {
 	// The grant or request.
 	ID string `json:"id"`
+	// With true, decide and answer as the mutation would, then change nothing (see MutationDecision).
+	DryRun *bool `json:"dryRun,omitempty"`
 	// Echoed in the payload.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
@@ -525,8 +565,10 @@ type RevokeGrantInput struct {
 type RevokeGrantPayload struct {
 	// The client's clientMutationId, as sent.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
-	// The grant, ended now.
-	Grant *ent.Grant `json:"grant"`
+	// The grant, ended now; null when a dry run is refused.
+	Grant *ent.Grant `json:"grant,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why.
+	Decision *MutationDecision `json:"decision"`
 }
 
 // A contact the help desk supports, to send a verification code to.
