@@ -72,7 +72,7 @@ func (Grant) Fields() []ent.Field {
 				"REJECTED":   "The customer refused the request.",
 				"REVOKED":    "Ended early, by the customer or the partner.",
 				"EXPIRED":    "Past its expiry, or a request that lapsed unanswered.",
-				"SUPERSEDED": "Replaced by a newer request or approval for the same partner, customer, grantee and domain.",
+				"SUPERSEDED": "Replaced by a newer request or approval for the same partner, customer, grantee and domain; a pending elevation, by its contact's newer elevation request on the customer.",
 			})),
 		field.Int("expires_in_days").
 			Range(1, 730).
