@@ -386,8 +386,8 @@ func TestMailIsDecidedAgainWhenSent(t *testing.T) {
 }
 
 // TestElevationMail: an elevation request reaches the customer's managers
-// with its minutes and reason, and its approval the partner's admins; one
-// a rule approved at once asks the managers nothing.
+// with its minutes and reason, and its approval the partner's admins and
+// the requester; one a rule approved at once asks the managers nothing.
 func TestElevationMail(t *testing.T) {
 	w := newWorld(t)
 	elevate := func(level string, minutes int) string {
@@ -404,7 +404,9 @@ func TestElevationMail(t *testing.T) {
 	wantMail(t, got, w.mia.Email, "Contoso asks for UPDATE access to Acme for 60 minutes (elevation)", "60 minute(s) from approval", "INC-7: trunk down")
 	w.do(t, w.mia, `mutation($id: ID!) { approveGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": id})
 	got = w.mail(t)
-	wantMail(t, got, w.pat.Email, "Acme approved Contoso's UPDATE access for 60 minutes (elevation)", "Mia Manager")
+	for _, to := range []string{w.pat.Email, w.penny.Email} { // the partner's admin, and the requester
+		wantMail(t, got, to, "Acme approved Contoso's UPDATE access for 60 minutes (elevation)", "Mia Manager")
+	}
 
 	w.do(t, w.mia, `mutation($in: CreateElevationRuleInput!) { createElevationRule(input: $in) { elevationRule { id } } }`,
 		map[string]any{"in": map[string]any{"customerID": w.acme.ID, "maxLevel": "CREATE", "maxMinutes": 60}})
