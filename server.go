@@ -30,6 +30,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/app"
 	"github.com/partnerdesk/partnerdesk/apperr"
 	"github.com/partnerdesk/partnerdesk/attachments"
+	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/bulk"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/demo"
 	"github.com/partnerdesk/partnerdesk/events"
@@ -146,6 +148,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	})
 	mailEvery := fs.Duration("mail-interval", 10*time.Second, "how often the sender looks for mail due in the outbox")
+	bulkEvery := fs.Duration("bulk-interval", time.Second, "how often the bulk worker looks for bulk jobs to run")
 	bounceSecret := fs.String("bounce-secret", "", "shared secret of POST /hooks/bounce, where the mail provider reports bounces and complaints (none: no endpoint; prefer the environment twin)")
 	logFormat := fs.String("log-format", "json", "log format: json (one object a line) or text (key=value)")
 	logLevel := fs.String("log-level", "info", "least severe log level written: debug, info, warn or error")
@@ -287,20 +290,16 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	srv.RegisterOnShutdown(endStreams)
 
 	go schedule(base, db, hub)
+	worker := &bulk.Worker{Client: db.Client, Sessions: &auth.Authenticator{Client: db.Client, Clock: clock.System},
+		Clock: clock.System, Broker: hub}
+	// The worker and the sender stop before the database closes under
+	// them; a job or a mail attempt they leave is taken over when its
+	// lease lapses (a job at its first unfinished item).
+	defer background(cancelBase, func() { worker.Run(base, *bulkEvery) })()
 	if smtp.Addr != "" {
 		sender := &mailer.Sender{Client: db.Client, Transport: &smtp, Clock: clock.System,
 			Rechecks: notify.Rechecks(clock.System), Failed: obs.Metrics.OutboxFailed}
-		stopped := make(chan struct{})
-		go func() {
-			defer close(stopped)
-			sender.Run(base, *mailEvery)
-		}()
-		// The sender stops before the database closes under it; an attempt
-		// it leaves unrecorded is taken over when its lease lapses.
-		defer func() {
-			cancelBase(nil)
-			<-stopped
-		}()
+		defer background(cancelBase, func() { sender.Run(base, *mailEvery) })()
 	} else {
 		slog.Warn("no --smtp-addr: mail stays queued in the database outbox")
 	}
@@ -408,6 +407,20 @@ func (b *bucket) buckets() *limits.Buckets {
 // schedule does the work time brings (grant expiries and expiry warnings)
 // at start and then every minute, until ctx ends. Access never waits for
 // it: every check compares times itself.
+// background runs run in a goroutine, and returns what stops it: cancel,
+// which ends the context run follows, then the wait for run to return.
+func background(cancel context.CancelCauseFunc, run func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run()
+	}()
+	return func() {
+		cancel(nil)
+		<-done
+	}
+}
+
 func schedule(ctx context.Context, db *store.DB, b events.Broker) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()

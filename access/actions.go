@@ -54,6 +54,8 @@ const (
 	OwnProfile Action = "OWN_PROFILE"
 	// FollowCases: subscribe to mail about a customer's cases.
 	FollowCases Action = "FOLLOW_CASES"
+	// OwnJobs: cancel one's own bulk jobs.
+	OwnJobs Action = "OWN_JOBS"
 )
 
 // need is what an action takes: a level on the organisation acted on, or
@@ -103,6 +105,8 @@ var needs = map[Action]need{
 	OwnProfile: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
 		refusal: "a contact changes its own profile only; its organisation's admins change the rest (updateContact)"},
 	FollowCases: {level: Look},
+	OwnJobs: {allows: func(s *Session, on []string) bool { return on[0] == s.ContactID },
+		refusal: "only the contact that started a bulk job cancels it"},
 }
 
 // Require decides whether the caller may take act on the organisations
@@ -140,7 +144,7 @@ func (s *Session) Could(act Action) bool {
 	switch {
 	case !ok || !s.Active:
 		return false
-	case act == OwnTokens, act == OwnProfile:
+	case act == OwnTokens, act == OwnProfile, act == OwnJobs:
 		return true
 	case n.could != nil:
 		return n.could(s)
@@ -160,7 +164,7 @@ func (s *Session) Could(act Action) bool {
 }
 
 var allActions = []Action{WorkCase, FileCase, VerifyContact, ChangeConfiguration, ManageContacts, RequestGrant,
-	DecideGrant, RevokeGrant, RequestElevation, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases}
+	DecideGrant, RevokeGrant, RequestElevation, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases, OwnJobs}
 
 // MarshalGQL writes the action as a GraphQL enum value.
 func (a Action) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(a))) }

@@ -27,6 +27,8 @@ const (
 	VerificationCodes Entity = "VerificationCode"
 	OutboxMessages    Entity = "OutboxMessage"
 	CaseSubscriptions Entity = "CaseSubscription"
+	BulkJobs          Entity = "BulkJob"
+	BulkJobResults    Entity = "BulkJobResult"
 	ElevationRules    Entity = "ElevationRule"
 )
 
@@ -220,6 +222,15 @@ var Policy = map[Entity]Rule{
 	AccessTokens: Self{"contact_id"},
 	// A contact's subscriptions are its own business.
 	CaseSubscriptions: Self{"contact_id"},
+	// A bulk job is its creator's; its organisation's admins (a
+	// customer's contact managers) oversee what their people run.
+	BulkJobs: AnyOf{
+		Self{"created_by_id"},
+		AllOf{When{PartnerAdmin}, Own{"organization_id"}},
+		AllOf{When{CustomerManager}, Own{"organization_id"}},
+		AllOf{When{VendorAdmin}, Own{"organization_id"}},
+	},
+	BulkJobResults: Via{"job_id", BulkJobs},
 	// Server-side records that no caller reads.
 	VerificationCodes: Nobody{},
 	OutboxMessages:    Nobody{},

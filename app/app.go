@@ -8,6 +8,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
+	"github.com/partnerdesk/partnerdesk/bulk"
 	"github.com/partnerdesk/partnerdesk/casesearch"
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
@@ -42,6 +43,7 @@ func Open(ctx context.Context, addr string, opts store.Options, broker events.Br
 		return db, nil
 	}
 	events.Install(db.Client, broker)
+	bulk.Install(db.Client, broker)
 	// On PostgreSQL, the instances sharing the database share their events.
 	if hub, ok := broker.(*events.Hub); ok && db.Pool != nil {
 		listen, stop := context.WithCancel(context.Background())

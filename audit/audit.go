@@ -23,31 +23,48 @@ import (
 
 // Write records the root mutation field that ctx ran and the result it
 // returned, with client: the field's transaction, so that the entry
-// commits or rolls back with what it records. The entry names the object
-// its rule (Rules) points at, and that object's customer; and the level
-// and grant the caller's session held on that customer at the instant the
-// mutation decided, whether a level or a role allowed the action (but no
-// partner's grant, for what a role allows).
+// commits or rolls back with what it records.
 func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, res any) error {
+	return Record(ctx, client, Entry{Operation: fc.Field.Name, Action: actionOf(fc), ChangedFields: changedFields(ctx, fc)}, res)
+}
+
+// Entry is what an entry says of the mutation it records, besides its
+// object: the operation (a Mutation field's name, which names its rule),
+// the action the mutation's @action directive names, and the arguments
+// the caller sent ("input.body").
+type Entry struct {
+	Operation     string
+	Action        access.Action
+	ChangedFields []string
+}
+
+// Record writes the entry of a mutation that ctx's caller ran and that
+// returned res, with client, in the mutation's transaction; a bulk job's
+// items are recorded as the single mutations they repeat. The entry names
+// the object its rule (Rules) points at, and that object's customer; and
+// the level and grant the caller's session held on that customer at the
+// instant the mutation decided, whether a level or a role allowed the
+// action (but no partner's grant, for what a role allows).
+func Record(ctx context.Context, client *ent.Client, e Entry, res any) error {
 	v := viewer.ForContext(ctx)
 	if v == nil {
 		return errors.New("audit: a mutation ran without a caller")
 	}
-	rule, ok := Rules[fc.Field.Name]
+	rule, ok := Rules[e.Operation]
 	if !ok {
-		return fmt.Errorf("audit: mutation %s has no rule naming its object", fc.Field.Name)
+		return fmt.Errorf("audit: mutation %s has no rule naming its object", e.Operation)
 	}
 	objType, objID, objCustomer, err := rule.object(res)
 	if err != nil {
-		return fmt.Errorf("audit: %s: %w", fc.Field.Name, err)
+		return fmt.Errorf("audit: %s: %w", e.Operation, err)
 	}
 	q := client.AuditEntry.Create().
 		SetActorID(v.ContactID).
 		SetActorOrganizationID(v.OrgID).
-		SetOperation(fc.Field.Name).
+		SetOperation(e.Operation).
 		SetObjectType(objType).
 		SetObjectID(objID).
-		SetChangedFields(changedFields(ctx, fc)).
+		SetChangedFields(e.ChangedFields).
 		SetRequestID(requestid.FromContext(ctx)).
 		SetCreatedAt(v.Now)
 	// A partner or the vendor acting on its own directory acts on no customer.
@@ -56,7 +73,7 @@ func Write(ctx context.Context, client *ent.Client, fc *graphql.FieldContext, re
 	}
 	if objCustomer != "" {
 		d := v.Decide(objCustomer)
-		if actionOf(fc).Level() == "" && d.Grant != nil {
+		if e.Action.Level() == "" && d.Grant != nil {
 			// A partner's role allowed it (a request, a revocation), not
 			// the partner's grant on the customer.
 			d = access.Decision{}
@@ -156,8 +173,15 @@ var Rules = map[string]Rule{
 	"subscribeToCases":    {Field: "customer"},
 	// The subscription is gone; the entry names the customer it was to.
 	"unsubscribeFromCases": {Field: "customerID", Removed: "Organization", Customer: true},
-	"requestElevation":     {Field: "grant"},
-	"createElevationRule":  {Field: "elevationRule"},
+	// A bulk mutation's entry names its job; each item has the entry of
+	// the single mutation it repeats, written as it runs.
+	"bulkCloseCases":     {Field: "job"},
+	"bulkAddCaseComment": {Field: "job"},
+	"bulkRequestGrants":  {Field: "job"},
+	"cancelBulkJob":      {Field: "job"},
+	// An elevation is a grant; the rules are the customer's.
+	"requestElevation":    {Field: "grant"},
+	"createElevationRule": {Field: "elevationRule"},
 	// The rule is gone; the entry names its customer, in the payload.
 	"deleteElevationRule": {Field: "deletedElevationRuleID", Removed: "ElevationRule"},
 }

@@ -3,6 +3,8 @@
 package clock
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -48,4 +50,23 @@ func (m *Manual) Advance(d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.now = m.now.Add(d)
+}
+
+// Every runs work at once and then every interval, until ctx ends; a
+// failure is logged as what failed, and the next run comes all the same.
+// Background workers that poll the database (the mail sender, the bulk
+// worker) run with it.
+func Every(ctx context.Context, interval time.Duration, what string, work func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := work(ctx); err != nil && ctx.Err() == nil {
+			slog.ErrorContext(ctx, what, "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

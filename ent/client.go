@@ -18,6 +18,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
@@ -46,6 +48,10 @@ type Client struct {
 	Attachment *AttachmentClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// BulkJob is the client for interacting with the BulkJob builders.
+	BulkJob *BulkJobClient
+	// BulkJobResult is the client for interacting with the BulkJobResult builders.
+	BulkJobResult *BulkJobResultClient
 	// CaseComment is the client for interacting with the CaseComment builders.
 	CaseComment *CaseCommentClient
 	// CaseEvent is the client for interacting with the CaseEvent builders.
@@ -86,6 +92,8 @@ func (c *Client) init() {
 	c.AccessToken = NewAccessTokenClient(c.config)
 	c.Attachment = NewAttachmentClient(c.config)
 	c.AuditEntry = NewAuditEntryClient(c.config)
+	c.BulkJob = NewBulkJobClient(c.config)
+	c.BulkJobResult = NewBulkJobResultClient(c.config)
 	c.CaseComment = NewCaseCommentClient(c.config)
 	c.CaseEvent = NewCaseEventClient(c.config)
 	c.CaseSubscription = NewCaseSubscriptionClient(c.config)
@@ -194,6 +202,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AccessToken:      NewAccessTokenClient(cfg),
 		Attachment:       NewAttachmentClient(cfg),
 		AuditEntry:       NewAuditEntryClient(cfg),
+		BulkJob:          NewBulkJobClient(cfg),
+		BulkJobResult:    NewBulkJobResultClient(cfg),
 		CaseComment:      NewCaseCommentClient(cfg),
 		CaseEvent:        NewCaseEventClient(cfg),
 		CaseSubscription: NewCaseSubscriptionClient(cfg),
@@ -229,6 +239,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AccessToken:      NewAccessTokenClient(cfg),
 		Attachment:       NewAttachmentClient(cfg),
 		AuditEntry:       NewAuditEntryClient(cfg),
+		BulkJob:          NewBulkJobClient(cfg),
+		BulkJobResult:    NewBulkJobResultClient(cfg),
 		CaseComment:      NewCaseCommentClient(cfg),
 		CaseEvent:        NewCaseEventClient(cfg),
 		CaseSubscription: NewCaseSubscriptionClient(cfg),
@@ -271,10 +283,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AccessToken, c.Attachment, c.AuditEntry, c.CaseComment, c.CaseEvent,
-		c.CaseSubscription, c.Contact, c.Device, c.ElevationRule, c.EmailSuppression,
-		c.Grant, c.Organization, c.OutboxMessage, c.PhoneNumber, c.SupportCase,
-		c.VerificationCode,
+		c.AccessToken, c.Attachment, c.AuditEntry, c.BulkJob, c.BulkJobResult,
+		c.CaseComment, c.CaseEvent, c.CaseSubscription, c.Contact, c.Device,
+		c.ElevationRule, c.EmailSuppression, c.Grant, c.Organization, c.OutboxMessage,
+		c.PhoneNumber, c.SupportCase, c.VerificationCode,
 	} {
 		n.Use(hooks...)
 	}
@@ -284,10 +296,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AccessToken, c.Attachment, c.AuditEntry, c.CaseComment, c.CaseEvent,
-		c.CaseSubscription, c.Contact, c.Device, c.ElevationRule, c.EmailSuppression,
-		c.Grant, c.Organization, c.OutboxMessage, c.PhoneNumber, c.SupportCase,
-		c.VerificationCode,
+		c.AccessToken, c.Attachment, c.AuditEntry, c.BulkJob, c.BulkJobResult,
+		c.CaseComment, c.CaseEvent, c.CaseSubscription, c.Contact, c.Device,
+		c.ElevationRule, c.EmailSuppression, c.Grant, c.Organization, c.OutboxMessage,
+		c.PhoneNumber, c.SupportCase, c.VerificationCode,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -302,6 +314,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Attachment.mutate(ctx, m)
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
+	case *BulkJobMutation:
+		return c.BulkJob.mutate(ctx, m)
+	case *BulkJobResultMutation:
+		return c.BulkJobResult.mutate(ctx, m)
 	case *CaseCommentMutation:
 		return c.CaseComment.mutate(ctx, m)
 	case *CaseEventMutation:
@@ -845,6 +861,306 @@ func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (V
 		return (&AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEntry mutation op: %q", m.Op())
+	}
+}
+
+// BulkJobClient is a client for the BulkJob schema.
+type BulkJobClient struct {
+	config
+}
+
+// NewBulkJobClient returns a client for the BulkJob from the given config.
+func NewBulkJobClient(c config) *BulkJobClient {
+	return &BulkJobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `bulkjob.Hooks(f(g(h())))`.
+func (c *BulkJobClient) Use(hooks ...Hook) {
+	c.hooks.BulkJob = append(c.hooks.BulkJob, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `bulkjob.Intercept(f(g(h())))`.
+func (c *BulkJobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BulkJob = append(c.inters.BulkJob, interceptors...)
+}
+
+// Create returns a builder for creating a BulkJob entity.
+func (c *BulkJobClient) Create() *BulkJobCreate {
+	mutation := newBulkJobMutation(c.config, OpCreate)
+	return &BulkJobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BulkJob entities.
+func (c *BulkJobClient) CreateBulk(builders ...*BulkJobCreate) *BulkJobCreateBulk {
+	return &BulkJobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BulkJobClient) MapCreateBulk(slice any, setFunc func(*BulkJobCreate, int)) *BulkJobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BulkJobCreateBulk{err: fmt.Errorf("calling to BulkJobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BulkJobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BulkJobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BulkJob.
+func (c *BulkJobClient) Update() *BulkJobUpdate {
+	mutation := newBulkJobMutation(c.config, OpUpdate)
+	return &BulkJobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BulkJobClient) UpdateOne(_m *BulkJob) *BulkJobUpdateOne {
+	mutation := newBulkJobMutation(c.config, OpUpdateOne, withBulkJob(_m))
+	return &BulkJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BulkJobClient) UpdateOneID(id string) *BulkJobUpdateOne {
+	mutation := newBulkJobMutation(c.config, OpUpdateOne, withBulkJobID(id))
+	return &BulkJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BulkJob.
+func (c *BulkJobClient) Delete() *BulkJobDelete {
+	mutation := newBulkJobMutation(c.config, OpDelete)
+	return &BulkJobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BulkJobClient) DeleteOne(_m *BulkJob) *BulkJobDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BulkJobClient) DeleteOneID(id string) *BulkJobDeleteOne {
+	builder := c.Delete().Where(bulkjob.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BulkJobDeleteOne{builder}
+}
+
+// Query returns a query builder for BulkJob.
+func (c *BulkJobClient) Query() *BulkJobQuery {
+	return &BulkJobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBulkJob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BulkJob entity by its id.
+func (c *BulkJobClient) Get(ctx context.Context, id string) (*BulkJob, error) {
+	return c.Query().Where(bulkjob.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BulkJobClient) GetX(ctx context.Context, id string) *BulkJob {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryResults queries the results edge of a BulkJob.
+func (c *BulkJobClient) QueryResults(_m *BulkJob) *BulkJobResultQuery {
+	query := (&BulkJobResultClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(bulkjob.Table, bulkjob.FieldID, id),
+			sqlgraph.To(bulkjobresult.Table, bulkjobresult.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, bulkjob.ResultsTable, bulkjob.ResultsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BulkJobClient) Hooks() []Hook {
+	return c.hooks.BulkJob
+}
+
+// Interceptors returns the client interceptors.
+func (c *BulkJobClient) Interceptors() []Interceptor {
+	inters := c.inters.BulkJob
+	return append(inters[:len(inters):len(inters)], bulkjob.Interceptors[:]...)
+}
+
+func (c *BulkJobClient) mutate(ctx context.Context, m *BulkJobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BulkJobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BulkJobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BulkJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BulkJobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BulkJob mutation op: %q", m.Op())
+	}
+}
+
+// BulkJobResultClient is a client for the BulkJobResult schema.
+type BulkJobResultClient struct {
+	config
+}
+
+// NewBulkJobResultClient returns a client for the BulkJobResult from the given config.
+func NewBulkJobResultClient(c config) *BulkJobResultClient {
+	return &BulkJobResultClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `bulkjobresult.Hooks(f(g(h())))`.
+func (c *BulkJobResultClient) Use(hooks ...Hook) {
+	c.hooks.BulkJobResult = append(c.hooks.BulkJobResult, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `bulkjobresult.Intercept(f(g(h())))`.
+func (c *BulkJobResultClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BulkJobResult = append(c.inters.BulkJobResult, interceptors...)
+}
+
+// Create returns a builder for creating a BulkJobResult entity.
+func (c *BulkJobResultClient) Create() *BulkJobResultCreate {
+	mutation := newBulkJobResultMutation(c.config, OpCreate)
+	return &BulkJobResultCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BulkJobResult entities.
+func (c *BulkJobResultClient) CreateBulk(builders ...*BulkJobResultCreate) *BulkJobResultCreateBulk {
+	return &BulkJobResultCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BulkJobResultClient) MapCreateBulk(slice any, setFunc func(*BulkJobResultCreate, int)) *BulkJobResultCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BulkJobResultCreateBulk{err: fmt.Errorf("calling to BulkJobResultClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BulkJobResultCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BulkJobResultCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BulkJobResult.
+func (c *BulkJobResultClient) Update() *BulkJobResultUpdate {
+	mutation := newBulkJobResultMutation(c.config, OpUpdate)
+	return &BulkJobResultUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BulkJobResultClient) UpdateOne(_m *BulkJobResult) *BulkJobResultUpdateOne {
+	mutation := newBulkJobResultMutation(c.config, OpUpdateOne, withBulkJobResult(_m))
+	return &BulkJobResultUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BulkJobResultClient) UpdateOneID(id string) *BulkJobResultUpdateOne {
+	mutation := newBulkJobResultMutation(c.config, OpUpdateOne, withBulkJobResultID(id))
+	return &BulkJobResultUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BulkJobResult.
+func (c *BulkJobResultClient) Delete() *BulkJobResultDelete {
+	mutation := newBulkJobResultMutation(c.config, OpDelete)
+	return &BulkJobResultDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BulkJobResultClient) DeleteOne(_m *BulkJobResult) *BulkJobResultDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BulkJobResultClient) DeleteOneID(id string) *BulkJobResultDeleteOne {
+	builder := c.Delete().Where(bulkjobresult.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BulkJobResultDeleteOne{builder}
+}
+
+// Query returns a query builder for BulkJobResult.
+func (c *BulkJobResultClient) Query() *BulkJobResultQuery {
+	return &BulkJobResultQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBulkJobResult},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BulkJobResult entity by its id.
+func (c *BulkJobResultClient) Get(ctx context.Context, id string) (*BulkJobResult, error) {
+	return c.Query().Where(bulkjobresult.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BulkJobResultClient) GetX(ctx context.Context, id string) *BulkJobResult {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryJob queries the job edge of a BulkJobResult.
+func (c *BulkJobResultClient) QueryJob(_m *BulkJobResult) *BulkJobQuery {
+	query := (&BulkJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(bulkjobresult.Table, bulkjobresult.FieldID, id),
+			sqlgraph.To(bulkjob.Table, bulkjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, bulkjobresult.JobTable, bulkjobresult.JobColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BulkJobResultClient) Hooks() []Hook {
+	return c.hooks.BulkJobResult
+}
+
+// Interceptors returns the client interceptors.
+func (c *BulkJobResultClient) Interceptors() []Interceptor {
+	inters := c.inters.BulkJobResult
+	return append(inters[:len(inters):len(inters)], bulkjobresult.Interceptors[:]...)
+}
+
+func (c *BulkJobResultClient) mutate(ctx context.Context, m *BulkJobResultMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BulkJobResultCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BulkJobResultUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BulkJobResultUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BulkJobResultDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BulkJobResult mutation op: %q", m.Op())
 	}
 }
 
@@ -3352,14 +3668,16 @@ func (c *VerificationCodeClient) mutate(ctx context.Context, m *VerificationCode
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, CaseSubscription,
-		Contact, Device, ElevationRule, EmailSuppression, Grant, Organization,
-		OutboxMessage, PhoneNumber, SupportCase, VerificationCode []ent.Hook
+		AccessToken, Attachment, AuditEntry, BulkJob, BulkJobResult, CaseComment,
+		CaseEvent, CaseSubscription, Contact, Device, ElevationRule, EmailSuppression,
+		Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		VerificationCode []ent.Hook
 	}
 	inters struct {
-		AccessToken, Attachment, AuditEntry, CaseComment, CaseEvent, CaseSubscription,
-		Contact, Device, ElevationRule, EmailSuppression, Grant, Organization,
-		OutboxMessage, PhoneNumber, SupportCase, VerificationCode []ent.Interceptor
+		AccessToken, Attachment, AuditEntry, BulkJob, BulkJobResult, CaseComment,
+		CaseEvent, CaseSubscription, Contact, Device, ElevationRule, EmailSuppression,
+		Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		VerificationCode []ent.Interceptor
 	}
 )
 

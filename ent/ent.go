@@ -15,6 +15,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
@@ -91,6 +93,8 @@ func checkColumn(t, c string) error {
 			accesstoken.Table:      accesstoken.ValidColumn,
 			attachment.Table:       attachment.ValidColumn,
 			auditentry.Table:       auditentry.ValidColumn,
+			bulkjob.Table:          bulkjob.ValidColumn,
+			bulkjobresult.Table:    bulkjobresult.ValidColumn,
 			casecomment.Table:      casecomment.ValidColumn,
 			caseevent.Table:        caseevent.ValidColumn,
 			casesubscription.Table: casesubscription.ValidColumn,

@@ -13,6 +13,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -515,6 +517,234 @@ func newAuditEntryPaginateArgs(rv map[string]any) *auditentryPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AuditEntryWhereInput); ok {
 		args.opts = append(args.opts, WithAuditEntryFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *BulkJobQuery) CollectFields(ctx context.Context, satisfies ...string) (*BulkJobQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *BulkJobQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(bulkjob.Columns))
+		selectedFields = []string{bulkjob.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[bulkjob.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, bulkjob.FieldCreatedAt)
+				fieldSeen[bulkjob.FieldCreatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[bulkjob.FieldKind]; !ok {
+				selectedFields = append(selectedFields, bulkjob.FieldKind)
+				fieldSeen[bulkjob.FieldKind] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[bulkjob.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, bulkjob.FieldStatus)
+				fieldSeen[bulkjob.FieldStatus] = struct{}{}
+			}
+		case "dryRun":
+			if _, ok := fieldSeen[bulkjob.FieldDryRun]; !ok {
+				selectedFields = append(selectedFields, bulkjob.FieldDryRun)
+				fieldSeen[bulkjob.FieldDryRun] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[bulkjob.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, bulkjob.FieldFinishedAt)
+				fieldSeen[bulkjob.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type bulkjobPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []BulkJobPaginateOption
+}
+
+func newBulkJobPaginateArgs(rv map[string]any) *bulkjobPaginateArgs {
+	args := &bulkjobPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &BulkJobOrder{Field: &BulkJobOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithBulkJobOrder(order))
+			}
+		case *BulkJobOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithBulkJobOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*BulkJobWhereInput); ok {
+		args.opts = append(args.opts, WithBulkJobFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *BulkJobResultQuery) CollectFields(ctx context.Context, satisfies ...string) (*BulkJobResultQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *BulkJobResultQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(bulkjobresult.Columns))
+		selectedFields = []string{bulkjobresult.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[bulkjobresult.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, bulkjobresult.FieldCreatedAt)
+				fieldSeen[bulkjobresult.FieldCreatedAt] = struct{}{}
+			}
+		case "index":
+			if _, ok := fieldSeen[bulkjobresult.FieldIndex]; !ok {
+				selectedFields = append(selectedFields, bulkjobresult.FieldIndex)
+				fieldSeen[bulkjobresult.FieldIndex] = struct{}{}
+			}
+		case "subjectID":
+			if _, ok := fieldSeen[bulkjobresult.FieldSubjectID]; !ok {
+				selectedFields = append(selectedFields, bulkjobresult.FieldSubjectID)
+				fieldSeen[bulkjobresult.FieldSubjectID] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[bulkjobresult.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, bulkjobresult.FieldOutcome)
+				fieldSeen[bulkjobresult.FieldOutcome] = struct{}{}
+			}
+		case "errorCode":
+			if _, ok := fieldSeen[bulkjobresult.FieldErrorCode]; !ok {
+				selectedFields = append(selectedFields, bulkjobresult.FieldErrorCode)
+				fieldSeen[bulkjobresult.FieldErrorCode] = struct{}{}
+			}
+		case "errorMessage":
+			if _, ok := fieldSeen[bulkjobresult.FieldErrorMessage]; !ok {
+				selectedFields = append(selectedFields, bulkjobresult.FieldErrorMessage)
+				fieldSeen[bulkjobresult.FieldErrorMessage] = struct{}{}
+			}
+		case "resultID":
+			if _, ok := fieldSeen[bulkjobresult.FieldResultID]; !ok {
+				selectedFields = append(selectedFields, bulkjobresult.FieldResultID)
+				fieldSeen[bulkjobresult.FieldResultID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type bulkjobresultPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []BulkJobResultPaginateOption
+}
+
+func newBulkJobResultPaginateArgs(rv map[string]any) *bulkjobresultPaginateArgs {
+	args := &bulkjobresultPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &BulkJobResultOrder{Field: &BulkJobResultOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithBulkJobResultOrder(order))
+			}
+		case *BulkJobResultOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithBulkJobResultOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*BulkJobResultWhereInput); ok {
+		args.opts = append(args.opts, WithBulkJobResultFilter(v.Filter))
 	}
 	return args
 }

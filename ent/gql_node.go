@@ -12,6 +12,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -42,6 +44,16 @@ var auditentryImplementors = []string{"AuditEntry", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AuditEntry) IsNode() {}
+
+var bulkjobImplementors = []string{"BulkJob", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*BulkJob) IsNode() {}
+
+var bulkjobresultImplementors = []string{"BulkJobResult", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*BulkJobResult) IsNode() {}
 
 var casecommentImplementors = []string{"CaseComment", "Node"}
 
@@ -169,6 +181,24 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			Where(auditentry.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, auditentryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case bulkjob.Table:
+		query := c.BulkJob.Query().
+			Where(bulkjob.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, bulkjobImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case bulkjobresult.Table:
+		query := c.BulkJobResult.Query().
+			Where(bulkjobresult.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, bulkjobresultImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -363,6 +393,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 		query := c.AuditEntry.Query().
 			Where(auditentry.IDIn(ids...))
 		query, err := query.CollectFields(ctx, auditentryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case bulkjob.Table:
+		query := c.BulkJob.Query().
+			Where(bulkjob.IDIn(ids...))
+		query, err := query.CollectFields(ctx, bulkjobImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case bulkjobresult.Table:
+		query := c.BulkJobResult.Query().
+			Where(bulkjobresult.IDIn(ids...))
+		query, err := query.CollectFields(ctx, bulkjobresultImplementors...)
 		if err != nil {
 			return nil, err
 		}

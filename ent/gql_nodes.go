@@ -30,6 +30,24 @@ func (c *AuditEntryConnection) Nodes() []*AuditEntry {
 }
 
 // Nodes returns the nodes of the connection's edges, in order.
+func (c *BulkJobConnection) Nodes() []*BulkJob {
+	nodes := make([]*BulkJob, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
+func (c *BulkJobResultConnection) Nodes() []*BulkJobResult {
+	nodes := make([]*BulkJobResult, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
 func (c *CaseCommentConnection) Nodes() []*CaseComment {
 	nodes := make([]*CaseComment, len(c.Edges))
 	for i, e := range c.Edges {

@@ -17,6 +17,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -1118,6 +1120,626 @@ func (_m *AuditEntry) ToEdge(order *AuditEntryOrder) *AuditEntryEdge {
 		order = DefaultAuditEntryOrder
 	}
 	return &AuditEntryEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// BulkJobEdge is the edge representation of BulkJob.
+type BulkJobEdge struct {
+	Node   *BulkJob `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// BulkJobConnection is the connection containing edges to BulkJob.
+type BulkJobConnection struct {
+	Edges      []*BulkJobEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *BulkJobConnection) build(nodes []*BulkJob, pager *bulkjobPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *BulkJob
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *BulkJob {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *BulkJob {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*BulkJobEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &BulkJobEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// BulkJobPaginateOption enables pagination customization.
+type BulkJobPaginateOption func(*bulkjobPager) error
+
+// WithBulkJobOrder configures pagination ordering.
+func WithBulkJobOrder(order *BulkJobOrder) BulkJobPaginateOption {
+	if order == nil {
+		order = DefaultBulkJobOrder
+	}
+	o := *order
+	return func(pager *bulkjobPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultBulkJobOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithBulkJobFilter configures pagination filter.
+func WithBulkJobFilter(filter func(*BulkJobQuery) (*BulkJobQuery, error)) BulkJobPaginateOption {
+	return func(pager *bulkjobPager) error {
+		if filter == nil {
+			return errors.New("BulkJobQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type bulkjobPager struct {
+	reverse bool
+	order   *BulkJobOrder
+	filter  func(*BulkJobQuery) (*BulkJobQuery, error)
+}
+
+func newBulkJobPager(opts []BulkJobPaginateOption, reverse bool) (*bulkjobPager, error) {
+	pager := &bulkjobPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultBulkJobOrder
+	}
+	return pager, nil
+}
+
+func (p *bulkjobPager) applyFilter(query *BulkJobQuery) (*BulkJobQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *bulkjobPager) toCursor(_m *BulkJob) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *bulkjobPager) applyCursors(query *BulkJobQuery, after, before *Cursor) (*BulkJobQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultBulkJobOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *bulkjobPager) applyOrder(query *BulkJobQuery) *BulkJobQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultBulkJobOrder.Field {
+		query = query.Order(DefaultBulkJobOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *bulkjobPager) orderExpr(query *BulkJobQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultBulkJobOrder.Field {
+			b.Comma().Ident(DefaultBulkJobOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to BulkJob.
+func (_m *BulkJobQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...BulkJobPaginateOption,
+) (*BulkJobConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newBulkJobPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &BulkJobConnection{Edges: []*BulkJobEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// BulkJobOrderFieldCreatedAt orders BulkJob by created_at.
+	BulkJobOrderFieldCreatedAt = &BulkJobOrderField{
+		Value: func(_m *BulkJob) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: bulkjob.FieldCreatedAt,
+		toTerm: bulkjob.ByCreatedAt,
+		toCursor: func(_m *BulkJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f BulkJobOrderField) String() string {
+	var str string
+	switch f.column {
+	case BulkJobOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f BulkJobOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *BulkJobOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("BulkJobOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *BulkJobOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid BulkJobOrderField", str)
+	}
+	return nil
+}
+
+// BulkJobOrderField defines the ordering field of BulkJob.
+type BulkJobOrderField struct {
+	// Value extracts the ordering value from the given BulkJob.
+	Value    func(*BulkJob) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) bulkjob.OrderOption
+	toCursor func(*BulkJob) Cursor
+}
+
+// BulkJobOrder defines the ordering of BulkJob.
+type BulkJobOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *BulkJobOrderField `json:"field"`
+}
+
+// DefaultBulkJobOrder is the default ordering of BulkJob.
+var DefaultBulkJobOrder = &BulkJobOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &BulkJobOrderField{
+		Value: func(_m *BulkJob) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: bulkjob.FieldID,
+		toTerm: bulkjob.ByID,
+		toCursor: func(_m *BulkJob) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts BulkJob into BulkJobEdge.
+func (_m *BulkJob) ToEdge(order *BulkJobOrder) *BulkJobEdge {
+	if order == nil {
+		order = DefaultBulkJobOrder
+	}
+	return &BulkJobEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// BulkJobResultEdge is the edge representation of BulkJobResult.
+type BulkJobResultEdge struct {
+	Node   *BulkJobResult `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// BulkJobResultConnection is the connection containing edges to BulkJobResult.
+type BulkJobResultConnection struct {
+	Edges      []*BulkJobResultEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *BulkJobResultConnection) build(nodes []*BulkJobResult, pager *bulkjobresultPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *BulkJobResult
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *BulkJobResult {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *BulkJobResult {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*BulkJobResultEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &BulkJobResultEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// BulkJobResultPaginateOption enables pagination customization.
+type BulkJobResultPaginateOption func(*bulkjobresultPager) error
+
+// WithBulkJobResultOrder configures pagination ordering.
+func WithBulkJobResultOrder(order *BulkJobResultOrder) BulkJobResultPaginateOption {
+	if order == nil {
+		order = DefaultBulkJobResultOrder
+	}
+	o := *order
+	return func(pager *bulkjobresultPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultBulkJobResultOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithBulkJobResultFilter configures pagination filter.
+func WithBulkJobResultFilter(filter func(*BulkJobResultQuery) (*BulkJobResultQuery, error)) BulkJobResultPaginateOption {
+	return func(pager *bulkjobresultPager) error {
+		if filter == nil {
+			return errors.New("BulkJobResultQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type bulkjobresultPager struct {
+	reverse bool
+	order   *BulkJobResultOrder
+	filter  func(*BulkJobResultQuery) (*BulkJobResultQuery, error)
+}
+
+func newBulkJobResultPager(opts []BulkJobResultPaginateOption, reverse bool) (*bulkjobresultPager, error) {
+	pager := &bulkjobresultPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultBulkJobResultOrder
+	}
+	return pager, nil
+}
+
+func (p *bulkjobresultPager) applyFilter(query *BulkJobResultQuery) (*BulkJobResultQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *bulkjobresultPager) toCursor(_m *BulkJobResult) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *bulkjobresultPager) applyCursors(query *BulkJobResultQuery, after, before *Cursor) (*BulkJobResultQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultBulkJobResultOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *bulkjobresultPager) applyOrder(query *BulkJobResultQuery) *BulkJobResultQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultBulkJobResultOrder.Field {
+		query = query.Order(DefaultBulkJobResultOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *bulkjobresultPager) orderExpr(query *BulkJobResultQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultBulkJobResultOrder.Field {
+			b.Comma().Ident(DefaultBulkJobResultOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to BulkJobResult.
+func (_m *BulkJobResultQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...BulkJobResultPaginateOption,
+) (*BulkJobResultConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newBulkJobResultPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &BulkJobResultConnection{Edges: []*BulkJobResultEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// BulkJobResultOrderFieldCreatedAt orders BulkJobResult by created_at.
+	BulkJobResultOrderFieldCreatedAt = &BulkJobResultOrderField{
+		Value: func(_m *BulkJobResult) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: bulkjobresult.FieldCreatedAt,
+		toTerm: bulkjobresult.ByCreatedAt,
+		toCursor: func(_m *BulkJobResult) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// BulkJobResultOrderFieldIndex orders BulkJobResult by index.
+	BulkJobResultOrderFieldIndex = &BulkJobResultOrderField{
+		Value: func(_m *BulkJobResult) (ent.Value, error) {
+			return _m.Index, nil
+		},
+		column: bulkjobresult.FieldIndex,
+		toTerm: bulkjobresult.ByIndex,
+		toCursor: func(_m *BulkJobResult) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Index,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f BulkJobResultOrderField) String() string {
+	var str string
+	switch f.column {
+	case BulkJobResultOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case BulkJobResultOrderFieldIndex.column:
+		str = "INDEX"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f BulkJobResultOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *BulkJobResultOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("BulkJobResultOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *BulkJobResultOrderFieldCreatedAt
+	case "INDEX":
+		*f = *BulkJobResultOrderFieldIndex
+	default:
+		return fmt.Errorf("%s is not a valid BulkJobResultOrderField", str)
+	}
+	return nil
+}
+
+// BulkJobResultOrderField defines the ordering field of BulkJobResult.
+type BulkJobResultOrderField struct {
+	// Value extracts the ordering value from the given BulkJobResult.
+	Value    func(*BulkJobResult) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) bulkjobresult.OrderOption
+	toCursor func(*BulkJobResult) Cursor
+}
+
+// BulkJobResultOrder defines the ordering of BulkJobResult.
+type BulkJobResultOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *BulkJobResultOrderField `json:"field"`
+}
+
+// DefaultBulkJobResultOrder is the default ordering of BulkJobResult.
+var DefaultBulkJobResultOrder = &BulkJobResultOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &BulkJobResultOrderField{
+		Value: func(_m *BulkJobResult) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: bulkjobresult.FieldID,
+		toTerm: bulkjobresult.ByID,
+		toCursor: func(_m *BulkJobResult) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts BulkJobResult into BulkJobResultEdge.
+func (_m *BulkJobResult) ToEdge(order *BulkJobResultOrder) *BulkJobResultEdge {
+	if order == nil {
+		order = DefaultBulkJobResultOrder
+	}
+	return &BulkJobResultEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -563,6 +565,186 @@ func (i *AuditEntryWhereInput) P() (predicate.AuditEntry, error) {
 		return predicates[0], nil
 	default:
 		return auditentry.And(predicates...), nil
+	}
+}
+
+// BulkJobWhereInput represents a where input for filtering BulkJob queries.
+type BulkJobWhereInput struct {
+	Predicates []predicate.BulkJob  `json:"-"`
+	Not        *BulkJobWhereInput   `json:"not,omitempty"`
+	Or         []*BulkJobWhereInput `json:"or,omitempty"`
+	And        []*BulkJobWhereInput `json:"and,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *BulkJobWhereInput) AddPredicates(predicates ...predicate.BulkJob) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the BulkJobWhereInput filter on the BulkJobQuery builder.
+func (i *BulkJobWhereInput) Filter(q *BulkJobQuery) (*BulkJobQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyBulkJobWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyBulkJobWhereInput is returned in case the BulkJobWhereInput is empty.
+var ErrEmptyBulkJobWhereInput = errors.New("ent: empty predicate BulkJobWhereInput")
+
+// P returns a predicate for filtering bulkjobs.
+// An error is returned if the input is empty or invalid.
+func (i *BulkJobWhereInput) P() (predicate.BulkJob, error) {
+	var predicates []predicate.BulkJob
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, bulkjob.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.BulkJob, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, bulkjob.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.BulkJob, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, bulkjob.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyBulkJobWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return bulkjob.And(predicates...), nil
+	}
+}
+
+// BulkJobResultWhereInput represents a where input for filtering BulkJobResult queries.
+type BulkJobResultWhereInput struct {
+	Predicates []predicate.BulkJobResult  `json:"-"`
+	Not        *BulkJobResultWhereInput   `json:"not,omitempty"`
+	Or         []*BulkJobResultWhereInput `json:"or,omitempty"`
+	And        []*BulkJobResultWhereInput `json:"and,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *BulkJobResultWhereInput) AddPredicates(predicates ...predicate.BulkJobResult) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the BulkJobResultWhereInput filter on the BulkJobResultQuery builder.
+func (i *BulkJobResultWhereInput) Filter(q *BulkJobResultQuery) (*BulkJobResultQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyBulkJobResultWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyBulkJobResultWhereInput is returned in case the BulkJobResultWhereInput is empty.
+var ErrEmptyBulkJobResultWhereInput = errors.New("ent: empty predicate BulkJobResultWhereInput")
+
+// P returns a predicate for filtering bulkjobresults.
+// An error is returned if the input is empty or invalid.
+func (i *BulkJobResultWhereInput) P() (predicate.BulkJobResult, error) {
+	var predicates []predicate.BulkJobResult
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, bulkjobresult.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.BulkJobResult, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, bulkjobresult.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.BulkJobResult, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, bulkjobresult.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyBulkJobResultWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return bulkjobresult.And(predicates...), nil
 	}
 }
 

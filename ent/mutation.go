@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -15,6 +16,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
@@ -44,6 +47,8 @@ const (
 	TypeAccessToken      = "AccessToken"
 	TypeAttachment       = "Attachment"
 	TypeAuditEntry       = "AuditEntry"
+	TypeBulkJob          = "BulkJob"
+	TypeBulkJobResult    = "BulkJobResult"
 	TypeCaseComment      = "CaseComment"
 	TypeCaseEvent        = "CaseEvent"
 	TypeCaseSubscription = "CaseSubscription"
@@ -2908,6 +2913,2451 @@ func (m *AuditEntryMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEntry edge %s", name)
+}
+
+// BulkJobMutation represents an operation that mutates the BulkJob nodes in the graph.
+type BulkJobMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *string
+	created_at         *time.Time
+	kind               *bulkjob.Kind
+	status             *bulkjob.Status
+	dry_run            *bool
+	created_by_id      *string
+	organization_id    *string
+	token_id           *string
+	client_mutation_id *string
+	items              *[]json.RawMessage
+	appenditems        []json.RawMessage
+	total              *int
+	addtotal           *int
+	_done              *int
+	add_done           *int
+	ok_count           *int
+	addok_count        *int
+	failed_count       *int
+	addfailed_count    *int
+	cancelled_count    *int
+	addcancelled_count *int
+	claims             *int
+	addclaims          *int
+	lease_until        *time.Time
+	finished_at        *time.Time
+	clearedFields      map[string]struct{}
+	results            map[string]struct{}
+	removedresults     map[string]struct{}
+	clearedresults     bool
+	done               bool
+	oldValue           func(context.Context) (*BulkJob, error)
+	predicates         []predicate.BulkJob
+}
+
+var _ ent.Mutation = (*BulkJobMutation)(nil)
+
+// bulkjobOption allows management of the mutation configuration using functional options.
+type bulkjobOption func(*BulkJobMutation)
+
+// newBulkJobMutation creates new mutation for the BulkJob entity.
+func newBulkJobMutation(c config, op Op, opts ...bulkjobOption) *BulkJobMutation {
+	m := &BulkJobMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBulkJob,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBulkJobID sets the ID field of the mutation.
+func withBulkJobID(id string) bulkjobOption {
+	return func(m *BulkJobMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BulkJob
+		)
+		m.oldValue = func(ctx context.Context) (*BulkJob, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BulkJob.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBulkJob sets the old BulkJob of the mutation.
+func withBulkJob(node *BulkJob) bulkjobOption {
+	return func(m *BulkJobMutation) {
+		m.oldValue = func(context.Context) (*BulkJob, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BulkJobMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BulkJobMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BulkJob entities.
+func (m *BulkJobMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BulkJobMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BulkJobMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BulkJob.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BulkJobMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BulkJobMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BulkJobMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *BulkJobMutation) SetKind(b bulkjob.Kind) {
+	m.kind = &b
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *BulkJobMutation) Kind() (r bulkjob.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldKind(ctx context.Context) (v bulkjob.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *BulkJobMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *BulkJobMutation) SetStatus(b bulkjob.Status) {
+	m.status = &b
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *BulkJobMutation) Status() (r bulkjob.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldStatus(ctx context.Context) (v bulkjob.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *BulkJobMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDryRun sets the "dry_run" field.
+func (m *BulkJobMutation) SetDryRun(b bool) {
+	m.dry_run = &b
+}
+
+// DryRun returns the value of the "dry_run" field in the mutation.
+func (m *BulkJobMutation) DryRun() (r bool, exists bool) {
+	v := m.dry_run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDryRun returns the old "dry_run" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldDryRun(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDryRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDryRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDryRun: %w", err)
+	}
+	return oldValue.DryRun, nil
+}
+
+// ResetDryRun resets all changes to the "dry_run" field.
+func (m *BulkJobMutation) ResetDryRun() {
+	m.dry_run = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *BulkJobMutation) SetCreatedByID(s string) {
+	m.created_by_id = &s
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *BulkJobMutation) CreatedByID() (r string, exists bool) {
+	v := m.created_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldCreatedByID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *BulkJobMutation) ResetCreatedByID() {
+	m.created_by_id = nil
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *BulkJobMutation) SetOrganizationID(s string) {
+	m.organization_id = &s
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *BulkJobMutation) OrganizationID() (r string, exists bool) {
+	v := m.organization_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldOrganizationID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *BulkJobMutation) ResetOrganizationID() {
+	m.organization_id = nil
+}
+
+// SetTokenID sets the "token_id" field.
+func (m *BulkJobMutation) SetTokenID(s string) {
+	m.token_id = &s
+}
+
+// TokenID returns the value of the "token_id" field in the mutation.
+func (m *BulkJobMutation) TokenID() (r string, exists bool) {
+	v := m.token_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenID returns the old "token_id" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldTokenID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenID: %w", err)
+	}
+	return oldValue.TokenID, nil
+}
+
+// ResetTokenID resets all changes to the "token_id" field.
+func (m *BulkJobMutation) ResetTokenID() {
+	m.token_id = nil
+}
+
+// SetClientMutationID sets the "client_mutation_id" field.
+func (m *BulkJobMutation) SetClientMutationID(s string) {
+	m.client_mutation_id = &s
+}
+
+// ClientMutationID returns the value of the "client_mutation_id" field in the mutation.
+func (m *BulkJobMutation) ClientMutationID() (r string, exists bool) {
+	v := m.client_mutation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientMutationID returns the old "client_mutation_id" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldClientMutationID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientMutationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientMutationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientMutationID: %w", err)
+	}
+	return oldValue.ClientMutationID, nil
+}
+
+// ClearClientMutationID clears the value of the "client_mutation_id" field.
+func (m *BulkJobMutation) ClearClientMutationID() {
+	m.client_mutation_id = nil
+	m.clearedFields[bulkjob.FieldClientMutationID] = struct{}{}
+}
+
+// ClientMutationIDCleared returns if the "client_mutation_id" field was cleared in this mutation.
+func (m *BulkJobMutation) ClientMutationIDCleared() bool {
+	_, ok := m.clearedFields[bulkjob.FieldClientMutationID]
+	return ok
+}
+
+// ResetClientMutationID resets all changes to the "client_mutation_id" field.
+func (m *BulkJobMutation) ResetClientMutationID() {
+	m.client_mutation_id = nil
+	delete(m.clearedFields, bulkjob.FieldClientMutationID)
+}
+
+// SetItems sets the "items" field.
+func (m *BulkJobMutation) SetItems(jm []json.RawMessage) {
+	m.items = &jm
+	m.appenditems = nil
+}
+
+// Items returns the value of the "items" field in the mutation.
+func (m *BulkJobMutation) Items() (r []json.RawMessage, exists bool) {
+	v := m.items
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItems returns the old "items" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldItems(ctx context.Context) (v []json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItems is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItems requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItems: %w", err)
+	}
+	return oldValue.Items, nil
+}
+
+// AppendItems adds jm to the "items" field.
+func (m *BulkJobMutation) AppendItems(jm []json.RawMessage) {
+	m.appenditems = append(m.appenditems, jm...)
+}
+
+// AppendedItems returns the list of values that were appended to the "items" field in this mutation.
+func (m *BulkJobMutation) AppendedItems() ([]json.RawMessage, bool) {
+	if len(m.appenditems) == 0 {
+		return nil, false
+	}
+	return m.appenditems, true
+}
+
+// ResetItems resets all changes to the "items" field.
+func (m *BulkJobMutation) ResetItems() {
+	m.items = nil
+	m.appenditems = nil
+}
+
+// SetTotal sets the "total" field.
+func (m *BulkJobMutation) SetTotal(i int) {
+	m.total = &i
+	m.addtotal = nil
+}
+
+// Total returns the value of the "total" field in the mutation.
+func (m *BulkJobMutation) Total() (r int, exists bool) {
+	v := m.total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotal returns the old "total" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldTotal(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotal: %w", err)
+	}
+	return oldValue.Total, nil
+}
+
+// AddTotal adds i to the "total" field.
+func (m *BulkJobMutation) AddTotal(i int) {
+	if m.addtotal != nil {
+		*m.addtotal += i
+	} else {
+		m.addtotal = &i
+	}
+}
+
+// AddedTotal returns the value that was added to the "total" field in this mutation.
+func (m *BulkJobMutation) AddedTotal() (r int, exists bool) {
+	v := m.addtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotal resets all changes to the "total" field.
+func (m *BulkJobMutation) ResetTotal() {
+	m.total = nil
+	m.addtotal = nil
+}
+
+// SetDone sets the "done" field.
+func (m *BulkJobMutation) SetDone(i int) {
+	m._done = &i
+	m.add_done = nil
+}
+
+// Done returns the value of the "done" field in the mutation.
+func (m *BulkJobMutation) Done() (r int, exists bool) {
+	v := m._done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDone returns the old "done" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldDone(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDone: %w", err)
+	}
+	return oldValue.Done, nil
+}
+
+// AddDone adds i to the "done" field.
+func (m *BulkJobMutation) AddDone(i int) {
+	if m.add_done != nil {
+		*m.add_done += i
+	} else {
+		m.add_done = &i
+	}
+}
+
+// AddedDone returns the value that was added to the "done" field in this mutation.
+func (m *BulkJobMutation) AddedDone() (r int, exists bool) {
+	v := m.add_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDone resets all changes to the "done" field.
+func (m *BulkJobMutation) ResetDone() {
+	m._done = nil
+	m.add_done = nil
+}
+
+// SetOkCount sets the "ok_count" field.
+func (m *BulkJobMutation) SetOkCount(i int) {
+	m.ok_count = &i
+	m.addok_count = nil
+}
+
+// OkCount returns the value of the "ok_count" field in the mutation.
+func (m *BulkJobMutation) OkCount() (r int, exists bool) {
+	v := m.ok_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOkCount returns the old "ok_count" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldOkCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOkCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOkCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOkCount: %w", err)
+	}
+	return oldValue.OkCount, nil
+}
+
+// AddOkCount adds i to the "ok_count" field.
+func (m *BulkJobMutation) AddOkCount(i int) {
+	if m.addok_count != nil {
+		*m.addok_count += i
+	} else {
+		m.addok_count = &i
+	}
+}
+
+// AddedOkCount returns the value that was added to the "ok_count" field in this mutation.
+func (m *BulkJobMutation) AddedOkCount() (r int, exists bool) {
+	v := m.addok_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOkCount resets all changes to the "ok_count" field.
+func (m *BulkJobMutation) ResetOkCount() {
+	m.ok_count = nil
+	m.addok_count = nil
+}
+
+// SetFailedCount sets the "failed_count" field.
+func (m *BulkJobMutation) SetFailedCount(i int) {
+	m.failed_count = &i
+	m.addfailed_count = nil
+}
+
+// FailedCount returns the value of the "failed_count" field in the mutation.
+func (m *BulkJobMutation) FailedCount() (r int, exists bool) {
+	v := m.failed_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailedCount returns the old "failed_count" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldFailedCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailedCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailedCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailedCount: %w", err)
+	}
+	return oldValue.FailedCount, nil
+}
+
+// AddFailedCount adds i to the "failed_count" field.
+func (m *BulkJobMutation) AddFailedCount(i int) {
+	if m.addfailed_count != nil {
+		*m.addfailed_count += i
+	} else {
+		m.addfailed_count = &i
+	}
+}
+
+// AddedFailedCount returns the value that was added to the "failed_count" field in this mutation.
+func (m *BulkJobMutation) AddedFailedCount() (r int, exists bool) {
+	v := m.addfailed_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailedCount resets all changes to the "failed_count" field.
+func (m *BulkJobMutation) ResetFailedCount() {
+	m.failed_count = nil
+	m.addfailed_count = nil
+}
+
+// SetCancelledCount sets the "cancelled_count" field.
+func (m *BulkJobMutation) SetCancelledCount(i int) {
+	m.cancelled_count = &i
+	m.addcancelled_count = nil
+}
+
+// CancelledCount returns the value of the "cancelled_count" field in the mutation.
+func (m *BulkJobMutation) CancelledCount() (r int, exists bool) {
+	v := m.cancelled_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelledCount returns the old "cancelled_count" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldCancelledCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelledCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelledCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelledCount: %w", err)
+	}
+	return oldValue.CancelledCount, nil
+}
+
+// AddCancelledCount adds i to the "cancelled_count" field.
+func (m *BulkJobMutation) AddCancelledCount(i int) {
+	if m.addcancelled_count != nil {
+		*m.addcancelled_count += i
+	} else {
+		m.addcancelled_count = &i
+	}
+}
+
+// AddedCancelledCount returns the value that was added to the "cancelled_count" field in this mutation.
+func (m *BulkJobMutation) AddedCancelledCount() (r int, exists bool) {
+	v := m.addcancelled_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCancelledCount resets all changes to the "cancelled_count" field.
+func (m *BulkJobMutation) ResetCancelledCount() {
+	m.cancelled_count = nil
+	m.addcancelled_count = nil
+}
+
+// SetClaims sets the "claims" field.
+func (m *BulkJobMutation) SetClaims(i int) {
+	m.claims = &i
+	m.addclaims = nil
+}
+
+// Claims returns the value of the "claims" field in the mutation.
+func (m *BulkJobMutation) Claims() (r int, exists bool) {
+	v := m.claims
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaims returns the old "claims" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldClaims(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaims is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaims requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaims: %w", err)
+	}
+	return oldValue.Claims, nil
+}
+
+// AddClaims adds i to the "claims" field.
+func (m *BulkJobMutation) AddClaims(i int) {
+	if m.addclaims != nil {
+		*m.addclaims += i
+	} else {
+		m.addclaims = &i
+	}
+}
+
+// AddedClaims returns the value that was added to the "claims" field in this mutation.
+func (m *BulkJobMutation) AddedClaims() (r int, exists bool) {
+	v := m.addclaims
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetClaims resets all changes to the "claims" field.
+func (m *BulkJobMutation) ResetClaims() {
+	m.claims = nil
+	m.addclaims = nil
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (m *BulkJobMutation) SetLeaseUntil(t time.Time) {
+	m.lease_until = &t
+}
+
+// LeaseUntil returns the value of the "lease_until" field in the mutation.
+func (m *BulkJobMutation) LeaseUntil() (r time.Time, exists bool) {
+	v := m.lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseUntil returns the old "lease_until" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseUntil: %w", err)
+	}
+	return oldValue.LeaseUntil, nil
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (m *BulkJobMutation) ClearLeaseUntil() {
+	m.lease_until = nil
+	m.clearedFields[bulkjob.FieldLeaseUntil] = struct{}{}
+}
+
+// LeaseUntilCleared returns if the "lease_until" field was cleared in this mutation.
+func (m *BulkJobMutation) LeaseUntilCleared() bool {
+	_, ok := m.clearedFields[bulkjob.FieldLeaseUntil]
+	return ok
+}
+
+// ResetLeaseUntil resets all changes to the "lease_until" field.
+func (m *BulkJobMutation) ResetLeaseUntil() {
+	m.lease_until = nil
+	delete(m.clearedFields, bulkjob.FieldLeaseUntil)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *BulkJobMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *BulkJobMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the BulkJob entity.
+// If the BulkJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *BulkJobMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[bulkjob.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *BulkJobMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[bulkjob.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *BulkJobMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, bulkjob.FieldFinishedAt)
+}
+
+// AddResultIDs adds the "results" edge to the BulkJobResult entity by ids.
+func (m *BulkJobMutation) AddResultIDs(ids ...string) {
+	if m.results == nil {
+		m.results = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.results[ids[i]] = struct{}{}
+	}
+}
+
+// ClearResults clears the "results" edge to the BulkJobResult entity.
+func (m *BulkJobMutation) ClearResults() {
+	m.clearedresults = true
+}
+
+// ResultsCleared reports if the "results" edge to the BulkJobResult entity was cleared.
+func (m *BulkJobMutation) ResultsCleared() bool {
+	return m.clearedresults
+}
+
+// RemoveResultIDs removes the "results" edge to the BulkJobResult entity by IDs.
+func (m *BulkJobMutation) RemoveResultIDs(ids ...string) {
+	if m.removedresults == nil {
+		m.removedresults = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.results, ids[i])
+		m.removedresults[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedResults returns the removed IDs of the "results" edge to the BulkJobResult entity.
+func (m *BulkJobMutation) RemovedResultsIDs() (ids []string) {
+	for id := range m.removedresults {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResultsIDs returns the "results" edge IDs in the mutation.
+func (m *BulkJobMutation) ResultsIDs() (ids []string) {
+	for id := range m.results {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetResults resets all changes to the "results" edge.
+func (m *BulkJobMutation) ResetResults() {
+	m.results = nil
+	m.clearedresults = false
+	m.removedresults = nil
+}
+
+// Where appends a list predicates to the BulkJobMutation builder.
+func (m *BulkJobMutation) Where(ps ...predicate.BulkJob) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BulkJobMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BulkJobMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BulkJob, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BulkJobMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BulkJobMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BulkJob).
+func (m *BulkJobMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BulkJobMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.created_at != nil {
+		fields = append(fields, bulkjob.FieldCreatedAt)
+	}
+	if m.kind != nil {
+		fields = append(fields, bulkjob.FieldKind)
+	}
+	if m.status != nil {
+		fields = append(fields, bulkjob.FieldStatus)
+	}
+	if m.dry_run != nil {
+		fields = append(fields, bulkjob.FieldDryRun)
+	}
+	if m.created_by_id != nil {
+		fields = append(fields, bulkjob.FieldCreatedByID)
+	}
+	if m.organization_id != nil {
+		fields = append(fields, bulkjob.FieldOrganizationID)
+	}
+	if m.token_id != nil {
+		fields = append(fields, bulkjob.FieldTokenID)
+	}
+	if m.client_mutation_id != nil {
+		fields = append(fields, bulkjob.FieldClientMutationID)
+	}
+	if m.items != nil {
+		fields = append(fields, bulkjob.FieldItems)
+	}
+	if m.total != nil {
+		fields = append(fields, bulkjob.FieldTotal)
+	}
+	if m._done != nil {
+		fields = append(fields, bulkjob.FieldDone)
+	}
+	if m.ok_count != nil {
+		fields = append(fields, bulkjob.FieldOkCount)
+	}
+	if m.failed_count != nil {
+		fields = append(fields, bulkjob.FieldFailedCount)
+	}
+	if m.cancelled_count != nil {
+		fields = append(fields, bulkjob.FieldCancelledCount)
+	}
+	if m.claims != nil {
+		fields = append(fields, bulkjob.FieldClaims)
+	}
+	if m.lease_until != nil {
+		fields = append(fields, bulkjob.FieldLeaseUntil)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, bulkjob.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BulkJobMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case bulkjob.FieldCreatedAt:
+		return m.CreatedAt()
+	case bulkjob.FieldKind:
+		return m.Kind()
+	case bulkjob.FieldStatus:
+		return m.Status()
+	case bulkjob.FieldDryRun:
+		return m.DryRun()
+	case bulkjob.FieldCreatedByID:
+		return m.CreatedByID()
+	case bulkjob.FieldOrganizationID:
+		return m.OrganizationID()
+	case bulkjob.FieldTokenID:
+		return m.TokenID()
+	case bulkjob.FieldClientMutationID:
+		return m.ClientMutationID()
+	case bulkjob.FieldItems:
+		return m.Items()
+	case bulkjob.FieldTotal:
+		return m.Total()
+	case bulkjob.FieldDone:
+		return m.Done()
+	case bulkjob.FieldOkCount:
+		return m.OkCount()
+	case bulkjob.FieldFailedCount:
+		return m.FailedCount()
+	case bulkjob.FieldCancelledCount:
+		return m.CancelledCount()
+	case bulkjob.FieldClaims:
+		return m.Claims()
+	case bulkjob.FieldLeaseUntil:
+		return m.LeaseUntil()
+	case bulkjob.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BulkJobMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case bulkjob.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case bulkjob.FieldKind:
+		return m.OldKind(ctx)
+	case bulkjob.FieldStatus:
+		return m.OldStatus(ctx)
+	case bulkjob.FieldDryRun:
+		return m.OldDryRun(ctx)
+	case bulkjob.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case bulkjob.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
+	case bulkjob.FieldTokenID:
+		return m.OldTokenID(ctx)
+	case bulkjob.FieldClientMutationID:
+		return m.OldClientMutationID(ctx)
+	case bulkjob.FieldItems:
+		return m.OldItems(ctx)
+	case bulkjob.FieldTotal:
+		return m.OldTotal(ctx)
+	case bulkjob.FieldDone:
+		return m.OldDone(ctx)
+	case bulkjob.FieldOkCount:
+		return m.OldOkCount(ctx)
+	case bulkjob.FieldFailedCount:
+		return m.OldFailedCount(ctx)
+	case bulkjob.FieldCancelledCount:
+		return m.OldCancelledCount(ctx)
+	case bulkjob.FieldClaims:
+		return m.OldClaims(ctx)
+	case bulkjob.FieldLeaseUntil:
+		return m.OldLeaseUntil(ctx)
+	case bulkjob.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BulkJob field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BulkJobMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case bulkjob.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case bulkjob.FieldKind:
+		v, ok := value.(bulkjob.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case bulkjob.FieldStatus:
+		v, ok := value.(bulkjob.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case bulkjob.FieldDryRun:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDryRun(v)
+		return nil
+	case bulkjob.FieldCreatedByID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case bulkjob.FieldOrganizationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
+		return nil
+	case bulkjob.FieldTokenID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenID(v)
+		return nil
+	case bulkjob.FieldClientMutationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientMutationID(v)
+		return nil
+	case bulkjob.FieldItems:
+		v, ok := value.([]json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItems(v)
+		return nil
+	case bulkjob.FieldTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotal(v)
+		return nil
+	case bulkjob.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDone(v)
+		return nil
+	case bulkjob.FieldOkCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOkCount(v)
+		return nil
+	case bulkjob.FieldFailedCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailedCount(v)
+		return nil
+	case bulkjob.FieldCancelledCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelledCount(v)
+		return nil
+	case bulkjob.FieldClaims:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaims(v)
+		return nil
+	case bulkjob.FieldLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseUntil(v)
+		return nil
+	case bulkjob.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJob field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BulkJobMutation) AddedFields() []string {
+	var fields []string
+	if m.addtotal != nil {
+		fields = append(fields, bulkjob.FieldTotal)
+	}
+	if m.add_done != nil {
+		fields = append(fields, bulkjob.FieldDone)
+	}
+	if m.addok_count != nil {
+		fields = append(fields, bulkjob.FieldOkCount)
+	}
+	if m.addfailed_count != nil {
+		fields = append(fields, bulkjob.FieldFailedCount)
+	}
+	if m.addcancelled_count != nil {
+		fields = append(fields, bulkjob.FieldCancelledCount)
+	}
+	if m.addclaims != nil {
+		fields = append(fields, bulkjob.FieldClaims)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BulkJobMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case bulkjob.FieldTotal:
+		return m.AddedTotal()
+	case bulkjob.FieldDone:
+		return m.AddedDone()
+	case bulkjob.FieldOkCount:
+		return m.AddedOkCount()
+	case bulkjob.FieldFailedCount:
+		return m.AddedFailedCount()
+	case bulkjob.FieldCancelledCount:
+		return m.AddedCancelledCount()
+	case bulkjob.FieldClaims:
+		return m.AddedClaims()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BulkJobMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case bulkjob.FieldTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotal(v)
+		return nil
+	case bulkjob.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDone(v)
+		return nil
+	case bulkjob.FieldOkCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOkCount(v)
+		return nil
+	case bulkjob.FieldFailedCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailedCount(v)
+		return nil
+	case bulkjob.FieldCancelledCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCancelledCount(v)
+		return nil
+	case bulkjob.FieldClaims:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddClaims(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJob numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BulkJobMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(bulkjob.FieldClientMutationID) {
+		fields = append(fields, bulkjob.FieldClientMutationID)
+	}
+	if m.FieldCleared(bulkjob.FieldLeaseUntil) {
+		fields = append(fields, bulkjob.FieldLeaseUntil)
+	}
+	if m.FieldCleared(bulkjob.FieldFinishedAt) {
+		fields = append(fields, bulkjob.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BulkJobMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BulkJobMutation) ClearField(name string) error {
+	switch name {
+	case bulkjob.FieldClientMutationID:
+		m.ClearClientMutationID()
+		return nil
+	case bulkjob.FieldLeaseUntil:
+		m.ClearLeaseUntil()
+		return nil
+	case bulkjob.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJob nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BulkJobMutation) ResetField(name string) error {
+	switch name {
+	case bulkjob.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case bulkjob.FieldKind:
+		m.ResetKind()
+		return nil
+	case bulkjob.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case bulkjob.FieldDryRun:
+		m.ResetDryRun()
+		return nil
+	case bulkjob.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case bulkjob.FieldOrganizationID:
+		m.ResetOrganizationID()
+		return nil
+	case bulkjob.FieldTokenID:
+		m.ResetTokenID()
+		return nil
+	case bulkjob.FieldClientMutationID:
+		m.ResetClientMutationID()
+		return nil
+	case bulkjob.FieldItems:
+		m.ResetItems()
+		return nil
+	case bulkjob.FieldTotal:
+		m.ResetTotal()
+		return nil
+	case bulkjob.FieldDone:
+		m.ResetDone()
+		return nil
+	case bulkjob.FieldOkCount:
+		m.ResetOkCount()
+		return nil
+	case bulkjob.FieldFailedCount:
+		m.ResetFailedCount()
+		return nil
+	case bulkjob.FieldCancelledCount:
+		m.ResetCancelledCount()
+		return nil
+	case bulkjob.FieldClaims:
+		m.ResetClaims()
+		return nil
+	case bulkjob.FieldLeaseUntil:
+		m.ResetLeaseUntil()
+		return nil
+	case bulkjob.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJob field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BulkJobMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.results != nil {
+		edges = append(edges, bulkjob.EdgeResults)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BulkJobMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case bulkjob.EdgeResults:
+		ids := make([]ent.Value, 0, len(m.results))
+		for id := range m.results {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BulkJobMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedresults != nil {
+		edges = append(edges, bulkjob.EdgeResults)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BulkJobMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case bulkjob.EdgeResults:
+		ids := make([]ent.Value, 0, len(m.removedresults))
+		for id := range m.removedresults {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BulkJobMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedresults {
+		edges = append(edges, bulkjob.EdgeResults)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BulkJobMutation) EdgeCleared(name string) bool {
+	switch name {
+	case bulkjob.EdgeResults:
+		return m.clearedresults
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BulkJobMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown BulkJob unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BulkJobMutation) ResetEdge(name string) error {
+	switch name {
+	case bulkjob.EdgeResults:
+		m.ResetResults()
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJob edge %s", name)
+}
+
+// BulkJobResultMutation represents an operation that mutates the BulkJobResult nodes in the graph.
+type BulkJobResultMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	created_at    *time.Time
+	index         *int
+	addindex      *int
+	subject_id    *string
+	outcome       *bulkjobresult.Outcome
+	error_code    *string
+	error_message *string
+	result_id     *string
+	clearedFields map[string]struct{}
+	job           *string
+	clearedjob    bool
+	done          bool
+	oldValue      func(context.Context) (*BulkJobResult, error)
+	predicates    []predicate.BulkJobResult
+}
+
+var _ ent.Mutation = (*BulkJobResultMutation)(nil)
+
+// bulkjobresultOption allows management of the mutation configuration using functional options.
+type bulkjobresultOption func(*BulkJobResultMutation)
+
+// newBulkJobResultMutation creates new mutation for the BulkJobResult entity.
+func newBulkJobResultMutation(c config, op Op, opts ...bulkjobresultOption) *BulkJobResultMutation {
+	m := &BulkJobResultMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBulkJobResult,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBulkJobResultID sets the ID field of the mutation.
+func withBulkJobResultID(id string) bulkjobresultOption {
+	return func(m *BulkJobResultMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BulkJobResult
+		)
+		m.oldValue = func(ctx context.Context) (*BulkJobResult, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BulkJobResult.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBulkJobResult sets the old BulkJobResult of the mutation.
+func withBulkJobResult(node *BulkJobResult) bulkjobresultOption {
+	return func(m *BulkJobResultMutation) {
+		m.oldValue = func(context.Context) (*BulkJobResult, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BulkJobResultMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BulkJobResultMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BulkJobResult entities.
+func (m *BulkJobResultMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BulkJobResultMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BulkJobResultMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BulkJobResult.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BulkJobResultMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BulkJobResultMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BulkJobResult entity.
+// If the BulkJobResult object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobResultMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BulkJobResultMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetJobID sets the "job_id" field.
+func (m *BulkJobResultMutation) SetJobID(s string) {
+	m.job = &s
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *BulkJobResultMutation) JobID() (r string, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the BulkJobResult entity.
+// If the BulkJobResult object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobResultMutation) OldJobID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *BulkJobResultMutation) ResetJobID() {
+	m.job = nil
+}
+
+// SetIndex sets the "index" field.
+func (m *BulkJobResultMutation) SetIndex(i int) {
+	m.index = &i
+	m.addindex = nil
+}
+
+// Index returns the value of the "index" field in the mutation.
+func (m *BulkJobResultMutation) Index() (r int, exists bool) {
+	v := m.index
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIndex returns the old "index" field's value of the BulkJobResult entity.
+// If the BulkJobResult object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobResultMutation) OldIndex(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIndex is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIndex requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIndex: %w", err)
+	}
+	return oldValue.Index, nil
+}
+
+// AddIndex adds i to the "index" field.
+func (m *BulkJobResultMutation) AddIndex(i int) {
+	if m.addindex != nil {
+		*m.addindex += i
+	} else {
+		m.addindex = &i
+	}
+}
+
+// AddedIndex returns the value that was added to the "index" field in this mutation.
+func (m *BulkJobResultMutation) AddedIndex() (r int, exists bool) {
+	v := m.addindex
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetIndex resets all changes to the "index" field.
+func (m *BulkJobResultMutation) ResetIndex() {
+	m.index = nil
+	m.addindex = nil
+}
+
+// SetSubjectID sets the "subject_id" field.
+func (m *BulkJobResultMutation) SetSubjectID(s string) {
+	m.subject_id = &s
+}
+
+// SubjectID returns the value of the "subject_id" field in the mutation.
+func (m *BulkJobResultMutation) SubjectID() (r string, exists bool) {
+	v := m.subject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectID returns the old "subject_id" field's value of the BulkJobResult entity.
+// If the BulkJobResult object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobResultMutation) OldSubjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectID: %w", err)
+	}
+	return oldValue.SubjectID, nil
+}
+
+// ClearSubjectID clears the value of the "subject_id" field.
+func (m *BulkJobResultMutation) ClearSubjectID() {
+	m.subject_id = nil
+	m.clearedFields[bulkjobresult.FieldSubjectID] = struct{}{}
+}
+
+// SubjectIDCleared returns if the "subject_id" field was cleared in this mutation.
+func (m *BulkJobResultMutation) SubjectIDCleared() bool {
+	_, ok := m.clearedFields[bulkjobresult.FieldSubjectID]
+	return ok
+}
+
+// ResetSubjectID resets all changes to the "subject_id" field.
+func (m *BulkJobResultMutation) ResetSubjectID() {
+	m.subject_id = nil
+	delete(m.clearedFields, bulkjobresult.FieldSubjectID)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *BulkJobResultMutation) SetOutcome(b bulkjobresult.Outcome) {
+	m.outcome = &b
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *BulkJobResultMutation) Outcome() (r bulkjobresult.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the BulkJobResult entity.
+// If the BulkJobResult object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobResultMutation) OldOutcome(ctx context.Context) (v bulkjobresult.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *BulkJobResultMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetErrorCode sets the "error_code" field.
+func (m *BulkJobResultMutation) SetErrorCode(s string) {
+	m.error_code = &s
+}
+
+// ErrorCode returns the value of the "error_code" field in the mutation.
+func (m *BulkJobResultMutation) ErrorCode() (r string, exists bool) {
+	v := m.error_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorCode returns the old "error_code" field's value of the BulkJobResult entity.
+// If the BulkJobResult object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobResultMutation) OldErrorCode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorCode: %w", err)
+	}
+	return oldValue.ErrorCode, nil
+}
+
+// ClearErrorCode clears the value of the "error_code" field.
+func (m *BulkJobResultMutation) ClearErrorCode() {
+	m.error_code = nil
+	m.clearedFields[bulkjobresult.FieldErrorCode] = struct{}{}
+}
+
+// ErrorCodeCleared returns if the "error_code" field was cleared in this mutation.
+func (m *BulkJobResultMutation) ErrorCodeCleared() bool {
+	_, ok := m.clearedFields[bulkjobresult.FieldErrorCode]
+	return ok
+}
+
+// ResetErrorCode resets all changes to the "error_code" field.
+func (m *BulkJobResultMutation) ResetErrorCode() {
+	m.error_code = nil
+	delete(m.clearedFields, bulkjobresult.FieldErrorCode)
+}
+
+// SetErrorMessage sets the "error_message" field.
+func (m *BulkJobResultMutation) SetErrorMessage(s string) {
+	m.error_message = &s
+}
+
+// ErrorMessage returns the value of the "error_message" field in the mutation.
+func (m *BulkJobResultMutation) ErrorMessage() (r string, exists bool) {
+	v := m.error_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorMessage returns the old "error_message" field's value of the BulkJobResult entity.
+// If the BulkJobResult object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobResultMutation) OldErrorMessage(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorMessage: %w", err)
+	}
+	return oldValue.ErrorMessage, nil
+}
+
+// ClearErrorMessage clears the value of the "error_message" field.
+func (m *BulkJobResultMutation) ClearErrorMessage() {
+	m.error_message = nil
+	m.clearedFields[bulkjobresult.FieldErrorMessage] = struct{}{}
+}
+
+// ErrorMessageCleared returns if the "error_message" field was cleared in this mutation.
+func (m *BulkJobResultMutation) ErrorMessageCleared() bool {
+	_, ok := m.clearedFields[bulkjobresult.FieldErrorMessage]
+	return ok
+}
+
+// ResetErrorMessage resets all changes to the "error_message" field.
+func (m *BulkJobResultMutation) ResetErrorMessage() {
+	m.error_message = nil
+	delete(m.clearedFields, bulkjobresult.FieldErrorMessage)
+}
+
+// SetResultID sets the "result_id" field.
+func (m *BulkJobResultMutation) SetResultID(s string) {
+	m.result_id = &s
+}
+
+// ResultID returns the value of the "result_id" field in the mutation.
+func (m *BulkJobResultMutation) ResultID() (r string, exists bool) {
+	v := m.result_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResultID returns the old "result_id" field's value of the BulkJobResult entity.
+// If the BulkJobResult object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkJobResultMutation) OldResultID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResultID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResultID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResultID: %w", err)
+	}
+	return oldValue.ResultID, nil
+}
+
+// ClearResultID clears the value of the "result_id" field.
+func (m *BulkJobResultMutation) ClearResultID() {
+	m.result_id = nil
+	m.clearedFields[bulkjobresult.FieldResultID] = struct{}{}
+}
+
+// ResultIDCleared returns if the "result_id" field was cleared in this mutation.
+func (m *BulkJobResultMutation) ResultIDCleared() bool {
+	_, ok := m.clearedFields[bulkjobresult.FieldResultID]
+	return ok
+}
+
+// ResetResultID resets all changes to the "result_id" field.
+func (m *BulkJobResultMutation) ResetResultID() {
+	m.result_id = nil
+	delete(m.clearedFields, bulkjobresult.FieldResultID)
+}
+
+// ClearJob clears the "job" edge to the BulkJob entity.
+func (m *BulkJobResultMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[bulkjobresult.FieldJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the BulkJob entity was cleared.
+func (m *BulkJobResultMutation) JobCleared() bool {
+	return m.clearedjob
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *BulkJobResultMutation) JobIDs() (ids []string) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *BulkJobResultMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// Where appends a list predicates to the BulkJobResultMutation builder.
+func (m *BulkJobResultMutation) Where(ps ...predicate.BulkJobResult) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BulkJobResultMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BulkJobResultMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BulkJobResult, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BulkJobResultMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BulkJobResultMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BulkJobResult).
+func (m *BulkJobResultMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BulkJobResultMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, bulkjobresult.FieldCreatedAt)
+	}
+	if m.job != nil {
+		fields = append(fields, bulkjobresult.FieldJobID)
+	}
+	if m.index != nil {
+		fields = append(fields, bulkjobresult.FieldIndex)
+	}
+	if m.subject_id != nil {
+		fields = append(fields, bulkjobresult.FieldSubjectID)
+	}
+	if m.outcome != nil {
+		fields = append(fields, bulkjobresult.FieldOutcome)
+	}
+	if m.error_code != nil {
+		fields = append(fields, bulkjobresult.FieldErrorCode)
+	}
+	if m.error_message != nil {
+		fields = append(fields, bulkjobresult.FieldErrorMessage)
+	}
+	if m.result_id != nil {
+		fields = append(fields, bulkjobresult.FieldResultID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BulkJobResultMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case bulkjobresult.FieldCreatedAt:
+		return m.CreatedAt()
+	case bulkjobresult.FieldJobID:
+		return m.JobID()
+	case bulkjobresult.FieldIndex:
+		return m.Index()
+	case bulkjobresult.FieldSubjectID:
+		return m.SubjectID()
+	case bulkjobresult.FieldOutcome:
+		return m.Outcome()
+	case bulkjobresult.FieldErrorCode:
+		return m.ErrorCode()
+	case bulkjobresult.FieldErrorMessage:
+		return m.ErrorMessage()
+	case bulkjobresult.FieldResultID:
+		return m.ResultID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BulkJobResultMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case bulkjobresult.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case bulkjobresult.FieldJobID:
+		return m.OldJobID(ctx)
+	case bulkjobresult.FieldIndex:
+		return m.OldIndex(ctx)
+	case bulkjobresult.FieldSubjectID:
+		return m.OldSubjectID(ctx)
+	case bulkjobresult.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case bulkjobresult.FieldErrorCode:
+		return m.OldErrorCode(ctx)
+	case bulkjobresult.FieldErrorMessage:
+		return m.OldErrorMessage(ctx)
+	case bulkjobresult.FieldResultID:
+		return m.OldResultID(ctx)
+	}
+	return nil, fmt.Errorf("unknown BulkJobResult field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BulkJobResultMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case bulkjobresult.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case bulkjobresult.FieldJobID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	case bulkjobresult.FieldIndex:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIndex(v)
+		return nil
+	case bulkjobresult.FieldSubjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectID(v)
+		return nil
+	case bulkjobresult.FieldOutcome:
+		v, ok := value.(bulkjobresult.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case bulkjobresult.FieldErrorCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorCode(v)
+		return nil
+	case bulkjobresult.FieldErrorMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorMessage(v)
+		return nil
+	case bulkjobresult.FieldResultID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResultID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJobResult field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BulkJobResultMutation) AddedFields() []string {
+	var fields []string
+	if m.addindex != nil {
+		fields = append(fields, bulkjobresult.FieldIndex)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BulkJobResultMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case bulkjobresult.FieldIndex:
+		return m.AddedIndex()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BulkJobResultMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case bulkjobresult.FieldIndex:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddIndex(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJobResult numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BulkJobResultMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(bulkjobresult.FieldSubjectID) {
+		fields = append(fields, bulkjobresult.FieldSubjectID)
+	}
+	if m.FieldCleared(bulkjobresult.FieldErrorCode) {
+		fields = append(fields, bulkjobresult.FieldErrorCode)
+	}
+	if m.FieldCleared(bulkjobresult.FieldErrorMessage) {
+		fields = append(fields, bulkjobresult.FieldErrorMessage)
+	}
+	if m.FieldCleared(bulkjobresult.FieldResultID) {
+		fields = append(fields, bulkjobresult.FieldResultID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BulkJobResultMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BulkJobResultMutation) ClearField(name string) error {
+	switch name {
+	case bulkjobresult.FieldSubjectID:
+		m.ClearSubjectID()
+		return nil
+	case bulkjobresult.FieldErrorCode:
+		m.ClearErrorCode()
+		return nil
+	case bulkjobresult.FieldErrorMessage:
+		m.ClearErrorMessage()
+		return nil
+	case bulkjobresult.FieldResultID:
+		m.ClearResultID()
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJobResult nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BulkJobResultMutation) ResetField(name string) error {
+	switch name {
+	case bulkjobresult.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case bulkjobresult.FieldJobID:
+		m.ResetJobID()
+		return nil
+	case bulkjobresult.FieldIndex:
+		m.ResetIndex()
+		return nil
+	case bulkjobresult.FieldSubjectID:
+		m.ResetSubjectID()
+		return nil
+	case bulkjobresult.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case bulkjobresult.FieldErrorCode:
+		m.ResetErrorCode()
+		return nil
+	case bulkjobresult.FieldErrorMessage:
+		m.ResetErrorMessage()
+		return nil
+	case bulkjobresult.FieldResultID:
+		m.ResetResultID()
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJobResult field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BulkJobResultMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.job != nil {
+		edges = append(edges, bulkjobresult.EdgeJob)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BulkJobResultMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case bulkjobresult.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BulkJobResultMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BulkJobResultMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BulkJobResultMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedjob {
+		edges = append(edges, bulkjobresult.EdgeJob)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BulkJobResultMutation) EdgeCleared(name string) bool {
+	switch name {
+	case bulkjobresult.EdgeJob:
+		return m.clearedjob
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BulkJobResultMutation) ClearEdge(name string) error {
+	switch name {
+	case bulkjobresult.EdgeJob:
+		m.ClearJob()
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJobResult unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BulkJobResultMutation) ResetEdge(name string) error {
+	switch name {
+	case bulkjobresult.EdgeJob:
+		m.ResetJob()
+		return nil
+	}
+	return fmt.Errorf("unknown BulkJobResult edge %s", name)
 }
 
 // CaseCommentMutation represents an operation that mutates the CaseComment nodes in the graph.

@@ -20,6 +20,10 @@ type Tx struct {
 	Attachment *AttachmentClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// BulkJob is the client for interacting with the BulkJob builders.
+	BulkJob *BulkJobClient
+	// BulkJobResult is the client for interacting with the BulkJobResult builders.
+	BulkJobResult *BulkJobResultClient
 	// CaseComment is the client for interacting with the CaseComment builders.
 	CaseComment *CaseCommentClient
 	// CaseEvent is the client for interacting with the CaseEvent builders.
@@ -180,6 +184,8 @@ func (tx *Tx) init() {
 	tx.AccessToken = NewAccessTokenClient(tx.config)
 	tx.Attachment = NewAttachmentClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.BulkJob = NewBulkJobClient(tx.config)
+	tx.BulkJobResult = NewBulkJobResultClient(tx.config)
 	tx.CaseComment = NewCaseCommentClient(tx.config)
 	tx.CaseEvent = NewCaseEventClient(tx.config)
 	tx.CaseSubscription = NewCaseSubscriptionClient(tx.config)

@@ -38,6 +38,9 @@ type Message struct {
 	GrantID   string    `json:"grantID,omitempty"`
 	GrantKind GrantKind `json:"grantKind,omitempty"`
 	DaysLeft  int       `json:"daysLeft,omitempty"`
+	// BulkJobID is set when a bulk job moved on or ended; its followers
+	// read the job again.
+	BulkJobID string `json:"bulkJobID,omitempty"`
 	// SignedOut names a contact whose sign-in may have ended (its status
 	// changed, or one of its tokens was revoked): its open streams check
 	// their session again at once.

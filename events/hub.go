@@ -41,10 +41,16 @@ func CaseKey(id string) string { return "case:" + id }
 // CustomerKey names the stream of the events on one customer's cases.
 func CustomerKey(id string) string { return "customer:" + id }
 
+// BulkJobKey names the stream of one bulk job's progress.
+func BulkJobKey(id string) string { return "bulk:" + id }
+
 // Keys lists the streams m belongs to; nil for a message every stream
 // receives. A grant change or a sign-out may change the access of any
 // follower, whatever it follows, so it goes everywhere.
 func (m *Message) Keys() []string {
+	if m.BulkJobID != "" {
+		return []string{BulkJobKey(m.BulkJobID)}
+	}
 	if m.CaseEventID == "" {
 		return nil
 	}

@@ -23,7 +23,7 @@ func Install(client *ent.Client, b Broker) {
 				return v, err
 			}
 			ev := v.(*ent.CaseEvent)
-			afterCommit(ctx, m, b, Message{CaseEventID: ev.ID, CaseID: ev.CaseID, CustomerID: ev.CustomerID, At: ev.CreatedAt,
+			AfterCommit(ctx, m, b, Message{CaseEventID: ev.ID, CaseID: ev.CaseID, CustomerID: ev.CustomerID, At: ev.CreatedAt,
 				Internal: ev.Visibility == "INTERNAL"})
 			return v, nil
 		})
@@ -55,7 +55,7 @@ func Install(client *ent.Client, b Broker) {
 				return nil, err
 			}
 			for _, g := range rows {
-				afterCommit(ctx, m, b, Message{GrantID: g.ID, GrantKind: kindOf(status), CustomerID: g.CustomerID, PartnerID: g.PartnerID, At: now(g)})
+				AfterCommit(ctx, m, b, Message{GrantID: g.ID, GrantKind: kindOf(status), CustomerID: g.CustomerID, PartnerID: g.PartnerID, At: now(g)})
 			}
 			return v, nil
 		})
@@ -106,7 +106,7 @@ func publishFor[M interface {
 		return v, err
 	}
 	for _, c := range contacts(ids) {
-		afterCommit(ctx, m, b, Message{SignedOut: c})
+		AfterCommit(ctx, m, b, Message{SignedOut: c})
 	}
 	return v, nil
 }
@@ -135,9 +135,9 @@ func now(g *ent.Grant) (t time.Time) {
 	return t
 }
 
-// afterCommit publishes msg when the transaction that made mutation m
+// AfterCommit publishes msg when the transaction that made mutation m
 // commits, or at once when m ran outside a transaction.
-func afterCommit(ctx context.Context, m interface{ Tx() (*ent.Tx, error) }, b Broker, msg Message) {
+func AfterCommit(ctx context.Context, m interface{ Tx() (*ent.Tx, error) }, b Broker, msg Message) {
 	publish := func() {
 		if err := b.Publish(context.WithoutCancel(ctx), msg); err != nil {
 			slog.ErrorContext(ctx, "publishing an event", "error", err)

@@ -337,7 +337,9 @@ func TestElevationRulesApproveWhatTheyCover(t *testing.T) {
 		t.Fatalf("with no rule: %+v", e)
 	}
 	var audit struct {
-		AuditEntries struct{ Nodes []struct{ Operation, ObjectID string } }
+		AuditEntries struct {
+			Nodes []struct{ Operation, ObjectID string }
+		}
 	}
 	w.Query(w.managerT, `{ auditEntries(first: 50) { nodes { operation objectID } } }`, nil).Decode(t, &audit)
 	var ops []string

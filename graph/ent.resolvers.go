@@ -56,6 +56,9 @@ func (r *queryResolver) Cases(ctx context.Context, after *entgql.Cursor[string],
 		)
 }
 
+// BulkJob returns BulkJobResolver implementation.
+func (r *Resolver) BulkJob() BulkJobResolver { return &bulkJobResolver{r} }
+
 // Case returns CaseResolver implementation.
 func (r *Resolver) Case() CaseResolver { return &caseResolver{r} }
 
@@ -72,6 +75,7 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 func (r *Resolver) CaseWhereInput() CaseWhereInputResolver { return &caseWhereInputResolver{r} }
 
 type (
+	bulkJobResolver        struct{ *Resolver }
 	caseResolver           struct{ *Resolver }
 	caseAttachmentResolver struct{ *Resolver }
 	organizationResolver   struct{ *Resolver }

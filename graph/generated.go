@@ -17,9 +17,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/bulk"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -30,6 +33,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -46,6 +50,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	BulkJob() BulkJobResolver
 	Case() CaseResolver
 	CaseAttachment() CaseAttachmentResolver
 	Mutation() MutationResolver
@@ -159,6 +164,71 @@ type ComplexityRoot struct {
 	AuditEntryEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	BulkAddCaseCommentPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
+		Job              func(childComplexity int) int
+	}
+
+	BulkCloseCasesPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
+		Job              func(childComplexity int) int
+	}
+
+	BulkJob struct {
+		CreatedAt  func(childComplexity int) int
+		DryRun     func(childComplexity int) int
+		FinishedAt func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Progress   func(childComplexity int) int
+		Results    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) int
+		Status     func(childComplexity int) int
+	}
+
+	BulkJobProgress struct {
+		Cancelled func(childComplexity int) int
+		Done      func(childComplexity int) int
+		Failed    func(childComplexity int) int
+		OK        func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
+	BulkJobResult struct {
+		CreatedAt    func(childComplexity int) int
+		ErrorCode    func(childComplexity int) int
+		ErrorMessage func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Index        func(childComplexity int) int
+		Outcome      func(childComplexity int) int
+		ResultID     func(childComplexity int) int
+		SubjectID    func(childComplexity int) int
+	}
+
+	BulkJobResultConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	BulkJobResultEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	BulkRequestGrantsPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Decision         func(childComplexity int) int
+		Job              func(childComplexity int) int
+	}
+
+	CancelBulkJobPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Job              func(childComplexity int) int
 	}
 
 	Case struct {
@@ -557,6 +627,10 @@ type ComplexityRoot struct {
 		AddPhoneNumber         func(childComplexity int, input model.AddPhoneNumberInput) int
 		ApproveGrant           func(childComplexity int, input model.ApproveGrantInput) int
 		AssignVendorContact    func(childComplexity int, input model.AssignVendorContactInput) int
+		BulkAddCaseComment     func(childComplexity int, input model.BulkAddCaseCommentInput) int
+		BulkCloseCases         func(childComplexity int, input model.BulkCloseCasesInput) int
+		BulkRequestGrants      func(childComplexity int, input model.BulkRequestGrantsInput) int
+		CancelBulkJob          func(childComplexity int, input model.CancelBulkJobInput) int
 		CheckVerificationCode  func(childComplexity int, input model.CheckVerificationCodeInput) int
 		ClearEmailSuppression  func(childComplexity int, input model.ClearEmailSuppressionInput) int
 		CloseCase              func(childComplexity int, input model.CloseCaseInput) int
@@ -746,8 +820,9 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		CaseEvents  func(childComplexity int, customerID *string, caseID *string) int
-		GrantEvents func(childComplexity int) int
+		BulkJobProgress func(childComplexity int, id string) int
+		CaseEvents      func(childComplexity int, customerID *string, caseID *string) int
+		GrantEvents     func(childComplexity int) int
 	}
 
 	SupportMetrics struct {
@@ -824,6 +899,10 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type BulkJobResolver interface {
+	Progress(ctx context.Context, obj *ent.BulkJob) (*bulk.Progress, error)
+	Results(ctx context.Context, obj *ent.BulkJob, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) (*ent.BulkJobResultConnection, error)
+}
 type CaseResolver interface {
 	SLAState(ctx context.Context, obj *ent.SupportCase) (cases.SLAState, error)
 	CanEscalate(ctx context.Context, obj *ent.SupportCase) (bool, error)
@@ -872,6 +951,10 @@ type MutationResolver interface {
 	UpdateViewer(ctx context.Context, input model.UpdateViewerInput) (*model.UpdateViewerPayload, error)
 	SubscribeToCases(ctx context.Context, input model.SubscribeToCasesInput) (*model.SubscribeToCasesPayload, error)
 	UnsubscribeFromCases(ctx context.Context, input model.UnsubscribeFromCasesInput) (*model.UnsubscribeFromCasesPayload, error)
+	BulkCloseCases(ctx context.Context, input model.BulkCloseCasesInput) (*model.BulkCloseCasesPayload, error)
+	BulkAddCaseComment(ctx context.Context, input model.BulkAddCaseCommentInput) (*model.BulkAddCaseCommentPayload, error)
+	BulkRequestGrants(ctx context.Context, input model.BulkRequestGrantsInput) (*model.BulkRequestGrantsPayload, error)
+	CancelBulkJob(ctx context.Context, input model.CancelBulkJobInput) (*model.CancelBulkJobPayload, error)
 }
 type OrganizationResolver interface {
 	SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error)
@@ -893,6 +976,7 @@ type QueryResolver interface {
 type SubscriptionResolver interface {
 	CaseEvents(ctx context.Context, customerID *string, caseID *string) (<-chan *ent.CaseEvent, error)
 	GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error)
+	BulkJobProgress(ctx context.Context, id string) (<-chan *ent.BulkJob, error)
 }
 type ViewerResolver interface {
 	Customers(ctx context.Context, obj *access.Session, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
@@ -1294,6 +1378,248 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
+
+	case "BulkAddCaseCommentPayload.clientMutationId":
+		if e.ComplexityRoot.BulkAddCaseCommentPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkAddCaseCommentPayload.ClientMutationID(childComplexity), true
+	case "BulkAddCaseCommentPayload.decision":
+		if e.ComplexityRoot.BulkAddCaseCommentPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkAddCaseCommentPayload.Decision(childComplexity), true
+	case "BulkAddCaseCommentPayload.job":
+		if e.ComplexityRoot.BulkAddCaseCommentPayload.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkAddCaseCommentPayload.Job(childComplexity), true
+
+	case "BulkCloseCasesPayload.clientMutationId":
+		if e.ComplexityRoot.BulkCloseCasesPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkCloseCasesPayload.ClientMutationID(childComplexity), true
+	case "BulkCloseCasesPayload.decision":
+		if e.ComplexityRoot.BulkCloseCasesPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkCloseCasesPayload.Decision(childComplexity), true
+	case "BulkCloseCasesPayload.job":
+		if e.ComplexityRoot.BulkCloseCasesPayload.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkCloseCasesPayload.Job(childComplexity), true
+
+	case "BulkJob.createdAt":
+		if e.ComplexityRoot.BulkJob.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJob.CreatedAt(childComplexity), true
+	case "BulkJob.dryRun":
+		if e.ComplexityRoot.BulkJob.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJob.DryRun(childComplexity), true
+	case "BulkJob.finishedAt":
+		if e.ComplexityRoot.BulkJob.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJob.FinishedAt(childComplexity), true
+	case "BulkJob.id":
+		if e.ComplexityRoot.BulkJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJob.ID(childComplexity), true
+	case "BulkJob.kind":
+		if e.ComplexityRoot.BulkJob.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJob.Kind(childComplexity), true
+	case "BulkJob.progress":
+		if e.ComplexityRoot.BulkJob.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJob.Progress(childComplexity), true
+	case "BulkJob.results":
+		if e.ComplexityRoot.BulkJob.Results == nil {
+			break
+		}
+
+		args, err := ec.field_BulkJob_results_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.BulkJob.Results(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int)), true
+	case "BulkJob.status":
+		if e.ComplexityRoot.BulkJob.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJob.Status(childComplexity), true
+
+	case "BulkJobProgress.cancelled":
+		if e.ComplexityRoot.BulkJobProgress.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobProgress.Cancelled(childComplexity), true
+	case "BulkJobProgress.done":
+		if e.ComplexityRoot.BulkJobProgress.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobProgress.Done(childComplexity), true
+	case "BulkJobProgress.failed":
+		if e.ComplexityRoot.BulkJobProgress.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobProgress.Failed(childComplexity), true
+	case "BulkJobProgress.ok":
+		if e.ComplexityRoot.BulkJobProgress.OK == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobProgress.OK(childComplexity), true
+	case "BulkJobProgress.total":
+		if e.ComplexityRoot.BulkJobProgress.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobProgress.Total(childComplexity), true
+
+	case "BulkJobResult.createdAt":
+		if e.ComplexityRoot.BulkJobResult.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResult.CreatedAt(childComplexity), true
+	case "BulkJobResult.errorCode":
+		if e.ComplexityRoot.BulkJobResult.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResult.ErrorCode(childComplexity), true
+	case "BulkJobResult.errorMessage":
+		if e.ComplexityRoot.BulkJobResult.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResult.ErrorMessage(childComplexity), true
+	case "BulkJobResult.id":
+		if e.ComplexityRoot.BulkJobResult.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResult.ID(childComplexity), true
+	case "BulkJobResult.index":
+		if e.ComplexityRoot.BulkJobResult.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResult.Index(childComplexity), true
+	case "BulkJobResult.outcome":
+		if e.ComplexityRoot.BulkJobResult.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResult.Outcome(childComplexity), true
+	case "BulkJobResult.resultID":
+		if e.ComplexityRoot.BulkJobResult.ResultID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResult.ResultID(childComplexity), true
+	case "BulkJobResult.subjectID":
+		if e.ComplexityRoot.BulkJobResult.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResult.SubjectID(childComplexity), true
+
+	case "BulkJobResultConnection.edges":
+		if e.ComplexityRoot.BulkJobResultConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResultConnection.Edges(childComplexity), true
+	case "BulkJobResultConnection.nodes":
+		if e.ComplexityRoot.BulkJobResultConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResultConnection.Nodes(childComplexity), true
+	case "BulkJobResultConnection.pageInfo":
+		if e.ComplexityRoot.BulkJobResultConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResultConnection.PageInfo(childComplexity), true
+	case "BulkJobResultConnection.totalCount":
+		if e.ComplexityRoot.BulkJobResultConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResultConnection.TotalCount(childComplexity), true
+
+	case "BulkJobResultEdge.cursor":
+		if e.ComplexityRoot.BulkJobResultEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResultEdge.Cursor(childComplexity), true
+	case "BulkJobResultEdge.node":
+		if e.ComplexityRoot.BulkJobResultEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkJobResultEdge.Node(childComplexity), true
+
+	case "BulkRequestGrantsPayload.clientMutationId":
+		if e.ComplexityRoot.BulkRequestGrantsPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkRequestGrantsPayload.ClientMutationID(childComplexity), true
+	case "BulkRequestGrantsPayload.decision":
+		if e.ComplexityRoot.BulkRequestGrantsPayload.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkRequestGrantsPayload.Decision(childComplexity), true
+	case "BulkRequestGrantsPayload.job":
+		if e.ComplexityRoot.BulkRequestGrantsPayload.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkRequestGrantsPayload.Job(childComplexity), true
+
+	case "CancelBulkJobPayload.clientMutationId":
+		if e.ComplexityRoot.CancelBulkJobPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelBulkJobPayload.ClientMutationID(childComplexity), true
+	case "CancelBulkJobPayload.job":
+		if e.ComplexityRoot.CancelBulkJobPayload.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelBulkJobPayload.Job(childComplexity), true
 
 	case "Case.actions":
 		if e.ComplexityRoot.Case.Actions == nil {
@@ -2965,6 +3291,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignVendorContact(childComplexity, args["input"].(model.AssignVendorContactInput)), true
+	case "Mutation.bulkAddCaseComment":
+		if e.ComplexityRoot.Mutation.BulkAddCaseComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bulkAddCaseComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BulkAddCaseComment(childComplexity, args["input"].(model.BulkAddCaseCommentInput)), true
+	case "Mutation.bulkCloseCases":
+		if e.ComplexityRoot.Mutation.BulkCloseCases == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bulkCloseCases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BulkCloseCases(childComplexity, args["input"].(model.BulkCloseCasesInput)), true
+	case "Mutation.bulkRequestGrants":
+		if e.ComplexityRoot.Mutation.BulkRequestGrants == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bulkRequestGrants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BulkRequestGrants(childComplexity, args["input"].(model.BulkRequestGrantsInput)), true
+	case "Mutation.cancelBulkJob":
+		if e.ComplexityRoot.Mutation.CancelBulkJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelBulkJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelBulkJob(childComplexity, args["input"].(model.CancelBulkJobInput)), true
 	case "Mutation.checkVerificationCode":
 		if e.ComplexityRoot.Mutation.CheckVerificationCode == nil {
 			break
@@ -3956,6 +4326,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubscribeToCasesPayload.Customer(childComplexity), true
 
+	case "Subscription.bulkJobProgress":
+		if e.ComplexityRoot.Subscription.BulkJobProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_bulkJobProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.BulkJobProgress(childComplexity, args["id"].(string)), true
 	case "Subscription.caseEvents":
 		if e.ComplexityRoot.Subscription.CaseEvents == nil {
 			break
@@ -4239,6 +4620,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAssignVendorContactInput,
 		ec.unmarshalInputAuditEntryOrder,
 		ec.unmarshalInputAuditEntryWhereInput,
+		ec.unmarshalInputBulkAddCaseCommentInput,
+		ec.unmarshalInputBulkCaseCommentItem,
+		ec.unmarshalInputBulkCloseCaseItem,
+		ec.unmarshalInputBulkCloseCasesInput,
+		ec.unmarshalInputBulkGrantRequestItem,
+		ec.unmarshalInputBulkJobOrder,
+		ec.unmarshalInputBulkJobResultOrder,
+		ec.unmarshalInputBulkJobResultWhereInput,
+		ec.unmarshalInputBulkJobWhereInput,
+		ec.unmarshalInputBulkRequestGrantsInput,
+		ec.unmarshalInputCancelBulkJobInput,
 		ec.unmarshalInputCaseAttachmentOrder,
 		ec.unmarshalInputCaseAttachmentWhereInput,
 		ec.unmarshalInputCaseCommentOrder,
@@ -4425,6 +4817,17 @@ directive @action(
   name: Action!
 ) on FIELD_DEFINITION
 
+"""
+The list takes at most ` + "`" + `count` + "`" + ` items; more is BAD_USER_INPUT, refused
+before anything runs. It marks the items of a bulk mutation: such a list
+may be longer than the server's bound on lists, and each of its items is
+bounded on its own as a whole operation's arguments are.
+"""
+directive @maxItems(
+  "The most items the list takes."
+  count: Int!
+) on INPUT_FIELD_DEFINITION
+
 """What a mutation does, and what it takes (SPEC §2.1, §2.3, §2.4)."""
 enum Action {
   "UPDATE on the case's customer: comment, update, close, reopen, escalate, attach, add collaborators, share."
@@ -4455,6 +4858,8 @@ enum Action {
   OWN_TOKENS
   "Any signed-in contact, on its own profile, preferences and subscriptions."
   OWN_PROFILE
+  "Any signed-in contact, on the bulk jobs it started: cancel them."
+  OWN_JOBS
   "LOOK on a customer: be mailed about its cases."
   FOLLOW_CASES
 }
@@ -5787,6 +6192,14 @@ type Mutation {
   subscribeToCases("What the mutation takes, with the clientMutationId its payload echoes." input: SubscribeToCasesInput!): SubscribeToCasesPayload! @action(name: FOLLOW_CASES)
   "Stop the mail of subscribeToCases."
   unsubscribeFromCases("What the mutation takes, with the clientMutationId its payload echoes." input: UnsubscribeFromCasesInput!): UnsubscribeFromCasesPayload! @action(name: OWN_PROFILE)
+  "Close up to 1,000 cases in a background job; each item is closed as closeCase closes it, decided when it runs, on its own."
+  bulkCloseCases("What the mutation takes, with the clientMutationId its payload echoes." input: BulkCloseCasesInput!): BulkCloseCasesPayload! @action(name: WORK_CASE)
+  "Add up to 1,000 comments in a background job; each item is added as addCaseComment adds it, decided when it runs, on its own."
+  bulkAddCaseComment("What the mutation takes, with the clientMutationId its payload echoes." input: BulkAddCaseCommentInput!): BulkAddCaseCommentPayload! @action(name: WORK_CASE)
+  "Request access to up to 1,000 customers in a background job (partner admins); each item is requested as requestGrant requests it, decided when it runs, on its own."
+  bulkRequestGrants("What the mutation takes, with the clientMutationId its payload echoes." input: BulkRequestGrantsInput!): BulkRequestGrantsPayload! @action(name: REQUEST_GRANT)
+  "Cancel a bulk job the caller started: the items not yet run end CANCELLED. A finished job cannot be cancelled."
+  cancelBulkJob("What the mutation takes, with the clientMutationId its payload echoes." input: CancelBulkJobInput!): CancelBulkJobPayload! @action(name: OWN_JOBS)
 }
 
 """What happened to a grant."""
@@ -5838,6 +6251,151 @@ type Subscription {
   ): CaseEvent! @public
   "Requests, decisions, revocations, expiries and expiry warnings of the caller's grants."
   grantEvents: GrantEvent! @public
+  "A bulk job as it progresses: after its items run (a few times a second at most) and when it ends; the stream then completes."
+  bulkJobProgress(
+    "The job."
+    id: ID!
+  ): BulkJob! @public
+}
+
+"""How far a bulk job has got."""
+type BulkJobProgress {
+  "How many items have ended."
+  done: Int! @public
+  "How many items the job has."
+  total: Int! @public
+  "How many items ended OK."
+  ok: Int! @public
+  "How many items ended FAILED."
+  failed: Int! @public
+  "How many items ended CANCELLED."
+  cancelled: Int! @public
+}
+
+extend type BulkJob {
+  "How far the job has got, with the items' outcomes counted."
+  progress: BulkJobProgress! @public
+  "How each item ended, in item order; an item not yet run has no result."
+  results(
+    "Returns the elements in the list that come after the specified cursor."
+    after: Cursor
+    "Returns the first _n_ elements from the list."
+    first: Int
+    "Returns the elements in the list that come before the specified cursor."
+    before: Cursor
+    "Returns the last _n_ elements from the list."
+    last: Int
+  ): BulkJobResultConnection! @public
+}
+
+"""A case to close, as closeCase takes it."""
+input BulkCloseCaseItem {
+  "The case to close."
+  id: ID!
+  "The version the close is based on; a stale one fails the item with CONFLICT."
+  version: Int
+}
+
+"""Cases to close in one job."""
+input BulkCloseCasesInput {
+  "The cases, 1 to 1,000."
+  items: [BulkCloseCaseItem!]! @maxItems(count: 1000)
+  "With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result."
+  dryRun: Boolean = false
+  "Echoed in the payload; the same caller sending it again with the same mutation gets the same job back."
+  clientMutationId: String
+}
+
+"""The job that closes the cases."""
+type BulkCloseCasesPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused."
+  job: BulkJob @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job."
+  decision: MutationDecision! @public
+}
+
+"""A comment to add, as addCaseComment takes it."""
+input BulkCaseCommentItem {
+  "The case to comment on."
+  caseID: ID!
+  "The text; surrounding space is trimmed."
+  body: String!
+  "PUBLIC by default; INTERNAL is for the vendor's staff."
+  visibility: CaseCommentVisibility
+}
+
+"""Comments to add in one job."""
+input BulkAddCaseCommentInput {
+  "The comments, 1 to 1,000."
+  items: [BulkCaseCommentItem!]! @maxItems(count: 1000)
+  "With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result."
+  dryRun: Boolean = false
+  "Echoed in the payload; the same caller sending it again with the same mutation gets the same job back."
+  clientMutationId: String
+}
+
+"""The job that adds the comments."""
+type BulkAddCaseCommentPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused."
+  job: BulkJob @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job."
+  decision: MutationDecision! @public
+}
+
+"""A request for access, as requestGrant takes it."""
+input BulkGrantRequestItem {
+  "Email of one of the customer's contact managers: it names the customer."
+  customerContactEmail: String!
+  "The level asked for."
+  level: AccessLevel!
+  "How long the grant lasts once approved: 1 to 730 days."
+  expiresInDays: Int!
+  "One of the partner's contacts, for an individual grant."
+  granteeID: ID
+  "One of the partner's domains, to limit an organisation grant to its contacts."
+  partnerDomain: String
+  "A note to the customer."
+  note: String
+}
+
+"""Requests for access to file in one job."""
+input BulkRequestGrantsInput {
+  "The requests, 1 to 1,000."
+  items: [BulkGrantRequestItem!]! @maxItems(count: 1000)
+  "With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result."
+  dryRun: Boolean = false
+  "Echoed in the payload; the same caller sending it again with the same mutation gets the same job back."
+  clientMutationId: String
+}
+
+"""The job that files the requests."""
+type BulkRequestGrantsPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused."
+  job: BulkJob @public
+  "Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job."
+  decision: MutationDecision! @public
+}
+
+"""A bulk job to cancel."""
+input CancelBulkJobInput {
+  "The job."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The cancelled job."""
+type CancelBulkJobPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The job, CANCELLED, with its remaining items."
+  job: BulkJob! @public
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -6042,6 +6600,136 @@ func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkAddCaseCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_BulkAddCaseCommentPayload_clientMutationId(ctx, field)
+	case "job":
+		return ec.fieldContext_BulkAddCaseCommentPayload_job(ctx, field)
+	case "decision":
+		return ec.fieldContext_BulkAddCaseCommentPayload_decision(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkAddCaseCommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkCloseCasesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_BulkCloseCasesPayload_clientMutationId(ctx, field)
+	case "job":
+		return ec.fieldContext_BulkCloseCasesPayload_job(ctx, field)
+	case "decision":
+		return ec.fieldContext_BulkCloseCasesPayload_decision(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkCloseCasesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BulkJob_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_BulkJob_createdAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_BulkJob_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_BulkJob_status(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_BulkJob_dryRun(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_BulkJob_finishedAt(ctx, field)
+	case "progress":
+		return ec.fieldContext_BulkJob_progress(ctx, field)
+	case "results":
+		return ec.fieldContext_BulkJob_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkJob", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkJobProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "done":
+		return ec.fieldContext_BulkJobProgress_done(ctx, field)
+	case "total":
+		return ec.fieldContext_BulkJobProgress_total(ctx, field)
+	case "ok":
+		return ec.fieldContext_BulkJobProgress_ok(ctx, field)
+	case "failed":
+		return ec.fieldContext_BulkJobProgress_failed(ctx, field)
+	case "cancelled":
+		return ec.fieldContext_BulkJobProgress_cancelled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkJobProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkJobResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BulkJobResult_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_BulkJobResult_createdAt(ctx, field)
+	case "index":
+		return ec.fieldContext_BulkJobResult_index(ctx, field)
+	case "subjectID":
+		return ec.fieldContext_BulkJobResult_subjectID(ctx, field)
+	case "outcome":
+		return ec.fieldContext_BulkJobResult_outcome(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_BulkJobResult_errorCode(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_BulkJobResult_errorMessage(ctx, field)
+	case "resultID":
+		return ec.fieldContext_BulkJobResult_resultID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkJobResult", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkJobResultConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BulkJobResultConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BulkJobResultConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_BulkJobResultConnection_totalCount(ctx, field)
+	case "nodes":
+		return ec.fieldContext_BulkJobResultConnection_nodes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkJobResultConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkJobResultEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_BulkJobResultEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_BulkJobResultEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkJobResultEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkRequestGrantsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_BulkRequestGrantsPayload_clientMutationId(ctx, field)
+	case "job":
+		return ec.fieldContext_BulkRequestGrantsPayload_job(ctx, field)
+	case "decision":
+		return ec.fieldContext_BulkRequestGrantsPayload_decision(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkRequestGrantsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelBulkJobPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_CancelBulkJobPayload_clientMutationId(ctx, field)
+	case "job":
+		return ec.fieldContext_CancelBulkJobPayload_job(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelBulkJobPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7388,6 +8076,44 @@ func (ec *executionContext) dir_hasGrant_args(ctx context.Context, rawArgs map[s
 	return args, nil
 }
 
+func (ec *executionContext) field_BulkJob_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Case_attachments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7786,6 +8512,62 @@ func (ec *executionContext) field_Mutation_assignVendorContact_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AssignVendorContactInput, error) {
 			return ec.unmarshalNAssignVendorContactInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐAssignVendorContactInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_bulkAddCaseComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BulkAddCaseCommentInput, error) {
+			return ec.unmarshalNBulkAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkAddCaseCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_bulkCloseCases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BulkCloseCasesInput, error) {
+			return ec.unmarshalNBulkCloseCasesInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkCloseCasesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_bulkRequestGrants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BulkRequestGrantsInput, error) {
+			return ec.unmarshalNBulkRequestGrantsInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkRequestGrantsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelBulkJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CancelBulkJobInput, error) {
+			return ec.unmarshalNCancelBulkJobInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCancelBulkJobInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8809,6 +9591,20 @@ func (ec *executionContext) field_Query_searchCases_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["where"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_bulkJobProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -11467,6 +12263,1503 @@ func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _BulkAddCaseCommentPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.BulkAddCaseCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkAddCaseCommentPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkAddCaseCommentPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkAddCaseCommentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BulkAddCaseCommentPayload_job(ctx context.Context, field graphql.CollectedField, obj *model.BulkAddCaseCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkAddCaseCommentPayload_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.BulkJob
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
+			return ec.marshalOBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkAddCaseCommentPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkAddCaseCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkAddCaseCommentPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.BulkAddCaseCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkAddCaseCommentPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkAddCaseCommentPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkAddCaseCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkCloseCasesPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.BulkCloseCasesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkCloseCasesPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkCloseCasesPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkCloseCasesPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BulkCloseCasesPayload_job(ctx context.Context, field graphql.CollectedField, obj *model.BulkCloseCasesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkCloseCasesPayload_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.BulkJob
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
+			return ec.marshalOBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkCloseCasesPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkCloseCasesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkCloseCasesPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.BulkCloseCasesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkCloseCasesPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkCloseCasesPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkCloseCasesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkJob_id(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJob", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJob_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJob_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJob_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJob", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJob_kind(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJob_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bulkjob.Kind
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bulkjob.Kind) graphql.Marshaler {
+			return ec.marshalNBulkJobKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJob_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJob", field, false, false, errors.New("field of type BulkJobKind does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJob_status(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJob_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bulkjob.Status
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bulkjob.Status) graphql.Marshaler {
+			return ec.marshalNBulkJobStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJob_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJob", field, false, false, errors.New("field of type BulkJobStatus does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJob_dryRun(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJob_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJob_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJob", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJob_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJob_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJob_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJob", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJob_progress(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJob_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkJob().Progress(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *bulk.Progress
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *bulk.Progress) graphql.Marshaler {
+			return ec.marshalNBulkJobProgress2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋbulkᚐProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJob_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJobProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkJob_results(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJob_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.BulkJob().Results(ctx, obj, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.BulkJobResultConnection
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJobResultConnection) graphql.Marshaler {
+			return ec.marshalNBulkJobResultConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJob_results(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJobResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_BulkJob_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkJobProgress_done(ctx context.Context, field graphql.CollectedField, obj *bulk.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobProgress_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobProgress_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobProgress_total(ctx context.Context, field graphql.CollectedField, obj *bulk.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobProgress_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobProgress_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobProgress_ok(ctx context.Context, field graphql.CollectedField, obj *bulk.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobProgress_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OK, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobProgress_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobProgress_failed(ctx context.Context, field graphql.CollectedField, obj *bulk.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobProgress_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobProgress_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobProgress_cancelled(ctx context.Context, field graphql.CollectedField, obj *bulk.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobProgress_cancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cancelled, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobProgress_cancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResult_id(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResult_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResult", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResult_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResult_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResult_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResult", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResult_index(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResult_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResult_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResult_subjectID(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResult_subjectID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResult_subjectID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResult_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResult_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bulkjobresult.Outcome
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bulkjobresult.Outcome) graphql.Marshaler {
+			return ec.marshalNBulkJobResultOutcome2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobresultᚐOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResult_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResult", field, false, false, errors.New("field of type BulkJobResultOutcome does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResult_errorCode(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResult_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResult_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResult_errorMessage(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResult_errorMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorMessage, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResult_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResult_resultID(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResult_resultID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResultID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResult_resultID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResultConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.BulkJobResultEdge
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BulkJobResultEdge) graphql.Marshaler {
+			return ec.marshalOBulkJobResultEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResultConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkJobResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJobResultEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkJobResultConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResultConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal entgql.PageInfo[string]
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResultConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkJobResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkJobResultConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResultConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResultConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResultConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BulkJobResultConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResultConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal []*ent.BulkJobResult
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BulkJobResult) graphql.Marshaler {
+			return ec.marshalNBulkJobResult2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResultConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkJobResultConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJobResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkJobResultEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResultEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResultEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.BulkJobResult
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJobResult) graphql.Marshaler {
+			return ec.marshalOBulkJobResult2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResultEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkJobResultEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJobResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkJobResultEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.BulkJobResultEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkJobResultEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal entgql.Cursor[string]
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[string]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkJobResultEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkJobResultEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _BulkRequestGrantsPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.BulkRequestGrantsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkRequestGrantsPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkRequestGrantsPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkRequestGrantsPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BulkRequestGrantsPayload_job(ctx context.Context, field graphql.CollectedField, obj *model.BulkRequestGrantsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkRequestGrantsPayload_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.BulkJob
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
+			return ec.marshalOBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkRequestGrantsPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkRequestGrantsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkRequestGrantsPayload_decision(ctx context.Context, field graphql.CollectedField, obj *model.BulkRequestGrantsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkRequestGrantsPayload_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.MutationDecision
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationDecision) graphql.Marshaler {
+			return ec.marshalNMutationDecision2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐMutationDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkRequestGrantsPayload_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkRequestGrantsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationDecision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelBulkJobPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CancelBulkJobPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelBulkJobPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelBulkJobPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancelBulkJobPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CancelBulkJobPayload_job(ctx context.Context, field graphql.CollectedField, obj *model.CancelBulkJobPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelBulkJobPayload_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.BulkJob
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
+			return ec.marshalNBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelBulkJobPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelBulkJobPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJob(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Case_id(ctx context.Context, field graphql.CollectedField, obj *ent.SupportCase) (ret graphql.Marshaler) {
@@ -24347,6 +26640,254 @@ func (ec *executionContext) fieldContext_Mutation_unsubscribeFromCases(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_bulkCloseCases(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bulkCloseCases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BulkCloseCases(ctx, fc.Args["input"].(model.BulkCloseCasesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
+				if err != nil {
+					var zeroVal *model.BulkCloseCasesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.BulkCloseCasesPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BulkCloseCasesPayload) graphql.Marshaler {
+			return ec.marshalNBulkCloseCasesPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkCloseCasesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bulkCloseCases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkCloseCasesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bulkCloseCases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bulkAddCaseComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bulkAddCaseComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BulkAddCaseComment(ctx, fc.Args["input"].(model.BulkAddCaseCommentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "WORK_CASE")
+				if err != nil {
+					var zeroVal *model.BulkAddCaseCommentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.BulkAddCaseCommentPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BulkAddCaseCommentPayload) graphql.Marshaler {
+			return ec.marshalNBulkAddCaseCommentPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkAddCaseCommentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bulkAddCaseComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkAddCaseCommentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bulkAddCaseComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bulkRequestGrants(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bulkRequestGrants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BulkRequestGrants(ctx, fc.Args["input"].(model.BulkRequestGrantsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "REQUEST_GRANT")
+				if err != nil {
+					var zeroVal *model.BulkRequestGrantsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.BulkRequestGrantsPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BulkRequestGrantsPayload) graphql.Marshaler {
+			return ec.marshalNBulkRequestGrantsPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkRequestGrantsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bulkRequestGrants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkRequestGrantsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bulkRequestGrants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelBulkJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelBulkJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelBulkJob(ctx, fc.Args["input"].(model.CancelBulkJobInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "OWN_JOBS")
+				if err != nil {
+					var zeroVal *model.CancelBulkJobPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.CancelBulkJobPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelBulkJobPayload) graphql.Marshaler {
+			return ec.marshalNCancelBulkJobPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCancelBulkJobPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelBulkJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelBulkJobPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelBulkJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MutationDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *model.MutationDecision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28513,6 +31054,63 @@ func (ec *executionContext) fieldContext_Subscription_grantEvents(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_bulkJobProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_bulkJobProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().BulkJobProgress(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.BulkJob
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
+			return ec.marshalNBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_bulkJobProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_bulkJobProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SupportMetrics_openBySeverity(ctx context.Context, field graphql.CollectedField, obj *cases.Metrics) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32004,6 +34602,503 @@ func (ec *executionContext) unmarshalInputAuditEntryWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.ObjectIDContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkAddCaseCommentInput(ctx context.Context, obj any) (model.BulkAddCaseCommentInput, error) {
+	var it model.BulkAddCaseCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"items", "dryRun", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalNBulkCaseCommentItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkCaseCommentItem(ctx context.Context, obj any) (cases.CommentInput, error) {
+	var it cases.CommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"caseID", "body", "visibility"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "caseID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "visibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
+			data, err := ec.unmarshalOCaseCommentVisibility2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcasecommentᚐVisibility(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visibility = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkCloseCaseItem(ctx context.Context, obj any) (bulk.CloseItem, error) {
+	var it bulk.CloseItem
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "version"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkCloseCasesInput(ctx context.Context, obj any) (model.BulkCloseCasesInput, error) {
+	var it model.BulkCloseCasesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"items", "dryRun", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalNBulkCloseCaseItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋbulkᚐCloseItemᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkGrantRequestItem(ctx context.Context, obj any) (grants.RequestInput, error) {
+	var it grants.RequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerContactEmail", "level", "expiresInDays", "granteeID", "partnerDomain", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerContactEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerContactEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerContactEmail = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "expiresInDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresInDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresInDays = data
+		case "granteeID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GranteeID = data
+		case "partnerDomain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerDomain"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerDomain = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkJobOrder(ctx context.Context, obj any) (ent.BulkJobOrder, error) {
+	var it ent.BulkJobOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNBulkJobOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkJobResultOrder(ctx context.Context, obj any) (ent.BulkJobResultOrder, error) {
+	var it ent.BulkJobResultOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNBulkJobResultOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkJobResultWhereInput(ctx context.Context, obj any) (ent.BulkJobResultWhereInput, error) {
+	var it ent.BulkJobResultWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOBulkJobResultWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOBulkJobResultWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOBulkJobResultWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkJobWhereInput(ctx context.Context, obj any) (ent.BulkJobWhereInput, error) {
+	var it ent.BulkJobWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOBulkJobWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOBulkJobWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOBulkJobWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBulkRequestGrantsInput(ctx context.Context, obj any) (model.BulkRequestGrantsInput, error) {
+	var it model.BulkRequestGrantsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"items", "dryRun", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalNBulkGrantRequestItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCancelBulkJobInput(ctx context.Context, obj any) (model.CancelBulkJobInput, error) {
+	var it model.CancelBulkJobInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
 		}
 	}
 	return it, nil
@@ -36751,6 +39846,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Case(ctx, sel, obj)
+	case *ent.BulkJobResult:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._BulkJobResult(ctx, sel, obj)
+	case *ent.BulkJob:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._BulkJob(ctx, sel, obj)
 	case *ent.AuditEntry:
 		if obj == nil {
 			return graphql.Null
@@ -37639,6 +40744,559 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "cursor":
 			out.Values[i] = ec._AuditEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bulkAddCaseCommentPayloadImplementors = []string{"BulkAddCaseCommentPayload"}
+
+func (ec *executionContext) _BulkAddCaseCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BulkAddCaseCommentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkAddCaseCommentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkAddCaseCommentPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._BulkAddCaseCommentPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "job":
+			out.Values[i] = ec._BulkAddCaseCommentPayload_job(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._BulkAddCaseCommentPayload_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bulkCloseCasesPayloadImplementors = []string{"BulkCloseCasesPayload"}
+
+func (ec *executionContext) _BulkCloseCasesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BulkCloseCasesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkCloseCasesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkCloseCasesPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._BulkCloseCasesPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "job":
+			out.Values[i] = ec._BulkCloseCasesPayload_job(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._BulkCloseCasesPayload_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bulkJobImplementors = []string{"BulkJob", "Node"}
+
+func (ec *executionContext) _BulkJob(ctx context.Context, sel ast.SelectionSet, obj *ent.BulkJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkJob")
+		case "id":
+			out.Values[i] = ec._BulkJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._BulkJob_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._BulkJob_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._BulkJob_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._BulkJob_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._BulkJob_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "progress":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._BulkJob_progress(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "results":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._BulkJob_results(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bulkJobProgressImplementors = []string{"BulkJobProgress"}
+
+func (ec *executionContext) _BulkJobProgress(ctx context.Context, sel ast.SelectionSet, obj *bulk.Progress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkJobProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkJobProgress")
+		case "done":
+			out.Values[i] = ec._BulkJobProgress_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._BulkJobProgress_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ok":
+			out.Values[i] = ec._BulkJobProgress_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._BulkJobProgress_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelled":
+			out.Values[i] = ec._BulkJobProgress_cancelled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bulkJobResultImplementors = []string{"BulkJobResult", "Node"}
+
+func (ec *executionContext) _BulkJobResult(ctx context.Context, sel ast.SelectionSet, obj *ent.BulkJobResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkJobResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkJobResult")
+		case "id":
+			out.Values[i] = ec._BulkJobResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._BulkJobResult_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "index":
+			out.Values[i] = ec._BulkJobResult_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjectID":
+			out.Values[i] = ec._BulkJobResult_subjectID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._BulkJobResult_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errorCode":
+			out.Values[i] = ec._BulkJobResult_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errorMessage":
+			out.Values[i] = ec._BulkJobResult_errorMessage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resultID":
+			out.Values[i] = ec._BulkJobResult_resultID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bulkJobResultConnectionImplementors = []string{"BulkJobResultConnection"}
+
+func (ec *executionContext) _BulkJobResultConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.BulkJobResultConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkJobResultConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkJobResultConnection")
+		case "edges":
+			out.Values[i] = ec._BulkJobResultConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BulkJobResultConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._BulkJobResultConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._BulkJobResultConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bulkJobResultEdgeImplementors = []string{"BulkJobResultEdge"}
+
+func (ec *executionContext) _BulkJobResultEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.BulkJobResultEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkJobResultEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkJobResultEdge")
+		case "node":
+			out.Values[i] = ec._BulkJobResultEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._BulkJobResultEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bulkRequestGrantsPayloadImplementors = []string{"BulkRequestGrantsPayload"}
+
+func (ec *executionContext) _BulkRequestGrantsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BulkRequestGrantsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkRequestGrantsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkRequestGrantsPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._BulkRequestGrantsPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "job":
+			out.Values[i] = ec._BulkRequestGrantsPayload_job(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._BulkRequestGrantsPayload_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cancelBulkJobPayloadImplementors = []string{"CancelBulkJobPayload"}
+
+func (ec *executionContext) _CancelBulkJobPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelBulkJobPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelBulkJobPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelBulkJobPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._CancelBulkJobPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "job":
+			out.Values[i] = ec._CancelBulkJobPayload_job(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41793,6 +45451,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "bulkCloseCases":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bulkCloseCases(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bulkAddCaseComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bulkAddCaseComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bulkRequestGrants":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bulkRequestGrants(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelBulkJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelBulkJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43550,6 +47236,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_caseEvents(ctx, fields[0])
 	case "grantEvents":
 		return ec._Subscription_grantEvents(ctx, fields[0])
+	case "bulkJobProgress":
+		return ec._Subscription_bulkJobProgress(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -44967,6 +48655,235 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNBulkAddCaseCommentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkAddCaseCommentInput(ctx context.Context, v any) (model.BulkAddCaseCommentInput, error) {
+	res, err := ec.unmarshalInputBulkAddCaseCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkAddCaseCommentPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkAddCaseCommentPayload(ctx context.Context, sel ast.SelectionSet, v *model.BulkAddCaseCommentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BulkAddCaseCommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBulkCaseCommentItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInputᚄ(ctx context.Context, v any) ([]*cases.CommentInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*cases.CommentInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBulkCaseCommentItem2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNBulkCaseCommentItem2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋcasesᚐCommentInput(ctx context.Context, v any) (*cases.CommentInput, error) {
+	res, err := ec.unmarshalInputBulkCaseCommentItem(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNBulkCloseCaseItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋbulkᚐCloseItemᚄ(ctx context.Context, v any) ([]*bulk.CloseItem, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*bulk.CloseItem, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBulkCloseCaseItem2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋbulkᚐCloseItem(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNBulkCloseCaseItem2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋbulkᚐCloseItem(ctx context.Context, v any) (*bulk.CloseItem, error) {
+	res, err := ec.unmarshalInputBulkCloseCaseItem(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNBulkCloseCasesInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkCloseCasesInput(ctx context.Context, v any) (model.BulkCloseCasesInput, error) {
+	res, err := ec.unmarshalInputBulkCloseCasesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkCloseCasesPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkCloseCasesPayload(ctx context.Context, sel ast.SelectionSet, v *model.BulkCloseCasesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BulkCloseCasesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBulkGrantRequestItem2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInputᚄ(ctx context.Context, v any) ([]*grants.RequestInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*grants.RequestInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBulkGrantRequestItem2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNBulkGrantRequestItem2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgrantsᚐRequestInput(ctx context.Context, v any) (*grants.RequestInput, error) {
+	res, err := ec.unmarshalInputBulkGrantRequestItem(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BulkJob(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBulkJobKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobᚐKind(ctx context.Context, v any) (bulkjob.Kind, error) {
+	var res bulkjob.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkJobKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobᚐKind(ctx context.Context, sel ast.SelectionSet, v bulkjob.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBulkJobOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobOrderField(ctx context.Context, v any) (*ent.BulkJobOrderField, error) {
+	var res = new(ent.BulkJobOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkJobOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJobOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNBulkJobProgress2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋbulkᚐProgress(ctx context.Context, sel ast.SelectionSet, v *bulk.Progress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BulkJobProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBulkJobResult2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResult(ctx context.Context, sel ast.SelectionSet, v []*ent.BulkJobResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOBulkJobResult2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResult(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBulkJobResultConnection2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJobResultConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BulkJobResultConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBulkJobResultOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultOrderField(ctx context.Context, v any) (*ent.BulkJobResultOrderField, error) {
+	var res = new(ent.BulkJobResultOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkJobResultOrderField2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJobResultOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNBulkJobResultOutcome2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobresultᚐOutcome(ctx context.Context, v any) (bulkjobresult.Outcome, error) {
+	var res bulkjobresult.Outcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkJobResultOutcome2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobresultᚐOutcome(ctx context.Context, sel ast.SelectionSet, v bulkjobresult.Outcome) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBulkJobResultWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultWhereInput(ctx context.Context, v any) (*ent.BulkJobResultWhereInput, error) {
+	res, err := ec.unmarshalInputBulkJobResultWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNBulkJobStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobᚐStatus(ctx context.Context, v any) (bulkjob.Status, error) {
+	var res bulkjob.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkJobStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋbulkjobᚐStatus(ctx context.Context, sel ast.SelectionSet, v bulkjob.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBulkJobWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobWhereInput(ctx context.Context, v any) (*ent.BulkJobWhereInput, error) {
+	res, err := ec.unmarshalInputBulkJobWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNBulkRequestGrantsInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkRequestGrantsInput(ctx context.Context, v any) (model.BulkRequestGrantsInput, error) {
+	res, err := ec.unmarshalInputBulkRequestGrantsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkRequestGrantsPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐBulkRequestGrantsPayload(ctx context.Context, sel ast.SelectionSet, v *model.BulkRequestGrantsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BulkRequestGrantsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCancelBulkJobInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCancelBulkJobInput(ctx context.Context, v any) (model.CancelBulkJobInput, error) {
+	res, err := ec.unmarshalInputCancelBulkJobInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCancelBulkJobPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCancelBulkJobPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelBulkJobPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CancelBulkJobPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCase2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx context.Context, sel ast.SelectionSet, v []*ent.SupportCase) graphql.Marshaler {
@@ -47013,6 +50930,90 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOBulkJob2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJob(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BulkJob(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBulkJobResult2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResult(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJobResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BulkJobResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBulkJobResultEdge2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.BulkJobResultEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOBulkJobResultEdge2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOBulkJobResultEdge2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultEdge(ctx context.Context, sel ast.SelectionSet, v *ent.BulkJobResultEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BulkJobResultEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBulkJobResultWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultWhereInputᚄ(ctx context.Context, v any) ([]*ent.BulkJobResultWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.BulkJobResultWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBulkJobResultWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOBulkJobResultWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobResultWhereInput(ctx context.Context, v any) (*ent.BulkJobResultWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBulkJobResultWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOBulkJobWhereInput2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobWhereInputᚄ(ctx context.Context, v any) ([]*ent.BulkJobWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.BulkJobWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBulkJobWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOBulkJobWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐBulkJobWhereInput(ctx context.Context, v any) (*ent.BulkJobWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBulkJobWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOCase2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐSupportCase(ctx context.Context, sel ast.SelectionSet, v *ent.SupportCase) graphql.Marshaler {

@@ -7,6 +7,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
@@ -33,6 +35,8 @@ var nodeTables = map[string]string{
 	ids.AuditEntry:    auditentry.Table,
 	ids.AccessToken:   accesstoken.Table,
 	ids.Attachment:    attachment.Table,
+	ids.BulkJob:       bulkjob.Table,
+	ids.BulkJobResult: bulkjobresult.Table,
 	ids.ElevationRule: elevationrule.Table,
 }
 

@@ -11,11 +11,13 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/bulk"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/casesearch"
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/grants"
@@ -24,6 +26,16 @@ import (
 	"github.com/partnerdesk/partnerdesk/notify"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
+
+// Progress is the resolver for the progress field.
+func (r *bulkJobResolver) Progress(ctx context.Context, obj *ent.BulkJob) (*bulk.Progress, error) {
+	return bulk.ProgressOf(obj), nil
+}
+
+// Results is the resolver for the results field.
+func (r *bulkJobResolver) Results(ctx context.Context, obj *ent.BulkJob, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) (*ent.BulkJobResultConnection, error) {
+	return obj.QueryResults().Paginate(ctx, after, first, before, last, ent.WithBulkJobResultOrder(byIndex))
+}
 
 // SLAState is the resolver for the slaState field.
 func (r *caseResolver) SLAState(ctx context.Context, obj *ent.SupportCase) (cases.SLAState, error) {
@@ -311,6 +323,30 @@ func (r *mutationResolver) UnsubscribeFromCases(ctx context.Context, input model
 	return payload(err, &model.UnsubscribeFromCasesPayload{ClientMutationID: input.ClientMutationID, CustomerID: input.CustomerID})
 }
 
+// BulkCloseCases is the resolver for the bulkCloseCases field.
+func (r *mutationResolver) BulkCloseCases(ctx context.Context, input model.BulkCloseCasesInput) (*model.BulkCloseCasesPayload, error) {
+	j, err := bulk.Create(ctx, r.client(ctx), viewer.ForContext(ctx), bulkjob.KindCLOSE_CASES, bulk.Request[*bulk.CloseItem]{Items: input.Items, DryRun: input.DryRun, ClientMutationID: input.ClientMutationID})
+	return payload(err, &model.BulkCloseCasesPayload{ClientMutationID: input.ClientMutationID, Job: j})
+}
+
+// BulkAddCaseComment is the resolver for the bulkAddCaseComment field.
+func (r *mutationResolver) BulkAddCaseComment(ctx context.Context, input model.BulkAddCaseCommentInput) (*model.BulkAddCaseCommentPayload, error) {
+	j, err := bulk.Create(ctx, r.client(ctx), viewer.ForContext(ctx), bulkjob.KindADD_CASE_COMMENTS, bulk.Request[*cases.CommentInput]{Items: input.Items, DryRun: input.DryRun, ClientMutationID: input.ClientMutationID})
+	return payload(err, &model.BulkAddCaseCommentPayload{ClientMutationID: input.ClientMutationID, Job: j})
+}
+
+// BulkRequestGrants is the resolver for the bulkRequestGrants field.
+func (r *mutationResolver) BulkRequestGrants(ctx context.Context, input model.BulkRequestGrantsInput) (*model.BulkRequestGrantsPayload, error) {
+	j, err := bulk.Create(ctx, r.client(ctx), viewer.ForContext(ctx), bulkjob.KindREQUEST_GRANTS, bulk.Request[*grants.RequestInput]{Items: input.Items, DryRun: input.DryRun, ClientMutationID: input.ClientMutationID})
+	return payload(err, &model.BulkRequestGrantsPayload{ClientMutationID: input.ClientMutationID, Job: j})
+}
+
+// CancelBulkJob is the resolver for the cancelBulkJob field.
+func (r *mutationResolver) CancelBulkJob(ctx context.Context, input model.CancelBulkJobInput) (*model.CancelBulkJobPayload, error) {
+	j, err := bulk.Cancel(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	return payload(err, &model.CancelBulkJobPayload{ClientMutationID: input.ClientMutationID, Job: j})
+}
+
 // SupportMetrics is the resolver for the supportMetrics field.
 func (r *organizationResolver) SupportMetrics(ctx context.Context, obj *ent.Organization) (*cases.Metrics, error) {
 	if obj.Kind != access.Customer {
@@ -362,6 +398,11 @@ func (r *subscriptionResolver) CaseEvents(ctx context.Context, customerID *strin
 // GrantEvents is the resolver for the grantEvents field.
 func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error) {
 	return r.grantEvents(ctx)
+}
+
+// BulkJobProgress is the resolver for the bulkJobProgress field.
+func (r *subscriptionResolver) BulkJobProgress(ctx context.Context, id string) (<-chan *ent.BulkJob, error) {
+	return r.bulkJobProgress(ctx, id)
 }
 
 // Customers is the resolver for the customers field.

@@ -135,7 +135,7 @@ func description(f *ast.FieldDefinition) string {
 // every type with a @hasGrant field to name its owner.
 func TestOwnersAreTheEntSchemaOwners(t *testing.T) {
 	types := []ent.Interface{
-		schema.AccessToken{}, schema.Attachment{}, schema.AuditEntry{}, schema.CaseComment{},
+		schema.AccessToken{}, schema.Attachment{}, schema.AuditEntry{}, schema.BulkJob{}, schema.BulkJobResult{}, schema.CaseComment{},
 		schema.CaseEvent{}, schema.Contact{}, schema.Device{}, schema.ElevationRule{}, schema.Grant{},
 		schema.Organization{}, schema.PhoneNumber{}, schema.SupportCase{},
 	}

@@ -62,6 +62,8 @@ type Owner struct {
 var Owners = map[string]Owner{
 	"AccessToken":    {Noun: "token"},
 	"AuditEntry":     {Noun: "audit entry"},
+	"BulkJob":        {Noun: "bulk job"},
+	"BulkJobResult":  {Noun: "bulk job"},
 	"Case":           {Noun: "case", Phrase: "the case's customer", Columns: []string{"customer_id"}},
 	"CaseAttachment": {Noun: "attachment", Phrase: "the case's customer", Columns: []string{"customer_id"}},
 	"CaseComment":    {Noun: "comment", Phrase: "the case's customer", Columns: []string{"customer_id"}},
@@ -75,6 +77,7 @@ var Owners = map[string]Owner{
 
 	// Types of the hand-written schema, named by what they are part of.
 	"AccessExplanation": {Noun: "explanation"},
+	"BulkJobProgress":   {Noun: "bulk job"},
 	"CaseActionCheck":   {Noun: "case"},
 	"CustomerOverview":  {Noun: "customer", Phrase: "the customer"},
 	"FieldChange":       {Noun: "event"},

@@ -95,7 +95,7 @@ func txClient(ctx context.Context) *ent.Client {
 
 func (m Mutations) field(ctx context.Context, fc *graphql.FieldContext, next graphql.Resolver) (any, error) {
 	input, _ := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)["input"].(map[string]any)
-	dry := input["dryRun"] == true
+	dry := input["dryRun"] == true && !startsJob(fc)
 	res, err := txn.Run(ctx, m.Client, dry, func(ctx context.Context, tx *ent.Client) (any, error) {
 		h := &txHolder{}
 		h.client.Store(tx)
@@ -123,6 +123,15 @@ func (m Mutations) field(ctx context.Context, fc *graphql.FieldContext, next gra
 		res = refused(fc, input)
 	}
 	return decided(res, d), nil
+}
+
+// startsJob says whether a mutation's payload is a job it starts. Such a
+// mutation's dry run is its job's: the job is stored, and its worker runs
+// each item in a transaction it rolls back (package bulk), so the request
+// itself commits.
+func startsJob(fc *graphql.FieldContext) bool {
+	f, ok := payloadTypes()[fc.Field.Name].FieldByName("Job")
+	return ok && f.Type == reflect.TypeFor[*ent.BulkJob]()
 }
 
 // refused is the payload of a refused dry run: what was refused left no

@@ -59,6 +59,12 @@ const (
 // customer's cases.
 const CaseSubscription = "sub"
 
+// Prefixes of bulk jobs and of their per-item results.
+const (
+	BulkJob       = "blk"
+	BulkJobResult = "bjr"
+)
+
 // ElevationRule is the prefix of customers' rules that approve elevation
 // requests at once.
 const ElevationRule = "elr"

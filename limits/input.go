@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
+
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/partnerdesk/partnerdesk/apperr"
 )
@@ -66,7 +69,7 @@ func (e *Extension) CheckQuery(query string) *apperr.Error { return e.checkDocum
 // body costs far more than refusing it at the limit. d stands just inside
 // the variables object; on success it has read the object to its end.
 func (e *Extension) CheckVariables(d *json.Decoder) *apperr.Error {
-	b := &inputBound{cfg: &e.cfg}
+	b := &inputBound{cfg: &e.early}
 	return b.members(d, "variables", 0)
 }
 
@@ -111,4 +114,39 @@ func (b *inputBound) jsonValue(d *json.Decoder, path string, depth int) *apperr.
 		}
 	}
 	return nil
+}
+
+// maxItems is the count of an input field's @maxItems directive: the list
+// of a bulk mutation's items, which takes more items than MaxListValues.
+func maxItems(f *ast.FieldDefinition) (int, bool) {
+	d := f.Directives.ForName("maxItems")
+	if d == nil {
+		return 0, false
+	}
+	a := d.Arguments.ForName("count")
+	if a == nil || a.Value == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(a.Value.Raw)
+	return n, err == nil
+}
+
+// bulkBounds returns the largest @maxItems count of the schema, and the
+// most values one item of such a list holds (an input object of scalars,
+// and itself).
+func bulkBounds(schema *ast.Schema) (items, values int) {
+	for _, t := range schema.Types {
+		if t.Kind != ast.InputObject {
+			continue
+		}
+		for _, f := range t.Fields {
+			if n, ok := maxItems(f); ok {
+				items = max(items, n)
+				if item := schema.Types[f.Type.Name()]; item != nil {
+					values = max(values, 1+len(item.Fields))
+				}
+			}
+		}
+	}
+	return items, values
 }

@@ -129,6 +129,10 @@ func (c *Config) fill() {
 type Extension struct {
 	cfg    Config
 	schema *ast.Schema // set by Validate, when the server takes the extension
+	// early bounds the JSON variables, read before the operation is known:
+	// cfg, loosened so that a list of a bulk mutation's items (@maxItems)
+	// reaches the operation's own check, which bounds it exactly.
+	early Config
 }
 
 // New returns the extension for cfg, its zero fields set to the defaults.
@@ -140,7 +144,7 @@ func New(cfg Config) *Extension {
 			panic(err)
 		}
 	}
-	return &Extension{cfg: cfg}
+	return &Extension{cfg: cfg, early: cfg}
 }
 
 // CheckRate fails when a rate bucket of capacity points could never hold
@@ -175,6 +179,11 @@ func (*Extension) ExtensionName() string { return "Limits" }
 // Validate keeps the schema, whose types the argument checks follow.
 func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 	e.schema = es.Schema()
+	e.early = e.cfg
+	if items, values := bulkBounds(e.schema); items > 0 {
+		e.early.MaxListValues = max(e.cfg.MaxListValues, 2*items)
+		e.early.MaxInputValues = e.cfg.MaxInputValues + 2*items*values
+	}
 	return nil
 }
 

@@ -335,3 +335,39 @@ fragment TypeRef on __Type {
   kind name
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }`
+
+// TestBulkItemsAreBoundedByTheirOwnList: a bulk mutation's items
+// (@maxItems) may be longer than any other list, up to their count; more
+// is BAD_USER_INPUT, and any other list in the variables keeps its bound,
+// both before any SQL.
+func TestBulkItemsAreBoundedByTheirOwnList(t *testing.T) {
+	w := newWorld(t)
+	items := make([]map[string]any, 1001)
+	for i := range items {
+		items[i] = map[string]any{"caseID": w.caseID, "body": "any news?"}
+	}
+	ids := make([]string, 101)
+	for i := range ids {
+		ids[i] = w.caseID
+	}
+	for _, tc := range []struct {
+		name, query string
+		vars        map[string]any
+		code, field string
+	}{
+		{"1,001 items", `mutation($in: BulkAddCaseCommentInput!) { bulkAddCaseComment(input: $in) { job { id } } }`,
+			map[string]any{"in": map[string]any{"items": items}}, "BAD_USER_INPUT", "input.items"},
+		{"101 IDs", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": ids}, "INPUT_TOO_LARGE", "ids"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := w.Statements.Load()
+			res := w.Query(w.token, tc.query, tc.vars)
+			if n := w.Statements.Load() - before; n != 0 {
+				t.Errorf("the refusal issued %d SQL statements", n)
+			}
+			if res.Code() != tc.code || res.Errors[0].Extensions["field"] != tc.field {
+				t.Fatalf("want %s on %s, got %+v", tc.code, tc.field, res.Errors)
+			}
+		})
+	}
+}

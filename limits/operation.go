@@ -214,6 +214,10 @@ func (w *opWalk) value(path string, t *ast.Type, v any, depth int) {
 			return
 		}
 		for _, f := range def.Fields {
+			if n, ok := maxItems(f); ok {
+				w.items(path+"."+f.Name, f.Type, obj[f.Name], n, depth+1)
+				continue
+			}
 			w.value(path+"."+f.Name, f.Type, obj[f.Name], depth+1)
 		}
 	case def != nil && def.Kind == ast.Scalar:
@@ -257,4 +261,32 @@ func asInt(v any) (int64, bool) {
 		return i, err == nil
 	}
 	return 0, false
+}
+
+// items checks the list of a bulk mutation's items (@maxItems): at most
+// max of them, each bounded on its own as a whole operation's arguments
+// are, so that a bulk of many small items passes where one argument that
+// large would not. More items than max is the caller's mistake, not an
+// abuse: BAD_USER_INPUT, before anything runs.
+func (w *opWalk) items(path string, t *ast.Type, v any, max, depth int) {
+	list, ok := v.([]any)
+	if !ok || t.Elem == nil {
+		w.value(path, t, v, depth)
+		return
+	}
+	if w.err = w.input.value(path, depth); w.err != nil {
+		return
+	}
+	if len(list) > max {
+		w.err = apperr.Invalid(path, "%s holds %d items; a bulk mutation takes at most %d: send the rest in another", path, len(list), max)
+		return
+	}
+	outer := w.input
+	defer func() { w.input = outer }()
+	for _, item := range list {
+		w.input = inputBound{cfg: w.cfg}
+		if w.value(path, t.Elem, item, depth+1); w.err != nil {
+			return
+		}
+	}
 }

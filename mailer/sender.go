@@ -94,18 +94,10 @@ const DefaultLease = 2 * time.Minute
 
 // Run delivers what is due every interval, until ctx ends.
 func (s *Sender) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
-			slog.ErrorContext(ctx, "delivering mail", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	clock.Every(ctx, interval, "delivering mail", func(ctx context.Context) error {
+		_, err := s.Deliver(ctx)
+		return err
+	})
 }
 
 // Deliver claims and tries each mail due now, and returns how many it

@@ -2,6 +2,7 @@ package rowfilter_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/auth"
 	"github.com/partnerdesk/partnerdesk/demo"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/testkit"
@@ -22,7 +25,7 @@ import (
 // TestTheSQLAndTheInMemoryRulesAgree renders the read policy both ways on
 // the demo world (a vendor, two partners, four customers, grants of every
 // level and status, two partner eras on one customer, collaborators,
-// internal comments), plus attachments, audit entries and tokens: for every
+// internal comments), plus attachments, audit entries, bulk jobs and tokens: for every
 // contact of the world as the caller and every row of every entity, a row
 // is in what the row filter lets a query read exactly when Allows says the
 // caller may read it.
@@ -72,7 +75,7 @@ func TestTheSQLAndTheInMemoryRulesAgree(t *testing.T) {
 	t.Logf("%d comparisons over %d callers and %d entities; rows read: %v", checks, len(contacts), len(world.rows), seen)
 	for _, entity := range []access.Entity{access.Organizations, access.Contacts, access.Cases, access.CaseComments, access.CaseEvents,
 		access.Attachments, access.Grants, access.AuditEntries, access.AccessTokens, access.Devices, access.PhoneNumbers,
-		access.ElevationRules} {
+		access.BulkJobs, access.BulkJobResults, access.ElevationRules} {
 		if seen[entity] == 0 || seen[entity] == len(world.rows[entity])*len(contacts) {
 			t.Errorf("%s: %d reads allowed: the world does not tell the rules apart", entity, seen[entity])
 		}
@@ -80,7 +83,8 @@ func TestTheSQLAndTheInMemoryRulesAgree(t *testing.T) {
 }
 
 // addTheRest adds what the demo world has none of: attachments, audit
-// entries of each kind of actor, and tokens.
+// entries of each kind of actor, a bulk job of each contact with a
+// result, and tokens.
 func addTheRest(t *testing.T, e *testkit.Env) {
 	sys := e.System()
 	for _, k := range e.Client.SupportCase.Query().Limit(6).AllX(sys) {
@@ -88,6 +92,9 @@ func addTheRest(t *testing.T, e *testkit.Env) {
 			SetName("log.txt").SetContentType("text/plain").SetSize(3).SetSha256(strings.Repeat("a", 64)).SetCreatedAt(e.Clock.Now()).ExecX(sys)
 	}
 	for _, c := range e.Client.Contact.Query().WithOrganization().AllX(sys) {
+		j := e.Client.BulkJob.Create().SetKind(bulkjob.KindCLOSE_CASES).SetCreatedByID(c.ID).SetOrganizationID(c.OrganizationID).
+			SetTokenID("tok").SetItems([]json.RawMessage{[]byte(`{}`)}).SetTotal(1).SaveX(sys)
+		e.Client.BulkJobResult.Create().SetJobID(j.ID).SetIndex(0).SetOutcome(bulkjobresult.OutcomeOK).ExecX(sys)
 		for _, customer := range e.Client.Organization.Query().Limit(2).AllX(sys) {
 			q := e.Client.AuditEntry.Create().SetActorID(c.ID).SetActorOrganizationID(c.OrganizationID).
 				SetOperation("updateCase").SetCreatedAt(e.Clock.Now())
@@ -132,6 +139,8 @@ func loadWorld(t *testing.T, e *testkit.Env) *world {
 	add(access.Grants, c.Grant.Query().AllX(sys))
 	add(access.AuditEntries, c.AuditEntry.Query().AllX(sys))
 	add(access.AccessTokens, c.AccessToken.Query().AllX(sys))
+	add(access.BulkJobs, c.BulkJob.Query().AllX(sys))
+	add(access.BulkJobResults, c.BulkJobResult.Query().AllX(sys))
 	add(access.ElevationRules, c.ElevationRule.Query().AllX(sys))
 	for entity, rows := range w.rows {
 		for _, r := range rows {
@@ -225,6 +234,10 @@ func idsOf(t *testing.T, c *ent.Client, ctx context.Context, entity access.Entit
 		ids, err = c.AuditEntry.Query().IDs(ctx)
 	case access.AccessTokens:
 		ids, err = c.AccessToken.Query().IDs(ctx)
+	case access.BulkJobs:
+		ids, err = c.BulkJob.Query().IDs(ctx)
+	case access.BulkJobResults:
+		ids, err = c.BulkJobResult.Query().IDs(ctx)
 	case access.ElevationRules:
 		ids, err = c.ElevationRule.Query().IDs(ctx)
 	default:

@@ -25,6 +25,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
@@ -128,7 +130,9 @@ type privilegedKey struct{}
 // and the recipient a mail's state is kept on (mailer);
 // case numbers, allocated across all cases, and the attachment a signed
 // download link names (cases); the audience of a notification, each
-// recipient then decided in memory as itself (notify); the start-up, which
+// recipient then decided in memory as itself (notify); the bulk worker's
+// claims and bookkeeping of jobs, whose items then run as their caller
+// (bulk); the start-up, which
 // stamps the partner eras of an older database (app); and the operator
 // commands and the demo loader. Request handling in package graph never
 // does (TestPrivilegedReadsStayInTheirPlaces).
@@ -157,6 +161,8 @@ var tables = map[access.Entity]string{
 	access.VerificationCodes: verificationcode.Table,
 	access.OutboxMessages:    outboxmessage.Table,
 	access.CaseSubscriptions: casesubscription.Table,
+	access.BulkJobs:          bulkjob.Table,
+	access.BulkJobResults:    bulkjobresult.Table,
 	access.ElevationRules:    elevationrule.Table,
 }
 

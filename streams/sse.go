@@ -131,10 +131,14 @@ func (s *sseSink) next(_ *events.Message, _ any, payload []byte) bool {
 	}
 }
 
-// end queues err as the last result, dropping what the queue holds when
+// end queues err as the last result (none, to complete), dropping what the queue holds when
 // it is full: the client is then too far behind to want it. A response has
 // no close code: an ended sign-in ends it the same way.
 func (s *sseSink) end(err *gqlerror.Error, _ bool) {
+	if err == nil {
+		close(s.ended) // the results queued go out first, then complete
+		return
+	}
 	b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{err}})
 	for {
 		select {

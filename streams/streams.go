@@ -73,6 +73,9 @@ type Seen[T any] struct {
 	Value   T
 	Session *access.Session
 	Class   access.Class
+	// Last ends the subscription, without an error, once Value is sent:
+	// what it follows is over.
+	Last bool
 }
 
 // Decide is a subscription's judgement of each message; an error ends the
@@ -106,9 +109,9 @@ func Follow[T any](ctx context.Context, key string, decide Decide[T]) (<-chan T,
 	ch := make(chan T, 1)
 	s.key = key
 	s.push = func(v any) { ch <- v.(T) }
-	s.decide = func(m *events.Message) (any, *access.Session, access.Class, error) {
+	s.decide = func(m *events.Message) (any, *access.Session, access.Class, bool, error) {
 		seen, err := decide(m)
-		return seen.Value, seen.Session, seen.Class, err
+		return seen.Value, seen.Session, seen.Class, seen.Last, err
 	}
 	return ch, nil
 }
@@ -120,8 +123,9 @@ type sink interface {
 	// of the group through m's memo; false when the client is too far
 	// behind to take it.
 	next(m *events.Message, group any, payload []byte) bool
-	// end sends err as the subscription's last message. signedOut says
-	// the caller's sign-in ended: a websocket then closes with 4401.
+	// end sends err as the subscription's last message, or, with no err,
+	// completes it. signedOut says the caller's sign-in ended: a
+	// websocket then closes with 4401.
 	end(err *gqlerror.Error, signedOut bool)
 }
 
@@ -139,7 +143,7 @@ type subscription struct {
 
 	// Set by Follow, as the resolver runs.
 	key    string
-	decide func(*events.Message) (any, *access.Session, access.Class, error)
+	decide func(*events.Message) (any, *access.Session, access.Class, bool, error)
 	push   func(any)
 
 	// Set by start.
@@ -245,7 +249,7 @@ func (s *subscription) deliver(m *events.Message) {
 		s.fail(errLagging)
 		return
 	}
-	v, session, class, err := s.decide(m)
+	v, session, class, last, err := s.decide(m)
 	if err != nil {
 		s.fail(err)
 		return
@@ -263,8 +267,13 @@ func (s *subscription) deliver(m *events.Message) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.ended && !s.sink.next(m, s.group, r.payload) {
+	switch {
+	case s.ended:
+	case !s.sink.next(m, s.group, r.payload):
 		s.failLocked(errLagging)
+	case last:
+		s.stop()
+		s.sink.end(nil, false)
 	}
 }
 

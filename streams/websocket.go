@@ -512,6 +512,10 @@ func (k *wsSink) end(err *gqlerror.Error, signedOut bool) {
 		return
 	}
 	if o := k.c.current(k.id); o != nil && k.c.forget(k.id, o) {
+		if err == nil {
+			k.c.send(encode(k.c.proto.complete, k.id, nil))
+			return
+		}
 		errs, _ := json.Marshal(gqlerror.List{err})
 		k.c.send(encode(k.c.proto.err, k.id, errs))
 	}

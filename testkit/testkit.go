@@ -22,6 +22,8 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/app"
 	"github.com/partnerdesk/partnerdesk/attachments"
+	"github.com/partnerdesk/partnerdesk/auth"
+	"github.com/partnerdesk/partnerdesk/bulk"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/events"
@@ -62,6 +64,9 @@ type Env struct {
 	// Links signs the attachments' download links; instances side by side
 	// share its key, as a deployment's must.
 	Links *attachments.Links
+	// Bulk runs the instance's bulk jobs when a test calls its Work: no
+	// worker runs on its own, so that a test decides when items run.
+	Bulk *bulk.Worker
 }
 
 // Option changes how New starts partnerdesk.
@@ -159,6 +164,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		o.config(&cfg)
 	}
 	e.Server = httptest.NewServer(httpapi.New(cfg))
+	e.Bulk = &bulk.Worker{Client: db.Client, Sessions: &auth.Authenticator{Client: db.Client, Clock: e.Clock}, Clock: e.Clock, Broker: e.Broker}
 	t.Cleanup(func() {
 		e.Server.Close()
 		e.Attachments.Close()

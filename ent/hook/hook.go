@@ -45,6 +45,30 @@ func (f AuditEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEntryMutation", m)
 }
 
+// The BulkJobFunc type is an adapter to allow the use of ordinary
+// function as BulkJob mutator.
+type BulkJobFunc func(context.Context, *ent.BulkJobMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BulkJobFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BulkJobMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BulkJobMutation", m)
+}
+
+// The BulkJobResultFunc type is an adapter to allow the use of ordinary
+// function as BulkJobResult mutator.
+type BulkJobResultFunc func(context.Context, *ent.BulkJobResultMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BulkJobResultFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BulkJobResultMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BulkJobResultMutation", m)
+}
+
 // The CaseCommentFunc type is an adapter to allow the use of ordinary
 // function as CaseComment mutator.
 type CaseCommentFunc func(context.Context, *ent.CaseCommentMutation) (ent.Value, error)

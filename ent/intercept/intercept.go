@@ -11,6 +11,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
@@ -162,6 +164,60 @@ func (f TraverseAuditEntry) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEntryQuery", q)
+}
+
+// The BulkJobFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BulkJobFunc func(context.Context, *ent.BulkJobQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BulkJobFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BulkJobQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BulkJobQuery", q)
+}
+
+// The TraverseBulkJob type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBulkJob func(context.Context, *ent.BulkJobQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBulkJob) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBulkJob) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BulkJobQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BulkJobQuery", q)
+}
+
+// The BulkJobResultFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BulkJobResultFunc func(context.Context, *ent.BulkJobResultQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BulkJobResultFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BulkJobResultQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BulkJobResultQuery", q)
+}
+
+// The TraverseBulkJobResult type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBulkJobResult func(context.Context, *ent.BulkJobResultQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBulkJobResult) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBulkJobResult) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BulkJobResultQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BulkJobResultQuery", q)
 }
 
 // The CaseCommentFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -524,6 +580,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AttachmentQuery, predicate.Attachment, attachment.OrderOption]{typ: ent.TypeAttachment, tq: q}, nil
 	case *ent.AuditEntryQuery:
 		return &query[*ent.AuditEntryQuery, predicate.AuditEntry, auditentry.OrderOption]{typ: ent.TypeAuditEntry, tq: q}, nil
+	case *ent.BulkJobQuery:
+		return &query[*ent.BulkJobQuery, predicate.BulkJob, bulkjob.OrderOption]{typ: ent.TypeBulkJob, tq: q}, nil
+	case *ent.BulkJobResultQuery:
+		return &query[*ent.BulkJobResultQuery, predicate.BulkJobResult, bulkjobresult.OrderOption]{typ: ent.TypeBulkJobResult, tq: q}, nil
 	case *ent.CaseCommentQuery:
 		return &query[*ent.CaseCommentQuery, predicate.CaseComment, casecomment.OrderOption]{typ: ent.TypeCaseComment, tq: q}, nil
 	case *ent.CaseEventQuery:

@@ -147,6 +147,78 @@ var (
 			},
 		},
 	}
+	// BulkJobsColumns holds the columns for the "bulk_jobs" table.
+	BulkJobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CLOSE_CASES", "ADD_CASE_COMMENTS", "REQUEST_GRANTS"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "RUNNING", "SUCCEEDED", "PARTIAL", "FAILED", "CANCELLED"}, Default: "QUEUED"},
+		{Name: "dry_run", Type: field.TypeBool, Default: false},
+		{Name: "created_by_id", Type: field.TypeString},
+		{Name: "organization_id", Type: field.TypeString},
+		{Name: "token_id", Type: field.TypeString},
+		{Name: "client_mutation_id", Type: field.TypeString, Nullable: true},
+		{Name: "items", Type: field.TypeJSON},
+		{Name: "total", Type: field.TypeInt},
+		{Name: "done", Type: field.TypeInt, Default: 0},
+		{Name: "ok_count", Type: field.TypeInt, Default: 0},
+		{Name: "failed_count", Type: field.TypeInt, Default: 0},
+		{Name: "cancelled_count", Type: field.TypeInt, Default: 0},
+		{Name: "claims", Type: field.TypeInt, Default: 0},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+	}
+	// BulkJobsTable holds the schema information for the "bulk_jobs" table.
+	BulkJobsTable = &schema.Table{
+		Name:       "bulk_jobs",
+		Columns:    BulkJobsColumns,
+		PrimaryKey: []*schema.Column{BulkJobsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "bulkjob_created_by_id_kind_dry_run_client_mutation_id",
+				Unique:  true,
+				Columns: []*schema.Column{BulkJobsColumns[5], BulkJobsColumns[2], BulkJobsColumns[4], BulkJobsColumns[8]},
+			},
+			{
+				Name:    "bulkjob_status_lease_until",
+				Unique:  false,
+				Columns: []*schema.Column{BulkJobsColumns[3], BulkJobsColumns[16]},
+			},
+		},
+	}
+	// BulkJobResultsColumns holds the columns for the "bulk_job_results" table.
+	BulkJobResultsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "index", Type: field.TypeInt},
+		{Name: "subject_id", Type: field.TypeString, Nullable: true},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"OK", "FAILED", "CANCELLED"}},
+		{Name: "error_code", Type: field.TypeString, Nullable: true},
+		{Name: "error_message", Type: field.TypeString, Nullable: true},
+		{Name: "result_id", Type: field.TypeString, Nullable: true},
+		{Name: "job_id", Type: field.TypeString, Size: 40},
+	}
+	// BulkJobResultsTable holds the schema information for the "bulk_job_results" table.
+	BulkJobResultsTable = &schema.Table{
+		Name:       "bulk_job_results",
+		Columns:    BulkJobResultsColumns,
+		PrimaryKey: []*schema.Column{BulkJobResultsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "bulk_job_results_bulk_jobs_results",
+				Columns:    []*schema.Column{BulkJobResultsColumns[8]},
+				RefColumns: []*schema.Column{BulkJobsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "bulkjobresult_job_id_index",
+				Unique:  true,
+				Columns: []*schema.Column{BulkJobResultsColumns[8], BulkJobResultsColumns[2]},
+			},
+		},
+	}
 	// CaseCommentsColumns holds the columns for the "case_comments" table.
 	CaseCommentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -905,6 +977,8 @@ var (
 		AccessTokensTable,
 		AttachmentsTable,
 		AuditEntriesTable,
+		BulkJobsTable,
+		BulkJobResultsTable,
 		CaseCommentsTable,
 		CaseEventsTable,
 		CaseSubscriptionsTable,
@@ -931,6 +1005,7 @@ func init() {
 	AuditEntriesTable.ForeignKeys[1].RefTable = OrganizationsTable
 	AuditEntriesTable.ForeignKeys[2].RefTable = OrganizationsTable
 	AuditEntriesTable.ForeignKeys[3].RefTable = GrantsTable
+	BulkJobResultsTable.ForeignKeys[0].RefTable = BulkJobsTable
 	CaseCommentsTable.ForeignKeys[0].RefTable = ContactsTable
 	CaseCommentsTable.ForeignKeys[1].RefTable = CasesTable
 	CaseEventsTable.ForeignKeys[0].RefTable = ContactsTable

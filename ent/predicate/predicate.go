@@ -15,6 +15,12 @@ type Attachment func(*sql.Selector)
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
+// BulkJob is the predicate function for bulkjob builders.
+type BulkJob func(*sql.Selector)
+
+// BulkJobResult is the predicate function for bulkjobresult builders.
+type BulkJobResult func(*sql.Selector)
+
 // CaseComment is the predicate function for casecomment builders.
 type CaseComment func(*sql.Selector)
 

@@ -9,6 +9,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
 	"github.com/partnerdesk/partnerdesk/ent/attachment"
 	"github.com/partnerdesk/partnerdesk/ent/auditentry"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
+	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
@@ -172,6 +174,114 @@ func init() {
 	// auditentry.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	auditentry.IDValidator = func() func(string) error {
 		validators := auditentryDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	bulkjobMixin := schema.BulkJob{}.Mixin()
+	bulkjobMixinInters0 := bulkjobMixin[0].Interceptors()
+	bulkjob.Interceptors[0] = bulkjobMixinInters0[0]
+	bulkjobMixinFields1 := bulkjobMixin[1].Fields()
+	_ = bulkjobMixinFields1
+	bulkjobMixinFields2 := bulkjobMixin[2].Fields()
+	_ = bulkjobMixinFields2
+	bulkjobFields := schema.BulkJob{}.Fields()
+	_ = bulkjobFields
+	// bulkjobDescCreatedAt is the schema descriptor for created_at field.
+	bulkjobDescCreatedAt := bulkjobMixinFields2[0].Descriptor()
+	// bulkjob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	bulkjob.DefaultCreatedAt = bulkjobDescCreatedAt.Default.(func() time.Time)
+	// bulkjobDescDryRun is the schema descriptor for dry_run field.
+	bulkjobDescDryRun := bulkjobFields[2].Descriptor()
+	// bulkjob.DefaultDryRun holds the default value on creation for the dry_run field.
+	bulkjob.DefaultDryRun = bulkjobDescDryRun.Default.(bool)
+	// bulkjobDescTotal is the schema descriptor for total field.
+	bulkjobDescTotal := bulkjobFields[8].Descriptor()
+	// bulkjob.TotalValidator is a validator for the "total" field. It is called by the builders before save.
+	bulkjob.TotalValidator = bulkjobDescTotal.Validators[0].(func(int) error)
+	// bulkjobDescDone is the schema descriptor for done field.
+	bulkjobDescDone := bulkjobFields[9].Descriptor()
+	// bulkjob.DefaultDone holds the default value on creation for the done field.
+	bulkjob.DefaultDone = bulkjobDescDone.Default.(int)
+	// bulkjob.DoneValidator is a validator for the "done" field. It is called by the builders before save.
+	bulkjob.DoneValidator = bulkjobDescDone.Validators[0].(func(int) error)
+	// bulkjobDescOkCount is the schema descriptor for ok_count field.
+	bulkjobDescOkCount := bulkjobFields[10].Descriptor()
+	// bulkjob.DefaultOkCount holds the default value on creation for the ok_count field.
+	bulkjob.DefaultOkCount = bulkjobDescOkCount.Default.(int)
+	// bulkjob.OkCountValidator is a validator for the "ok_count" field. It is called by the builders before save.
+	bulkjob.OkCountValidator = bulkjobDescOkCount.Validators[0].(func(int) error)
+	// bulkjobDescFailedCount is the schema descriptor for failed_count field.
+	bulkjobDescFailedCount := bulkjobFields[11].Descriptor()
+	// bulkjob.DefaultFailedCount holds the default value on creation for the failed_count field.
+	bulkjob.DefaultFailedCount = bulkjobDescFailedCount.Default.(int)
+	// bulkjob.FailedCountValidator is a validator for the "failed_count" field. It is called by the builders before save.
+	bulkjob.FailedCountValidator = bulkjobDescFailedCount.Validators[0].(func(int) error)
+	// bulkjobDescCancelledCount is the schema descriptor for cancelled_count field.
+	bulkjobDescCancelledCount := bulkjobFields[12].Descriptor()
+	// bulkjob.DefaultCancelledCount holds the default value on creation for the cancelled_count field.
+	bulkjob.DefaultCancelledCount = bulkjobDescCancelledCount.Default.(int)
+	// bulkjob.CancelledCountValidator is a validator for the "cancelled_count" field. It is called by the builders before save.
+	bulkjob.CancelledCountValidator = bulkjobDescCancelledCount.Validators[0].(func(int) error)
+	// bulkjobDescClaims is the schema descriptor for claims field.
+	bulkjobDescClaims := bulkjobFields[13].Descriptor()
+	// bulkjob.DefaultClaims holds the default value on creation for the claims field.
+	bulkjob.DefaultClaims = bulkjobDescClaims.Default.(int)
+	// bulkjob.ClaimsValidator is a validator for the "claims" field. It is called by the builders before save.
+	bulkjob.ClaimsValidator = bulkjobDescClaims.Validators[0].(func(int) error)
+	// bulkjobDescID is the schema descriptor for id field.
+	bulkjobDescID := bulkjobMixinFields1[0].Descriptor()
+	// bulkjob.DefaultID holds the default value on creation for the id field.
+	bulkjob.DefaultID = bulkjobDescID.Default.(func() string)
+	// bulkjob.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	bulkjob.IDValidator = func() func(string) error {
+		validators := bulkjobDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	bulkjobresultMixin := schema.BulkJobResult{}.Mixin()
+	bulkjobresultMixinInters0 := bulkjobresultMixin[0].Interceptors()
+	bulkjobresult.Interceptors[0] = bulkjobresultMixinInters0[0]
+	bulkjobresultMixinFields1 := bulkjobresultMixin[1].Fields()
+	_ = bulkjobresultMixinFields1
+	bulkjobresultMixinFields2 := bulkjobresultMixin[2].Fields()
+	_ = bulkjobresultMixinFields2
+	bulkjobresultFields := schema.BulkJobResult{}.Fields()
+	_ = bulkjobresultFields
+	// bulkjobresultDescCreatedAt is the schema descriptor for created_at field.
+	bulkjobresultDescCreatedAt := bulkjobresultMixinFields2[0].Descriptor()
+	// bulkjobresult.DefaultCreatedAt holds the default value on creation for the created_at field.
+	bulkjobresult.DefaultCreatedAt = bulkjobresultDescCreatedAt.Default.(func() time.Time)
+	// bulkjobresultDescIndex is the schema descriptor for index field.
+	bulkjobresultDescIndex := bulkjobresultFields[1].Descriptor()
+	// bulkjobresult.IndexValidator is a validator for the "index" field. It is called by the builders before save.
+	bulkjobresult.IndexValidator = bulkjobresultDescIndex.Validators[0].(func(int) error)
+	// bulkjobresultDescID is the schema descriptor for id field.
+	bulkjobresultDescID := bulkjobresultMixinFields1[0].Descriptor()
+	// bulkjobresult.DefaultID holds the default value on creation for the id field.
+	bulkjobresult.DefaultID = bulkjobresultDescID.Default.(func() string)
+	// bulkjobresult.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	bulkjobresult.IDValidator = func() func(string) error {
+		validators := bulkjobresultDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

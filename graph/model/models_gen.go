@@ -8,11 +8,13 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/partnerdesk/partnerdesk/access"
+	"github.com/partnerdesk/partnerdesk/bulk"
 	"github.com/partnerdesk/partnerdesk/cases"
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/events"
+	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 )
 
@@ -139,6 +141,82 @@ type AssignVendorContactPayload struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 	// The customer, its vendor contacts included.
 	Organization *ent.Organization `json:"organization"`
+}
+
+// Comments to add in one job.
+type BulkAddCaseCommentInput struct {
+	// The comments, 1 to 1,000.
+	Items []*cases.CommentInput `json:"items"`
+	// With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result.
+	DryRun *bool `json:"dryRun,omitempty"`
+	// Echoed in the payload; the same caller sending it again with the same mutation gets the same job back.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The job that adds the comments.
+type BulkAddCaseCommentPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused.
+	Job *ent.BulkJob `json:"job,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job.
+	Decision *MutationDecision `json:"decision"`
+}
+
+// Cases to close in one job.
+type BulkCloseCasesInput struct {
+	// The cases, 1 to 1,000.
+	Items []*bulk.CloseItem `json:"items"`
+	// With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result.
+	DryRun *bool `json:"dryRun,omitempty"`
+	// Echoed in the payload; the same caller sending it again with the same mutation gets the same job back.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The job that closes the cases.
+type BulkCloseCasesPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused.
+	Job *ent.BulkJob `json:"job,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job.
+	Decision *MutationDecision `json:"decision"`
+}
+
+// Requests for access to file in one job.
+type BulkRequestGrantsInput struct {
+	// The requests, 1 to 1,000.
+	Items []*grants.RequestInput `json:"items"`
+	// With true, the job decides every item as it would run it, in a transaction that is rolled back, and changes nothing; each item's decision is its result.
+	DryRun *bool `json:"dryRun,omitempty"`
+	// Echoed in the payload; the same caller sending it again with the same mutation gets the same job back.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The job that files the requests.
+type BulkRequestGrantsPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The job, queued (or the job this clientMutationId started before); in a dry run, a job that decides each item and changes nothing. Null when a dry run is refused.
+	Job *ent.BulkJob `json:"job,omitempty"`
+	// Whether the mutation was (or, in a dry run, would be) allowed, and if not, why; each item's own decision is its result in the job.
+	Decision *MutationDecision `json:"decision"`
+}
+
+// A bulk job to cancel.
+type CancelBulkJobInput struct {
+	// The job.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The cancelled job.
+type CancelBulkJobPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The job, CANCELLED, with its remaining items.
+	Job *ent.BulkJob `json:"job"`
 }
 
 // Whether the caller may take an action on a case now, and if not, why.
