@@ -133,6 +133,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		"failed sign-ins forgiven per second")
 	publicURL := fs.String("public-url", "http://localhost:8080", "where people open the portal; mail links to cases and grants under it")
 	drainPeriod := fs.Duration("drain-period", 10*time.Second, "on SIGTERM, how long /readyz answers 503 while the server still serves, before it stops listening (demo default: 0)")
+	retention := fs.Duration("event-retention", events.DefaultRetention, "how far back a client may resume the event history (caseEvents and grantEvents after:, the event feeds); an older cursor is refused with CURSOR_EXPIRED")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "once the server stops listening, how long in-flight requests may take to finish before they are stopped")
 	var smtp mailer.SMTP
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server host:port for outgoing mail (default: keep mail queued in the database outbox)")
@@ -266,6 +267,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 			Links:           links,
 			BounceSecret:    *bounceSecret,
 			Broker:          hub,
+			EventRetention:  *retention,
 			CORSOrigins:     allowed,
 			CORSHeaders:     splitList(*corsHeaders),
 			CORSCredentials: *corsCredentials,
@@ -289,7 +291,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.RegisterOnShutdown(endStreams)
 
-	go schedule(base, db, hub)
+	go schedule(base, db)
 	worker := &bulk.Worker{Client: db.Client, Sessions: &auth.Authenticator{Client: db.Client, Clock: clock.System},
 		Clock: clock.System, Broker: hub}
 	// The worker and the sender stop before the database closes under
@@ -421,11 +423,11 @@ func background(cancel context.CancelCauseFunc, run func()) (stop func()) {
 	}
 }
 
-func schedule(ctx context.Context, db *store.DB, b events.Broker) {
+func schedule(ctx context.Context, db *store.DB) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if err := grants.Tick(ctx, db.Client, b, clock.System.Now()); err != nil && ctx.Err() == nil {
+		if err := grants.Tick(ctx, db.Client, clock.System.Now()); err != nil && ctx.Err() == nil {
 			slog.Error("scheduled grant work", "error", err)
 		}
 		select {

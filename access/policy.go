@@ -22,6 +22,7 @@ const (
 	CaseEvents        Entity = "CaseEvent"
 	Attachments       Entity = "Attachment"
 	Grants            Entity = "Grant"
+	GrantEvents       Entity = "GrantEvent"
 	AuditEntries      Entity = "AuditEntry"
 	AccessTokens      Entity = "AccessToken"
 	VerificationCodes Entity = "VerificationCode"
@@ -170,6 +171,14 @@ var counterparts = AnyOf{
 // the vendor's staff only.
 var publicOrStaff = AnyOf{When{VendorStaff}, Is{"visibility", "PUBLIC"}}
 
+// grantReaders: a partner's contacts read all of its grants and requests;
+// a customer's managers all of the customer's.
+var grantReaders = AnyOf{
+	When{VendorStaff},
+	Own{"partner_id"},
+	AllOf{When{CustomerManager}, Own{"customer_id"}},
+}
+
 // Policy is the read rule of every entity.
 var Policy = map[Entity]Rule{
 	// The organisations a caller deals with: those it has a level on, the
@@ -197,13 +206,10 @@ var Policy = map[Entity]Rule{
 	// A CC collaborator follows the history of the cases it works on.
 	CaseEvents:  AllOf{Via{"case_id", Cases}, publicOrStaff},
 	Attachments: Via{"case_id", Cases},
-	// A partner's contacts read all of its grants and requests; a
-	// customer's managers all of the customer's.
-	Grants: AnyOf{
-		When{VendorStaff},
-		Own{"partner_id"},
-		AllOf{When{CustomerManager}, Own{"customer_id"}},
-	},
+	Grants:      grantReaders,
+	// A grant's history is read by whoever may read the grant: its
+	// events carry the grant's two sides, which never change.
+	GrantEvents: grantReaders,
 	// SPEC §2.6: a customer's managers read what was done on their
 	// organisation, a partner's admins what their people did, the vendor's
 	// admins everything.

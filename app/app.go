@@ -58,7 +58,8 @@ func Open(ctx context.Context, addr string, opts store.Options, broker events.Br
 }
 
 // Migrate opens the database at addr and brings it, and what ent does not
-// manage (the search indexes, the uniqueness of domains and names), up to this version, once however many
+// manage (the search indexes, the uniqueness of domains and names, the
+// counter of the event order), up to this version, once however many
 // instances start together.
 func Migrate(ctx context.Context, addr string, opts store.Options) (*store.DB, error) {
 	opts.Driver = driver
@@ -74,6 +75,9 @@ func Migrate(ctx context.Context, addr string, opts store.Options) (*store.DB, e
 			return err
 		}
 		if err := directory.InstallUnique(ctx, db.Dialect, db.Writer()); err != nil {
+			return err
+		}
+		if err := events.InstallSequence(ctx, db.Dialect, db.Writer()); err != nil {
 			return err
 		}
 		return stampOlderDatabase(ctx, db)

@@ -22,6 +22,10 @@ const (
 	EscalationNotAllowed Code = "ESCALATION_NOT_ALLOWED"
 	ReopenWindowExpired  Code = "REOPEN_WINDOW_EXPIRED"
 	RateLimited          Code = "RATE_LIMITED"
+	// CursorExpired refuses an event cursor (after) older than the events
+	// the server keeps for resuming (--event-retention): bad input the
+	// client fixes by reading the history afresh, without after.
+	CursorExpired Code = "CURSOR_EXPIRED"
 	// Internal is a server defect, never the answer to anything a client
 	// sent: it is logged with the request ID.
 	Internal Code = "INTERNAL"

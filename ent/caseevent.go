@@ -25,6 +25,8 @@ type CaseEvent struct {
 	ID string `json:"id,omitempty"`
 	// When the object was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
+	// The event's place in the order of all events, case and grant alike: the order their transactions committed.
+	Seq int64 `json:"seq,omitempty"`
 	// The case the event happened to.
 	CaseID string `json:"case_id,omitempty"`
 	// The customer of the case.
@@ -100,6 +102,8 @@ func (*CaseEvent) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case caseevent.FieldChanges:
 			values[i] = new([]byte)
+		case caseevent.FieldSeq:
+			values[i] = new(sql.NullInt64)
 		case caseevent.FieldID, caseevent.FieldCaseID, caseevent.FieldCustomerID, caseevent.FieldActorID, caseevent.FieldKind, caseevent.FieldVisibility, caseevent.FieldCommentID:
 			values[i] = new(sql.NullString)
 		case caseevent.FieldCreatedAt:
@@ -130,6 +134,12 @@ func (_m *CaseEvent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
+			}
+		case caseevent.FieldSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field seq", values[i])
+			} else if value.Valid {
+				_m.Seq = value.Int64
 			}
 		case caseevent.FieldCaseID:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -230,6 +240,9 @@ func (_m *CaseEvent) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("seq=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Seq))
 	builder.WriteString(", ")
 	builder.WriteString("case_id=")
 	builder.WriteString(_m.CaseID)

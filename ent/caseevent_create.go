@@ -38,6 +38,20 @@ func (_c *CaseEventCreate) SetNillableCreatedAt(v *time.Time) *CaseEventCreate {
 	return _c
 }
 
+// SetSeq sets the "seq" field.
+func (_c *CaseEventCreate) SetSeq(v int64) *CaseEventCreate {
+	_c.mutation.SetSeq(v)
+	return _c
+}
+
+// SetNillableSeq sets the "seq" field if the given value is not nil.
+func (_c *CaseEventCreate) SetNillableSeq(v *int64) *CaseEventCreate {
+	if v != nil {
+		_c.SetSeq(*v)
+	}
+	return _c
+}
+
 // SetCaseID sets the "case_id" field.
 func (_c *CaseEventCreate) SetCaseID(v string) *CaseEventCreate {
 	_c.mutation.SetCaseID(v)
@@ -140,7 +154,9 @@ func (_c *CaseEventCreate) Mutation() *CaseEventMutation {
 
 // Save creates the CaseEvent in the database.
 func (_c *CaseEventCreate) Save(ctx context.Context) (*CaseEvent, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -167,8 +183,11 @@ func (_c *CaseEventCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CaseEventCreate) defaults() {
+func (_c *CaseEventCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if caseevent.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized caseevent.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := caseevent.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
@@ -181,9 +200,13 @@ func (_c *CaseEventCreate) defaults() {
 		_c.mutation.SetVisibility(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
+		if caseevent.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized caseevent.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := caseevent.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -262,6 +285,10 @@ func (_c *CaseEventCreate) createSpec() (*CaseEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(caseevent.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.Seq(); ok {
+		_spec.SetField(caseevent.FieldSeq, field.TypeInt64, value)
+		_node.Seq = value
 	}
 	if value, ok := _c.mutation.CustomerID(); ok {
 		_spec.SetField(caseevent.FieldCustomerID, field.TypeString, value)

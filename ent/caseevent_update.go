@@ -86,6 +86,9 @@ func (_u *CaseEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
+	if _u.mutation.SeqCleared() {
+		_spec.ClearField(caseevent.FieldSeq, field.TypeInt64)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -195,6 +198,9 @@ func (_u *CaseEventUpdateOne) sqlSave(ctx context.Context) (_node *CaseEvent, er
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.SeqCleared() {
+		_spec.ClearField(caseevent.FieldSeq, field.TypeInt64)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &CaseEvent{config: _u.config}

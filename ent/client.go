@@ -28,6 +28,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -68,6 +69,8 @@ type Client struct {
 	EmailSuppression *EmailSuppressionClient
 	// Grant is the client for interacting with the Grant builders.
 	Grant *GrantClient
+	// GrantEvent is the client for interacting with the GrantEvent builders.
+	GrantEvent *GrantEventClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -102,6 +105,7 @@ func (c *Client) init() {
 	c.ElevationRule = NewElevationRuleClient(c.config)
 	c.EmailSuppression = NewEmailSuppressionClient(c.config)
 	c.Grant = NewGrantClient(c.config)
+	c.GrantEvent = NewGrantEventClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.PhoneNumber = NewPhoneNumberClient(c.config)
@@ -212,6 +216,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ElevationRule:    NewElevationRuleClient(cfg),
 		EmailSuppression: NewEmailSuppressionClient(cfg),
 		Grant:            NewGrantClient(cfg),
+		GrantEvent:       NewGrantEventClient(cfg),
 		Organization:     NewOrganizationClient(cfg),
 		OutboxMessage:    NewOutboxMessageClient(cfg),
 		PhoneNumber:      NewPhoneNumberClient(cfg),
@@ -249,6 +254,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ElevationRule:    NewElevationRuleClient(cfg),
 		EmailSuppression: NewEmailSuppressionClient(cfg),
 		Grant:            NewGrantClient(cfg),
+		GrantEvent:       NewGrantEventClient(cfg),
 		Organization:     NewOrganizationClient(cfg),
 		OutboxMessage:    NewOutboxMessageClient(cfg),
 		PhoneNumber:      NewPhoneNumberClient(cfg),
@@ -285,8 +291,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.BulkJob, c.BulkJobResult,
 		c.CaseComment, c.CaseEvent, c.CaseSubscription, c.Contact, c.Device,
-		c.ElevationRule, c.EmailSuppression, c.Grant, c.Organization, c.OutboxMessage,
-		c.PhoneNumber, c.SupportCase, c.VerificationCode,
+		c.ElevationRule, c.EmailSuppression, c.Grant, c.GrantEvent, c.Organization,
+		c.OutboxMessage, c.PhoneNumber, c.SupportCase, c.VerificationCode,
 	} {
 		n.Use(hooks...)
 	}
@@ -298,12 +304,16 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.BulkJob, c.BulkJobResult,
 		c.CaseComment, c.CaseEvent, c.CaseSubscription, c.Contact, c.Device,
-		c.ElevationRule, c.EmailSuppression, c.Grant, c.Organization, c.OutboxMessage,
-		c.PhoneNumber, c.SupportCase, c.VerificationCode,
+		c.ElevationRule, c.EmailSuppression, c.Grant, c.GrantEvent, c.Organization,
+		c.OutboxMessage, c.PhoneNumber, c.SupportCase, c.VerificationCode,
 	} {
 		n.Intercept(interceptors...)
 	}
 }
+
+// Driver returns the driver the client runs on: a transaction's
+// client returns the transaction's.
+func (c *Client) Driver() dialect.Driver { return c.driver }
 
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
@@ -334,6 +344,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.EmailSuppression.mutate(ctx, m)
 	case *GrantMutation:
 		return c.Grant.mutate(ctx, m)
+	case *GrantEventMutation:
+		return c.GrantEvent.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *OutboxMessageMutation:
@@ -1489,7 +1501,8 @@ func (c *CaseEventClient) QueryComment(_m *CaseEvent) *CaseCommentQuery {
 
 // Hooks returns the client hooks.
 func (c *CaseEventClient) Hooks() []Hook {
-	return c.hooks.CaseEvent
+	hooks := c.hooks.CaseEvent
+	return append(hooks[:len(hooks):len(hooks)], caseevent.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2608,6 +2621,173 @@ func (c *GrantClient) mutate(ctx context.Context, m *GrantMutation) (Value, erro
 	}
 }
 
+// GrantEventClient is a client for the GrantEvent schema.
+type GrantEventClient struct {
+	config
+}
+
+// NewGrantEventClient returns a client for the GrantEvent from the given config.
+func NewGrantEventClient(c config) *GrantEventClient {
+	return &GrantEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `grantevent.Hooks(f(g(h())))`.
+func (c *GrantEventClient) Use(hooks ...Hook) {
+	c.hooks.GrantEvent = append(c.hooks.GrantEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `grantevent.Intercept(f(g(h())))`.
+func (c *GrantEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GrantEvent = append(c.inters.GrantEvent, interceptors...)
+}
+
+// Create returns a builder for creating a GrantEvent entity.
+func (c *GrantEventClient) Create() *GrantEventCreate {
+	mutation := newGrantEventMutation(c.config, OpCreate)
+	return &GrantEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GrantEvent entities.
+func (c *GrantEventClient) CreateBulk(builders ...*GrantEventCreate) *GrantEventCreateBulk {
+	return &GrantEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GrantEventClient) MapCreateBulk(slice any, setFunc func(*GrantEventCreate, int)) *GrantEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GrantEventCreateBulk{err: fmt.Errorf("calling to GrantEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GrantEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GrantEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GrantEvent.
+func (c *GrantEventClient) Update() *GrantEventUpdate {
+	mutation := newGrantEventMutation(c.config, OpUpdate)
+	return &GrantEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GrantEventClient) UpdateOne(_m *GrantEvent) *GrantEventUpdateOne {
+	mutation := newGrantEventMutation(c.config, OpUpdateOne, withGrantEvent(_m))
+	return &GrantEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GrantEventClient) UpdateOneID(id string) *GrantEventUpdateOne {
+	mutation := newGrantEventMutation(c.config, OpUpdateOne, withGrantEventID(id))
+	return &GrantEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GrantEvent.
+func (c *GrantEventClient) Delete() *GrantEventDelete {
+	mutation := newGrantEventMutation(c.config, OpDelete)
+	return &GrantEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GrantEventClient) DeleteOne(_m *GrantEvent) *GrantEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GrantEventClient) DeleteOneID(id string) *GrantEventDeleteOne {
+	builder := c.Delete().Where(grantevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GrantEventDeleteOne{builder}
+}
+
+// Query returns a query builder for GrantEvent.
+func (c *GrantEventClient) Query() *GrantEventQuery {
+	return &GrantEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGrantEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GrantEvent entity by its id.
+func (c *GrantEventClient) Get(ctx context.Context, id string) (*GrantEvent, error) {
+	return c.Query().Where(grantevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GrantEventClient) GetX(ctx context.Context, id string) *GrantEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryGrant queries the grant edge of a GrantEvent.
+func (c *GrantEventClient) QueryGrant(_m *GrantEvent) *GrantQuery {
+	query := (&GrantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(grantevent.Table, grantevent.FieldID, id),
+			sqlgraph.To(grant.Table, grant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, grantevent.GrantTable, grantevent.GrantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryActor queries the actor edge of a GrantEvent.
+func (c *GrantEventClient) QueryActor(_m *GrantEvent) *ContactQuery {
+	query := (&ContactClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(grantevent.Table, grantevent.FieldID, id),
+			sqlgraph.To(contact.Table, contact.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, grantevent.ActorTable, grantevent.ActorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *GrantEventClient) Hooks() []Hook {
+	hooks := c.hooks.GrantEvent
+	return append(hooks[:len(hooks):len(hooks)], grantevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GrantEventClient) Interceptors() []Interceptor {
+	inters := c.inters.GrantEvent
+	return append(inters[:len(inters):len(inters)], grantevent.Interceptors[:]...)
+}
+
+func (c *GrantEventClient) mutate(ctx context.Context, m *GrantEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GrantEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GrantEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GrantEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GrantEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GrantEvent mutation op: %q", m.Op())
+	}
+}
+
 // OrganizationClient is a client for the Organization schema.
 type OrganizationClient struct {
 	config
@@ -3670,13 +3850,13 @@ type (
 	hooks struct {
 		AccessToken, Attachment, AuditEntry, BulkJob, BulkJobResult, CaseComment,
 		CaseEvent, CaseSubscription, Contact, Device, ElevationRule, EmailSuppression,
-		Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		Grant, GrantEvent, Organization, OutboxMessage, PhoneNumber, SupportCase,
 		VerificationCode []ent.Hook
 	}
 	inters struct {
 		AccessToken, Attachment, AuditEntry, BulkJob, BulkJobResult, CaseComment,
 		CaseEvent, CaseSubscription, Contact, Device, ElevationRule, EmailSuppression,
-		Grant, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		Grant, GrantEvent, Organization, OutboxMessage, PhoneNumber, SupportCase,
 		VerificationCode []ent.Interceptor
 	}
 )

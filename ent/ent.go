@@ -25,6 +25,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -103,6 +104,7 @@ func checkColumn(t, c string) error {
 			elevationrule.Table:    elevationrule.ValidColumn,
 			emailsuppression.Table: emailsuppression.ValidColumn,
 			grant.Table:            grant.ValidColumn,
+			grantevent.Table:       grantevent.ValidColumn,
 			organization.Table:     organization.ValidColumn,
 			outboxmessage.Table:    outboxmessage.ValidColumn,
 			phonenumber.Table:      phonenumber.ValidColumn,

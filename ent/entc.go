@@ -45,7 +45,7 @@ func main() {
 		},
 		// Before entgql's hooks, which read what it decides.
 		Hooks: []gen.Hook{sealFilters},
-	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/owner.tmpl", "./ent/template/detach.tmpl"))
+	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/owner.tmpl", "./ent/template/detach.tmpl", "./ent/template/driver.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
@@ -2006,6 +2007,151 @@ func newGrantPaginateArgs(rv map[string]any) *grantPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*GrantWhereInput); ok {
 		args.opts = append(args.opts, WithGrantFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *GrantEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*GrantEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *GrantEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(grantevent.Columns))
+		selectedFields = []string{grantevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "grant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&GrantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, grantImplementors)...); err != nil {
+				return err
+			}
+			_q.withGrant = query
+			if _, ok := fieldSeen[grantevent.FieldGrantID]; !ok {
+				selectedFields = append(selectedFields, grantevent.FieldGrantID)
+				fieldSeen[grantevent.FieldGrantID] = struct{}{}
+			}
+
+		case "actor":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ContactClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, contactImplementors)...); err != nil {
+				return err
+			}
+			_q.withActor = query
+			if _, ok := fieldSeen[grantevent.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, grantevent.FieldActorID)
+				fieldSeen[grantevent.FieldActorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[grantevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, grantevent.FieldCreatedAt)
+				fieldSeen[grantevent.FieldCreatedAt] = struct{}{}
+			}
+		case "grantID":
+			if _, ok := fieldSeen[grantevent.FieldGrantID]; !ok {
+				selectedFields = append(selectedFields, grantevent.FieldGrantID)
+				fieldSeen[grantevent.FieldGrantID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[grantevent.FieldKind]; !ok {
+				selectedFields = append(selectedFields, grantevent.FieldKind)
+				fieldSeen[grantevent.FieldKind] = struct{}{}
+			}
+		case "daysLeft":
+			if _, ok := fieldSeen[grantevent.FieldDaysLeft]; !ok {
+				selectedFields = append(selectedFields, grantevent.FieldDaysLeft)
+				fieldSeen[grantevent.FieldDaysLeft] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[grantevent.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, grantevent.FieldActorID)
+				fieldSeen[grantevent.FieldActorID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type granteventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []GrantEventPaginateOption
+}
+
+func newGrantEventPaginateArgs(rv map[string]any) *granteventPaginateArgs {
+	args := &granteventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*GrantEventOrder:
+			args.opts = append(args.opts, WithGrantEventOrder(v))
+		case []any:
+			var orders []*GrantEventOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &GrantEventOrder{Field: &GrantEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithGrantEventOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*GrantEventWhereInput); ok {
+		args.opts = append(args.opts, WithGrantEventFilter(v.Filter))
 	}
 	return args
 }

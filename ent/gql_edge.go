@@ -216,6 +216,22 @@ func (_m *Grant) EndedBy(ctx context.Context) (*Contact, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *GrantEvent) Grant(ctx context.Context) (*Grant, error) {
+	result, err := _m.Edges.GrantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGrant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *GrantEvent) Actor(ctx context.Context) (*Contact, error) {
+	result, err := _m.Edges.ActorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Organization) Contacts(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ContactOrder,
 ) (*ContactConnection, error) {

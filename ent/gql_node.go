@@ -20,6 +20,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
@@ -84,6 +85,11 @@ var grantImplementors = []string{"Grant", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Grant) IsNode() {}
+
+var granteventImplementors = []string{"GrantEvent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*GrantEvent) IsNode() {}
 
 var organizationImplementors = []string{"Organization", "Node"}
 
@@ -253,6 +259,15 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			Where(grant.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, grantImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case grantevent.Table:
+		query := c.GrantEvent.Query().
+			Where(grantevent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, granteventImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -521,6 +536,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 		query := c.Grant.Query().
 			Where(grant.IDIn(ids...))
 		query, err := query.CollectFields(ctx, grantImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case grantevent.Table:
+		query := c.GrantEvent.Query().
+			Where(grantevent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, granteventImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -102,6 +102,15 @@ func (c *GrantConnection) Nodes() []*Grant {
 }
 
 // Nodes returns the nodes of the connection's edges, in order.
+func (c *GrantEventConnection) Nodes() []*GrantEvent {
+	nodes := make([]*GrantEvent, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
 func (c *OrganizationConnection) Nodes() []*Organization {
 	nodes := make([]*Organization, len(c.Edges))
 	for i, e := range c.Edges {

@@ -25,6 +25,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
@@ -3798,6 +3799,343 @@ func (_m *Grant) ToEdge(order *GrantOrder) *GrantEdge {
 		order = DefaultGrantOrder
 	}
 	return &GrantEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// GrantEventEdge is the edge representation of GrantEvent.
+type GrantEventEdge struct {
+	Node   *GrantEvent `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// GrantEventConnection is the connection containing edges to GrantEvent.
+type GrantEventConnection struct {
+	Edges      []*GrantEventEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *GrantEventConnection) build(nodes []*GrantEvent, pager *granteventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *GrantEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *GrantEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *GrantEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*GrantEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &GrantEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// GrantEventPaginateOption enables pagination customization.
+type GrantEventPaginateOption func(*granteventPager) error
+
+// WithGrantEventOrder configures pagination ordering.
+func WithGrantEventOrder(order []*GrantEventOrder) GrantEventPaginateOption {
+	return func(pager *granteventPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithGrantEventFilter configures pagination filter.
+func WithGrantEventFilter(filter func(*GrantEventQuery) (*GrantEventQuery, error)) GrantEventPaginateOption {
+	return func(pager *granteventPager) error {
+		if filter == nil {
+			return errors.New("GrantEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type granteventPager struct {
+	reverse bool
+	order   []*GrantEventOrder
+	filter  func(*GrantEventQuery) (*GrantEventQuery, error)
+}
+
+func newGrantEventPager(opts []GrantEventPaginateOption, reverse bool) (*granteventPager, error) {
+	pager := &granteventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *granteventPager) applyFilter(query *GrantEventQuery) (*GrantEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *granteventPager) toCursor(_m *GrantEvent) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *granteventPager) applyCursors(query *GrantEventQuery, after, before *Cursor) (*GrantEventQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultGrantEventOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *granteventPager) applyOrder(query *GrantEventQuery) *GrantEventQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultGrantEventOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultGrantEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *granteventPager) orderExpr(query *GrantEventQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultGrantEventOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to GrantEvent.
+func (_m *GrantEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...GrantEventPaginateOption,
+) (*GrantEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newGrantEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &GrantEventConnection{Edges: []*GrantEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// GrantEventOrderFieldCreatedAt orders GrantEvent by created_at.
+	GrantEventOrderFieldCreatedAt = &GrantEventOrderField{
+		Value: func(_m *GrantEvent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: grantevent.FieldCreatedAt,
+		toTerm: grantevent.ByCreatedAt,
+		toCursor: func(_m *GrantEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f GrantEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case GrantEventOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f GrantEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *GrantEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("GrantEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *GrantEventOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid GrantEventOrderField", str)
+	}
+	return nil
+}
+
+// GrantEventOrderField defines the ordering field of GrantEvent.
+type GrantEventOrderField struct {
+	// Value extracts the ordering value from the given GrantEvent.
+	Value    func(*GrantEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) grantevent.OrderOption
+	toCursor func(*GrantEvent) Cursor
+}
+
+// GrantEventOrder defines the ordering of GrantEvent.
+type GrantEventOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *GrantEventOrderField `json:"field"`
+}
+
+// DefaultGrantEventOrder is the default ordering of GrantEvent.
+var DefaultGrantEventOrder = &GrantEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &GrantEventOrderField{
+		Value: func(_m *GrantEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: grantevent.FieldID,
+		toTerm: grantevent.ByID,
+		toCursor: func(_m *GrantEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts GrantEvent into GrantEventEdge.
+func (_m *GrantEvent) ToEdge(order *GrantEventOrder) *GrantEventEdge {
+	if order == nil {
+		order = DefaultGrantEventOrder
+	}
+	return &GrantEventEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

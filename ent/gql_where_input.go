@@ -18,6 +18,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
@@ -1691,6 +1692,148 @@ func (i *GrantWhereInput) P() (predicate.Grant, error) {
 		return predicates[0], nil
 	default:
 		return grant.And(predicates...), nil
+	}
+}
+
+// GrantEventWhereInput represents a where input for filtering GrantEvent queries.
+type GrantEventWhereInput struct {
+	Predicates []predicate.GrantEvent  `json:"-"`
+	Not        *GrantEventWhereInput   `json:"not,omitempty"`
+	Or         []*GrantEventWhereInput `json:"or,omitempty"`
+	And        []*GrantEventWhereInput `json:"and,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *grantevent.Kind  `json:"kind,omitempty"`
+	KindNEQ   *grantevent.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []grantevent.Kind `json:"kindIn,omitempty"`
+	KindNotIn []grantevent.Kind `json:"kindNotIn,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *GrantEventWhereInput) AddPredicates(predicates ...predicate.GrantEvent) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the GrantEventWhereInput filter on the GrantEventQuery builder.
+func (i *GrantEventWhereInput) Filter(q *GrantEventQuery) (*GrantEventQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyGrantEventWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyGrantEventWhereInput is returned in case the GrantEventWhereInput is empty.
+var ErrEmptyGrantEventWhereInput = errors.New("ent: empty predicate GrantEventWhereInput")
+
+// P returns a predicate for filtering grantevents.
+// An error is returned if the input is empty or invalid.
+func (i *GrantEventWhereInput) P() (predicate.GrantEvent, error) {
+	var predicates []predicate.GrantEvent
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, grantevent.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.GrantEvent, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, grantevent.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.GrantEvent, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, grantevent.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.CreatedAt != nil {
+		predicates = append(predicates, grantevent.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, grantevent.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, grantevent.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, grantevent.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, grantevent.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, grantevent.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, grantevent.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, grantevent.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, grantevent.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, grantevent.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, grantevent.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, grantevent.KindNotIn(i.KindNotIn...))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyGrantEventWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return grantevent.And(predicates...), nil
 	}
 }
 

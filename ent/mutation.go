@@ -26,6 +26,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -57,6 +58,7 @@ const (
 	TypeElevationRule    = "ElevationRule"
 	TypeEmailSuppression = "EmailSuppression"
 	TypeGrant            = "Grant"
+	TypeGrantEvent       = "GrantEvent"
 	TypeOrganization     = "Organization"
 	TypeOutboxMessage    = "OutboxMessage"
 	TypePhoneNumber      = "PhoneNumber"
@@ -6069,6 +6071,8 @@ type CaseEventMutation struct {
 	typ            string
 	id             *string
 	created_at     *time.Time
+	seq            *int64
+	addseq         *int64
 	customer_id    *string
 	kind           *caseevent.Kind
 	changes        *[]jsontype.FieldChange
@@ -6224,6 +6228,76 @@ func (m *CaseEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err 
 // ResetCreatedAt resets all changes to the "created_at" field.
 func (m *CaseEventMutation) ResetCreatedAt() {
 	m.created_at = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *CaseEventMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *CaseEventMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the CaseEvent entity.
+// If the CaseEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaseEventMutation) OldSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *CaseEventMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *CaseEventMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (m *CaseEventMutation) ClearSeq() {
+	m.seq = nil
+	m.addseq = nil
+	m.clearedFields[caseevent.FieldSeq] = struct{}{}
+}
+
+// SeqCleared returns if the "seq" field was cleared in this mutation.
+func (m *CaseEventMutation) SeqCleared() bool {
+	_, ok := m.clearedFields[caseevent.FieldSeq]
+	return ok
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *CaseEventMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+	delete(m.clearedFields, caseevent.FieldSeq)
 }
 
 // SetCaseID sets the "case_id" field.
@@ -6634,9 +6708,12 @@ func (m *CaseEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CaseEventMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, caseevent.FieldCreatedAt)
+	}
+	if m.seq != nil {
+		fields = append(fields, caseevent.FieldSeq)
 	}
 	if m._case != nil {
 		fields = append(fields, caseevent.FieldCaseID)
@@ -6669,6 +6746,8 @@ func (m *CaseEventMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case caseevent.FieldCreatedAt:
 		return m.CreatedAt()
+	case caseevent.FieldSeq:
+		return m.Seq()
 	case caseevent.FieldCaseID:
 		return m.CaseID()
 	case caseevent.FieldCustomerID:
@@ -6694,6 +6773,8 @@ func (m *CaseEventMutation) OldField(ctx context.Context, name string) (ent.Valu
 	switch name {
 	case caseevent.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
+	case caseevent.FieldSeq:
+		return m.OldSeq(ctx)
 	case caseevent.FieldCaseID:
 		return m.OldCaseID(ctx)
 	case caseevent.FieldCustomerID:
@@ -6723,6 +6804,13 @@ func (m *CaseEventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCreatedAt(v)
+		return nil
+	case caseevent.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
 		return nil
 	case caseevent.FieldCaseID:
 		v, ok := value.(string)
@@ -6780,13 +6868,21 @@ func (m *CaseEventMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *CaseEventMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, caseevent.FieldSeq)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *CaseEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case caseevent.FieldSeq:
+		return m.AddedSeq()
+	}
 	return nil, false
 }
 
@@ -6795,6 +6891,13 @@ func (m *CaseEventMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *CaseEventMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case caseevent.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CaseEvent numeric field %s", name)
 }
@@ -6803,6 +6906,9 @@ func (m *CaseEventMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *CaseEventMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(caseevent.FieldSeq) {
+		fields = append(fields, caseevent.FieldSeq)
+	}
 	if m.FieldCleared(caseevent.FieldActorID) {
 		fields = append(fields, caseevent.FieldActorID)
 	}
@@ -6823,6 +6929,9 @@ func (m *CaseEventMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *CaseEventMutation) ClearField(name string) error {
 	switch name {
+	case caseevent.FieldSeq:
+		m.ClearSeq()
+		return nil
 	case caseevent.FieldActorID:
 		m.ClearActorID()
 		return nil
@@ -6839,6 +6948,9 @@ func (m *CaseEventMutation) ResetField(name string) error {
 	switch name {
 	case caseevent.FieldCreatedAt:
 		m.ResetCreatedAt()
+		return nil
+	case caseevent.FieldSeq:
+		m.ResetSeq()
 		return nil
 	case caseevent.FieldCaseID:
 		m.ResetCaseID()
@@ -13692,6 +13804,947 @@ func (m *GrantMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Grant edge %s", name)
+}
+
+// GrantEventMutation represents an operation that mutates the GrantEvent nodes in the graph.
+type GrantEventMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	created_at    *time.Time
+	seq           *int64
+	addseq        *int64
+	customer_id   *string
+	partner_id    *string
+	kind          *grantevent.Kind
+	days_left     *int
+	adddays_left  *int
+	clearedFields map[string]struct{}
+	grant         *string
+	clearedgrant  bool
+	actor         *string
+	clearedactor  bool
+	done          bool
+	oldValue      func(context.Context) (*GrantEvent, error)
+	predicates    []predicate.GrantEvent
+}
+
+var _ ent.Mutation = (*GrantEventMutation)(nil)
+
+// granteventOption allows management of the mutation configuration using functional options.
+type granteventOption func(*GrantEventMutation)
+
+// newGrantEventMutation creates new mutation for the GrantEvent entity.
+func newGrantEventMutation(c config, op Op, opts ...granteventOption) *GrantEventMutation {
+	m := &GrantEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGrantEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGrantEventID sets the ID field of the mutation.
+func withGrantEventID(id string) granteventOption {
+	return func(m *GrantEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *GrantEvent
+		)
+		m.oldValue = func(ctx context.Context) (*GrantEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().GrantEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGrantEvent sets the old GrantEvent of the mutation.
+func withGrantEvent(node *GrantEvent) granteventOption {
+	return func(m *GrantEventMutation) {
+		m.oldValue = func(context.Context) (*GrantEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GrantEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GrantEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of GrantEvent entities.
+func (m *GrantEventMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GrantEventMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GrantEventMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().GrantEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *GrantEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *GrantEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the GrantEvent entity.
+// If the GrantEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *GrantEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *GrantEventMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *GrantEventMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the GrantEvent entity.
+// If the GrantEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantEventMutation) OldSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *GrantEventMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *GrantEventMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (m *GrantEventMutation) ClearSeq() {
+	m.seq = nil
+	m.addseq = nil
+	m.clearedFields[grantevent.FieldSeq] = struct{}{}
+}
+
+// SeqCleared returns if the "seq" field was cleared in this mutation.
+func (m *GrantEventMutation) SeqCleared() bool {
+	_, ok := m.clearedFields[grantevent.FieldSeq]
+	return ok
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *GrantEventMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+	delete(m.clearedFields, grantevent.FieldSeq)
+}
+
+// SetGrantID sets the "grant_id" field.
+func (m *GrantEventMutation) SetGrantID(s string) {
+	m.grant = &s
+}
+
+// GrantID returns the value of the "grant_id" field in the mutation.
+func (m *GrantEventMutation) GrantID() (r string, exists bool) {
+	v := m.grant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantID returns the old "grant_id" field's value of the GrantEvent entity.
+// If the GrantEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantEventMutation) OldGrantID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantID: %w", err)
+	}
+	return oldValue.GrantID, nil
+}
+
+// ResetGrantID resets all changes to the "grant_id" field.
+func (m *GrantEventMutation) ResetGrantID() {
+	m.grant = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *GrantEventMutation) SetCustomerID(s string) {
+	m.customer_id = &s
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *GrantEventMutation) CustomerID() (r string, exists bool) {
+	v := m.customer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the GrantEvent entity.
+// If the GrantEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantEventMutation) OldCustomerID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *GrantEventMutation) ResetCustomerID() {
+	m.customer_id = nil
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *GrantEventMutation) SetPartnerID(s string) {
+	m.partner_id = &s
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *GrantEventMutation) PartnerID() (r string, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the GrantEvent entity.
+// If the GrantEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantEventMutation) OldPartnerID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *GrantEventMutation) ResetPartnerID() {
+	m.partner_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *GrantEventMutation) SetKind(gr grantevent.Kind) {
+	m.kind = &gr
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *GrantEventMutation) Kind() (r grantevent.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the GrantEvent entity.
+// If the GrantEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantEventMutation) OldKind(ctx context.Context) (v grantevent.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *GrantEventMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetDaysLeft sets the "days_left" field.
+func (m *GrantEventMutation) SetDaysLeft(i int) {
+	m.days_left = &i
+	m.adddays_left = nil
+}
+
+// DaysLeft returns the value of the "days_left" field in the mutation.
+func (m *GrantEventMutation) DaysLeft() (r int, exists bool) {
+	v := m.days_left
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDaysLeft returns the old "days_left" field's value of the GrantEvent entity.
+// If the GrantEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantEventMutation) OldDaysLeft(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDaysLeft is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDaysLeft requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDaysLeft: %w", err)
+	}
+	return oldValue.DaysLeft, nil
+}
+
+// AddDaysLeft adds i to the "days_left" field.
+func (m *GrantEventMutation) AddDaysLeft(i int) {
+	if m.adddays_left != nil {
+		*m.adddays_left += i
+	} else {
+		m.adddays_left = &i
+	}
+}
+
+// AddedDaysLeft returns the value that was added to the "days_left" field in this mutation.
+func (m *GrantEventMutation) AddedDaysLeft() (r int, exists bool) {
+	v := m.adddays_left
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDaysLeft clears the value of the "days_left" field.
+func (m *GrantEventMutation) ClearDaysLeft() {
+	m.days_left = nil
+	m.adddays_left = nil
+	m.clearedFields[grantevent.FieldDaysLeft] = struct{}{}
+}
+
+// DaysLeftCleared returns if the "days_left" field was cleared in this mutation.
+func (m *GrantEventMutation) DaysLeftCleared() bool {
+	_, ok := m.clearedFields[grantevent.FieldDaysLeft]
+	return ok
+}
+
+// ResetDaysLeft resets all changes to the "days_left" field.
+func (m *GrantEventMutation) ResetDaysLeft() {
+	m.days_left = nil
+	m.adddays_left = nil
+	delete(m.clearedFields, grantevent.FieldDaysLeft)
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *GrantEventMutation) SetActorID(s string) {
+	m.actor = &s
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *GrantEventMutation) ActorID() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the GrantEvent entity.
+// If the GrantEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantEventMutation) OldActorID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *GrantEventMutation) ClearActorID() {
+	m.actor = nil
+	m.clearedFields[grantevent.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *GrantEventMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[grantevent.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *GrantEventMutation) ResetActorID() {
+	m.actor = nil
+	delete(m.clearedFields, grantevent.FieldActorID)
+}
+
+// ClearGrant clears the "grant" edge to the Grant entity.
+func (m *GrantEventMutation) ClearGrant() {
+	m.clearedgrant = true
+	m.clearedFields[grantevent.FieldGrantID] = struct{}{}
+}
+
+// GrantCleared reports if the "grant" edge to the Grant entity was cleared.
+func (m *GrantEventMutation) GrantCleared() bool {
+	return m.clearedgrant
+}
+
+// GrantIDs returns the "grant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GrantID instead. It exists only for internal usage by the builders.
+func (m *GrantEventMutation) GrantIDs() (ids []string) {
+	if id := m.grant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGrant resets all changes to the "grant" edge.
+func (m *GrantEventMutation) ResetGrant() {
+	m.grant = nil
+	m.clearedgrant = false
+}
+
+// ClearActor clears the "actor" edge to the Contact entity.
+func (m *GrantEventMutation) ClearActor() {
+	m.clearedactor = true
+	m.clearedFields[grantevent.FieldActorID] = struct{}{}
+}
+
+// ActorCleared reports if the "actor" edge to the Contact entity was cleared.
+func (m *GrantEventMutation) ActorCleared() bool {
+	return m.ActorIDCleared() || m.clearedactor
+}
+
+// ActorIDs returns the "actor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActorID instead. It exists only for internal usage by the builders.
+func (m *GrantEventMutation) ActorIDs() (ids []string) {
+	if id := m.actor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActor resets all changes to the "actor" edge.
+func (m *GrantEventMutation) ResetActor() {
+	m.actor = nil
+	m.clearedactor = false
+}
+
+// Where appends a list predicates to the GrantEventMutation builder.
+func (m *GrantEventMutation) Where(ps ...predicate.GrantEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GrantEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GrantEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GrantEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GrantEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GrantEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GrantEvent).
+func (m *GrantEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GrantEventMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, grantevent.FieldCreatedAt)
+	}
+	if m.seq != nil {
+		fields = append(fields, grantevent.FieldSeq)
+	}
+	if m.grant != nil {
+		fields = append(fields, grantevent.FieldGrantID)
+	}
+	if m.customer_id != nil {
+		fields = append(fields, grantevent.FieldCustomerID)
+	}
+	if m.partner_id != nil {
+		fields = append(fields, grantevent.FieldPartnerID)
+	}
+	if m.kind != nil {
+		fields = append(fields, grantevent.FieldKind)
+	}
+	if m.days_left != nil {
+		fields = append(fields, grantevent.FieldDaysLeft)
+	}
+	if m.actor != nil {
+		fields = append(fields, grantevent.FieldActorID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GrantEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case grantevent.FieldCreatedAt:
+		return m.CreatedAt()
+	case grantevent.FieldSeq:
+		return m.Seq()
+	case grantevent.FieldGrantID:
+		return m.GrantID()
+	case grantevent.FieldCustomerID:
+		return m.CustomerID()
+	case grantevent.FieldPartnerID:
+		return m.PartnerID()
+	case grantevent.FieldKind:
+		return m.Kind()
+	case grantevent.FieldDaysLeft:
+		return m.DaysLeft()
+	case grantevent.FieldActorID:
+		return m.ActorID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GrantEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case grantevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case grantevent.FieldSeq:
+		return m.OldSeq(ctx)
+	case grantevent.FieldGrantID:
+		return m.OldGrantID(ctx)
+	case grantevent.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case grantevent.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case grantevent.FieldKind:
+		return m.OldKind(ctx)
+	case grantevent.FieldDaysLeft:
+		return m.OldDaysLeft(ctx)
+	case grantevent.FieldActorID:
+		return m.OldActorID(ctx)
+	}
+	return nil, fmt.Errorf("unknown GrantEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GrantEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case grantevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case grantevent.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case grantevent.FieldGrantID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantID(v)
+		return nil
+	case grantevent.FieldCustomerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case grantevent.FieldPartnerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case grantevent.FieldKind:
+		v, ok := value.(grantevent.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case grantevent.FieldDaysLeft:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDaysLeft(v)
+		return nil
+	case grantevent.FieldActorID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GrantEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GrantEventMutation) AddedFields() []string {
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, grantevent.FieldSeq)
+	}
+	if m.adddays_left != nil {
+		fields = append(fields, grantevent.FieldDaysLeft)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GrantEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case grantevent.FieldSeq:
+		return m.AddedSeq()
+	case grantevent.FieldDaysLeft:
+		return m.AddedDaysLeft()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GrantEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case grantevent.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	case grantevent.FieldDaysLeft:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDaysLeft(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GrantEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GrantEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(grantevent.FieldSeq) {
+		fields = append(fields, grantevent.FieldSeq)
+	}
+	if m.FieldCleared(grantevent.FieldDaysLeft) {
+		fields = append(fields, grantevent.FieldDaysLeft)
+	}
+	if m.FieldCleared(grantevent.FieldActorID) {
+		fields = append(fields, grantevent.FieldActorID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GrantEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GrantEventMutation) ClearField(name string) error {
+	switch name {
+	case grantevent.FieldSeq:
+		m.ClearSeq()
+		return nil
+	case grantevent.FieldDaysLeft:
+		m.ClearDaysLeft()
+		return nil
+	case grantevent.FieldActorID:
+		m.ClearActorID()
+		return nil
+	}
+	return fmt.Errorf("unknown GrantEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GrantEventMutation) ResetField(name string) error {
+	switch name {
+	case grantevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case grantevent.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case grantevent.FieldGrantID:
+		m.ResetGrantID()
+		return nil
+	case grantevent.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case grantevent.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case grantevent.FieldKind:
+		m.ResetKind()
+		return nil
+	case grantevent.FieldDaysLeft:
+		m.ResetDaysLeft()
+		return nil
+	case grantevent.FieldActorID:
+		m.ResetActorID()
+		return nil
+	}
+	return fmt.Errorf("unknown GrantEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GrantEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.grant != nil {
+		edges = append(edges, grantevent.EdgeGrant)
+	}
+	if m.actor != nil {
+		edges = append(edges, grantevent.EdgeActor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GrantEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case grantevent.EdgeGrant:
+		if id := m.grant; id != nil {
+			return []ent.Value{*id}
+		}
+	case grantevent.EdgeActor:
+		if id := m.actor; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GrantEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GrantEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GrantEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedgrant {
+		edges = append(edges, grantevent.EdgeGrant)
+	}
+	if m.clearedactor {
+		edges = append(edges, grantevent.EdgeActor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GrantEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case grantevent.EdgeGrant:
+		return m.clearedgrant
+	case grantevent.EdgeActor:
+		return m.clearedactor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GrantEventMutation) ClearEdge(name string) error {
+	switch name {
+	case grantevent.EdgeGrant:
+		m.ClearGrant()
+		return nil
+	case grantevent.EdgeActor:
+		m.ClearActor()
+		return nil
+	}
+	return fmt.Errorf("unknown GrantEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GrantEventMutation) ResetEdge(name string) error {
+	switch name {
+	case grantevent.EdgeGrant:
+		m.ResetGrant()
+		return nil
+	case grantevent.EdgeActor:
+		m.ResetActor()
+		return nil
+	}
+	return fmt.Errorf("unknown GrantEvent edge %s", name)
 }
 
 // OrganizationMutation represents an operation that mutates the Organization nodes in the graph.

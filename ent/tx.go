@@ -40,6 +40,8 @@ type Tx struct {
 	EmailSuppression *EmailSuppressionClient
 	// Grant is the client for interacting with the Grant builders.
 	Grant *GrantClient
+	// GrantEvent is the client for interacting with the GrantEvent builders.
+	GrantEvent *GrantEventClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -194,6 +196,7 @@ func (tx *Tx) init() {
 	tx.ElevationRule = NewElevationRuleClient(tx.config)
 	tx.EmailSuppression = NewEmailSuppressionClient(tx.config)
 	tx.Grant = NewGrantClient(tx.config)
+	tx.GrantEvent = NewGrantEventClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)

@@ -3,24 +3,23 @@
 package events
 
 import (
-	"fmt"
-	"io"
-	"strconv"
 	"time"
+
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 )
 
-// GrantKind says what happened to a grant.
-type GrantKind string
+// GrantKind says what happened to a grant: a GrantEvent's kind.
+type GrantKind = grantevent.Kind
 
 // The grant event kinds.
 const (
-	GrantRequested  GrantKind = "REQUESTED"
-	GrantApproved   GrantKind = "APPROVED"
-	GrantRejected   GrantKind = "REJECTED"
-	GrantRevoked    GrantKind = "REVOKED"
-	GrantSuperseded GrantKind = "SUPERSEDED"
-	GrantExpired    GrantKind = "EXPIRED"
-	GrantExpiring   GrantKind = "EXPIRING"
+	GrantRequested  = grantevent.KindREQUESTED
+	GrantApproved   = grantevent.KindAPPROVED
+	GrantRejected   = grantevent.KindREJECTED
+	GrantRevoked    = grantevent.KindREVOKED
+	GrantSuperseded = grantevent.KindSUPERSEDED
+	GrantExpired    = grantevent.KindEXPIRED
+	GrantExpiring   = grantevent.KindEXPIRING
 )
 
 // Message is what the broker carries: identifiers only, small enough for a
@@ -34,13 +33,17 @@ type Message struct {
 	CaseEventID string `json:"caseEventID,omitempty"`
 	CaseID      string `json:"caseID,omitempty"`
 	Internal    bool   `json:"internal,omitempty"`
-	// GrantID and GrantKind are set for a grant event.
-	GrantID   string    `json:"grantID,omitempty"`
-	GrantKind GrantKind `json:"grantKind,omitempty"`
-	DaysLeft  int       `json:"daysLeft,omitempty"`
+	// GrantEventID, GrantID and GrantKind are set for a grant event.
+	GrantEventID string    `json:"grantEventID,omitempty"`
+	GrantID      string    `json:"grantID,omitempty"`
+	GrantKind    GrantKind `json:"grantKind,omitempty"`
+	DaysLeft     int       `json:"daysLeft,omitempty"`
 	// BulkJobID is set when a bulk job moved on or ended; its followers
 	// read the job again.
 	BulkJobID string `json:"bulkJobID,omitempty"`
+	// Seq is an event's place in the order of both histories (seq.go),
+	// for a stream that replayed up to some place to skip what it has.
+	Seq int64 `json:"seq,omitempty"`
 	// SignedOut names a contact whose sign-in may have ended (its status
 	// changed, or one of its tokens was revoked): its open streams check
 	// their session again at once.
@@ -60,17 +63,4 @@ type Message struct {
 	Lost bool `json:"-"`
 
 	memo *memo
-}
-
-// MarshalGQL writes the kind as a GraphQL enum value.
-func (k GrantKind) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(k))) }
-
-// UnmarshalGQL reads a GraphQL enum value.
-func (k *GrantKind) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("%v is not a grant event kind", v)
-	}
-	*k = GrantKind(s)
-	return nil
 }

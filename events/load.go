@@ -5,6 +5,7 @@ import (
 
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
@@ -25,8 +26,9 @@ func Case(ctx context.Context, c *ent.Client, m *Message) (*ent.SupportCase, err
 		Only(rowfilter.Privileged(ctx))
 }
 
-// Grant reads the grant a message names, for a subscriber that has decided
-// from the message, with the read policy, that it may read it.
-func Grant(ctx context.Context, c *ent.Client, m *Message) (*ent.Grant, error) {
-	return c.Grant.Get(rowfilter.Privileged(ctx), m.GrantID)
+// GrantEvent reads the grant event a message names, with its grant, for
+// the subscribers that have decided from the message, with the read
+// policy, that they may read it.
+func GrantEvent(ctx context.Context, c *ent.Client, m *Message) (*ent.GrantEvent, error) {
+	return c.GrantEvent.Query().Where(grantevent.ID(m.GrantEventID)).WithGrant().Only(rowfilter.Privileged(ctx))
 }

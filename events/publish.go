@@ -3,18 +3,16 @@ package events
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/accesstoken"
-	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
-// Install publishes, through b, every case event and every grant change
-// written through client, once the transaction that wrote it commits:
-// nothing is published for a change that was rolled back.
+// Install publishes, through b, every case event and grant event written
+// through client, once the transaction that wrote it commits: nothing is
+// published for a change that was rolled back.
 func Install(client *ent.Client, b Broker) {
 	client.CaseEvent.Use(hook.On(func(next ent.Mutator) ent.Mutator {
 		return hook.CaseEventFunc(func(ctx context.Context, m *ent.CaseEventMutation) (ent.Value, error) {
@@ -23,43 +21,29 @@ func Install(client *ent.Client, b Broker) {
 				return v, err
 			}
 			ev := v.(*ent.CaseEvent)
-			AfterCommit(ctx, m, b, Message{CaseEventID: ev.ID, CaseID: ev.CaseID, CustomerID: ev.CustomerID, At: ev.CreatedAt,
+			AfterCommit(ctx, m, b, Message{CaseEventID: ev.ID, CaseID: ev.CaseID, CustomerID: ev.CustomerID, Seq: ev.Seq, At: ev.CreatedAt,
 				Internal: ev.Visibility == "INTERNAL"})
 			return v, nil
 		})
 	}, ent.OpCreate))
 
-	signOuts(client, b)
-	client.Grant.Use(func(next ent.Mutator) ent.Mutator {
-		return hook.GrantFunc(func(ctx context.Context, m *ent.GrantMutation) (ent.Value, error) {
-			status, changed := m.Status()
-			if !m.Op().Is(ent.OpCreate) && !changed {
-				return next.Mutate(ctx, m)
-			}
-			var ids []string
-			if !m.Op().Is(ent.OpCreate) {
-				var err error
-				if ids, err = m.IDs(rowfilter.Privileged(ctx)); err != nil {
-					return nil, err
-				}
-			}
+	client.GrantEvent.Use(hook.On(func(next ent.Mutator) ent.Mutator {
+		return hook.GrantEventFunc(func(ctx context.Context, m *ent.GrantEventMutation) (ent.Value, error) {
 			v, err := next.Mutate(ctx, m)
 			if err != nil {
 				return v, err
 			}
-			if g, ok := v.(*ent.Grant); ok && m.Op().Is(ent.OpCreate) {
-				ids, status = []string{g.ID}, g.Status
+			ev := v.(*ent.GrantEvent)
+			msg := Message{GrantEventID: ev.ID, GrantID: ev.GrantID, GrantKind: ev.Kind, CustomerID: ev.CustomerID, PartnerID: ev.PartnerID,
+				Seq: ev.Seq, At: ev.CreatedAt}
+			if ev.DaysLeft != nil {
+				msg.DaysLeft = *ev.DaysLeft
 			}
-			rows, err := m.Client().Grant.Query().Where(grant.IDIn(ids...)).All(rowfilter.Privileged(ctx))
-			if err != nil {
-				return nil, err
-			}
-			for _, g := range rows {
-				AfterCommit(ctx, m, b, Message{GrantID: g.ID, GrantKind: kindOf(status), CustomerID: g.CustomerID, PartnerID: g.PartnerID, At: now(g)})
-			}
+			AfterCommit(ctx, m, b, msg)
 			return v, nil
 		})
-	})
+	}, ent.OpCreate))
+	signOuts(client, b)
 }
 
 // signOuts publishes, for every contact whose status changes and every
@@ -109,30 +93,6 @@ func publishFor[M interface {
 		AfterCommit(ctx, m, b, Message{SignedOut: c})
 	}
 	return v, nil
-}
-
-func kindOf(s grant.Status) GrantKind {
-	return map[grant.Status]GrantKind{
-		grant.StatusPENDING:    GrantRequested,
-		grant.StatusACTIVE:     GrantApproved,
-		grant.StatusREJECTED:   GrantRejected,
-		grant.StatusREVOKED:    GrantRevoked,
-		grant.StatusSUPERSEDED: GrantSuperseded,
-		grant.StatusEXPIRED:    GrantExpired,
-	}[s]
-}
-
-// now is the instant a grant last changed, as the workflow recorded it.
-func now(g *ent.Grant) (t time.Time) {
-	for _, p := range []*time.Time{g.EndedAt, g.DecidedAt} {
-		if p != nil && p.After(t) {
-			t = *p
-		}
-	}
-	if t.IsZero() {
-		t = g.CreatedAt
-	}
-	return t
 }
 
 // AfterCommit publishes msg when the transaction that made mutation m

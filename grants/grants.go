@@ -220,6 +220,7 @@ func Revoke(ctx context.Context, c *ent.Client, v *access.Session, id string) (*
 // ExpireStale marks as EXPIRED the active grants past their expiry and the
 // requests left unanswered for 90 days. Access never waits for it (every
 // check compares times itself); it keeps statuses truthful for people.
+// Run it in a transaction: its two updates write their events.
 func ExpireStale(ctx context.Context, c *ent.Client, now time.Time) (int, error) {
 	ctx = rowfilter.Privileged(ctx)
 	active, err := c.Grant.Update().

@@ -3,7 +3,6 @@ package grants
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -25,13 +24,24 @@ const MailExpiring = "GRANT_EXPIRING"
 const day = 24 * time.Hour
 
 // Tick does the grant work time brings, as of now: lapsed grants and
-// requests become EXPIRED (their events are published by the commit hook)
-// and each due expiry warning is sent. The server calls it every minute.
-func Tick(ctx context.Context, c *ent.Client, b events.Broker, now time.Time) error {
-	if _, err := ExpireStale(ctx, c, now); err != nil {
+// requests become EXPIRED (their events are written by the grant history
+// hook) and each due expiry warning is sent. The server calls it every
+// minute.
+func Tick(ctx context.Context, c *ent.Client, now time.Time) error {
+	// One transaction, so that the grants and their EXPIRED events commit
+	// together.
+	tx, err := c.Tx(ctx)
+	if err != nil {
 		return err
 	}
-	_, err := WarnExpiring(ctx, c, b, now)
+	defer tx.Rollback() // a no-op once committed
+	if _, err := ExpireStale(ctx, tx.Client(), now); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	_, err = WarnExpiring(ctx, c, now)
 	return err
 }
 
@@ -39,9 +49,9 @@ func Tick(ctx context.Context, c *ent.Client, b events.Broker, now time.Time) er
 // the nearest of WarningDays it has reached (never an elevation's, which
 // lasts hours), unless that one (or a nearer
 // one) was sent already. Each warning is claimed with a conditional update,
-// in the transaction that queues its mail, so it goes out once, across
-// restarts and instances.
-func WarnExpiring(ctx context.Context, c *ent.Client, b events.Broker, now time.Time) (int, error) {
+// in the transaction that queues its mail and writes its EXPIRING event, so
+// it goes out once, across restarts and instances.
+func WarnExpiring(ctx context.Context, c *ent.Client, now time.Time) (int, error) {
 	ctx = rowfilter.Privileged(ctx)
 	horizon := now.AddDate(0, 0, slices.Max(WarningDays))
 	due, err := c.Grant.Query().
@@ -66,10 +76,6 @@ func WarnExpiring(ctx context.Context, c *ent.Client, b events.Broker, now time.
 			continue // another instance, or an earlier run, sent it
 		}
 		sent++
-		msg := events.Message{GrantID: g.ID, GrantKind: events.GrantExpiring, DaysLeft: left, CustomerID: g.CustomerID, PartnerID: g.PartnerID, At: now}
-		if err := b.Publish(ctx, msg); err != nil {
-			slog.ErrorContext(ctx, "publishing an expiry warning", "grant", g.ID, "error", err)
-		}
 	}
 	return sent, nil
 }
@@ -100,9 +106,9 @@ func daysLeft(left time.Duration) int {
 	return int((left + day - 1) / day)
 }
 
-// claimWarning records warning as sent on g and queues its mail to both
-// sides, in one transaction; it reports false when another run claimed it
-// first.
+// claimWarning records warning as sent on g, writes its event and queues
+// its mail to both sides, in one transaction; it reports false when
+// another run claimed it first.
 func claimWarning(ctx context.Context, c *ent.Client, g *ent.Grant, warning, left int, now time.Time) (bool, error) {
 	tx, err := c.Tx(ctx)
 	if err != nil {
@@ -114,6 +120,10 @@ func claimWarning(ctx context.Context, c *ent.Client, g *ent.Grant, warning, lef
 		SetWarnedDays(warning).
 		Save(ctx)
 	if err != nil || claimed == 0 {
+		return false, err
+	}
+	if err := tx.GrantEvent.Create().SetGrantID(g.ID).SetCustomerID(g.CustomerID).SetPartnerID(g.PartnerID).
+		SetKind(events.GrantExpiring).SetDaysLeft(left).SetCreatedAt(now).Exec(ctx); err != nil {
 		return false, err
 	}
 	if err := mailBothSides(ctx, tx.Client(), g, left, now); err != nil {

@@ -120,7 +120,7 @@ func TestElevationRaisesTheLevelForItsMinutes(t *testing.T) {
 	if got := w.explain(t, w.partnerT); got.Level != "LOOK" || got.Source != "ORGANIZATION_GRANT" || got.Grant.ID != w.standing.ID {
 		t.Fatalf("after the elevation the standing grant decides: %+v", got)
 	}
-	if err := grants.Tick(w.System(), w.Client, w.Broker, w.Clock.Now()); err != nil {
+	if err := grants.Tick(w.System(), w.Client, w.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if s := w.Client.Grant.GetX(w.System(), e.ID).Status; s != grant.StatusEXPIRED {

@@ -65,6 +65,12 @@ func (r *Resolver) Case() CaseResolver { return &caseResolver{r} }
 // CaseAttachment returns CaseAttachmentResolver implementation.
 func (r *Resolver) CaseAttachment() CaseAttachmentResolver { return &caseAttachmentResolver{r} }
 
+// CaseEvent returns CaseEventResolver implementation.
+func (r *Resolver) CaseEvent() CaseEventResolver { return &caseEventResolver{r} }
+
+// GrantEvent returns GrantEventResolver implementation.
+func (r *Resolver) GrantEvent() GrantEventResolver { return &grantEventResolver{r} }
+
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
 
@@ -78,6 +84,8 @@ type (
 	bulkJobResolver        struct{ *Resolver }
 	caseResolver           struct{ *Resolver }
 	caseAttachmentResolver struct{ *Resolver }
+	caseEventResolver      struct{ *Resolver }
+	grantEventResolver     struct{ *Resolver }
 	organizationResolver   struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
 	caseWhereInputResolver struct{ *Resolver }

@@ -252,7 +252,7 @@ func TestExpiryWarningsAreSentOnceAndExpiryIsPublished(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	tick := func(at time.Time) {
 		t.Helper()
-		if err := grants.Tick(w.System(), w.Client, w.Broker, at); err != nil {
+		if err := grants.Tick(w.System(), w.Client, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -318,7 +318,7 @@ func TestAnExpiryWarningLateSaysTheDaysLeft(t *testing.T) {
 			t.Fatal("the subscription never started")
 		}
 	}
-	if err := grants.Tick(w.System(), w.Client, w.Broker, g.ExpiresAt.Add(-5*24*time.Hour+time.Hour)); err != nil {
+	if err := grants.Tick(w.System(), w.Client, g.ExpiresAt.Add(-5*24*time.Hour+time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	var got struct{ GrantEvents struct{ DaysLeft int } }

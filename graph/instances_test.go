@@ -72,7 +72,7 @@ func TestTwoInstancesServeOnePortal(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				n, err := grants.WarnExpiring(e.System(), e.Client, e.Broker, now)
+				n, err := grants.WarnExpiring(e.System(), e.Client, now)
 				if err != nil {
 					t.Error(err)
 				}

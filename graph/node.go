@@ -15,6 +15,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
@@ -27,6 +28,7 @@ var nodeTables = map[string]string{
 	ids.Organization:  organization.Table,
 	ids.Contact:       contact.Table,
 	ids.Grant:         grant.Table,
+	ids.GrantEvent:    grantevent.Table,
 	ids.Case:          supportcase.Table,
 	ids.CaseComment:   casecomment.Table,
 	ids.CaseEvent:     caseevent.Table,

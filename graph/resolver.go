@@ -6,6 +6,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -26,6 +27,9 @@ type Resolver struct {
 	// mutation after the first, and for an open stream when its caller's
 	// grants or sign-in change.
 	Sessions Sessions
+	// EventRetention is how far back a client may resume the event
+	// history (after); events.DefaultRetention when zero.
+	EventRetention time.Duration
 }
 
 // Sessions reads sessions again (auth.Authenticator).

@@ -20,6 +20,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/bulkjob"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/graph/model"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
@@ -68,6 +69,16 @@ func (r *caseResolver) Actions(ctx context.Context, obj *ent.SupportCase) ([]*mo
 // DownloadURL is the resolver for the downloadURL field.
 func (r *caseAttachmentResolver) DownloadURL(ctx context.Context, obj *ent.Attachment) (string, error) {
 	return r.Links.URL(obj.ID), nil
+}
+
+// Cursor is the resolver for the cursor field.
+func (r *caseEventResolver) Cursor(ctx context.Context, obj *ent.CaseEvent) (string, error) {
+	return events.Cursor(obj.Seq, obj.CreatedAt), nil
+}
+
+// Cursor is the resolver for the cursor field.
+func (r *grantEventResolver) Cursor(ctx context.Context, obj *ent.GrantEvent) (string, error) {
+	return events.Cursor(obj.Seq, obj.CreatedAt), nil
 }
 
 // CreateOrganization is the resolver for the createOrganization field.
@@ -390,14 +401,24 @@ func (r *queryResolver) Access(ctx context.Context, customerID string) (*model.A
 	return r.explainAccess(ctx, viewer.ForContext(ctx), customerID)
 }
 
+// CaseEventFeed is the resolver for the caseEventFeed field.
+func (r *queryResolver) CaseEventFeed(ctx context.Context, first *int, after *string, customerID *string, caseID *string) (*model.CaseEventFeedConnection, error) {
+	return r.caseEventFeed(ctx, first, after, events.CaseFilter{CustomerID: deref(customerID), CaseID: deref(caseID)})
+}
+
+// GrantEventFeed is the resolver for the grantEventFeed field.
+func (r *queryResolver) GrantEventFeed(ctx context.Context, first *int, after *string) (*model.GrantEventFeedConnection, error) {
+	return r.grantEventFeed(ctx, first, after)
+}
+
 // CaseEvents is the resolver for the caseEvents field.
-func (r *subscriptionResolver) CaseEvents(ctx context.Context, customerID *string, caseID *string) (<-chan *ent.CaseEvent, error) {
-	return r.caseEvents(ctx, customerID, caseID)
+func (r *subscriptionResolver) CaseEvents(ctx context.Context, customerID *string, caseID *string, after *string) (<-chan *ent.CaseEvent, error) {
+	return r.caseEvents(ctx, customerID, caseID, after)
 }
 
 // GrantEvents is the resolver for the grantEvents field.
-func (r *subscriptionResolver) GrantEvents(ctx context.Context) (<-chan *model.GrantEvent, error) {
-	return r.grantEvents(ctx)
+func (r *subscriptionResolver) GrantEvents(ctx context.Context, after *string) (<-chan *ent.GrantEvent, error) {
+	return r.grantEvents(ctx, after)
 }
 
 // BulkJobProgress is the resolver for the bulkJobProgress field.

@@ -72,6 +72,7 @@ var Owners = map[string]Owner{
 	"Device":         {Noun: "device", Phrase: "the device's organisation", Columns: []string{"organization_id"}},
 	"ElevationRule":  {Noun: "elevation rule", Phrase: "the rule's customer", Columns: []string{"customer_id"}},
 	"Grant":          {Noun: "grant", Phrase: "the grant's customer or partner", Columns: []string{"customer_id", "partner_id"}},
+	"GrantEvent":     {Noun: "event", Phrase: "the grant's customer or partner", Columns: []string{"customer_id", "partner_id"}},
 	"Organization":   {Noun: "organisation", Phrase: "the organisation", Columns: []string{"id"}},
 	"PhoneNumber":    {Noun: "number", Phrase: "the number's organisation", Columns: []string{"organization_id"}},
 
@@ -81,7 +82,6 @@ var Owners = map[string]Owner{
 	"CaseActionCheck":   {Noun: "case"},
 	"CustomerOverview":  {Noun: "customer", Phrase: "the customer"},
 	"FieldChange":       {Noun: "event"},
-	"GrantEvent":        {Noun: "event"},
 	"HelpDeskHit":       {Noun: "search result"},
 	"License":           {Noun: "organisation's licences"},
 	"SeverityCount":     {Noun: "dashboard"},

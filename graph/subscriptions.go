@@ -12,7 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/events"
-	"github.com/partnerdesk/partnerdesk/graph/model"
+	"github.com/partnerdesk/partnerdesk/limits"
 	"github.com/partnerdesk/partnerdesk/streams"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
@@ -216,7 +216,11 @@ func (f *following) key() string {
 // may see a case event.
 type decisionKey struct{ class access.Class }
 
-func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (<-chan *ent.CaseEvent, error) {
+func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID, after *string) (<-chan *ent.CaseEvent, error) {
+	from, err := r.start(after)
+	if err != nil {
+		return nil, err
+	}
 	k := r.keeper(ctx)
 	f := &following{}
 	switch {
@@ -246,7 +250,7 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 			return nil, apperr.Forbiddenf("you have no access to this customer's cases")
 		}
 	}
-	return streams.Follow(ctx, f.key(), func(m *events.Message) (none streams.Seen[*ent.CaseEvent], _ error) {
+	decide := func(m *events.Message) (none streams.Seen[*ent.CaseEvent], _ error) {
 		changed, err := k.update(m)
 		if err != nil {
 			return none, err
@@ -273,6 +277,20 @@ func (r *Resolver) caseEvents(ctx context.Context, customerID, caseID *string) (
 			return none, nil
 		}
 		return seen(k, ev), nil
+	}
+	if after == nil {
+		return streams.Follow(ctx, f.key(), decide)
+	}
+	filter := events.CaseFilter{CustomerID: f.customerID}
+	if f.kase != nil {
+		filter.CaseID = f.kase.Value("id")
+	}
+	return streams.FollowAfter(ctx, f.key(), decide, func(emit func(streams.Seen[*ent.CaseEvent]) bool) (int64, error) {
+		// As the caller now: the replay runs after the resolver returns.
+		rctx := viewer.NewContext(context.Background(), k.s)
+		return replay(from, func(from events.From) ([]*ent.CaseEvent, error) {
+			return events.CaseEvents(r.Client, filter, from).Limit(limits.MaxPageSize).All(rctx)
+		}, func(ev *ent.CaseEvent) bool { return emit(seen(k, ev)) })
 	})
 }
 
@@ -293,33 +311,39 @@ func (r *Resolver) sharedEvent(m *events.Message) (*ent.CaseEvent, error) {
 	return l.row, l.err
 }
 
-type grantKey struct{}
+type grantEventKey struct{}
 
-func (r *Resolver) grantEvents(ctx context.Context) (<-chan *model.GrantEvent, error) {
+func (r *Resolver) grantEvents(ctx context.Context, after *string) (<-chan *ent.GrantEvent, error) {
+	from, err := r.start(after)
+	if err != nil {
+		return nil, err
+	}
 	k := r.keeper(ctx)
-	return streams.Follow(ctx, events.Sessions, func(m *events.Message) (none streams.Seen[*model.GrantEvent], _ error) {
+	decide := func(m *events.Message) (none streams.Seen[*ent.GrantEvent], _ error) {
 		if _, err := k.update(m); err != nil {
 			return none, err
 		}
 		// Who may read the grant, vendor staff included, hears of it.
-		if m.GrantID == "" || !k.s.Allows(access.Grants, access.Values{"partner_id": m.PartnerID, "customer_id": m.CustomerID}, nil) {
+		if m.GrantEventID == "" || !k.s.Allows(access.GrantEvents, access.Values{"partner_id": m.PartnerID, "customer_id": m.CustomerID}, nil) {
 			return none, nil
 		}
-		l := m.Memo(grantKey{}, func() any {
-			g, err := events.Grant(context.Background(), r.Client, m)
-			if err != nil {
-				return loaded[*model.GrantEvent]{err: err}
-			}
-			ev := &model.GrantEvent{Kind: m.GrantKind, Grant: g, At: m.At}
-			if days := m.DaysLeft; days > 0 {
-				ev.DaysLeft = &days
-			}
-			return loaded[*model.GrantEvent]{row: ev}
-		}).(loaded[*model.GrantEvent])
+		l := m.Memo(grantEventKey{}, func() any {
+			ev, err := events.GrantEvent(context.Background(), r.Client, m)
+			return loaded[*ent.GrantEvent]{ev, err}
+		}).(loaded[*ent.GrantEvent])
 		if l.err != nil {
-			slog.Error("loading a grant", "grant", m.GrantID, "error", l.err)
+			slog.Error("loading a grant event", "event", m.GrantEventID, "error", l.err)
 			return none, nil
 		}
 		return seen(k, l.row), nil
+	}
+	if after == nil {
+		return streams.Follow(ctx, events.Sessions, decide)
+	}
+	return streams.FollowAfter(ctx, events.Sessions, decide, func(emit func(streams.Seen[*ent.GrantEvent]) bool) (int64, error) {
+		rctx := viewer.NewContext(context.Background(), k.s)
+		return replay(from, func(from events.From) ([]*ent.GrantEvent, error) {
+			return events.GrantEvents(r.Client, from).WithGrant().Limit(limits.MaxPageSize).All(rctx)
+		}, func(ev *ent.GrantEvent) bool { return emit(seen(k, ev)) })
 	})
 }

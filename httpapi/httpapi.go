@@ -56,6 +56,9 @@ type Config struct {
 	BounceSecret string
 	// Broker feeds subscriptions with what commits; nil turns them off.
 	Broker events.Broker
+	// EventRetention is how far back a client may resume the event
+	// history (after); events.DefaultRetention when zero.
+	EventRetention time.Duration
 	// InitTimeout is how long a websocket may take to send connection_init
 	// before it is closed with 4408; 10s when zero.
 	InitTimeout time.Duration
@@ -213,7 +216,8 @@ func compress(minBytes int, next http.Handler) http.Handler {
 }
 
 func graphQL(cfg Config, s *sessions, limiter *limits.Extension) http.Handler {
-	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Links: cfg.Links, Sessions: s.authn}
+	resolver := &graph.Resolver{Client: cfg.DB.Client, Clock: cfg.Clock, Attachments: cfg.Attachments, Links: cfg.Links, Sessions: s.authn,
+		EventRetention: cfg.EventRetention}
 	schema := graph.NewSchema(resolver)
 	srv := handler.New(schema)
 	fan := &streams.Fan{Broker: cfg.Broker}

@@ -65,6 +65,9 @@ const (
 	BulkJobResult = "bjr"
 )
 
+// GrantEvent is the prefix of the entries of grants' history.
+const GrantEvent = "gev"
+
 // ElevationRule is the prefix of customers' rules that approve elevation
 // requests at once.
 const ElevationRule = "elr"

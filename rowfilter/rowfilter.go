@@ -34,6 +34,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/device"
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/intercept"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
@@ -123,8 +124,8 @@ type privilegedKey struct{}
 // about another contact rests on, the partner eras stamped on cases, the
 // customer's rules an elevation request is matched against, and the
 // scheduler (grants); what the
-// commit hooks publish and the fan-out of events to many subscribers, each
-// decided in memory (events); the directory's consistency checks
+// commit hooks publish, the grants whose history a change writes, and the
+// fan-out of events to many subscribers, each decided in memory (events); the directory's consistency checks
 // (directory); verification codes, records no caller reads (helpdesk);
 // the outbox and the suppressed addresses, which no caller reads either,
 // and the recipient a mail's state is kept on (mailer);
@@ -156,6 +157,7 @@ var tables = map[access.Entity]string{
 	access.CaseEvents:        caseevent.Table,
 	access.Attachments:       attachment.Table,
 	access.Grants:            grant.Table,
+	access.GrantEvents:       grantevent.Table,
 	access.AuditEntries:      auditentry.Table,
 	access.AccessTokens:      accesstoken.Table,
 	access.VerificationCodes: verificationcode.Table,

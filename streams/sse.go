@@ -131,6 +131,15 @@ func (s *sseSink) next(_ *events.Message, _ any, payload []byte) bool {
 	}
 }
 
+func (s *sseSink) wait(payload []byte, stopped <-chan struct{}) bool {
+	select {
+	case s.out <- payload:
+		return true
+	case <-stopped:
+		return false
+	}
+}
+
 // end queues err as the last result (none, to complete), dropping what the queue holds when
 // it is full: the client is then too far behind to want it. A response has
 // no close code: an ended sign-in ends it the same way.

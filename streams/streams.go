@@ -20,8 +20,10 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -93,7 +95,7 @@ var errNoBroker = apperr.Forbiddenf("this server does not stream events")
 // errLagging ends a subscription whose stream fell so far behind that
 // events were dropped: going on would hide the gap.
 var errLagging = &apperr.Error{Code: apperr.Internal, Reason: "LAGGING",
-	Message: "the subscription fell too far behind and was closed; subscribe again"}
+	Message: "the subscription fell too far behind and was closed; subscribe again, with after set to the cursor of the last event received, to resume"}
 
 // Follow makes the subscription being resolved in ctx a follower of the
 // broker's stream key, deciding each message with decide. It returns the
@@ -116,6 +118,34 @@ func Follow[T any](ctx context.Context, key string, decide Decide[T]) (<-chan T,
 	return ch, nil
 }
 
+// Replay sends, with emit and in order, the stored events a resuming
+// subscriber missed, and returns the seq of the last it read; emit
+// reports false when the subscription has ended.
+type Replay[T any] func(emit func(Seen[T]) bool) (last int64, err error)
+
+// private numbers the operations of resuming subscriptions: each renders
+// with a renderer of its own, which its replay uses apart from the
+// stream's dispatcher.
+var private atomic.Int64
+
+// FollowAfter is Follow for a subscriber that resumes: it follows the
+// broker's stream first, holding back what the broker delivers, then
+// sends what replay reads, then what was held back and what comes next,
+// less what the replay sent already: no event is missed or sent twice.
+func FollowAfter[T any](ctx context.Context, key string, decide Decide[T], replay Replay[T]) (<-chan T, error) {
+	ch, err := Follow(ctx, key, decide)
+	if err != nil {
+		return nil, err
+	}
+	s := ctx.Value(subscriptionKey{}).(*subscription)
+	s.op += fmt.Sprintf("\x00replay %d", private.Add(1))
+	s.replaying = true
+	s.replay = func(emit func(any, *access.Session, access.Class) bool) (int64, error) {
+		return replay(func(seen Seen[T]) bool { return emit(seen.Value, seen.Session, seen.Class) })
+	}
+	return ch, nil
+}
+
 // sink is where a subscription's messages go: one ID on a websocket, or
 // one server-sent events response.
 type sink interface {
@@ -123,6 +153,9 @@ type sink interface {
 	// of the group through m's memo; false when the client is too far
 	// behind to take it.
 	next(m *events.Message, group any, payload []byte) bool
+	// wait queues a rendered result of a replay, waiting for the client
+	// to make room; false when the client is gone or stopped is closed.
+	wait(payload []byte, stopped <-chan struct{}) bool
 	// end sends err as the subscription's last message, or, with no err,
 	// completes it. signedOut says the caller's sign-in ended: a
 	// websocket then closes with 4401.
@@ -145,6 +178,19 @@ type subscription struct {
 	key    string
 	decide func(*events.Message) (any, *access.Session, access.Class, bool, error)
 	push   func(any)
+	// replay, set by FollowAfter, sends the stored events the client
+	// missed, and returns the seq of the last it read.
+	replay func(emit func(v any, s *access.Session, c access.Class) bool) (int64, error)
+
+	// While replaying, the broker's messages wait in held (hmu guards
+	// both), to be delivered after the replay, by its goroutine.
+	hmu       sync.Mutex
+	replaying bool
+	held      []*events.Message
+	// replayed is the seq of the last event the replay read: an event the
+	// broker delivers late (published after its commit, which the replay
+	// saw) is not sent again.
+	replayed int64
 
 	// Set by start.
 	renderer *renderer
@@ -155,6 +201,9 @@ type subscription struct {
 
 	mu    sync.Mutex // guards ended and unfollow, and orders next before end
 	ended bool
+	// stopped is closed when the subscription ends: a replay waiting for
+	// its client gives up.
+	stopped chan struct{}
 	// unfollow stops the following; nil before start.
 	unfollow func()
 }
@@ -168,7 +217,7 @@ func (f *Fan) newSubscription(rc *graphql.OperationContext, s sink, transport st
 	// Errors are presented without the operation's context, which a
 	// subscription does not keep.
 	p := func(err error) *gqlerror.Error { return present(context.Background(), err) }
-	return &subscription{fan: f, sink: s, present: p, op: string(sum[:]), transport: transport}
+	return &subscription{fan: f, sink: s, present: p, op: string(sum[:]), transport: transport, stopped: make(chan struct{})}
 }
 
 // Following reports whether the subscription dispatched in ctx follows a
@@ -201,6 +250,9 @@ func (s *subscription) start(opCtx context.Context, responses graphql.ResponseHa
 	})
 	s.push = nil
 	s.unfollow = s.fan.Broker.Follow(s.key, s.deliver)
+	if s.replay != nil {
+		go s.runReplay()
+	}
 }
 
 func (f *Fan) attach(op, transport string, first func() *renderer) *renderer {
@@ -245,8 +297,26 @@ type rendered struct {
 
 // deliver is the subscription's part of the stream's dispatch of m.
 func (s *subscription) deliver(m *events.Message) {
+	s.hmu.Lock()
+	if s.replaying {
+		s.held = append(s.held, m)
+		lagging := len(s.held) > events.Backlog
+		s.hmu.Unlock()
+		if lagging {
+			s.fail(errLagging)
+		}
+		return
+	}
+	s.hmu.Unlock()
+	s.deliverNow(m)
+}
+
+func (s *subscription) deliverNow(m *events.Message) {
 	if m.Lost {
 		s.fail(errLagging)
+		return
+	}
+	if m.Seq != 0 && m.Seq <= s.replayed {
 		return
 	}
 	v, session, class, last, err := s.decide(m)
@@ -254,26 +324,68 @@ func (s *subscription) deliver(m *events.Message) {
 		s.fail(err)
 		return
 	}
-	if session == nil {
-		return
+	if session != nil {
+		s.send(m, v, session, class, false, last)
 	}
+}
+
+// send renders v for the subscription and queues it: at once, or, for a
+// replay (wait), once the client has room; a last result then completes
+// the subscription. It reports whether the subscription goes on.
+func (s *subscription) send(m *events.Message, v any, session *access.Session, class access.Class, wait, last bool) bool {
 	if s.group == nil || class != s.class {
 		s.class, s.group = class, groupKey{s.renderer, class}
 	}
 	r := m.Memo(s.group, func() any { return s.renderer.once(session, v) }).(rendered)
 	if r.err != nil {
 		slog.Error("rendering an event", "error", r.err)
-		return
+		return true
+	}
+	if wait {
+		// Not under s.mu, which ending the subscription takes.
+		return s.sink.wait(r.payload, s.stopped)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.ended:
+		return false
 	case !s.sink.next(m, s.group, r.payload):
 		s.failLocked(errLagging)
+		return false
 	case last:
 		s.stop()
 		s.sink.end(nil, false)
+		return false
+	}
+	return true
+}
+
+// runReplay sends what the client missed, then what the broker delivered
+// meanwhile, and hands the delivery back to the stream's dispatcher; what
+// the replay read (a seq at most its last) is never sent again.
+func (s *subscription) runReplay() {
+	last, err := s.replay(func(v any, session *access.Session, class access.Class) bool {
+		return s.send(&events.Message{}, v, session, class, true, false)
+	})
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.replayed = last
+	for {
+		s.hmu.Lock()
+		held := s.held
+		s.held = nil
+		if len(held) == 0 {
+			s.replaying = false
+			s.hmu.Unlock()
+			return
+		}
+		s.hmu.Unlock()
+		for _, m := range held {
+			s.deliverNow(m)
+		}
 	}
 }
 
@@ -320,6 +432,7 @@ func (s *subscription) stop() {
 		return
 	}
 	s.ended = true
+	close(s.stopped)
 	if s.unfollow != nil {
 		s.unfollow()
 		s.fan.detach(s.op, s.transport, s.renderer)

@@ -505,6 +505,17 @@ func (k *wsSink) next(m *events.Message, group any, payload []byte) bool {
 	return k.c.queue(pm)
 }
 
+func (k *wsSink) wait(payload []byte, stopped <-chan struct{}) bool {
+	pm, _ := websocket.NewPreparedMessage(websocket.TextMessage, encode(k.c.proto.next, k.id, payload))
+	select {
+	case k.c.out <- pm:
+		return true
+	case <-k.c.gone:
+	case <-stopped:
+	}
+	return false
+}
+
 func (k *wsSink) end(err *gqlerror.Error, signedOut bool) {
 	if signedOut {
 		// Closing takes a write: do it apart from whoever is delivering.

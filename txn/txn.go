@@ -1,6 +1,6 @@
 // Package txn runs one change in a transaction of its own: committed, or,
 // for a dry run, rolled back. A rollback keeps nothing the change did:
-// events publish only once their transaction commits (events.afterCommit),
+// events publish only once their transaction commits (events.AfterCommit),
 // and mail and audit entries are rows written in it. graph.Mutations runs
 // every root mutation field through it; a bulk job may run each item so.
 package txn

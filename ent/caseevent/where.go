@@ -70,6 +70,11 @@ func CreatedAt(v time.Time) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// Seq applies equality check predicate on the "seq" field. It's identical to SeqEQ.
+func Seq(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldEQ(FieldSeq, v))
+}
+
 // CaseID applies equality check predicate on the "case_id" field. It's identical to CaseIDEQ.
 func CaseID(v string) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldEQ(FieldCaseID, v))
@@ -128,6 +133,56 @@ func CreatedAtLT(v time.Time) predicate.CaseEvent {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// SeqEQ applies the EQ predicate on the "seq" field.
+func SeqEQ(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldEQ(FieldSeq, v))
+}
+
+// SeqNEQ applies the NEQ predicate on the "seq" field.
+func SeqNEQ(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldNEQ(FieldSeq, v))
+}
+
+// SeqIn applies the In predicate on the "seq" field.
+func SeqIn(vs ...int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldIn(FieldSeq, vs...))
+}
+
+// SeqNotIn applies the NotIn predicate on the "seq" field.
+func SeqNotIn(vs ...int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldNotIn(FieldSeq, vs...))
+}
+
+// SeqGT applies the GT predicate on the "seq" field.
+func SeqGT(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldGT(FieldSeq, v))
+}
+
+// SeqGTE applies the GTE predicate on the "seq" field.
+func SeqGTE(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldGTE(FieldSeq, v))
+}
+
+// SeqLT applies the LT predicate on the "seq" field.
+func SeqLT(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldLT(FieldSeq, v))
+}
+
+// SeqLTE applies the LTE predicate on the "seq" field.
+func SeqLTE(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldLTE(FieldSeq, v))
+}
+
+// SeqIsNil applies the IsNil predicate on the "seq" field.
+func SeqIsNil() predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldIsNull(FieldSeq))
+}
+
+// SeqNotNil applies the NotNil predicate on the "seq" field.
+func SeqNotNil() predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldNotNull(FieldSeq))
 }
 
 // CaseIDEQ applies the EQ predicate on the "case_id" field.

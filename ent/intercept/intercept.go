@@ -21,6 +21,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -436,6 +437,33 @@ func (f TraverseGrant) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.GrantQuery", q)
 }
 
+// The GrantEventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type GrantEventFunc func(context.Context, *ent.GrantEventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f GrantEventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.GrantEventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.GrantEventQuery", q)
+}
+
+// The TraverseGrantEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseGrantEvent func(context.Context, *ent.GrantEventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseGrantEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseGrantEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GrantEventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.GrantEventQuery", q)
+}
+
 // The OrganizationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type OrganizationFunc func(context.Context, *ent.OrganizationQuery) (ent.Value, error)
 
@@ -600,6 +628,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.EmailSuppressionQuery, predicate.EmailSuppression, emailsuppression.OrderOption]{typ: ent.TypeEmailSuppression, tq: q}, nil
 	case *ent.GrantQuery:
 		return &query[*ent.GrantQuery, predicate.Grant, grant.OrderOption]{typ: ent.TypeGrant, tq: q}, nil
+	case *ent.GrantEventQuery:
+		return &query[*ent.GrantEventQuery, predicate.GrantEvent, grantevent.OrderOption]{typ: ent.TypeGrantEvent, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OutboxMessageQuery:

@@ -265,6 +265,7 @@ var (
 	CaseEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "seq", Type: field.TypeInt64, Unique: true, Nullable: true},
 		{Name: "customer_id", Type: field.TypeString},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CREATED", "COMMENTED", "STATUS_CHANGED", "SEVERITY_CHANGED", "ESCALATED", "CLOSED", "REOPENED", "ATTACHMENT_ADDED", "ATTACHMENT_REMOVED", "COLLABORATOR_ADDED", "COLLABORATOR_REMOVED", "SHARED", "PRIMARY_CONTACT_CHANGED", "UPDATED"}},
 		{Name: "changes", Type: field.TypeJSON},
@@ -281,19 +282,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "case_events_contacts_actor",
-				Columns:    []*schema.Column{CaseEventsColumns[6]},
+				Columns:    []*schema.Column{CaseEventsColumns[7]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "case_events_case_comments_comment",
-				Columns:    []*schema.Column{CaseEventsColumns[7]},
+				Columns:    []*schema.Column{CaseEventsColumns[8]},
 				RefColumns: []*schema.Column{CaseCommentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "case_events_cases_events",
-				Columns:    []*schema.Column{CaseEventsColumns[8]},
+				Columns:    []*schema.Column{CaseEventsColumns[9]},
 				RefColumns: []*schema.Column{CasesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -302,17 +303,17 @@ var (
 			{
 				Name:    "caseevent_case_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CaseEventsColumns[8], CaseEventsColumns[1]},
+				Columns: []*schema.Column{CaseEventsColumns[9], CaseEventsColumns[1]},
 			},
 			{
 				Name:    "caseevent_customer_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CaseEventsColumns[2], CaseEventsColumns[1]},
+				Columns: []*schema.Column{CaseEventsColumns[3], CaseEventsColumns[1]},
 			},
 			{
 				Name:    "caseevent_actor_id",
 				Unique:  false,
-				Columns: []*schema.Column{CaseEventsColumns[6]},
+				Columns: []*schema.Column{CaseEventsColumns[7]},
 			},
 		},
 	}
@@ -660,6 +661,60 @@ var (
 			},
 		},
 	}
+	// GrantEventsColumns holds the columns for the "grant_events" table.
+	GrantEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "seq", Type: field.TypeInt64, Unique: true, Nullable: true},
+		{Name: "customer_id", Type: field.TypeString},
+		{Name: "partner_id", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"REQUESTED", "APPROVED", "REJECTED", "REVOKED", "SUPERSEDED", "EXPIRED", "EXPIRING"}},
+		{Name: "days_left", Type: field.TypeInt, Nullable: true},
+		{Name: "grant_id", Type: field.TypeString, Size: 40},
+		{Name: "actor_id", Type: field.TypeString, Nullable: true, Size: 40},
+	}
+	// GrantEventsTable holds the schema information for the "grant_events" table.
+	GrantEventsTable = &schema.Table{
+		Name:       "grant_events",
+		Columns:    GrantEventsColumns,
+		PrimaryKey: []*schema.Column{GrantEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "grant_events_grants_grant",
+				Columns:    []*schema.Column{GrantEventsColumns[7]},
+				RefColumns: []*schema.Column{GrantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "grant_events_contacts_actor",
+				Columns:    []*schema.Column{GrantEventsColumns[8]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "grantevent_grant_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{GrantEventsColumns[7], GrantEventsColumns[1]},
+			},
+			{
+				Name:    "grantevent_customer_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{GrantEventsColumns[3], GrantEventsColumns[1]},
+			},
+			{
+				Name:    "grantevent_partner_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{GrantEventsColumns[4], GrantEventsColumns[1]},
+			},
+			{
+				Name:    "grantevent_actor_id",
+				Unique:  false,
+				Columns: []*schema.Column{GrantEventsColumns[8]},
+			},
+		},
+	}
 	// OrganizationsColumns holds the columns for the "organizations" table.
 	OrganizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -987,6 +1042,7 @@ var (
 		ElevationRulesTable,
 		EmailSuppressionsTable,
 		GrantsTable,
+		GrantEventsTable,
 		OrganizationsTable,
 		OutboxMessagesTable,
 		PhoneNumbersTable,
@@ -1024,6 +1080,8 @@ func init() {
 	GrantsTable.ForeignKeys[3].RefTable = ContactsTable
 	GrantsTable.ForeignKeys[4].RefTable = OrganizationsTable
 	GrantsTable.ForeignKeys[5].RefTable = OrganizationsTable
+	GrantEventsTable.ForeignKeys[0].RefTable = GrantsTable
+	GrantEventsTable.ForeignKeys[1].RefTable = ContactsTable
 	PhoneNumbersTable.ForeignKeys[0].RefTable = DevicesTable
 	PhoneNumbersTable.ForeignKeys[1].RefTable = OrganizationsTable
 	PhoneNumbersTable.ForeignKeys[2].RefTable = ContactsTable

@@ -45,6 +45,9 @@ type EmailSuppression func(*sql.Selector)
 // Grant is the predicate function for grant builders.
 type Grant func(*sql.Selector)
 
+// GrantEvent is the predicate function for grantevent builders.
+type GrantEvent func(*sql.Selector)
+
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 

@@ -19,6 +19,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
+	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/outboxmessage"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -349,6 +350,8 @@ func init() {
 		}
 	}()
 	caseeventMixin := schema.CaseEvent{}.Mixin()
+	caseeventMixinHooks3 := caseeventMixin[3].Hooks()
+	caseevent.Hooks[0] = caseeventMixinHooks3[0]
 	caseeventMixinInters0 := caseeventMixin[0].Interceptors()
 	caseevent.Interceptors[0] = caseeventMixinInters0[0]
 	caseeventMixinFields1 := caseeventMixin[1].Fields()
@@ -654,6 +657,7 @@ func init() {
 	grantHooks := schema.Grant{}.Hooks()
 	grant.Hooks[0] = grantHooks[0]
 	grant.Hooks[1] = grantHooks[1]
+	grant.Hooks[2] = grantHooks[2]
 	grantMixinInters0 := grantMixin[0].Interceptors()
 	grant.Interceptors[0] = grantMixinInters0[0]
 	grantMixinFields1 := grantMixin[1].Fields()
@@ -689,6 +693,41 @@ func init() {
 	// grant.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	grant.IDValidator = func() func(string) error {
 		validators := grantDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	granteventMixin := schema.GrantEvent{}.Mixin()
+	granteventMixinHooks3 := granteventMixin[3].Hooks()
+	grantevent.Hooks[0] = granteventMixinHooks3[0]
+	granteventMixinInters0 := granteventMixin[0].Interceptors()
+	grantevent.Interceptors[0] = granteventMixinInters0[0]
+	granteventMixinFields1 := granteventMixin[1].Fields()
+	_ = granteventMixinFields1
+	granteventMixinFields2 := granteventMixin[2].Fields()
+	_ = granteventMixinFields2
+	granteventFields := schema.GrantEvent{}.Fields()
+	_ = granteventFields
+	// granteventDescCreatedAt is the schema descriptor for created_at field.
+	granteventDescCreatedAt := granteventMixinFields2[0].Descriptor()
+	// grantevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	grantevent.DefaultCreatedAt = granteventDescCreatedAt.Default.(func() time.Time)
+	// granteventDescID is the schema descriptor for id field.
+	granteventDescID := granteventMixinFields1[0].Descriptor()
+	// grantevent.DefaultID holds the default value on creation for the id field.
+	grantevent.DefaultID = granteventDescID.Default.(func() string)
+	// grantevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	grantevent.IDValidator = func() func(string) error {
+		validators := granteventDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

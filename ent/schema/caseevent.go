@@ -22,7 +22,7 @@ type CaseEvent struct {
 }
 
 func (CaseEvent) Mixin() []ent.Mixin {
-	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.CaseEvent}, createdMixin{filter: true}}
+	return []ent.Mixin{readPolicy{}, idMixin{prefix: ids.CaseEvent}, createdMixin{filter: true}, seqMixin{}}
 }
 
 func (CaseEvent) Fields() []ent.Field {

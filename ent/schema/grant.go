@@ -12,6 +12,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
@@ -149,7 +150,7 @@ func (Grant) Indexes() []ent.Index {
 }
 
 func (Grant) Hooks() []ent.Hook {
-	return []ent.Hook{hook.On(grants.Restamp, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne), grants.Version}
+	return []ent.Hook{hook.On(grants.Restamp, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne), grants.Version, events.RecordGrants}
 }
 
 func (Grant) Annotations() []schema.Annotation {

@@ -10,7 +10,9 @@ import (
 	"entgo.io/ent/schema/mixin"
 
 	"github.com/partnerdesk/partnerdesk/apperr"
+	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/ids"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
@@ -137,4 +139,22 @@ func normalizeList(fields map[string]func(string) (string, error)) ent.Hook {
 			return next.Mutate(ctx, m)
 		})
 	}
+}
+
+// seqMixin numbers the rows of an event history in the one order of both
+// histories, their commit order (events.Sequence): what a resumed stream
+// and the feeds page by. Rows written before the number existed get
+// theirs at migration (events.InstallSequence), hence optional.
+type seqMixin struct{ mixin.Schema }
+
+func (seqMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("seq").Optional().Unique().Immutable().
+			Comment("The event's place in the order of all events, case and grant alike: the order their transactions committed.").
+			Annotations(hidden()),
+	}
+}
+
+func (seqMixin) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(events.Sequence, ent.OpCreate)}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/directory"
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
-	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/helpdesk"
 )
@@ -229,6 +228,14 @@ type CaseActionCheck struct {
 	Reason *cases.Reason `json:"reason,omitempty"`
 	// When a refused action becomes possible by itself (TOO_EARLY).
 	AvailableAt *time.Time `json:"availableAt,omitempty"`
+}
+
+// One case event of a feed's page, and its cursor.
+type CaseEventFeedEdge struct {
+	// The event.
+	Node *ent.CaseEvent `json:"node"`
+	// The event's cursor: the same as its cursor field.
+	Cursor string `json:"cursor"`
 }
 
 // The code a person read back, to check.
@@ -467,16 +474,20 @@ type EscalateCasePayload struct {
 
 func (EscalateCasePayload) IsCaseChange() {}
 
-// A change to a grant that concerns the caller's organisation.
-type GrantEvent struct {
-	// What happened.
-	Kind events.GrantKind `json:"kind"`
-	// The grant, as it is after the change.
-	Grant *ent.Grant `json:"grant"`
-	// When it happened.
-	At time.Time `json:"at"`
-	// For EXPIRING: whole days left (30, 7 or 1).
-	DaysLeft *int `json:"daysLeft,omitempty"`
+// Where a page of an event feed ends.
+type EventFeedPageInfo struct {
+	// Whether events follow this page now: ask again with endCursor as after.
+	HasNextPage bool `json:"hasNextPage"`
+	// The last event's cursor; null for an empty page (keep the after you sent).
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// One grant event of a feed's page, and its cursor.
+type GrantEventFeedEdge struct {
+	// The event.
+	Node *ent.GrantEvent `json:"node"`
+	// The event's cursor: the same as its cursor field.
+	Cursor string `json:"cursor"`
 }
 
 // One help-desk hit of a page, and its cursor.
