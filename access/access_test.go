@@ -75,6 +75,7 @@ func inDomain(d string) func(*access.Grant)    { return func(g *access.Grant) { 
 func fromPartner(p string) func(*access.Grant) { return func(g *access.Grant) { g.PartnerID = p } }
 func onCustomer(c string) func(*access.Grant)  { return func(g *access.Grant) { g.CustomerID = c } }
 func notApproved(g *access.Grant)              { g.Approved = false }
+func elevation(g *access.Grant)                { g.Elevation = true }
 func expired(g *access.Grant)                  { g.ExpiresAt = now }
 func notYetStarted(g *access.Grant)            { g.StartsAt = now.Add(time.Second) }
 func revoked(g *access.Grant)                  { e := now.Add(-time.Minute); g.EndedAt = &e }
@@ -344,6 +345,28 @@ func TestEffective(t *testing.T) {
 			caller: partnerContact(), org: customerOrg,
 			grants:     grants(grant("g-rev", access.FullAdmin, revoked)),
 			wantSource: access.SourceNone},
+
+		// Elevations: the highest of an elevation and the standing decision.
+		{name: "an elevation above an individual grant decides",
+			caller: partnerContact(), org: customerOrg,
+			grants:    grants(grant("g-ind", access.Look, forContact(me)), grant("g-up", access.Update, forContact(me), elevation)),
+			wantLevel: access.Update, wantSource: access.SourceElevation, wantGrant: "g-up"},
+		{name: "an organisation grant above the elevation decides",
+			caller: partnerContact(), org: customerOrg,
+			grants:    grants(grant("g-org", access.Create), grant("g-up", access.Update, forContact(me), elevation)),
+			wantLevel: access.Create, wantSource: access.SourceOrganizationGrant, wantGrant: "g-org"},
+		{name: "another contact's elevation gives nothing",
+			caller: partnerContact(), org: customerOrg,
+			grants:    grants(grant("g-org", access.Look), grant("g-up", access.Update, forContact("someone-else"), elevation)),
+			wantLevel: access.Look, wantSource: access.SourceOrganizationGrant, wantGrant: "g-org"},
+		{name: "an elevation gives nothing without a standing grant",
+			caller: partnerContact(), org: customerOrg,
+			grants:     grants(grant("g-org", access.Look, revoked), grant("g-up", access.Update, forContact(me), elevation)),
+			wantSource: access.SourceNone},
+		{name: "an expired elevation gives nothing",
+			caller: partnerContact(), org: customerOrg,
+			grants:    grants(grant("g-org", access.Look), grant("g-up", access.Update, forContact(me), elevation, expired)),
+			wantLevel: access.Look, wantSource: access.SourceOrganizationGrant, wantGrant: "g-org"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := access.Effective(tc.caller, tc.org, tc.grants, now)

@@ -33,8 +33,12 @@ const (
 	RequestGrant Action = "REQUEST_GRANT"
 	// DecideGrant: approve or reject a request to one's customer.
 	DecideGrant Action = "DECIDE_GRANT"
-	// RevokeGrant: end a grant, from either side.
+	// RevokeGrant: end a grant, from either side; the contact an
+	// elevation is for may end it too.
 	RevokeGrant Action = "REVOKE_GRANT"
+	// RequestElevation: ask a customer one holds a grant on for a higher
+	// level, for minutes.
+	RequestElevation Action = "REQUEST_ELEVATION"
 	// ShareCaseHistory: let every partner see the customer's cases of
 	// other partners' eras (SPEC §2.4): the customer's own choice.
 	ShareCaseHistory Action = "SHARE_CASE_HISTORY"
@@ -67,6 +71,9 @@ type need struct {
 	allows func(s *Session, on []string) bool
 	// refusal says who may, when the caller may not.
 	refusal string
+	// could, for role-bound actions not on the caller's own organisation,
+	// says whether the caller could take it anywhere.
+	could func(s *Session) bool
 }
 
 var needs = map[Action]need{
@@ -80,9 +87,16 @@ var needs = map[Action]need{
 	DecideGrant: {allows: func(s *Session, on []string) bool { return s.Holds(CustomerManager) && on[0] == s.OrgID },
 		refusal: "only the customer's contact managers and admins answer requests"},
 	RevokeGrant: {allows: func(s *Session, on []string) bool {
-		// on: the grant's customer, then its partner.
-		return s.Holds(CustomerManager) && on[0] == s.OrgID || len(on) > 1 && s.Holds(PartnerAdmin) && on[1] == s.OrgID
-	}, refusal: "only the customer's contact managers and admins, or the partner's admins, revoke a grant"},
+		// on: the grant's customer, then its partner, then the contact
+		// an elevation is for.
+		return s.Holds(CustomerManager) && on[0] == s.OrgID || len(on) > 1 && s.Holds(PartnerAdmin) && on[1] == s.OrgID ||
+			len(on) > 2 && on[2] == s.ContactID
+	}, could: func(s *Session) bool { return s.Holds(CustomerManager) || s.OrgKind == Partner },
+		refusal: "only the customer's contact managers and admins, or the partner's admins, revoke a grant (and the contact an elevation is for, its elevation)"},
+	RequestElevation: {allows: func(s *Session, on []string) bool {
+		return s.OrgKind == Partner && s.Decide(on[0]).Grant != nil
+	}, could: func(s *Session) bool { return s.OrgKind == Partner && len(s.reach) > 0 },
+		refusal: "only a partner's contacts that hold a grant on the customer ask it for an elevation"},
 	ShareCaseHistory: {allows: func(s *Session, on []string) bool {
 		return s.Holds(VendorAdmin) || s.Holds(CustomerManager) && on[0] == s.OrgID
 	}, refusal: "only the customer's own admins and contact managers (or the vendor's admins) share its case history with partners"},
@@ -139,6 +153,8 @@ func (s *Session) Could(act Action) bool {
 		return false
 	case act == OwnTokens, act == OwnProfile, act == OwnJobs:
 		return true
+	case n.could != nil:
+		return n.could(s)
 	case n.allows != nil:
 		// A role-bound action is on the caller's own organisation (or, for
 		// the vendor's admins, on any).
@@ -155,7 +171,7 @@ func (s *Session) Could(act Action) bool {
 }
 
 var allActions = []Action{WorkCase, FileCase, VerifyContact, ChangeConfiguration, ManageContacts, RequestGrant,
-	DecideGrant, RevokeGrant, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases, OwnJobs,
+	DecideGrant, RevokeGrant, RequestElevation, ShareCaseHistory, ManageOrganizations, StaffOnly, OwnTokens, OwnProfile, FollowCases, OwnJobs,
 	ManageWebhooks}
 
 // MarshalGQL writes the action as a GraphQL enum value.

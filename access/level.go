@@ -40,10 +40,11 @@ const (
 	SourceVendor            Source = "VENDOR"
 	SourceIndividualGrant   Source = "INDIVIDUAL_GRANT"
 	SourceOrganizationGrant Source = "ORGANIZATION_GRANT"
+	SourceElevation         Source = "ELEVATION"
 	SourceNone              Source = "NONE"
 )
 
-var sources = []Source{SourceOwnOrganization, SourceVendor, SourceIndividualGrant, SourceOrganizationGrant, SourceNone}
+var sources = []Source{SourceOwnOrganization, SourceVendor, SourceIndividualGrant, SourceOrganizationGrant, SourceElevation, SourceNone}
 
 // MarshalGQL writes the source as a GraphQL enum value.
 func (s Source) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(s))) }
@@ -63,6 +64,9 @@ type Grant struct {
 	// whose email is in that domain; empty means every domain.
 	PartnerDomain string
 	Level         Level
+	// Elevation marks a contact's just-in-time raise (its GranteeID) above
+	// what the standing grants give it.
+	Elevation bool
 	// Approved is false for requests never approved; such grants never
 	// become active whatever their times say.
 	Approved  bool
@@ -92,8 +96,27 @@ type Decision struct {
 // (SPEC §2.2). grants are the caller's partner's grants; others are ignored.
 // Vendor staff run the deployment and so act on every organisation, partners
 // included; partners reach customers only through grants, which only
-// customers give.
+// customers give. An active elevation of the caller decides when it is
+// higher than what the standing grants give, individual or not; it gives
+// nothing on its own, so a customer that ends the standing grants ends it
+// too.
 func Effective(c Caller, orgID string, grants []Grant, now time.Time) Decision {
+	d := standing(c, orgID, grants, now)
+	if d.Grant == nil {
+		return d
+	}
+	for i := range grants {
+		g := &grants[i]
+		if g.Elevation && g.GranteeID == c.ContactID && g.CustomerID == orgID && g.PartnerID == c.OrgID &&
+			g.ActiveAt(now) && g.Level.rank() > d.Level.rank() {
+			d = Decision{Level: g.Level, Source: SourceElevation, Grant: g}
+		}
+	}
+	return d
+}
+
+// standing is Effective without elevations.
+func standing(c Caller, orgID string, grants []Grant, now time.Time) Decision {
 	switch {
 	case !c.Active:
 		return Decision{Source: SourceNone}
@@ -117,7 +140,7 @@ func Effective(c Caller, orgID string, grants []Grant, now time.Time) Decision {
 	var best *Grant
 	for i := range grants {
 		g := &grants[i]
-		if g.PartnerID != c.OrgID || g.CustomerID != orgID || !g.ActiveAt(now) {
+		if g.Elevation || g.PartnerID != c.OrgID || g.CustomerID != orgID || !g.ActiveAt(now) {
 			continue
 		}
 		if g.GranteeID != "" {

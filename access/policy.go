@@ -32,6 +32,7 @@ const (
 	WebhookDeliveries Entity = "WebhookDelivery"
 	BulkJobs          Entity = "BulkJob"
 	BulkJobResults    Entity = "BulkJobResult"
+	ElevationRules    Entity = "ElevationRule"
 )
 
 // Rule is a condition on a row, given a session. Its forms are the types
@@ -222,6 +223,13 @@ var Policy = map[Entity]Rule{
 	AuditEntries: AnyOf{
 		When{VendorAdmin},
 		AllOf{When{PartnerAdmin}, Own{"actor_organization_id"}},
+		AllOf{When{CustomerManager}, Own{"customer_id"}},
+	},
+	// A customer's managers run its rules; a partner reads those that
+	// name it, to know what its contacts get at once.
+	ElevationRules: AnyOf{
+		When{VendorStaff},
+		Own{"partner_id"},
 		AllOf{When{CustomerManager}, Own{"customer_id"}},
 	},
 	AccessTokens: Self{"contact_id"},

@@ -116,7 +116,7 @@ func (s *Session) Class() Class {
 			ended = at(*g.EndedAt)
 		}
 		put(g.ID, g.PartnerID, g.CustomerID, g.GranteeID, g.PartnerDomain, string(g.Level),
-			strconv.FormatBool(g.Approved), at(g.StartsAt), at(g.ExpiresAt), ended)
+			strconv.FormatBool(g.Elevation), strconv.FormatBool(g.Approved), at(g.StartsAt), at(g.ExpiresAt), ended)
 	}
 	shared := make([]string, 0, len(s.partnership.SharesHistory))
 	for id, yes := range s.partnership.SharesHistory {

@@ -183,6 +183,11 @@ var Rules = map[string]Rule{
 	"bulkAddCaseComment": {Field: "job"},
 	"bulkRequestGrants":  {Field: "job"},
 	"cancelBulkJob":      {Field: "job"},
+	// An elevation is a grant; the rules are the customer's.
+	"requestElevation":    {Field: "grant"},
+	"createElevationRule": {Field: "elevationRule"},
+	// The rule is gone; the entry names its customer, in the payload.
+	"deleteElevationRule": {Field: "deletedElevationRuleID", Removed: "ElevationRule"},
 }
 
 // object finds the rule's object in a mutation's payload.

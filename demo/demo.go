@@ -146,6 +146,9 @@ func scenario() []step {
 		steps = append(steps, grantSteps(g)...)
 	}
 	steps = append(steps, step{sharedHistory.since, holder(sharedHistory.customer, access.RoleAdmin), shareHistory(sharedHistory.customer)})
+	steps = append(steps,
+		step{elevationRule.ago, holder(elevationRule.customer, access.RoleAdmin), makeElevationRule},
+		step{pendingElevation.ago, pendingElevation.by, requestElevation})
 	for i, cs := range supportCases {
 		steps = append(steps, step{cs.age, cs.by, file(i, cs)})
 		for _, st := range cs.steps {

@@ -238,13 +238,37 @@ var claims = map[string]claim{
 		}
 	}, false},
 
-	"fabrikam-msp-helpdesk": {"UPDATE on Sakura through a grant scoped to fabrikam-msp.example", func(t *testing.T, w *world, token string) {
+	"fabrikam-msp-helpdesk": {"UPDATE on Sakura through a grant scoped to fabrikam-msp.example; a 4-hour SERVICE_ADMIN elevation awaits Sakura (its rule approves up to 60 minutes at once)", func(t *testing.T, w *world, token string) {
 		sakura := w.hasAccess(t, token, "Sakura Robotics", access.Update, "ORGANIZATION_GRANT")
 		if sakura.Grant == nil || sakura.Grant.PartnerDomain == nil || *sakura.Grant.PartnerDomain != "fabrikam-msp.example" || sakura.Grant.GranteeID != "" {
 			t.Errorf("the deciding grant is %+v", sakura.Grant)
 		}
 		if email := w.viewer(t, token).Contact.Email; !strings.HasSuffix(email, "@fabrikam-msp.example") {
 			t.Errorf("signs in as %s", email)
+		}
+		var got struct {
+			Viewer struct {
+				Grants struct {
+					Nodes []struct{ Status, Level string }
+				}
+			}
+			Node struct {
+				ElevationRules []struct {
+					MaxLevel    string
+					MaxMinutes  int
+					ContactRole string
+				}
+			}
+		}
+		w.Query(token, `query($s: ID!) {
+			viewer { grants(first: 5, where: {kind: ELEVATION, status: PENDING}) { nodes { status level } } }
+			node(id: $s) { ... on Organization { elevationRules { maxLevel maxMinutes contactRole } } }
+		}`, map[string]any{"s": w.orgID(t, "Sakura Robotics")}).Decode(t, &got)
+		if e := got.Viewer.Grants.Nodes; len(e) != 1 || e[0].Level != "SERVICE_ADMIN" {
+			t.Errorf("pending elevations: %+v", e)
+		}
+		if r := got.Node.ElevationRules; len(r) != 1 || r[0].MaxLevel != "SERVICE_ADMIN" || r[0].MaxMinutes != 60 || r[0].ContactRole != "HELP_DESK" {
+			t.Errorf("Sakura's rules, as the partner reads them: %+v", r)
 		}
 	}, false},
 

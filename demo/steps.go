@@ -199,6 +199,25 @@ func grantSteps(g grantSpec) []step {
 	return steps
 }
 
+// makeElevationRule makes elevationRule (createElevationRule).
+func makeElevationRule(ctx context.Context, w *world, s *access.Session) error {
+	r := elevationRule
+	_, err := grants.CreateRule(ctx, w.c, s, grants.RuleInput{
+		CustomerID: w.orgs[r.customer].ID, PartnerID: &w.orgs[r.partner].ID, ContactRole: &r.role,
+		MaxLevel: r.level, MaxMinutes: r.minutes,
+	})
+	return err
+}
+
+// requestElevation asks for pendingElevation (requestElevation).
+func requestElevation(ctx context.Context, w *world, s *access.Session) error {
+	e := pendingElevation
+	_, err := grants.RequestElevation(ctx, w.c, s, grants.ElevationInput{
+		CustomerID: w.orgs[e.customer].ID, Level: e.level, Minutes: e.minutes, Reason: e.reason,
+	})
+	return err
+}
+
 // shareHistory lets every partner see the customer's older cases
 // (updateOrganization).
 func shareHistory(customer string) action {

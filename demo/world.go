@@ -249,6 +249,28 @@ var sharedHistory = struct {
 	since    time.Duration
 }{"sakura", 45 * day}
 
+// elevationRule is a customer's rule that approves its partner's help
+// desk's elevations at once (createElevationRule), made by its admin;
+// pendingElevation is a request of that help desk the rule does not cover
+// (longer than its most), waiting for the customer (requestElevation).
+var (
+	elevationRule = struct {
+		customer, partner string
+		role              access.Role
+		level             access.Level
+		minutes           int
+		ago               time.Duration
+	}{"sakura", "fabrikam", access.RoleHelpDesk, access.ServiceAdmin, 60, 10 * day}
+	pendingElevation = struct {
+		by, customer string
+		level        access.Level
+		minutes      int
+		reason       string
+		ago          time.Duration
+	}{"fabrikam-msp-helpdesk", "sakura", access.ServiceAdmin, 240,
+		"Re-provisioning the robot-floor phones after the firmware recall.", 3 * time.Hour}
+)
+
 // caseSpec is one support case: filed by a contact, then worked by the
 // steps, each a call of the case workflow.
 type caseSpec struct {
@@ -454,7 +476,7 @@ var personas = []personaSpec{
 	{"contoso-look", "Contoso member whose individual LOOK grant on Acme decides over Contoso's higher SERVICE_ADMIN org grant: reads every Acme case, may not comment"},
 	{"contoso-cc", "Contoso member with an individual CC grant on Acme: of Acme's cases sees only the one she collaborates on (New York call drops); Contoso's CREATE on Kowalski is hers too"},
 	{"fabrikam-admin", "Fabrikam ADMIN at fabrikam.example: FULL_ADMIN on Globex, seeing only cases filed since Fabrikam took over; no access to Sakura (grant scoped to fabrikam-msp.example)"},
-	{"fabrikam-msp-helpdesk", "Fabrikam HELP_DESK at fabrikam-msp.example: UPDATE on Sakura through the domain-scoped org grant (older cases via shared history), primary contact of Sakura's escalated case"},
+	{"fabrikam-msp-helpdesk", "Fabrikam HELP_DESK at fabrikam-msp.example: UPDATE on Sakura through the domain-scoped org grant (older cases via shared history), primary contact of Sakura's escalated case; its 4-hour SERVICE_ADMIN elevation on Sakura awaits approval (Sakura's rule approves at once up to 60 minutes)"},
 	{"fabrikam-engineer", "Fabrikam member at fabrikam.example: FULL_ADMIN on Globex, no access to Sakura because its grant covers fabrikam-msp.example only"},
 	{"acme-admin", "Acme ADMIN (PREMIUM): FULL_ADMIN on Acme, manages contacts, revokes partner grants, lists Acme's audit trail"},
 	{"acme-contact-manager", "Acme CONTACT_MANAGER: approves or rejects partner requests; Contoso's FULL_ADMIN request awaits a decision"},

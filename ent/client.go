@@ -25,6 +25,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
@@ -64,6 +65,8 @@ type Client struct {
 	Contact *ContactClient
 	// Device is the client for interacting with the Device builders.
 	Device *DeviceClient
+	// ElevationRule is the client for interacting with the ElevationRule builders.
+	ElevationRule *ElevationRuleClient
 	// EmailSuppression is the client for interacting with the EmailSuppression builders.
 	EmailSuppression *EmailSuppressionClient
 	// Grant is the client for interacting with the Grant builders.
@@ -105,6 +108,7 @@ func (c *Client) init() {
 	c.CaseSubscription = NewCaseSubscriptionClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.Device = NewDeviceClient(c.config)
+	c.ElevationRule = NewElevationRuleClient(c.config)
 	c.EmailSuppression = NewEmailSuppressionClient(c.config)
 	c.Grant = NewGrantClient(c.config)
 	c.GrantEvent = NewGrantEventClient(c.config)
@@ -217,6 +221,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CaseSubscription: NewCaseSubscriptionClient(cfg),
 		Contact:          NewContactClient(cfg),
 		Device:           NewDeviceClient(cfg),
+		ElevationRule:    NewElevationRuleClient(cfg),
 		EmailSuppression: NewEmailSuppressionClient(cfg),
 		Grant:            NewGrantClient(cfg),
 		GrantEvent:       NewGrantEventClient(cfg),
@@ -256,6 +261,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CaseSubscription: NewCaseSubscriptionClient(cfg),
 		Contact:          NewContactClient(cfg),
 		Device:           NewDeviceClient(cfg),
+		ElevationRule:    NewElevationRuleClient(cfg),
 		EmailSuppression: NewEmailSuppressionClient(cfg),
 		Grant:            NewGrantClient(cfg),
 		GrantEvent:       NewGrantEventClient(cfg),
@@ -297,8 +303,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.BulkJob, c.BulkJobResult,
 		c.CaseComment, c.CaseEvent, c.CaseSubscription, c.Contact, c.Device,
-		c.EmailSuppression, c.Grant, c.GrantEvent, c.Organization, c.OutboxMessage,
-		c.PhoneNumber, c.SupportCase, c.VerificationCode, c.Webhook, c.WebhookDelivery,
+		c.ElevationRule, c.EmailSuppression, c.Grant, c.GrantEvent, c.Organization,
+		c.OutboxMessage, c.PhoneNumber, c.SupportCase, c.VerificationCode, c.Webhook,
+		c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -310,8 +317,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AccessToken, c.Attachment, c.AuditEntry, c.BulkJob, c.BulkJobResult,
 		c.CaseComment, c.CaseEvent, c.CaseSubscription, c.Contact, c.Device,
-		c.EmailSuppression, c.Grant, c.GrantEvent, c.Organization, c.OutboxMessage,
-		c.PhoneNumber, c.SupportCase, c.VerificationCode, c.Webhook, c.WebhookDelivery,
+		c.ElevationRule, c.EmailSuppression, c.Grant, c.GrantEvent, c.Organization,
+		c.OutboxMessage, c.PhoneNumber, c.SupportCase, c.VerificationCode, c.Webhook,
+		c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -344,6 +352,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Contact.mutate(ctx, m)
 	case *DeviceMutation:
 		return c.Device.mutate(ctx, m)
+	case *ElevationRuleMutation:
+		return c.ElevationRule.mutate(ctx, m)
 	case *EmailSuppressionMutation:
 		return c.EmailSuppression.mutate(ctx, m)
 	case *GrantMutation:
@@ -2098,6 +2108,172 @@ func (c *DeviceClient) mutate(ctx context.Context, m *DeviceMutation) (Value, er
 	}
 }
 
+// ElevationRuleClient is a client for the ElevationRule schema.
+type ElevationRuleClient struct {
+	config
+}
+
+// NewElevationRuleClient returns a client for the ElevationRule from the given config.
+func NewElevationRuleClient(c config) *ElevationRuleClient {
+	return &ElevationRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `elevationrule.Hooks(f(g(h())))`.
+func (c *ElevationRuleClient) Use(hooks ...Hook) {
+	c.hooks.ElevationRule = append(c.hooks.ElevationRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `elevationrule.Intercept(f(g(h())))`.
+func (c *ElevationRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ElevationRule = append(c.inters.ElevationRule, interceptors...)
+}
+
+// Create returns a builder for creating a ElevationRule entity.
+func (c *ElevationRuleClient) Create() *ElevationRuleCreate {
+	mutation := newElevationRuleMutation(c.config, OpCreate)
+	return &ElevationRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ElevationRule entities.
+func (c *ElevationRuleClient) CreateBulk(builders ...*ElevationRuleCreate) *ElevationRuleCreateBulk {
+	return &ElevationRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ElevationRuleClient) MapCreateBulk(slice any, setFunc func(*ElevationRuleCreate, int)) *ElevationRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ElevationRuleCreateBulk{err: fmt.Errorf("calling to ElevationRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ElevationRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ElevationRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ElevationRule.
+func (c *ElevationRuleClient) Update() *ElevationRuleUpdate {
+	mutation := newElevationRuleMutation(c.config, OpUpdate)
+	return &ElevationRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ElevationRuleClient) UpdateOne(_m *ElevationRule) *ElevationRuleUpdateOne {
+	mutation := newElevationRuleMutation(c.config, OpUpdateOne, withElevationRule(_m))
+	return &ElevationRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ElevationRuleClient) UpdateOneID(id string) *ElevationRuleUpdateOne {
+	mutation := newElevationRuleMutation(c.config, OpUpdateOne, withElevationRuleID(id))
+	return &ElevationRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ElevationRule.
+func (c *ElevationRuleClient) Delete() *ElevationRuleDelete {
+	mutation := newElevationRuleMutation(c.config, OpDelete)
+	return &ElevationRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ElevationRuleClient) DeleteOne(_m *ElevationRule) *ElevationRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ElevationRuleClient) DeleteOneID(id string) *ElevationRuleDeleteOne {
+	builder := c.Delete().Where(elevationrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ElevationRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for ElevationRule.
+func (c *ElevationRuleClient) Query() *ElevationRuleQuery {
+	return &ElevationRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeElevationRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ElevationRule entity by its id.
+func (c *ElevationRuleClient) Get(ctx context.Context, id string) (*ElevationRule, error) {
+	return c.Query().Where(elevationrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ElevationRuleClient) GetX(ctx context.Context, id string) *ElevationRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomer queries the customer edge of a ElevationRule.
+func (c *ElevationRuleClient) QueryCustomer(_m *ElevationRule) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(elevationrule.Table, elevationrule.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, elevationrule.CustomerTable, elevationrule.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCreatedBy queries the created_by edge of a ElevationRule.
+func (c *ElevationRuleClient) QueryCreatedBy(_m *ElevationRule) *ContactQuery {
+	query := (&ContactClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(elevationrule.Table, elevationrule.FieldID, id),
+			sqlgraph.To(contact.Table, contact.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, elevationrule.CreatedByTable, elevationrule.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ElevationRuleClient) Hooks() []Hook {
+	return c.hooks.ElevationRule
+}
+
+// Interceptors returns the client interceptors.
+func (c *ElevationRuleClient) Interceptors() []Interceptor {
+	inters := c.inters.ElevationRule
+	return append(inters[:len(inters):len(inters)], elevationrule.Interceptors[:]...)
+}
+
+func (c *ElevationRuleClient) mutate(ctx context.Context, m *ElevationRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ElevationRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ElevationRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ElevationRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ElevationRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ElevationRule mutation op: %q", m.Op())
+	}
+}
+
 // EmailSuppressionClient is a client for the EmailSuppression schema.
 type EmailSuppressionClient struct {
 	config
@@ -2827,6 +3003,22 @@ func (c *OrganizationClient) QueryPartnerGrants(_m *Organization) *GrantQuery {
 			sqlgraph.From(organization.Table, organization.FieldID, id),
 			sqlgraph.To(grant.Table, grant.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.PartnerGrantsTable, organization.PartnerGrantsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryElevationRules queries the elevation_rules edge of a Organization.
+func (c *OrganizationClient) QueryElevationRules(_m *Organization) *ElevationRuleQuery {
+	query := (&ElevationRuleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organization.Table, organization.FieldID, id),
+			sqlgraph.To(elevationrule.Table, elevationrule.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, organization.ElevationRulesTable, organization.ElevationRulesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -4007,14 +4199,14 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 type (
 	hooks struct {
 		AccessToken, Attachment, AuditEntry, BulkJob, BulkJobResult, CaseComment,
-		CaseEvent, CaseSubscription, Contact, Device, EmailSuppression, Grant,
-		GrantEvent, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		CaseEvent, CaseSubscription, Contact, Device, ElevationRule, EmailSuppression,
+		Grant, GrantEvent, Organization, OutboxMessage, PhoneNumber, SupportCase,
 		VerificationCode, Webhook, WebhookDelivery []ent.Hook
 	}
 	inters struct {
 		AccessToken, Attachment, AuditEntry, BulkJob, BulkJobResult, CaseComment,
-		CaseEvent, CaseSubscription, Contact, Device, EmailSuppression, Grant,
-		GrantEvent, Organization, OutboxMessage, PhoneNumber, SupportCase,
+		CaseEvent, CaseSubscription, Contact, Device, ElevationRule, EmailSuppression,
+		Grant, GrantEvent, Organization, OutboxMessage, PhoneNumber, SupportCase,
 		VerificationCode, Webhook, WebhookDelivery []ent.Interceptor
 	}
 )

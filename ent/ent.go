@@ -22,6 +22,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
@@ -102,6 +103,7 @@ func checkColumn(t, c string) error {
 			casesubscription.Table: casesubscription.ValidColumn,
 			contact.Table:          contact.ValidColumn,
 			device.Table:           device.ValidColumn,
+			elevationrule.Table:    elevationrule.ValidColumn,
 			emailsuppression.Table: emailsuppression.ValidColumn,
 			grant.Table:            grant.ValidColumn,
 			grantevent.Table:       grantevent.ValidColumn,

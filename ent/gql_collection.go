@@ -19,6 +19,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
@@ -1612,6 +1613,122 @@ func newDevicePaginateArgs(rv map[string]any) *devicePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ElevationRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*ElevationRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ElevationRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(elevationrule.Columns))
+		selectedFields = []string{elevationrule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[elevationrule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, elevationrule.FieldCreatedAt)
+				fieldSeen[elevationrule.FieldCreatedAt] = struct{}{}
+			}
+		case "customerID":
+			if _, ok := fieldSeen[elevationrule.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, elevationrule.FieldCustomerID)
+				fieldSeen[elevationrule.FieldCustomerID] = struct{}{}
+			}
+		case "partnerID":
+			if _, ok := fieldSeen[elevationrule.FieldPartnerID]; !ok {
+				selectedFields = append(selectedFields, elevationrule.FieldPartnerID)
+				fieldSeen[elevationrule.FieldPartnerID] = struct{}{}
+			}
+		case "contactRole":
+			if _, ok := fieldSeen[elevationrule.FieldContactRole]; !ok {
+				selectedFields = append(selectedFields, elevationrule.FieldContactRole)
+				fieldSeen[elevationrule.FieldContactRole] = struct{}{}
+			}
+		case "maxLevel":
+			if _, ok := fieldSeen[elevationrule.FieldMaxLevel]; !ok {
+				selectedFields = append(selectedFields, elevationrule.FieldMaxLevel)
+				fieldSeen[elevationrule.FieldMaxLevel] = struct{}{}
+			}
+		case "maxMinutes":
+			if _, ok := fieldSeen[elevationrule.FieldMaxMinutes]; !ok {
+				selectedFields = append(selectedFields, elevationrule.FieldMaxMinutes)
+				fieldSeen[elevationrule.FieldMaxMinutes] = struct{}{}
+			}
+		case "createdByID":
+			if _, ok := fieldSeen[elevationrule.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, elevationrule.FieldCreatedByID)
+				fieldSeen[elevationrule.FieldCreatedByID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type elevationrulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ElevationRulePaginateOption
+}
+
+func newElevationRulePaginateArgs(rv map[string]any) *elevationrulePaginateArgs {
+	args := &elevationrulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ElevationRuleOrder{Field: &ElevationRuleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithElevationRuleOrder(order))
+			}
+		case *ElevationRuleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithElevationRuleOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *GrantQuery) CollectFields(ctx context.Context, satisfies ...string) (*GrantQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1801,6 +1918,26 @@ func (_q *GrantQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 			if _, ok := fieldSeen[grant.FieldEndedAt]; !ok {
 				selectedFields = append(selectedFields, grant.FieldEndedAt)
 				fieldSeen[grant.FieldEndedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[grant.FieldKind]; !ok {
+				selectedFields = append(selectedFields, grant.FieldKind)
+				fieldSeen[grant.FieldKind] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[grant.FieldReason]; !ok {
+				selectedFields = append(selectedFields, grant.FieldReason)
+				fieldSeen[grant.FieldReason] = struct{}{}
+			}
+		case "minutes":
+			if _, ok := fieldSeen[grant.FieldMinutes]; !ok {
+				selectedFields = append(selectedFields, grant.FieldMinutes)
+				fieldSeen[grant.FieldMinutes] = struct{}{}
+			}
+		case "decidedByRuleID":
+			if _, ok := fieldSeen[grant.FieldDecidedByRuleID]; !ok {
+				selectedFields = append(selectedFields, grant.FieldDecidedByRuleID)
+				fieldSeen[grant.FieldDecidedByRuleID] = struct{}{}
 			}
 		case "warnedDays":
 			if _, ok := fieldSeen[grant.FieldWarnedDays]; !ok {
@@ -2420,6 +2557,19 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 				query = pager.applyOrder(query)
 			}
 			_q.WithNamedCases(alias, func(wq *SupportCaseQuery) {
+				*wq = *query
+			})
+
+		case "elevationRules":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ElevationRuleClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, elevationruleImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedElevationRules(alias, func(wq *ElevationRuleQuery) {
 				*wq = *query
 			})
 		case "createdAt":

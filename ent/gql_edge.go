@@ -312,6 +312,18 @@ func (_m *Organization) Cases(
 	return _m.QueryCases().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Organization) ElevationRules(ctx context.Context) (result []*ElevationRule, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedElevationRules(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ElevationRulesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryElevationRules().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *PhoneNumber) Organization(ctx context.Context) (*Organization, error) {
 	result, err := _m.Edges.OrganizationOrErr()
 	if IsNotLoaded(err) {

@@ -18,6 +18,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
@@ -76,6 +77,11 @@ var deviceImplementors = []string{"Device", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Device) IsNode() {}
+
+var elevationruleImplementors = []string{"ElevationRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ElevationRule) IsNode() {}
 
 var grantImplementors = []string{"Grant", "Node"}
 
@@ -247,6 +253,15 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			Where(device.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, deviceImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case elevationrule.Table:
+		query := c.ElevationRule.Query().
+			Where(elevationrule.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, elevationruleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -519,6 +534,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 		query := c.Device.Query().
 			Where(device.IDIn(ids...))
 		query, err := query.CollectFields(ctx, deviceImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case elevationrule.Table:
+		query := c.ElevationRule.Query().
+			Where(elevationrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, elevationruleImplementors...)
 		if err != nil {
 			return nil, err
 		}

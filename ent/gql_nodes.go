@@ -84,6 +84,15 @@ func (c *DeviceConnection) Nodes() []*Device {
 }
 
 // Nodes returns the nodes of the connection's edges, in order.
+func (c *ElevationRuleConnection) Nodes() []*ElevationRule {
+	nodes := make([]*ElevationRule, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
 func (c *GrantConnection) Nodes() []*Grant {
 	nodes := make([]*Grant, len(c.Edges))
 	for i, e := range c.Edges {

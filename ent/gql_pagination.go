@@ -23,6 +23,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
@@ -3090,6 +3091,307 @@ func (_m *Device) ToEdge(order *DeviceOrder) *DeviceEdge {
 		order = DefaultDeviceOrder
 	}
 	return &DeviceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ElevationRuleEdge is the edge representation of ElevationRule.
+type ElevationRuleEdge struct {
+	Node   *ElevationRule `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// ElevationRuleConnection is the connection containing edges to ElevationRule.
+type ElevationRuleConnection struct {
+	Edges      []*ElevationRuleEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *ElevationRuleConnection) build(nodes []*ElevationRule, pager *elevationrulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ElevationRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ElevationRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ElevationRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ElevationRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ElevationRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ElevationRulePaginateOption enables pagination customization.
+type ElevationRulePaginateOption func(*elevationrulePager) error
+
+// WithElevationRuleOrder configures pagination ordering.
+func WithElevationRuleOrder(order *ElevationRuleOrder) ElevationRulePaginateOption {
+	if order == nil {
+		order = DefaultElevationRuleOrder
+	}
+	o := *order
+	return func(pager *elevationrulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultElevationRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithElevationRuleFilter configures pagination filter.
+func WithElevationRuleFilter(filter func(*ElevationRuleQuery) (*ElevationRuleQuery, error)) ElevationRulePaginateOption {
+	return func(pager *elevationrulePager) error {
+		if filter == nil {
+			return errors.New("ElevationRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type elevationrulePager struct {
+	reverse bool
+	order   *ElevationRuleOrder
+	filter  func(*ElevationRuleQuery) (*ElevationRuleQuery, error)
+}
+
+func newElevationRulePager(opts []ElevationRulePaginateOption, reverse bool) (*elevationrulePager, error) {
+	pager := &elevationrulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultElevationRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *elevationrulePager) applyFilter(query *ElevationRuleQuery) (*ElevationRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *elevationrulePager) toCursor(_m *ElevationRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *elevationrulePager) applyCursors(query *ElevationRuleQuery, after, before *Cursor) (*ElevationRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultElevationRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *elevationrulePager) applyOrder(query *ElevationRuleQuery) *ElevationRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultElevationRuleOrder.Field {
+		query = query.Order(DefaultElevationRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *elevationrulePager) orderExpr(query *ElevationRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultElevationRuleOrder.Field {
+			b.Comma().Ident(DefaultElevationRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ElevationRule.
+func (_m *ElevationRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ElevationRulePaginateOption,
+) (*ElevationRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newElevationRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ElevationRuleConnection{Edges: []*ElevationRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	if field := collectedField(ctx, "nodes"); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{"nodes"}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ElevationRuleOrderFieldCreatedAt orders ElevationRule by created_at.
+	ElevationRuleOrderFieldCreatedAt = &ElevationRuleOrderField{
+		Value: func(_m *ElevationRule) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: elevationrule.FieldCreatedAt,
+		toTerm: elevationrule.ByCreatedAt,
+		toCursor: func(_m *ElevationRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ElevationRuleOrderField) String() string {
+	var str string
+	switch f.column {
+	case ElevationRuleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ElevationRuleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ElevationRuleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ElevationRuleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ElevationRuleOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ElevationRuleOrderField", str)
+	}
+	return nil
+}
+
+// ElevationRuleOrderField defines the ordering field of ElevationRule.
+type ElevationRuleOrderField struct {
+	// Value extracts the ordering value from the given ElevationRule.
+	Value    func(*ElevationRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) elevationrule.OrderOption
+	toCursor func(*ElevationRule) Cursor
+}
+
+// ElevationRuleOrder defines the ordering of ElevationRule.
+type ElevationRuleOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *ElevationRuleOrderField `json:"field"`
+}
+
+// DefaultElevationRuleOrder is the default ordering of ElevationRule.
+var DefaultElevationRuleOrder = &ElevationRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ElevationRuleOrderField{
+		Value: func(_m *ElevationRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: elevationrule.FieldID,
+		toTerm: elevationrule.ByID,
+		toCursor: func(_m *ElevationRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ElevationRule into ElevationRuleEdge.
+func (_m *ElevationRule) ToEdge(order *ElevationRuleOrder) *ElevationRuleEdge {
+	if order == nil {
+		order = DefaultElevationRuleOrder
+	}
+	return &ElevationRuleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

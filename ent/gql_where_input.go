@@ -1439,6 +1439,12 @@ type GrantWhereInput struct {
 	ExpiresAtLTE    *time.Time  `json:"expiresAtLTE,omitempty"`
 	ExpiresAtIsNil  bool        `json:"expiresAtIsNil,omitempty"`
 	ExpiresAtNotNil bool        `json:"expiresAtNotNil,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *grant.Kind  `json:"kind,omitempty"`
+	KindNEQ   *grant.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []grant.Kind `json:"kindIn,omitempty"`
+	KindNotIn []grant.Kind `json:"kindNotIn,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1667,6 +1673,18 @@ func (i *GrantWhereInput) P() (predicate.Grant, error) {
 	}
 	if i.ExpiresAtNotNil {
 		predicates = append(predicates, grant.ExpiresAtNotNil())
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, grant.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, grant.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, grant.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, grant.KindNotIn(i.KindNotIn...))
 	}
 
 	switch len(predicates) {

@@ -41,7 +41,7 @@ type Grant struct {
 	PartnerDomain *string `json:"partner_domain,omitempty"`
 	// Where the grant is in its life. An ACTIVE grant past its expiry gives no access even before a job marks it EXPIRED.
 	Status grant.Status `json:"status,omitempty"`
-	// How long the grant lasts once approved.
+	// How long the grant lasts once approved; 1 for an elevation, which lasts its minutes.
 	ExpiresInDays int `json:"expires_in_days,omitempty"`
 	// The partner's note to the customer.
 	Note string `json:"note,omitempty"`
@@ -53,6 +53,14 @@ type Grant struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// When the grant was revoked, superseded or expired, or the request lapsed.
 	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// A standing grant, or a partner contact's just-in-time elevation above it.
+	Kind grant.Kind `json:"kind,omitempty"`
+	// Why the elevation is asked for; empty for a standing grant.
+	Reason string `json:"reason,omitempty"`
+	// How long an elevation lasts once approved, in minutes; null for a standing grant.
+	Minutes *int `json:"minutes,omitempty"`
+	// The customer's auto-approval rule that approved the elevation at once; the rule may have been deleted since.
+	DecidedByRuleID *string `json:"decided_by_rule_id,omitempty"`
 	// The last expiry warning sent: 30, 7 or 1 days before expiry.
 	WarnedDays *int `json:"warned_days,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -153,9 +161,9 @@ func (*Grant) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case grant.FieldExpiresInDays, grant.FieldWarnedDays:
+		case grant.FieldExpiresInDays, grant.FieldMinutes, grant.FieldWarnedDays:
 			values[i] = new(sql.NullInt64)
-		case grant.FieldID, grant.FieldPartnerID, grant.FieldCustomerID, grant.FieldGranteeID, grant.FieldRequestedByID, grant.FieldDecidedByID, grant.FieldEndedByID, grant.FieldLevel, grant.FieldPartnerDomain, grant.FieldStatus, grant.FieldNote:
+		case grant.FieldID, grant.FieldPartnerID, grant.FieldCustomerID, grant.FieldGranteeID, grant.FieldRequestedByID, grant.FieldDecidedByID, grant.FieldEndedByID, grant.FieldLevel, grant.FieldPartnerDomain, grant.FieldStatus, grant.FieldNote, grant.FieldKind, grant.FieldReason, grant.FieldDecidedByRuleID:
 			values[i] = new(sql.NullString)
 		case grant.FieldCreatedAt, grant.FieldDecidedAt, grant.FieldStartsAt, grant.FieldExpiresAt, grant.FieldEndedAt:
 			values[i] = new(sql.NullTime)
@@ -283,6 +291,32 @@ func (_m *Grant) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.EndedAt = new(time.Time)
 				*_m.EndedAt = value.Time
+			}
+		case grant.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = grant.Kind(value.String)
+			}
+		case grant.FieldReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reason", values[i])
+			} else if value.Valid {
+				_m.Reason = value.String
+			}
+		case grant.FieldMinutes:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field minutes", values[i])
+			} else if value.Valid {
+				_m.Minutes = new(int)
+				*_m.Minutes = int(value.Int64)
+			}
+		case grant.FieldDecidedByRuleID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field decided_by_rule_id", values[i])
+			} else if value.Valid {
+				_m.DecidedByRuleID = new(string)
+				*_m.DecidedByRuleID = value.String
 			}
 		case grant.FieldWarnedDays:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -419,6 +453,22 @@ func (_m *Grant) String() string {
 	if v := _m.EndedAt; v != nil {
 		builder.WriteString("ended_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
+	builder.WriteString(", ")
+	builder.WriteString("reason=")
+	builder.WriteString(_m.Reason)
+	builder.WriteString(", ")
+	if v := _m.Minutes; v != nil {
+		builder.WriteString("minutes=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.DecidedByRuleID; v != nil {
+		builder.WriteString("decided_by_rule_id=")
+		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
 	if v := _m.WarnedDays; v != nil {

@@ -207,6 +207,62 @@ func (_c *GrantCreate) SetNillableEndedAt(v *time.Time) *GrantCreate {
 	return _c
 }
 
+// SetKind sets the "kind" field.
+func (_c *GrantCreate) SetKind(v grant.Kind) *GrantCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *GrantCreate) SetNillableKind(v *grant.Kind) *GrantCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
+// SetReason sets the "reason" field.
+func (_c *GrantCreate) SetReason(v string) *GrantCreate {
+	_c.mutation.SetReason(v)
+	return _c
+}
+
+// SetNillableReason sets the "reason" field if the given value is not nil.
+func (_c *GrantCreate) SetNillableReason(v *string) *GrantCreate {
+	if v != nil {
+		_c.SetReason(*v)
+	}
+	return _c
+}
+
+// SetMinutes sets the "minutes" field.
+func (_c *GrantCreate) SetMinutes(v int) *GrantCreate {
+	_c.mutation.SetMinutes(v)
+	return _c
+}
+
+// SetNillableMinutes sets the "minutes" field if the given value is not nil.
+func (_c *GrantCreate) SetNillableMinutes(v *int) *GrantCreate {
+	if v != nil {
+		_c.SetMinutes(*v)
+	}
+	return _c
+}
+
+// SetDecidedByRuleID sets the "decided_by_rule_id" field.
+func (_c *GrantCreate) SetDecidedByRuleID(v string) *GrantCreate {
+	_c.mutation.SetDecidedByRuleID(v)
+	return _c
+}
+
+// SetNillableDecidedByRuleID sets the "decided_by_rule_id" field if the given value is not nil.
+func (_c *GrantCreate) SetNillableDecidedByRuleID(v *string) *GrantCreate {
+	if v != nil {
+		_c.SetDecidedByRuleID(*v)
+	}
+	return _c
+}
+
 // SetWarnedDays sets the "warned_days" field.
 func (_c *GrantCreate) SetWarnedDays(v int) *GrantCreate {
 	_c.mutation.SetWarnedDays(v)
@@ -313,6 +369,10 @@ func (_c *GrantCreate) defaults() error {
 		v := grant.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := grant.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if grant.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized grant.DefaultID (forgotten import ent/runtime?)")
@@ -364,6 +424,24 @@ func (_c *GrantCreate) check() error {
 	if v, ok := _c.mutation.Note(); ok {
 		if err := grant.NoteValidator(v); err != nil {
 			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "Grant.note": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Grant.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := grant.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Grant.kind": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Reason(); ok {
+		if err := grant.ReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Grant.reason": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Minutes(); ok {
+		if err := grant.MinutesValidator(v); err != nil {
+			return &ValidationError{Name: "minutes", err: fmt.Errorf(`ent: validator failed for field "Grant.minutes": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
@@ -454,6 +532,22 @@ func (_c *GrantCreate) createSpec() (*Grant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.EndedAt(); ok {
 		_spec.SetField(grant.FieldEndedAt, field.TypeTime, value)
 		_node.EndedAt = &value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(grant.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
+	}
+	if value, ok := _c.mutation.Reason(); ok {
+		_spec.SetField(grant.FieldReason, field.TypeString, value)
+		_node.Reason = value
+	}
+	if value, ok := _c.mutation.Minutes(); ok {
+		_spec.SetField(grant.FieldMinutes, field.TypeInt, value)
+		_node.Minutes = &value
+	}
+	if value, ok := _c.mutation.DecidedByRuleID(); ok {
+		_spec.SetField(grant.FieldDecidedByRuleID, field.TypeString, value)
+		_node.DecidedByRuleID = &value
 	}
 	if value, ok := _c.mutation.WarnedDays(); ok {
 		_spec.SetField(grant.FieldWarnedDays, field.TypeInt, value)

@@ -164,6 +164,26 @@ func (_u *GrantUpdate) ClearEndedAt() *GrantUpdate {
 	return _u
 }
 
+// SetDecidedByRuleID sets the "decided_by_rule_id" field.
+func (_u *GrantUpdate) SetDecidedByRuleID(v string) *GrantUpdate {
+	_u.mutation.SetDecidedByRuleID(v)
+	return _u
+}
+
+// SetNillableDecidedByRuleID sets the "decided_by_rule_id" field if the given value is not nil.
+func (_u *GrantUpdate) SetNillableDecidedByRuleID(v *string) *GrantUpdate {
+	if v != nil {
+		_u.SetDecidedByRuleID(*v)
+	}
+	return _u
+}
+
+// ClearDecidedByRuleID clears the value of the "decided_by_rule_id" field.
+func (_u *GrantUpdate) ClearDecidedByRuleID() *GrantUpdate {
+	_u.mutation.ClearDecidedByRuleID()
+	return _u
+}
+
 // SetWarnedDays sets the "warned_days" field.
 func (_u *GrantUpdate) SetWarnedDays(v int) *GrantUpdate {
 	_u.mutation.ResetWarnedDays()
@@ -314,6 +334,18 @@ func (_u *GrantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.EndedAtCleared() {
 		_spec.ClearField(grant.FieldEndedAt, field.TypeTime)
+	}
+	if _u.mutation.ReasonCleared() {
+		_spec.ClearField(grant.FieldReason, field.TypeString)
+	}
+	if _u.mutation.MinutesCleared() {
+		_spec.ClearField(grant.FieldMinutes, field.TypeInt)
+	}
+	if value, ok := _u.mutation.DecidedByRuleID(); ok {
+		_spec.SetField(grant.FieldDecidedByRuleID, field.TypeString, value)
+	}
+	if _u.mutation.DecidedByRuleIDCleared() {
+		_spec.ClearField(grant.FieldDecidedByRuleID, field.TypeString)
 	}
 	if value, ok := _u.mutation.WarnedDays(); ok {
 		_spec.SetField(grant.FieldWarnedDays, field.TypeInt, value)
@@ -538,6 +570,26 @@ func (_u *GrantUpdateOne) ClearEndedAt() *GrantUpdateOne {
 	return _u
 }
 
+// SetDecidedByRuleID sets the "decided_by_rule_id" field.
+func (_u *GrantUpdateOne) SetDecidedByRuleID(v string) *GrantUpdateOne {
+	_u.mutation.SetDecidedByRuleID(v)
+	return _u
+}
+
+// SetNillableDecidedByRuleID sets the "decided_by_rule_id" field if the given value is not nil.
+func (_u *GrantUpdateOne) SetNillableDecidedByRuleID(v *string) *GrantUpdateOne {
+	if v != nil {
+		_u.SetDecidedByRuleID(*v)
+	}
+	return _u
+}
+
+// ClearDecidedByRuleID clears the value of the "decided_by_rule_id" field.
+func (_u *GrantUpdateOne) ClearDecidedByRuleID() *GrantUpdateOne {
+	_u.mutation.ClearDecidedByRuleID()
+	return _u
+}
+
 // SetWarnedDays sets the "warned_days" field.
 func (_u *GrantUpdateOne) SetWarnedDays(v int) *GrantUpdateOne {
 	_u.mutation.ResetWarnedDays()
@@ -718,6 +770,18 @@ func (_u *GrantUpdateOne) sqlSave(ctx context.Context) (_node *Grant, err error)
 	}
 	if _u.mutation.EndedAtCleared() {
 		_spec.ClearField(grant.FieldEndedAt, field.TypeTime)
+	}
+	if _u.mutation.ReasonCleared() {
+		_spec.ClearField(grant.FieldReason, field.TypeString)
+	}
+	if _u.mutation.MinutesCleared() {
+		_spec.ClearField(grant.FieldMinutes, field.TypeInt)
+	}
+	if value, ok := _u.mutation.DecidedByRuleID(); ok {
+		_spec.SetField(grant.FieldDecidedByRuleID, field.TypeString, value)
+	}
+	if _u.mutation.DecidedByRuleIDCleared() {
+		_spec.ClearField(grant.FieldDecidedByRuleID, field.TypeString)
 	}
 	if value, ok := _u.mutation.WarnedDays(); ok {
 		_spec.SetField(grant.FieldWarnedDays, field.TypeInt, value)

@@ -23,6 +23,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
@@ -56,6 +57,7 @@ const (
 	TypeCaseSubscription = "CaseSubscription"
 	TypeContact          = "Contact"
 	TypeDevice           = "Device"
+	TypeElevationRule    = "ElevationRule"
 	TypeEmailSuppression = "EmailSuppression"
 	TypeGrant            = "Grant"
 	TypeGrantEvent       = "GrantEvent"
@@ -10390,6 +10392,839 @@ func (m *DeviceMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Device edge %s", name)
 }
 
+// ElevationRuleMutation represents an operation that mutates the ElevationRule nodes in the graph.
+type ElevationRuleMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *string
+	created_at        *time.Time
+	partner_id        *string
+	contact_role      *access.Role
+	max_level         *access.Level
+	max_minutes       *int
+	addmax_minutes    *int
+	clearedFields     map[string]struct{}
+	customer          *string
+	clearedcustomer   bool
+	created_by        *string
+	clearedcreated_by bool
+	done              bool
+	oldValue          func(context.Context) (*ElevationRule, error)
+	predicates        []predicate.ElevationRule
+}
+
+var _ ent.Mutation = (*ElevationRuleMutation)(nil)
+
+// elevationruleOption allows management of the mutation configuration using functional options.
+type elevationruleOption func(*ElevationRuleMutation)
+
+// newElevationRuleMutation creates new mutation for the ElevationRule entity.
+func newElevationRuleMutation(c config, op Op, opts ...elevationruleOption) *ElevationRuleMutation {
+	m := &ElevationRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeElevationRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withElevationRuleID sets the ID field of the mutation.
+func withElevationRuleID(id string) elevationruleOption {
+	return func(m *ElevationRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ElevationRule
+		)
+		m.oldValue = func(ctx context.Context) (*ElevationRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ElevationRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withElevationRule sets the old ElevationRule of the mutation.
+func withElevationRule(node *ElevationRule) elevationruleOption {
+	return func(m *ElevationRuleMutation) {
+		m.oldValue = func(context.Context) (*ElevationRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ElevationRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ElevationRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ElevationRule entities.
+func (m *ElevationRuleMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ElevationRuleMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ElevationRuleMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ElevationRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ElevationRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ElevationRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ElevationRule entity.
+// If the ElevationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ElevationRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ElevationRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *ElevationRuleMutation) SetCustomerID(s string) {
+	m.customer = &s
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *ElevationRuleMutation) CustomerID() (r string, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the ElevationRule entity.
+// If the ElevationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ElevationRuleMutation) OldCustomerID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *ElevationRuleMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *ElevationRuleMutation) SetPartnerID(s string) {
+	m.partner_id = &s
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *ElevationRuleMutation) PartnerID() (r string, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the ElevationRule entity.
+// If the ElevationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ElevationRuleMutation) OldPartnerID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (m *ElevationRuleMutation) ClearPartnerID() {
+	m.partner_id = nil
+	m.clearedFields[elevationrule.FieldPartnerID] = struct{}{}
+}
+
+// PartnerIDCleared returns if the "partner_id" field was cleared in this mutation.
+func (m *ElevationRuleMutation) PartnerIDCleared() bool {
+	_, ok := m.clearedFields[elevationrule.FieldPartnerID]
+	return ok
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *ElevationRuleMutation) ResetPartnerID() {
+	m.partner_id = nil
+	delete(m.clearedFields, elevationrule.FieldPartnerID)
+}
+
+// SetContactRole sets the "contact_role" field.
+func (m *ElevationRuleMutation) SetContactRole(a access.Role) {
+	m.contact_role = &a
+}
+
+// ContactRole returns the value of the "contact_role" field in the mutation.
+func (m *ElevationRuleMutation) ContactRole() (r access.Role, exists bool) {
+	v := m.contact_role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactRole returns the old "contact_role" field's value of the ElevationRule entity.
+// If the ElevationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ElevationRuleMutation) OldContactRole(ctx context.Context) (v *access.Role, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactRole: %w", err)
+	}
+	return oldValue.ContactRole, nil
+}
+
+// ClearContactRole clears the value of the "contact_role" field.
+func (m *ElevationRuleMutation) ClearContactRole() {
+	m.contact_role = nil
+	m.clearedFields[elevationrule.FieldContactRole] = struct{}{}
+}
+
+// ContactRoleCleared returns if the "contact_role" field was cleared in this mutation.
+func (m *ElevationRuleMutation) ContactRoleCleared() bool {
+	_, ok := m.clearedFields[elevationrule.FieldContactRole]
+	return ok
+}
+
+// ResetContactRole resets all changes to the "contact_role" field.
+func (m *ElevationRuleMutation) ResetContactRole() {
+	m.contact_role = nil
+	delete(m.clearedFields, elevationrule.FieldContactRole)
+}
+
+// SetMaxLevel sets the "max_level" field.
+func (m *ElevationRuleMutation) SetMaxLevel(a access.Level) {
+	m.max_level = &a
+}
+
+// MaxLevel returns the value of the "max_level" field in the mutation.
+func (m *ElevationRuleMutation) MaxLevel() (r access.Level, exists bool) {
+	v := m.max_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxLevel returns the old "max_level" field's value of the ElevationRule entity.
+// If the ElevationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ElevationRuleMutation) OldMaxLevel(ctx context.Context) (v access.Level, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxLevel: %w", err)
+	}
+	return oldValue.MaxLevel, nil
+}
+
+// ResetMaxLevel resets all changes to the "max_level" field.
+func (m *ElevationRuleMutation) ResetMaxLevel() {
+	m.max_level = nil
+}
+
+// SetMaxMinutes sets the "max_minutes" field.
+func (m *ElevationRuleMutation) SetMaxMinutes(i int) {
+	m.max_minutes = &i
+	m.addmax_minutes = nil
+}
+
+// MaxMinutes returns the value of the "max_minutes" field in the mutation.
+func (m *ElevationRuleMutation) MaxMinutes() (r int, exists bool) {
+	v := m.max_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxMinutes returns the old "max_minutes" field's value of the ElevationRule entity.
+// If the ElevationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ElevationRuleMutation) OldMaxMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxMinutes: %w", err)
+	}
+	return oldValue.MaxMinutes, nil
+}
+
+// AddMaxMinutes adds i to the "max_minutes" field.
+func (m *ElevationRuleMutation) AddMaxMinutes(i int) {
+	if m.addmax_minutes != nil {
+		*m.addmax_minutes += i
+	} else {
+		m.addmax_minutes = &i
+	}
+}
+
+// AddedMaxMinutes returns the value that was added to the "max_minutes" field in this mutation.
+func (m *ElevationRuleMutation) AddedMaxMinutes() (r int, exists bool) {
+	v := m.addmax_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxMinutes resets all changes to the "max_minutes" field.
+func (m *ElevationRuleMutation) ResetMaxMinutes() {
+	m.max_minutes = nil
+	m.addmax_minutes = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *ElevationRuleMutation) SetCreatedByID(s string) {
+	m.created_by = &s
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *ElevationRuleMutation) CreatedByID() (r string, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the ElevationRule entity.
+// If the ElevationRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ElevationRuleMutation) OldCreatedByID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *ElevationRuleMutation) ResetCreatedByID() {
+	m.created_by = nil
+}
+
+// ClearCustomer clears the "customer" edge to the Organization entity.
+func (m *ElevationRuleMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[elevationrule.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Organization entity was cleared.
+func (m *ElevationRuleMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *ElevationRuleMutation) CustomerIDs() (ids []string) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *ElevationRuleMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// ClearCreatedBy clears the "created_by" edge to the Contact entity.
+func (m *ElevationRuleMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[elevationrule.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the Contact entity was cleared.
+func (m *ElevationRuleMutation) CreatedByCleared() bool {
+	return m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *ElevationRuleMutation) CreatedByIDs() (ids []string) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *ElevationRuleMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// Where appends a list predicates to the ElevationRuleMutation builder.
+func (m *ElevationRuleMutation) Where(ps ...predicate.ElevationRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ElevationRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ElevationRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ElevationRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ElevationRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ElevationRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ElevationRule).
+func (m *ElevationRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ElevationRuleMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, elevationrule.FieldCreatedAt)
+	}
+	if m.customer != nil {
+		fields = append(fields, elevationrule.FieldCustomerID)
+	}
+	if m.partner_id != nil {
+		fields = append(fields, elevationrule.FieldPartnerID)
+	}
+	if m.contact_role != nil {
+		fields = append(fields, elevationrule.FieldContactRole)
+	}
+	if m.max_level != nil {
+		fields = append(fields, elevationrule.FieldMaxLevel)
+	}
+	if m.max_minutes != nil {
+		fields = append(fields, elevationrule.FieldMaxMinutes)
+	}
+	if m.created_by != nil {
+		fields = append(fields, elevationrule.FieldCreatedByID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ElevationRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case elevationrule.FieldCreatedAt:
+		return m.CreatedAt()
+	case elevationrule.FieldCustomerID:
+		return m.CustomerID()
+	case elevationrule.FieldPartnerID:
+		return m.PartnerID()
+	case elevationrule.FieldContactRole:
+		return m.ContactRole()
+	case elevationrule.FieldMaxLevel:
+		return m.MaxLevel()
+	case elevationrule.FieldMaxMinutes:
+		return m.MaxMinutes()
+	case elevationrule.FieldCreatedByID:
+		return m.CreatedByID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ElevationRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case elevationrule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case elevationrule.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case elevationrule.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case elevationrule.FieldContactRole:
+		return m.OldContactRole(ctx)
+	case elevationrule.FieldMaxLevel:
+		return m.OldMaxLevel(ctx)
+	case elevationrule.FieldMaxMinutes:
+		return m.OldMaxMinutes(ctx)
+	case elevationrule.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	}
+	return nil, fmt.Errorf("unknown ElevationRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ElevationRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case elevationrule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case elevationrule.FieldCustomerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case elevationrule.FieldPartnerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case elevationrule.FieldContactRole:
+		v, ok := value.(access.Role)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactRole(v)
+		return nil
+	case elevationrule.FieldMaxLevel:
+		v, ok := value.(access.Level)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxLevel(v)
+		return nil
+	case elevationrule.FieldMaxMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxMinutes(v)
+		return nil
+	case elevationrule.FieldCreatedByID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ElevationRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ElevationRuleMutation) AddedFields() []string {
+	var fields []string
+	if m.addmax_minutes != nil {
+		fields = append(fields, elevationrule.FieldMaxMinutes)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ElevationRuleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case elevationrule.FieldMaxMinutes:
+		return m.AddedMaxMinutes()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ElevationRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case elevationrule.FieldMaxMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxMinutes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ElevationRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ElevationRuleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(elevationrule.FieldPartnerID) {
+		fields = append(fields, elevationrule.FieldPartnerID)
+	}
+	if m.FieldCleared(elevationrule.FieldContactRole) {
+		fields = append(fields, elevationrule.FieldContactRole)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ElevationRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ElevationRuleMutation) ClearField(name string) error {
+	switch name {
+	case elevationrule.FieldPartnerID:
+		m.ClearPartnerID()
+		return nil
+	case elevationrule.FieldContactRole:
+		m.ClearContactRole()
+		return nil
+	}
+	return fmt.Errorf("unknown ElevationRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ElevationRuleMutation) ResetField(name string) error {
+	switch name {
+	case elevationrule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case elevationrule.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case elevationrule.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case elevationrule.FieldContactRole:
+		m.ResetContactRole()
+		return nil
+	case elevationrule.FieldMaxLevel:
+		m.ResetMaxLevel()
+		return nil
+	case elevationrule.FieldMaxMinutes:
+		m.ResetMaxMinutes()
+		return nil
+	case elevationrule.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown ElevationRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ElevationRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.customer != nil {
+		edges = append(edges, elevationrule.EdgeCustomer)
+	}
+	if m.created_by != nil {
+		edges = append(edges, elevationrule.EdgeCreatedBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ElevationRuleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case elevationrule.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	case elevationrule.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ElevationRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ElevationRuleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ElevationRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcustomer {
+		edges = append(edges, elevationrule.EdgeCustomer)
+	}
+	if m.clearedcreated_by {
+		edges = append(edges, elevationrule.EdgeCreatedBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ElevationRuleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case elevationrule.EdgeCustomer:
+		return m.clearedcustomer
+	case elevationrule.EdgeCreatedBy:
+		return m.clearedcreated_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ElevationRuleMutation) ClearEdge(name string) error {
+	switch name {
+	case elevationrule.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	case elevationrule.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ElevationRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ElevationRuleMutation) ResetEdge(name string) error {
+	switch name {
+	case elevationrule.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	case elevationrule.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ElevationRule edge %s", name)
+}
+
 // EmailSuppressionMutation represents an operation that mutates the EmailSuppression nodes in the graph.
 type EmailSuppressionMutation struct {
 	config
@@ -10942,6 +11777,11 @@ type GrantMutation struct {
 	starts_at           *time.Time
 	expires_at          *time.Time
 	ended_at            *time.Time
+	kind                *grant.Kind
+	reason              *string
+	minutes             *int
+	addminutes          *int
+	decided_by_rule_id  *string
 	warned_days         *int
 	addwarned_days      *int
 	clearedFields       map[string]struct{}
@@ -11779,6 +12619,210 @@ func (m *GrantMutation) ResetEndedAt() {
 	delete(m.clearedFields, grant.FieldEndedAt)
 }
 
+// SetKind sets the "kind" field.
+func (m *GrantMutation) SetKind(gr grant.Kind) {
+	m.kind = &gr
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *GrantMutation) Kind() (r grant.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldKind(ctx context.Context) (v grant.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *GrantMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *GrantMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *GrantMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *GrantMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[grant.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *GrantMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[grant.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *GrantMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, grant.FieldReason)
+}
+
+// SetMinutes sets the "minutes" field.
+func (m *GrantMutation) SetMinutes(i int) {
+	m.minutes = &i
+	m.addminutes = nil
+}
+
+// Minutes returns the value of the "minutes" field in the mutation.
+func (m *GrantMutation) Minutes() (r int, exists bool) {
+	v := m.minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinutes returns the old "minutes" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldMinutes(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinutes: %w", err)
+	}
+	return oldValue.Minutes, nil
+}
+
+// AddMinutes adds i to the "minutes" field.
+func (m *GrantMutation) AddMinutes(i int) {
+	if m.addminutes != nil {
+		*m.addminutes += i
+	} else {
+		m.addminutes = &i
+	}
+}
+
+// AddedMinutes returns the value that was added to the "minutes" field in this mutation.
+func (m *GrantMutation) AddedMinutes() (r int, exists bool) {
+	v := m.addminutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMinutes clears the value of the "minutes" field.
+func (m *GrantMutation) ClearMinutes() {
+	m.minutes = nil
+	m.addminutes = nil
+	m.clearedFields[grant.FieldMinutes] = struct{}{}
+}
+
+// MinutesCleared returns if the "minutes" field was cleared in this mutation.
+func (m *GrantMutation) MinutesCleared() bool {
+	_, ok := m.clearedFields[grant.FieldMinutes]
+	return ok
+}
+
+// ResetMinutes resets all changes to the "minutes" field.
+func (m *GrantMutation) ResetMinutes() {
+	m.minutes = nil
+	m.addminutes = nil
+	delete(m.clearedFields, grant.FieldMinutes)
+}
+
+// SetDecidedByRuleID sets the "decided_by_rule_id" field.
+func (m *GrantMutation) SetDecidedByRuleID(s string) {
+	m.decided_by_rule_id = &s
+}
+
+// DecidedByRuleID returns the value of the "decided_by_rule_id" field in the mutation.
+func (m *GrantMutation) DecidedByRuleID() (r string, exists bool) {
+	v := m.decided_by_rule_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedByRuleID returns the old "decided_by_rule_id" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldDecidedByRuleID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedByRuleID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedByRuleID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedByRuleID: %w", err)
+	}
+	return oldValue.DecidedByRuleID, nil
+}
+
+// ClearDecidedByRuleID clears the value of the "decided_by_rule_id" field.
+func (m *GrantMutation) ClearDecidedByRuleID() {
+	m.decided_by_rule_id = nil
+	m.clearedFields[grant.FieldDecidedByRuleID] = struct{}{}
+}
+
+// DecidedByRuleIDCleared returns if the "decided_by_rule_id" field was cleared in this mutation.
+func (m *GrantMutation) DecidedByRuleIDCleared() bool {
+	_, ok := m.clearedFields[grant.FieldDecidedByRuleID]
+	return ok
+}
+
+// ResetDecidedByRuleID resets all changes to the "decided_by_rule_id" field.
+func (m *GrantMutation) ResetDecidedByRuleID() {
+	m.decided_by_rule_id = nil
+	delete(m.clearedFields, grant.FieldDecidedByRuleID)
+}
+
 // SetWarnedDays sets the "warned_days" field.
 func (m *GrantMutation) SetWarnedDays(i int) {
 	m.warned_days = &i
@@ -12045,7 +13089,7 @@ func (m *GrantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *GrantMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, grant.FieldCreatedAt)
 	}
@@ -12094,6 +13138,18 @@ func (m *GrantMutation) Fields() []string {
 	if m.ended_at != nil {
 		fields = append(fields, grant.FieldEndedAt)
 	}
+	if m.kind != nil {
+		fields = append(fields, grant.FieldKind)
+	}
+	if m.reason != nil {
+		fields = append(fields, grant.FieldReason)
+	}
+	if m.minutes != nil {
+		fields = append(fields, grant.FieldMinutes)
+	}
+	if m.decided_by_rule_id != nil {
+		fields = append(fields, grant.FieldDecidedByRuleID)
+	}
 	if m.warned_days != nil {
 		fields = append(fields, grant.FieldWarnedDays)
 	}
@@ -12137,6 +13193,14 @@ func (m *GrantMutation) Field(name string) (ent.Value, bool) {
 		return m.ExpiresAt()
 	case grant.FieldEndedAt:
 		return m.EndedAt()
+	case grant.FieldKind:
+		return m.Kind()
+	case grant.FieldReason:
+		return m.Reason()
+	case grant.FieldMinutes:
+		return m.Minutes()
+	case grant.FieldDecidedByRuleID:
+		return m.DecidedByRuleID()
 	case grant.FieldWarnedDays:
 		return m.WarnedDays()
 	}
@@ -12180,6 +13244,14 @@ func (m *GrantMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldExpiresAt(ctx)
 	case grant.FieldEndedAt:
 		return m.OldEndedAt(ctx)
+	case grant.FieldKind:
+		return m.OldKind(ctx)
+	case grant.FieldReason:
+		return m.OldReason(ctx)
+	case grant.FieldMinutes:
+		return m.OldMinutes(ctx)
+	case grant.FieldDecidedByRuleID:
+		return m.OldDecidedByRuleID(ctx)
 	case grant.FieldWarnedDays:
 		return m.OldWarnedDays(ctx)
 	}
@@ -12303,6 +13375,34 @@ func (m *GrantMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetEndedAt(v)
 		return nil
+	case grant.FieldKind:
+		v, ok := value.(grant.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case grant.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case grant.FieldMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinutes(v)
+		return nil
+	case grant.FieldDecidedByRuleID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedByRuleID(v)
+		return nil
 	case grant.FieldWarnedDays:
 		v, ok := value.(int)
 		if !ok {
@@ -12321,6 +13421,9 @@ func (m *GrantMutation) AddedFields() []string {
 	if m.addexpires_in_days != nil {
 		fields = append(fields, grant.FieldExpiresInDays)
 	}
+	if m.addminutes != nil {
+		fields = append(fields, grant.FieldMinutes)
+	}
 	if m.addwarned_days != nil {
 		fields = append(fields, grant.FieldWarnedDays)
 	}
@@ -12334,6 +13437,8 @@ func (m *GrantMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case grant.FieldExpiresInDays:
 		return m.AddedExpiresInDays()
+	case grant.FieldMinutes:
+		return m.AddedMinutes()
 	case grant.FieldWarnedDays:
 		return m.AddedWarnedDays()
 	}
@@ -12351,6 +13456,13 @@ func (m *GrantMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddExpiresInDays(v)
+		return nil
+	case grant.FieldMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinutes(v)
 		return nil
 	case grant.FieldWarnedDays:
 		v, ok := value.(int)
@@ -12393,6 +13505,15 @@ func (m *GrantMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(grant.FieldEndedAt) {
 		fields = append(fields, grant.FieldEndedAt)
+	}
+	if m.FieldCleared(grant.FieldReason) {
+		fields = append(fields, grant.FieldReason)
+	}
+	if m.FieldCleared(grant.FieldMinutes) {
+		fields = append(fields, grant.FieldMinutes)
+	}
+	if m.FieldCleared(grant.FieldDecidedByRuleID) {
+		fields = append(fields, grant.FieldDecidedByRuleID)
 	}
 	if m.FieldCleared(grant.FieldWarnedDays) {
 		fields = append(fields, grant.FieldWarnedDays)
@@ -12437,6 +13558,15 @@ func (m *GrantMutation) ClearField(name string) error {
 		return nil
 	case grant.FieldEndedAt:
 		m.ClearEndedAt()
+		return nil
+	case grant.FieldReason:
+		m.ClearReason()
+		return nil
+	case grant.FieldMinutes:
+		m.ClearMinutes()
+		return nil
+	case grant.FieldDecidedByRuleID:
+		m.ClearDecidedByRuleID()
 		return nil
 	case grant.FieldWarnedDays:
 		m.ClearWarnedDays()
@@ -12496,6 +13626,18 @@ func (m *GrantMutation) ResetField(name string) error {
 		return nil
 	case grant.FieldEndedAt:
 		m.ResetEndedAt()
+		return nil
+	case grant.FieldKind:
+		m.ResetKind()
+		return nil
+	case grant.FieldReason:
+		m.ResetReason()
+		return nil
+	case grant.FieldMinutes:
+		m.ResetMinutes()
+		return nil
+	case grant.FieldDecidedByRuleID:
+		m.ResetDecidedByRuleID()
 		return nil
 	case grant.FieldWarnedDays:
 		m.ResetWarnedDays()
@@ -13650,6 +14792,9 @@ type OrganizationMutation struct {
 	partner_grants                   map[string]struct{}
 	removedpartner_grants            map[string]struct{}
 	clearedpartner_grants            bool
+	elevation_rules                  map[string]struct{}
+	removedelevation_rules           map[string]struct{}
+	clearedelevation_rules           bool
 	era_cases                        map[string]struct{}
 	removedera_cases                 map[string]struct{}
 	clearedera_cases                 bool
@@ -14638,6 +15783,60 @@ func (m *OrganizationMutation) ResetPartnerGrants() {
 	m.removedpartner_grants = nil
 }
 
+// AddElevationRuleIDs adds the "elevation_rules" edge to the ElevationRule entity by ids.
+func (m *OrganizationMutation) AddElevationRuleIDs(ids ...string) {
+	if m.elevation_rules == nil {
+		m.elevation_rules = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.elevation_rules[ids[i]] = struct{}{}
+	}
+}
+
+// ClearElevationRules clears the "elevation_rules" edge to the ElevationRule entity.
+func (m *OrganizationMutation) ClearElevationRules() {
+	m.clearedelevation_rules = true
+}
+
+// ElevationRulesCleared reports if the "elevation_rules" edge to the ElevationRule entity was cleared.
+func (m *OrganizationMutation) ElevationRulesCleared() bool {
+	return m.clearedelevation_rules
+}
+
+// RemoveElevationRuleIDs removes the "elevation_rules" edge to the ElevationRule entity by IDs.
+func (m *OrganizationMutation) RemoveElevationRuleIDs(ids ...string) {
+	if m.removedelevation_rules == nil {
+		m.removedelevation_rules = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.elevation_rules, ids[i])
+		m.removedelevation_rules[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedElevationRules returns the removed IDs of the "elevation_rules" edge to the ElevationRule entity.
+func (m *OrganizationMutation) RemovedElevationRulesIDs() (ids []string) {
+	for id := range m.removedelevation_rules {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ElevationRulesIDs returns the "elevation_rules" edge IDs in the mutation.
+func (m *OrganizationMutation) ElevationRulesIDs() (ids []string) {
+	for id := range m.elevation_rules {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetElevationRules resets all changes to the "elevation_rules" edge.
+func (m *OrganizationMutation) ResetElevationRules() {
+	m.elevation_rules = nil
+	m.clearedelevation_rules = false
+	m.removedelevation_rules = nil
+}
+
 // AddEraCaseIDs adds the "era_cases" edge to the SupportCase entity by ids.
 func (m *OrganizationMutation) AddEraCaseIDs(ids ...string) {
 	if m.era_cases == nil {
@@ -15108,7 +16307,7 @@ func (m *OrganizationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrganizationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.contacts != nil {
 		edges = append(edges, organization.EdgeContacts)
 	}
@@ -15126,6 +16325,9 @@ func (m *OrganizationMutation) AddedEdges() []string {
 	}
 	if m.partner_grants != nil {
 		edges = append(edges, organization.EdgePartnerGrants)
+	}
+	if m.elevation_rules != nil {
+		edges = append(edges, organization.EdgeElevationRules)
 	}
 	if m.era_cases != nil {
 		edges = append(edges, organization.EdgeEraCases)
@@ -15176,6 +16378,12 @@ func (m *OrganizationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organization.EdgeElevationRules:
+		ids := make([]ent.Value, 0, len(m.elevation_rules))
+		for id := range m.elevation_rules {
+			ids = append(ids, id)
+		}
+		return ids
 	case organization.EdgeEraCases:
 		ids := make([]ent.Value, 0, len(m.era_cases))
 		for id := range m.era_cases {
@@ -15194,7 +16402,7 @@ func (m *OrganizationMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrganizationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.removedcontacts != nil {
 		edges = append(edges, organization.EdgeContacts)
 	}
@@ -15212,6 +16420,9 @@ func (m *OrganizationMutation) RemovedEdges() []string {
 	}
 	if m.removedpartner_grants != nil {
 		edges = append(edges, organization.EdgePartnerGrants)
+	}
+	if m.removedelevation_rules != nil {
+		edges = append(edges, organization.EdgeElevationRules)
 	}
 	if m.removedera_cases != nil {
 		edges = append(edges, organization.EdgeEraCases)
@@ -15262,6 +16473,12 @@ func (m *OrganizationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organization.EdgeElevationRules:
+		ids := make([]ent.Value, 0, len(m.removedelevation_rules))
+		for id := range m.removedelevation_rules {
+			ids = append(ids, id)
+		}
+		return ids
 	case organization.EdgeEraCases:
 		ids := make([]ent.Value, 0, len(m.removedera_cases))
 		for id := range m.removedera_cases {
@@ -15280,7 +16497,7 @@ func (m *OrganizationMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrganizationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.clearedcontacts {
 		edges = append(edges, organization.EdgeContacts)
 	}
@@ -15298,6 +16515,9 @@ func (m *OrganizationMutation) ClearedEdges() []string {
 	}
 	if m.clearedpartner_grants {
 		edges = append(edges, organization.EdgePartnerGrants)
+	}
+	if m.clearedelevation_rules {
+		edges = append(edges, organization.EdgeElevationRules)
 	}
 	if m.clearedera_cases {
 		edges = append(edges, organization.EdgeEraCases)
@@ -15324,6 +16544,8 @@ func (m *OrganizationMutation) EdgeCleared(name string) bool {
 		return m.clearedcustomer_grants
 	case organization.EdgePartnerGrants:
 		return m.clearedpartner_grants
+	case organization.EdgeElevationRules:
+		return m.clearedelevation_rules
 	case organization.EdgeEraCases:
 		return m.clearedera_cases
 	case organization.EdgeFiledCases:
@@ -15361,6 +16583,9 @@ func (m *OrganizationMutation) ResetEdge(name string) error {
 		return nil
 	case organization.EdgePartnerGrants:
 		m.ResetPartnerGrants()
+		return nil
+	case organization.EdgeElevationRules:
+		m.ResetElevationRules()
 		return nil
 	case organization.EdgeEraCases:
 		m.ResetEraCases()

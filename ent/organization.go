@@ -65,15 +65,17 @@ type OrganizationEdges struct {
 	CustomerGrants []*Grant `json:"customer_grants,omitempty"`
 	// Grants this partner holds on customers.
 	PartnerGrants []*Grant `json:"partner_grants,omitempty"`
+	// The customer's rules that approve partners' elevation requests at once, oldest first; the customer's contact managers and admins read them all, a partner those that name it.
+	ElevationRules []*ElevationRule `json:"elevation_rules,omitempty"`
 	// Cases created while this partner held a grant on their customer.
 	EraCases []*SupportCase `json:"era_cases,omitempty"`
 	// Cases this partner filed on behalf of customers.
 	FiledCases []*SupportCase `json:"filed_cases,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [9]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedContacts       map[string][]*Contact
 	namedDevices        map[string][]*Device
@@ -81,6 +83,7 @@ type OrganizationEdges struct {
 	namedCases          map[string][]*SupportCase
 	namedCustomerGrants map[string][]*Grant
 	namedPartnerGrants  map[string][]*Grant
+	namedElevationRules map[string][]*ElevationRule
 	namedEraCases       map[string][]*SupportCase
 	namedFiledCases     map[string][]*SupportCase
 }
@@ -139,10 +142,19 @@ func (e OrganizationEdges) PartnerGrantsOrErr() ([]*Grant, error) {
 	return nil, &NotLoadedError{edge: "partner_grants"}
 }
 
+// ElevationRulesOrErr returns the ElevationRules value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrganizationEdges) ElevationRulesOrErr() ([]*ElevationRule, error) {
+	if e.loadedTypes[6] {
+		return e.ElevationRules, nil
+	}
+	return nil, &NotLoadedError{edge: "elevation_rules"}
+}
+
 // EraCasesOrErr returns the EraCases value or an error if the edge
 // was not loaded in eager-loading.
 func (e OrganizationEdges) EraCasesOrErr() ([]*SupportCase, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.EraCases, nil
 	}
 	return nil, &NotLoadedError{edge: "era_cases"}
@@ -151,7 +163,7 @@ func (e OrganizationEdges) EraCasesOrErr() ([]*SupportCase, error) {
 // FiledCasesOrErr returns the FiledCases value or an error if the edge
 // was not loaded in eager-loading.
 func (e OrganizationEdges) FiledCasesOrErr() ([]*SupportCase, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.FiledCases, nil
 	}
 	return nil, &NotLoadedError{edge: "filed_cases"}
@@ -316,6 +328,11 @@ func (_m *Organization) QueryCustomerGrants() *GrantQuery {
 // QueryPartnerGrants queries the "partner_grants" edge of the Organization entity.
 func (_m *Organization) QueryPartnerGrants() *GrantQuery {
 	return NewOrganizationClient(_m.config).QueryPartnerGrants(_m)
+}
+
+// QueryElevationRules queries the "elevation_rules" edge of the Organization entity.
+func (_m *Organization) QueryElevationRules() *ElevationRuleQuery {
+	return NewOrganizationClient(_m.config).QueryElevationRules(_m)
 }
 
 // QueryEraCases queries the "era_cases" edge of the Organization entity.
@@ -554,6 +571,30 @@ func (_m *Organization) appendNamedPartnerGrants(name string, edges ...*Grant) {
 		_m.Edges.namedPartnerGrants[name] = []*Grant{}
 	} else {
 		_m.Edges.namedPartnerGrants[name] = append(_m.Edges.namedPartnerGrants[name], edges...)
+	}
+}
+
+// NamedElevationRules returns the ElevationRules named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Organization) NamedElevationRules(name string) ([]*ElevationRule, error) {
+	if _m.Edges.namedElevationRules == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedElevationRules[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Organization) appendNamedElevationRules(name string, edges ...*ElevationRule) {
+	if _m.Edges.namedElevationRules == nil {
+		_m.Edges.namedElevationRules = make(map[string][]*ElevationRule)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedElevationRules[name] = []*ElevationRule{}
+	} else {
+		_m.Edges.namedElevationRules[name] = append(_m.Edges.namedElevationRules[name], edges...)
 	}
 }
 

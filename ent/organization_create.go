@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -257,6 +258,21 @@ func (_c *OrganizationCreate) AddPartnerGrants(v ...*Grant) *OrganizationCreate 
 		ids[i] = v[i].ID
 	}
 	return _c.AddPartnerGrantIDs(ids...)
+}
+
+// AddElevationRuleIDs adds the "elevation_rules" edge to the ElevationRule entity by IDs.
+func (_c *OrganizationCreate) AddElevationRuleIDs(ids ...string) *OrganizationCreate {
+	_c.mutation.AddElevationRuleIDs(ids...)
+	return _c
+}
+
+// AddElevationRules adds the "elevation_rules" edges to the ElevationRule entity.
+func (_c *OrganizationCreate) AddElevationRules(v ...*ElevationRule) *OrganizationCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddElevationRuleIDs(ids...)
 }
 
 // AddEraCaseIDs adds the "era_cases" edge to the SupportCase entity by IDs.
@@ -586,6 +602,22 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ElevationRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.ElevationRulesTable,
+			Columns: []string{organization.ElevationRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(elevationrule.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

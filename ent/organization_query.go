@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -34,6 +35,7 @@ type OrganizationQuery struct {
 	withCases               *SupportCaseQuery
 	withCustomerGrants      *GrantQuery
 	withPartnerGrants       *GrantQuery
+	withElevationRules      *ElevationRuleQuery
 	withEraCases            *SupportCaseQuery
 	withFiledCases          *SupportCaseQuery
 	loadTotal               []func(context.Context, []*Organization) error
@@ -44,6 +46,7 @@ type OrganizationQuery struct {
 	withNamedCases          map[string]*SupportCaseQuery
 	withNamedCustomerGrants map[string]*GrantQuery
 	withNamedPartnerGrants  map[string]*GrantQuery
+	withNamedElevationRules map[string]*ElevationRuleQuery
 	withNamedEraCases       map[string]*SupportCaseQuery
 	withNamedFiledCases     map[string]*SupportCaseQuery
 	// intermediate query (i.e. traversal path).
@@ -207,6 +210,28 @@ func (_q *OrganizationQuery) QueryPartnerGrants() *GrantQuery {
 			sqlgraph.From(organization.Table, organization.FieldID, selector),
 			sqlgraph.To(grant.Table, grant.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.PartnerGrantsTable, organization.PartnerGrantsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryElevationRules chains the current query on the "elevation_rules" edge.
+func (_q *OrganizationQuery) QueryElevationRules() *ElevationRuleQuery {
+	query := (&ElevationRuleClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organization.Table, organization.FieldID, selector),
+			sqlgraph.To(elevationrule.Table, elevationrule.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, organization.ElevationRulesTable, organization.ElevationRulesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -456,6 +481,7 @@ func (_q *OrganizationQuery) Clone() *OrganizationQuery {
 		withCases:          _q.withCases.Clone(),
 		withCustomerGrants: _q.withCustomerGrants.Clone(),
 		withPartnerGrants:  _q.withPartnerGrants.Clone(),
+		withElevationRules: _q.withElevationRules.Clone(),
 		withEraCases:       _q.withEraCases.Clone(),
 		withFiledCases:     _q.withFiledCases.Clone(),
 		// clone intermediate query.
@@ -528,6 +554,17 @@ func (_q *OrganizationQuery) WithPartnerGrants(opts ...func(*GrantQuery)) *Organ
 		opt(query)
 	}
 	_q.withPartnerGrants = query
+	return _q
+}
+
+// WithElevationRules tells the query-builder to eager-load the nodes that are connected to
+// the "elevation_rules" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganizationQuery) WithElevationRules(opts ...func(*ElevationRuleQuery)) *OrganizationQuery {
+	query := (&ElevationRuleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withElevationRules = query
 	return _q
 }
 
@@ -631,13 +668,14 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*Organization{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [9]bool{
 			_q.withContacts != nil,
 			_q.withDevices != nil,
 			_q.withPhoneNumbers != nil,
 			_q.withCases != nil,
 			_q.withCustomerGrants != nil,
 			_q.withPartnerGrants != nil,
+			_q.withElevationRules != nil,
 			_q.withEraCases != nil,
 			_q.withFiledCases != nil,
 		}
@@ -709,6 +747,13 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withElevationRules; query != nil {
+		if err := _q.loadElevationRules(ctx, query, nodes,
+			func(n *Organization) { n.Edges.ElevationRules = []*ElevationRule{} },
+			func(n *Organization, e *ElevationRule) { n.Edges.ElevationRules = append(n.Edges.ElevationRules, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withEraCases; query != nil {
 		if err := _q.loadEraCases(ctx, query, nodes,
 			func(n *Organization) { n.Edges.EraCases = []*SupportCase{} },
@@ -762,6 +807,13 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadPartnerGrants(ctx, query, nodes,
 			func(n *Organization) { n.appendNamedPartnerGrants(name) },
 			func(n *Organization, e *Grant) { n.appendNamedPartnerGrants(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedElevationRules {
+		if err := _q.loadElevationRules(ctx, query, nodes,
+			func(n *Organization) { n.appendNamedElevationRules(name) },
+			func(n *Organization, e *ElevationRule) { n.appendNamedElevationRules(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -962,6 +1014,36 @@ func (_q *OrganizationQuery) loadPartnerGrants(ctx context.Context, query *Grant
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "partner_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *OrganizationQuery) loadElevationRules(ctx context.Context, query *ElevationRuleQuery, nodes []*Organization, init func(*Organization), assign func(*Organization, *ElevationRule)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*Organization)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(elevationrule.FieldCustomerID)
+	}
+	query.Where(predicate.ElevationRule(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(organization.ElevationRulesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -1240,6 +1322,20 @@ func (_q *OrganizationQuery) WithNamedPartnerGrants(name string, opts ...func(*G
 		_q.withNamedPartnerGrants = make(map[string]*GrantQuery)
 	}
 	_q.withNamedPartnerGrants[name] = query
+	return _q
+}
+
+// WithNamedElevationRules tells the query-builder to eager-load the nodes that are connected to the "elevation_rules"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganizationQuery) WithNamedElevationRules(name string, opts ...func(*ElevationRuleQuery)) *OrganizationQuery {
+	query := (&ElevationRuleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedElevationRules == nil {
+		_q.withNamedElevationRules = make(map[string]*ElevationRuleQuery)
+	}
+	_q.withNamedElevationRules[name] = query
 	return _q
 }
 

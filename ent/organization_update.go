@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
@@ -290,6 +291,21 @@ func (_u *OrganizationUpdate) AddPartnerGrants(v ...*Grant) *OrganizationUpdate 
 	return _u.AddPartnerGrantIDs(ids...)
 }
 
+// AddElevationRuleIDs adds the "elevation_rules" edge to the ElevationRule entity by IDs.
+func (_u *OrganizationUpdate) AddElevationRuleIDs(ids ...string) *OrganizationUpdate {
+	_u.mutation.AddElevationRuleIDs(ids...)
+	return _u
+}
+
+// AddElevationRules adds the "elevation_rules" edges to the ElevationRule entity.
+func (_u *OrganizationUpdate) AddElevationRules(v ...*ElevationRule) *OrganizationUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddElevationRuleIDs(ids...)
+}
+
 // AddEraCaseIDs adds the "era_cases" edge to the SupportCase entity by IDs.
 func (_u *OrganizationUpdate) AddEraCaseIDs(ids ...string) *OrganizationUpdate {
 	_u.mutation.AddEraCaseIDs(ids...)
@@ -449,6 +465,27 @@ func (_u *OrganizationUpdate) RemovePartnerGrants(v ...*Grant) *OrganizationUpda
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePartnerGrantIDs(ids...)
+}
+
+// ClearElevationRules clears all "elevation_rules" edges to the ElevationRule entity.
+func (_u *OrganizationUpdate) ClearElevationRules() *OrganizationUpdate {
+	_u.mutation.ClearElevationRules()
+	return _u
+}
+
+// RemoveElevationRuleIDs removes the "elevation_rules" edge to ElevationRule entities by IDs.
+func (_u *OrganizationUpdate) RemoveElevationRuleIDs(ids ...string) *OrganizationUpdate {
+	_u.mutation.RemoveElevationRuleIDs(ids...)
+	return _u
+}
+
+// RemoveElevationRules removes "elevation_rules" edges to ElevationRule entities.
+func (_u *OrganizationUpdate) RemoveElevationRules(v ...*ElevationRule) *OrganizationUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveElevationRuleIDs(ids...)
 }
 
 // ClearEraCases clears all "era_cases" edges to the SupportCase entity.
@@ -888,6 +925,51 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ElevationRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.ElevationRulesTable,
+			Columns: []string{organization.ElevationRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(elevationrule.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedElevationRulesIDs(); len(nodes) > 0 && !_u.mutation.ElevationRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.ElevationRulesTable,
+			Columns: []string{organization.ElevationRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(elevationrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ElevationRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.ElevationRulesTable,
+			Columns: []string{organization.ElevationRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(elevationrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.EraCasesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -1255,6 +1337,21 @@ func (_u *OrganizationUpdateOne) AddPartnerGrants(v ...*Grant) *OrganizationUpda
 	return _u.AddPartnerGrantIDs(ids...)
 }
 
+// AddElevationRuleIDs adds the "elevation_rules" edge to the ElevationRule entity by IDs.
+func (_u *OrganizationUpdateOne) AddElevationRuleIDs(ids ...string) *OrganizationUpdateOne {
+	_u.mutation.AddElevationRuleIDs(ids...)
+	return _u
+}
+
+// AddElevationRules adds the "elevation_rules" edges to the ElevationRule entity.
+func (_u *OrganizationUpdateOne) AddElevationRules(v ...*ElevationRule) *OrganizationUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddElevationRuleIDs(ids...)
+}
+
 // AddEraCaseIDs adds the "era_cases" edge to the SupportCase entity by IDs.
 func (_u *OrganizationUpdateOne) AddEraCaseIDs(ids ...string) *OrganizationUpdateOne {
 	_u.mutation.AddEraCaseIDs(ids...)
@@ -1414,6 +1511,27 @@ func (_u *OrganizationUpdateOne) RemovePartnerGrants(v ...*Grant) *OrganizationU
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePartnerGrantIDs(ids...)
+}
+
+// ClearElevationRules clears all "elevation_rules" edges to the ElevationRule entity.
+func (_u *OrganizationUpdateOne) ClearElevationRules() *OrganizationUpdateOne {
+	_u.mutation.ClearElevationRules()
+	return _u
+}
+
+// RemoveElevationRuleIDs removes the "elevation_rules" edge to ElevationRule entities by IDs.
+func (_u *OrganizationUpdateOne) RemoveElevationRuleIDs(ids ...string) *OrganizationUpdateOne {
+	_u.mutation.RemoveElevationRuleIDs(ids...)
+	return _u
+}
+
+// RemoveElevationRules removes "elevation_rules" edges to ElevationRule entities.
+func (_u *OrganizationUpdateOne) RemoveElevationRules(v ...*ElevationRule) *OrganizationUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveElevationRuleIDs(ids...)
 }
 
 // ClearEraCases clears all "era_cases" edges to the SupportCase entity.
@@ -1876,6 +1994,51 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ElevationRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.ElevationRulesTable,
+			Columns: []string{organization.ElevationRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(elevationrule.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedElevationRulesIDs(); len(nodes) > 0 && !_u.mutation.ElevationRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.ElevationRulesTable,
+			Columns: []string{organization.ElevationRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(elevationrule.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ElevationRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.ElevationRulesTable,
+			Columns: []string{organization.ElevationRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(elevationrule.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

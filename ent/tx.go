@@ -34,6 +34,8 @@ type Tx struct {
 	Contact *ContactClient
 	// Device is the client for interacting with the Device builders.
 	Device *DeviceClient
+	// ElevationRule is the client for interacting with the ElevationRule builders.
+	ElevationRule *ElevationRuleClient
 	// EmailSuppression is the client for interacting with the EmailSuppression builders.
 	EmailSuppression *EmailSuppressionClient
 	// Grant is the client for interacting with the Grant builders.
@@ -195,6 +197,7 @@ func (tx *Tx) init() {
 	tx.CaseSubscription = NewCaseSubscriptionClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.Device = NewDeviceClient(tx.config)
+	tx.ElevationRule = NewElevationRuleClient(tx.config)
 	tx.EmailSuppression = NewEmailSuppressionClient(tx.config)
 	tx.Grant = NewGrantClient(tx.config)
 	tx.GrantEvent = NewGrantEventClient(tx.config)

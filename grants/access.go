@@ -72,6 +72,7 @@ func toAccess(g *ent.Grant) access.Grant {
 		PartnerID:  g.PartnerID,
 		CustomerID: g.CustomerID,
 		Level:      g.Level,
+		Elevation:  g.Kind == grant.KindELEVATION,
 		Approved:   g.StartsAt != nil,
 		EndedAt:    g.EndedAt,
 	}

@@ -123,8 +123,10 @@ func customerOf(ctx context.Context, c *ent.Client, email string) (string, error
 	return cm.OrganizationID, nil
 }
 
+// sameKey matches the standing grants with the key; elevations never
+// replace standing grants, nor are replaced by them.
 func sameKey(partnerID, customerID string, granteeID, domain *string) predicate.Grant {
-	p := []predicate.Grant{grant.PartnerID(partnerID), grant.CustomerID(customerID)}
+	p := []predicate.Grant{grant.KindEQ(grant.KindSTANDING), grant.PartnerID(partnerID), grant.CustomerID(customerID)}
 	if granteeID == nil {
 		p = append(p, grant.GranteeIDIsNil())
 	} else {
@@ -138,26 +140,23 @@ func sameKey(partnerID, customerID string, granteeID, domain *string) predicate.
 	return grant.And(p...)
 }
 
-// Approve starts a pending request: it is active from now for its days, and
-// the active grant with the same key, if any, is superseded at this instant.
+// Approve starts a pending request: it is active from now for its days (an
+// elevation for its minutes), and the active standing grant with the same
+// key, if any, is superseded at this instant.
 func Approve(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.Grant, error) {
 	g, err := decidable(ctx, c, v, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Grant.Update().
-		Where(sameKey(g.PartnerID, g.CustomerID, g.GranteeID, g.PartnerDomain), grant.StatusEQ(grant.StatusACTIVE)).
-		SetStatus(grant.StatusSUPERSEDED).SetEndedAt(v.Now).
-		Exec(ctx); err != nil {
-		return nil, err
+	if g.Kind == grant.KindSTANDING {
+		if err := c.Grant.Update().
+			Where(sameKey(g.PartnerID, g.CustomerID, g.GranteeID, g.PartnerDomain), grant.StatusEQ(grant.StatusACTIVE)).
+			SetStatus(grant.StatusSUPERSEDED).SetEndedAt(v.Now).
+			Exec(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return g.Update().
-		SetStatus(grant.StatusACTIVE).
-		SetDecidedByID(v.ContactID).
-		SetDecidedAt(v.Now).
-		SetStartsAt(v.Now).
-		SetExpiresAt(v.Now.AddDate(0, 0, g.ExpiresInDays)).
-		Save(ctx)
+	return start(g.Update().SetDecidedByID(v.ContactID), g, v.Now).Save(ctx)
 }
 
 // Reject answers a pending request with no.
@@ -192,13 +191,18 @@ func decidable(ctx context.Context, c *ent.Client, v *access.Session, id string)
 }
 
 // Revoke ends a grant, or withdraws a request, at once. The customer's
-// contact managers and admins may, and so may the partner's admins.
+// contact managers and admins may, and so may the partner's admins and
+// the contact an elevation is for.
 func Revoke(ctx context.Context, c *ent.Client, v *access.Session, id string) (*ent.Grant, error) {
 	g, err := c.Grant.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := v.Require(access.RevokeGrant, g.CustomerID, g.PartnerID); err != nil {
+	on := []string{g.CustomerID, g.PartnerID}
+	if g.Kind == grant.KindELEVATION {
+		on = append(on, *g.GranteeID)
+	}
+	if _, err := v.Require(access.RevokeGrant, on...); err != nil {
 		return nil, err
 	}
 	live := g.Status == grant.StatusPENDING ||

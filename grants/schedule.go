@@ -46,7 +46,8 @@ func Tick(ctx context.Context, c *ent.Client, now time.Time) error {
 }
 
 // WarnExpiring sends the expiry warnings due at now: for each active grant,
-// the nearest of WarningDays it has reached, unless that one (or a nearer
+// the nearest of WarningDays it has reached (never an elevation's, which
+// lasts hours), unless that one (or a nearer
 // one) was sent already. Each warning is claimed with a conditional update,
 // in the transaction that queues its mail and writes its EXPIRING event, so
 // it goes out once, across restarts and instances.

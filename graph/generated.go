@@ -456,6 +456,11 @@ type ComplexityRoot struct {
 		Contact          func(childComplexity int) int
 	}
 
+	CreateElevationRulePayload struct {
+		ClientMutationID func(childComplexity int) int
+		ElevationRule    func(childComplexity int) int
+	}
+
 	CreateLicensePayload struct {
 		ClientMutationID func(childComplexity int) int
 		License          func(childComplexity int) int
@@ -496,6 +501,12 @@ type ComplexityRoot struct {
 		ClientMutationID    func(childComplexity int) int
 		DeletedAttachmentID func(childComplexity int) int
 		Events              func(childComplexity int) int
+	}
+
+	DeleteElevationRulePayload struct {
+		ClientMutationID       func(childComplexity int) int
+		Customer               func(childComplexity int) int
+		DeletedElevationRuleID func(childComplexity int) int
 	}
 
 	DeleteLicensePayload struct {
@@ -539,6 +550,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ElevationRule struct {
+		ContactRole func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		CreatedByID func(childComplexity int) int
+		CustomerID  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MaxLevel    func(childComplexity int) int
+		MaxMinutes  func(childComplexity int) int
+		PartnerID   func(childComplexity int) int
+	}
+
 	EscalateCasePayload struct {
 		Case             func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
@@ -558,30 +580,34 @@ type ComplexityRoot struct {
 	}
 
 	Grant struct {
-		CreatedAt     func(childComplexity int) int
-		Customer      func(childComplexity int) int
-		CustomerID    func(childComplexity int) int
-		DecidedAt     func(childComplexity int) int
-		DecidedBy     func(childComplexity int) int
-		DecidedByID   func(childComplexity int) int
-		EndedAt       func(childComplexity int) int
-		EndedBy       func(childComplexity int) int
-		EndedByID     func(childComplexity int) int
-		ExpiresAt     func(childComplexity int) int
-		ExpiresInDays func(childComplexity int) int
-		Grantee       func(childComplexity int) int
-		GranteeID     func(childComplexity int) int
-		ID            func(childComplexity int) int
-		Level         func(childComplexity int) int
-		Note          func(childComplexity int) int
-		Partner       func(childComplexity int) int
-		PartnerDomain func(childComplexity int) int
-		PartnerID     func(childComplexity int) int
-		RequestedBy   func(childComplexity int) int
-		RequestedByID func(childComplexity int) int
-		StartsAt      func(childComplexity int) int
-		Status        func(childComplexity int) int
-		WarnedDays    func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Customer        func(childComplexity int) int
+		CustomerID      func(childComplexity int) int
+		DecidedAt       func(childComplexity int) int
+		DecidedBy       func(childComplexity int) int
+		DecidedByID     func(childComplexity int) int
+		DecidedByRuleID func(childComplexity int) int
+		EndedAt         func(childComplexity int) int
+		EndedBy         func(childComplexity int) int
+		EndedByID       func(childComplexity int) int
+		ExpiresAt       func(childComplexity int) int
+		ExpiresInDays   func(childComplexity int) int
+		Grantee         func(childComplexity int) int
+		GranteeID       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Level           func(childComplexity int) int
+		Minutes         func(childComplexity int) int
+		Note            func(childComplexity int) int
+		Partner         func(childComplexity int) int
+		PartnerDomain   func(childComplexity int) int
+		PartnerID       func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		RequestedBy     func(childComplexity int) int
+		RequestedByID   func(childComplexity int) int
+		StartsAt        func(childComplexity int) int
+		Status          func(childComplexity int) int
+		WarnedDays      func(childComplexity int) int
 	}
 
 	GrantConnection struct {
@@ -675,10 +701,12 @@ type ComplexityRoot struct {
 		CreateAccessToken      func(childComplexity int, input model.CreateAccessTokenInput) int
 		CreateCase             func(childComplexity int, input model.CreateCaseInput) int
 		CreateContact          func(childComplexity int, input model.CreateContactInput) int
+		CreateElevationRule    func(childComplexity int, input model.CreateElevationRuleInput) int
 		CreateLicense          func(childComplexity int, input model.CreateLicenseInput) int
 		CreateOrganization     func(childComplexity int, input model.CreateOrganizationInput) int
 		CreateWebhook          func(childComplexity int, input model.CreateWebhookInput) int
 		DeleteCaseAttachment   func(childComplexity int, input model.DeleteCaseAttachmentInput) int
+		DeleteElevationRule    func(childComplexity int, input model.DeleteElevationRuleInput) int
 		DeleteLicense          func(childComplexity int, input model.DeleteLicenseInput) int
 		DeleteWebhook          func(childComplexity int, input model.DeleteWebhookInput) int
 		EscalateCase           func(childComplexity int, input model.EscalateCaseInput) int
@@ -686,6 +714,7 @@ type ComplexityRoot struct {
 		RejectGrant            func(childComplexity int, input model.RejectGrantInput) int
 		RemoveCaseCollaborator func(childComplexity int, input model.RemoveCaseCollaboratorInput) int
 		ReopenCase             func(childComplexity int, input model.ReopenCaseInput) int
+		RequestElevation       func(childComplexity int, input model.RequestElevationInput) int
 		RequestGrant           func(childComplexity int, input model.RequestGrantInput) int
 		RevokeAccessToken      func(childComplexity int, input model.RevokeAccessTokenInput) int
 		RevokeGrant            func(childComplexity int, input model.RevokeGrantInput) int
@@ -720,6 +749,7 @@ type ComplexityRoot struct {
 		DefaultRegion                func(childComplexity int) int
 		Devices                      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.DeviceOrder) int
 		Domains                      func(childComplexity int) int
+		ElevationRules               func(childComplexity int) int
 		ID                           func(childComplexity int) int
 		Kind                         func(childComplexity int) int
 		Licenses                     func(childComplexity int) int
@@ -812,6 +842,11 @@ type ComplexityRoot struct {
 		Case             func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
 		Events           func(childComplexity int) int
+	}
+
+	RequestElevationPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Grant            func(childComplexity int) int
 	}
 
 	RequestGrantPayload struct {
@@ -1038,6 +1073,9 @@ type MutationResolver interface {
 	ApproveGrant(ctx context.Context, input model.ApproveGrantInput) (*model.ApproveGrantPayload, error)
 	RejectGrant(ctx context.Context, input model.RejectGrantInput) (*model.RejectGrantPayload, error)
 	RevokeGrant(ctx context.Context, input model.RevokeGrantInput) (*model.RevokeGrantPayload, error)
+	RequestElevation(ctx context.Context, input model.RequestElevationInput) (*model.RequestElevationPayload, error)
+	CreateElevationRule(ctx context.Context, input model.CreateElevationRuleInput) (*model.CreateElevationRulePayload, error)
+	DeleteElevationRule(ctx context.Context, input model.DeleteElevationRuleInput) (*model.DeleteElevationRulePayload, error)
 	CreateCase(ctx context.Context, input model.CreateCaseInput) (*model.CreateCasePayload, error)
 	UpdateCase(ctx context.Context, input model.UpdateCaseInput) (*model.UpdateCasePayload, error)
 	CloseCase(ctx context.Context, input model.CloseCaseInput) (*model.CloseCasePayload, error)
@@ -2679,6 +2717,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateContactPayload.Contact(childComplexity), true
 
+	case "CreateElevationRulePayload.clientMutationId":
+		if e.ComplexityRoot.CreateElevationRulePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateElevationRulePayload.ClientMutationID(childComplexity), true
+	case "CreateElevationRulePayload.elevationRule":
+		if e.ComplexityRoot.CreateElevationRulePayload.ElevationRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateElevationRulePayload.ElevationRule(childComplexity), true
+
 	case "CreateLicensePayload.clientMutationId":
 		if e.ComplexityRoot.CreateLicensePayload.ClientMutationID == nil {
 			break
@@ -2811,6 +2862,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteCaseAttachmentPayload.Events(childComplexity), true
+
+	case "DeleteElevationRulePayload.clientMutationId":
+		if e.ComplexityRoot.DeleteElevationRulePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteElevationRulePayload.ClientMutationID(childComplexity), true
+	case "DeleteElevationRulePayload.customer":
+		if e.ComplexityRoot.DeleteElevationRulePayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteElevationRulePayload.Customer(childComplexity), true
+	case "DeleteElevationRulePayload.deletedElevationRuleID":
+		if e.ComplexityRoot.DeleteElevationRulePayload.DeletedElevationRuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteElevationRulePayload.DeletedElevationRuleID(childComplexity), true
 
 	case "DeleteLicensePayload.clientMutationId":
 		if e.ComplexityRoot.DeleteLicensePayload.ClientMutationID == nil {
@@ -2978,6 +3048,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeviceEdge.Node(childComplexity), true
 
+	case "ElevationRule.contactRole":
+		if e.ComplexityRoot.ElevationRule.ContactRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElevationRule.ContactRole(childComplexity), true
+	case "ElevationRule.createdAt":
+		if e.ComplexityRoot.ElevationRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElevationRule.CreatedAt(childComplexity), true
+	case "ElevationRule.createdByID":
+		if e.ComplexityRoot.ElevationRule.CreatedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElevationRule.CreatedByID(childComplexity), true
+	case "ElevationRule.customerID":
+		if e.ComplexityRoot.ElevationRule.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElevationRule.CustomerID(childComplexity), true
+	case "ElevationRule.id":
+		if e.ComplexityRoot.ElevationRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElevationRule.ID(childComplexity), true
+	case "ElevationRule.maxLevel":
+		if e.ComplexityRoot.ElevationRule.MaxLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElevationRule.MaxLevel(childComplexity), true
+	case "ElevationRule.maxMinutes":
+		if e.ComplexityRoot.ElevationRule.MaxMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElevationRule.MaxMinutes(childComplexity), true
+	case "ElevationRule.partnerID":
+		if e.ComplexityRoot.ElevationRule.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElevationRule.PartnerID(childComplexity), true
+
 	case "EscalateCasePayload.case":
 		if e.ComplexityRoot.EscalateCasePayload.Case == nil {
 			break
@@ -3071,6 +3190,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.DecidedByID(childComplexity), true
+	case "Grant.decidedByRuleID":
+		if e.ComplexityRoot.Grant.DecidedByRuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.DecidedByRuleID(childComplexity), true
 	case "Grant.endedAt":
 		if e.ComplexityRoot.Grant.EndedAt == nil {
 			break
@@ -3119,12 +3244,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.ID(childComplexity), true
+	case "Grant.kind":
+		if e.ComplexityRoot.Grant.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Kind(childComplexity), true
 	case "Grant.level":
 		if e.ComplexityRoot.Grant.Level == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Grant.Level(childComplexity), true
+	case "Grant.minutes":
+		if e.ComplexityRoot.Grant.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Minutes(childComplexity), true
 	case "Grant.note":
 		if e.ComplexityRoot.Grant.Note == nil {
 			break
@@ -3149,6 +3286,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.PartnerID(childComplexity), true
+	case "Grant.reason":
+		if e.ComplexityRoot.Grant.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Reason(childComplexity), true
 	case "Grant.requestedBy":
 		if e.ComplexityRoot.Grant.RequestedBy == nil {
 			break
@@ -3613,6 +3756,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(model.CreateContactInput)), true
+	case "Mutation.createElevationRule":
+		if e.ComplexityRoot.Mutation.CreateElevationRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createElevationRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateElevationRule(childComplexity, args["input"].(model.CreateElevationRuleInput)), true
 	case "Mutation.createLicense":
 		if e.ComplexityRoot.Mutation.CreateLicense == nil {
 			break
@@ -3657,6 +3811,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCaseAttachment(childComplexity, args["input"].(model.DeleteCaseAttachmentInput)), true
+	case "Mutation.deleteElevationRule":
+		if e.ComplexityRoot.Mutation.DeleteElevationRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteElevationRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteElevationRule(childComplexity, args["input"].(model.DeleteElevationRuleInput)), true
 	case "Mutation.deleteLicense":
 		if e.ComplexityRoot.Mutation.DeleteLicense == nil {
 			break
@@ -3734,6 +3899,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReopenCase(childComplexity, args["input"].(model.ReopenCaseInput)), true
+	case "Mutation.requestElevation":
+		if e.ComplexityRoot.Mutation.RequestElevation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestElevation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestElevation(childComplexity, args["input"].(model.RequestElevationInput)), true
 	case "Mutation.requestGrant":
 		if e.ComplexityRoot.Mutation.RequestGrant == nil {
 			break
@@ -4004,6 +4180,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Domains(childComplexity), true
+	case "Organization.elevationRules":
+		if e.ComplexityRoot.Organization.ElevationRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.ElevationRules(childComplexity), true
 	case "Organization.id":
 		if e.ComplexityRoot.Organization.ID == nil {
 			break
@@ -4425,6 +4607,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReopenCasePayload.Events(childComplexity), true
+
+	case "RequestElevationPayload.clientMutationId":
+		if e.ComplexityRoot.RequestElevationPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestElevationPayload.ClientMutationID(childComplexity), true
+	case "RequestElevationPayload.grant":
+		if e.ComplexityRoot.RequestElevationPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestElevationPayload.Grant(childComplexity), true
 
 	case "RequestGrantPayload.clientMutationId":
 		if e.ComplexityRoot.RequestGrantPayload.ClientMutationID == nil {
@@ -5155,10 +5350,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateAccessTokenInput,
 		ec.unmarshalInputCreateCaseInput,
 		ec.unmarshalInputCreateContactInput,
+		ec.unmarshalInputCreateElevationRuleInput,
 		ec.unmarshalInputCreateLicenseInput,
 		ec.unmarshalInputCreateOrganizationInput,
 		ec.unmarshalInputCreateWebhookInput,
 		ec.unmarshalInputDeleteCaseAttachmentInput,
+		ec.unmarshalInputDeleteElevationRuleInput,
 		ec.unmarshalInputDeleteLicenseInput,
 		ec.unmarshalInputDeleteWebhookInput,
 		ec.unmarshalInputDeviceOrder,
@@ -5176,6 +5373,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRejectGrantInput,
 		ec.unmarshalInputRemoveCaseCollaboratorInput,
 		ec.unmarshalInputReopenCaseInput,
+		ec.unmarshalInputRequestElevationInput,
 		ec.unmarshalInputRequestGrantInput,
 		ec.unmarshalInputRevokeAccessTokenInput,
 		ec.unmarshalInputRevokeGrantInput,
@@ -5356,10 +5554,12 @@ enum Action {
   MANAGE_CONTACTS
   "A partner's admins: ask a customer for access."
   REQUEST_GRANT
-  "A customer's contact managers and admins: approve or reject a request."
+  "A customer's contact managers and admins: approve or reject a request (for a grant or an elevation), and make and delete the customer's elevation rules."
   DECIDE_GRANT
-  "The customer's contact managers and admins, or the partner's admins: end a grant."
+  "The customer's contact managers and admins, or the partner's admins: end a grant; the contact an elevation is for may end it too."
   REVOKE_GRANT
+  "A partner's contact that holds a grant on the customer: ask for a higher level for minutes."
+  REQUEST_ELEVATION
   "The customer's own admins and contact managers (and the vendor's admins): share its case history with partners."
   SHARE_CASE_HISTORY
   "The vendor's admins: create organisations, set support plans and licences, assign vendor contacts."
@@ -5386,6 +5586,8 @@ enum AccessSource {
   INDIVIDUAL_GRANT
   "The highest active grant to the caller's partner, for every domain or for the domain of the caller's email."
   ORGANIZATION_GRANT
+  "An active elevation of the caller (requestElevation): it decides while it is higher than what the grants above give, individual or organisation; it gives nothing once they give nothing. expiresAt is the elevation's end, after which the grants decide again."
+  ELEVATION
   "No access."
   NONE
 }
@@ -6265,6 +6467,70 @@ type RevokeGrantPayload {
   decision: MutationDecision! @public
 }
 
+"""A partner contact's request for a higher level on a customer, for minutes."""
+input RequestElevationInput {
+  "The customer, on which the caller holds a grant now."
+  customerID: ID!
+  "The level asked for: higher than the caller's level now."
+  level: AccessLevel!
+  "How long the elevation lasts once approved: 15 to 480 minutes."
+  minutes: Int!
+  "Why the caller needs it; the customer reads it."
+  reason: String!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The elevation requested."""
+type RequestElevationPayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The elevation: a grant of kind ELEVATION, PENDING, or ACTIVE when a rule of the customer approved it at once."
+  grant: Grant! @public
+}
+
+"""A customer's rule that approves elevation requests at once."""
+input CreateElevationRuleInput {
+  "The customer, the caller's own organisation."
+  customerID: ID!
+  "Only this partner's contacts; omit for every partner holding a grant."
+  partnerID: ID
+  "Only contacts holding this role; omit for any."
+  contactRole: ContactRole
+  "The highest level it approves."
+  maxLevel: AccessLevel!
+  "The longest elevation it approves: 15 to 480 minutes."
+  maxMinutes: Int!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The rule made."""
+type CreateElevationRulePayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The rule, in force from now."
+  elevationRule: ElevationRule! @public
+}
+
+"""A rule to delete."""
+input DeleteElevationRuleInput {
+  "The rule."
+  id: ID!
+  "Echoed in the payload."
+  clientMutationId: String
+}
+
+"""The rule deleted."""
+type DeleteElevationRulePayload {
+  "The client's clientMutationId, as sent."
+  clientMutationId: String @public
+  "The ID of the rule deleted."
+  deletedElevationRuleID: ID! @public
+  "The customer whose rule it was."
+  customer: Organization! @public
+}
+
 """A new token for the caller."""
 input CreateAccessTokenInput {
   "A label to recognise the token by, e.g. laptop."
@@ -6592,8 +6858,14 @@ type Mutation {
   approveGrant("What the mutation takes, with the clientMutationId its payload echoes." input: ApproveGrantInput!): ApproveGrantPayload! @action(name: DECIDE_GRANT)
   "Reject a pending request (the customer's contact managers and admins)."
   rejectGrant("What the mutation takes, with the clientMutationId its payload echoes." input: RejectGrantInput!): RejectGrantPayload! @action(name: DECIDE_GRANT)
-  "End a grant or withdraw a request at once (the customer's contact managers and admins, or the partner's admins)."
+  "End a grant or withdraw a request at once (the customer's contact managers and admins, or the partner's admins; an elevation also the contact it is for)."
   revokeGrant("What the mutation takes, with the clientMutationId its payload echoes." input: RevokeGrantInput!): RevokeGrantPayload! @action(name: REVOKE_GRANT)
+  "Ask for a higher level on a customer the caller holds a grant on, for 15 to 480 minutes (a partner's contacts). The customer's contact managers and admins answer it with approveGrant or rejectGrant, unless one of its rules approves it at once; it ends by itself, or early with revokeGrant. Replaces the caller's pending elevation request on the customer."
+  requestElevation("What the mutation takes, with the clientMutationId its payload echoes." input: RequestElevationInput!): RequestElevationPayload! @action(name: REQUEST_ELEVATION)
+  "Make a rule that approves elevation requests at once (the customer's contact managers and admins)."
+  createElevationRule("What the mutation takes, with the clientMutationId its payload echoes." input: CreateElevationRuleInput!): CreateElevationRulePayload! @action(name: DECIDE_GRANT)
+  "Delete an elevation rule (the customer's contact managers and admins); the elevations it approved keep their time."
+  deleteElevationRule("What the mutation takes, with the clientMutationId its payload echoes." input: DeleteElevationRuleInput!): DeleteElevationRulePayload! @action(name: DECIDE_GRANT)
   "File a case for a customer (its contacts, or partners at CREATE)."
   createCase("What the mutation takes, with the clientMutationId its payload echoes." input: CreateCaseInput!): CreateCasePayload! @action(name: FILE_CASE)
   "Change an open case."
@@ -7854,6 +8126,16 @@ func (ec *executionContext) childFields_CreateContactPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type CreateContactPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateElevationRulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_CreateElevationRulePayload_clientMutationId(ctx, field)
+	case "elevationRule":
+		return ec.fieldContext_CreateElevationRulePayload_elevationRule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateElevationRulePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateLicensePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "clientMutationId":
@@ -7938,6 +8220,18 @@ func (ec *executionContext) childFields_DeleteCaseAttachmentPayload(ctx context.
 	return nil, fmt.Errorf("no field named %q was found under type DeleteCaseAttachmentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteElevationRulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_DeleteElevationRulePayload_clientMutationId(ctx, field)
+	case "deletedElevationRuleID":
+		return ec.fieldContext_DeleteElevationRulePayload_deletedElevationRuleID(ctx, field)
+	case "customer":
+		return ec.fieldContext_DeleteElevationRulePayload_customer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteElevationRulePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteLicensePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "clientMutationId":
@@ -8020,6 +8314,28 @@ func (ec *executionContext) childFields_DeviceEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type DeviceEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ElevationRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ElevationRule_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ElevationRule_createdAt(ctx, field)
+	case "customerID":
+		return ec.fieldContext_ElevationRule_customerID(ctx, field)
+	case "partnerID":
+		return ec.fieldContext_ElevationRule_partnerID(ctx, field)
+	case "contactRole":
+		return ec.fieldContext_ElevationRule_contactRole(ctx, field)
+	case "maxLevel":
+		return ec.fieldContext_ElevationRule_maxLevel(ctx, field)
+	case "maxMinutes":
+		return ec.fieldContext_ElevationRule_maxMinutes(ctx, field)
+	case "createdByID":
+		return ec.fieldContext_ElevationRule_createdByID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ElevationRule", field.Name)
+}
+
 func (ec *executionContext) childFields_EscalateCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "clientMutationId":
@@ -8092,6 +8408,14 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_expiresAt(ctx, field)
 	case "endedAt":
 		return ec.fieldContext_Grant_endedAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_Grant_kind(ctx, field)
+	case "reason":
+		return ec.fieldContext_Grant_reason(ctx, field)
+	case "minutes":
+		return ec.fieldContext_Grant_minutes(ctx, field)
+	case "decidedByRuleID":
+		return ec.fieldContext_Grant_decidedByRuleID(ctx, field)
 	case "warnedDays":
 		return ec.fieldContext_Grant_warnedDays(ctx, field)
 	case "partner":
@@ -8292,6 +8616,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_phoneNumbers(ctx, field)
 	case "cases":
 		return ec.fieldContext_Organization_cases(ctx, field)
+	case "elevationRules":
+		return ec.fieldContext_Organization_elevationRules(ctx, field)
 	case "supportMetrics":
 		return ec.fieldContext_Organization_supportMetrics(ctx, field)
 	case "vendorContacts":
@@ -8438,6 +8764,16 @@ func (ec *executionContext) childFields_ReopenCasePayload(ctx context.Context, f
 		return ec.fieldContext_ReopenCasePayload_events(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReopenCasePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestElevationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientMutationId":
+		return ec.fieldContext_RequestElevationPayload_clientMutationId(ctx, field)
+	case "grant":
+		return ec.fieldContext_RequestElevationPayload_grant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestElevationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RequestGrantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9520,6 +9856,20 @@ func (ec *executionContext) field_Mutation_createContact_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createElevationRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateElevationRuleInput, error) {
+			return ec.unmarshalNCreateElevationRuleInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateElevationRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createLicense_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9568,6 +9918,20 @@ func (ec *executionContext) field_Mutation_deleteCaseAttachment_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeleteCaseAttachmentInput, error) {
 			return ec.unmarshalNDeleteCaseAttachmentInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteCaseAttachmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteElevationRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteElevationRuleInput, error) {
+			return ec.unmarshalNDeleteElevationRuleInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteElevationRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9666,6 +10030,20 @@ func (ec *executionContext) field_Mutation_reopenCase_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReopenCaseInput, error) {
 			return ec.unmarshalNReopenCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐReopenCaseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestElevation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestElevationInput, error) {
+			return ec.unmarshalNRequestElevationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestElevationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -21101,6 +21479,87 @@ func (ec *executionContext) fieldContext_CreateContactPayload_contact(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _CreateElevationRulePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CreateElevationRulePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateElevationRulePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateElevationRulePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateElevationRulePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateElevationRulePayload_elevationRule(ctx context.Context, field graphql.CollectedField, obj *model.CreateElevationRulePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateElevationRulePayload_elevationRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ElevationRule, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.ElevationRule
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ElevationRule) graphql.Marshaler {
+			return ec.marshalNElevationRule2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐElevationRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateElevationRulePayload_elevationRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateElevationRulePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ElevationRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateLicensePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CreateLicensePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21965,6 +22424,123 @@ func (ec *executionContext) fieldContext_DeleteCaseAttachmentPayload_events(_ co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteElevationRulePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteElevationRulePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteElevationRulePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteElevationRulePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteElevationRulePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteElevationRulePayload_deletedElevationRuleID(ctx context.Context, field graphql.CollectedField, obj *model.DeleteElevationRulePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteElevationRulePayload_deletedElevationRuleID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedElevationRuleID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteElevationRulePayload_deletedElevationRuleID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteElevationRulePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteElevationRulePayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.DeleteElevationRulePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteElevationRulePayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteElevationRulePayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteElevationRulePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23064,6 +23640,294 @@ func (ec *executionContext) fieldContext_DeviceEdge_cursor(_ context.Context, fi
 	return graphql.NewScalarFieldContext("DeviceEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _ElevationRule_id(ctx context.Context, field graphql.CollectedField, obj *ent.ElevationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ElevationRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ElevationRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ElevationRule", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ElevationRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ElevationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ElevationRule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ElevationRule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ElevationRule", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ElevationRule_customerID(ctx context.Context, field graphql.CollectedField, obj *ent.ElevationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ElevationRule_customerID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ElevationRule_customerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ElevationRule", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ElevationRule_partnerID(ctx context.Context, field graphql.CollectedField, obj *ent.ElevationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ElevationRule_partnerID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ElevationRule_partnerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ElevationRule", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ElevationRule_contactRole(ctx context.Context, field graphql.CollectedField, obj *ent.ElevationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ElevationRule_contactRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContactRole, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *access.Role
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *access.Role) graphql.Marshaler {
+			return ec.marshalOContactRole2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRole(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ElevationRule_contactRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ElevationRule", field, false, false, errors.New("field of type ContactRole does not have child fields"))
+}
+
+func (ec *executionContext) _ElevationRule_maxLevel(ctx context.Context, field graphql.CollectedField, obj *ent.ElevationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ElevationRule_maxLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxLevel, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal access.Level
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v access.Level) graphql.Marshaler {
+			return ec.marshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ElevationRule_maxLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ElevationRule", field, false, false, errors.New("field of type AccessLevel does not have child fields"))
+}
+
+func (ec *executionContext) _ElevationRule_maxMinutes(ctx context.Context, field graphql.CollectedField, obj *ent.ElevationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ElevationRule_maxMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxMinutes, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ElevationRule_maxMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ElevationRule", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ElevationRule_createdByID(ctx context.Context, field graphql.CollectedField, obj *ent.ElevationRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ElevationRule_createdByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedByID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ElevationRule_createdByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ElevationRule", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
 func (ec *executionContext) _EscalateCasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.EscalateCasePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24025,6 +24889,150 @@ func (ec *executionContext) _Grant_endedAt(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Grant_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Grant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Grant_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Grant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grant_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal grant.Kind
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v grant.Kind) graphql.Marshaler {
+			return ec.marshalNGrantKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grant_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grant", field, false, false, errors.New("field of type GrantKind does not have child fields"))
+}
+
+func (ec *executionContext) _Grant_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Grant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grant_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Grant_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Grant_minutes(ctx context.Context, field graphql.CollectedField, obj *ent.Grant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grant_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *int
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Grant_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grant", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Grant_decidedByRuleID(ctx context.Context, field graphql.CollectedField, obj *ent.Grant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grant_decidedByRuleID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedByRuleID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Grant_decidedByRuleID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grant", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Grant_warnedDays(ctx context.Context, field graphql.CollectedField, obj *ent.Grant) (ret graphql.Marshaler) {
@@ -27008,6 +28016,192 @@ func (ec *executionContext) fieldContext_Mutation_revokeGrant(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestElevation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestElevation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestElevation(ctx, fc.Args["input"].(model.RequestElevationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "REQUEST_ELEVATION")
+				if err != nil {
+					var zeroVal *model.RequestElevationPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.RequestElevationPayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestElevationPayload) graphql.Marshaler {
+			return ec.marshalNRequestElevationPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestElevationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestElevation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestElevationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestElevation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createElevationRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createElevationRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateElevationRule(ctx, fc.Args["input"].(model.CreateElevationRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "DECIDE_GRANT")
+				if err != nil {
+					var zeroVal *model.CreateElevationRulePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.CreateElevationRulePayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateElevationRulePayload) graphql.Marshaler {
+			return ec.marshalNCreateElevationRulePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateElevationRulePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createElevationRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateElevationRulePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createElevationRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteElevationRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteElevationRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteElevationRule(ctx, fc.Args["input"].(model.DeleteElevationRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				name, err := ec.unmarshalNAction2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐAction(ctx, "DECIDE_GRANT")
+				if err != nil {
+					var zeroVal *model.DeleteElevationRulePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Action == nil {
+					var zeroVal *model.DeleteElevationRulePayload
+					return zeroVal, errors.New("directive action is not implemented")
+				}
+				return ec.Directives.Action(ctx, nil, directive0, name)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteElevationRulePayload) graphql.Marshaler {
+			return ec.marshalNDeleteElevationRulePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteElevationRulePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteElevationRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteElevationRulePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteElevationRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29448,6 +30642,56 @@ func (ec *executionContext) fieldContext_Organization_cases(ctx context.Context,
 	if fc.Args, err = ec.field_Organization_cases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_elevationRules(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_elevationRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ElevationRules(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				level, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, "CC")
+				if err != nil {
+					var zeroVal []*ent.ElevationRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasGrant == nil {
+					var zeroVal []*ent.ElevationRule
+					return zeroVal, errors.New("directive hasGrant is not implemented")
+				}
+				return ec.Directives.HasGrant(ctx, obj, directive0, level)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ElevationRule) graphql.Marshaler {
+			return ec.marshalOElevationRule2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐElevationRuleᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_elevationRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ElevationRule(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -31933,6 +33177,87 @@ func (ec *executionContext) fieldContext_ReopenCasePayload_events(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CaseEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestElevationPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.RequestElevationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestElevationPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequestElevationPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestElevationPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RequestElevationPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.RequestElevationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestElevationPayload_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *ent.Grant
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestElevationPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestElevationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
 		},
 	}
 	return fc, nil
@@ -40433,6 +41758,71 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateElevationRuleInput(ctx context.Context, obj any) (model.CreateElevationRuleInput, error) {
+	var it model.CreateElevationRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerID", "partnerID", "contactRole", "maxLevel", "maxMinutes", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "partnerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerID = data
+		case "contactRole":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactRole"))
+			data, err := ec.unmarshalOContactRole2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactRole = data
+		case "maxLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxLevel"))
+			data, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxLevel = data
+		case "maxMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMinutes"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMinutes = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateLicenseInput(ctx context.Context, obj any) (model.CreateLicenseInput, error) {
 	var it model.CreateLicenseInput
 	if obj == nil {
@@ -40630,6 +42020,43 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 
 func (ec *executionContext) unmarshalInputDeleteCaseAttachmentInput(ctx context.Context, obj any) (model.DeleteCaseAttachmentInput, error) {
 	var it model.DeleteCaseAttachmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDeleteElevationRuleInput(ctx context.Context, obj any) (model.DeleteElevationRuleInput, error) {
+	var it model.DeleteElevationRuleInput
 	if obj == nil {
 		return it, nil
 	}
@@ -41240,7 +42667,7 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil"}
+	fieldsInOrder := [...]string{"not", "and", "or", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil", "kind", "kindNEQ", "kindIn", "kindNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41632,6 +43059,34 @@ func (ec *executionContext) unmarshalInputGrantWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.ExpiresAtNotNil = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOGrantKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOGrantKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOGrantKind2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOGrantKind2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
 		}
 	}
 	return it, nil
@@ -42174,6 +43629,64 @@ func (ec *executionContext) unmarshalInputReopenCaseInput(ctx context.Context, o
 				return it, err
 			}
 			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRequestElevationInput(ctx context.Context, obj any) (model.RequestElevationInput, error) {
+	var it model.RequestElevationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerID", "level", "minutes", "reason", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalNAccessLevel2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "minutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minutes"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Minutes = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -43661,6 +45174,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Grant(ctx, sel, obj)
+	case *ent.ElevationRule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ElevationRule(ctx, sel, obj)
 	case *ent.Device:
 		if obj == nil {
 			return graphql.Null
@@ -47556,6 +49074,49 @@ func (ec *executionContext) _CreateContactPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var createElevationRulePayloadImplementors = []string{"CreateElevationRulePayload"}
+
+func (ec *executionContext) _CreateElevationRulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateElevationRulePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createElevationRulePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateElevationRulePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._CreateElevationRulePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "elevationRule":
+			out.Values[i] = ec._CreateElevationRulePayload_elevationRule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var createLicensePayloadImplementors = []string{"CreateLicensePayload"}
 
 func (ec *executionContext) _CreateLicensePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateLicensePayload) graphql.Marshaler {
@@ -47868,6 +49429,54 @@ func (ec *executionContext) _DeleteCaseAttachmentPayload(ctx context.Context, se
 			}
 		case "events":
 			out.Values[i] = ec._DeleteCaseAttachmentPayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var deleteElevationRulePayloadImplementors = []string{"DeleteElevationRulePayload"}
+
+func (ec *executionContext) _DeleteElevationRulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteElevationRulePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteElevationRulePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteElevationRulePayload")
+		case "clientMutationId":
+			out.Values[i] = ec._DeleteElevationRulePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deletedElevationRuleID":
+			out.Values[i] = ec._DeleteElevationRulePayload_deletedElevationRuleID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._DeleteElevationRulePayload_customer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -48286,6 +49895,79 @@ func (ec *executionContext) _DeviceEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var elevationRuleImplementors = []string{"ElevationRule", "Node"}
+
+func (ec *executionContext) _ElevationRule(ctx context.Context, sel ast.SelectionSet, obj *ent.ElevationRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, elevationRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ElevationRule")
+		case "id":
+			out.Values[i] = ec._ElevationRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ElevationRule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerID":
+			out.Values[i] = ec._ElevationRule_customerID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partnerID":
+			out.Values[i] = ec._ElevationRule_partnerID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contactRole":
+			out.Values[i] = ec._ElevationRule_contactRole(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxLevel":
+			out.Values[i] = ec._ElevationRule_maxLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxMinutes":
+			out.Values[i] = ec._ElevationRule_maxMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdByID":
+			out.Values[i] = ec._ElevationRule_createdByID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var escalateCasePayloadImplementors = []string{"EscalateCasePayload", "CaseChange"}
 
 func (ec *executionContext) _EscalateCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.EscalateCasePayload) graphql.Marshaler {
@@ -48524,6 +50206,26 @@ func (ec *executionContext) _Grant(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "endedAt":
 			out.Values[i] = ec._Grant_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Grant_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Grant_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minutes":
+			out.Values[i] = ec._Grant_minutes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedByRuleID":
+			out.Values[i] = ec._Grant_decidedByRuleID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -49618,6 +51320,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestElevation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestElevation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createElevationRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createElevationRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteElevationRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteElevationRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createCase":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCase(ctx, field)
@@ -50065,6 +51788,44 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 					}
 				}()
 				res = ec._Organization_cases(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "elevationRules":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Organization_elevationRules(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -51158,6 +52919,49 @@ func (ec *executionContext) _ReopenCasePayload(ctx context.Context, sel ast.Sele
 			}
 		case "events":
 			out.Values[i] = ec._ReopenCasePayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var requestElevationPayloadImplementors = []string{"RequestElevationPayload"}
+
+func (ec *executionContext) _RequestElevationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestElevationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestElevationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestElevationPayload")
+		case "clientMutationId":
+			out.Values[i] = ec._RequestElevationPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grant":
+			out.Values[i] = ec._RequestElevationPayload_grant(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -54372,6 +56176,21 @@ func (ec *executionContext) marshalNCreateContactPayload2ᚖgithubᚗcomᚋpartn
 	return ec._CreateContactPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateElevationRuleInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateElevationRuleInput(ctx context.Context, v any) (model.CreateElevationRuleInput, error) {
+	res, err := ec.unmarshalInputCreateElevationRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateElevationRulePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateElevationRulePayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateElevationRulePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateElevationRulePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateLicenseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐCreateLicenseInput(ctx context.Context, v any) (model.CreateLicenseInput, error) {
 	res, err := ec.unmarshalInputCreateLicenseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -54504,6 +56323,21 @@ func (ec *executionContext) marshalNDeleteCaseAttachmentPayload2ᚖgithubᚗcom�
 	return ec._DeleteCaseAttachmentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDeleteElevationRuleInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteElevationRuleInput(ctx context.Context, v any) (model.DeleteElevationRuleInput, error) {
+	res, err := ec.unmarshalInputDeleteElevationRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteElevationRulePayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteElevationRulePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteElevationRulePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeleteElevationRulePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDeleteLicenseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐDeleteLicenseInput(ctx context.Context, v any) (model.DeleteLicenseInput, error) {
 	res, err := ec.unmarshalInputDeleteLicenseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -54588,6 +56422,16 @@ func (ec *executionContext) marshalNDeviceStatus2githubᚗcomᚋpartnerdeskᚋpa
 func (ec *executionContext) unmarshalNDeviceWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐDeviceWhereInput(ctx context.Context, v any) (*ent.DeviceWhereInput, error) {
 	res, err := ec.unmarshalInputDeviceWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNElevationRule2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐElevationRule(ctx context.Context, sel ast.SelectionSet, v *ent.ElevationRule) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ElevationRule(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEscalateCaseInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐEscalateCaseInput(ctx context.Context, v any) (model.EscalateCaseInput, error) {
@@ -54766,6 +56610,16 @@ func (ec *executionContext) marshalNGrantEventOrderField2ᚖgithubᚗcomᚋpartn
 func (ec *executionContext) unmarshalNGrantEventWhereInput2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantEventWhereInput(ctx context.Context, v any) (*ent.GrantEventWhereInput, error) {
 	res, err := ec.unmarshalInputGrantEventWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNGrantKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx context.Context, v any) (grant.Kind, error) {
+	var res grant.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGrantKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx context.Context, sel ast.SelectionSet, v grant.Kind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNGrantOrder2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrder(ctx context.Context, v any) (*ent.GrantOrder, error) {
@@ -55259,6 +57113,21 @@ func (ec *executionContext) marshalNReopenCasePayload2ᚖgithubᚗcomᚋpartnerd
 		return graphql.Null
 	}
 	return ec._ReopenCasePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequestElevationInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestElevationInput(ctx context.Context, v any) (model.RequestElevationInput, error) {
+	res, err := ec.unmarshalInputRequestElevationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestElevationPayload2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestElevationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestElevationPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestElevationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRequestGrantInput2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋgraphᚋmodelᚐRequestGrantInput(ctx context.Context, v any) (model.RequestGrantInput, error) {
@@ -56960,6 +58829,22 @@ func (ec *executionContext) marshalOContactRole2ᚕgithubᚗcomᚋpartnerdeskᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalOContactRole2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRole(ctx context.Context, v any) (*access.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(access.Role)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOContactRole2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋaccessᚐRole(ctx context.Context, sel ast.SelectionSet, v *access.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOContactStatus2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋcontactᚐStatus(ctx context.Context, v any) (contact.Status, error) {
 	var res contact.Status
 	err := res.UnmarshalGQL(v)
@@ -57155,6 +59040,25 @@ func (ec *executionContext) unmarshalODeviceWhereInput2ᚖgithubᚗcomᚋpartner
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOElevationRule2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐElevationRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ElevationRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNElevationRule2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐElevationRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOGrant2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrant(ctx context.Context, sel ast.SelectionSet, v *ent.Grant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -57284,6 +59188,58 @@ func (ec *executionContext) unmarshalOGrantEventWhereInput2ᚖgithubᚗcomᚋpar
 	}
 	res, err := ec.unmarshalInputGrantEventWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOGrantKind2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKindᚄ(ctx context.Context, v any) ([]grant.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]grant.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGrantKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOGrantKind2ᚕgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []grant.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGrantKind2githubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOGrantKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx context.Context, v any) (*grant.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(grant.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOGrantKind2ᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚋgrantᚐKind(ctx context.Context, sel ast.SelectionSet, v *grant.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOGrantOrder2ᚕᚖgithubᚗcomᚋpartnerdeskᚋpartnerdeskᚋentᚐGrantOrderᚄ(ctx context.Context, v any) ([]*ent.GrantOrder, error) {

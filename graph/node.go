@@ -13,6 +13,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/caseevent"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
@@ -42,6 +43,7 @@ var nodeTables = map[string]string{
 	ids.WebhookDelivery: webhookdelivery.Table,
 	ids.BulkJob:         bulkjob.Table,
 	ids.BulkJobResult:   bulkjobresult.Table,
+	ids.ElevationRule:   elevationrule.Table,
 }
 
 // nodeType resolves an ID to its table. A malformed or unknown ID is simply

@@ -180,6 +180,24 @@ func (r *mutationResolver) RevokeGrant(ctx context.Context, input model.RevokeGr
 	return payload(err, &model.RevokeGrantPayload{ClientMutationID: input.ClientMutationID, Grant: g})
 }
 
+// RequestElevation is the resolver for the requestElevation field.
+func (r *mutationResolver) RequestElevation(ctx context.Context, input model.RequestElevationInput) (*model.RequestElevationPayload, error) {
+	g, err := grants.RequestElevation(ctx, r.client(ctx), viewer.ForContext(ctx), input.ElevationInput)
+	return payload(err, &model.RequestElevationPayload{ClientMutationID: input.ClientMutationID, Grant: g})
+}
+
+// CreateElevationRule is the resolver for the createElevationRule field.
+func (r *mutationResolver) CreateElevationRule(ctx context.Context, input model.CreateElevationRuleInput) (*model.CreateElevationRulePayload, error) {
+	rule, err := grants.CreateRule(ctx, r.client(ctx), viewer.ForContext(ctx), input.RuleInput)
+	return payload(err, &model.CreateElevationRulePayload{ClientMutationID: input.ClientMutationID, ElevationRule: rule})
+}
+
+// DeleteElevationRule is the resolver for the deleteElevationRule field.
+func (r *mutationResolver) DeleteElevationRule(ctx context.Context, input model.DeleteElevationRuleInput) (*model.DeleteElevationRulePayload, error) {
+	customer, err := grants.DeleteRule(ctx, r.client(ctx), viewer.ForContext(ctx), input.ID)
+	return payload(err, &model.DeleteElevationRulePayload{ClientMutationID: input.ClientMutationID, DeletedElevationRuleID: input.ID, Customer: customer})
+}
+
 // CreateCase is the resolver for the createCase field.
 func (r *mutationResolver) CreateCase(ctx context.Context, input model.CreateCaseInput) (*model.CreateCasePayload, error) {
 	ch, err := cases.CreateCase(ctx, r.client(ctx), viewer.ForContext(ctx), input.CreateInput)

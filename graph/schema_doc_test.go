@@ -136,7 +136,7 @@ func description(f *ast.FieldDefinition) string {
 func TestOwnersAreTheEntSchemaOwners(t *testing.T) {
 	types := []ent.Interface{
 		schema.AccessToken{}, schema.Attachment{}, schema.AuditEntry{}, schema.BulkJob{}, schema.BulkJobResult{}, schema.CaseComment{},
-		schema.CaseEvent{}, schema.Contact{}, schema.Device{}, schema.Grant{}, schema.GrantEvent{},
+		schema.CaseEvent{}, schema.Contact{}, schema.Device{}, schema.ElevationRule{}, schema.Grant{}, schema.GrantEvent{},
 		schema.Organization{}, schema.PhoneNumber{}, schema.SupportCase{}, schema.Webhook{}, schema.WebhookDelivery{},
 	}
 	s := graph.NewSchema(&graph.Resolver{}).Schema()

@@ -68,6 +68,7 @@ var Owners = map[string]Owner{
 	"CaseEvent":       {Noun: "event", Phrase: "the case's customer", Columns: []string{"customer_id"}},
 	"Contact":         {Noun: "contact", Phrase: "the contact's organisation", Columns: []string{"organization_id"}},
 	"Device":          {Noun: "device", Phrase: "the device's organisation", Columns: []string{"organization_id"}},
+	"ElevationRule":   {Noun: "elevation rule", Phrase: "the rule's customer", Columns: []string{"customer_id"}},
 	"Grant":           {Noun: "grant", Phrase: "the grant's customer or partner", Columns: []string{"customer_id", "partner_id"}},
 	"GrantEvent":      {Noun: "event", Phrase: "the grant's customer or partner", Columns: []string{"customer_id", "partner_id"}},
 	"Organization":    {Noun: "organisation", Phrase: "the organisation", Columns: []string{"id"}},

@@ -73,3 +73,7 @@ const (
 	BulkJob       = "blk"
 	BulkJobResult = "bjr"
 )
+
+// ElevationRule is the prefix of customers' rules that approve elevation
+// requests at once.
+const ElevationRule = "elr"

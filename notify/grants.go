@@ -30,34 +30,47 @@ func (n *notifier) grantChanges(next ent.Mutator) ent.Mutator {
 		if created := m.Op().Is(ent.OpCreate); !ok || created && g.Status != grant.StatusPENDING || !created && !changed {
 			return v, nil
 		}
+		// A request goes to whoever may answer it: the customer's contact
+		// managers and admins; the rest to the partner's admins, and an
+		// elevation's to its contact too: to whoever may end it.
+		act := access.RequestGrant
+		if g.Kind == grant.KindELEVATION {
+			act = access.RevokeGrant
+		}
 		switch g.Status {
 		case grant.StatusPENDING:
-			// Whoever may answer it: the customer's contact managers and admins.
-			err = n.mailGrant(ctx, m.Client(), g, g.CustomerID, access.DecideGrant, g.RequestedByID, g.CreatedAt)
+			err = n.mailGrant(ctx, m.Client(), g, access.DecideGrant, g.RequestedByID, g.CreatedAt)
 		case grant.StatusACTIVE, grant.StatusREJECTED:
-			err = n.mailGrant(ctx, m.Client(), g, g.PartnerID, access.RequestGrant, deref(g.DecidedByID), deref(g.DecidedAt))
+			err = n.mailGrant(ctx, m.Client(), g, act, deref(g.DecidedByID), deref(g.DecidedAt))
 		case grant.StatusREVOKED:
-			err = n.mailGrant(ctx, m.Client(), g, g.PartnerID, access.RequestGrant, deref(g.EndedByID), deref(g.EndedAt))
+			err = n.mailGrant(ctx, m.Client(), g, act, deref(g.EndedByID), deref(g.EndedAt))
 		}
 		return v, err
 	})
 }
 
-// grantData is what a grant mail says.
+// grantData is what a grant mail says. Minutes is set for an elevation,
+// whose Note is its reason; ByRule says a customer's rule approved it.
 type grantData struct {
 	Kind, What                                string
 	Partner, Customer, Level, Grantee, Domain string
-	Days                                      int
+	Days, Minutes                             int
 	Ends, Note, Actor, URL                    string
+	ByRule                                    bool
 }
 
 // mailGrant queues the mail of g's change, caused by actor at now, to
-// the contacts of organisation org who may take act on it (the one who
-// caused the change is not told). The audience read holds the actor and
-// the grantee too, whom the mail names; the policy refuses them act on
-// org unless they are org's.
-func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, org string, act access.Action, actor string, now time.Time) error {
+// the contacts of g's side that act is on who may take it on g (the one
+// who caused the change is not told). The audience read holds the actor
+// and the grantee too, whom the mail names; the policy refuses them act
+// unless they may.
+func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, act access.Action, actor string, now time.Time) error {
 	grantee := deref(g.GranteeID)
+	on := grantSide(g, act)
+	org := g.PartnerID
+	if act == access.DecideGrant {
+		org = g.CustomerID
+	}
 	people, orgs, err := audience(ctx, c, contact.Or(contact.OrganizationID(org), contact.IDIn(actor, grantee)), g.PartnerID, g.CustomerID)
 	if err != nil {
 		return err
@@ -66,7 +79,8 @@ func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, o
 		Kind: map[grant.Status]string{grant.StatusPENDING: "REQUESTED", grant.StatusACTIVE: "APPROVED",
 			grant.StatusREJECTED: "REJECTED", grant.StatusREVOKED: "REVOKED"}[g.Status],
 		Partner: orgs[g.PartnerID].Name, Customer: orgs[g.CustomerID].Name, Level: string(g.Level),
-		Days: g.ExpiresInDays, Domain: deref(g.PartnerDomain), Note: g.Note, URL: n.base + "/grants/" + g.ID,
+		Days: g.ExpiresInDays, Minutes: deref(g.Minutes), Domain: deref(g.PartnerDomain), Note: g.Note + g.Reason,
+		URL: n.base + "/grants/" + g.ID, ByRule: g.DecidedByRuleID != nil,
 	}
 	if g.Status == grant.StatusACTIVE && g.ExpiresAt != nil {
 		d.Ends = g.ExpiresAt.UTC().Format("2 January 2006 15:04 UTC")
@@ -85,7 +99,7 @@ func (n *notifier) mailGrant(ctx context.Context, c *ent.Client, g *ent.Grant, o
 		if err != nil {
 			return err
 		}
-		if _, err := s.Require(act, org); err == nil {
+		if _, err := s.Require(act, on...); err == nil {
 			to = append(to, address{p.Email, p.ID})
 		}
 	}

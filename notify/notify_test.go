@@ -384,3 +384,34 @@ func TestMailIsDecidedAgainWhenSent(t *testing.T) {
 		t.Errorf("%d of the partner's mails cancelled at send time (%v), want 1", cancelled, err)
 	}
 }
+
+// TestElevationMail: an elevation request reaches the customer's managers
+// with its minutes and reason, and its approval the partner's admins and
+// the requester; one a rule approved at once asks the managers nothing.
+func TestElevationMail(t *testing.T) {
+	w := newWorld(t)
+	elevate := func(level string, minutes int) string {
+		var got struct {
+			RequestElevation struct{ Grant struct{ ID string } }
+		}
+		w.do(t, w.penny, `mutation($in: RequestElevationInput!) { requestElevation(input: $in) { grant { id } } }`, map[string]any{"in": map[string]any{
+			"customerID": w.acme.ID, "level": level, "minutes": minutes, "reason": "INC-7: trunk down",
+		}}).Decode(t, &got)
+		return got.RequestElevation.Grant.ID
+	}
+	id := elevate("UPDATE", 60)
+	got := w.mail(t)
+	wantMail(t, got, w.mia.Email, "Contoso asks for UPDATE access to Acme for 60 minutes (elevation)", "60 minute(s) from approval", "INC-7: trunk down")
+	w.do(t, w.mia, `mutation($id: ID!) { approveGrant(input: {id: $id}) { grant { id } } }`, map[string]any{"id": id})
+	got = w.mail(t)
+	for _, to := range []string{w.pat.Email, w.penny.Email} { // the partner's admin, and the requester
+		wantMail(t, got, to, "Acme approved Contoso's UPDATE access for 60 minutes (elevation)", "Mia Manager")
+	}
+
+	w.do(t, w.mia, `mutation($in: CreateElevationRuleInput!) { createElevationRule(input: $in) { elevationRule { id } } }`,
+		map[string]any{"in": map[string]any{"customerID": w.acme.ID, "maxLevel": "CREATE", "maxMinutes": 60}})
+	elevate("CREATE", 30)
+	got = w.mail(t)
+	wantMail(t, got, w.pat.Email, "Acme approved Contoso's CREATE access for 30 minutes (elevation)", "auto-approval rule")
+	wantNoMail(t, got, "the managers, of a request a rule answered", w.mia.Email)
+}

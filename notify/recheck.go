@@ -7,6 +7,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/access"
 	"github.com/partnerdesk/partnerdesk/clock"
 	"github.com/partnerdesk/partnerdesk/ent"
+	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/mailer"
 )
@@ -20,10 +21,27 @@ const (
 	KindGrantRequest = "GRANT_REQUEST"
 	// KindGrantDecision goes to the partner's admins.
 	KindGrantDecision = "GRANT_DECISION"
+	// KindElevationDecision goes to the partner's admins and the contact
+	// the elevation is for.
+	KindElevationDecision = "ELEVATION_DECISION"
 )
 
 // grantKinds names the grant mail by the action its recipients need.
-var grantKinds = map[access.Action]string{access.DecideGrant: KindGrantRequest, access.RequestGrant: KindGrantDecision}
+var grantKinds = map[access.Action]string{access.DecideGrant: KindGrantRequest, access.RequestGrant: KindGrantDecision,
+	access.RevokeGrant: KindElevationDecision}
+
+// grantSide is what act is decided on for grant g's mail: the customer
+// for a request, the partner for a decision, and for an elevation's
+// decision the grant itself, as revokeGrant decides who may end it.
+func grantSide(g *ent.Grant, act access.Action) []string {
+	switch act {
+	case access.DecideGrant:
+		return []string{g.CustomerID}
+	case access.RequestGrant:
+		return []string{g.PartnerID}
+	}
+	return []string{g.CustomerID, g.PartnerID, deref(g.GranteeID)}
+}
 
 // Rechecks decide each mail again when it is sent, as its recipient, now:
 // a partner whose grant ended, or a contact suspended, since the change
@@ -52,28 +70,29 @@ func Rechecks(clk clock.Clock) mailer.Rechecks {
 			}
 			return nil
 		},
-		KindGrantRequest:  grantRecheck(clk, access.DecideGrant),
-		KindGrantDecision: grantRecheck(clk, access.RequestGrant),
+		KindGrantRequest:      grantRecheck(clk, access.DecideGrant),
+		KindGrantDecision:     grantRecheck(clk, access.RequestGrant),
+		KindElevationDecision: grantRecheck(clk, access.RevokeGrant),
 	}
 }
 
 // grantRecheck asks whether the recipient may still take act on the
-// grant's side of it.
+// grant's side of it, and, for a request, whether it still waits for an
+// answer: one a rule of the customer approved at once asks nothing.
 func grantRecheck(clk clock.Clock, act access.Action) mailer.Recheck {
 	return func(ctx context.Context, c *ent.Client, m mailer.Mail) error {
 		g, err := c.Grant.Get(ctx, m.ObjectID)
 		if err != nil {
 			return vetoIfGone(err)
 		}
-		org := g.PartnerID
-		if act == access.DecideGrant {
-			org = g.CustomerID
+		if act == access.DecideGrant && g.Status != grant.StatusPENDING {
+			return fmt.Errorf("%w: the request is %s already", mailer.ErrVetoed, g.Status)
 		}
 		s, err := recipient(ctx, c, m.ContactID, clk)
 		if err != nil {
 			return err
 		}
-		if _, err := s.Require(act, org); err != nil {
+		if _, err := s.Require(act, grantSide(g, act)...); err != nil {
 			return fmt.Errorf("%w: the recipient may no longer act on this grant", mailer.ErrVetoed)
 		}
 		return nil

@@ -75,7 +75,7 @@ func TestTheSQLAndTheInMemoryRulesAgree(t *testing.T) {
 	t.Logf("%d comparisons over %d callers and %d entities; rows read: %v", checks, len(contacts), len(world.rows), seen)
 	for _, entity := range []access.Entity{access.Organizations, access.Contacts, access.Cases, access.CaseComments, access.CaseEvents,
 		access.Attachments, access.Grants, access.AuditEntries, access.AccessTokens, access.Devices, access.PhoneNumbers,
-		access.BulkJobs, access.BulkJobResults} {
+		access.BulkJobs, access.BulkJobResults, access.ElevationRules} {
 		if seen[entity] == 0 || seen[entity] == len(world.rows[entity])*len(contacts) {
 			t.Errorf("%s: %d reads allowed: the world does not tell the rules apart", entity, seen[entity])
 		}
@@ -141,6 +141,7 @@ func loadWorld(t *testing.T, e *testkit.Env) *world {
 	add(access.AccessTokens, c.AccessToken.Query().AllX(sys))
 	add(access.BulkJobs, c.BulkJob.Query().AllX(sys))
 	add(access.BulkJobResults, c.BulkJobResult.Query().AllX(sys))
+	add(access.ElevationRules, c.ElevationRule.Query().AllX(sys))
 	for entity, rows := range w.rows {
 		for _, r := range rows {
 			for col, v := range r.(fields) {
@@ -237,6 +238,8 @@ func idsOf(t *testing.T, c *ent.Client, ctx context.Context, entity access.Entit
 		ids, err = c.BulkJob.Query().IDs(ctx)
 	case access.BulkJobResults:
 		ids, err = c.BulkJobResult.Query().IDs(ctx)
+	case access.ElevationRules:
+		ids, err = c.ElevationRule.Query().IDs(ctx)
 	default:
 		t.Fatalf("no query for %s", entity)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/intercept"
@@ -122,8 +123,9 @@ type privilegedKey struct{}
 // Privileged returns ctx for the server's own reads, which the read policy
 // does not narrow. They are few, and each says why where it calls this:
 // signing in (there is no caller yet, package auth); the grants a decision
-// about another contact rests on, the partner eras stamped on cases, and
-// the scheduler (grants); what the
+// about another contact rests on, the partner eras stamped on cases, the
+// customer's rules an elevation request is matched against, and the
+// scheduler (grants); what the
 // commit hooks publish, the grants whose history a change writes, and the
 // fan-out of events to many subscribers, each decided in memory (events); the directory's consistency checks
 // (directory); verification codes, records no caller reads (helpdesk);
@@ -170,6 +172,7 @@ var tables = map[access.Entity]string{
 	access.WebhookDeliveries: webhookdelivery.Table,
 	access.BulkJobs:          bulkjob.Table,
 	access.BulkJobResults:    bulkjobresult.Table,
+	access.ElevationRules:    elevationrule.Table,
 }
 
 // Predicate renders e's read rule for s over the rows sel selects; nil

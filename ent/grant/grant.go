@@ -52,6 +52,14 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldEndedAt holds the string denoting the ended_at field in the database.
 	FieldEndedAt = "ended_at"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
+	// FieldReason holds the string denoting the reason field in the database.
+	FieldReason = "reason"
+	// FieldMinutes holds the string denoting the minutes field in the database.
+	FieldMinutes = "minutes"
+	// FieldDecidedByRuleID holds the string denoting the decided_by_rule_id field in the database.
+	FieldDecidedByRuleID = "decided_by_rule_id"
 	// FieldWarnedDays holds the string denoting the warned_days field in the database.
 	FieldWarnedDays = "warned_days"
 	// EdgePartner holds the string denoting the partner edge name in mutations.
@@ -131,6 +139,10 @@ var Columns = []string{
 	FieldStartsAt,
 	FieldExpiresAt,
 	FieldEndedAt,
+	FieldKind,
+	FieldReason,
+	FieldMinutes,
+	FieldDecidedByRuleID,
 	FieldWarnedDays,
 }
 
@@ -158,6 +170,10 @@ var (
 	ExpiresInDaysValidator func(int) error
 	// NoteValidator is a validator for the "note" field. It is called by the builders before save.
 	NoteValidator func(string) error
+	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	ReasonValidator func(string) error
+	// MinutesValidator is a validator for the "minutes" field. It is called by the builders before save.
+	MinutesValidator func(int) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -201,6 +217,32 @@ func StatusValidator(s Status) error {
 		return nil
 	default:
 		return fmt.Errorf("grant: invalid enum value for status field: %q", s)
+	}
+}
+
+// Kind defines the type for the "kind" enum field.
+type Kind string
+
+// KindSTANDING is the default value of the Kind enum.
+const DefaultKind = KindSTANDING
+
+// Kind values.
+const (
+	KindSTANDING  Kind = "STANDING"
+	KindELEVATION Kind = "ELEVATION"
+)
+
+func (k Kind) String() string {
+	return string(k)
+}
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k Kind) error {
+	switch k {
+	case KindSTANDING, KindELEVATION:
+		return nil
+	default:
+		return fmt.Errorf("grant: invalid enum value for kind field: %q", k)
 	}
 }
 
@@ -290,6 +332,26 @@ func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByEndedAt orders the results by the ended_at field.
 func ByEndedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEndedAt, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
+}
+
+// ByReason orders the results by the reason field.
+func ByReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReason, opts...).ToFunc()
+}
+
+// ByMinutes orders the results by the minutes field.
+func ByMinutes(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMinutes, opts...).ToFunc()
+}
+
+// ByDecidedByRuleID orders the results by the decided_by_rule_id field.
+func ByDecidedByRuleID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDecidedByRuleID, opts...).ToFunc()
 }
 
 // ByWarnedDays orders the results by the warned_days field.
@@ -402,6 +464,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Kind) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Kind) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Kind(str)
+	if err := KindValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Kind", str)
 	}
 	return nil
 }

@@ -136,6 +136,21 @@ func EndedAt(v time.Time) predicate.Grant {
 	return predicate.Grant(sql.FieldEQ(FieldEndedAt, v))
 }
 
+// Reason applies equality check predicate on the "reason" field. It's identical to ReasonEQ.
+func Reason(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldReason, v))
+}
+
+// Minutes applies equality check predicate on the "minutes" field. It's identical to MinutesEQ.
+func Minutes(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldMinutes, v))
+}
+
+// DecidedByRuleID applies equality check predicate on the "decided_by_rule_id" field. It's identical to DecidedByRuleIDEQ.
+func DecidedByRuleID(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldDecidedByRuleID, v))
+}
+
 // WarnedDays applies equality check predicate on the "warned_days" field. It's identical to WarnedDaysEQ.
 func WarnedDays(v int) predicate.Grant {
 	return predicate.Grant(sql.FieldEQ(FieldWarnedDays, v))
@@ -1039,6 +1054,226 @@ func EndedAtIsNil() predicate.Grant {
 // EndedAtNotNil applies the NotNil predicate on the "ended_at" field.
 func EndedAtNotNil() predicate.Grant {
 	return predicate.Grant(sql.FieldNotNull(FieldEndedAt))
+}
+
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v Kind) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v Kind) predicate.Grant {
+	return predicate.Grant(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...Kind) predicate.Grant {
+	return predicate.Grant(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...Kind) predicate.Grant {
+	return predicate.Grant(sql.FieldNotIn(FieldKind, vs...))
+}
+
+// ReasonEQ applies the EQ predicate on the "reason" field.
+func ReasonEQ(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldReason, v))
+}
+
+// ReasonNEQ applies the NEQ predicate on the "reason" field.
+func ReasonNEQ(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldNEQ(FieldReason, v))
+}
+
+// ReasonIn applies the In predicate on the "reason" field.
+func ReasonIn(vs ...string) predicate.Grant {
+	return predicate.Grant(sql.FieldIn(FieldReason, vs...))
+}
+
+// ReasonNotIn applies the NotIn predicate on the "reason" field.
+func ReasonNotIn(vs ...string) predicate.Grant {
+	return predicate.Grant(sql.FieldNotIn(FieldReason, vs...))
+}
+
+// ReasonGT applies the GT predicate on the "reason" field.
+func ReasonGT(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldGT(FieldReason, v))
+}
+
+// ReasonGTE applies the GTE predicate on the "reason" field.
+func ReasonGTE(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldGTE(FieldReason, v))
+}
+
+// ReasonLT applies the LT predicate on the "reason" field.
+func ReasonLT(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldLT(FieldReason, v))
+}
+
+// ReasonLTE applies the LTE predicate on the "reason" field.
+func ReasonLTE(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldLTE(FieldReason, v))
+}
+
+// ReasonContains applies the Contains predicate on the "reason" field.
+func ReasonContains(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldContains(FieldReason, v))
+}
+
+// ReasonHasPrefix applies the HasPrefix predicate on the "reason" field.
+func ReasonHasPrefix(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldHasPrefix(FieldReason, v))
+}
+
+// ReasonHasSuffix applies the HasSuffix predicate on the "reason" field.
+func ReasonHasSuffix(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldHasSuffix(FieldReason, v))
+}
+
+// ReasonIsNil applies the IsNil predicate on the "reason" field.
+func ReasonIsNil() predicate.Grant {
+	return predicate.Grant(sql.FieldIsNull(FieldReason))
+}
+
+// ReasonNotNil applies the NotNil predicate on the "reason" field.
+func ReasonNotNil() predicate.Grant {
+	return predicate.Grant(sql.FieldNotNull(FieldReason))
+}
+
+// ReasonEqualFold applies the EqualFold predicate on the "reason" field.
+func ReasonEqualFold(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldEqualFold(FieldReason, v))
+}
+
+// ReasonContainsFold applies the ContainsFold predicate on the "reason" field.
+func ReasonContainsFold(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldContainsFold(FieldReason, v))
+}
+
+// MinutesEQ applies the EQ predicate on the "minutes" field.
+func MinutesEQ(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldMinutes, v))
+}
+
+// MinutesNEQ applies the NEQ predicate on the "minutes" field.
+func MinutesNEQ(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldNEQ(FieldMinutes, v))
+}
+
+// MinutesIn applies the In predicate on the "minutes" field.
+func MinutesIn(vs ...int) predicate.Grant {
+	return predicate.Grant(sql.FieldIn(FieldMinutes, vs...))
+}
+
+// MinutesNotIn applies the NotIn predicate on the "minutes" field.
+func MinutesNotIn(vs ...int) predicate.Grant {
+	return predicate.Grant(sql.FieldNotIn(FieldMinutes, vs...))
+}
+
+// MinutesGT applies the GT predicate on the "minutes" field.
+func MinutesGT(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldGT(FieldMinutes, v))
+}
+
+// MinutesGTE applies the GTE predicate on the "minutes" field.
+func MinutesGTE(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldGTE(FieldMinutes, v))
+}
+
+// MinutesLT applies the LT predicate on the "minutes" field.
+func MinutesLT(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldLT(FieldMinutes, v))
+}
+
+// MinutesLTE applies the LTE predicate on the "minutes" field.
+func MinutesLTE(v int) predicate.Grant {
+	return predicate.Grant(sql.FieldLTE(FieldMinutes, v))
+}
+
+// MinutesIsNil applies the IsNil predicate on the "minutes" field.
+func MinutesIsNil() predicate.Grant {
+	return predicate.Grant(sql.FieldIsNull(FieldMinutes))
+}
+
+// MinutesNotNil applies the NotNil predicate on the "minutes" field.
+func MinutesNotNil() predicate.Grant {
+	return predicate.Grant(sql.FieldNotNull(FieldMinutes))
+}
+
+// DecidedByRuleIDEQ applies the EQ predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDEQ(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldEQ(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDNEQ applies the NEQ predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDNEQ(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldNEQ(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDIn applies the In predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDIn(vs ...string) predicate.Grant {
+	return predicate.Grant(sql.FieldIn(FieldDecidedByRuleID, vs...))
+}
+
+// DecidedByRuleIDNotIn applies the NotIn predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDNotIn(vs ...string) predicate.Grant {
+	return predicate.Grant(sql.FieldNotIn(FieldDecidedByRuleID, vs...))
+}
+
+// DecidedByRuleIDGT applies the GT predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDGT(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldGT(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDGTE applies the GTE predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDGTE(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldGTE(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDLT applies the LT predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDLT(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldLT(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDLTE applies the LTE predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDLTE(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldLTE(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDContains applies the Contains predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDContains(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldContains(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDHasPrefix applies the HasPrefix predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDHasPrefix(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldHasPrefix(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDHasSuffix applies the HasSuffix predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDHasSuffix(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldHasSuffix(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDIsNil applies the IsNil predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDIsNil() predicate.Grant {
+	return predicate.Grant(sql.FieldIsNull(FieldDecidedByRuleID))
+}
+
+// DecidedByRuleIDNotNil applies the NotNil predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDNotNil() predicate.Grant {
+	return predicate.Grant(sql.FieldNotNull(FieldDecidedByRuleID))
+}
+
+// DecidedByRuleIDEqualFold applies the EqualFold predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDEqualFold(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldEqualFold(FieldDecidedByRuleID, v))
+}
+
+// DecidedByRuleIDContainsFold applies the ContainsFold predicate on the "decided_by_rule_id" field.
+func DecidedByRuleIDContainsFold(v string) predicate.Grant {
+	return predicate.Grant(sql.FieldContainsFold(FieldDecidedByRuleID, v))
 }
 
 // WarnedDaysEQ applies the EQ predicate on the "warned_days" field.

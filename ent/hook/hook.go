@@ -129,6 +129,18 @@ func (f DeviceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeviceMutation", m)
 }
 
+// The ElevationRuleFunc type is an adapter to allow the use of ordinary
+// function as ElevationRule mutator.
+type ElevationRuleFunc func(context.Context, *ent.ElevationRuleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ElevationRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ElevationRuleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ElevationRuleMutation", m)
+}
+
 // The EmailSuppressionFunc type is an adapter to allow the use of ordinary
 // function as EmailSuppression mutator.
 type EmailSuppressionFunc func(context.Context, *ent.EmailSuppressionMutation) (ent.Value, error)

@@ -18,6 +18,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
@@ -357,6 +358,33 @@ func (f TraverseDevice) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceQuery", q)
 }
 
+// The ElevationRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ElevationRuleFunc func(context.Context, *ent.ElevationRuleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ElevationRuleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ElevationRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ElevationRuleQuery", q)
+}
+
+// The TraverseElevationRule type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseElevationRule func(context.Context, *ent.ElevationRuleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseElevationRule) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseElevationRule) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ElevationRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ElevationRuleQuery", q)
+}
+
 // The EmailSuppressionFunc type is an adapter to allow the use of ordinary function as a Querier.
 type EmailSuppressionFunc func(context.Context, *ent.EmailSuppressionQuery) (ent.Value, error)
 
@@ -650,6 +678,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.DeviceQuery:
 		return &query[*ent.DeviceQuery, predicate.Device, device.OrderOption]{typ: ent.TypeDevice, tq: q}, nil
+	case *ent.ElevationRuleQuery:
+		return &query[*ent.ElevationRuleQuery, predicate.ElevationRule, elevationrule.OrderOption]{typ: ent.TypeElevationRule, tq: q}, nil
 	case *ent.EmailSuppressionQuery:
 		return &query[*ent.EmailSuppressionQuery, predicate.EmailSuppression, emailsuppression.OrderOption]{typ: ent.TypeEmailSuppression, tq: q}, nil
 	case *ent.GrantQuery:

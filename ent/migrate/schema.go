@@ -493,6 +493,54 @@ var (
 			},
 		},
 	}
+	// ElevationRulesColumns holds the columns for the "elevation_rules" table.
+	ElevationRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "partner_id", Type: field.TypeString, Nullable: true},
+		{Name: "contact_role", Type: field.TypeString, Nullable: true},
+		{Name: "max_level", Type: field.TypeEnum, Enums: []string{"CC", "LOOK", "UPDATE", "CREATE", "SERVICE_ADMIN", "FULL_ADMIN"}},
+		{Name: "max_minutes", Type: field.TypeInt},
+		{Name: "created_by_id", Type: field.TypeString, Size: 40},
+		{Name: "customer_id", Type: field.TypeString, Size: 40},
+	}
+	// ElevationRulesTable holds the schema information for the "elevation_rules" table.
+	ElevationRulesTable = &schema.Table{
+		Name:       "elevation_rules",
+		Columns:    ElevationRulesColumns,
+		PrimaryKey: []*schema.Column{ElevationRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "elevation_rules_contacts_created_by",
+				Columns:    []*schema.Column{ElevationRulesColumns[6]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "elevation_rules_organizations_elevation_rules",
+				Columns:    []*schema.Column{ElevationRulesColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "elevationrule_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{ElevationRulesColumns[7]},
+			},
+			{
+				Name:    "elevationrule_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{ElevationRulesColumns[2]},
+			},
+			{
+				Name:    "elevationrule_created_by_id",
+				Unique:  false,
+				Columns: []*schema.Column{ElevationRulesColumns[6]},
+			},
+		},
+	}
 	// EmailSuppressionsColumns holds the columns for the "email_suppressions" table.
 	EmailSuppressionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -520,6 +568,10 @@ var (
 		{Name: "starts_at", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"STANDING", "ELEVATION"}, Default: "STANDING"},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "minutes", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_by_rule_id", Type: field.TypeString, Nullable: true},
 		{Name: "warned_days", Type: field.TypeInt, Nullable: true},
 		{Name: "grantee_id", Type: field.TypeString, Nullable: true, Size: 40},
 		{Name: "requested_by_id", Type: field.TypeString, Size: 40},
@@ -536,37 +588,37 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "grants_contacts_grantee",
-				Columns:    []*schema.Column{GrantsColumns[12]},
+				Columns:    []*schema.Column{GrantsColumns[16]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "grants_contacts_requested_by",
-				Columns:    []*schema.Column{GrantsColumns[13]},
+				Columns:    []*schema.Column{GrantsColumns[17]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "grants_contacts_decided_by",
-				Columns:    []*schema.Column{GrantsColumns[14]},
+				Columns:    []*schema.Column{GrantsColumns[18]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "grants_contacts_ended_by",
-				Columns:    []*schema.Column{GrantsColumns[15]},
+				Columns:    []*schema.Column{GrantsColumns[19]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "grants_organizations_customer_grants",
-				Columns:    []*schema.Column{GrantsColumns[16]},
+				Columns:    []*schema.Column{GrantsColumns[20]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "grants_organizations_partner_grants",
-				Columns:    []*schema.Column{GrantsColumns[17]},
+				Columns:    []*schema.Column{GrantsColumns[21]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -575,32 +627,32 @@ var (
 			{
 				Name:    "grant_partner_id_customer_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[17], GrantsColumns[16], GrantsColumns[4]},
+				Columns: []*schema.Column{GrantsColumns[21], GrantsColumns[20], GrantsColumns[4]},
 			},
 			{
 				Name:    "grant_customer_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[16], GrantsColumns[4]},
+				Columns: []*schema.Column{GrantsColumns[20], GrantsColumns[4]},
 			},
 			{
 				Name:    "grant_grantee_id",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[12]},
+				Columns: []*schema.Column{GrantsColumns[16]},
 			},
 			{
 				Name:    "grant_requested_by_id",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[13]},
+				Columns: []*schema.Column{GrantsColumns[17]},
 			},
 			{
 				Name:    "grant_decided_by_id",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[14]},
+				Columns: []*schema.Column{GrantsColumns[18]},
 			},
 			{
 				Name:    "grant_ended_by_id",
 				Unique:  false,
-				Columns: []*schema.Column{GrantsColumns[15]},
+				Columns: []*schema.Column{GrantsColumns[19]},
 			},
 			{
 				Name:    "grant_status_expires_at",
@@ -1083,6 +1135,7 @@ var (
 		CaseSubscriptionsTable,
 		ContactsTable,
 		DevicesTable,
+		ElevationRulesTable,
 		EmailSuppressionsTable,
 		GrantsTable,
 		GrantEventsTable,
@@ -1117,6 +1170,8 @@ func init() {
 	ContactsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	DevicesTable.ForeignKeys[0].RefTable = ContactsTable
 	DevicesTable.ForeignKeys[1].RefTable = OrganizationsTable
+	ElevationRulesTable.ForeignKeys[0].RefTable = ContactsTable
+	ElevationRulesTable.ForeignKeys[1].RefTable = OrganizationsTable
 	GrantsTable.ForeignKeys[0].RefTable = ContactsTable
 	GrantsTable.ForeignKeys[1].RefTable = ContactsTable
 	GrantsTable.ForeignKeys[2].RefTable = ContactsTable

@@ -57,6 +57,8 @@ const (
 	EdgeCustomerGrants = "customer_grants"
 	// EdgePartnerGrants holds the string denoting the partner_grants edge name in mutations.
 	EdgePartnerGrants = "partner_grants"
+	// EdgeElevationRules holds the string denoting the elevation_rules edge name in mutations.
+	EdgeElevationRules = "elevation_rules"
 	// EdgeEraCases holds the string denoting the era_cases edge name in mutations.
 	EdgeEraCases = "era_cases"
 	// EdgeFiledCases holds the string denoting the filed_cases edge name in mutations.
@@ -105,6 +107,13 @@ const (
 	PartnerGrantsInverseTable = "grants"
 	// PartnerGrantsColumn is the table column denoting the partner_grants relation/edge.
 	PartnerGrantsColumn = "partner_id"
+	// ElevationRulesTable is the table that holds the elevation_rules relation/edge.
+	ElevationRulesTable = "elevation_rules"
+	// ElevationRulesInverseTable is the table name for the ElevationRule entity.
+	// It exists in this package in order to avoid circular dependency with the "elevationrule" package.
+	ElevationRulesInverseTable = "elevation_rules"
+	// ElevationRulesColumn is the table column denoting the elevation_rules relation/edge.
+	ElevationRulesColumn = "customer_id"
 	// EraCasesTable is the table that holds the era_cases relation/edge. The primary key declared below.
 	EraCasesTable = "support_case_era_partners"
 	// EraCasesInverseTable is the table name for the SupportCase entity.
@@ -352,6 +361,20 @@ func ByPartnerGrants(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByElevationRulesCount orders the results by elevation_rules count.
+func ByElevationRulesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newElevationRulesStep(), opts...)
+	}
+}
+
+// ByElevationRules orders the results by elevation_rules terms.
+func ByElevationRules(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newElevationRulesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByEraCasesCount orders the results by era_cases count.
 func ByEraCasesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -419,6 +442,13 @@ func newPartnerGrantsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PartnerGrantsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PartnerGrantsTable, PartnerGrantsColumn),
+	)
+}
+func newElevationRulesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ElevationRulesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ElevationRulesTable, ElevationRulesColumn),
 	)
 }
 func newEraCasesStep() *sqlgraph.Step {

@@ -679,6 +679,29 @@ func HasPartnerGrantsWith(preds ...predicate.Grant) predicate.Organization {
 	})
 }
 
+// HasElevationRules applies the HasEdge predicate on the "elevation_rules" edge.
+func HasElevationRules() predicate.Organization {
+	return predicate.Organization(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ElevationRulesTable, ElevationRulesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasElevationRulesWith applies the HasEdge predicate on the "elevation_rules" edge with a given conditions (other predicates).
+func HasElevationRulesWith(preds ...predicate.ElevationRule) predicate.Organization {
+	return predicate.Organization(func(s *sql.Selector) {
+		step := newElevationRulesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasEraCases applies the HasEdge predicate on the "era_cases" edge.
 func HasEraCases() predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {

@@ -36,6 +36,9 @@ type Contact func(*sql.Selector)
 // Device is the predicate function for device builders.
 type Device func(*sql.Selector)
 
+// ElevationRule is the predicate function for elevationrule builders.
+type ElevationRule func(*sql.Selector)
+
 // EmailSuppression is the predicate function for emailsuppression builders.
 type EmailSuppression func(*sql.Selector)
 

@@ -16,6 +16,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/casesubscription"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
 	"github.com/partnerdesk/partnerdesk/ent/device"
+	"github.com/partnerdesk/partnerdesk/ent/elevationrule"
 	"github.com/partnerdesk/partnerdesk/ent/emailsuppression"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
@@ -604,6 +605,43 @@ func init() {
 			return nil
 		}
 	}()
+	elevationruleMixin := schema.ElevationRule{}.Mixin()
+	elevationruleMixinInters0 := elevationruleMixin[0].Interceptors()
+	elevationrule.Interceptors[0] = elevationruleMixinInters0[0]
+	elevationruleMixinFields1 := elevationruleMixin[1].Fields()
+	_ = elevationruleMixinFields1
+	elevationruleMixinFields2 := elevationruleMixin[2].Fields()
+	_ = elevationruleMixinFields2
+	elevationruleFields := schema.ElevationRule{}.Fields()
+	_ = elevationruleFields
+	// elevationruleDescCreatedAt is the schema descriptor for created_at field.
+	elevationruleDescCreatedAt := elevationruleMixinFields2[0].Descriptor()
+	// elevationrule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	elevationrule.DefaultCreatedAt = elevationruleDescCreatedAt.Default.(func() time.Time)
+	// elevationruleDescMaxMinutes is the schema descriptor for max_minutes field.
+	elevationruleDescMaxMinutes := elevationruleFields[4].Descriptor()
+	// elevationrule.MaxMinutesValidator is a validator for the "max_minutes" field. It is called by the builders before save.
+	elevationrule.MaxMinutesValidator = elevationruleDescMaxMinutes.Validators[0].(func(int) error)
+	// elevationruleDescID is the schema descriptor for id field.
+	elevationruleDescID := elevationruleMixinFields1[0].Descriptor()
+	// elevationrule.DefaultID holds the default value on creation for the id field.
+	elevationrule.DefaultID = elevationruleDescID.Default.(func() string)
+	// elevationrule.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	elevationrule.IDValidator = func() func(string) error {
+		validators := elevationruleDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	emailsuppressionMixin := schema.EmailSuppression{}.Mixin()
 	emailsuppressionMixinInters0 := emailsuppressionMixin[0].Interceptors()
 	emailsuppression.Interceptors[0] = emailsuppressionMixinInters0[0]
@@ -642,6 +680,14 @@ func init() {
 	grantDescNote := grantFields[10].Descriptor()
 	// grant.NoteValidator is a validator for the "note" field. It is called by the builders before save.
 	grant.NoteValidator = grantDescNote.Validators[0].(func(string) error)
+	// grantDescReason is the schema descriptor for reason field.
+	grantDescReason := grantFields[16].Descriptor()
+	// grant.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	grant.ReasonValidator = grantDescReason.Validators[0].(func(string) error)
+	// grantDescMinutes is the schema descriptor for minutes field.
+	grantDescMinutes := grantFields[17].Descriptor()
+	// grant.MinutesValidator is a validator for the "minutes" field. It is called by the builders before save.
+	grant.MinutesValidator = grantDescMinutes.Validators[0].(func(int) error)
 	// grantDescID is the schema descriptor for id field.
 	grantDescID := grantMixinFields1[0].Descriptor()
 	// grant.DefaultID holds the default value on creation for the id field.

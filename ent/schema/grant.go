@@ -17,8 +17,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ids"
 )
 
-// accessLevels documents the AccessLevel enum (SPEC §2.1), for the two
-// fields that use it: a grant's level and an audit entry's.
+// accessLevels documents the AccessLevel enum (SPEC §2.1), for the fields
+// that use it: a grant's level, an audit entry's, an elevation rule's most.
 var accessLevels = gqldoc.Enum(
 	"A level of access to a customer, lowest first: each level may do all that the levels below it may (SPEC §2.1).",
 	gqldoc.Values{
@@ -73,12 +73,12 @@ func (Grant) Fields() []ent.Field {
 				"REJECTED":   "The customer refused the request.",
 				"REVOKED":    "Ended early, by the customer or the partner.",
 				"EXPIRED":    "Past its expiry, or a request that lapsed unanswered.",
-				"SUPERSEDED": "Replaced by a newer request or approval for the same partner, customer, grantee and domain.",
+				"SUPERSEDED": "Replaced by a newer request or approval for the same partner, customer, grantee and domain; a pending elevation, by its contact's newer elevation request on the customer.",
 			})),
 		field.Int("expires_in_days").
 			Range(1, 730).
 			Immutable().
-			Comment("How long the grant lasts once approved."),
+			Comment("How long the grant lasts once approved; 1 for an elevation, which lasts its minutes."),
 		field.String("note").
 			Optional().
 			MaxLen(2000).
@@ -91,6 +91,29 @@ func (Grant) Fields() []ent.Field {
 			Annotations(entgql.OrderField("EXPIRES_AT")),
 		field.Time("ended_at").Optional().Nillable().
 			Comment("When the grant was revoked, superseded or expired, or the request lapsed."),
+		field.Enum("kind").Annotations(fieldaccess.Filter()).
+			Values(grants.KindStanding, grants.KindElevation).
+			Default(grants.KindStanding).
+			Immutable().
+			Comment("A standing grant, or a partner contact's just-in-time elevation above it.").
+			Annotations(gqldoc.Enum("What a grant is for.", gqldoc.Values{
+				grants.KindStanding:  "A standing grant a partner's admin asked for, for days (requestGrant).",
+				grants.KindElevation: "A partner contact's raise above the level it holds, for minutes (requestElevation): the contact is its grantee; it never supersedes a standing grant, nor is superseded by one, and gives nothing once the contact holds no standing grant.",
+			})),
+		field.String("reason").
+			Optional().
+			MaxLen(2000).
+			Immutable().
+			Comment("Why the elevation is asked for; empty for a standing grant."),
+		field.Int("minutes").
+			Optional().Nillable().
+			Range(grants.MinElevationMinutes, grants.MaxElevationMinutes).
+			Immutable().
+			Comment("How long an elevation lasts once approved, in minutes; null for a standing grant."),
+		field.String("decided_by_rule_id").
+			Optional().Nillable().
+			Comment("The customer's auto-approval rule that approved the elevation at once; the rule may have been deleted since.").
+			Annotations(noInput(), entgql.Type("ID")),
 		field.Int("warned_days").Optional().Nillable().
 			Comment("The last expiry warning sent: 30, 7 or 1 days before expiry.").
 			Annotations(noInput()),
@@ -132,7 +155,7 @@ func (Grant) Hooks() []ent.Hook {
 
 func (Grant) Annotations() []schema.Annotation {
 	return []schema.Annotation{
-		gqldoc.Type("A customer's permission for a partner, or one of its contacts, to work on its behalf at a level until a date, from the partner's request to its end (SPEC §2.3). Grants are never deleted. A partner's contacts read all of its grants; a customer's contact managers and admins all of the customer's; the vendor's staff all."),
+		gqldoc.Type("A customer's permission for a partner, or one of its contacts, to work on its behalf at a level until a date, from the partner's request to its end (SPEC §2.3); or, of kind ELEVATION, one partner contact's raise above it for minutes. Grants are never deleted. A partner's contacts read all of its grants; a customer's contact managers and admins all of the customer's; the vendor's staff all."),
 		entgql.RelayConnection(),
 		entgql.MultiOrder(),
 		fieldaccess.Public().OwnedBy("customer_id", "partner_id"),

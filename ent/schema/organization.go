@@ -113,6 +113,9 @@ func (Organization) Edges() []ent.Edge {
 		edge.To("partner_grants", Grant.Type).
 			Comment("Grants this partner holds on customers.").
 			Annotations(hidden()),
+		edge.To("elevation_rules", ElevationRule.Type).
+			Comment("The customer's rules that approve partners' elevation requests at once, oldest first; the customer's contact managers and admins read them all, a partner those that name it.").
+			Annotations(noInput(), fieldaccess.Grant(access.CC)),
 		edge.From("era_cases", SupportCase.Type).
 			Ref("era_partners").
 			Comment("Cases created while this partner held a grant on their customer.").

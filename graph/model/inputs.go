@@ -67,6 +67,16 @@ type RequestGrantInput struct {
 	ClientMutationID *string
 }
 
+type RequestElevationInput struct {
+	grants.ElevationInput
+	ClientMutationID *string
+}
+
+type CreateElevationRuleInput struct {
+	grants.RuleInput
+	ClientMutationID *string
+}
+
 type CreateCaseInput struct {
 	cases.CreateInput
 	ClientMutationID *string

@@ -346,6 +346,14 @@ type CreateContactPayload struct {
 	Contact *ent.Contact `json:"contact"`
 }
 
+// The rule made.
+type CreateElevationRulePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The rule, in force from now.
+	ElevationRule *ent.ElevationRule `json:"elevationRule"`
+}
+
 // The customer with its new licence.
 type CreateLicensePayload struct {
 	// The client's clientMutationId, as sent.
@@ -429,6 +437,24 @@ type DeleteCaseAttachmentPayload struct {
 }
 
 func (DeleteCaseAttachmentPayload) IsCaseChange() {}
+
+// A rule to delete.
+type DeleteElevationRuleInput struct {
+	// The rule.
+	ID string `json:"id"`
+	// Echoed in the payload.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The rule deleted.
+type DeleteElevationRulePayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The ID of the rule deleted.
+	DeletedElevationRuleID string `json:"deletedElevationRuleID"`
+	// The customer whose rule it was.
+	Customer *ent.Organization `json:"customer"`
+}
 
 // A customer's licence to remove.
 type DeleteLicenseInput struct {
@@ -625,6 +651,14 @@ type ReopenCasePayload struct {
 }
 
 func (ReopenCasePayload) IsCaseChange() {}
+
+// The elevation requested.
+type RequestElevationPayload struct {
+	// The client's clientMutationId, as sent.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The elevation: a grant of kind ELEVATION, PENDING, or ACTIVE when a rule of the customer approved it at once.
+	Grant *ent.Grant `json:"grant"`
+}
 
 // The request filed.
 type RequestGrantPayload struct {
