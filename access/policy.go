@@ -30,6 +30,7 @@ const (
 	CaseSubscriptions Entity = "CaseSubscription"
 	Webhooks          Entity = "Webhook"
 	WebhookDeliveries Entity = "WebhookDelivery"
+	WebhookAttempts   Entity = "WebhookAttempt"
 	BulkJobs          Entity = "BulkJob"
 	BulkJobResults    Entity = "BulkJobResult"
 	ElevationRules    Entity = "ElevationRule"
@@ -186,6 +187,10 @@ var grantReaders = AnyOf{
 	AllOf{When{CustomerManager}, Own{"customer_id"}},
 }
 
+// webhookLog: a webhook's delivery log, every attempt included, is read
+// by whoever may read the webhook.
+var webhookLog = Via{"webhook_id", Webhooks}
+
 // Policy is the read rule of every entity.
 var Policy = map[Entity]Rule{
 	// The organisations a caller deals with: those it has a level on, the
@@ -238,7 +243,8 @@ var Policy = map[Entity]Rule{
 	// An organisation's webhooks are its admins' to run; the vendor's
 	// staff see them all, to help.
 	Webhooks:          AnyOf{When{VendorStaff}, AllOf{When{OrgAdmin}, Own{"organization_id"}}},
-	WebhookDeliveries: Via{"webhook_id", Webhooks},
+	WebhookDeliveries: webhookLog,
+	WebhookAttempts:   webhookLog,
 	// A bulk job is its creator's; its organisation's admins (a
 	// customer's contact managers) oversee what their people run.
 	BulkJobs: AnyOf{

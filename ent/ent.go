@@ -32,6 +32,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 )
 
@@ -113,6 +114,7 @@ func checkColumn(t, c string) error {
 			supportcase.Table:      supportcase.ValidColumn,
 			verificationcode.Table: verificationcode.ValidColumn,
 			webhook.Table:          webhook.ValidColumn,
+			webhookattempt.Table:   webhookattempt.ValidColumn,
 			webhookdelivery.Table:  webhookdelivery.ValidColumn,
 		})
 	})

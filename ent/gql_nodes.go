@@ -147,6 +147,15 @@ func (c *WebhookConnection) Nodes() []*Webhook {
 }
 
 // Nodes returns the nodes of the connection's edges, in order.
+func (c *WebhookAttemptConnection) Nodes() []*WebhookAttempt {
+	nodes := make([]*WebhookAttempt, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
 func (c *WebhookDeliveryConnection) Nodes() []*WebhookDelivery {
 	nodes := make([]*WebhookDelivery, len(c.Edges))
 	for i, e := range c.Edges {

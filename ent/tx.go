@@ -54,6 +54,8 @@ type Tx struct {
 	VerificationCode *VerificationCodeClient
 	// Webhook is the client for interacting with the Webhook builders.
 	Webhook *WebhookClient
+	// WebhookAttempt is the client for interacting with the WebhookAttempt builders.
+	WebhookAttempt *WebhookAttemptClient
 	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
 	WebhookDelivery *WebhookDeliveryClient
 
@@ -207,6 +209,7 @@ func (tx *Tx) init() {
 	tx.SupportCase = NewSupportCaseClient(tx.config)
 	tx.VerificationCode = NewVerificationCodeClient(tx.config)
 	tx.Webhook = NewWebhookClient(tx.config)
+	tx.WebhookAttempt = NewWebhookAttemptClient(tx.config)
 	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 }
 

@@ -56,11 +56,15 @@ type WebhookDelivery struct {
 type WebhookDeliveryEdges struct {
 	// The webhook delivered to.
 	Webhook *Webhook `json:"webhook,omitempty"`
+	// Every attempt, oldest first.
+	AttemptLog []*WebhookAttempt `json:"attempt_log,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
+
+	namedAttemptLog map[string][]*WebhookAttempt
 }
 
 // WebhookOrErr returns the Webhook value or an error if the edge
@@ -72,6 +76,15 @@ func (e WebhookDeliveryEdges) WebhookOrErr() (*Webhook, error) {
 		return nil, &NotFoundError{label: webhook.Label}
 	}
 	return nil, &NotLoadedError{edge: "webhook"}
+}
+
+// AttemptLogOrErr returns the AttemptLog value or an error if the edge
+// was not loaded in eager-loading.
+func (e WebhookDeliveryEdges) AttemptLogOrErr() ([]*WebhookAttempt, error) {
+	if e.loadedTypes[1] {
+		return e.AttemptLog, nil
+	}
+	return nil, &NotLoadedError{edge: "attempt_log"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -208,6 +221,11 @@ func (_m *WebhookDelivery) QueryWebhook() *WebhookQuery {
 	return NewWebhookDeliveryClient(_m.config).QueryWebhook(_m)
 }
 
+// QueryAttemptLog queries the "attempt_log" edge of the WebhookDelivery entity.
+func (_m *WebhookDelivery) QueryAttemptLog() *WebhookAttemptQuery {
+	return NewWebhookDeliveryClient(_m.config).QueryAttemptLog(_m)
+}
+
 // Update returns a builder for updating this WebhookDelivery.
 // Note that you need to call WebhookDelivery.Unwrap() before calling this method if this WebhookDelivery
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -291,6 +309,30 @@ func (_m *WebhookDelivery) String() string {
 func (_m *WebhookDelivery) Detach() {
 	if _tx, ok := _m.config.driver.(*txDriver); ok {
 		_m.config.driver = _tx.drv
+	}
+}
+
+// NamedAttemptLog returns the AttemptLog named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *WebhookDelivery) NamedAttemptLog(name string) ([]*WebhookAttempt, error) {
+	if _m.Edges.namedAttemptLog == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAttemptLog[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *WebhookDelivery) appendNamedAttemptLog(name string, edges ...*WebhookAttempt) {
+	if _m.Edges.namedAttemptLog == nil {
+		_m.Edges.namedAttemptLog = make(map[string][]*WebhookAttempt)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAttemptLog[name] = []*WebhookAttempt{}
+	} else {
+		_m.Edges.namedAttemptLog[name] = append(_m.Edges.namedAttemptLog[name], edges...)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 )
 
@@ -189,6 +190,21 @@ func (_c *WebhookDeliveryCreate) SetNillableID(v *string) *WebhookDeliveryCreate
 // SetWebhook sets the "webhook" edge to the Webhook entity.
 func (_c *WebhookDeliveryCreate) SetWebhook(v *Webhook) *WebhookDeliveryCreate {
 	return _c.SetWebhookID(v.ID)
+}
+
+// AddAttemptLogIDs adds the "attempt_log" edge to the WebhookAttempt entity by IDs.
+func (_c *WebhookDeliveryCreate) AddAttemptLogIDs(ids ...string) *WebhookDeliveryCreate {
+	_c.mutation.AddAttemptLogIDs(ids...)
+	return _c
+}
+
+// AddAttemptLog adds the "attempt_log" edges to the WebhookAttempt entity.
+func (_c *WebhookDeliveryCreate) AddAttemptLog(v ...*WebhookAttempt) *WebhookDeliveryCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAttemptLogIDs(ids...)
 }
 
 // Mutation returns the WebhookDeliveryMutation object of the builder.
@@ -383,6 +399,22 @@ func (_c *WebhookDeliveryCreate) createSpec() (*WebhookDelivery, *sqlgraph.Creat
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.WebhookID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AttemptLogIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptLogTable,
+			Columns: []string{webhookdelivery.AttemptLogColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookattempt.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

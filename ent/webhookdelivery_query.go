@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -13,19 +14,22 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 )
 
 // WebhookDeliveryQuery is the builder for querying WebhookDelivery entities.
 type WebhookDeliveryQuery struct {
 	config
-	ctx         *QueryContext
-	order       []webhookdelivery.OrderOption
-	inters      []Interceptor
-	predicates  []predicate.WebhookDelivery
-	withWebhook *WebhookQuery
-	loadTotal   []func(context.Context, []*WebhookDelivery) error
-	modifiers   []func(*sql.Selector)
+	ctx                 *QueryContext
+	order               []webhookdelivery.OrderOption
+	inters              []Interceptor
+	predicates          []predicate.WebhookDelivery
+	withWebhook         *WebhookQuery
+	withAttemptLog      *WebhookAttemptQuery
+	loadTotal           []func(context.Context, []*WebhookDelivery) error
+	modifiers           []func(*sql.Selector)
+	withNamedAttemptLog map[string]*WebhookAttemptQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -77,6 +81,28 @@ func (_q *WebhookDeliveryQuery) QueryWebhook() *WebhookQuery {
 			sqlgraph.From(webhookdelivery.Table, webhookdelivery.FieldID, selector),
 			sqlgraph.To(webhook.Table, webhook.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, webhookdelivery.WebhookTable, webhookdelivery.WebhookColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttemptLog chains the current query on the "attempt_log" edge.
+func (_q *WebhookDeliveryQuery) QueryAttemptLog() *WebhookAttemptQuery {
+	query := (&WebhookAttemptClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookdelivery.Table, webhookdelivery.FieldID, selector),
+			sqlgraph.To(webhookattempt.Table, webhookattempt.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, webhookdelivery.AttemptLogTable, webhookdelivery.AttemptLogColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -271,12 +297,13 @@ func (_q *WebhookDeliveryQuery) Clone() *WebhookDeliveryQuery {
 		return nil
 	}
 	return &WebhookDeliveryQuery{
-		config:      _q.config,
-		ctx:         _q.ctx.Clone(),
-		order:       append([]webhookdelivery.OrderOption{}, _q.order...),
-		inters:      append([]Interceptor{}, _q.inters...),
-		predicates:  append([]predicate.WebhookDelivery{}, _q.predicates...),
-		withWebhook: _q.withWebhook.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]webhookdelivery.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.WebhookDelivery{}, _q.predicates...),
+		withWebhook:    _q.withWebhook.Clone(),
+		withAttemptLog: _q.withAttemptLog.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -292,6 +319,17 @@ func (_q *WebhookDeliveryQuery) WithWebhook(opts ...func(*WebhookQuery)) *Webhoo
 		opt(query)
 	}
 	_q.withWebhook = query
+	return _q
+}
+
+// WithAttemptLog tells the query-builder to eager-load the nodes that are connected to
+// the "attempt_log" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WebhookDeliveryQuery) WithAttemptLog(opts ...func(*WebhookAttemptQuery)) *WebhookDeliveryQuery {
+	query := (&WebhookAttemptClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttemptLog = query
 	return _q
 }
 
@@ -373,8 +411,9 @@ func (_q *WebhookDeliveryQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	var (
 		nodes       = []*WebhookDelivery{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withWebhook != nil,
+			_q.withAttemptLog != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -402,6 +441,20 @@ func (_q *WebhookDeliveryQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	if query := _q.withWebhook; query != nil {
 		if err := _q.loadWebhook(ctx, query, nodes, nil,
 			func(n *WebhookDelivery, e *Webhook) { n.Edges.Webhook = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAttemptLog; query != nil {
+		if err := _q.loadAttemptLog(ctx, query, nodes,
+			func(n *WebhookDelivery) { n.Edges.AttemptLog = []*WebhookAttempt{} },
+			func(n *WebhookDelivery, e *WebhookAttempt) { n.Edges.AttemptLog = append(n.Edges.AttemptLog, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttemptLog {
+		if err := _q.loadAttemptLog(ctx, query, nodes,
+			func(n *WebhookDelivery) { n.appendNamedAttemptLog(name) },
+			func(n *WebhookDelivery, e *WebhookAttempt) { n.appendNamedAttemptLog(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -439,6 +492,36 @@ func (_q *WebhookDeliveryQuery) loadWebhook(ctx context.Context, query *WebhookQ
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *WebhookDeliveryQuery) loadAttemptLog(ctx context.Context, query *WebhookAttemptQuery, nodes []*WebhookDelivery, init func(*WebhookDelivery), assign func(*WebhookDelivery, *WebhookAttempt)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*WebhookDelivery)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(webhookattempt.FieldDeliveryID)
+	}
+	query.Where(predicate.WebhookAttempt(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(webhookdelivery.AttemptLogColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DeliveryID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "delivery_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -538,6 +621,20 @@ func (_q *WebhookDeliveryQuery) sqlQuery(ctx context.Context) *sql.Selector {
 func (_q *WebhookDeliveryQuery) Modify(modifiers ...func(s *sql.Selector)) *WebhookDeliverySelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedAttemptLog tells the query-builder to eager-load the nodes that are connected to the "attempt_log"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *WebhookDeliveryQuery) WithNamedAttemptLog(name string, opts ...func(*WebhookAttemptQuery)) *WebhookDeliveryQuery {
+	query := (&WebhookAttemptClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttemptLog == nil {
+		_q.withNamedAttemptLog = make(map[string]*WebhookAttemptQuery)
+	}
+	_q.withNamedAttemptLog[name] = query
+	return _q
 }
 
 // WebhookDeliveryGroupBy is the group-by builder for WebhookDelivery entities.

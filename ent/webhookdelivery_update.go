@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 )
 
@@ -198,9 +199,45 @@ func (_u *WebhookDeliveryUpdate) ClearError() *WebhookDeliveryUpdate {
 	return _u
 }
 
+// AddAttemptLogIDs adds the "attempt_log" edge to the WebhookAttempt entity by IDs.
+func (_u *WebhookDeliveryUpdate) AddAttemptLogIDs(ids ...string) *WebhookDeliveryUpdate {
+	_u.mutation.AddAttemptLogIDs(ids...)
+	return _u
+}
+
+// AddAttemptLog adds the "attempt_log" edges to the WebhookAttempt entity.
+func (_u *WebhookDeliveryUpdate) AddAttemptLog(v ...*WebhookAttempt) *WebhookDeliveryUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttemptLogIDs(ids...)
+}
+
 // Mutation returns the WebhookDeliveryMutation object of the builder.
 func (_u *WebhookDeliveryUpdate) Mutation() *WebhookDeliveryMutation {
 	return _u.mutation
+}
+
+// ClearAttemptLog clears all "attempt_log" edges to the WebhookAttempt entity.
+func (_u *WebhookDeliveryUpdate) ClearAttemptLog() *WebhookDeliveryUpdate {
+	_u.mutation.ClearAttemptLog()
+	return _u
+}
+
+// RemoveAttemptLogIDs removes the "attempt_log" edge to WebhookAttempt entities by IDs.
+func (_u *WebhookDeliveryUpdate) RemoveAttemptLogIDs(ids ...string) *WebhookDeliveryUpdate {
+	_u.mutation.RemoveAttemptLogIDs(ids...)
+	return _u
+}
+
+// RemoveAttemptLog removes "attempt_log" edges to WebhookAttempt entities.
+func (_u *WebhookDeliveryUpdate) RemoveAttemptLog(v ...*WebhookAttempt) *WebhookDeliveryUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttemptLogIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -316,6 +353,51 @@ func (_u *WebhookDeliveryUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if _u.mutation.ErrorCleared() {
 		_spec.ClearField(webhookdelivery.FieldError, field.TypeString)
+	}
+	if _u.mutation.AttemptLogCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptLogTable,
+			Columns: []string{webhookdelivery.AttemptLogColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookattempt.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttemptLogIDs(); len(nodes) > 0 && !_u.mutation.AttemptLogCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptLogTable,
+			Columns: []string{webhookdelivery.AttemptLogColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookattempt.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttemptLogIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptLogTable,
+			Columns: []string{webhookdelivery.AttemptLogColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookattempt.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -508,9 +590,45 @@ func (_u *WebhookDeliveryUpdateOne) ClearError() *WebhookDeliveryUpdateOne {
 	return _u
 }
 
+// AddAttemptLogIDs adds the "attempt_log" edge to the WebhookAttempt entity by IDs.
+func (_u *WebhookDeliveryUpdateOne) AddAttemptLogIDs(ids ...string) *WebhookDeliveryUpdateOne {
+	_u.mutation.AddAttemptLogIDs(ids...)
+	return _u
+}
+
+// AddAttemptLog adds the "attempt_log" edges to the WebhookAttempt entity.
+func (_u *WebhookDeliveryUpdateOne) AddAttemptLog(v ...*WebhookAttempt) *WebhookDeliveryUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttemptLogIDs(ids...)
+}
+
 // Mutation returns the WebhookDeliveryMutation object of the builder.
 func (_u *WebhookDeliveryUpdateOne) Mutation() *WebhookDeliveryMutation {
 	return _u.mutation
+}
+
+// ClearAttemptLog clears all "attempt_log" edges to the WebhookAttempt entity.
+func (_u *WebhookDeliveryUpdateOne) ClearAttemptLog() *WebhookDeliveryUpdateOne {
+	_u.mutation.ClearAttemptLog()
+	return _u
+}
+
+// RemoveAttemptLogIDs removes the "attempt_log" edge to WebhookAttempt entities by IDs.
+func (_u *WebhookDeliveryUpdateOne) RemoveAttemptLogIDs(ids ...string) *WebhookDeliveryUpdateOne {
+	_u.mutation.RemoveAttemptLogIDs(ids...)
+	return _u
+}
+
+// RemoveAttemptLog removes "attempt_log" edges to WebhookAttempt entities.
+func (_u *WebhookDeliveryUpdateOne) RemoveAttemptLog(v ...*WebhookAttempt) *WebhookDeliveryUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttemptLogIDs(ids...)
 }
 
 // Where appends a list predicates to the WebhookDeliveryUpdate builder.
@@ -656,6 +774,51 @@ func (_u *WebhookDeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Webhook
 	}
 	if _u.mutation.ErrorCleared() {
 		_spec.ClearField(webhookdelivery.FieldError, field.TypeString)
+	}
+	if _u.mutation.AttemptLogCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptLogTable,
+			Columns: []string{webhookdelivery.AttemptLogColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookattempt.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttemptLogIDs(); len(nodes) > 0 && !_u.mutation.AttemptLogCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptLogTable,
+			Columns: []string{webhookdelivery.AttemptLogColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookattempt.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttemptLogIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   webhookdelivery.AttemptLogTable,
+			Columns: []string{webhookdelivery.AttemptLogColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(webhookattempt.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &WebhookDelivery{config: _u.config}

@@ -80,17 +80,21 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Webhook returns WebhookResolver implementation.
 func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
 
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
 // CaseWhereInput returns CaseWhereInputResolver implementation.
 func (r *Resolver) CaseWhereInput() CaseWhereInputResolver { return &caseWhereInputResolver{r} }
 
 type (
-	bulkJobResolver        struct{ *Resolver }
-	caseResolver           struct{ *Resolver }
-	caseAttachmentResolver struct{ *Resolver }
-	caseEventResolver      struct{ *Resolver }
-	grantEventResolver     struct{ *Resolver }
-	organizationResolver   struct{ *Resolver }
-	queryResolver          struct{ *Resolver }
-	webhookResolver        struct{ *Resolver }
-	caseWhereInputResolver struct{ *Resolver }
+	bulkJobResolver         struct{ *Resolver }
+	caseResolver            struct{ *Resolver }
+	caseAttachmentResolver  struct{ *Resolver }
+	caseEventResolver       struct{ *Resolver }
+	grantEventResolver      struct{ *Resolver }
+	organizationResolver    struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	webhookResolver         struct{ *Resolver }
+	webhookDeliveryResolver struct{ *Resolver }
+	caseWhereInputResolver  struct{ *Resolver }
 )

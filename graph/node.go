@@ -20,6 +20,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/phonenumber"
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
@@ -41,6 +42,7 @@ var nodeTables = map[string]string{
 	ids.Attachment:      attachment.Table,
 	ids.Webhook:         webhook.Table,
 	ids.WebhookDelivery: webhookdelivery.Table,
+	ids.WebhookAttempt:  webhookattempt.Table,
 	ids.BulkJob:         bulkjob.Table,
 	ids.BulkJobResult:   bulkjobresult.Table,
 	ids.ElevationRule:   elevationrule.Table,

@@ -524,6 +524,12 @@ func (r *webhookResolver) Customers(ctx context.Context, obj *ent.Webhook) ([]*e
 		Order(ent.Asc(organization.FieldName)).All(ctx)
 }
 
+// AttemptLog is the resolver for the attemptLog field.
+func (r *webhookDeliveryResolver) AttemptLog(ctx context.Context, obj *ent.WebhookDelivery, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) (*ent.WebhookAttemptConnection, error) {
+	oldestFirst := &ent.WebhookAttemptOrder{Field: ent.WebhookAttemptOrderFieldNumber, Direction: entgql.OrderDirectionAsc}
+	return obj.QueryAttemptLog().Paginate(ctx, after, first, before, last, ent.WithWebhookAttemptOrder(oldestFirst))
+}
+
 // Keyword is the resolver for the keyword field.
 func (r *caseWhereInputResolver) Keyword(ctx context.Context, obj *ent.CaseWhereInput, data *string) error {
 	if data == nil {

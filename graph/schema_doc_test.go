@@ -137,7 +137,7 @@ func TestOwnersAreTheEntSchemaOwners(t *testing.T) {
 	types := []ent.Interface{
 		schema.AccessToken{}, schema.Attachment{}, schema.AuditEntry{}, schema.BulkJob{}, schema.BulkJobResult{}, schema.CaseComment{},
 		schema.CaseEvent{}, schema.Contact{}, schema.Device{}, schema.ElevationRule{}, schema.Grant{}, schema.GrantEvent{},
-		schema.Organization{}, schema.PhoneNumber{}, schema.SupportCase{}, schema.Webhook{}, schema.WebhookDelivery{},
+		schema.Organization{}, schema.PhoneNumber{}, schema.SupportCase{}, schema.Webhook{}, schema.WebhookDelivery{}, schema.WebhookAttempt{},
 	}
 	s := graph.NewSchema(&graph.Resolver{}).Schema()
 	seen := map[string]bool{}

@@ -75,6 +75,7 @@ var Owners = map[string]Owner{
 	"PhoneNumber":     {Noun: "number", Phrase: "the number's organisation", Columns: []string{"organization_id"}},
 	"Webhook":         {Noun: "webhook", Phrase: "the webhook's organisation", Columns: []string{"organization_id"}},
 	"WebhookDelivery": {Noun: "delivery"},
+	"WebhookAttempt":  {Noun: "delivery"},
 	"BulkJob":         {Noun: "bulk job"},
 	"BulkJobResult":   {Noun: "bulk job"},
 

@@ -66,6 +66,7 @@ const GrantEvent = "gev"
 const (
 	Webhook         = "whk"
 	WebhookDelivery = "whd"
+	WebhookAttempt  = "wha"
 )
 
 // Prefixes of bulk jobs and of their per-item results.

@@ -18,6 +18,8 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/bulkjobresult"
 	"github.com/partnerdesk/partnerdesk/ent/casecomment"
 	"github.com/partnerdesk/partnerdesk/ent/contact"
+	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/testkit"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
@@ -25,10 +27,10 @@ import (
 // TestTheSQLAndTheInMemoryRulesAgree renders the read policy both ways on
 // the demo world (a vendor, two partners, four customers, grants of every
 // level and status, two partner eras on one customer, collaborators,
-// internal comments), plus attachments, audit entries, bulk jobs and tokens: for every
-// contact of the world as the caller and every row of every entity, a row
-// is in what the row filter lets a query read exactly when Allows says the
-// caller may read it.
+// internal comments), plus attachments, audit entries, bulk jobs, webhooks
+// with their logs and tokens: for every contact of the world as the caller
+// and every row of every entity, a row is in what the row filter lets a
+// query read exactly when Allows says the caller may read it.
 func TestTheSQLAndTheInMemoryRulesAgree(t *testing.T) {
 	e := testkit.New(t)
 	ctx := context.Background()
@@ -75,7 +77,7 @@ func TestTheSQLAndTheInMemoryRulesAgree(t *testing.T) {
 	t.Logf("%d comparisons over %d callers and %d entities; rows read: %v", checks, len(contacts), len(world.rows), seen)
 	for _, entity := range []access.Entity{access.Organizations, access.Contacts, access.Cases, access.CaseComments, access.CaseEvents,
 		access.Attachments, access.Grants, access.AuditEntries, access.AccessTokens, access.Devices, access.PhoneNumbers,
-		access.BulkJobs, access.BulkJobResults, access.ElevationRules} {
+		access.BulkJobs, access.BulkJobResults, access.ElevationRules, access.Webhooks, access.WebhookDeliveries, access.WebhookAttempts} {
 		if seen[entity] == 0 || seen[entity] == len(world.rows[entity])*len(contacts) {
 			t.Errorf("%s: %d reads allowed: the world does not tell the rules apart", entity, seen[entity])
 		}
@@ -84,7 +86,8 @@ func TestTheSQLAndTheInMemoryRulesAgree(t *testing.T) {
 
 // addTheRest adds what the demo world has none of: attachments, audit
 // entries of each kind of actor, a bulk job of each contact with a
-// result, and tokens.
+// result, a webhook of each contact's organisation with a delivery and an
+// attempt, and tokens.
 func addTheRest(t *testing.T, e *testkit.Env) {
 	sys := e.System()
 	for _, k := range e.Client.SupportCase.Query().Limit(6).AllX(sys) {
@@ -95,6 +98,10 @@ func addTheRest(t *testing.T, e *testkit.Env) {
 		j := e.Client.BulkJob.Create().SetKind(bulkjob.KindCLOSE_CASES).SetCreatedByID(c.ID).SetOrganizationID(c.OrganizationID).
 			SetTokenID("tok").SetItems([]json.RawMessage{[]byte(`{}`)}).SetTotal(1).SaveX(sys)
 		e.Client.BulkJobResult.Create().SetJobID(j.ID).SetIndex(0).SetOutcome(bulkjobresult.OutcomeOK).ExecX(sys)
+		h := e.Client.Webhook.Create().SetOrganizationID(c.OrganizationID).SetCreatedByID(c.ID).SetURL("https://hooks.example/").
+			SetEvents([]jsontype.WebhookEvent{"CASE_CREATED"}).SetSecret("s").SaveX(sys)
+		d := e.Client.WebhookDelivery.Create().SetWebhookID(h.ID).SetEventID("evt").SetEventType("CASE_CREATED").SetSeq(1).SaveX(sys)
+		e.Client.WebhookAttempt.Create().SetDeliveryID(d.ID).SetWebhookID(h.ID).SetNumber(1).SetOutcome(webhookattempt.OutcomeSKIPPED).ExecX(sys)
 		for _, customer := range e.Client.Organization.Query().Limit(2).AllX(sys) {
 			q := e.Client.AuditEntry.Create().SetActorID(c.ID).SetActorOrganizationID(c.OrganizationID).
 				SetOperation("updateCase").SetCreatedAt(e.Clock.Now())
@@ -142,6 +149,9 @@ func loadWorld(t *testing.T, e *testkit.Env) *world {
 	add(access.BulkJobs, c.BulkJob.Query().AllX(sys))
 	add(access.BulkJobResults, c.BulkJobResult.Query().AllX(sys))
 	add(access.ElevationRules, c.ElevationRule.Query().AllX(sys))
+	add(access.Webhooks, c.Webhook.Query().AllX(sys))
+	add(access.WebhookDeliveries, c.WebhookDelivery.Query().AllX(sys))
+	add(access.WebhookAttempts, c.WebhookAttempt.Query().AllX(sys))
 	for entity, rows := range w.rows {
 		for _, r := range rows {
 			for col, v := range r.(fields) {
@@ -240,6 +250,12 @@ func idsOf(t *testing.T, c *ent.Client, ctx context.Context, entity access.Entit
 		ids, err = c.BulkJobResult.Query().IDs(ctx)
 	case access.ElevationRules:
 		ids, err = c.ElevationRule.Query().IDs(ctx)
+	case access.Webhooks:
+		ids, err = c.Webhook.Query().IDs(ctx)
+	case access.WebhookDeliveries:
+		ids, err = c.WebhookDelivery.Query().IDs(ctx)
+	case access.WebhookAttempts:
+		ids, err = c.WebhookAttempt.Query().IDs(ctx)
 	default:
 		t.Fatalf("no query for %s", entity)
 	}

@@ -42,6 +42,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/supportcase"
 	"github.com/partnerdesk/partnerdesk/ent/verificationcode"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 	"github.com/partnerdesk/partnerdesk/viewer"
 )
@@ -170,6 +171,7 @@ var tables = map[access.Entity]string{
 	access.CaseSubscriptions: casesubscription.Table,
 	access.Webhooks:          webhook.Table,
 	access.WebhookDeliveries: webhookdelivery.Table,
+	access.WebhookAttempts:   webhookattempt.Table,
 	access.BulkJobs:          bulkjob.Table,
 	access.BulkJobResults:    bulkjobresult.Table,
 	access.ElevationRules:    elevationrule.Table,

@@ -18,6 +18,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/organization"
 	"github.com/partnerdesk/partnerdesk/ent/schema/jsontype"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 )
 
@@ -111,6 +112,9 @@ func Update(ctx context.Context, c *ent.Client, s *access.Session, t Targets, id
 func Delete(ctx context.Context, c *ent.Client, s *access.Session, id string) (*ent.Webhook, error) {
 	h, err := load(ctx, c, s, id)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := c.WebhookAttempt.Delete().Where(webhookattempt.WebhookID(h.ID)).Exec(ctx); err != nil {
 		return nil, err
 	}
 	if _, err := c.WebhookDelivery.Delete().Where(webhookdelivery.WebhookID(h.ID)).Exec(ctx); err != nil {

@@ -3,10 +3,12 @@ package webhooks_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -138,6 +140,28 @@ func (w *world) deliveries(t *testing.T, id string) []logEntry {
 	return out.Node.Deliveries.Nodes
 }
 
+type attempt struct {
+	ID, Outcome  string
+	Number       int
+	ResponseCode *int
+	LatencyMs    *int
+	Error        *string
+}
+
+// attemptLog reads a delivery's attempts through the API as token's
+// holder, in the log's order.
+func (w *world) attemptLog(t *testing.T, token, deliveryID string) []attempt {
+	t.Helper()
+	var out struct {
+		Node struct {
+			AttemptLog struct{ Nodes []attempt }
+		}
+	}
+	w.Query(token, `query($id: ID!) { node(id: $id) { ... on WebhookDelivery { attemptLog(first: 50) {
+		nodes { id number outcome responseCode latencyMs error } } } } }`, map[string]any{"id": deliveryID}).Decode(t, &out)
+	return out.Node.AttemptLog.Nodes
+}
+
 func TestDeliveryIsSignedAndVerifies(t *testing.T) {
 	w := newWorld(t, allowLoopback)
 	r := newReceiver(t)
@@ -217,6 +241,12 @@ func TestRevokedGrantStopsDeliveriesAtOnce(t *testing.T) {
 		if d.Status == "SKIPPED" && d.ResponseCode != nil {
 			t.Fatalf("a skipped delivery has a response: %+v", d)
 		}
+		if d.Status == "SKIPPED" {
+			// Logged as an attempt that sent no request.
+			if a := w.attemptLog(t, w.tokens[w.partnerAdmin], d.ID); len(a) != 1 || a[0].Outcome != "SKIPPED" || a[0].LatencyMs != nil || a[0].ResponseCode != nil || a[0].Error == nil {
+				t.Fatalf("a skipped delivery's attempt log: %+v", a)
+			}
+		}
 		outcomes[d.EventType+" "+d.Status]++
 	}
 	if want := map[string]int{"CASE_COMMENTED SKIPPED": 2, "GRANT_REVOKED SUCCEEDED": 1}; !maps.Equal(outcomes, want) {
@@ -263,8 +293,33 @@ func TestFailuresAreRetriedWithBackoff(t *testing.T) {
 	if got[0].header.Get(webhooks.DeliveryHeader) != got[2].header.Get(webhooks.DeliveryHeader) {
 		t.Fatal("the attempts at one delivery carry different delivery IDs")
 	}
-	if log := w.deliveries(t, id); log[0].Status != "SUCCEEDED" || log[0].Attempts != 3 || *log[0].ResponseCode != 204 {
+	log = w.deliveries(t, id)
+	if log[0].Status != "SUCCEEDED" || log[0].Attempts != 3 || *log[0].ResponseCode != 204 {
 		t.Fatalf("after the success: %+v", log)
+	}
+	// Each attempt is in the delivery's log, oldest first.
+	var outcomes []string
+	for _, a := range w.attemptLog(t, w.tokens[w.partnerAdmin], log[0].ID) {
+		if a.LatencyMs == nil || (a.Outcome == "FAILED") != (a.Error != nil) {
+			t.Fatalf("attempt %d: %+v", a.Number, a)
+		}
+		outcomes = append(outcomes, fmt.Sprintf("%d %s %d", a.Number, a.Outcome, *a.ResponseCode))
+	}
+	if want := []string{"1 FAILED 500", "2 FAILED 500", "3 SUCCEEDED 204"}; !slices.Equal(outcomes, want) {
+		t.Fatalf("attempt log %v, want %v", outcomes, want)
+	}
+	// Read as the webhook is: another organisation's admin reads neither
+	// the log nor an attempt.
+	first := w.attemptLog(t, w.tokens[w.partnerAdmin], log[0].ID)[0]
+	for _, id := range []string{log[0].ID, first.ID} {
+		if res := w.Query(w.tokens[w.acmeAdmin], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}); res.Code() != "NOT_FOUND" {
+			t.Fatalf("another organisation's admin read %s: %s", id, res.Code())
+		}
+	}
+	// The log goes with its webhook.
+	w.Query(w.tokens[w.partnerAdmin], `mutation($id: ID!) { deleteWebhook(input: {id: $id}) { deletedWebhookID } }`, map[string]any{"id": id}).Decode(t, &struct{}{})
+	if res := w.Query(w.tokens[w.partnerAdmin], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": first.ID}); res.Code() != "NOT_FOUND" {
+		t.Fatalf("an attempt outlived its webhook: %s", res.Code())
 	}
 }
 
@@ -486,8 +541,47 @@ func TestARestartNeverSendsASucceededDeliveryAgain(t *testing.T) {
 	if n := hits.Load(); n != 2 {
 		t.Fatalf("a succeeded delivery was sent again: %d", n)
 	}
-	if log := w.deliveries(t, id); log[0].Status != "SUCCEEDED" || log[0].Attempts != 2 {
+	log := w.deliveries(t, id)
+	if log[0].Status != "SUCCEEDED" || log[0].Attempts != 2 {
 		t.Fatalf("log %+v", log)
+	}
+	// The stopped attempt recorded nothing, so its log has the second alone.
+	if a := w.attemptLog(t, w.tokens[w.partnerAdmin], log[0].ID); len(a) != 1 || a[0].Number != 2 || a[0].Outcome != "SUCCEEDED" {
+		t.Fatalf("attempt log %+v", a)
+	}
+}
+
+// A sender whose lease lapsed while its endpoint was slow, and whose
+// delivery another worker sent since, logs no attempt when its answer
+// finally comes.
+func TestAStaleSenderLogsNoAttempt(t *testing.T) {
+	w := newWorld(t, allowLoopback)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if hits.Add(1) == 1 {
+			arrived <- struct{}{}
+			<-release // answers 200 once another worker has sent it
+		}
+	}))
+	t.Cleanup(srv.Close)
+	id, _ := w.create(t, srv.URL, "CASE_COMMENTED")
+	w.comment(t)
+	done := make(chan error)
+	go func() { done <- w.worker().Work(context.Background()) }()
+	<-arrived
+	w.Clock.Advance(webhooks.Lease)
+	work(t, w.worker())
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	log := w.deliveries(t, id)
+	if len(log) != 1 || log[0].Status != "SUCCEEDED" || log[0].Attempts != 2 || hits.Load() != 2 {
+		t.Fatalf("log %+v after %d requests", log, hits.Load())
+	}
+	if a := w.attemptLog(t, w.tokens[w.partnerAdmin], log[0].ID); len(a) != 1 || a[0].Number != 2 || a[0].Outcome != "SUCCEEDED" {
+		t.Fatalf("attempt log %+v", a)
 	}
 }
 

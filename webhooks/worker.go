@@ -25,6 +25,7 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/grantevent"
 	"github.com/partnerdesk/partnerdesk/ent/predicate"
 	"github.com/partnerdesk/partnerdesk/ent/webhook"
+	"github.com/partnerdesk/partnerdesk/ent/webhookattempt"
 	"github.com/partnerdesk/partnerdesk/ent/webhookdelivery"
 	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
@@ -285,6 +286,19 @@ type outcome struct {
 	err     string
 }
 
+// answer is what the log keeps of the endpoint's answer: no code when
+// none came, no latency when no request was sent (SKIPPED).
+func (o outcome) answer() (code, latencyMs *int) {
+	if o.code != 0 {
+		code = &o.code
+	}
+	if o.status != webhookdelivery.StatusSKIPPED {
+		ms := int(o.latency.Milliseconds())
+		latencyMs = &ms
+	}
+	return code, latencyMs
+}
+
 // attempt decides a claimed delivery as its webhook's owner now, sends it
 // unless the owner may not see its event, and records the outcome. Only a
 // database failure is returned.
@@ -399,9 +413,9 @@ func (w *Worker) post(ctx context.Context, h *ent.Webhook, row *ent.WebhookDeliv
 	return out
 }
 
-// record writes an attempt's outcome, fenced by its claim: a worker whose
-// lease lapsed and whose delivery another took writes nothing. A failed
-// attempt is retried after its backoff while attempts remain, and counts
+// record writes an attempt's outcome and logs the attempt, fenced by its
+// claim: a worker whose lease lapsed and whose delivery another took
+// writes nothing. A failed attempt is retried after its backoff while attempts remain, and counts
 // against its webhook, which is DISABLED at MaxFailures in a row (the
 // hooks of packages notify and events then tell its owner).
 func (w *Worker) record(ctx context.Context, row *ent.WebhookDelivery, h *ent.Webhook, out outcome) error {
@@ -419,12 +433,8 @@ func (w *Worker) record(ctx context.Context, row *ent.WebhookDelivery, h *ent.We
 	} else {
 		u.ClearError()
 	}
-	if out.code != 0 {
-		u.SetResponseCode(out.code)
-	}
-	if out.status != webhookdelivery.StatusSKIPPED {
-		u.SetLatencyMs(int(out.latency.Milliseconds()))
-	}
+	code, ms := out.answer()
+	u.SetNillableResponseCode(code).SetNillableLatencyMs(ms)
 	b := w.Backoff
 	if b.Attempts == 0 {
 		b = DefaultBackoff
@@ -440,6 +450,9 @@ func (w *Worker) record(ctx context.Context, row *ent.WebhookDelivery, h *ent.We
 		slog.WarnContext(ctx, "webhook delivery outcome not recorded: another worker took it over", "id", row.ID, "attempt", row.Attempts)
 		return nil
 	}
+	if err := w.logAttempt(ctx, tx, row, out, now); err != nil {
+		return err
+	}
 	switch out.status {
 	case webhookdelivery.StatusSUCCEEDED:
 		err = tx.Webhook.Update().Where(webhook.ID(h.ID), webhook.ConsecutiveFailuresNEQ(0)).SetConsecutiveFailures(0).Exec(ctx)
@@ -450,6 +463,18 @@ func (w *Worker) record(ctx context.Context, row *ent.WebhookDelivery, h *ent.We
 		return err
 	}
 	return tx.Commit()
+}
+
+// logAttempt adds the attempt to its delivery's log, in the transaction
+// that records its outcome, so that a sender fenced out logs nothing.
+func (w *Worker) logAttempt(ctx context.Context, tx *ent.Tx, row *ent.WebhookDelivery, out outcome, now time.Time) error {
+	a := tx.WebhookAttempt.Create().SetDeliveryID(row.ID).SetWebhookID(row.WebhookID).SetNumber(row.Attempts).
+		SetOutcome(webhookattempt.Outcome(out.status)).SetCreatedAt(now)
+	if out.err != "" {
+		a.SetError(out.err)
+	}
+	code, ms := out.answer()
+	return a.SetNillableResponseCode(code).SetNillableLatencyMs(ms).Exec(ctx)
 }
 
 // failed counts a failure against webhook id, and disables it at the

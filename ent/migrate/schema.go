@@ -1025,6 +1025,44 @@ var (
 			},
 		},
 	}
+	// WebhookAttemptsColumns holds the columns for the "webhook_attempts" table.
+	WebhookAttemptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "webhook_id", Type: field.TypeString},
+		{Name: "number", Type: field.TypeInt},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"SUCCEEDED", "FAILED", "SKIPPED"}},
+		{Name: "latency_ms", Type: field.TypeInt, Nullable: true},
+		{Name: "response_code", Type: field.TypeInt, Nullable: true},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "delivery_id", Type: field.TypeString, Size: 40},
+	}
+	// WebhookAttemptsTable holds the schema information for the "webhook_attempts" table.
+	WebhookAttemptsTable = &schema.Table{
+		Name:       "webhook_attempts",
+		Columns:    WebhookAttemptsColumns,
+		PrimaryKey: []*schema.Column{WebhookAttemptsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_attempts_webhook_deliveries_attempt_log",
+				Columns:    []*schema.Column{WebhookAttemptsColumns[8]},
+				RefColumns: []*schema.Column{WebhookDeliveriesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookattempt_delivery_id_number",
+				Unique:  true,
+				Columns: []*schema.Column{WebhookAttemptsColumns[8], WebhookAttemptsColumns[3]},
+			},
+			{
+				Name:    "webhookattempt_webhook_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookAttemptsColumns[2]},
+			},
+		},
+	}
 	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
 	WebhookDeliveriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -1145,6 +1183,7 @@ var (
 		CasesTable,
 		VerificationCodesTable,
 		WebhooksTable,
+		WebhookAttemptsTable,
 		WebhookDeliveriesTable,
 		SupportCaseCollaboratorsTable,
 		SupportCaseEraPartnersTable,
@@ -1194,6 +1233,7 @@ func init() {
 	VerificationCodesTable.ForeignKeys[0].RefTable = ContactsTable
 	WebhooksTable.ForeignKeys[0].RefTable = OrganizationsTable
 	WebhooksTable.ForeignKeys[1].RefTable = ContactsTable
+	WebhookAttemptsTable.ForeignKeys[0].RefTable = WebhookDeliveriesTable
 	WebhookDeliveriesTable.ForeignKeys[0].RefTable = WebhooksTable
 	SupportCaseCollaboratorsTable.ForeignKeys[0].RefTable = CasesTable
 	SupportCaseCollaboratorsTable.ForeignKeys[1].RefTable = ContactsTable

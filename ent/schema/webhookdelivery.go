@@ -57,6 +57,8 @@ func (WebhookDelivery) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("webhook", Webhook.Type).Ref("deliveries").Field("webhook_id").
 			Unique().Required().Immutable().Comment("The webhook delivered to."),
+		edge.To("attempt_log", WebhookAttempt.Type).Comment("Every attempt, oldest first.").
+			Annotations(entgql.Skip()),
 	}
 }
 

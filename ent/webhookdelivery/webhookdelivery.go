@@ -46,6 +46,8 @@ const (
 	FieldError = "error"
 	// EdgeWebhook holds the string denoting the webhook edge name in mutations.
 	EdgeWebhook = "webhook"
+	// EdgeAttemptLog holds the string denoting the attempt_log edge name in mutations.
+	EdgeAttemptLog = "attempt_log"
 	// Table holds the table name of the webhookdelivery in the database.
 	Table = "webhook_deliveries"
 	// WebhookTable is the table that holds the webhook relation/edge.
@@ -55,6 +57,13 @@ const (
 	WebhookInverseTable = "webhooks"
 	// WebhookColumn is the table column denoting the webhook relation/edge.
 	WebhookColumn = "webhook_id"
+	// AttemptLogTable is the table that holds the attempt_log relation/edge.
+	AttemptLogTable = "webhook_attempts"
+	// AttemptLogInverseTable is the table name for the WebhookAttempt entity.
+	// It exists in this package in order to avoid circular dependency with the "webhookattempt" package.
+	AttemptLogInverseTable = "webhook_attempts"
+	// AttemptLogColumn is the table column denoting the attempt_log relation/edge.
+	AttemptLogColumn = "delivery_id"
 )
 
 // Columns holds all SQL columns for webhookdelivery fields.
@@ -212,11 +221,32 @@ func ByWebhookField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newWebhookStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByAttemptLogCount orders the results by attempt_log count.
+func ByAttemptLogCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAttemptLogStep(), opts...)
+	}
+}
+
+// ByAttemptLog orders the results by attempt_log terms.
+func ByAttemptLog(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAttemptLogStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWebhookStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(WebhookInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, WebhookTable, WebhookColumn),
+	)
+}
+func newAttemptLogStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AttemptLogInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AttemptLogTable, AttemptLogColumn),
 	)
 }
 

@@ -829,6 +829,29 @@ func HasWebhookWith(preds ...predicate.Webhook) predicate.WebhookDelivery {
 	})
 }
 
+// HasAttemptLog applies the HasEdge predicate on the "attempt_log" edge.
+func HasAttemptLog() predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AttemptLogTable, AttemptLogColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAttemptLogWith applies the HasEdge predicate on the "attempt_log" edge with a given conditions (other predicates).
+func HasAttemptLogWith(preds ...predicate.WebhookAttempt) predicate.WebhookDelivery {
+	return predicate.WebhookDelivery(func(s *sql.Selector) {
+		step := newAttemptLogStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.WebhookDelivery) predicate.WebhookDelivery {
 	return predicate.WebhookDelivery(sql.AndPredicates(predicates...))
