@@ -12,7 +12,6 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent/hook"
 	"github.com/partnerdesk/partnerdesk/ent/schema/fieldaccess"
 	"github.com/partnerdesk/partnerdesk/ent/schema/gqldoc"
-	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/grants"
 	"github.com/partnerdesk/partnerdesk/ids"
 )
@@ -150,7 +149,7 @@ func (Grant) Indexes() []ent.Index {
 }
 
 func (Grant) Hooks() []ent.Hook {
-	return []ent.Hook{hook.On(grants.Restamp, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne), grants.Version, events.RecordGrants}
+	return []ent.Hook{hook.On(grants.Restamp, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne), grants.Version, grants.History}
 }
 
 func (Grant) Annotations() []schema.Annotation {

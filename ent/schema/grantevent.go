@@ -14,7 +14,7 @@ import (
 )
 
 // GrantEvent is one entry of a grant's append-only history, written in the
-// transaction of the change (events.RecordGrants) or of the expiry
+// transaction of the change (grants.History) or of the expiry
 // warning's claim (grants.WarnExpiring). Like case events, they feed
 // subscriptions, notifications, webhooks and audit from one history.
 type GrantEvent struct {

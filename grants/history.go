@@ -1,4 +1,4 @@
-package events
+package grants
 
 import (
 	"context"
@@ -7,15 +7,17 @@ import (
 	"github.com/partnerdesk/partnerdesk/ent"
 	"github.com/partnerdesk/partnerdesk/ent/grant"
 	"github.com/partnerdesk/partnerdesk/ent/hook"
+	"github.com/partnerdesk/partnerdesk/events"
 	"github.com/partnerdesk/partnerdesk/rowfilter"
 )
 
-// RecordGrants is the hook, on grants, that writes a grant's history: an
+// History is the hook, on grants, that writes a grant's history: an
 // event for each grant a mutation creates or whose status it changes, in
 // the mutation's transaction, so that no change commits without its event
 // (the expiry warnings, which change no status, are written by their
-// claim: grants.WarnExpiring).
-func RecordGrants(next ent.Mutator) ent.Mutator {
+// claim: WarnExpiring). Publication follows from the events written
+// (package events), as for a case's history (cases.History)..
+func History(next ent.Mutator) ent.Mutator {
 	return hook.GrantFunc(func(ctx context.Context, m *ent.GrantMutation) (ent.Value, error) {
 		status, changed := m.Status()
 		if !m.Op().Is(ent.OpCreate) && !changed {
@@ -50,7 +52,7 @@ func RecordGrants(next ent.Mutator) ent.Mutator {
 		for i, g := range rows {
 			builders[i] = m.Client().GrantEvent.Create().
 				SetGrantID(g.ID).SetCustomerID(g.CustomerID).SetPartnerID(g.PartnerID).
-				SetKind(kindOf(status)).SetNillableActorID(actor).SetCreatedAt(now(g))
+				SetKind(kindOf(status)).SetNillableActorID(actor).SetCreatedAt(changedAt(g))
 		}
 		if len(builders) == 1 {
 			// ent writes a batch with INSERT … RETURNING, a query, which
@@ -73,19 +75,19 @@ func actorOf(m *ent.GrantMutation) *string {
 	return nil
 }
 
-func kindOf(s grant.Status) GrantKind {
-	return map[grant.Status]GrantKind{
-		grant.StatusPENDING:    GrantRequested,
-		grant.StatusACTIVE:     GrantApproved,
-		grant.StatusREJECTED:   GrantRejected,
-		grant.StatusREVOKED:    GrantRevoked,
-		grant.StatusSUPERSEDED: GrantSuperseded,
-		grant.StatusEXPIRED:    GrantExpired,
+func kindOf(s grant.Status) events.GrantKind {
+	return map[grant.Status]events.GrantKind{
+		grant.StatusPENDING:    events.GrantRequested,
+		grant.StatusACTIVE:     events.GrantApproved,
+		grant.StatusREJECTED:   events.GrantRejected,
+		grant.StatusREVOKED:    events.GrantRevoked,
+		grant.StatusSUPERSEDED: events.GrantSuperseded,
+		grant.StatusEXPIRED:    events.GrantExpired,
 	}[s]
 }
 
-// now is the instant a grant last changed, as the workflow recorded it.
-func now(g *ent.Grant) (t time.Time) {
+// changedAt is the instant a grant last changed, as the workflow recorded it.
+func changedAt(g *ent.Grant) (t time.Time) {
 	for _, p := range []*time.Time{g.EndedAt, g.DecidedAt} {
 		if p != nil && p.After(t) {
 			t = *p
